@@ -1,0 +1,180 @@
+using Platform.Runtime.Messaging;
+using Platform.Runtime.Hosting;
+namespace Platform.Runtime.Catalog;
+
+internal sealed partial class ActivationData
+{
+    [ThreadStatic] private static ActivationData? t_constructing;
+
+    private List<Func<CancellationToken, Task>>? _onActivate;
+    private List<IDisposable>? _timers;
+    private TaskCompletionSource? _deactivated;
+
+    /// <summary>The activation whose grain is being constructed on this thread (so that constructors can reach their context).</summary>
+    public static ActivationData? Constructing => t_constructing;
+
+    /// <summary>Runs before the grain's OnActivateAsync (persistent state reads register here).</summary>
+    public void AddActivationStep(Func<CancellationToken, Task> step) => (_onActivate ??= []).Add(step);
+
+    /// <summary>Keeps a timer to dispose when the activation goes away.</summary>
+    public void AddTimer(IDisposable timer)
+    {
+        lock (_lock) (_timers ??= []).Add(timer);
+    }
+
+    public void RemoveTimer(IDisposable timer)
+    {
+        lock (_lock) _timers?.Remove(timer);
+    }
+
+    /// <summary>Completes when this activation has deactivated.</summary>
+    public Task Deactivated
+    {
+        get
+        {
+            lock (_lock)
+            {
+                if (_state == ActivationState.Invalid) return Task.CompletedTask;
+                return (_deactivated ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+        }
+    }
+
+    private async Task ActivateAsync()
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(Runtime.Options.ActivationTimeout);
+            t_constructing = this;
+            try
+            {
+                Instance = Class!.Factory(Runtime.Services);
+            }
+            finally
+            {
+                t_constructing = null;
+            }
+            if (_onActivate is not null)
+                foreach (var step in _onActivate) await step(cts.Token);
+            if (Instance is Grain grain) await grain.OnActivateAsync(cts.Token);
+        }
+        catch (Exception e)
+        {
+            FailActivation(e);
+            return;
+        }
+        Interlocked.Increment(ref Class!._activationCount);
+        bool schedule;
+        lock (_lock)
+        {
+            _state = ActivationState.Valid;
+            _running--;
+            _runningMutating--;
+            schedule = !_pumping && HasRunnableWork();
+            if (schedule) _pumping = true;
+        }
+        if (schedule) Schedule();
+    }
+
+    private void FailActivation(Exception error)
+    {
+        Message[] pending;
+        TaskCompletionSource? deactivated;
+        lock (_lock)
+        {
+            _state = ActivationState.Invalid;
+            pending = [.. _requests];
+            _requests.Clear();
+            _running = 0;
+            _runningMutating = 0;
+            deactivated = _deactivated;
+        }
+        Runtime.Catalog.Remove(this);
+        DisposeTimers();
+        Runtime.LogActivationFailed(this, error);
+        var failure = new GrainActivationException($"Activation of grain {GrainId} failed: {error.GetType().Name}: {error.Message}", error);
+        foreach (var m in pending) m.Reject(failure);
+        deactivated?.TrySetResult();
+    }
+
+    /// <summary>Asks the activation to deactivate once its running requests finish; queued ones go to a new activation.</summary>
+    public void RequestDeactivation(DeactivationReason reason)
+    {
+        bool schedule;
+        lock (_lock)
+        {
+            if (_deactivationRequested || _state is ActivationState.Deactivating or ActivationState.Invalid) return;
+            if (_state == ActivationState.Creating && _requests.Count == 0)
+            {
+                // Never activated: nothing to run.
+                _state = ActivationState.Invalid;
+                schedule = false;
+            }
+            else
+            {
+                _deactivationRequested = true;
+                _deactivationReason = reason;
+                schedule = !_pumping && HasRunnableWork();
+                if (schedule) _pumping = true;
+            }
+        }
+        if (schedule) Schedule();
+    }
+
+    private async Task DeactivateAsync(DeactivationReason reason)
+    {
+        DisposeTimers();
+        if (Instance is Grain grain)
+        {
+            try
+            {
+                using var cts = new CancellationTokenSource(Runtime.Options.DeactivationTimeout);
+                await grain.OnDeactivateAsync(reason, cts.Token);
+            }
+            catch (Exception e)
+            {
+                Runtime.LogUnhandled(this, e);
+            }
+        }
+        Message[] forward;
+        TaskCompletionSource? deactivated;
+        lock (_lock)
+        {
+            _state = ActivationState.Invalid;
+            forward = [.. _requests];
+            _requests.Clear();
+            _running--;
+            _runningMutating--;
+            deactivated = _deactivated;
+        }
+        Runtime.Catalog.Remove(this);
+        if (Class is not null) Interlocked.Decrement(ref Class._activationCount);
+        foreach (var m in forward) Runtime.Redispatch(m);
+        deactivated?.TrySetResult();
+    }
+
+    private void DisposeTimers()
+    {
+        IDisposable[]? timers;
+        lock (_lock)
+        {
+            timers = _timers?.ToArray();
+            _timers = null;
+        }
+        if (timers is null) return;
+        foreach (var t in timers) t.Dispose();
+    }
+
+    /// <summary>Makes a registered observer unreachable: queued calls fail, later calls find nothing.</summary>
+    public void Invalidate(Exception reason)
+    {
+        Message[] pending;
+        lock (_lock)
+        {
+            _state = ActivationState.Invalid;
+            pending = [.. _requests];
+            _requests.Clear();
+        }
+        foreach (var m in pending) m.Reject(reason);
+    }
+}

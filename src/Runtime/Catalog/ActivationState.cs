@@ -1,0 +1,21 @@
+namespace Platform.Runtime.Catalog;
+
+/// <summary>Lifecycle of one activation.</summary>
+internal enum ActivationState
+{
+    /// <summary>Created; activation runs on its first turn.</summary>
+    Creating,
+    Activating,
+    Valid,
+    Deactivating,
+    /// <summary>Gone: messages that reach it are sent to a new activation.</summary>
+    Invalid,
+}
+
+/// <summary>Why an activation is going away.</summary>
+public enum DeactivationReason
+{
+    ApplicationRequested,
+    IdleCollection,
+    ShuttingDown,
+}

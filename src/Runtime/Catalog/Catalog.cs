@@ -1,0 +1,68 @@
+using Platform.Runtime.Hosting;
+using System.Collections.Concurrent;
+using Platform.Runtime.Invocation;
+
+namespace Platform.Runtime.Catalog;
+
+/// <summary>The activations of this silo by grain id: finds or creates the one a call goes to.</summary>
+internal sealed class Catalog(GrainRuntime runtime)
+{
+    /// <summary>Grain type of object references made by CreateObjectReference.</summary>
+    public const string ObserverType = "observer";
+
+    private readonly ConcurrentDictionary<GrainId, ActivationData> _activations = new();
+    private readonly ConcurrentDictionary<GrainId, StatelessWorkerPool> _pools = new();
+    private volatile bool _closed;
+
+    public int Count => _activations.Count;
+
+    /// <summary>The activation a call to <paramref name="grainId"/> should go to, created if needed.</summary>
+    public ActivationData GetOrCreate(GrainId grainId)
+    {
+        if (_activations.TryGetValue(grainId, out var existing)) return existing;
+        return Create(grainId);
+    }
+
+    private ActivationData Create(GrainId grainId)
+    {
+        if (!GrainTypeRegistry.TryGetClass(grainId.Type, out var grainClass))
+        {
+            if (grainId.Type == ObserverType)
+                throw new ObserverNotFoundException($"Observer {grainId} is gone: its reference was deleted or its subscriber went away.");
+            throw new RuntimeRejectedException($"Unknown grain type '{grainId.Type}' in grain id {grainId}: no grain class is registered under that name.");
+        }
+        if (_closed) throw new RuntimeRejectedException($"Silo is shutting down: cannot activate grain {grainId}.");
+        if (grainClass.StatelessWorkerMax > 0)
+            return _pools.GetOrAdd(grainId, static (id, s) => new StatelessWorkerPool(id, s.grainClass, s.runtime), (grainClass, runtime)).Pick();
+        return _activations.GetOrAdd(grainId, static (id, s) => new ActivationData(id, s.grainClass, s.runtime), (grainClass, runtime));
+    }
+
+    /// <summary>Registers an object reference (observer) under a fresh id.</summary>
+    public ActivationData AddObserver(object observer)
+    {
+        var id = new GrainId(ObserverType, Guid.NewGuid().ToString("N"));
+        var activation = new ActivationData(id, null, runtime, observer);
+        _activations[id] = activation;
+        return activation;
+    }
+
+    public bool TryGet(GrainId grainId, out ActivationData activation) => _activations.TryGetValue(grainId, out activation!);
+
+    public void Remove(ActivationData activation)
+    {
+        if (activation.Pool is { } pool) pool.Remove(activation);
+        else _activations.TryRemove(new KeyValuePair<GrainId, ActivationData>(activation.GrainId, activation));
+    }
+
+    /// <summary>Every activation, pooled workers included.</summary>
+    public List<ActivationData> Snapshot()
+    {
+        var all = new List<ActivationData>(_activations.Count);
+        foreach (var a in _activations.Values) all.Add(a);
+        foreach (var p in _pools.Values) all.AddRange(p.Snapshot());
+        return all;
+    }
+
+    /// <summary>From now on no new activation is created.</summary>
+    public void Close() => _closed = true;
+}

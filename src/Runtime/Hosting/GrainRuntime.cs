@@ -1,0 +1,163 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Platform.Runtime.Catalog;
+using Platform.Runtime.Filters;
+using Platform.Runtime.Invocation;
+using Platform.Runtime.Messaging;
+using Platform.Runtime.Timers;
+
+namespace Platform.Runtime.Hosting;
+
+/// <summary>
+/// The grain runtime of one silo: makes references, routes calls to activations, collects idle
+/// activations and deactivates everything on a graceful stop.
+/// </summary>
+public sealed partial class GrainRuntime : IGrainFactory, IGrainCallInvoker, IAsyncDisposable
+{
+    private readonly ILogger<GrainRuntime> _logger;
+    private readonly IIncomingGrainCallFilter[] _filters;
+    private Timer? _collector;
+    private int _stopped;
+
+    public GrainRuntime(IServiceProvider services, IOptions<SiloOptions> options, ILogger<GrainRuntime> logger, IEnumerable<IIncomingGrainCallFilter> filters)
+    {
+        Services = services;
+        Options = options.Value;
+        _logger = logger;
+        _filters = [.. filters];
+        Catalog = new Catalog.Catalog(this);
+        Deadlines = new DeadlineWheel(Options.ResponseTimeout);
+    }
+
+    public IServiceProvider Services { get; }
+    public SiloOptions Options { get; }
+    internal Catalog.Catalog Catalog { get; }
+    internal DeadlineWheel Deadlines { get; }
+
+    /// <summary>When the silo started serving.</summary>
+    public DateTimeOffset StartedAt { get; private set; }
+
+    /// <summary>Live activations on this silo (observers and stateless workers included).</summary>
+    public int ActivationCount => Catalog.Count;
+
+    /// <summary>True once a graceful stop began.</summary>
+    public bool IsStopping => Volatile.Read(ref _stopped) != 0;
+
+    /// <summary>Starts the idle-activation collector.</summary>
+    public void Start()
+    {
+        StartedAt = DateTimeOffset.UtcNow;
+        var quantum = Options.CollectionQuantum;
+        if (quantum > Options.CollectionAge / 4) quantum = Options.CollectionAge / 4;
+        if (quantum < TimeSpan.FromMilliseconds(10)) quantum = TimeSpan.FromMilliseconds(10);
+        _collector = new Timer(static s => ((GrainRuntime)s!).CollectIdle(), this, quantum, quantum);
+    }
+
+    public TGrain GetGrain<TGrain>(string key) where TGrain : IGrainWithStringKey
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var registration = GrainTypeRegistry.GetInterface<TGrain>();
+        var implementation = registration.Implementation
+            ?? throw new RuntimeRejectedException($"No grain class implements {typeof(TGrain).FullName}: register the assembly that defines it with AddGrains().");
+        return (TGrain)registration.ProxyFactory(this, new GrainId(implementation.GrainType, key));
+    }
+
+    /// <summary>A reference to a grain by id, typed as one of its interfaces.</summary>
+    public TGrain GetGrain<TGrain>(GrainId grainId) where TGrain : class
+        => (TGrain)GrainTypeRegistry.GetInterface<TGrain>().ProxyFactory(this, grainId);
+
+    public TObserver CreateObjectReference<TObserver>(TObserver observer) where TObserver : class, IGrainObserver
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        if (observer is GrainReference) return observer;
+        var activation = Catalog.AddObserver(observer);
+        return (TObserver)GrainTypeRegistry.GetInterface<TObserver>().ProxyFactory(this, activation.GrainId);
+    }
+
+    public void DeleteObjectReference<TObserver>(TObserver reference) where TObserver : class, IGrainObserver
+    {
+        if (reference is not GrainReference r)
+            throw new ArgumentException($"{reference} is not an object reference made by CreateObjectReference.", nameof(reference));
+        if (Catalog.TryGet(r.GrainId, out var activation))
+        {
+            Catalog.Remove(activation);
+            activation.Invalidate(new ObserverNotFoundException($"Observer {r.GrainId} was deleted."));
+        }
+    }
+
+    public ValueTask<TResult> InvokeAsync<TResult>(GrainId target, Invokable<TResult> request)
+    {
+        while (true)
+        {
+            var activation = Catalog.GetOrCreate(target);
+            if (activation.TryInvoke(request, out var result)) return result;
+        }
+    }
+
+    /// <summary>Runs a request on its target, through the call filters when any are registered.</summary>
+    internal ValueTask<T> InvokeRequest<T>(Invokable<T> request, object target, ActivationData activation)
+    {
+        if (_filters.Length == 0) return request.Invoke(target);
+        return new IncomingGrainCallContext<T>(_filters, request, target, activation.GrainId).Run();
+    }
+
+    /// <summary>Sends a message that reached a deactivated activation to the grain's new activation.</summary>
+    internal void Redispatch(Message message)
+    {
+        try
+        {
+            while (!Catalog.GetOrCreate(message.Target).TryEnqueue(message, touch: true)) { }
+        }
+        catch (Exception e)
+        {
+            message.Reject(e);
+        }
+    }
+
+    private void CollectIdle()
+    {
+        var cutoff = Environment.TickCount64 - (long)Options.CollectionAge.TotalMilliseconds;
+        foreach (var activation in Catalog.Snapshot())
+        {
+            if (activation.Class is null || activation.LastActivity > cutoff || !activation.IsIdle) continue;
+            activation.RequestDeactivation(DeactivationReason.IdleCollection);
+        }
+    }
+
+    /// <summary>Deactivates every activation and waits for them (the graceful half of a stop); new activations are refused from now on.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0) return;
+        _collector?.Dispose();
+        Catalog.Close();
+        var all = Catalog.Snapshot().Where(a => a.Class is not null).ToList();
+        LogStopping(all.Count);
+        foreach (var a in all) a.RequestDeactivation(DeactivationReason.ShuttingDown);
+        var done = Task.WhenAll(all.Select(a => a.Deactivated));
+        var timeout = Task.Delay(Options.ShutdownTimeout, cancellationToken);
+        if (await Task.WhenAny(done, timeout) != done)
+            LogShutdownTimedOut(all.Count(a => !a.Deactivated.IsCompleted));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None);
+        Deadlines.Dispose();
+    }
+
+    internal void LogUnhandled(ActivationData activation, Exception e) => LogUnhandledError(activation.GrainId.ToString(), e);
+    internal void LogActivationFailed(ActivationData activation, Exception e) => LogActivationError(activation.GrainId.ToString(), e);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Error, Message = "Unhandled exception in {GrainId}")]
+    private partial void LogUnhandledError(string grainId, Exception e);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Activation of {GrainId} failed")]
+    private partial void LogActivationError(string grainId, Exception e);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Stopping: deactivating {Count} activations")]
+    private partial void LogStopping(int count);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Stop timed out with {Count} activations still deactivating")]
+    private partial void LogShutdownTimedOut(int count);
+}
