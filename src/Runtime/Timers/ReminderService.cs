@@ -88,15 +88,24 @@ public sealed partial class ReminderService(GrainRuntime runtime, IReminderTable
     [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Reminder {Name} of {GrainId} failed")]
     private partial void LogTickFailed(string name, string grainId, Exception e);
 
-    private sealed class LocalReminder(ReminderService service, GrainId grain, ReminderEntry row) : IDisposable
+    private sealed class LocalReminder : IDisposable
     {
-        private readonly Timer _timer = new(static s => ((LocalReminder)s!).OnDue(), null, Timeout.Infinite, Timeout.Infinite);
+        private readonly ReminderService _service;
+        private readonly Timer _timer;
         private DateTimeOffset _nextTick;
         private DateTimeOffset _lastFired;
         private volatile bool _disposed;
 
-        public GrainId Grain { get; } = grain;
-        public ReminderEntry Row { get; } = row;
+        public LocalReminder(ReminderService service, GrainId grain, ReminderEntry row)
+        {
+            _service = service;
+            Grain = grain;
+            Row = row;
+            _timer = new Timer(static s => ((LocalReminder)s!).OnDue(), this, Timeout.Infinite, Timeout.Infinite);
+        }
+
+        public GrainId Grain { get; }
+        public ReminderEntry Row { get; }
 
         /// <summary>Arms the timer for the first grid point StartAt + k·Period not before now (and after the last tick fired).</summary>
         public void ArmNext()
@@ -125,7 +134,7 @@ public sealed partial class ReminderService(GrainRuntime runtime, IReminderTable
 
         private async Task Fire(DateTimeOffset tick)
         {
-            await service.FireAsync(this, tick).ConfigureAwait(false);
+            await _service.FireAsync(this, tick).ConfigureAwait(false);
             _lastFired = tick;
             ArmNext();
         }
