@@ -21,7 +21,9 @@ public static class RuntimeServiceCollectionExtensions
         services.TryAddSingleton<IGrainFactory>(sp => sp.GetRequiredService<GrainRuntime>());
         services.TryAddSingleton<IRuntimeStatistics, RuntimeStatistics>();
         services.TryAddSingleton<ReminderService>();
-        services.AddHostedService<SiloLifecycleService>();
+        // First in the list: started before the web host, stopped after it, so HTTP drains before grains deactivate.
+        if (!services.Any(d => d.ImplementationType == typeof(SiloLifecycleService)))
+            services.Insert(0, ServiceDescriptor.Singleton<IHostedService, SiloLifecycleService>());
         return services;
     }
 

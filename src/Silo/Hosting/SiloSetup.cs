@@ -1,0 +1,148 @@
+using System.Net.Sockets;
+using System.Reflection;
+using System.Runtime.Loader;
+using Platform.Grains;
+using Platform.Runtime.Hosting;
+using Platform.Runtime.PostgreSql;
+using Platform.Runtime.Sqlite;
+using Platform.Runtime.Storage;
+
+namespace Platform.Silo.Hosting;
+
+/// <summary>Turns configuration into a configured silo, checking every setting a user can get wrong before anything starts.</summary>
+public static class SiloSetup
+{
+    /// <summary>Command-line switches and the settings they set.</summary>
+    public static readonly Dictionary<string, string> SwitchMappings = new()
+    {
+        ["--data-dir"] = "Platform:DataDir",
+        ["--storage"] = "Platform:Storage",
+        ["--postgres"] = "Platform:PostgreSql",
+        ["--silo-name"] = "Platform:SiloName",
+    };
+
+    /// <summary>The default HTTP address: loopback only.</summary>
+    public const string DefaultUrls = "http://127.0.0.1:8080";
+
+    public static WebApplicationBuilder CreateBuilder(string[] args)
+    {
+        // Settings ship beside the binary; relative paths in them (DataDir) resolve against the working directory.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddCommandLine(args, SwitchMappings);
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+            builder.WebHost.UseUrls(DefaultUrls);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+        builder.Host.ConfigureHostOptions(o => o.ShutdownTimeout = TimeSpan.FromSeconds(45));
+
+        var options = builder.Configuration.GetSection(PlatformOptions.Section).Get<PlatformOptions>() ?? new PlatformOptions();
+        builder.Services.AddSingleton(options);
+        builder.Services.AddGrainRuntime(o =>
+        {
+            builder.Configuration.GetSection("Platform:Runtime").Bind(o);
+            if (!string.IsNullOrWhiteSpace(options.SiloName)) o.SiloName = options.SiloName;
+        });
+        builder.Services.AddGrains(GrainsAssembly.Assembly);
+        ConfigureStorage(builder.Services, options);
+        foreach (var extension in LoadExtensions(options))
+        {
+            extension.ConfigureServices(builder.Services);
+            builder.Services.AddSingleton(extension);
+        }
+        return builder;
+    }
+
+    private static void ConfigureStorage(IServiceCollection services, PlatformOptions options)
+    {
+        switch (options.Storage.ToLowerInvariant())
+        {
+            case "sqlite":
+                var dataDir = Path.GetFullPath(options.DataDir);
+                CheckWritable(dataDir);
+                var file = Path.Combine(dataDir, "platform.db");
+                services.AddSqliteGrainStorage(GrainStorageRegistry.DefaultName, o => o.DataSource = file);
+                services.AddSqliteReminderTable(o => o.DataSource = file);
+                break;
+            case "postgres" or "postgresql":
+                if (string.IsNullOrWhiteSpace(options.PostgreSql))
+                    throw new StartupException("Platform:Storage is 'postgres' but Platform:PostgreSql (--postgres) is empty: give an Npgsql connection string such as 'Host=127.0.0.1;Port=5432;Username=platform;Database=platform'.");
+                services.AddPostgreSqlGrainStorage(GrainStorageRegistry.DefaultName, o => o.ConnectionString = options.PostgreSql);
+                services.AddPostgreSqlReminderTable(o => o.ConnectionString = options.PostgreSql);
+                break;
+            default:
+                throw new StartupException($"Platform:Storage (--storage) is '{options.Storage}'; expected 'sqlite' or 'postgres'.");
+        }
+    }
+
+    private static void CheckWritable(string dataDir)
+    {
+        try
+        {
+            Directory.CreateDirectory(dataDir);
+            var probe = Path.Combine(dataDir, $".write-probe-{Environment.ProcessId}");
+            File.WriteAllText(probe, "ok");
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StartupException($"data directory '{dataDir}' (Platform:DataDir, --data-dir) is not writable: {e.Message}", e);
+        }
+    }
+
+    private static IEnumerable<ISiloExtension> LoadExtensions(PlatformOptions options)
+    {
+        foreach (var path in options.Extensions)
+        {
+            var full = Path.GetFullPath(path);
+            if (!File.Exists(full))
+                throw new StartupException($"extension assembly '{full}' (Platform:Extensions) does not exist.");
+            var assembly = AssemblyLoadContext.Default.LoadFromAssemblyPath(full);
+            var found = false;
+            foreach (var type in assembly.GetExportedTypes())
+            {
+                if (!typeof(ISiloExtension).IsAssignableFrom(type) || type.IsAbstract) continue;
+                found = true;
+                Platform.Runtime.Invocation.GrainTypeRegistry.EnsureLoaded(assembly);
+                yield return (ISiloExtension)Activator.CreateInstance(type)!;
+            }
+            if (!found) throw new StartupException($"extension assembly '{full}' (Platform:Extensions) has no public ISiloExtension class.");
+        }
+    }
+
+    /// <summary>Checks that storage answers, so that a wrong connection string fails the start, not the first call.</summary>
+    public static async Task ProbeStorageAsync(IServiceProvider services, PlatformOptions options)
+    {
+        var storage = services.GetRequiredService<IGrainStorageRegistry>().Get(null);
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            await storage.ReadAsync("silo", "probe", "probe", cts.Token);
+        }
+        catch (Exception e)
+        {
+            var setting = options.Storage.StartsWith("postgres", StringComparison.OrdinalIgnoreCase)
+                ? "PostgreSQL (Platform:PostgreSql, --postgres)"
+                : $"SQLite database in '{Path.GetFullPath(options.DataDir)}' (Platform:DataDir, --data-dir)";
+            throw new StartupException($"{setting} is unusable: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Explains a failure to bind the HTTP port, or returns null when the error is something else.</summary>
+    public static string? DescribeListenFailure(Exception e, IConfiguration configuration)
+    {
+        for (var cur = e; cur is not null; cur = cur.InnerException)
+        {
+            if (cur is IOException { InnerException: SocketException se } && se.SocketErrorCode == SocketError.AddressAlreadyInUse
+                || cur is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }
+                || cur is IOException && cur.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+                return $"cannot listen on {configuration["urls"] ?? DefaultUrls} (--urls, ASPNETCORE_URLS): address already in use";
+            if (cur is SocketException { SocketErrorCode: SocketError.AccessDenied or SocketError.AddressNotAvailable } s2)
+                return $"cannot listen on {configuration["urls"] ?? DefaultUrls} (--urls, ASPNETCORE_URLS): {s2.Message}";
+        }
+        return null;
+    }
+}

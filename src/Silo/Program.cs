@@ -1,0 +1,43 @@
+using Platform.Runtime.Hosting;
+using Platform.Silo.Endpoints;
+using Platform.Silo.Hosting;
+
+WebApplication app;
+PlatformOptions options;
+try
+{
+    var builder = SiloSetup.CreateBuilder(args);
+    builder.Services.AddSingleton<SiloReadiness>();
+    app = builder.Build();
+    options = app.Services.GetRequiredService<PlatformOptions>();
+    await SiloSetup.ProbeStorageAsync(app.Services, options);
+}
+catch (StartupException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}
+
+app.MapHealthEndpoints();
+app.MapClusterEndpoints();
+foreach (var extension in app.Services.GetServices<ISiloExtension>()) extension.MapEndpoints(app);
+
+try
+{
+    await app.StartAsync();
+}
+catch (Exception e) when (SiloSetup.DescribeListenFailure(e, app.Configuration) is { } why)
+{
+    Console.Error.WriteLine($"error: {why}");
+    return 2;
+}
+
+var runtime = app.Services.GetRequiredService<GrainRuntime>();
+app.Services.GetRequiredService<SiloReadiness>().MarkReady();
+var storage = options.Storage.Equals("sqlite", StringComparison.OrdinalIgnoreCase)
+    ? $"sqlite {Path.Combine(Path.GetFullPath(options.DataDir), "platform.db")}"
+    : "postgres";
+Console.WriteLine($"silo {runtime.Options.SiloName} listening on {string.Join(", ", app.Urls)} (storage: {storage})");
+await app.WaitForShutdownAsync();
+Console.WriteLine($"silo {runtime.Options.SiloName} stopped");
+return 0;
