@@ -1,0 +1,75 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Platform.Runtime;
+using Platform.Silo.Hosting;
+
+namespace Platform.Silo.TestGrains;
+
+public sealed class LedgerState
+{
+    public Dictionary<string, long> Entries { get; set; } = [];
+    public List<DateTimeOffset> Ticks { get; set; } = [];
+}
+
+public interface ILedgerGrain : IGrainWithStringKey
+{
+    Task<long> Put(string entry, long value);
+    Task<Dictionary<string, long>> Entries();
+    Task StartReminder(TimeSpan period);
+    Task<List<DateTimeOffset>> Ticks();
+    Task<long> PutSlowly(string entry, long value, int delayMs);
+}
+
+public sealed class LedgerGrain([PersistentState("ledger")] IPersistentState<LedgerState> state) : Grain, ILedgerGrain, IRemindable
+{
+    public async Task<long> Put(string entry, long value)
+    {
+        state.State.Entries[entry] = value;
+        await state.WriteStateAsync();
+        return value;
+    }
+
+    public async Task<long> PutSlowly(string entry, long value, int delayMs)
+    {
+        await Task.Delay(delayMs);
+        return await Put(entry, value);
+    }
+
+    public Task<Dictionary<string, long>> Entries() => Task.FromResult(state.State.Entries);
+
+    public Task StartReminder(TimeSpan period) => RegisterOrUpdateReminder("tick", TimeSpan.Zero, period);
+
+    public Task<List<DateTimeOffset>> Ticks() => Task.FromResult(state.State.Ticks);
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        state.State.Ticks.Add(DateTimeOffset.UtcNow);
+        await state.WriteStateAsync();
+    }
+}
+
+/// <summary>Maps /test/ledger endpoints onto the ledger grain.</summary>
+public sealed class TestGrainsExtension : ISiloExtension
+{
+    public void ConfigureServices(IServiceCollection services)
+    {
+    }
+
+    public void MapEndpoints(IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup("/test/ledger/{key}");
+        group.MapPut("/{entry}/{value:long}", async (string key, string entry, long value, IGrainFactory grains) =>
+            Results.Ok(await grains.GetGrain<ILedgerGrain>(key).Put(entry, value)));
+        group.MapPut("/{entry}/{value:long}/slowly", async (string key, string entry, long value, int delayMs, IGrainFactory grains) =>
+            Results.Ok(await grains.GetGrain<ILedgerGrain>(key).PutSlowly(entry, value, delayMs)));
+        group.MapGet("/", async (string key, IGrainFactory grains) => Results.Ok(await grains.GetGrain<ILedgerGrain>(key).Entries()));
+        group.MapPost("/reminder", async (string key, int periodMs, IGrainFactory grains) =>
+        {
+            await grains.GetGrain<ILedgerGrain>(key).StartReminder(TimeSpan.FromMilliseconds(periodMs));
+            return Results.Ok();
+        });
+        group.MapGet("/ticks", async (string key, IGrainFactory grains) => Results.Ok(await grains.GetGrain<ILedgerGrain>(key).Ticks()));
+    }
+}
