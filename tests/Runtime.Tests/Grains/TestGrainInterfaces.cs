@@ -93,3 +93,8 @@ public interface IPingGrain : IGrainWithStringKey
     Task<int> Fired();
     Task<int> PingOther(string key, int value);
 }
+
+public interface IChatLoggerGrain : IGrainWithStringKey, IChatObserver
+{
+    Task<List<string>> Logged();
+}

@@ -230,3 +230,18 @@ public sealed class PingGrain : Grain, IPingGrain
 
     public async Task<int> PingOther(string key, int value) => await GrainFactory.GetGrain<IPingGrain>(key).Ping(value);
 }
+
+public sealed class ChatLoggerGrain : Grain, IChatLoggerGrain
+{
+    private readonly List<string> _logged = [];
+
+    public void Said(string text) => _logged.Add(text);
+
+    public Task SaidAsync(string text)
+    {
+        _logged.Add(text);
+        return Task.CompletedTask;
+    }
+
+    public Task<List<string>> Logged() => Task.FromResult(_logged);
+}

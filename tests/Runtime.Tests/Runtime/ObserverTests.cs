@@ -77,4 +77,18 @@ public sealed class ObserverTests
         slow.Gate.SetResult();
         await Eventually(() => slow.Heard.Count == 5, "slow observer catches up");
     }
+
+    [Fact]
+    public async Task A_grain_can_subscribe_to_another_grain_as_an_observer()
+    {
+        await using var silo = await TestSilo.StartAsync();
+        var room = silo.Factory.GetGrain<IChatRoomGrain>("room-4");
+        var logger = silo.Factory.GetGrain<IChatLoggerGrain>("logger-1");
+        await room.Join(logger);
+        await room.Say("one");
+        await room.Say("two");
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await logger.Logged()).Count < 2 && DateTime.UtcNow < deadline) await Task.Delay(10);
+        Assert.Equal(["one", "two"], await logger.Logged());
+    }
 }
