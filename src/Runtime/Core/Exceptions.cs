@@ -5,6 +5,11 @@ public sealed class InconsistentStateException(string message, string? storedETa
 {
     public string? StoredETag { get; } = storedETag;
     public string? CurrentETag { get; } = currentETag;
+
+    /// <summary>The error every storage provider throws when a write's expected ETag is not the stored one.</summary>
+    public static InconsistentStateException ETagMismatch(string grainType, string grainKey, string stateName, string? expected, string? stored) =>
+        new($"grain {grainType}/{grainKey} state '{stateName}': ETag mismatch, expected {expected ?? "none"}, stored {stored ?? "none"}",
+            storedETag: stored, currentETag: expected);
 }
 
 /// <summary>A call to an observer whose reference was deleted or whose subscriber went away.</summary>

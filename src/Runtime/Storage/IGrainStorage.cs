@@ -13,7 +13,7 @@ public interface IGrainStorage
     /// <summary>Reads a state; null when none is stored.</summary>
     Task<StoredState?> ReadAsync(string grainType, string grainKey, string stateName, CancellationToken cancellationToken = default);
 
-    /// <summary>Writes a state if the stored ETag equals <paramref name="expectedETag"/> (null: nothing stored); returns the new ETag.</summary>
+    /// <summary>Writes a state if the stored ETag equals <paramref name="expectedETag"/> (null: nothing stored); returns the new ETag. The caller must not change <paramref name="data"/> until the task completes.</summary>
     Task<string> WriteAsync(string grainType, string grainKey, string stateName, ReadOnlyMemory<byte> data, string? expectedETag, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes a state if the stored ETag equals <paramref name="expectedETag"/>; clearing nothing with a null ETag succeeds.</summary>
@@ -23,5 +23,6 @@ public interface IGrainStorage
 /// <summary>Resolves storage providers by name ("Default" when a grain names none).</summary>
 public interface IGrainStorageRegistry
 {
+    /// <summary>The provider registered under <paramref name="name"/> (null: "Default"); throws naming the registered ones when there is none.</summary>
     IGrainStorage Get(string? name);
 }

@@ -1,0 +1,196 @@
+using Microsoft.Data.Sqlite;
+
+namespace Platform.Runtime.Sqlite;
+
+/// <summary>
+/// One SQLite database file: opens it on first use (directory, WAL, synchronous=FULL, schema), hands out
+/// pooled read connections, and owns the single group-commit writer.
+/// </summary>
+internal sealed class SqliteDatabase : IDisposable
+{
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS grain_state (
+            grain_type TEXT    NOT NULL,
+            grain_key  TEXT    NOT NULL,
+            state_name TEXT    NOT NULL,
+            data       BLOB    NOT NULL,
+            etag       INTEGER NOT NULL,
+            PRIMARY KEY (grain_type, grain_key, state_name));
+        CREATE TABLE IF NOT EXISTS reminders (
+            grain_type         TEXT    NOT NULL,
+            grain_key          TEXT    NOT NULL,
+            name               TEXT    NOT NULL,
+            start_at_utc_ticks INTEGER NOT NULL,
+            period_ticks       INTEGER NOT NULL,
+            etag               INTEGER NOT NULL,
+            PRIMARY KEY (grain_type, grain_key, name));
+        CREATE TABLE IF NOT EXISTS etag_sequence (
+            id        INTEGER PRIMARY KEY CHECK (id = 1),
+            last_etag INTEGER NOT NULL);
+        INSERT OR IGNORE INTO etag_sequence (id, last_etag) VALUES (1, 0);
+        """;
+
+    private readonly SqliteStorageOptions _options;
+    private readonly string _readConnectionString;
+    private readonly string _writeConnectionString;
+    private readonly Lock _openGate = new();
+    private SqliteWriteQueue? _writer;
+    private bool _disposed;
+
+    public SqliteDatabase(SqliteStorageOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        FilePath = Path.GetFullPath(options.DataSource);
+
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = FilePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            DefaultTimeout = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds),
+            Pooling = true,
+        };
+        _readConnectionString = builder.ToString();
+
+        // The writer holds its connection for its whole life; keeping it out of the pool keeps its prepared statements.
+        builder.Pooling = false;
+        _writeConnectionString = builder.ToString();
+    }
+
+    /// <summary>Full path of the database file, for messages.</summary>
+    public string FilePath { get; }
+
+    /// <summary>Transactions committed by the writer so far (tests use it to observe group commit).</summary>
+    public long Commits => _writer?.Commits ?? 0;
+
+    /// <summary>Opens a pooled connection for reads; WAL lets readers run beside the writer.</summary>
+    public SqliteConnection OpenReader()
+    {
+        EnsureOpen();
+        var connection = new SqliteConnection(_readConnectionString);
+        try
+        {
+            connection.Open();
+            return connection;
+        }
+        catch (SqliteException e)
+        {
+            connection.Dispose();
+            throw Failure("opening a read connection", e);
+        }
+    }
+
+    /// <summary>Queues <paramref name="write"/> for the next group commit; its task completes once the batch is on disk.</summary>
+    public Task<TResult> WriteAsync<TResult>(SqliteWrite<TResult> write)
+    {
+        if (write.CancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<TResult>(write.CancellationToken);
+        }
+
+        EnsureOpen().Enqueue(write);
+        return write.Task;
+    }
+
+    /// <summary>Wraps a SQLite error so the message names the database file and what was being done.</summary>
+    public Exception Failure(string operation, Exception error) =>
+        new InvalidOperationException($"SQLite storage '{FilePath}': {operation} failed: {error.Message}", error);
+
+    public void Dispose()
+    {
+        SqliteWriteQueue? writer;
+        lock (_openGate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            writer = _writer;
+        }
+
+        // Drains what is queued (those callers still get their answer), then closes the writer connection.
+        writer?.Dispose();
+        using var pooled = new SqliteConnection(_readConnectionString);
+        SqliteConnection.ClearPool(pooled);
+    }
+
+    private SqliteWriteQueue EnsureOpen()
+    {
+        var writer = Volatile.Read(ref _writer);
+        if (writer is not null)
+        {
+            return writer;
+        }
+
+        lock (_openGate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_writer is not null)
+            {
+                return _writer;
+            }
+
+            var directory = Path.GetDirectoryName(FilePath);
+            if (!string.IsNullOrEmpty(directory))
+            {
+                try
+                {
+                    Directory.CreateDirectory(directory);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new InvalidOperationException($"SQLite storage '{FilePath}': cannot create directory '{directory}': {e.Message}", e);
+                }
+            }
+
+            var connection = new SqliteConnection(_writeConnectionString);
+            try
+            {
+                connection.Open();
+                Configure(connection);
+                using (var transaction = connection.BeginTransaction())
+                using (var command = connection.CreateCommand())
+                {
+                    command.Transaction = transaction;
+                    command.CommandText = Schema;
+                    command.ExecuteNonQuery();
+                    transaction.Commit();
+                }
+            }
+            catch (SqliteException e)
+            {
+                connection.Dispose();
+                throw Failure("opening the database", e);
+            }
+            catch
+            {
+                connection.Dispose();
+                throw;
+            }
+
+            _writer = new SqliteWriteQueue(connection, _options.MaxBatchSize, this);
+            return _writer;
+        }
+    }
+
+    private void Configure(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+
+        // WAL: readers never block the writer, and a commit is one sequential append plus one fsync.
+        command.CommandText = "PRAGMA journal_mode=WAL;";
+        var mode = command.ExecuteScalar() as string;
+        if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"SQLite storage '{FilePath}': the file system refused WAL journaling (journal_mode is '{mode}'); put the database on a local disk.");
+        }
+
+        // FULL: the WAL is fsynced at every commit, so a write that returned survives power loss.
+        command.CommandText = $"PRAGMA synchronous=FULL; PRAGMA busy_timeout={(long)_options.BusyTimeout.TotalMilliseconds};";
+        command.ExecuteNonQuery();
+    }
+}

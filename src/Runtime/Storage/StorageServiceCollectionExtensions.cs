@@ -1,0 +1,35 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Platform.Runtime.Timers;
+
+namespace Platform.Runtime.Storage;
+
+/// <summary>Registers grain storage providers and reminder tables.</summary>
+public static class StorageServiceCollectionExtensions
+{
+    /// <summary>Registers a grain storage provider under <paramref name="name"/> and the registry that resolves it.</summary>
+    public static IServiceCollection AddGrainStorage(this IServiceCollection services, string name, Func<IServiceProvider, IGrainStorage> factory)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(factory);
+
+        services.AddKeyedSingleton<IGrainStorage>(name, (provider, _) => factory(provider));
+        services.AddSingleton(new GrainStorageName(name));
+        services.TryAddSingleton<IGrainStorageRegistry>(provider => new GrainStorageRegistry(provider, provider.GetServices<GrainStorageName>()));
+        return services;
+    }
+
+    /// <summary>Registers in-memory grain storage under <paramref name="name"/> (nothing survives the process).</summary>
+    public static IServiceCollection AddMemoryGrainStorage(this IServiceCollection services, string name = GrainStorageRegistry.DefaultName) =>
+        services.AddGrainStorage(name, _ => new MemoryGrainStorage());
+
+    /// <summary>Registers the in-memory reminder table (nothing survives the process), replacing any other.</summary>
+    public static IServiceCollection AddMemoryReminderTable(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.RemoveAll<IReminderTable>();
+        services.AddSingleton<IReminderTable, MemoryReminderTable>();
+        return services;
+    }
+}
