@@ -128,7 +128,7 @@ public sealed class GrainCodeGenerator : IIncrementalGenerator
             }
             if (!ok) continue;
             var itfName = itf.ToDisplayString(TypeFormat);
-            var proxyName = "Proxy_" + Safe(itf.ToDisplayString()) ;
+            var proxyName = "Proxy_" + Safe(itf.ToDisplayString());
             EmitProxy(sb, itf, itfName, proxyName, all);
             registrations.Append("            global::Platform.Runtime.Invocation.GrainTypeRegistry.RegisterInterface<").Append(itfName)
                 .Append(">(static (i, id) => new ").Append(proxyName).Append("(i, id)");
