@@ -210,9 +210,23 @@ public sealed class GrainCodeGenerator : IIncrementalGenerator
         var itfName = model.Declaring.ToDisplayString(TypeFormat);
         sb.AppendLine($"    internal sealed class {model.InvokableName} : global::Platform.Runtime.Invocation.Invokable<{model.ResultType}>");
         sb.AppendLine("    {");
-        sb.AppendLine($"        internal static readonly global::Platform.Runtime.Invocation.GrainMethodDescriptor Descriptor = new(\"{model.Declaring.ToDisplayString()}\", \"{m.Name}\", {model.Flags});");
+        var signature = $"{model.Declaring.ToDisplayString()}.{m.Name}({string.Join(",", m.Parameters.Select(p => p.Type.ToDisplayString()))})";
+        sb.AppendLine($"        internal static readonly global::Platform.Runtime.Invocation.GrainMethodDescriptor Descriptor = new(\"{model.Declaring.ToDisplayString()}\", \"{m.Name}\", {model.Flags}, \"{signature}\", static () => new {model.InvokableName}());");
         for (var i = 0; i < m.Parameters.Length; i++)
             sb.AppendLine($"        public {m.Parameters[i].Type.ToDisplayString(TypeFormat)} arg{i};");
+        if (m.Parameters.Length > 0)
+        {
+            sb.AppendLine("        public override void WriteArguments(ref global::Platform.Runtime.Serialization.MessageWriter writer)");
+            sb.AppendLine("        {");
+            for (var i = 0; i < m.Parameters.Length; i++)
+                sb.AppendLine($"            global::Platform.Runtime.Serialization.Codec<{m.Parameters[i].Type.ToDisplayString(TypeFormat)}>.Write(ref writer, arg{i});");
+            sb.AppendLine("        }");
+            sb.AppendLine("        public override void ReadArguments(ref global::Platform.Runtime.Serialization.MessageReader reader)");
+            sb.AppendLine("        {");
+            for (var i = 0; i < m.Parameters.Length; i++)
+                sb.AppendLine($"            arg{i} = global::Platform.Runtime.Serialization.Codec<{m.Parameters[i].Type.ToDisplayString(TypeFormat)}>.Read(ref reader);");
+            sb.AppendLine("        }");
+        }
         sb.AppendLine("        public override global::Platform.Runtime.Invocation.GrainMethodDescriptor Method => Descriptor;");
         var args = string.Join(", ", m.Parameters.Select((_, i) => "arg" + i));
         sb.AppendLine($"        public override object?[] GetArguments() => new object?[] {{ {args} }};");

@@ -26,6 +26,11 @@ try
 {
     await app.StartAsync();
 }
+catch (SiloStartupException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}
 catch (Exception e) when (SiloSetup.DescribeListenFailure(e, app.Configuration) is { } why)
 {
     Console.Error.WriteLine($"error: {why}");

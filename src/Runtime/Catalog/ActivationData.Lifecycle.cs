@@ -45,6 +45,7 @@ internal sealed partial class ActivationData
         try
         {
             using var cts = new CancellationTokenSource(Runtime.Options.ActivationTimeout);
+            if (Runtime.Cluster is { } cluster) await cluster.HandOffAsync(GrainId);
             t_constructing = this;
             try
             {

@@ -18,4 +18,7 @@ public enum DeactivationReason
     ApplicationRequested,
     IdleCollection,
     ShuttingDown,
+
+    /// <summary>Another silo owns the grain under the current view.</summary>
+    PlacementChanged,
 }

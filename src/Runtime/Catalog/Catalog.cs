@@ -38,9 +38,9 @@ internal sealed class Catalog(GrainRuntime runtime)
     }
 
     /// <summary>Registers an object reference (observer) under a fresh id.</summary>
-    public ActivationData AddObserver(object observer)
+    public ActivationData AddObserver(object observer, string key)
     {
-        var id = new GrainId(ObserverType, Guid.NewGuid().ToString("N"));
+        var id = new GrainId(ObserverType, key);
         var activation = new ActivationData(id, null, runtime, observer);
         _activations[id] = activation;
         return activation;

@@ -71,7 +71,7 @@ public sealed partial class GrainRuntime : IGrainFactory, IGrainCallInvoker, IAs
     {
         ArgumentNullException.ThrowIfNull(observer);
         if (observer is GrainReference) return observer;
-        var activation = Catalog.AddObserver(observer);
+        var activation = Catalog.AddObserver(observer, Cluster is { } c ? Placement.RendezvousPlacement.ObserverKey(c.Self) : Guid.NewGuid().ToString("N"));
         return (TObserver)GrainTypeRegistry.GetInterface<TObserver>().ProxyFactory(this, activation.GrainId);
     }
 
@@ -86,13 +86,38 @@ public sealed partial class GrainRuntime : IGrainFactory, IGrainCallInvoker, IAs
         }
     }
 
-    public ValueTask<TResult> InvokeAsync<TResult>(GrainId target, Invokable<TResult> request)
+    /// <summary>The cluster this silo belongs to; null for a single silo.</summary>
+    public SiloCluster? Cluster { get; internal set; }
+
+    /// <summary>Calls that already travelled this many silos run where they are rather than being forwarded again.</summary>
+    private const int MaxForwardHops = 2;
+
+    public ValueTask<TResult> InvokeAsync<TResult>(GrainId target, Invokable<TResult> request) => InvokeAsync(target, request, 0);
+
+    internal ValueTask<TResult> InvokeAsync<TResult>(GrainId target, Invokable<TResult> request, int hops)
     {
+        if (Cluster is { } cluster && hops < MaxForwardHops)
+        {
+            var owner = cluster.Placement.OwnerOf(target);
+            // A local activation still leaving after a view change takes the call and forwards it once it is gone.
+            if (owner != cluster.Self && !HasLocalActivation(target))
+                return cluster.Messages.SendRequest(owner, target, request, hops);
+        }
         while (true)
         {
             var activation = Catalog.GetOrCreate(target);
             if (activation.TryInvoke(request, out var result)) return result;
         }
+    }
+
+    private bool HasLocalActivation(GrainId target) => Catalog.TryGet(target, out var a) && a.State != ActivationState.Invalid;
+
+    /// <summary>Deactivates this silo's activation of <paramref name="grain"/>, if any, and waits for it (a new owner takes over).</summary>
+    internal async Task ReleaseLocalActivationAsync(GrainId grain)
+    {
+        if (!Catalog.TryGet(grain, out var activation)) return;
+        activation.RequestDeactivation(DeactivationReason.PlacementChanged);
+        await activation.Deactivated.WaitAsync(Options.DeactivationTimeout).ConfigureAwait(false);
     }
 
     /// <summary>Runs a request on its target, through the call filters when any are registered.</summary>
@@ -107,6 +132,11 @@ public sealed partial class GrainRuntime : IGrainFactory, IGrainCallInvoker, IAs
     {
         try
         {
+            if (Cluster is { } cluster && cluster.Placement.OwnerOf(message.Target) != cluster.Self && !HasLocalActivation(message.Target))
+            {
+                message.Forward(this);
+                return;
+            }
             while (!Catalog.GetOrCreate(message.Target).TryEnqueue(message, touch: true)) { }
         }
         catch (Exception e)

@@ -13,15 +13,27 @@ internal sealed class SiloLifecycleService(GrainRuntime runtime, IServiceProvide
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        var cluster = services.GetService<SiloCluster>();
+        if (cluster is not null)
+        {
+            // Listen and join (as Joining) before taking calls; become Active once reminders are armed.
+            await cluster.StartAsync(cancellationToken).ConfigureAwait(false);
+            runtime.Cluster = cluster;
+        }
         runtime.Start();
         if (services.GetService<IReminderTable>() is not null)
             await services.GetRequiredService<ReminderService>().StartAsync(cancellationToken).ConfigureAwait(false);
+        if (cluster is not null) await cluster.BecomeActiveAsync().ConfigureAwait(false);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        var cluster = runtime.Cluster;
+        // Announce the leave first, so that peers route new calls to the grains' next owners.
+        if (cluster is not null) await cluster.ShutDownAsync(cancellationToken).ConfigureAwait(false);
         if (services.GetService<IReminderTable>() is not null)
             await services.GetRequiredService<ReminderService>().DisposeAsync().ConfigureAwait(false);
         await runtime.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (cluster is not null) await cluster.StopAsync(cancellationToken).ConfigureAwait(false);
     }
 }

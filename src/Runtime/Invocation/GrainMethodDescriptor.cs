@@ -13,8 +13,17 @@ public enum GrainMethodFlags
 }
 
 /// <summary>Static metadata of one grain interface method; one instance per method, shared by every call.</summary>
-public sealed class GrainMethodDescriptor(string interfaceName, string methodName, GrainMethodFlags flags)
+public sealed class GrainMethodDescriptor(string interfaceName, string methodName, GrainMethodFlags flags, string? signature = null, Func<Invokable>? factory = null)
 {
+    /// <summary>Full signature ("Ns.IFoo.Bar(int, string)"), the same on every silo running the same interface.</summary>
+    public string Signature { get; } = signature ?? $"{interfaceName}.{methodName}";
+
+    /// <summary>The method's id on the wire: a stable 32-bit hash of <see cref="Signature"/>.</summary>
+    public uint WireId { get; } = StableHash(signature ?? $"{interfaceName}.{methodName}");
+
+    /// <summary>Creates an empty request of this method, for a call arriving from another silo.</summary>
+    public Func<Invokable>? Factory { get; } = factory;
+
     public string InterfaceName { get; } = interfaceName;
     public string MethodName { get; } = methodName;
     public GrainMethodFlags Flags { get; } = flags;
@@ -26,4 +35,16 @@ public sealed class GrainMethodDescriptor(string interfaceName, string methodNam
     public MethodStatistics Statistics { get; } = new();
 
     public override string ToString() => $"{InterfaceName}.{MethodName}";
+
+    /// <summary>FNV-1a over the UTF-16 code units: deterministic across processes, unlike string.GetHashCode.</summary>
+    internal static uint StableHash(string text)
+    {
+        var hash = 2166136261u;
+        foreach (var c in text)
+        {
+            hash = (hash ^ (byte)c) * 16777619u;
+            hash = (hash ^ (byte)(c >> 8)) * 16777619u;
+        }
+        return hash;
+    }
 }

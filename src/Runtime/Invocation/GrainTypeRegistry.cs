@@ -49,12 +49,19 @@ public static class GrainTypeRegistry
 {
     private static readonly ConcurrentDictionary<Type, GrainInterfaceRegistration> Interfaces = new();
     private static readonly ConcurrentDictionary<string, GrainClassRegistration> ClassesByType = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<uint, GrainMethodDescriptor> MethodsByWireId = new();
 
     /// <summary>Registers a generated proxy factory for <typeparamref name="TInterface"/>.</summary>
     public static void RegisterInterface<TInterface>(Func<IGrainCallInvoker, GrainId, TInterface> proxyFactory, params GrainMethodDescriptor[] methods) where TInterface : class
     {
         var registration = new GrainInterfaceRegistration(typeof(TInterface), (i, id) => proxyFactory(i, id), methods);
         Interfaces[typeof(TInterface)] = registration;
+        foreach (var m in methods)
+        {
+            var existing = MethodsByWireId.GetOrAdd(m.WireId, m);
+            if (existing.Signature != m.Signature)
+                throw new InvalidOperationException($"Grain methods {existing.Signature} and {m.Signature} hash to the same wire id {m.WireId}; rename one.");
+        }
         foreach (var cls in ClassesByType.Values)
             if (cls.Interfaces.Contains(typeof(TInterface))) registration.Implementation ??= cls;
         InterfaceCache<TInterface>.Registration = registration;
@@ -81,6 +88,9 @@ public static class GrainTypeRegistry
         EnsureLoaded(typeof(TInterface).Assembly);
         return InterfaceCache<TInterface>.Registration ?? throw new RuntimeRejectedException($"No generated proxy for {typeof(TInterface).FullName}: the interface must derive from IGrainWithStringKey or IGrainObserver and its assembly must reference the Platform.Runtime code generator.");
     }
+
+    /// <summary>The method with this wire id, for calls arriving from other silos.</summary>
+    public static bool TryGetMethod(uint wireId, out GrainMethodDescriptor method) => MethodsByWireId.TryGetValue(wireId, out method!);
 
     /// <summary>The grain class registered under a grain type name.</summary>
     public static bool TryGetClass(string grainType, out GrainClassRegistration registration) => ClassesByType.TryGetValue(grainType, out registration!);

@@ -2,6 +2,19 @@ using System.Diagnostics;
 
 namespace Platform.Runtime.Messaging;
 
+/// <summary>A caller waiting for a response, with its deadline bookkeeping.</summary>
+internal abstract class PendingResponse
+{
+    /// <summary>Stopwatch timestamp after which the caller gets a timeout.</summary>
+    public long DeadlineTimestamp;
+
+    /// <summary>Slot in the deadline wheel, or -1.</summary>
+    public int DeadlineSlot = -1;
+
+    /// <summary>Fails the caller with a timeout if it is still waiting.</summary>
+    internal abstract void TimeOut(TimeSpan timeout);
+}
+
 /// <summary>
 /// Times out calls whose deadline passed. A hashed wheel of 100 ms slots: registering and
 /// unregistering are O(1) under a per-slot lock, and a timer sweeps only the slots that came due.
@@ -11,7 +24,7 @@ internal sealed class DeadlineWheel : IDisposable
     private const int SlotCount = 1024;
     private static readonly long TicksPerSlot = Stopwatch.Frequency / 10;
 
-    private readonly HashSet<Message>[] _slots = new HashSet<Message>[SlotCount];
+    private readonly HashSet<PendingResponse>[] _slots = new HashSet<PendingResponse>[SlotCount];
     private readonly TimeSpan _timeout;
     private readonly long _timeoutTicks;
     private readonly Timer _timer;
@@ -22,14 +35,14 @@ internal sealed class DeadlineWheel : IDisposable
     {
         _timeout = timeout;
         _timeoutTicks = (long)(timeout.TotalSeconds * Stopwatch.Frequency);
-        for (var i = 0; i < SlotCount; i++) _slots[i] = new HashSet<Message>(ReferenceEqualityComparer.Instance);
+        for (var i = 0; i < SlotCount; i++) _slots[i] = new HashSet<PendingResponse>(ReferenceEqualityComparer.Instance);
         _sweptThrough = Stopwatch.GetTimestamp() / TicksPerSlot;
         _timer = new Timer(static s => ((DeadlineWheel)s!).Sweep(), this, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(50));
     }
 
     public TimeSpan Timeout => _timeout;
 
-    public void Register(Message message)
+    public void Register(PendingResponse message)
     {
         var deadline = Stopwatch.GetTimestamp() + _timeoutTicks;
         message.DeadlineTimestamp = deadline;
@@ -42,7 +55,7 @@ internal sealed class DeadlineWheel : IDisposable
         }
     }
 
-    public void Unregister(Message message)
+    public void Unregister(PendingResponse message)
     {
         var slot = message.DeadlineSlot;
         if (slot < 0) return;
@@ -61,7 +74,7 @@ internal sealed class DeadlineWheel : IDisposable
         {
             var now = Stopwatch.GetTimestamp();
             var current = now / TicksPerSlot;
-            List<Message>? expired = null;
+            List<PendingResponse>? expired = null;
             // Never sweep more than one lap: older slots were swept already.
             for (var s = Math.Max(_sweptThrough + 1, current - SlotCount + 1); s <= current; s++)
             {

@@ -11,7 +11,7 @@ namespace Platform.Runtime.Messaging;
 /// once, with the grain's result or with a timeout, whichever comes first; the activation is told
 /// separately when the grain's work ends, so a timed-out call still holds its turn until then.
 /// </summary>
-internal abstract class Message
+internal abstract class Message : PendingResponse
 {
     protected Message(GrainId target, GrainMethodDescriptor method)
     {
@@ -25,12 +25,6 @@ internal abstract class Message
     /// <summary>The activation running this request, set when it starts.</summary>
     public ActivationData? Activation;
 
-    /// <summary>Stopwatch timestamp after which the caller gets a timeout.</summary>
-    public long DeadlineTimestamp;
-
-    /// <summary>Slot in the deadline wheel, or -1.</summary>
-    public int DeadlineSlot = -1;
-
     /// <summary>Whether this request may run beside others on a non-reentrant activation.</summary>
     public bool MayInterleave => (Method.Flags & (GrainMethodFlags.AlwaysInterleave | GrainMethodFlags.ReadOnly)) != 0;
 
@@ -40,8 +34,9 @@ internal abstract class Message
     /// <summary>Fails the caller without running the request (activation failed, silo stopping).</summary>
     public abstract void Reject(Exception error);
 
-    /// <summary>Fails the caller with a timeout if it is still waiting.</summary>
-    public abstract void TimeOut(TimeSpan timeout);
+    /// <summary>Sends the request to the grain's current owner and relays its response to this message's caller.</summary>
+    public abstract void Forward(GrainRuntime runtime);
+
 }
 
 internal sealed class Message<T> : Message, IValueTaskSource<T>
@@ -115,7 +110,21 @@ internal sealed class Message<T> : Message, IValueTaskSource<T>
 
     public override void Reject(Exception error) => Respond(default!, error);
 
-    public override void TimeOut(TimeSpan timeout)
+    public override void Forward(GrainRuntime runtime) => _ = ForwardAsync(runtime);
+
+    private async Task ForwardAsync(GrainRuntime runtime)
+    {
+        try
+        {
+            Respond(await runtime.InvokeAsync(Target, _request, 1).ConfigureAwait(false), null);
+        }
+        catch (Exception e)
+        {
+            Respond(default!, e);
+        }
+    }
+
+    internal override void TimeOut(TimeSpan timeout)
         => Respond(default!, new TimeoutException($"Call to {Target}.{Method.MethodName} ({Method.InterfaceName}) timed out after {timeout.TotalSeconds:0.###} s: no response within the deadline."));
 
     private void Respond(T result, Exception? error)

@@ -15,13 +15,53 @@ public sealed partial class ReminderService(GrainRuntime runtime, IReminderTable
     private readonly ConcurrentDictionary<(GrainId Grain, string Name), LocalReminder> _local = new();
     private volatile bool _stopped;
 
-    /// <summary>Loads every stored reminder and arms its timer.</summary>
+    /// <summary>Loads every stored reminder and arms those of grains this silo owns; in a cluster, again after each view change.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var rows = await table.ReadAllAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var row in rows) Arm(row);
-        LogLoaded(rows.Count);
+        if (runtime.Cluster is { } cluster) cluster.ViewApplied += view => RebalanceAsync().ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+        await RebalanceAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    private readonly SemaphoreSlim _rebalance = new(1, 1);
+
+    /// <summary>Arms the reminders of grains this silo owns and disarms the others (ownership follows the cluster view).</summary>
+    private async Task RebalanceAsync(CancellationToken cancellationToken = default)
+    {
+        if (_stopped) return;
+        await _rebalance.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            IReadOnlyList<ReminderEntry> rows;
+            try
+            {
+                rows = await table.ReadAllAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (_local.Count > 0 || runtime.Cluster is not null)
+            {
+                // Keep what is armed; the next view change tries again.
+                LogRebalanceFailed(e);
+                return;
+            }
+            var owned = new HashSet<(GrainId, string)>();
+            foreach (var row in rows)
+            {
+                var grain = new GrainId(row.GrainType, row.GrainKey);
+                if (!IsOwned(grain)) continue;
+                owned.Add((grain, row.Name));
+                if (_local.TryGetValue((grain, row.Name), out var armed) && armed.Row.ETag == row.ETag) continue;
+                Arm(row);
+            }
+            foreach (var key in _local.Keys)
+                if (!owned.Contains(key) && _local.TryRemove(key, out var gone)) gone.Dispose();
+            LogLoaded(owned.Count);
+        }
+        finally
+        {
+            _rebalance.Release();
+        }
+    }
+
+    private bool IsOwned(GrainId grain) => runtime.Cluster is not { } cluster || cluster.Placement.OwnerOf(grain) == cluster.Self;
 
     /// <summary>Stores a reminder and arms it; replaces one of the same name.</summary>
     public async Task RegisterOrUpdateAsync(GrainId grainId, string name, TimeSpan dueTime, TimeSpan period)
@@ -82,7 +122,10 @@ public sealed partial class ReminderService(GrainRuntime runtime, IReminderTable
         return ValueTask.CompletedTask;
     }
 
-    [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Loaded {Count} reminders")]
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Could not reload reminders after a view change")]
+    private partial void LogRebalanceFailed(Exception e);
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "{Count} reminders armed on this silo")]
     private partial void LogLoaded(int count);
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Reminder {Name} of {GrainId} failed")]

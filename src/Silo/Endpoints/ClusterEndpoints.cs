@@ -4,25 +4,35 @@ using Platform.Silo.Hosting;
 
 namespace Platform.Silo.Endpoints;
 
-/// <summary>GET /v1/cluster: the silos and, per grain type and method, activations, calls, failures and latency.</summary>
+/// <summary>GET /v1/cluster: every silo with its state and, for this silo, per grain type and method: activations, calls, failures, latency.</summary>
 public static class ClusterEndpoints
 {
     public static IEndpointRouteBuilder MapClusterEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGroup("/v1").MapGet("/cluster", (GrainRuntime runtime, IRuntimeStatistics statistics, PlatformOptions options, IConfiguration configuration) =>
         {
-            var silo = new SiloView(
-                runtime.Options.SiloName,
-                configuration["urls"] ?? SiloSetup.DefaultUrls,
-                runtime.IsStopping ? "ShuttingDown" : "Active",
-                runtime.StartedAt,
-                runtime.ActivationCount);
-            return TypedResults.Ok(new ClusterView([silo], options.Storage.ToLowerInvariant(), statistics.GetGrainStatistics()));
+            var urls = configuration["urls"] ?? SiloSetup.DefaultUrls;
+            List<SiloView> silos;
+            string? clusterId = null;
+            if (runtime.Cluster is { } cluster)
+            {
+                clusterId = options.Cluster.ClusterId;
+                silos = [.. cluster.Membership.CurrentView.Members
+                    .OrderBy(m => m.Silo)
+                    .Select(m => new SiloView(m.SiloName, m.Silo.ToString(), m.HttpUrl, m.Status.ToString(), m.StartTime, m.IAmAliveTime,
+                        m.Silo == cluster.Self, m.Silo == cluster.Self ? runtime.ActivationCount : null))];
+            }
+            else
+            {
+                silos = [new SiloView(runtime.Options.SiloName, null, urls, runtime.IsStopping ? "ShuttingDown" : "Active", runtime.StartedAt, DateTimeOffset.UtcNow, true, runtime.ActivationCount)];
+            }
+            return TypedResults.Ok(new ClusterView(clusterId, silos, options.Storage.ToLowerInvariant(), statistics.GetGrainStatistics()));
         });
         return app;
     }
 
-    public sealed record SiloView(string Name, string Urls, string Status, DateTimeOffset StartedAt, int Activations);
+    /// <summary>One silo as the membership table knows it; activations are given for the silo answering.</summary>
+    public sealed record SiloView(string Name, string? Address, string? Urls, string Status, DateTimeOffset StartedAt, DateTimeOffset IAmAlive, bool Self, int? Activations);
 
-    public sealed record ClusterView(IReadOnlyList<SiloView> Silos, string Storage, IReadOnlyList<GrainTypeStatisticsSnapshot> GrainTypes);
+    public sealed record ClusterView(string? ClusterId, IReadOnlyList<SiloView> Silos, string Storage, IReadOnlyList<GrainTypeStatisticsSnapshot> GrainTypes);
 }

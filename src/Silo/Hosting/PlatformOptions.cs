@@ -17,6 +17,25 @@ public sealed class PlatformOptions
     /// <summary>This silo's name. Default: the machine name. Command line: --silo-name.</summary>
     public string? SiloName { get; set; }
 
+    /// <summary>Cluster settings, used when Storage is "postgres" (the membership table lives there too).</summary>
+    public ClusterSettings Cluster { get; set; } = new();
+
     /// <summary>Extra assemblies (paths) that add grains and endpoints through <see cref="ISiloExtension"/>.</summary>
     public List<string> Extensions { get; set; } = [];
+}
+
+/// <summary>Section "Platform:Cluster".</summary>
+public sealed class ClusterSettings
+{
+    /// <summary>Silos with the same id form one cluster. Default "default". Command line: --cluster-id.</summary>
+    public string ClusterId { get; set; } = "default";
+
+    /// <summary>TCP port for silo-to-silo traffic. Default 11111. Command line: --silo-port.</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>Address the silo-to-silo port binds to. Default 127.0.0.1. Command line: --silo-listen.</summary>
+    public string ListenAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>Address other silos use to reach this one. Default: the listen address. Command line: --advertise.</summary>
+    public string? AdvertisedAddress { get; set; }
 }

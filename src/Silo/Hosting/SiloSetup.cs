@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Runtime.Loader;
 using Platform.Grains;
 using Platform.Runtime.Hosting;
+using Platform.Runtime.Membership;
 using Platform.Runtime.PostgreSql;
 using Platform.Runtime.Sqlite;
 using Platform.Runtime.Storage;
@@ -19,6 +20,10 @@ public static class SiloSetup
         ["--storage"] = "Platform:Storage",
         ["--postgres"] = "Platform:PostgreSql",
         ["--silo-name"] = "Platform:SiloName",
+        ["--cluster-id"] = "Platform:Cluster:ClusterId",
+        ["--silo-port"] = "Platform:Cluster:SiloPort",
+        ["--silo-listen"] = "Platform:Cluster:ListenAddress",
+        ["--advertise"] = "Platform:Cluster:AdvertisedAddress",
     };
 
     /// <summary>The default HTTP address: loopback only.</summary>
@@ -47,7 +52,7 @@ public static class SiloSetup
             if (!string.IsNullOrWhiteSpace(options.SiloName)) o.SiloName = options.SiloName;
         });
         builder.Services.AddGrains(GrainsAssembly.Assembly);
-        ConfigureStorage(builder.Services, options);
+        ConfigureStorage(builder.Services, options, builder.Configuration);
         foreach (var extension in LoadExtensions(options))
         {
             extension.ConfigureServices(builder.Services);
@@ -56,7 +61,7 @@ public static class SiloSetup
         return builder;
     }
 
-    private static void ConfigureStorage(IServiceCollection services, PlatformOptions options)
+    private static void ConfigureStorage(IServiceCollection services, PlatformOptions options, IConfiguration configuration)
     {
         switch (options.Storage.ToLowerInvariant())
         {
@@ -72,10 +77,37 @@ public static class SiloSetup
                     throw new StartupException("Platform:Storage is 'postgres' but Platform:PostgreSql (--postgres) is empty: give an Npgsql connection string such as 'Host=127.0.0.1;Port=5432;Username=platform;Database=platform'.");
                 services.AddPostgreSqlGrainStorage(GrainStorageRegistry.DefaultName, o => o.ConnectionString = options.PostgreSql);
                 services.AddPostgreSqlReminderTable(o => o.ConnectionString = options.PostgreSql);
+                services.AddPostgreSqlMembershipTable(o => o.ConnectionString = options.PostgreSql);
+                ConfigureCluster(services, options.Cluster, configuration);
                 break;
             default:
                 throw new StartupException($"Platform:Storage (--storage) is '{options.Storage}'; expected 'sqlite' or 'postgres'.");
         }
+    }
+
+    private static void ConfigureCluster(IServiceCollection services, ClusterSettings cluster, IConfiguration configuration)
+    {
+        if (string.IsNullOrWhiteSpace(cluster.ClusterId))
+            throw new StartupException("Platform:Cluster:ClusterId (--cluster-id) is empty; silos with the same id form one cluster.");
+        if (cluster.SiloPort is < 0 or > 65535)
+            throw new StartupException($"Platform:Cluster:SiloPort (--silo-port) is {cluster.SiloPort}; expected a TCP port from 0 to 65535.");
+        if (!System.Net.IPAddress.TryParse(cluster.ListenAddress, out _))
+            throw new StartupException($"Platform:Cluster:ListenAddress (--silo-listen) is '{cluster.ListenAddress}'; expected an IP address such as 127.0.0.1 or 0.0.0.0.");
+        if (cluster.AdvertisedAddress is { } advertised && !System.Net.IPAddress.TryParse(advertised, out _))
+            throw new StartupException($"Platform:Cluster:AdvertisedAddress (--advertise) is '{advertised}'; expected the IP address other silos reach this one on.");
+        services.AddGrainCluster(
+            t =>
+            {
+                t.Port = cluster.SiloPort;
+                t.ListenAddress = cluster.ListenAddress;
+                t.AdvertisedAddress = cluster.AdvertisedAddress;
+            },
+            m =>
+            {
+                configuration.GetSection("Platform:Cluster:Membership").Bind(m);
+                m.ClusterId = cluster.ClusterId;
+            },
+            c => c.HttpUrl = configuration["urls"] ?? DefaultUrls);
     }
 
     private static void CheckWritable(string dataDir)

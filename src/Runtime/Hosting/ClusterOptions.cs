@@ -1,0 +1,14 @@
+namespace Platform.Runtime.Hosting;
+
+/// <summary>How a silo joins a cluster; the transport and membership have options of their own.</summary>
+public sealed class ClusterOptions
+{
+    /// <summary>Longest a graceful stop waits for calls this silo forwarded to finish. Default 10 s.</summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Called when this silo reads itself declared Dead; the default ends the process at once (exit code 3).</summary>
+    public Action? OnDeclaredDead { get; set; }
+
+    /// <summary>The HTTP address this silo advertises in the membership table (shown by /v1/cluster).</summary>
+    public string? HttpUrl { get; set; }
+}

@@ -1,0 +1,137 @@
+using Microsoft.Extensions.Logging;
+using Platform.Runtime.Catalog;
+using Platform.Runtime.Membership;
+using Platform.Runtime.Messaging;
+using Platform.Runtime.Placement;
+using Platform.Runtime.Transport;
+
+namespace Platform.Runtime.Hosting;
+
+/// <summary>The silo could not start; the message says which part and why.</summary>
+public sealed class SiloStartupException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>
+/// The cluster side of a silo: its transport, message center, membership and placement, and
+/// the reactions to a new view (grains this silo no longer owns deactivate and reactivate on
+/// their new owner from storage).
+/// </summary>
+public sealed partial class SiloCluster
+{
+    private readonly GrainRuntime _runtime;
+    private readonly ILogger<SiloCluster> _logger;
+    private readonly ClusterOptions _options;
+    private readonly Func<ISiloProber, MembershipService> _createMembership;
+
+    internal SiloCluster(GrainRuntime runtime, ISiloTransport transport, Func<ISiloProber, MembershipService> membership, ClusterOptions options, ILoggerFactory loggers)
+    {
+        _runtime = runtime;
+        _options = options;
+        _logger = loggers.CreateLogger<SiloCluster>();
+        Transport = transport;
+        Messages = new MessageCenter(runtime, transport, loggers.CreateLogger<MessageCenter>());
+        _createMembership = membership;
+    }
+
+    public SiloAddress Self => Transport.LocalAddress;
+    public ISiloTransport Transport { get; }
+    /// <summary>This silo's membership; exists once <see cref="StartAsync"/> bound the transport (the address is known only then).</summary>
+    public MembershipService Membership { get; private set; } = null!;
+    internal MessageCenter Messages { get; }
+    internal RendezvousPlacement Placement { get; private set; } = null!;
+
+    /// <summary>Raised after this silo applied a new view (placement updated, moved grains told to leave).</summary>
+    public event Action<ClusterView>? ViewApplied;
+
+    private void OnViewChanged(ClusterView view)
+    {
+        Placement.Update(view);
+        var moved = 0;
+        foreach (var activation in _runtime.Catalog.Snapshot())
+        {
+            if (activation.Class is null || activation.Class.StatelessWorkerMax > 0) continue;
+            if (Placement.OwnerOf(activation.GrainId) == Self) continue;
+            activation.RequestDeactivation(DeactivationReason.PlacementChanged);
+            moved++;
+        }
+        LogViewApplied(view.Version, view.ActiveSilos.Count, moved);
+        foreach (var m in view.Members)
+            if (m.Status == SiloStatus.Dead) Transport.Disconnect(m.Silo);
+        ViewApplied?.Invoke(view);
+    }
+
+    private void OnDeclaredDead()
+    {
+        LogDeclaredDead(Self.ToString());
+        if (_options.OnDeclaredDead is { } handler) handler();
+        else Environment.Exit(3);
+    }
+
+    /// <summary>Before a grain activates here, the silo that owned it under the previous view lets go of its activation.</summary>
+    internal async Task HandOffAsync(GrainId grain)
+    {
+        var previous = Placement.PreviousOwnerOf(grain);
+        if (previous is not { } owner || owner == Self) return;
+        var status = Membership.CurrentView.StatusOf(owner);
+        if (status is not (SiloStatus.Active or SiloStatus.ShuttingDown)) return;
+        if (!await Messages.ReleaseAsync(owner, grain, TimeSpan.FromSeconds(5)).ConfigureAwait(false))
+            LogHandOffUnconfirmed(grain.ToString(), owner.ToString());
+    }
+
+    internal async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Transport.StartAsync(Messages, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new SiloStartupException($"silo-to-silo port: {e.Message}", e);
+        }
+        Placement = new RendezvousPlacement(Transport.LocalAddress);
+        Membership = _createMembership(Messages);
+        Membership.ViewChanged += OnViewChanged;
+        Membership.SelfDeclaredDead += OnDeclaredDead;
+        try
+        {
+            await Membership.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new SiloStartupException($"membership table: {e.Message}", e);
+        }
+    }
+
+    internal Task BecomeActiveAsync() => Membership.BecomeActiveAsync();
+
+    private long _shutDownAt;
+
+    internal async Task ShutDownAsync(CancellationToken cancellationToken)
+    {
+        await Membership.ShutDownAsync(cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _shutDownAt, Environment.TickCount64);
+    }
+
+    internal async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Peers learn of the leave at their next table read; until then they may still send here, and this
+        // silo forwards. Connections close only once peers had time to see it and every call in either
+        // direction was answered.
+        var refresh = (long)Membership.Options.TableRefreshInterval.TotalMilliseconds;
+        var quietUntil = Volatile.Read(ref _shutDownAt) + 2 * refresh + 100;
+        var deadline = Environment.TickCount64 + (long)_options.DrainTimeout.TotalMilliseconds;
+        while (Environment.TickCount64 < deadline
+               && (Environment.TickCount64 < quietUntil || Messages.PendingCount > 0 || Messages.InboundCount > 0))
+            await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+        await Membership.StopAsync(cancellationToken).ConfigureAwait(false);
+        await Transport.DisposeAsync().ConfigureAwait(false);
+    }
+
+    [LoggerMessage(EventId = 1301, Level = LogLevel.Information, Message = "View {Version}: {Active} active silos; {Moved} activations leave this silo")]
+    private partial void LogViewApplied(int version, int active, int moved);
+
+    [LoggerMessage(EventId = 1302, Level = LogLevel.Critical, Message = "Silo {Silo} was declared Dead by the cluster; stopping at once")]
+    private partial void LogDeclaredDead(string silo);
+
+    [LoggerMessage(EventId = 1303, Level = LogLevel.Warning, Message = "Previous owner {Owner} did not confirm releasing {GrainId}; activating anyway (storage ETags guard the state)")]
+    private partial void LogHandOffUnconfirmed(string grainId, string owner);
+}

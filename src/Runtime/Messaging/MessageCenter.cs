@@ -1,0 +1,189 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Platform.Runtime.Hosting;
+using Platform.Runtime.Invocation;
+using Platform.Runtime.Membership;
+using Platform.Runtime.Serialization;
+using Platform.Runtime.Transport;
+
+namespace Platform.Runtime.Messaging;
+
+/// <summary>
+/// Grain calls between silos: correlates requests with responses, applies deadlines, fails calls
+/// at once when their connection is lost, answers probes, and hands arriving calls to the runtime.
+/// </summary>
+internal sealed partial class MessageCenter(GrainRuntime runtime, ISiloTransport transport, ILogger<MessageCenter> logger) : IFrameHandler, ISiloProber
+{
+    private readonly ConcurrentDictionary<ulong, RemotePending> _pending = new();
+    private long _nextCorrelationId;
+
+    public GrainRuntime Runtime { get; } = runtime;
+    public ISiloTransport Transport { get; } = transport;
+    public DeadlineWheel Deadlines => Runtime.Deadlines;
+
+    private int _inbound;
+
+    /// <summary>Calls waiting for another silo.</summary>
+    public int PendingCount => _pending.Count;
+
+    /// <summary>Calls from other silos accepted and not yet answered.</summary>
+    public int InboundCount => Volatile.Read(ref _inbound);
+
+    internal void InboundStarted() => Interlocked.Increment(ref _inbound);
+
+    internal void InboundFinished() => Interlocked.Decrement(ref _inbound);
+
+    public ValueTask<T> SendRequest<T>(SiloAddress target, GrainId grain, Invokable<T> request, int hops)
+    {
+        if (request.Method.IsOneWay)
+        {
+            Transport.Send(target, new OneWayFrame(grain, request, hops));
+            return default;
+        }
+        var call = new RemoteCall<T>(grain, request, hops);
+        Register(call, target);
+        Transport.Send(target, call);
+        return call.AsValueTask();
+    }
+
+    public async Task<bool> ProbeAsync(SiloAddress silo, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var call = new ControlCall(FrameKind.Ping, default);
+        Register(call, silo, register: false);
+        Transport.Send(silo, call);
+        try
+        {
+            return await call.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        finally
+        {
+            TryRemove(call);
+        }
+    }
+
+    /// <summary>Asks <paramref name="silo"/> to deactivate its activation of <paramref name="grain"/>; true once it confirmed.</summary>
+    public async Task<bool> ReleaseAsync(SiloAddress silo, GrainId grain, TimeSpan timeout)
+    {
+        var call = new ControlCall(FrameKind.Release, grain);
+        Register(call, silo, register: false);
+        Transport.Send(silo, call);
+        try
+        {
+            return await call.Task.WaitAsync(timeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        finally
+        {
+            TryRemove(call);
+        }
+    }
+
+    private void Register(RemotePending call, SiloAddress target, bool register = true)
+    {
+        call.Center = this;
+        call.Target = target;
+        call.CorrelationId = (ulong)Interlocked.Increment(ref _nextCorrelationId);
+        _pending[call.CorrelationId] = call;
+        if (register) Deadlines.Register(call);
+    }
+
+    public bool TryRemove(RemotePending call) => _pending.TryRemove(new KeyValuePair<ulong, RemotePending>(call.CorrelationId, call));
+
+    public void OnFrame(SiloAddress from, ReadOnlySequence<byte> payload)
+    {
+        var reader = new MessageReader(payload, Runtime);
+        FrameKind kind;
+        ulong correlationId = 0;
+        try
+        {
+            kind = (FrameKind)reader.ReadByte();
+            switch (kind)
+            {
+                case FrameKind.Request:
+                case FrameKind.OneWay:
+                    if (kind == FrameKind.Request) correlationId = reader.ReadVarUInt64();
+                    ReceiveRequest(from, correlationId, ref reader);
+                    return;
+                case FrameKind.Response:
+                    correlationId = reader.ReadVarUInt64();
+                    var status = reader.ReadByte();
+                    if (_pending.TryRemove(correlationId, out var pending)) pending.Complete(ref reader, status);
+                    return;
+                case FrameKind.Ping:
+                    Transport.Send(from, new AckFrame(reader.ReadVarUInt64()));
+                    return;
+                case FrameKind.Ack:
+                    if (_pending.TryRemove(reader.ReadVarUInt64(), out var acked)) acked.Complete(ref reader, 0);
+                    return;
+                case FrameKind.Release:
+                    correlationId = reader.ReadVarUInt64();
+                    _ = ReleaseLocal(from, correlationId, GrainIdCodec.Read(ref reader));
+                    return;
+                default:
+                    LogMalformed(from.ToString(), $"unknown frame kind {(byte)kind}");
+                    return;
+            }
+        }
+        catch (Exception e) when (e is InvalidDataException or OverflowException or FormatException)
+        {
+            LogMalformed(from.ToString(), e.Message);
+            if (correlationId != 0) Transport.Send(from, new ResponseFrame<VoidResult>(correlationId, default, new InvalidDataException($"Malformed request frame: {e.Message}")));
+        }
+    }
+
+    private void ReceiveRequest(SiloAddress from, ulong correlationId, ref MessageReader reader)
+    {
+        var hops = reader.ReadByte();
+        var target = GrainIdCodec.Read(ref reader);
+        var wireId = reader.ReadUInt32();
+        if (!GrainTypeRegistry.TryGetMethod(wireId, out var method) || method.Factory is null)
+        {
+            var error = new RuntimeRejectedException($"Silo {Transport.LocalAddress} does not know grain method #{wireId} called on {target}: are all silos running the same grain interfaces?");
+            if (correlationId != 0) Transport.Send(from, new ResponseFrame<VoidResult>(correlationId, default, error));
+            return;
+        }
+        var request = method.Factory();
+        try
+        {
+            request.ReadArguments(ref reader);
+        }
+        catch (Exception e) when (e is not InvalidDataException)
+        {
+            if (correlationId != 0) Transport.Send(from, new ResponseFrame<VoidResult>(correlationId, default, e));
+            return;
+        }
+        // Grain code never runs on the connection's read loop.
+        if (correlationId != 0) InboundStarted();
+        ThreadPool.UnsafeQueueUserWorkItem(new RemoteRequest(this, from, correlationId, hops + 1, target, request), preferLocal: false);
+    }
+
+    private async Task ReleaseLocal(SiloAddress from, ulong correlationId, GrainId grain)
+    {
+        try
+        {
+            await Runtime.ReleaseLocalActivationAsync(grain).ConfigureAwait(false);
+        }
+        finally
+        {
+            Transport.Send(from, new AckFrame(correlationId));
+        }
+    }
+
+    public void OnConnectionLost(SiloAddress peer, Exception reason)
+    {
+        var error = reason as SiloUnavailableException ?? new SiloUnavailableException($"Connection to silo {peer} lost: {reason.Message}", reason);
+        foreach (var (_, call) in _pending)
+            if (call.Target == peer && TryRemove(call)) call.Fail(error);
+    }
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Malformed frame from {Silo}: {Reason}")]
+    private partial void LogMalformed(string silo, string reason);
+}

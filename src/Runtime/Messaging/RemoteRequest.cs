@@ -1,0 +1,90 @@
+using System.Buffers;
+using Platform.Runtime.Invocation;
+using Platform.Runtime.Membership;
+using Platform.Runtime.Serialization;
+using Platform.Runtime.Transport;
+
+namespace Platform.Runtime.Messaging;
+
+/// <summary>A call that arrived from another silo: runs off the connection's read loop and sends the response back.</summary>
+internal sealed class RemoteRequest(MessageCenter center, SiloAddress from, ulong correlationId, int hops, GrainId target, Invokable request) : IThreadPoolWorkItem
+{
+    public int Hops { get; } = hops;
+
+    public void Execute() => request.DispatchRemote(center.Runtime, target, this);
+
+    public void Respond<T>(T value)
+    {
+        if (correlationId == 0) return;
+        center.Transport.Send(from, new ResponseFrame<T>(correlationId, value, null));
+        center.InboundFinished();
+    }
+
+    public void RespondError(Exception error)
+    {
+        if (correlationId == 0) return;
+        center.Transport.Send(from, new ResponseFrame<VoidResult>(correlationId, default, error));
+        center.InboundFinished();
+    }
+}
+
+/// <summary>A response, serialized into the connection's buffer by its writer loop (once, no intermediate copy).</summary>
+internal sealed class ResponseFrame<T>(ulong correlationId, T value, Exception? error) : IOutgoingFrame
+{
+    public void Write(IBufferWriter<byte> output)
+    {
+        var w = new MessageWriter(output);
+        w.WriteByte((byte)FrameKind.Response);
+        w.WriteVarUInt64(correlationId);
+        if (error is null)
+        {
+            w.WriteByte(0);
+            Codec<T>.Write(ref w, value);
+        }
+        else
+        {
+            w.WriteByte(1);
+            ExceptionCodec.Write(ref w, error);
+        }
+        w.Commit();
+    }
+
+    public void OnSendFailed(Exception sendError)
+    {
+        // The caller's own deadline or connection loss tells it; nothing else can be done here.
+    }
+}
+
+/// <summary>A one-way call or an Ack; no response expected.</summary>
+internal sealed class OneWayFrame(GrainId grain, Invokable request, int hops) : IOutgoingFrame
+{
+    public void Write(IBufferWriter<byte> output)
+    {
+        var w = new MessageWriter(output);
+        w.WriteByte((byte)FrameKind.OneWay);
+        w.WriteByte((byte)hops);
+        GrainIdCodec.Write(ref w, grain);
+        w.WriteUInt32(request.Method.WireId);
+        request.WriteArguments(ref w);
+        w.Commit();
+    }
+
+    public void OnSendFailed(Exception error)
+    {
+    }
+}
+
+internal sealed class AckFrame(ulong correlationId) : IOutgoingFrame
+{
+    public void Write(IBufferWriter<byte> output)
+    {
+        var w = new MessageWriter(output);
+        w.WriteByte((byte)FrameKind.Ack);
+        w.WriteVarUInt64(correlationId);
+        w.Commit();
+    }
+
+    public void OnSendFailed(Exception error)
+    {
+    }
+}

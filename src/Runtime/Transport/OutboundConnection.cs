@@ -1,0 +1,217 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Platform.Runtime.Membership;
+
+namespace Platform.Runtime.Transport;
+
+/// <summary>
+/// The one connection that carries everything this silo sends to a peer. Senders enqueue frames;
+/// a single writer loop dials, then drains whatever is queued into one <see cref="FrameBatch"/>
+/// and sends it with one gathered write. A second loop reads the socket only to learn that it
+/// closed (the peer never writes on it, except a reject frame when it refuses the connection).
+/// When the connection ends, every frame queued or in the unsent batch fails with the reason.
+/// </summary>
+internal sealed class OutboundConnection
+{
+    /// <summary>A batch stops taking frames past this many bytes, so one busy peer cannot grow it without bound.</summary>
+    private const int MaxBatchBytes = 1024 * 1024;
+
+    private readonly TcpSiloTransport _transport;
+    private readonly Channel<IOutgoingFrame> _queue = Channel.CreateUnbounded<IOutgoingFrame>(
+        new UnboundedChannelOptions { SingleReader = false, SingleWriter = false, AllowSynchronousContinuations = false });
+    private readonly CancellationTokenSource _closing = new();
+    private readonly List<IOutgoingFrame> _inBatch = [];
+    private readonly Lock _gate = new();
+    private Socket? _socket;
+    private Exception? _closeReason;
+
+    public OutboundConnection(TcpSiloTransport transport, SiloAddress peer)
+    {
+        _transport = transport;
+        Peer = peer;
+    }
+
+    public SiloAddress Peer { get; }
+
+    /// <summary>True once the dial succeeded (a later loss is then reported to the frame handler).</summary>
+    public bool WasConnected => Volatile.Read(ref _socket) is not null;
+
+    /// <summary>Completes when both loops have ended and every pending frame has been failed.</summary>
+    public Task Completion { get; private set; } = Task.CompletedTask;
+
+    /// <summary>False once the connection is closing: the caller opens a new one.</summary>
+    public bool TryEnqueue(IOutgoingFrame frame) => _queue.Writer.TryWrite(frame);
+
+    /// <summary>Dials off the caller's thread; frames queue meanwhile.</summary>
+    public void Start() => Completion = Task.Run(RunAsync);
+
+    /// <summary>
+    /// Closes the connection (the first reason wins), fails the queued frames and reports the loss
+    /// at once; frames the writer loop already holds fail as soon as it lets go of them, which
+    /// may be later if a frame's serializer is slow.
+    /// </summary>
+    public Exception Close(Exception reason)
+    {
+        Socket? socket;
+        lock (_gate)
+        {
+            if (_closeReason is not null) return _closeReason;
+            _closeReason = reason;
+            socket = _socket;
+        }
+        _queue.Writer.TryComplete();
+        _closing.Cancel();
+        if (socket is not null) GracefulClose.Close(socket);
+        FailQueued(reason);
+        if (socket is not null) _transport.OnLost(this, reason);
+        return reason;
+    }
+
+    // The channel allows several readers so that Close can drain it while the writer loop may be
+    // reading too: each frame is dequeued, and so failed or sent, exactly once.
+    private void FailQueued(Exception reason)
+    {
+        while (_queue.Reader.TryRead(out var frame)) _transport.FailFrame(Peer, frame, reason);
+    }
+
+    private async Task RunAsync()
+    {
+        Task watch = Task.CompletedTask;
+        Exception? failure = null;
+        try
+        {
+            var socket = await ConnectAsync();
+            lock (_gate)
+            {
+                if (_closeReason is not null)
+                {
+                    socket.Dispose();
+                    return;
+                }
+                _socket = socket;
+            }
+            _transport.OnConnected(this);
+            watch = WatchForCloseAsync(socket);
+            await WriteLoopAsync(socket);
+        }
+        catch (Exception e)
+        {
+            failure = e is SocketException or ObjectDisposedException or IOException
+                ? new SiloUnavailableException($"connection to silo {Peer} at {Peer.Endpoint} broke: {e.Message}", e)
+                : e;
+        }
+        finally
+        {
+            var reason = Close(failure ?? new SiloUnavailableException($"connection to silo {Peer} at {Peer.Endpoint} was closed"));
+            await watch;
+            foreach (var frame in _inBatch) _transport.FailFrame(Peer, frame, reason);
+            _inBatch.Clear();
+            FailQueued(reason);
+            _transport.OnClosed(this, reason);
+        }
+    }
+
+    private async Task<Socket> ConnectAsync()
+    {
+        var options = _transport.Options;
+        EndPoint endpoint = IPAddress.TryParse(Peer.Host, out var ip) ? new IPEndPoint(ip, Peer.Port) : new DnsEndPoint(Peer.Host, Peer.Port);
+        var socket = ip is null ? new Socket(SocketType.Stream, ProtocolType.Tcp) : new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        socket.NoDelay = true;  // batching is ours; Nagle would only add latency
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
+        timeout.CancelAfter(options.ConnectTimeout);
+        try
+        {
+            await socket.ConnectAsync(endpoint, timeout.Token);
+            return socket;
+        }
+        catch (OperationCanceledException) when (_closing.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new SiloUnavailableException($"silo {Peer} at {Peer.Endpoint} is unreachable: the connection was closed while dialing");
+        }
+        catch (OperationCanceledException)
+        {
+            socket.Dispose();
+            throw new SiloUnavailableException($"silo {Peer} at {Peer.Endpoint} is unreachable: no connection within {options.ConnectTimeout.TotalMilliseconds:0} ms (TransportOptions.ConnectTimeout)");
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new SiloUnavailableException($"silo {Peer} at {Peer.Endpoint} is unreachable: {e.Message}", e);
+        }
+    }
+
+    private async Task WriteLoopAsync(Socket socket)
+    {
+        var reader = _queue.Reader;
+        var maxFrameSize = _transport.Options.MaxFrameSize;
+        using var batch = new FrameBatch();
+        FrameCodec.WriteHello(batch, _transport.LocalAddress, Peer);
+
+        // No cancellation token on the wait: a cancellable wait allocates; Close completes the channel instead.
+        while (await reader.WaitToReadAsync())
+        {
+            if (Volatile.Read(ref _closeReason) is not null) return;
+            while (batch.Length < MaxBatchBytes && reader.TryRead(out var frame)) Append(batch, frame, maxFrameSize);
+            if (batch.Length == 0) continue;
+
+            var sent = await socket.SendAsync(batch.GetSegments(), SocketFlags.None);
+            if (sent != batch.Length) throw new IOException($"the socket sent {sent} of {batch.Length} bytes");
+            _inBatch.Clear();
+            batch.Reset();
+        }
+    }
+
+    private void Append(FrameBatch batch, IOutgoingFrame frame, int maxFrameSize)
+    {
+        batch.BeginFrame();
+        try
+        {
+            frame.Write(batch);
+        }
+        catch (Exception e)
+        {
+            batch.DiscardFrame();
+            _transport.RejectFrame(Peer, frame, e);
+            return;
+        }
+
+        var length = batch.FrameLength;
+        if (length > maxFrameSize)
+        {
+            batch.DiscardFrame();
+            _transport.RejectFrame(Peer, frame, new MessageTooLargeException(
+                $"A frame of {length} bytes to silo {Peer} exceeds the limit of {maxFrameSize} bytes (TransportOptions.MaxFrameSize)."));
+            return;
+        }
+        batch.EndFrame();
+        _inBatch.Add(frame);
+    }
+
+    private async Task WatchForCloseAsync(Socket socket)
+    {
+        // A peer only ever writes a reject frame here; anything longer is not kept.
+        var received = new byte[FrameCodec.PrefixLength + FrameCodec.MaxHelloLength];
+        var count = 0;
+        Exception reason;
+        try
+        {
+            while (true)
+            {
+                if (count == received.Length) count = 0;
+                var n = await socket.ReceiveAsync(received.AsMemory(count), SocketFlags.None);
+                if (n == 0) break;
+                count += n;
+            }
+            reason = FrameCodec.TryParseReject(received.AsSpan(0, count), out var refusal)
+                ? new SiloUnavailableException($"silo {Peer} at {Peer.Endpoint} refused the connection: {refusal}")
+                : new SiloUnavailableException($"connection to silo {Peer} at {Peer.Endpoint} was closed by the peer");
+        }
+        catch (Exception e)
+        {
+            reason = new SiloUnavailableException($"connection to silo {Peer} at {Peer.Endpoint} broke: {e.Message}", e);
+        }
+        Close(reason);
+    }
+}
