@@ -1,0 +1,210 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Platform.Runtime.PostgreSql;
+using Platform.Runtime.Sqlite;
+using Platform.Runtime.Storage;
+
+namespace Platform.Runtime.Bench;
+
+/// <summary>Durable grain-state writes: each grain loops "mutate state; await WriteStateAsync()".</summary>
+public static class StorageBenchmarks
+{
+    public static List<Row> Run(BenchOptions o)
+    {
+        var rows = new List<Row>();
+        Console.WriteLine($"== storage: durable state writes (warm-up {o.Warmup.TotalSeconds:0.#} s, measure {o.StorageSeconds.TotalSeconds:0.#} s; state ≈ {StateBytes()} bytes of JSON)");
+        rows.AddRange(RunSqlite(o));
+        rows.AddRange(RunPostgres(o));
+        return rows;
+    }
+
+    private static int StateBytes() => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(
+        new WriterState { Counter = 1_000_000, Payload = WriterGrain.Payload }).Length;
+
+    private static List<Row> RunSqlite(BenchOptions o)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "platform-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        var file = Path.Combine(dir, "bench.db");
+        try
+        {
+            var durability = "WAL, synchronous=FULL (fsync per commit; group commit)";
+            Console.WriteLine($"   SQLite: {file} ({FileSystemOf(dir)}); {durability}");
+            var rows = RunProvider(o, "SQLite", s => s.AddSqliteGrainStorage(GrainStorageRegistry.DefaultName, x => x.DataSource = file));
+            using (var c = new SqliteConnection($"Data Source={file};Pooling=False"))
+            {
+                c.Open();
+                using var cmd = c.CreateCommand();
+                cmd.CommandText = "PRAGMA journal_mode;";
+                Console.WriteLine($"   SQLite file journal_mode after the run: {cmd.ExecuteScalar()} (synchronous=FULL is set per connection by the provider)");
+            }
+            return [.. rows.Select(r => r with { Note = durability })];
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            try { Directory.Delete(dir, true); } catch (IOException) { }
+        }
+    }
+
+    private static List<Row> RunPostgres(BenchOptions o)
+    {
+        var connectionString = Environment.GetEnvironmentVariable("PLATFORM_BENCH_PG") ?? Environment.GetEnvironmentVariable("PLATFORM_TEST_PG");
+        string? privateDir = null;
+        string? script = null;
+        var source = "PLATFORM_BENCH_PG/PLATFORM_TEST_PG";
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            script = FindUp("scripts/pg-private.sh");
+            if (script is null)
+            {
+                Console.WriteLine("   PostgreSQL: SKIPPED: neither PLATFORM_BENCH_PG nor PLATFORM_TEST_PG is set and scripts/pg-private.sh was not found");
+                return [];
+            }
+            var (code, output) = Exec("bash", script, "start");
+            if (code != 0)
+            {
+                Console.WriteLine($"   PostgreSQL: SKIPPED: {script} start failed ({code}): {output.Trim()}");
+                return [];
+            }
+            foreach (var line in output.Split('\n'))
+            {
+                if (Export(line, "PLATFORM_TEST_PG") is { } cs) connectionString = cs;
+                if (Export(line, "PLATFORM_TEST_PG_DIR") is { } d) privateDir = d;
+            }
+            source = $"private server started by {Path.GetRelativePath(Directory.GetCurrentDirectory(), script)} in {privateDir}";
+        }
+        try
+        {
+            string settings;
+            using (var c = new NpgsqlConnection(connectionString))
+            {
+                c.Open();
+                settings = string.Join(", ", new[] { "server_version", "fsync", "synchronous_commit", "wal_sync_method", "full_page_writes" }
+                    .Select(n =>
+                    {
+                        using var cmd = new NpgsqlCommand($"SHOW {n}", c);
+                        return $"{n}={cmd.ExecuteScalar()}";
+                    }));
+            }
+            var host = new NpgsqlConnectionStringBuilder(connectionString);
+            Console.WriteLine($"   PostgreSQL: {host.Host}:{host.Port} ({source}); {settings}");
+            var durability = settings.Contains("synchronous_commit=on") && settings.Contains("fsync=on")
+                ? "synchronous_commit=on, fsync=on (WAL flushed per commit; group commit)" : settings;
+            var rows = RunProvider(o, "PostgreSQL", s => s.AddPostgreSqlGrainStorage(GrainStorageRegistry.DefaultName, x => x.ConnectionString = connectionString!));
+            rows = [.. rows.Select(r => r with { Note = durability })];
+            if (o.PgAutoPrepare)
+            {
+                // Same provider, one connection-string knob added: Npgsql prepares the (few, repeated) statements.
+                var prepared = connectionString + ";Max Auto Prepare=16;Auto Prepare Min Usages=2";
+                Console.WriteLine("   PostgreSQL again, connection string + \"Max Auto Prepare=16;Auto Prepare Min Usages=2\" (Npgsql automatic statement preparation):");
+                var more = RunProvider(o, "PostgreSQL + Npgsql auto-prepare", s => s.AddPostgreSqlGrainStorage(GrainStorageRegistry.DefaultName, x => x.ConnectionString = prepared));
+                rows.AddRange(more.Select(r => r with { Note = durability }));
+            }
+            return rows;
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            if (privateDir is not null && script is not null) Exec("bash", script, "stop", privateDir);
+        }
+    }
+
+    private static List<Row> RunProvider(BenchOptions o, string name, Action<IServiceCollection> storage)
+    {
+        var rows = new List<Row>();
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var silo = BenchSilo.StartAsync(storage).GetAwaiter().GetResult();
+        try
+        {
+            foreach (var concurrency in o.StorageConcurrency)
+            {
+                var grains = Enumerable.Range(0, concurrency)
+                    .Select(i => silo.Factory.GetGrain<IWriterGrain>($"{run}-{concurrency}-{i}"))
+                    .ToArray();
+                Task.WhenAll(grains.Select(g => g.Write(0))).GetAwaiter().GetResult(); // activate (reads state) and create the rows
+                var r = LoadRunner.Run(concurrency, (i, sh, h) => WriteLoop(grains[i], i, sh, h!), o.Warmup, o.StorageSeconds, latency: true);
+                var row = new Row("storage", $"{name}, {concurrency} grain{(concurrency == 1 ? "" : "s")} writing in a loop", concurrency, r.PerSecond, r.Operations, r.Seconds, r.Latency, OthersCpu: r.OthersCpu);
+                rows.Add(row);
+                Report.PrintRow(row);
+            }
+        }
+        finally
+        {
+            silo.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+        return rows;
+    }
+
+    private static async Task WriteLoop(IWriterGrain grain, int index, LoadShared shared, LatencyHistogram histogram)
+    {
+        await Task.Yield();
+        long n = 0, v = 0;
+        while (true)
+        {
+            var phase = shared.Phase;
+            if (phase == LoadShared.Stop) break;
+            var t0 = Stopwatch.GetTimestamp();
+            await grain.Write(++v);
+            var t1 = Stopwatch.GetTimestamp();
+            if (phase == LoadShared.Measure)
+            {
+                histogram.Record(t1 - t0);
+                n++;
+            }
+        }
+        shared.SetCount(index, n);
+    }
+
+    private static string? Export(string line, string name)
+    {
+        var prefix = $"export {name}=";
+        if (!line.StartsWith(prefix, StringComparison.Ordinal)) return null;
+        return line[prefix.Length..].Trim().Trim('\'');
+    }
+
+    private static string? FindUp(string relative)
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
+            {
+                var candidate = Path.Combine(d.FullName, relative);
+                if (File.Exists(candidate)) return candidate;
+            }
+        }
+        return null;
+    }
+
+    private static (int Code, string Output) Exec(string file, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    private static string FileSystemOf(string path)
+    {
+        try
+        {
+            var full = Path.GetFullPath(path);
+            var best = "";
+            var fs = "?";
+            var dev = "?";
+            foreach (var line in File.ReadAllLines("/proc/mounts"))
+            {
+                var p = line.Split(' ');
+                if (p.Length < 3) continue;
+                if (full.StartsWith(p[1], StringComparison.Ordinal) && p[1].Length > best.Length) { best = p[1]; fs = p[2]; dev = p[0]; }
+            }
+            return $"{fs} on {dev} mounted at {best}";
+        }
+        catch (IOException) { return "file system unknown"; }
+    }
+}
