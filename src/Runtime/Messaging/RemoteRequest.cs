@@ -16,20 +16,20 @@ internal sealed class RemoteRequest(MessageCenter center, SiloAddress from, ulon
     public void Respond<T>(T value)
     {
         if (correlationId == 0) return;
-        center.Transport.Send(from, new ResponseFrame<T>(correlationId, value, null));
+        center.Transport.Send(from, new ResponseFrame<T>(correlationId, value, null, center.Transport, from));
         center.InboundFinished();
     }
 
     public void RespondError(Exception error)
     {
         if (correlationId == 0) return;
-        center.Transport.Send(from, new ResponseFrame<VoidResult>(correlationId, default, error));
+        center.Transport.Send(from, new ResponseFrame<VoidResult>(correlationId, default, error, center.Transport, from));
         center.InboundFinished();
     }
 }
 
 /// <summary>A response, serialized into the connection's buffer by its writer loop (once, no intermediate copy).</summary>
-internal sealed class ResponseFrame<T>(ulong correlationId, T value, Exception? error) : IOutgoingFrame
+internal sealed class ResponseFrame<T>(ulong correlationId, T value, Exception? error, ISiloTransport? transport = null, SiloAddress from = default) : IOutgoingFrame
 {
     public void Write(IBufferWriter<byte> output)
     {
@@ -51,7 +51,11 @@ internal sealed class ResponseFrame<T>(ulong correlationId, T value, Exception? 
 
     public void OnSendFailed(Exception sendError)
     {
-        // The caller's own deadline or connection loss tells it; nothing else can be done here.
+        // A lost connection is reported to the caller by its own side. A response that could not be
+        // written (too large, not serializable) becomes an error response, so the caller isn't left waiting.
+        if (transport is null || sendError is SiloUnavailableException or ObjectDisposedException) return;
+        var why = new InvalidOperationException($"The result of the call could not be sent back: {sendError.GetType().Name}: {sendError.Message}");
+        transport.Send(from, new ResponseFrame<VoidResult>(correlationId, default, why));
     }
 }
 

@@ -102,6 +102,19 @@ public sealed class ClusterTests
     }
 
     [Fact]
+    public async Task Oversized_result_fails_the_caller_at_once_instead_of_timing_out()
+    {
+        await using var cluster = await TestCluster.StartAsync(2);
+        var key = Enumerable.Range(0, 100).Select(i => $"big-{i}").First(k => cluster.Silos[0].Cluster.Placement.OwnerOf(new GrainId("slow", k)) == cluster.Silos[1].Cluster.Self);
+        var grain = cluster.Silos[0].Factory.GetGrain<ISlowGrain>(key);
+        var started = DateTime.UtcNow;
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(async () => await grain.Repeat("xxxxxxxx", 3 * 1024 * 1024));
+        Assert.Contains("could not be sent back", e.Message);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10));
+        Assert.Equal("ok", await grain.Echo("ok"));
+    }
+
+    [Fact]
     public async Task Killed_silo_is_declared_dead_and_its_grains_answer_from_survivors_with_their_state()
     {
         await using var cluster = await TestCluster.StartAsync(3);

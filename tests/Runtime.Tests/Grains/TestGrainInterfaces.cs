@@ -25,6 +25,7 @@ public interface ISlowGrain : IGrainWithStringKey
 {
     Task Sleep(TimeSpan duration);
     ValueTask<string> Echo(string text);
+    ValueTask<string> Repeat(string text, int count);
 }
 
 public interface IFailingGrain : IGrainWithStringKey

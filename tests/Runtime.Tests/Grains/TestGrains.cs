@@ -71,6 +71,7 @@ public sealed class SlowGrain : Grain, ISlowGrain
 {
     public Task Sleep(TimeSpan duration) => Task.Delay(duration);
     public ValueTask<string> Echo(string text) => ValueTask.FromResult(text);
+    public ValueTask<string> Repeat(string text, int count) => ValueTask.FromResult(string.Concat(Enumerable.Repeat(text, count)));
 }
 
 public sealed class FailingGrain : Grain, IFailingGrain
