@@ -31,22 +31,21 @@ internal sealed class PostgreSqlDatabase : IAsyncDisposable
             PRIMARY KEY (grain_type, grain_key, name));
         """;
 
-    private readonly NpgsqlDataSource _dataSource;
-    private readonly SemaphoreSlim _schemaGate = new(1, 1);
+    private readonly PostgreSqlConnector _connector;
     private readonly PostgreSqlWriteQueue _writer;
-    private volatile bool _schemaReady;
 
     public PostgreSqlDatabase(PostgreSqlStorageOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        var builder = options.Validate();
-        Endpoint = $"{builder.Host}:{builder.Port} database '{builder.Database ?? builder.Username ?? "(default)"}'";
-        _dataSource = NpgsqlDataSource.Create(builder);
+        _connector = new PostgreSqlConnector(options, "PostgreSQL storage", "grain_state, reminders, platform_etag_seq", static async (connection, transaction, ct) =>
+        {
+            await using var command = new NpgsqlCommand(Schema, connection, transaction);
+            await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        });
         _writer = new PostgreSqlWriteQueue(this, options.MaxBatchSize);
     }
 
     /// <summary>Host, port and database, for messages; never the password.</summary>
-    public string Endpoint { get; }
+    public string Endpoint => _connector.Endpoint;
 
     /// <summary>Transactions committed by the writer so far (tests use it to observe group commit).</summary>
     public long Commits => _writer.Commits;
@@ -64,74 +63,15 @@ internal sealed class PostgreSqlDatabase : IAsyncDisposable
     }
 
     /// <summary>Opens a pooled connection, creating the schema first if this process has not yet.</summary>
-    public async ValueTask<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        if (!_schemaReady)
-        {
-            await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        return await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-    }
+    public ValueTask<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken) => _connector.OpenAsync(cancellationToken);
 
     /// <summary>Wraps a failure so the message names the server and what was being done.</summary>
-    public Exception Failure(string operation, Exception error) => error switch
-    {
-        PostgreSqlConnectionException or InconsistentStateException or OperationCanceledException => error,
-        PostgresException => new InvalidOperationException($"PostgreSQL storage at {Endpoint}: {operation} failed: {error.Message}", error),
-        NpgsqlException or SocketException or IOException or TimeoutException =>
-            new PostgreSqlConnectionException($"PostgreSQL storage at {Endpoint}: {operation} failed, connection lost or refused: {error.Message}", error),
-        _ => new InvalidOperationException($"PostgreSQL storage at {Endpoint}: {operation} failed: {error.Message}", error),
-    };
+    public Exception Failure(string operation, Exception error) => _connector.Failure(operation, error);
 
     public async ValueTask DisposeAsync()
     {
         // Drains what is queued (those callers still get their answer) before the pool goes away.
         await _writer.DisposeAsync().ConfigureAwait(false);
-        await _dataSource.DisposeAsync().ConfigureAwait(false);
-        _schemaGate.Dispose();
-    }
-
-    private async ValueTask<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is NpgsqlException or SocketException or IOException or TimeoutException)
-        {
-            throw new PostgreSqlConnectionException($"PostgreSQL storage cannot connect to {Endpoint}: {e.Message}", e);
-        }
-    }
-
-    private async Task EnsureSchemaAsync(CancellationToken cancellationToken)
-    {
-        await _schemaGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (_schemaReady)
-            {
-                return;
-            }
-
-            await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                await using var command = new NpgsqlCommand(Schema, connection, transaction);
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
-            {
-                throw Failure("creating the schema (grain_state, reminders, platform_etag_seq)", e);
-            }
-
-            _schemaReady = true;
-        }
-        finally
-        {
-            _schemaGate.Release();
-        }
+        await _connector.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -78,26 +78,22 @@ public sealed class PostgreSqlMembershipTable : IMembershipTable, IAsyncDisposab
         DELETE FROM membership_members WHERE cluster_id = $1 AND status = 'Dead' AND iamalive_time < $2
         """;
 
-    private readonly NpgsqlDataSource _dataSource;
-    private readonly SemaphoreSlim _schemaGate = new(1, 1);
-    private volatile bool _schemaReady;
+    private readonly PostgreSqlConnector _connector;
 
     /// <summary>Creates the table of <paramref name="clusterId"/>; nothing connects until first use.</summary>
     public PostgreSqlMembershipTable(PostgreSqlStorageOptions options, string clusterId)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrEmpty(clusterId);
-        var builder = options.Validate();
-        Endpoint = $"{builder.Host}:{builder.Port} database '{builder.Database ?? builder.Username ?? "(default)"}'";
         ClusterId = clusterId;
-        _dataSource = NpgsqlDataSource.Create(builder);
+        _connector = new PostgreSqlConnector(options, "PostgreSQL membership table", $"membership_version, membership_members for cluster '{clusterId}'", CreateSchemaAsync);
     }
 
     /// <summary>The cluster whose rows this instance reads and writes.</summary>
     public string ClusterId { get; }
 
     /// <summary>Host, port and database, for messages; never the password.</summary>
-    public string Endpoint { get; }
+    public string Endpoint => _connector.Endpoint;
 
     /// <inheritdoc />
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
@@ -202,8 +198,7 @@ public sealed class PostgreSqlMembershipTable : IMembershipTable, IAsyncDisposab
     /// <summary>Closes the connection pool.</summary>
     public async ValueTask DisposeAsync()
     {
-        await _dataSource.DisposeAsync().ConfigureAwait(false);
-        _schemaGate.Dispose();
+        await _connector.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>Blocking form of <see cref="DisposeAsync"/>, for containers disposed synchronously.</summary>
@@ -264,75 +259,22 @@ public sealed class PostgreSqlMembershipTable : IMembershipTable, IAsyncDisposab
         }
     }
 
-    private async ValueTask<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    private ValueTask<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken) => _connector.OpenAsync(cancellationToken);
+
+    private async Task CreateSchemaAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
-        if (!_schemaReady)
+        await using (var schema = new NpgsqlCommand(Schema, connection, transaction))
         {
-            await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+            await schema.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        return await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private async ValueTask<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is NpgsqlException or SocketException or IOException or TimeoutException)
-        {
-            throw new PostgreSqlConnectionException($"PostgreSQL membership table cannot connect to {Endpoint}: {e.Message}", e);
-        }
-    }
-
-    private async Task EnsureSchemaAsync(CancellationToken cancellationToken)
-    {
-        await _schemaGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (_schemaReady)
-            {
-                return;
-            }
-
-            await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                await using (var schema = new NpgsqlCommand(Schema, connection, transaction))
-                {
-                    await schema.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                await using (var versionRow = new NpgsqlCommand(InsertVersionRow, connection, transaction))
-                {
-                    versionRow.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ClusterId });
-                    await versionRow.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
-            {
-                throw Failure($"creating the membership schema (membership_version, membership_members) for cluster '{ClusterId}'", e);
-            }
-
-            _schemaReady = true;
-        }
-        finally
-        {
-            _schemaGate.Release();
-        }
+        await using var versionRow = new NpgsqlCommand(InsertVersionRow, connection, transaction);
+        versionRow.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ClusterId });
+        await versionRow.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Wraps a failure so the message names the server and what was being done.</summary>
-    private Exception Failure(string operation, Exception error) => error switch
-    {
-        PostgreSqlConnectionException or OperationCanceledException => error,
-        PostgresException => new InvalidOperationException($"PostgreSQL membership table at {Endpoint}: {operation} failed: {error.Message}", error),
-        _ => new PostgreSqlConnectionException($"PostgreSQL membership table at {Endpoint}: {operation} failed, connection lost or refused: {error.Message}", error),
-    };
+    private Exception Failure(string operation, Exception error) => _connector.Failure(operation, error);
 
     private static (MembershipEntry Entry, string ETag) ReadMember(NpgsqlDataReader reader)
     {

@@ -1,0 +1,97 @@
+using System.Net.Sockets;
+using Npgsql;
+
+namespace Platform.Runtime.PostgreSql;
+
+/// <summary>
+/// A pooled connection to one PostgreSQL database for one component (storage, membership table): creates the
+/// component's schema once per process before the first connection is handed out, and turns failures into
+/// messages that name the server (never the password) and what was being done.
+/// </summary>
+internal sealed class PostgreSqlConnector : IAsyncDisposable
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly SemaphoreSlim _schemaGate = new(1, 1);
+    private readonly string _component;
+    private readonly string _schemaDescription;
+    private readonly Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task> _createSchema;
+    private volatile bool _schemaReady;
+
+    /// <param name="options">Connection string and limits.</param>
+    /// <param name="component">How messages name the user of the database, e.g. "PostgreSQL storage".</param>
+    /// <param name="schemaDescription">What the schema step creates, for its error message.</param>
+    /// <param name="createSchema">Idempotent schema statements, run in one transaction.</param>
+    public PostgreSqlConnector(PostgreSqlStorageOptions options, string component, string schemaDescription, Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task> createSchema)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var builder = options.Validate();
+        Endpoint = $"{builder.Host}:{builder.Port} database '{builder.Database ?? builder.Username ?? "(default)"}'";
+        _dataSource = NpgsqlDataSource.Create(builder);
+        _component = component;
+        _schemaDescription = schemaDescription;
+        _createSchema = createSchema;
+    }
+
+    /// <summary>Host, port and database, for messages; never the password.</summary>
+    public string Endpoint { get; }
+
+    /// <summary>Opens a pooled connection, creating the schema first if this process has not yet.</summary>
+    public async ValueTask<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        if (!_schemaReady) await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        return await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Wraps a failure so the message names the server and what was being done.</summary>
+    public Exception Failure(string operation, Exception error) => error switch
+    {
+        PostgreSqlConnectionException or InconsistentStateException or OperationCanceledException => error,
+        PostgresException => new InvalidOperationException($"{_component} at {Endpoint}: {operation} failed: {error.Message}", error),
+        NpgsqlException or SocketException or IOException or TimeoutException =>
+            new PostgreSqlConnectionException($"{_component} at {Endpoint}: {operation} failed, connection lost or refused: {error.Message}", error),
+        _ => new InvalidOperationException($"{_component} at {Endpoint}: {operation} failed: {error.Message}", error),
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        await _dataSource.DisposeAsync().ConfigureAwait(false);
+        _schemaGate.Dispose();
+    }
+
+    private async ValueTask<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or SocketException or IOException or TimeoutException)
+        {
+            throw new PostgreSqlConnectionException($"{_component} cannot connect to {Endpoint}: {e.Message}", e);
+        }
+    }
+
+    private async Task EnsureSchemaAsync(CancellationToken cancellationToken)
+    {
+        await _schemaGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_schemaReady) return;
+            await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await _createSchema(connection, transaction, cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
+            {
+                throw Failure($"creating the schema ({_schemaDescription})", e);
+            }
+            _schemaReady = true;
+        }
+        finally
+        {
+            _schemaGate.Release();
+        }
+    }
+}
