@@ -25,6 +25,12 @@ internal sealed class PostgreSqlConnector : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         var builder = options.Validate();
+        // The same few statements run millions of times: let Npgsql prepare them (unless the user chose otherwise).
+        if (builder.MaxAutoPrepare == 0)
+        {
+            builder.MaxAutoPrepare = 32;
+            builder.AutoPrepareMinUsages = 2;
+        }
         Endpoint = $"{builder.Host}:{builder.Port} database '{builder.Database ?? builder.Username ?? "(default)"}'";
         _dataSource = NpgsqlDataSource.Create(builder);
         _component = component;
