@@ -163,6 +163,8 @@ internal sealed partial class ActivationData : IThreadPoolWorkItem
         if (pending.IsCompleted)
         {
             request.Method.Statistics.Record(System.Diagnostics.Stopwatch.GetTimestamp() - start, !pending.IsCompletedSuccessfully);
+            if (pending.IsFaulted && pending.AsTask().Exception?.InnerException is InconsistentStateException)
+                RequestDeactivation(DeactivationReason.InconsistentState);
             ExitInline(request.Method, finished: true);
             return pending;
         }

@@ -21,4 +21,7 @@ public enum DeactivationReason
 
     /// <summary>Another silo owns the grain under the current view.</summary>
     PlacementChanged,
+
+    /// <summary>A call failed with <see cref="InconsistentStateException"/>: the activation's state is stale, the next one reads it afresh.</summary>
+    InconsistentState,
 }

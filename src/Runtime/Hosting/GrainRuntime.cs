@@ -92,11 +92,14 @@ public sealed partial class GrainRuntime : IGrainFactory, IGrainCallInvoker, IAs
     /// <summary>Calls that already travelled this many silos run where they are rather than being forwarded again.</summary>
     private const int MaxForwardHops = 2;
 
+    /// <summary>A stopping silo cannot host a call, so it forwards past <see cref="MaxForwardHops"/>, up to this bound.</summary>
+    private const int MaxForwardHopsWhileStopping = 8;
+
     public ValueTask<TResult> InvokeAsync<TResult>(GrainId target, Invokable<TResult> request) => InvokeAsync(target, request, 0);
 
     internal ValueTask<TResult> InvokeAsync<TResult>(GrainId target, Invokable<TResult> request, int hops)
     {
-        if (Cluster is { } cluster && hops < MaxForwardHops)
+        if (Cluster is { } cluster && (hops < MaxForwardHops || IsStopping && hops < MaxForwardHopsWhileStopping))
         {
             var owner = cluster.Placement.OwnerOf(target);
             // A local activation still leaving after a view change takes the call and forwards it once it is gone.

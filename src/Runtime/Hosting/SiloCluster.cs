@@ -59,6 +59,34 @@ public sealed partial class SiloCluster
         ViewApplied?.Invoke(view);
     }
 
+    /// <summary>Peers would see the change at their next refresh; telling them shrinks the window in which views disagree.</summary>
+    private void OnTableWritten()
+    {
+        foreach (var m in Membership.CurrentView.Members)
+            if (m.Silo != Self && m.Status is SiloStatus.Joining or SiloStatus.Active or SiloStatus.ShuttingDown)
+                Messages.SendTableChanged(m.Silo);
+    }
+
+    private int _refreshQueued;
+
+    internal void OnPeerChangedTable()
+    {
+        // Coalesce a burst of notices into one read.
+        if (Interlocked.Exchange(ref _refreshQueued, 1) != 0) return;
+        _ = Task.Run(async () =>
+        {
+            Volatile.Write(ref _refreshQueued, 0);
+            try
+            {
+                await Membership.RefreshNowAsync().ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                LogRefreshFailed(e);
+            }
+        });
+    }
+
     private void OnDeclaredDead()
     {
         LogDeclaredDead(Self.ToString());
@@ -91,6 +119,7 @@ public sealed partial class SiloCluster
         Membership = _createMembership(Messages);
         Membership.ViewChanged += OnViewChanged;
         Membership.SelfDeclaredDead += OnDeclaredDead;
+        Membership.TableWritten += OnTableWritten;
         try
         {
             await Membership.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -126,12 +155,15 @@ public sealed partial class SiloCluster
         await Transport.DisposeAsync().ConfigureAwait(false);
     }
 
-    [LoggerMessage(EventId = 1301, Level = LogLevel.Information, Message = "View {Version}: {Active} active silos; {Moved} activations leave this silo")]
+    [LoggerMessage(EventId = 1401, Level = LogLevel.Information, Message = "View {Version}: {Active} active silos; {Moved} activations leave this silo")]
     private partial void LogViewApplied(int version, int active, int moved);
 
-    [LoggerMessage(EventId = 1302, Level = LogLevel.Critical, Message = "Silo {Silo} was declared Dead by the cluster; stopping at once")]
+    [LoggerMessage(EventId = 1402, Level = LogLevel.Critical, Message = "Silo {Silo} was declared Dead by the cluster; stopping at once")]
     private partial void LogDeclaredDead(string silo);
 
-    [LoggerMessage(EventId = 1303, Level = LogLevel.Warning, Message = "Previous owner {Owner} did not confirm releasing {GrainId}; activating anyway (storage ETags guard the state)")]
+    [LoggerMessage(EventId = 1404, Level = LogLevel.Warning, Message = "Reading the membership table after a peer's notice failed; the next refresh tries again")]
+    private partial void LogRefreshFailed(Exception e);
+
+    [LoggerMessage(EventId = 1403, Level = LogLevel.Warning, Message = "Previous owner {Owner} did not confirm releasing {GrainId}; activating anyway (storage ETags guard the state)")]
     private partial void LogHandOffUnconfirmed(string grainId, string owner);
 }

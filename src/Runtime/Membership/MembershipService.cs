@@ -80,6 +80,12 @@ public sealed partial class MembershipService : IClusterMembership, IAsyncDispos
     /// </summary>
     public event Action? SelfDeclaredDead;
 
+    /// <summary>Raised after this silo changed the table (its own status, a suspicion, a death), so peers can be told to read it now.</summary>
+    public event Action? TableWritten;
+
+    /// <summary>Reads the table now instead of at the next refresh tick (a peer said it changed).</summary>
+    public Task RefreshNowAsync(CancellationToken cancellationToken = default) => RefreshAsync(cancellationToken);
+
     /// <summary>
     /// Joins the cluster: creates the table if needed, marks older incarnations of this endpoint Dead, inserts
     /// this silo's row as Joining, publishes the view and starts the heartbeat, refresh, probe and cleanup loops.
@@ -219,6 +225,7 @@ public sealed partial class MembershipService : IClusterMembership, IAsyncDispos
             {
                 // The CAS proves the table at the new version is exactly what we read plus our row.
                 await PublishAsync(new ClusterView(next.Version, WithRow(snapshot, write.Entry))).ConfigureAwait(false);
+                TableWritten?.Invoke();
                 return write.Entry;
             }
 

@@ -20,4 +20,7 @@ internal enum FrameKind : byte
 
     /// <summary>corr, grain id: deactivate your activation of this grain (a new owner takes it), then Ack.</summary>
     Release = 6,
+
+    /// <summary>The membership table changed: read it now rather than at the next refresh.</summary>
+    TableChanged = 7,
 }

@@ -103,6 +103,7 @@ internal sealed class Message<T> : Message, IValueTaskSource<T>
             error = e;
         }
         Method.Statistics.Record(Stopwatch.GetTimestamp() - _startTimestamp, error is not null);
+        if (error is InconsistentStateException) Activation!.RequestDeactivation(DeactivationReason.InconsistentState);
         Activation!.OnRequestFinished(this);
         if (error is null) Respond(result, null);
         else Respond(default!, error);

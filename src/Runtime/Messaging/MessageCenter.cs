@@ -123,6 +123,9 @@ internal sealed partial class MessageCenter(GrainRuntime runtime, ISiloTransport
                 case FrameKind.Ack:
                     if (_pending.TryRemove(reader.ReadVarUInt64(), out var acked)) acked.Complete(ref reader, 0);
                     return;
+                case FrameKind.TableChanged:
+                    Runtime.Cluster?.OnPeerChangedTable();
+                    return;
                 case FrameKind.Release:
                     correlationId = reader.ReadVarUInt64();
                     _ = ReleaseLocal(from, correlationId, GrainIdCodec.Read(ref reader));
@@ -165,10 +168,16 @@ internal sealed partial class MessageCenter(GrainRuntime runtime, ISiloTransport
         ThreadPool.UnsafeQueueUserWorkItem(new RemoteRequest(this, from, correlationId, hops + 1, target, request), preferLocal: false);
     }
 
+    /// <summary>Tells <paramref name="peer"/> that the membership table changed.</summary>
+    public void SendTableChanged(SiloAddress peer) => Transport.Send(peer, TableChangedFrame.Instance);
+
     private async Task ReleaseLocal(SiloAddress from, ulong correlationId, GrainId grain)
     {
         try
         {
+            // The new owner saw a newer view than this silo may have: catch up first, so that this silo
+            // does not activate the grain again right after letting it go.
+            if (Runtime.Cluster is { } cluster) await cluster.Membership.RefreshNowAsync().ConfigureAwait(false);
             await Runtime.ReleaseLocalActivationAsync(grain).ConfigureAwait(false);
         }
         finally

@@ -92,3 +92,19 @@ internal sealed class AckFrame(ulong correlationId) : IOutgoingFrame
     {
     }
 }
+
+internal sealed class TableChangedFrame : IOutgoingFrame
+{
+    public static readonly TableChangedFrame Instance = new();
+
+    public void Write(IBufferWriter<byte> output)
+    {
+        var w = new MessageWriter(output);
+        w.WriteByte((byte)FrameKind.TableChanged);
+        w.Commit();
+    }
+
+    public void OnSendFailed(Exception error)
+    {
+    }
+}

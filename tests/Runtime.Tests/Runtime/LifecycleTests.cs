@@ -44,6 +44,9 @@ public sealed class LifecycleTests
 
         var e = await Assert.ThrowsAsync<InconsistentStateException>(() => grain.Add(1));
         Assert.Contains("persistentcounter/conflict-1", e.Message);
+
+        // The stale activation is dropped: the next call reads the newer state and succeeds.
+        Assert.Equal(101, await grain.Add(1));
     }
 
     [Fact]
