@@ -40,10 +40,19 @@ start() {
   if [[ $(id -u) -eq 0 ]]; then chown postgres:postgres "$dir"; fi
   as_owner "$bin/initdb" -D "$dir/data" -U postgres -A trust --no-sync >"$dir/initdb.log" 2>&1 || {
     echo "pg-private: initdb failed:" >&2; cat "$dir/initdb.log" >&2; rm -rf "$dir"; exit 1; }
-  port=$(free_port)
-  as_owner "$bin/pg_ctl" start -w -t 60 -D "$dir/data" -l "$dir/server.log" \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir" >/dev/null || {
-    echo "pg-private: server did not start:" >&2; cat "$dir/server.log" >&2; rm -rf "$dir"; exit 1; }
+  # A port that looked free can be taken before the server binds it: try a few.
+  local attempt started=0
+  for attempt in 1 2 3 4 5; do
+    port=$(free_port)
+    if as_owner "$bin/pg_ctl" start -w -t 60 -D "$dir/data" -l "$dir/server.log" \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir" >/dev/null 2>&1; then
+      started=1; break
+    fi
+    grep -q "Address already in use" "$dir/server.log" 2>/dev/null || break
+  done
+  if ((started == 0)); then
+    echo "pg-private: server did not start:" >&2; cat "$dir/server.log" >&2; rm -rf "$dir"; exit 1
+  fi
   echo "export PLATFORM_TEST_PG='Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres'"
   echo "export PLATFORM_TEST_PG_DIR='$dir'"
 }
