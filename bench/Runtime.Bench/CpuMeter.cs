@@ -45,6 +45,7 @@ public readonly record struct CpuSample(long MachineBusy, long MachineTotal, lon
     {
         if (start.MachineTotal < 0 || end.MachineTotal <= start.MachineTotal) return double.NaN;
         var others = (end.MachineBusy - start.MachineBusy) - (end.Self - start.Self);
-        return Math.Max(0, 100.0 * others / (end.MachineTotal - start.MachineTotal));
+        // Clock-tick accounting of processes and of the machine is not exact: clamp to the possible range.
+        return Math.Clamp(100.0 * others / (end.MachineTotal - start.MachineTotal), 0, 100);
     }
 }

@@ -134,15 +134,17 @@ internal sealed partial class ActivationData : IThreadPoolWorkItem
             if (_state != ActivationState.Valid || _pumping || _deactivationRequested || _requests.Count != 0 || _continuations.Count != 0 || !CanStart(method))
                 return false;
             _pumping = true;
+            // Activity is stamped when the call ends (Unmark): a running activation is never idle anyway.
             MarkRunning(method);
-            _lastActivity = Environment.TickCount64;
         }
         return true;
     }
 
     private ValueTask<T> InvokeInline<T>(Invokable<T> request)
     {
-        var start = System.Diagnostics.Stopwatch.GetTimestamp();
+        var statistics = request.Method.Statistics;
+        var timed = Statistics.MethodStatistics.SampleNext();
+        var start = timed ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
         var previous = SynchronizationContext.Current;
         SynchronizationContext.SetSynchronizationContext(_context);
         t_inlineDepth++;
@@ -162,7 +164,8 @@ internal sealed partial class ActivationData : IThreadPoolWorkItem
         }
         if (pending.IsCompleted)
         {
-            request.Method.Statistics.Record(System.Diagnostics.Stopwatch.GetTimestamp() - start, !pending.IsCompletedSuccessfully);
+            if (timed) statistics.Record(System.Diagnostics.Stopwatch.GetTimestamp() - start, !pending.IsCompletedSuccessfully);
+            else statistics.Count(!pending.IsCompletedSuccessfully);
             if (pending.IsFaulted && pending.AsTask().Exception?.InnerException is InconsistentStateException)
                 RequestDeactivation(DeactivationReason.InconsistentState);
             ExitInline(request.Method, finished: true);
@@ -170,7 +173,7 @@ internal sealed partial class ActivationData : IThreadPoolWorkItem
         }
         var message = new Message<T>(GrainId, request, Runtime);
         Runtime.Deadlines.Register(message);
-        message.AttachInline(pending, this, start);
+        message.AttachInline(pending, this, timed ? start : System.Diagnostics.Stopwatch.GetTimestamp());
         ExitInline(request.Method, finished: false);
         return message.AsValueTask();
     }
