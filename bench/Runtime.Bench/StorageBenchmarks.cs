@@ -51,31 +51,18 @@ public static class StorageBenchmarks
 
     private static List<Row> RunPostgres(BenchOptions o)
     {
-        var connectionString = Environment.GetEnvironmentVariable("PLATFORM_BENCH_PG") ?? Environment.GetEnvironmentVariable("PLATFORM_TEST_PG");
-        string? privateDir = null;
-        string? script = null;
-        var source = "PLATFORM_BENCH_PG/PLATFORM_TEST_PG";
-        if (string.IsNullOrWhiteSpace(connectionString))
+        PrivatePostgres pg;
+        try
         {
-            script = FindUp("scripts/pg-private.sh");
-            if (script is null)
-            {
-                Console.WriteLine("   PostgreSQL: SKIPPED: neither PLATFORM_BENCH_PG nor PLATFORM_TEST_PG is set and scripts/pg-private.sh was not found");
-                return [];
-            }
-            var (code, output) = Exec("bash", script, "start");
-            if (code != 0)
-            {
-                Console.WriteLine($"   PostgreSQL: SKIPPED: {script} start failed ({code}): {output.Trim()}");
-                return [];
-            }
-            foreach (var line in output.Split('\n'))
-            {
-                if (Export(line, "PLATFORM_TEST_PG") is { } cs) connectionString = cs;
-                if (Export(line, "PLATFORM_TEST_PG_DIR") is { } d) privateDir = d;
-            }
-            source = $"private server started by {Path.GetRelativePath(Directory.GetCurrentDirectory(), script)} in {privateDir}";
+            pg = PrivatePostgres.Acquire();
         }
+        catch (InvalidOperationException e)
+        {
+            Console.WriteLine($"   PostgreSQL: SKIPPED: {e.Message}");
+            return [];
+        }
+        var connectionString = pg.ConnectionString;
+        var source = pg.Source;
         try
         {
             string settings;
@@ -107,8 +94,7 @@ public static class StorageBenchmarks
         }
         finally
         {
-            NpgsqlConnection.ClearAllPools();
-            if (privateDir is not null && script is not null) Exec("bash", script, "stop", privateDir);
+            pg.Dispose();
         }
     }
 
@@ -156,37 +142,6 @@ public static class StorageBenchmarks
             }
         }
         shared.SetCount(index, n);
-    }
-
-    private static string? Export(string line, string name)
-    {
-        var prefix = $"export {name}=";
-        if (!line.StartsWith(prefix, StringComparison.Ordinal)) return null;
-        return line[prefix.Length..].Trim().Trim('\'');
-    }
-
-    private static string? FindUp(string relative)
-    {
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
-            {
-                var candidate = Path.Combine(d.FullName, relative);
-                if (File.Exists(candidate)) return candidate;
-            }
-        }
-        return null;
-    }
-
-    private static (int Code, string Output) Exec(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result + stderr.Result);
     }
 
     private static string FileSystemOf(string path)

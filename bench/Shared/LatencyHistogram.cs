@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Numerics;
 
-namespace Platform.Runtime.Bench;
+namespace Platform.Bench;
 
 /// <summary>
 /// Log-linear histogram of Stopwatch ticks: exact below 128 ticks, then 64 buckets per power of two
