@@ -96,7 +96,10 @@ public sealed partial class MembershipService
     private async Task RefreshAsync(CancellationToken cancellationToken)
     {
         var snapshot = await _table.ReadAllAsync(cancellationToken).ConfigureAwait(false);
-        await PublishAsync(ToView(snapshot)).ConfigureAwait(false);
+        var view = ToView(snapshot);
+        Volatile.Write(ref _lastRead, view.Members);
+        Volatile.Write(ref _lastReadVersion, view.Version);
+        await PublishAsync(view).ConfigureAwait(false);
     }
 
     private async Task CleanUpAsync(CancellationToken cancellationToken)

@@ -65,8 +65,15 @@ public sealed partial class MembershipService : IClusterMembership, IAsyncDispos
     /// <inheritdoc />
     public ClusterView CurrentView => Volatile.Read(ref _view);
 
-    /// <summary>Every row of the current view, any status (what <c>GET /v1/cluster</c> shows).</summary>
-    public IReadOnlyList<MembershipEntry> Members => CurrentView.Members;
+    private IReadOnlyList<MembershipEntry>? _lastRead;
+
+    /// <summary>
+    /// Every row as last read, any status (what <c>GET /v1/cluster</c> shows): unlike the view, which changes only
+    /// with the table version, this carries the latest I-am-alive times.
+    /// </summary>
+    public IReadOnlyList<MembershipEntry> Members => Volatile.Read(ref _lastRead) is { } read && Volatile.Read(ref _lastReadVersion) >= CurrentView.Version ? read : CurrentView.Members;
+
+    private int _lastReadVersion = -1;
 
     /// <summary>True once this silo read its own row as Dead (or gone); its loops have stopped.</summary>
     public bool IsDeclaredDead => Volatile.Read(ref _declaredDead) != 0;

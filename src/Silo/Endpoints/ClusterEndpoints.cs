@@ -17,7 +17,7 @@ public static class ClusterEndpoints
             if (runtime.Cluster is { } cluster)
             {
                 clusterId = options.Cluster.ClusterId;
-                silos = [.. cluster.Membership.CurrentView.Members
+                silos = [.. cluster.Membership.Members
                     .OrderBy(m => m.Silo)
                     .Select(m => new SiloView(m.SiloName, m.Silo.ToString(), m.HttpUrl, m.Status.ToString(), m.StartTime, m.IAmAliveTime,
                         m.Silo == cluster.Self, m.Silo == cluster.Self ? runtime.ActivationCount : null))];
