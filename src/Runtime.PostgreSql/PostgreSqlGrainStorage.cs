@@ -34,7 +34,7 @@ public sealed class PostgreSqlGrainStorage : IGrainStorage, IAsyncDisposable, ID
     /// <inheritdoc />
     public async Task<StoredState?> ReadAsync(string grainType, string grainKey, string stateName, CancellationToken cancellationToken = default)
     {
-        ValidateAddress(grainType, grainKey, stateName);
+        StorageAddress.Validate(grainType, grainKey, stateName);
         try
         {
             await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -57,7 +57,7 @@ public sealed class PostgreSqlGrainStorage : IGrainStorage, IAsyncDisposable, ID
     /// <inheritdoc />
     public async Task<string> WriteAsync(string grainType, string grainKey, string stateName, ReadOnlyMemory<byte> data, string? expectedETag, CancellationToken cancellationToken = default)
     {
-        ValidateAddress(grainType, grainKey, stateName);
+        StorageAddress.Validate(grainType, grainKey, stateName);
         if (expectedETag is null)
         {
             return await _database.WriteAsync(new StateWrite(grainType, grainKey, stateName, data, null, cancellationToken)).ConfigureAwait(false);
@@ -74,7 +74,7 @@ public sealed class PostgreSqlGrainStorage : IGrainStorage, IAsyncDisposable, ID
     /// <inheritdoc />
     public async Task ClearAsync(string grainType, string grainKey, string stateName, string? expectedETag, CancellationToken cancellationToken = default)
     {
-        ValidateAddress(grainType, grainKey, stateName);
+        StorageAddress.Validate(grainType, grainKey, stateName);
         long? expected = null;
         if (expectedETag is not null)
         {
@@ -105,12 +105,6 @@ public sealed class PostgreSqlGrainStorage : IGrainStorage, IAsyncDisposable, ID
         return InconsistentStateException.ETagMismatch(grainType, grainKey, stateName, expectedETag, stored?.ETag);
     }
 
-    private static void ValidateAddress(string grainType, string grainKey, string stateName)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(grainType);
-        ArgumentNullException.ThrowIfNull(grainKey);
-        ArgumentException.ThrowIfNullOrEmpty(stateName);
-    }
 
     private static void AddAddress(NpgsqlParameterCollection parameters, string grainType, string grainKey, string stateName)
     {

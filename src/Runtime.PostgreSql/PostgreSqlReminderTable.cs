@@ -1,3 +1,4 @@
+using Platform.Runtime.Storage;
 using System.Globalization;
 using Npgsql;
 using Platform.Runtime.Timers;
@@ -49,7 +50,7 @@ public sealed class PostgreSqlReminderTable : IReminderTable, IAsyncDisposable, 
     /// <inheritdoc />
     public async Task<ReminderEntry?> ReadAsync(string grainType, string grainKey, string name, CancellationToken cancellationToken = default)
     {
-        ValidateAddress(grainType, grainKey, name);
+        StorageAddress.Validate(grainType, grainKey, name);
         try
         {
             await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -67,18 +68,18 @@ public sealed class PostgreSqlReminderTable : IReminderTable, IAsyncDisposable, 
     /// <inheritdoc />
     public Task<string> UpsertAsync(string grainType, string grainKey, string name, DateTimeOffset startAt, TimeSpan period, CancellationToken cancellationToken = default)
     {
-        ValidateAddress(grainType, grainKey, name);
+        StorageAddress.Validate(grainType, grainKey, name);
         return _database.WriteAsync(new ReminderUpsert(grainType, grainKey, name, startAt, period, cancellationToken));
     }
 
     /// <inheritdoc />
     public Task<bool> RemoveAsync(string grainType, string grainKey, string name, string eTag, CancellationToken cancellationToken = default)
     {
-        ValidateAddress(grainType, grainKey, name);
+        StorageAddress.Validate(grainType, grainKey, name);
         ArgumentNullException.ThrowIfNull(eTag);
 
         // Every ETag this table hands out is an integer; anything else cannot match a row.
-        if (!long.TryParse(eTag, NumberStyles.None, CultureInfo.InvariantCulture, out var version))
+        if (!StorageAddress.TryParseVersion(eTag, out var version))
         {
             return Task.FromResult(false);
         }
@@ -100,12 +101,6 @@ public sealed class PostgreSqlReminderTable : IReminderTable, IAsyncDisposable, 
         TimeSpan.FromTicks(reader.GetInt64(4)),
         reader.GetInt64(5).ToString(CultureInfo.InvariantCulture));
 
-    private static void ValidateAddress(string grainType, string grainKey, string name)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(grainType);
-        ArgumentNullException.ThrowIfNull(grainKey);
-        ArgumentException.ThrowIfNullOrEmpty(name);
-    }
 
     private static void AddAddress(NpgsqlParameterCollection parameters, string grainType, string grainKey, string name)
     {

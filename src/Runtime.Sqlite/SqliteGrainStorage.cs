@@ -35,7 +35,7 @@ public sealed class SqliteGrainStorage : IGrainStorage, IDisposable
     /// <inheritdoc />
     public Task<StoredState?> ReadAsync(string grainType, string grainKey, string stateName, CancellationToken cancellationToken = default)
     {
-        ValidateAddress(grainType, grainKey, stateName);
+        StorageAddress.Validate(grainType, grainKey, stateName);
         cancellationToken.ThrowIfCancellationRequested();
         try
         {
@@ -62,26 +62,20 @@ public sealed class SqliteGrainStorage : IGrainStorage, IDisposable
     /// <inheritdoc />
     public Task<string> WriteAsync(string grainType, string grainKey, string stateName, ReadOnlyMemory<byte> data, string? expectedETag, CancellationToken cancellationToken = default)
     {
-        ValidateAddress(grainType, grainKey, stateName);
+        StorageAddress.Validate(grainType, grainKey, stateName);
         return _database.WriteAsync(new StateWrite(grainType, grainKey, stateName, data, expectedETag, cancellationToken));
     }
 
     /// <inheritdoc />
     public Task ClearAsync(string grainType, string grainKey, string stateName, string? expectedETag, CancellationToken cancellationToken = default)
     {
-        ValidateAddress(grainType, grainKey, stateName);
+        StorageAddress.Validate(grainType, grainKey, stateName);
         return _database.WriteAsync(new StateClear(grainType, grainKey, stateName, expectedETag, cancellationToken));
     }
 
     /// <summary>Finishes queued writes and closes the file.</summary>
     public void Dispose() => _database.Dispose();
 
-    private static void ValidateAddress(string grainType, string grainKey, string stateName)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(grainType);
-        ArgumentNullException.ThrowIfNull(grainKey);
-        ArgumentException.ThrowIfNullOrEmpty(stateName);
-    }
 
     private static void AddAddress(SqliteCommand command, string grainType, string grainKey, string stateName)
     {

@@ -1,3 +1,4 @@
+using Platform.Runtime.Storage;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Platform.Runtime.Timers;
@@ -53,7 +54,7 @@ public sealed class SqliteReminderTable : IReminderTable, IDisposable
     /// <inheritdoc />
     public Task<ReminderEntry?> ReadAsync(string grainType, string grainKey, string name, CancellationToken cancellationToken = default)
     {
-        ValidateAddress(grainType, grainKey, name);
+        StorageAddress.Validate(grainType, grainKey, name);
         cancellationToken.ThrowIfCancellationRequested();
         try
         {
@@ -73,18 +74,18 @@ public sealed class SqliteReminderTable : IReminderTable, IDisposable
     /// <inheritdoc />
     public Task<string> UpsertAsync(string grainType, string grainKey, string name, DateTimeOffset startAt, TimeSpan period, CancellationToken cancellationToken = default)
     {
-        ValidateAddress(grainType, grainKey, name);
+        StorageAddress.Validate(grainType, grainKey, name);
         return _database.WriteAsync(new ReminderUpsert(grainType, grainKey, name, startAt, period, cancellationToken));
     }
 
     /// <inheritdoc />
     public Task<bool> RemoveAsync(string grainType, string grainKey, string name, string eTag, CancellationToken cancellationToken = default)
     {
-        ValidateAddress(grainType, grainKey, name);
+        StorageAddress.Validate(grainType, grainKey, name);
         ArgumentNullException.ThrowIfNull(eTag);
 
         // Every ETag this table hands out is an integer; anything else cannot match a row.
-        if (!long.TryParse(eTag, NumberStyles.None, CultureInfo.InvariantCulture, out var version))
+        if (!StorageAddress.TryParseVersion(eTag, out var version))
         {
             return Task.FromResult(false);
         }
@@ -103,12 +104,6 @@ public sealed class SqliteReminderTable : IReminderTable, IDisposable
         TimeSpan.FromTicks(reader.GetInt64(4)),
         reader.GetInt64(5).ToString(CultureInfo.InvariantCulture));
 
-    private static void ValidateAddress(string grainType, string grainKey, string name)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(grainType);
-        ArgumentNullException.ThrowIfNull(grainKey);
-        ArgumentException.ThrowIfNullOrEmpty(name);
-    }
 
     private static void AddAddress(SqliteCommand command, string grainType, string grainKey, string name)
     {

@@ -16,7 +16,7 @@ public sealed class MemoryGrainStorage : IGrainStorage
     /// <inheritdoc />
     public Task<StoredState?> ReadAsync(string grainType, string grainKey, string stateName, CancellationToken cancellationToken = default)
     {
-        ValidateAddress(grainType, grainKey, stateName);
+        StorageAddress.Validate(grainType, grainKey, stateName);
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
@@ -27,7 +27,7 @@ public sealed class MemoryGrainStorage : IGrainStorage
     /// <inheritdoc />
     public Task<string> WriteAsync(string grainType, string grainKey, string stateName, ReadOnlyMemory<byte> data, string? expectedETag, CancellationToken cancellationToken = default)
     {
-        ValidateAddress(grainType, grainKey, stateName);
+        StorageAddress.Validate(grainType, grainKey, stateName);
         cancellationToken.ThrowIfCancellationRequested();
 
         // Copy so the caller may reuse its buffer once the write returns.
@@ -50,7 +50,7 @@ public sealed class MemoryGrainStorage : IGrainStorage
     /// <inheritdoc />
     public Task ClearAsync(string grainType, string grainKey, string stateName, string? expectedETag, CancellationToken cancellationToken = default)
     {
-        ValidateAddress(grainType, grainKey, stateName);
+        StorageAddress.Validate(grainType, grainKey, stateName);
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
@@ -66,10 +66,4 @@ public sealed class MemoryGrainStorage : IGrainStorage
         }
     }
 
-    private static void ValidateAddress(string grainType, string grainKey, string stateName)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(grainType);
-        ArgumentNullException.ThrowIfNull(grainKey);
-        ArgumentException.ThrowIfNullOrEmpty(stateName);
-    }
 }

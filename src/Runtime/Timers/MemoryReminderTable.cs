@@ -1,3 +1,4 @@
+using Platform.Runtime.Storage;
 using System.Globalization;
 
 namespace Platform.Runtime.Timers;
@@ -24,7 +25,7 @@ public sealed class MemoryReminderTable : IReminderTable
     /// <inheritdoc />
     public Task<ReminderEntry?> ReadAsync(string grainType, string grainKey, string name, CancellationToken cancellationToken = default)
     {
-        ValidateAddress(grainType, grainKey, name);
+        StorageAddress.Validate(grainType, grainKey, name);
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
@@ -35,7 +36,7 @@ public sealed class MemoryReminderTable : IReminderTable
     /// <inheritdoc />
     public Task<string> UpsertAsync(string grainType, string grainKey, string name, DateTimeOffset startAt, TimeSpan period, CancellationToken cancellationToken = default)
     {
-        ValidateAddress(grainType, grainKey, name);
+        StorageAddress.Validate(grainType, grainKey, name);
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
@@ -48,7 +49,7 @@ public sealed class MemoryReminderTable : IReminderTable
     /// <inheritdoc />
     public Task<bool> RemoveAsync(string grainType, string grainKey, string name, string eTag, CancellationToken cancellationToken = default)
     {
-        ValidateAddress(grainType, grainKey, name);
+        StorageAddress.Validate(grainType, grainKey, name);
         ArgumentNullException.ThrowIfNull(eTag);
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
@@ -64,10 +65,4 @@ public sealed class MemoryReminderTable : IReminderTable
         }
     }
 
-    private static void ValidateAddress(string grainType, string grainKey, string name)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(grainType);
-        ArgumentNullException.ThrowIfNull(grainKey);
-        ArgumentException.ThrowIfNullOrEmpty(name);
-    }
 }
