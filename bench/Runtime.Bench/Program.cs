@@ -119,7 +119,7 @@ public sealed class BenchOptions
     public string? Filter { get; set; }
     public int? MinThreads { get; set; }
     public bool Verbose { get; set; }
-    public bool PgAutoPrepare { get; set; } = true;
+    public bool PgUnprepared { get; set; } = true;
 
     public static BenchOptions Parse(string[] args)
     {
@@ -144,7 +144,7 @@ public sealed class BenchOptions
                 case "--filter": o.Filter = Next(); break;
                 case "--min-threads": o.MinThreads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--verbose": o.Verbose = true; break;
-                case "--no-pg-autoprepare": o.PgAutoPrepare = false; break;
+                case "--no-pg-unprepared": o.PgUnprepared = false; break;
             }
         }
         return o;

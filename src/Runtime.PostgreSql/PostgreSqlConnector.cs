@@ -25,8 +25,9 @@ internal sealed class PostgreSqlConnector : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         var builder = options.Validate();
-        // The same few statements run millions of times: let Npgsql prepare them (unless the user chose otherwise).
-        if (builder.MaxAutoPrepare == 0)
+        // The same few statements run millions of times: let Npgsql prepare them, unless the connection string
+        // says how (Max Auto Prepare=0 turns it off).
+        if (!builder.ContainsKey("Max Auto Prepare"))
         {
             builder.MaxAutoPrepare = 32;
             builder.AutoPrepareMinUsages = 2;
