@@ -57,8 +57,9 @@ public sealed partial class MembershipService
                     failures = await TickAsync(operation, tick, failures, stopping).ConfigureAwait(false);
                 }
             }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            catch (Exception) when (stopping.IsCancellationRequested)
             {
+                // Stopping: a tick cancelled or failing on the way out (the table unreachable, say) changes nothing.
             }
         }, CancellationToken.None);
 
