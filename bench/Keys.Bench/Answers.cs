@@ -80,9 +80,13 @@ public sealed class ErrorTally(string where)
 {
     private const int Kept = 5;
     private readonly List<string> _samples = [];
+    private readonly CancellationTokenSource _raised = new();
     private long _non2xx, _wrong, _failed;
 
     public long Total => Interlocked.Read(ref _non2xx) + Interlocked.Read(ref _wrong) + Interlocked.Read(ref _failed);
+
+    /// <summary>Cancelled at the first error, so that a failing workload ends without waiting out its window.</summary>
+    public CancellationToken Raised => _raised.Token;
 
     public void Non2xx(ResponseHead head, ReadOnlySpan<byte> body)
     {
@@ -106,6 +110,7 @@ public sealed class ErrorTally(string where)
     {
         lock (_samples)
             if (_samples.Count < Kept) _samples.Add(sample);
+        _raised.Cancel();
     }
 
     /// <summary>Throws a <see cref="BenchFailure"/> that lists the counts and the first samples, if anything went wrong.</summary>
@@ -113,7 +118,17 @@ public sealed class ErrorTally(string where)
     {
         if (Total == 0) return;
         lock (_samples)
-            throw new BenchFailure($"{where}: {_non2xx:N0} non-2xx replies, {_wrong:N0} wrong answers, {_failed:N0} connection failures; the numbers would measure errors. First ones:\n  "
+            throw new BenchFailure($"{where}: {_non2xx:N0} non-2xx replies, {_wrong:N0} wrong answer(s), {_failed:N0} connection failure(s); the numbers would measure errors. First ones:\n  "
                 + string.Join("\n  ", _samples));
+    }
+}
+
+public static class LatencySummary
+{
+    /// <summary>The histogram's percentiles, none above the exact maximum (a bucket's midpoint can be).</summary>
+    public static Percentiles Measured(this LatencyHistogram h)
+    {
+        var s = h.Summary();
+        return s with { P50 = Math.Min(s.P50, s.Max), P99 = Math.Min(s.P99, s.Max), P999 = Math.Min(s.P999, s.Max) };
     }
 }

@@ -34,10 +34,15 @@ public static class RequestLoad
             loops[c] = Task.Run(() => ClientAsync(target, connections[client], client, clients, requests, check, measureStart, measureEnd, errors));
         }
 
-        await Task.Delay(Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), measureStart));
-        var before = CpuSnapshot.Take(target.Pid);
-        await Task.Delay(Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), measureEnd));
-        var after = CpuSnapshot.Take(target.Pid);
+        CpuSnapshot before = default, after = default;
+        try
+        {
+            await Task.Delay(Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), measureStart), errors.Raised);
+            before = CpuSnapshot.Take(target.Pid);
+            await Task.Delay(Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), measureEnd), errors.Raised);
+            after = CpuSnapshot.Take(target.Pid);
+        }
+        catch (OperationCanceledException) { } // an error: the loops stop, and ThrowIfAny below reports it
         var results = await Task.WhenAll(loops);
         target.EnsureAlive();
         errors.ThrowIfAny();
@@ -50,7 +55,7 @@ public static class RequestLoad
             count += r.Count;
             reconnects += r.Reconnects;
         }
-        return new LoadResult(workload, clients, window.TotalSeconds, count, latency.Summary(), CpuSnapshot.Between(before, after), reconnects);
+        return new LoadResult(workload, clients, window.TotalSeconds, count, latency.Measured(), CpuSnapshot.Between(before, after), reconnects);
     }
 
     private sealed record ClientResult(LatencyHistogram Latency, long Count, long Reconnects);
@@ -66,7 +71,7 @@ public static class RequestLoad
             while (true)
             {
                 var start = Stopwatch.GetTimestamp();
-                if (start >= measureEnd) break;
+                if (start >= measureEnd || errors.Raised.IsCancellationRequested) break;
                 if (conn is null)
                 {
                     conn = await target.ConnectAsync();

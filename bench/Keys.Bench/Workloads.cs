@@ -117,7 +117,8 @@ public sealed class Workloads(BenchOptions options, ResultTable table)
         var (head, body) = await control.ReadResponseAsync();
         var putMicros = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
         long modifiedIndex = -1;
-        if (Answers.CheckKey(head, body.Span, "set", FanKey, value, 200, 201) is { } wrong) errors.WrongAnswer("the PUT: " + wrong);
+        if (!head.IsSuccess) errors.Non2xx(head, body.Span);
+        else if (Answers.CheckKey(head, body.Span, "set", FanKey, value, 200, 201) is { } wrong) errors.WrongAnswer("the PUT: " + wrong);
         else modifiedIndex = KeyEvent.Parse(body.Span).ModifiedIndex;
         errors.ThrowIfAny();
 
@@ -138,7 +139,7 @@ public sealed class Workloads(BenchOptions options, ResultTable table)
             if (Answers.CheckEvent(round.Bodies[i], "set", FanKey, value, modifiedIndex) is { } bad) errors.WrongAnswer($"watcher {i}: {bad}");
         }
         errors.ThrowIfAny();
-        return new FanoutRound(latency.Summary(), putMicros, registerSeconds, serverCpu, driverCpu, round.ClosedByServer);
+        return new FanoutRound(latency.Measured(), putMicros, registerSeconds, serverCpu, driverCpu, round.ClosedByServer);
     }
 
     /// <summary>Every watch must have answered 200 with its headers (an error answers at once and would pass for "registered").</summary>
