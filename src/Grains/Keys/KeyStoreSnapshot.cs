@@ -212,7 +212,7 @@ public static class KeyStoreSnapshot
         return new KeyNodeSnapshot(key, value, (flags & SnapshotDir) != 0, expiration, ttl, nodes, modified, created);
     }
 
-    private ref struct Writer(IBufferWriter<byte> output)
+    internal ref struct Writer(IBufferWriter<byte> output)
     {
         public readonly void Byte(byte value)
         {
@@ -254,7 +254,7 @@ public static class KeyStoreSnapshot
         }
     }
 
-    private ref struct Reader(ReadOnlySpan<byte> data)
+    internal ref struct Reader(ReadOnlySpan<byte> data)
     {
         private readonly ReadOnlySpan<byte> _data = data;
         private int _position;
