@@ -7,13 +7,13 @@ namespace Platform.Grains.Keys;
 /// an expiry run. Replaying the records in order with the same times rebuilds the same store, indexes included.
 /// </summary>
 /// <remarks>
-/// Layout (version 1): version, op, time (UTC ticks, 8 bytes), flags, then key, value, TTL ticks, previous value
-/// and previous index when present. An expiry record holds only the time.
+/// Layout (version 1): version, op, time (UTC ticks, 8 bytes), flags, then key, value, TTL ticks, previous value,
+/// previous index and client flags when present. An expiry record holds only the time.
 /// </remarks>
 public static class KeyRecord
 {
     private const byte Version = 1;
-    private const byte FlagDir = 1, FlagRecursive = 2, FlagRefresh = 4, FlagTtl = 8, FlagPrevValue = 16, FlagPrevIndex = 32;
+    private const byte FlagDir = 1, FlagRecursive = 2, FlagRefresh = 4, FlagTtl = 8, FlagPrevValue = 16, FlagPrevIndex = 32, FlagClientFlags = 64;
 
     /// <summary>Encodes a write that ran at <paramref name="at"/>.</summary>
     public static byte[] Write(KeyRequest request, DateTimeOffset at)
@@ -25,13 +25,14 @@ public static class KeyRecord
         writer.Int64(at.UtcTicks);
         if (request.Op == KeyOp.Expire) return buffer.WrittenSpan.ToArray();
         var flags = (request.Dir ? FlagDir : 0) | (request.Recursive ? FlagRecursive : 0) | (request.Refresh ? FlagRefresh : 0)
-            | (request.Ttl is null ? 0 : FlagTtl) | (request.PrevValue is null ? 0 : FlagPrevValue) | (request.PrevIndex is null ? 0 : FlagPrevIndex);
+            | (request.Ttl is null ? 0 : FlagTtl) | (request.PrevValue is null ? 0 : FlagPrevValue) | (request.PrevIndex is null ? 0 : FlagPrevIndex) | (request.Flags == 0 ? 0 : FlagClientFlags);
         writer.Byte((byte)flags);
         writer.String(request.Key);
         writer.String(request.Value);
         if (request.Ttl is { } ttl) writer.Int64(ttl.Ticks);
         if (request.PrevValue is { } prevValue) writer.String(prevValue);
         if (request.PrevIndex is { } prevIndex) writer.VarUInt(prevIndex);
+        if (request.Flags != 0) writer.VarUInt(request.Flags);
         return buffer.WrittenSpan.ToArray();
     }
 
@@ -60,6 +61,7 @@ public static class KeyRecord
         TimeSpan? ttl = (flags & FlagTtl) != 0 ? TimeSpan.FromTicks(reader.Int64("record ttl")) : null;
         var prevValue = (flags & FlagPrevValue) != 0 ? reader.String("record prevValue") : null;
         ulong? prevIndex = (flags & FlagPrevIndex) != 0 ? reader.VarUInt("record prevIndex") : null;
+        var clientFlags = (flags & FlagClientFlags) != 0 ? reader.VarUInt("record client flags") : 0;
         if (!reader.AtEnd) throw reader.Corrupt("unexpected bytes after the record");
         var request = new KeyRequest
         {
@@ -72,6 +74,7 @@ public static class KeyRecord
             Refresh = (flags & FlagRefresh) != 0,
             PrevValue = prevValue,
             PrevIndex = prevIndex,
+            Flags = clientFlags,
         };
         return (request, at);
     }

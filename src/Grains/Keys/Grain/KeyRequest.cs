@@ -12,6 +12,9 @@ public enum KeyOp : byte
     Delete,
     CompareAndDelete,
 
+    /// <summary>Deletes every key starting with <see cref="KeyRequest.Key"/> as a string (Consul's recursive delete).</summary>
+    DeletePrefix,
+
     /// <summary>TTL expiry; only the keyspace itself issues it (journal records only).</summary>
     Expire,
 }
@@ -44,19 +47,28 @@ public sealed class KeyRequest
 
     public ulong? PrevIndex { get; init; }
 
+    /// <summary>The number a client attaches to the key (Consul's <c>flags</c>).</summary>
+    public ulong Flags { get; init; }
+
+    /// <summary>Lists hidden (<c>_</c>) keys too (Consul shows every key).</summary>
+    public bool IncludeHidden { get; init; }
+
     /// <summary>Applies this request to <paramref name="store"/>; throws <see cref="KeyException"/> as the store does.</summary>
     public KeyEvent ApplyTo(KeyStore store) => Op switch
     {
-        KeyOp.Get => store.Get(Key, Recursive, Sorted),
-        KeyOp.Set => store.Set(Key, Value, Ttl, Dir, Refresh),
-        KeyOp.Create => store.Create(Key, Value, Ttl, Dir),
+        KeyOp.Get => store.Get(Key, Recursive, Sorted, IncludeHidden),
+        KeyOp.Set => store.Set(Key, Value, Ttl, Dir, Refresh, Flags),
+        KeyOp.Create => store.Create(Key, Value, Ttl, Dir, Flags),
         KeyOp.CreateInOrder => store.CreateInOrder(Key, Value, Ttl, Dir),
-        KeyOp.Update => store.Update(Key, Value, Ttl, Refresh),
-        KeyOp.CompareAndSwap => store.CompareAndSwap(Key, PrevValue, PrevIndex, Value, Ttl, Refresh),
+        KeyOp.Update => store.Update(Key, Value, Ttl, Refresh, Flags),
+        KeyOp.CompareAndSwap => store.CompareAndSwap(Key, PrevValue, PrevIndex, Value, Ttl, Refresh, Flags),
         KeyOp.Delete => store.Delete(Key, Dir, Recursive),
         KeyOp.CompareAndDelete => store.CompareAndDelete(Key, PrevValue, PrevIndex),
         _ => throw new ArgumentOutOfRangeException(nameof(Op), Op, "not a request a client can make"),
     };
+
+    /// <summary>Applies this request; the events it made, in index order (none for a prefix that matched nothing).</summary>
+    public IReadOnlyList<KeyEvent> ApplyAllTo(KeyStore store) => Op == KeyOp.DeletePrefix ? store.DeleteByPrefix(Key) : [ApplyTo(store)];
 
     public override string ToString() => $"{Op} {Key}";
 }

@@ -86,11 +86,11 @@ internal sealed class KeyspaceGrain(IGrainJournal journal, IOptions<KeyspaceOpti
         if (TooLarge(request) is { } tooLarge) return tooLarge;
 
         var now = DateTimeOffset.UtcNow;
-        KeyEvent e;
+        IReadOnlyList<KeyEvent> events;
         _clock.Pin(now);
         try
         {
-            e = request.ApplyTo(_store);
+            events = request.ApplyAllTo(_store);
         }
         catch (KeyException error)
         {
@@ -100,7 +100,8 @@ internal sealed class KeyspaceGrain(IGrainJournal journal, IOptions<KeyspaceOpti
         {
             _clock.Unpin();
         }
-        var batch = Append(KeyRecord.Write(request, now), [e]);
+        if (events.Count == 0) return new KeyResult { ErrorIndex = _store.CurrentIndex, Term = _epoch };
+        var batch = Append(KeyRecord.Write(request, now), events);
         try
         {
             await batch.Done.Task;
@@ -109,7 +110,7 @@ internal sealed class KeyspaceGrain(IGrainJournal journal, IOptions<KeyspaceOpti
         {
             return Unavailable(failure);
         }
-        return new KeyResult { Event = e, Term = _epoch };
+        return new KeyResult { Event = events[^1], Term = _epoch };
     }
 
     public Task<KeyResult> ScanHistory(string key, bool recursive, ulong sinceIndex)
@@ -174,7 +175,7 @@ internal sealed class KeyspaceGrain(IGrainJournal journal, IOptions<KeyspaceOpti
         try
         {
             if (decoded.request.Op == KeyOp.Expire) _store.Expire(decoded.at);
-            else decoded.request.ApplyTo(_store);
+            else decoded.request.ApplyAllTo(_store);
         }
         catch (KeyException e)
         {
