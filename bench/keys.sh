@@ -104,29 +104,60 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 mapfile -t ports < <(dotnet "$driver" free-ports 3)
-target_args=()
+etcd_url="http://127.0.0.1:${ports[0]}" etcd_peer="http://127.0.0.1:${ports[1]}"
+silo_url="http://127.0.0.1:${ports[2]}"
 
-if [ "$run_etcd" = 1 ]; then
-    client="http://127.0.0.1:${ports[0]}" peer="http://127.0.0.1:${ports[1]}"
+start_etcd() {
     # Default durability: the WAL is fsynced before a write is acknowledged.
     etcd --name keys-bench --data-dir "$tmp/etcd" --enable-v2 \
-        --listen-client-urls "$client" --advertise-client-urls "$client" \
-        --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
-        --initial-cluster "keys-bench=$peer" --initial-cluster-state new >"$tmp/etcd.log" 2>&1 &
+        --listen-client-urls "$etcd_url" --advertise-client-urls "$etcd_url" \
+        --listen-peer-urls "$etcd_peer" --initial-advertise-peer-urls "$etcd_peer" \
+        --initial-cluster "keys-bench=$etcd_peer" --initial-cluster-state new >>"$tmp/etcd.log" 2>&1 &
     etcd_pid=$!
-    echo "etcd $etcd_version: pid $etcd_pid, $client, data $tmp/etcd"
-    target_args+=(--target "etcd=$client@$etcd_pid")
-fi
+}
 
-if [ "$run_platform" = 1 ]; then
-    url="http://127.0.0.1:${ports[2]}"
-    # SQLite in WAL mode with synchronous=FULL: a PUT is acknowledged after its group commit is fsynced.
-    "$silo" --urls "$url" --data-dir "$tmp/silo" --silo-name keys-bench >"$tmp/silo.log" 2>&1 &
+start_silo() {
+    # SQLite storage in the data directory; a write is to be acknowledged once its group commit is durable.
+    "$silo" --urls "$silo_url" --data-dir "$tmp/silo" --silo-name keys-bench >>"$tmp/silo.log" 2>&1 &
     silo_pid=$!
-    echo "Platform silo: pid $silo_pid, $url, data $tmp/silo"
-    target_args+=(--target "Platform=$url@$silo_pid")
+}
+
+# Durability check: a key PUT (and acknowledged) just before a SIGKILL must be there after a restart on the same
+# data directory. A server that loses it is benchmarked anyway, but its PUT rows are marked as not durable.
+not_durable=()
+check_durable() {
+    local name=$1 url=$2 start=$3 pid_var=$4 value="acknowledged-$RANDOM$RANDOM" got status
+    dotnet "$driver" put-key "$url" /keys-bench/durability "$value" || { echo "keys.sh: $name did not take the durability-check PUT" >&2; exit 1; }
+    kill -KILL "${!pid_var}"
+    wait "${!pid_var}" 2>/dev/null || true
+    "$start"
+    status=0
+    got=$(dotnet "$driver" get-key "$url" /keys-bench/durability) || status=$?
+    if [ "$status" = 0 ] && [ "$got" = "$value" ]; then
+        echo "$name: an acknowledged PUT survived SIGKILL and restart"
+    elif [ "$status" = 0 ] || [ "$status" = 3 ]; then
+        echo "$name: WARNING: an acknowledged PUT was lost across SIGKILL and restart (read back: '${got:-key not found}')"
+        not_durable+=(--not-durable "$name")
+    else
+        echo "keys.sh: $name did not answer the durability-check GET after its restart" >&2
+        exit 1
+    fi
+}
+
+target_args=()
+if [ "$run_etcd" = 1 ]; then
+    start_etcd
+    check_durable etcd "$etcd_url" start_etcd etcd_pid
+    echo "etcd $etcd_version: pid $etcd_pid, $etcd_url, data $tmp/etcd"
+    target_args+=(--target "etcd=$etcd_url@$etcd_pid")
+fi
+if [ "$run_platform" = 1 ]; then
+    start_silo
+    check_durable Platform "$silo_url" start_silo silo_pid
+    echo "Platform silo: pid $silo_pid, $silo_url, data $tmp/silo"
+    target_args+=(--target "Platform=$silo_url@$silo_pid")
 fi
 
 commit=$(git -C "$repo" describe --always --dirty 2>/dev/null || echo "?")
 # The driver's socket continuations run on the epoll threads: no thread-pool hop per response.
-DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 dotnet "$driver" "${target_args[@]}" --commit "$commit" "${driver_args[@]}"
+DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 dotnet "$driver" "${target_args[@]}" ${not_durable[@]+"${not_durable[@]}"} --commit "$commit" ${driver_args[@]+"${driver_args[@]}"}

@@ -17,13 +17,19 @@ public sealed class BenchOptions
     public int Keys { get; private set; } = 1000;
     public int ValueBytes { get; private set; } = 64;
     public double SettleSeconds { get; private set; } = 1;
+    public double QuietCores { get; private set; } = 0.3;
+    public double QuietWaitSeconds { get; private set; } = 15;
     public string? Commit { get; private set; }
+
+    /// <summary>Targets that lost an acknowledged PUT across SIGKILL and restart (bench/keys.sh checks before the run).</summary>
+    public List<string> NotDurable { get; } = [];
 
     public static readonly string[] AllWorkloads = ["put", "get", "memory", "fanout"];
 
     public const string Usage = """
         usage: Platform.Keys.Bench --target NAME=URL[@PID] [--target NAME=URL[@PID]] [options]
                Platform.Keys.Bench free-ports N      print N free loopback TCP ports
+               Platform.Keys.Bench put-key URL KEY VALUE | get-key URL KEY   one PUT or GET (the durability check)
         Drives etcd v2 keys API load (/v2/keys) against each target in turn, workload by workload, and prints a
         table; with targets named etcd and Platform the table has the ratio Platform/etcd. PID (the server process)
         gives its CPU and resident memory. bench/keys.sh starts both servers and runs this.
@@ -39,8 +45,12 @@ public sealed class BenchOptions
           --keys N           keys the PUT and GET loads spread over (default 1000)
           --value-bytes N    size of each value (default 64)
           --settle N         seconds between all watchers registered and the PUT / the RSS reading (default 1)
+          --quiet-cores X    before each load and each fan-out size, wait until other processes use < X cores for 2 s
+                             (default 0.3; 0 = don't wait)
+          --quiet-wait N     but no longer than N seconds (default 15)
+          --not-durable NAME the target NAME lost an acknowledged write when killed: its PUT numbers are marked
           --commit TEXT      the commit to print (default: git rev-parse --short HEAD)
-          --quick            smoke test: 2 s windows, 1 s warm-up, 2 rounds
+          --quick            smoke test: 2 s windows, 1 s warm-up, 2 rounds, quiet wait 3 s
         """;
 
     public static BenchOptions Parse(string[] args)
@@ -68,11 +78,15 @@ public sealed class BenchOptions
                 case "--keys": o.Keys = Counts(arg, Next())[0]; break;
                 case "--value-bytes": o.ValueBytes = Counts(arg, Next())[0]; break;
                 case "--settle": o.SettleSeconds = NonNegative(arg, Next()); break;
+                case "--quiet-cores": o.QuietCores = NonNegative(arg, Next()); break;
+                case "--quiet-wait": o.QuietWaitSeconds = NonNegative(arg, Next()); break;
                 case "--commit": o.Commit = Next(); break;
+                case "--not-durable": o.NotDurable.Add(Next()); break;
                 case "--quick":
                     o.Seconds = 2;
                     o.Warmup = 1;
                     o.Rounds = 2;
+                    o.QuietWaitSeconds = 3;
                     break;
                 default: throw new BenchFailure($"unknown argument '{arg}'\n{Usage}");
             }

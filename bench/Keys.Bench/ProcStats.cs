@@ -97,3 +97,24 @@ public readonly record struct CpuSnapshot(long Timestamp, double Server, double 
         return new CpuUse(seconds, server, driver, Math.Max(0, machine - driver - (double.IsNaN(server) ? 0 : server)));
     }
 }
+
+/// <summary>Waits for the rest of the machine to calm down before a measurement starts.</summary>
+public static class QuietMachine
+{
+    /// <summary>
+    /// Waits up to <paramref name="maxWait"/> until processes other than this driver and the server used less than
+    /// <paramref name="cores"/> cores for two one-second samples in a row; returns how long it waited.
+    /// </summary>
+    public static async Task<TimeSpan> WaitAsync(int? serverPid, double cores, TimeSpan maxWait)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (cores <= 0) return TimeSpan.Zero;
+        for (var calm = 0; calm < 2 && System.Diagnostics.Stopwatch.GetElapsedTime(started) < maxWait;)
+        {
+            var a = CpuSnapshot.Take(serverPid);
+            await Task.Delay(1000);
+            calm = CpuSnapshot.Between(a, CpuSnapshot.Take(serverPid)).OtherCores < cores ? calm + 1 : 0;
+        }
+        return System.Diagnostics.Stopwatch.GetElapsedTime(started);
+    }
+}

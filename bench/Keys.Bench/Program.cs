@@ -6,7 +6,20 @@ using System.Runtime;
 using Platform.Keys.Bench;
 
 // Numbers print with the invariant culture: the build sets InvariantGlobalization.
-if (args is ["free-ports", var n]) return FreePorts(int.Parse(n, CultureInfo.InvariantCulture));
+try
+{
+    switch (args)
+    {
+        case ["free-ports", var n]: return FreePorts(int.Parse(n, CultureInfo.InvariantCulture));
+        case ["put-key", var url, var key, var value]: return await KeyProbe.PutAsync(url, key, value);
+        case ["get-key", var url, var key]: return await KeyProbe.GetAsync(url, key);
+    }
+}
+catch (BenchFailure e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 1;
+}
 if (args is [] or ["--help" or "-h"])
 {
     Console.Error.WriteLine(BenchOptions.Usage);
@@ -21,6 +34,7 @@ try
     foreach (var t in options.Targets) await t.WaitReadyAsync(TimeSpan.FromSeconds(60));
     foreach (var t in options.Targets) Console.WriteLine($"{t.Name}: {t.Url} pid {t.Pid?.ToString(CultureInfo.InvariantCulture) ?? "?"}, /version: {await t.VersionAsync() ?? "(none)"}");
     CheckOpenFiles(options);
+    WarnNotDurable(options);
     Console.WriteLine();
 
     var table = new ResultTable(names);
@@ -46,6 +60,7 @@ try
         ? $"Ratio: {names[1]} divided by {names[0]}; the 'better' column says which direction of the metric is better."
         : "Results:");
     Console.WriteLine(table.Render());
+    WarnNotDurable(options);
     return 0;
 }
 catch (BenchFailure e)
@@ -67,6 +82,13 @@ static void PrintHeader(BenchOptions o)
     Console.WriteLine($"workloads: {string.Join(",", BenchOptions.AllWorkloads.Where(o.Workloads.Contains))}; PUT/GET windows {o.Seconds:0.#} s after {o.Warmup:0.#} s warm-up over {o.Keys:N0} keys, " +
                       $"{o.ValueBytes}-byte values; fan-out {string.Join(" and ", o.Watchers.Select(w => w.ToString("N0", CultureInfo.InvariantCulture)))} watchers × {o.Rounds} rounds (median round); " +
                       $"memory with {o.MemoryWatchers:N0} idle watchers");
+}
+
+static void WarnNotDurable(BenchOptions o)
+{
+    foreach (var name in o.NotDurable)
+        Console.WriteLine($"WARNING: {name} lost an acknowledged PUT when it was killed (SIGKILL) and restarted on the same data directory: " +
+                          $"its PUT numbers are for writes that are not durable when acknowledged, and do not compare with fsynced ones.");
 }
 
 static string CpuModel()

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Platform.Keys.Bench;
 
 /// <summary>One closed-loop load: throughput, latency of each request, CPU during the window.</summary>
-public sealed record LoadResult(string Workload, int Clients, double Seconds, long Requests, Percentiles Latency, CpuUse Cpu, long Reconnects)
+public sealed record LoadResult(string Workload, int Clients, double Seconds, long Requests, Percentiles Latency, CpuUse Cpu, long Reconnects, long DriverAllocated)
 {
     public double PerSecond => Requests / Seconds;
 }
@@ -35,12 +35,15 @@ public static class RequestLoad
         }
 
         CpuSnapshot before = default, after = default;
+        long allocated = 0;
         try
         {
             await Task.Delay(Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), measureStart), errors.Raised);
             before = CpuSnapshot.Take(target.Pid);
+            allocated = GC.GetTotalAllocatedBytes();
             await Task.Delay(Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), measureEnd), errors.Raised);
             after = CpuSnapshot.Take(target.Pid);
+            allocated = GC.GetTotalAllocatedBytes() - allocated;
         }
         catch (OperationCanceledException) { } // an error: the loops stop, and ThrowIfAny below reports it
         var results = await Task.WhenAll(loops);
@@ -55,7 +58,7 @@ public static class RequestLoad
             count += r.Count;
             reconnects += r.Reconnects;
         }
-        return new LoadResult(workload, clients, window.TotalSeconds, count, latency.Measured(), CpuSnapshot.Between(before, after), reconnects);
+        return new LoadResult(workload, clients, window.TotalSeconds, count, latency.Measured(), CpuSnapshot.Between(before, after), reconnects, allocated);
     }
 
     private sealed record ClientResult(LatencyHistogram Latency, long Count, long Reconnects);

@@ -13,6 +13,14 @@ public sealed class Workloads(BenchOptions options, ResultTable table)
     private TimeSpan Window => TimeSpan.FromSeconds(options.Seconds);
     private TimeSpan Settle => TimeSpan.FromSeconds(options.SettleSeconds);
 
+    /// <summary>Lets other processes' work pass first (see --quiet-cores), saying so when that took a while.</summary>
+    private async Task WaitQuietAsync(Target target)
+    {
+        var waited = await QuietMachine.WaitAsync(target.Pid, options.QuietCores, TimeSpan.FromSeconds(options.QuietWaitSeconds));
+        if (waited.TotalSeconds >= options.QuietWaitSeconds)
+            Console.WriteLine($"  {target.Name,-9} (the machine stayed busy: other processes used ≥ {options.QuietCores:0.##} cores for the {options.QuietWaitSeconds:0} s waited)");
+    }
+
     private static string Key(int n) => $"/bench/k{n}";
 
     private string Value(int n)
@@ -32,8 +40,11 @@ public sealed class Workloads(BenchOptions options, ResultTable table)
     {
         var requests = PutRequests(target);
         foreach (var clients in options.PutClients)
+        {
+            await WaitQuietAsync(target);
             Record(target, $"PUT, {clients} client{(clients == 1 ? "" : "s")}",
                 await RequestLoad.RunAsync(target, $"PUT with {clients} clients", clients, requests, CheckPut, Warmup, Window));
+        }
     }
 
     /// <summary>GET /v2/keys/bench/k{n} of keys written first, closed loop.</summary>
@@ -42,15 +53,18 @@ public sealed class Workloads(BenchOptions options, ResultTable table)
         await RequestLoad.PopulateAsync(target, PutRequests(target), CheckPut);
         var requests = Enumerable.Range(0, options.Keys).Select(n => Requests.Get(target.Host, "/v2/keys" + Key(n))).ToArray();
         foreach (var clients in options.GetClients)
+        {
+            await WaitQuietAsync(target);
             Record(target, $"GET, {clients} client{(clients == 1 ? "" : "s")}",
                 await RequestLoad.RunAsync(target, $"GET with {clients} clients", clients, requests, CheckGet, Warmup, Window));
+        }
     }
 
     private void Record(Target target, string name, LoadResult r)
     {
         var l = r.Latency;
         Console.WriteLine($"  {target.Name,-9} {name,-18} {r.PerSecond,10:#,0} req/s  p50 {Ms(l.P50),7} ms  p99 {Ms(l.P99),7} ms  max {Ms(l.Max),7} ms  " +
-                          $"({r.Requests:N0} in {r.Seconds:0.#} s{(r.Reconnects > 0 ? $", {r.Reconnects:N0} reconnects" : "")}); {r.Cpu}");
+                          $"({r.Requests:N0} in {r.Seconds:0.#} s{(r.Reconnects > 0 ? $", {r.Reconnects:N0} reconnects" : "")}, driver allocated {r.DriverAllocated / (double)Math.Max(1, r.Requests):0} B/request); {r.Cpu}");
         table.Add($"{name}: requests/s", Better.Higher, target.Name, r.PerSecond);
         table.Add($"{name}: p50 ms", Better.Lower, target.Name, l.P50 / 1000);
         table.Add($"{name}: p99 ms", Better.Lower, target.Name, l.P99 / 1000);
@@ -58,6 +72,7 @@ public sealed class Workloads(BenchOptions options, ResultTable table)
         if (target.Pid is not null)
             table.Add($"{name}: server CPU µs/request", Better.Lower, target.Name, r.Cpu.ServerCores * 1e6 / r.PerSecond);
         table.Add($"{name}: driver CPU µs/request", Better.None, target.Name, r.Cpu.DriverCores * 1e6 / r.PerSecond);
+        table.Add($"{name}: other processes' CPU, cores", Better.None, target.Name, r.Cpu.OtherCores);
     }
 
     /// <summary>
@@ -70,6 +85,7 @@ public sealed class Workloads(BenchOptions options, ResultTable table)
         foreach (var count in options.Watchers)
         {
             var where = $"{target.Name}, fan-out to {count:N0} watchers";
+            await WaitQuietAsync(target);
             using var watchers = new WatcherSet(target, count);
             await watchers.OpenAsync();
             using var control = await target.ConnectAsync();
@@ -163,6 +179,7 @@ public sealed class Workloads(BenchOptions options, ResultTable table)
         }
         var count = options.MemoryWatchers;
         var where = $"{target.Name}, {count:N0} idle watchers";
+        await WaitQuietAsync(target);
         await Task.Delay(TimeSpan.FromSeconds(2));
         var before = ProcStats.RssKiB(pid);
         using var watchers = new WatcherSet(target, count);
