@@ -138,9 +138,10 @@ public static class EtcdEndpoints
             {
                 var e = await watch.Event.WaitAsync(aborted);
                 if (e is null) return;
-                await response.Body.WriteAsync(e.EtcdBody, aborted);
+                // Buffered, not flushed: a long poll's body and the end of its response leave in one send.
+                response.BodyWriter.Write(e.EtcdBody);
                 if (!parsed.Stream) return;
-                await response.Body.FlushAsync(aborted);
+                await response.BodyWriter.FlushAsync(aborted);
                 watch.Dispose();
                 try
                 {
