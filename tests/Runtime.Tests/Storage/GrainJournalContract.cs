@@ -4,17 +4,19 @@ using Platform.Runtime.Storage;
 namespace Platform.Runtime.Tests.Storage;
 
 /// <summary>
-/// The behaviour every <see cref="IGrainJournal"/> provider must show; one subclass per provider.
-/// Each test uses its own stream names, so providers whose database outlives a test need no cleanup between tests.
+/// The behaviour every <see cref="IGrainJournal"/> provider must show (fencing, sequence numbers, snapshots,
+/// durability across instances); one subclass per provider.
 /// </summary>
 public abstract class GrainJournalContract : IAsyncLifetime
 {
+    // Stream names carry this run's id: a database that outlives the test then needs no cleanup.
     private readonly string _run = Guid.NewGuid().ToString("N")[..8];
 
-    protected IGrainJournal Journal { get; private set; } = null!;
-
-    /// <summary>Creates a provider instance; called once per test and again when a test needs a fresh instance.</summary>
+    /// <summary>A new provider instance; the suite makes one per test.</summary>
     protected abstract Task<IGrainJournal> CreateJournalAsync();
+
+    /// <summary>The instance under test.</summary>
+    protected IGrainJournal Journal { get; private set; } = null!;
 
     /// <summary>
     /// Another provider instance on the same data, as a restarted process or a second silo would have; the memory
@@ -24,19 +26,36 @@ public abstract class GrainJournalContract : IAsyncLifetime
 
     public virtual async Task InitializeAsync() => Journal = await CreateJournalAsync();
 
-    public virtual async Task DisposeAsync() => await DisposeJournalAsync(Journal);
+    public virtual Task DisposeAsync() => DisposeJournalAsync(Journal).AsTask();
 
-    protected static async Task DisposeJournalAsync(IGrainJournal journal)
+    protected static ValueTask DisposeJournalAsync(IGrainJournal journal) => journal switch
     {
-        switch (journal)
+        IAsyncDisposable asyncDisposable => asyncDisposable.DisposeAsync(),
+        IDisposable disposable => DisposeSynchronously(disposable),
+        _ => ValueTask.CompletedTask,
+    };
+
+    /// <summary>Runs <paramref name="test"/> with <see cref="OpenAnotherInstanceAsync"/>'s instance and disposes it after.</summary>
+    protected async Task WithAnotherInstanceAsync(Func<IGrainJournal, Task> test)
+    {
+        var other = await OpenAnotherInstanceAsync();
+        try
         {
-            case IAsyncDisposable asyncDisposable:
-                await asyncDisposable.DisposeAsync();
-                break;
-            case IDisposable disposable:
-                disposable.Dispose();
-                break;
+            await test(other);
         }
+        finally
+        {
+            if (!ReferenceEquals(other, Journal))
+            {
+                await DisposeJournalAsync(other);
+            }
+        }
+    }
+
+    private static ValueTask DisposeSynchronously(IDisposable disposable)
+    {
+        disposable.Dispose();
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>A stream name unique to this test run, starting with <paramref name="name"/>.</summary>
@@ -49,6 +68,16 @@ public abstract class GrainJournalContract : IAsyncLifetime
     protected static string[] Texts(JournalOpenResult opened) => [.. opened.Records.Select(r => Encoding.UTF8.GetString(r.Data))];
 
     protected static long[] Seqs(JournalOpenResult opened) => [.. opened.Records.Select(r => r.Seq)];
+
+    /// <summary>A stream opened once, with records "one", "two" and a snapshot "s2" at 2.</summary>
+    private async Task<(string Stream, JournalOpenResult Opened)> TwoRecordsAndSnapshotAsync(string name)
+    {
+        var stream = Stream(name);
+        var opened = await Journal.OpenAsync(stream);
+        await Journal.AppendAsync(stream, opened.Epoch, 1, Records("one", "two"));
+        await Journal.SaveSnapshotAsync(stream, opened.Epoch, 2, Bytes("s2"));
+        return (stream, opened);
+    }
 
     [Fact]
     public async Task Open_on_an_empty_stream_returns_epoch_1_no_snapshot_and_no_records()
@@ -118,45 +147,29 @@ public abstract class GrainJournalContract : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Append_by_a_fenced_epoch_throws_naming_the_stream_and_stores_nothing()
+    public async Task A_fenced_writers_append_and_snapshot_throw_naming_the_stream_and_store_nothing()
     {
-        var stream = Stream("fenced-append");
+        var stream = Stream("fenced");
         var old = await Journal.OpenAsync(stream);
         await Journal.AppendAsync(stream, old.Epoch, 1, Records("one", "two"));
         var successor = await Journal.OpenAsync(stream);
 
-        var error = await Assert.ThrowsAsync<InconsistentStateException>(() => Journal.AppendAsync(stream, old.Epoch, 3, Records("late")));
+        var append = await Assert.ThrowsAsync<InconsistentStateException>(() => Journal.AppendAsync(stream, old.Epoch, 3, Records("late")));
+        var snapshot = await Assert.ThrowsAsync<InconsistentStateException>(() => Journal.SaveSnapshotAsync(stream, old.Epoch, 2, Bytes("stale")));
 
-        Assert.Equal($"journal '{stream}': append at 3 by epoch {old.Epoch} refused: current epoch {successor.Epoch}, last record 2", error.Message);
+        Assert.Equal($"journal '{stream}': append at 3 by epoch {old.Epoch} refused: current epoch {successor.Epoch}, last record 2", append.Message);
+        Assert.Equal($"journal '{stream}': snapshot at 2 by epoch {old.Epoch} refused: current epoch {successor.Epoch}, last record 2", snapshot.Message);
         var reopened = await Journal.OpenAsync(stream);
+        Assert.Null(reopened.Snapshot);
+        Assert.Equal(0, reopened.SnapshotSeq);
         Assert.Equal(["one", "two"], Texts(reopened));
         await Journal.AppendAsync(stream, reopened.Epoch, 3, Records("three"));
     }
 
     [Fact]
-    public async Task Snapshot_by_a_fenced_epoch_throws_and_stores_nothing()
-    {
-        var stream = Stream("fenced-snapshot");
-        var old = await Journal.OpenAsync(stream);
-        await Journal.AppendAsync(stream, old.Epoch, 1, Records("one", "two"));
-        var successor = await Journal.OpenAsync(stream);
-
-        var error = await Assert.ThrowsAsync<InconsistentStateException>(() => Journal.SaveSnapshotAsync(stream, old.Epoch, 2, Bytes("stale")));
-
-        Assert.Equal($"journal '{stream}': snapshot at 2 by epoch {old.Epoch} refused: current epoch {successor.Epoch}, last record 2", error.Message);
-        var reopened = await Journal.OpenAsync(stream);
-        Assert.Null(reopened.Snapshot);
-        Assert.Equal(0, reopened.SnapshotSeq);
-        Assert.Equal(["one", "two"], Texts(reopened));
-    }
-
-    [Fact]
     public async Task A_snapshot_older_than_the_saved_one_is_still_refused_when_fenced()
     {
-        var stream = Stream("fenced-old-snapshot");
-        var old = await Journal.OpenAsync(stream);
-        await Journal.AppendAsync(stream, old.Epoch, 1, Records("one", "two"));
-        await Journal.SaveSnapshotAsync(stream, old.Epoch, 2, Bytes("s2"));
+        var (stream, old) = await TwoRecordsAndSnapshotAsync("fenced-old-snapshot");
         await Journal.OpenAsync(stream);
 
         await Assert.ThrowsAsync<InconsistentStateException>(() => Journal.SaveSnapshotAsync(stream, old.Epoch, 1, Bytes("s1")));
@@ -247,10 +260,7 @@ public abstract class GrainJournalContract : IAsyncLifetime
     [Fact]
     public async Task Snapshot_at_the_last_record_leaves_no_records_and_appends_continue_after_it()
     {
-        var stream = Stream("snapshot-all");
-        var opened = await Journal.OpenAsync(stream);
-        await Journal.AppendAsync(stream, opened.Epoch, 1, Records("one", "two"));
-        await Journal.SaveSnapshotAsync(stream, opened.Epoch, 2, Bytes("s2"));
+        var (stream, _) = await TwoRecordsAndSnapshotAsync("snapshot-all");
 
         var reopened = await Journal.OpenAsync(stream);
         Assert.Empty(reopened.Records);
@@ -336,8 +346,7 @@ public abstract class GrainJournalContract : IAsyncLifetime
             }
         }));
 
-        var other = await OpenAnotherInstanceAsync();
-        try
+        await WithAnotherInstanceAsync(async other =>
         {
             for (var s = 0; s < streamCount; s++)
             {
@@ -345,22 +354,14 @@ public abstract class GrainJournalContract : IAsyncLifetime
                 Assert.Equal(opened[s].Epoch + 1, reopened.Epoch);
                 Assert.Equal(Enumerable.Range(1, appendsPerStream).Select(seq => $"{s}:{seq}"), Texts(reopened));
             }
-        }
-        finally
-        {
-            if (!ReferenceEquals(other, Journal))
-            {
-                await DisposeJournalAsync(other);
-            }
-        }
+        });
     }
 
     [Fact]
     public async Task Concurrent_opens_from_two_instances_get_distinct_epochs_and_only_the_newest_may_write()
     {
         var stream = Stream("contended");
-        var other = await OpenAnotherInstanceAsync();
-        try
+        await WithAnotherInstanceAsync(async other =>
         {
             var opens = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Task.Run(() => (i % 2 == 0 ? Journal : other).OpenAsync(stream))));
 
@@ -373,14 +374,7 @@ public abstract class GrainJournalContract : IAsyncLifetime
 
             await other.AppendAsync(stream, epochs[^1], 1, Records("newest"));
             Assert.Equal(["newest"], Texts(await Journal.OpenAsync(stream)));
-        }
-        finally
-        {
-            if (!ReferenceEquals(other, Journal))
-            {
-                await DisposeJournalAsync(other);
-            }
-        }
+        });
     }
 
     [Fact]
