@@ -17,6 +17,7 @@ public sealed class BenchOptions
     public int Keys { get; private set; } = 1000;
     public int ValueBytes { get; private set; } = 64;
     public double SettleSeconds { get; private set; } = 1;
+    public double ServerWarmupSeconds { get; private set; } = 10;
     public double QuietCores { get; private set; } = 0.3;
     public double QuietWaitSeconds { get; private set; } = 15;
     public string? Commit { get; private set; }
@@ -45,12 +46,14 @@ public sealed class BenchOptions
           --keys N           keys the PUT and GET loads spread over (default 1000)
           --value-bytes N    size of each value (default 64)
           --settle N         seconds between all watchers registered and the PUT / the RSS reading (default 1)
+          --server-warmup N  unrecorded PUT and GET load (N/2 s each) and one fan-out against each server before the
+                             first workload (default 10; 0 = none)
           --quiet-cores X    before each load and each fan-out size, wait until other processes use < X cores for 2 s
                              (default 0.3; 0 = don't wait)
           --quiet-wait N     but no longer than N seconds (default 15)
           --not-durable NAME the target NAME lost an acknowledged write when killed: its PUT numbers are marked
           --commit TEXT      the commit to print (default: git rev-parse --short HEAD)
-          --quick            smoke test: 2 s windows, 1 s warm-up, 2 rounds, quiet wait 3 s
+          --quick            smoke test: 2 s windows, 1 s warm-up, 2 rounds, quiet wait 3 s, server warm-up 4 s
         """;
 
     public static BenchOptions Parse(string[] args)
@@ -78,6 +81,7 @@ public sealed class BenchOptions
                 case "--keys": o.Keys = Counts(arg, Next())[0]; break;
                 case "--value-bytes": o.ValueBytes = Counts(arg, Next())[0]; break;
                 case "--settle": o.SettleSeconds = NonNegative(arg, Next()); break;
+                case "--server-warmup": o.ServerWarmupSeconds = NonNegative(arg, Next()); break;
                 case "--quiet-cores": o.QuietCores = NonNegative(arg, Next()); break;
                 case "--quiet-wait": o.QuietWaitSeconds = NonNegative(arg, Next()); break;
                 case "--commit": o.Commit = Next(); break;
@@ -87,6 +91,7 @@ public sealed class BenchOptions
                     o.Warmup = 1;
                     o.Rounds = 2;
                     o.QuietWaitSeconds = 3;
+                    o.ServerWarmupSeconds = 4;
                     break;
                 default: throw new BenchFailure($"unknown argument '{arg}'\n{Usage}");
             }

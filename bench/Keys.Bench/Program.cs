@@ -45,6 +45,7 @@ try
     {
         ("put", workloads.PutAsync), ("get", workloads.GetAsync), ("memory", workloads.MemoryAsync), ("fanout", workloads.FanoutAsync),
     };
+    foreach (var t in options.Targets) await workloads.WarmUpAsync(t);
     foreach (var (name, run) in steps)
     {
         if (!options.Workloads.Contains(name)) continue;
@@ -81,7 +82,7 @@ static void PrintHeader(BenchOptions o)
                       $"socket completions {(inline ? "inline on the epoll threads" : "on the thread pool")}, raw-socket HTTP/1.1 client");
     Console.WriteLine($"workloads: {string.Join(",", BenchOptions.AllWorkloads.Where(o.Workloads.Contains))}; PUT/GET windows {o.Seconds:0.#} s after {o.Warmup:0.#} s warm-up over {o.Keys:N0} keys, " +
                       $"{o.ValueBytes}-byte values; fan-out {string.Join(" and ", o.Watchers.Select(w => w.ToString("N0", CultureInfo.InvariantCulture)))} watchers × {o.Rounds} rounds (median round); " +
-                      $"memory with {o.MemoryWatchers:N0} idle watchers");
+                      $"memory with {o.MemoryWatchers:N0} idle watchers; {o.ServerWarmupSeconds:0.#} s of unrecorded load against each server first");
 }
 
 static void WarnNotDurable(BenchOptions o)
