@@ -118,12 +118,7 @@ public sealed class EtcdServer : IKeysServer
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            await _process.WaitForExitAsync();
-        }
-        _process.Dispose();
+        await _process.KillAndDisposeAsync();
         try
         {
             Directory.Delete(_dataDir, recursive: true);

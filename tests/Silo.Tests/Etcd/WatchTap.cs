@@ -20,8 +20,8 @@ public sealed class WatchTap : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly List<TcpClient> _connections = [];
     private readonly Task _accepting;
+    private readonly ChangeSignal _signal = new();
     private int _registered;
-    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public WatchTap(Uri upstream)
     {
@@ -38,23 +38,8 @@ public sealed class WatchTap : IAsyncDisposable
     /// <summary>Connections whose first request was a watch and whose response head came back.</summary>
     public int Registered => Volatile.Read(ref _registered);
 
-    /// <summary>Waits until <paramref name="count"/> watches were answered with headers; false on timeout.</summary>
-    public async Task<bool> WaitForWatchesAsync(int count, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            Task changed;
-            lock (_connections)
-            {
-                if (_registered >= count) return true;
-                changed = _changed.Task;
-            }
-            var remaining = deadline - DateTime.UtcNow;
-            if (remaining <= TimeSpan.Zero) return false;
-            await Task.WhenAny(changed, Task.Delay(remaining));
-        }
-    }
+    /// <summary>Waits until <paramref name="count"/> watches were answered with headers; false on timeout or once <paramref name="giveUp"/> completes.</summary>
+    public Task<bool> WaitForWatchesAsync(int count, TimeSpan timeout, Task? giveUp = null) => _signal.WaitUntilAsync(() => Registered >= count, timeout, giveUp);
 
     private async Task AcceptAsync()
     {
@@ -103,14 +88,8 @@ public sealed class WatchTap : IAsyncDisposable
 
     private void MarkRegistered()
     {
-        TaskCompletionSource changed;
-        lock (_connections)
-        {
-            _registered++;
-            changed = _changed;
-            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-        changed.TrySetResult();
+        Interlocked.Increment(ref _registered);
+        _signal.Notify();
     }
 
     private static bool IsWatchRequest(string head)
