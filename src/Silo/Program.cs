@@ -1,5 +1,6 @@
 using Platform.Runtime.Hosting;
 using Platform.Silo.Endpoints;
+using Platform.Silo.Endpoints.Etcd;
 using Platform.Silo.Hosting;
 
 WebApplication app;
@@ -20,6 +21,7 @@ catch (StartupException e)
 
 app.MapHealthEndpoints();
 app.MapClusterEndpoints();
+app.MapEtcdEndpoints();
 foreach (var extension in app.Services.GetServices<ISiloExtension>()) extension.MapEndpoints(app);
 
 try

@@ -4,7 +4,7 @@ using Platform.Runtime.Timers;
 
 namespace Platform.Runtime.Storage;
 
-/// <summary>Registers grain storage providers and reminder tables.</summary>
+/// <summary>Registers grain storage providers, grain journals and reminder tables.</summary>
 public static class StorageServiceCollectionExtensions
 {
     /// <summary>Registers a grain storage provider under <paramref name="name"/> and the registry that resolves it.</summary>
@@ -23,6 +23,15 @@ public static class StorageServiceCollectionExtensions
     /// <summary>Registers in-memory grain storage under <paramref name="name"/> (nothing survives the process).</summary>
     public static IServiceCollection AddMemoryGrainStorage(this IServiceCollection services, string name = GrainStorageRegistry.DefaultName) =>
         services.AddGrainStorage(name, _ => new MemoryGrainStorage());
+
+    /// <summary>Registers the in-memory grain journal (nothing survives the process), replacing any other.</summary>
+    public static IServiceCollection AddMemoryGrainJournal(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.RemoveAll<IGrainJournal>();
+        services.AddSingleton<IGrainJournal, MemoryGrainJournal>();
+        return services;
+    }
 
     /// <summary>Registers the in-memory reminder table (nothing survives the process), replacing any other.</summary>
     public static IServiceCollection AddMemoryReminderTable(this IServiceCollection services)
