@@ -22,6 +22,7 @@ namespace Platform.Grains.Keys;
 /// and goes away, and the next call rebuilds it from the journal.</para>
 /// </remarks>
 [Reentrant]
+[GrainType("keyspace")]
 internal sealed class KeyspaceGrain(IGrainJournal journal, IOptions<KeyspaceOptions> options, ILogger<KeyspaceGrain> logger) : Grain, IKeyspaceGrain
 {
     private readonly KeyspaceOptions _options = options.Value;

@@ -56,7 +56,17 @@ public static class EtcdEndpoints
 
         if (parsed.Operation is { } operation)
         {
-            var result = await hub.Keyspace.Execute(operation);
+            KeyResult result;
+            try
+            {
+                result = await hub.Keyspace.Execute(operation);
+            }
+            catch (Exception failure) when (!context.RequestAborted.IsCancellationRequested)
+            {
+                // The keyspace is moving (its silo died) or unreachable: etcd's answer for a cluster that cannot commit.
+                await WriteError(context, KeyErrorCode.RaftInternal, $"the keyspace is unavailable: {failure.Message}", hub.LastIndex);
+                return;
+            }
             if (result.Failed)
             {
                 await WriteError(context, result.ErrorCode, result.ErrorCause, result.ErrorIndex);
@@ -101,8 +111,13 @@ public static class EtcdEndpoints
             await WriteError(context, e.Code, e.Cause, e.Index);
             return;
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
+            return;
+        }
+        catch (Exception e)
+        {
+            await WriteError(context, KeyErrorCode.RaftInternal, $"the keyspace is unavailable: {e.Message}", hub.LastIndex);
             return;
         }
 
@@ -123,9 +138,10 @@ public static class EtcdEndpoints
             {
                 var e = await watch.Event.WaitAsync(aborted);
                 if (e is null) return;
-                await response.Body.WriteAsync(e.EtcdBody, aborted);
+                // Buffered, not flushed: a long poll's body and the end of its response leave in one send.
+                response.BodyWriter.Write(e.EtcdBody);
                 if (!parsed.Stream) return;
-                await response.Body.FlushAsync(aborted);
+                await response.BodyWriter.FlushAsync(aborted);
                 watch.Dispose();
                 try
                 {
