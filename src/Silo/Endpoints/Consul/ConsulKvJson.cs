@@ -1,11 +1,14 @@
 using System.Buffers;
+using System.Buffers.Text;
 using System.Text;
-using System.Text.Json;
 using Platform.Grains.Keys;
 
 namespace Platform.Silo.Endpoints.Consul;
 
-/// <summary>Consul's KV JSON: entries (<c>[{"CreateIndex":..,"Key":"a/b","Value":"&lt;base64&gt;",...}]</c>) and key lists.</summary>
+/// <summary>
+/// Consul's KV JSON as Consul (Go's <c>encoding/json</c>) writes it: entries
+/// (<c>[{"CreateIndex":..,"Key":"a/b","Value":"&lt;base64&gt;",...}]</c>) and key lists, strings escaped as Go does.
+/// </summary>
 internal static class ConsulKvJson
 {
     /// <summary>
@@ -14,41 +17,59 @@ internal static class ConsulKvJson
     /// </summary>
     public static byte[] Entries(IReadOnlyList<(string Name, KeyNodeSnapshot Node)> entries)
     {
-        var buffer = new ArrayBufferWriter<byte>(128 * entries.Count + 2);
-        using (var json = new Utf8JsonWriter(buffer))
+        var output = new ArrayBufferWriter<byte>(160 * entries.Count + 2);
+        output.Write("["u8);
+        for (var i = 0; i < entries.Count; i++)
         {
-            json.WriteStartArray();
-            foreach (var (name, node) in entries)
-            {
-                json.WriteStartObject();
-                json.WriteNumber("CreateIndex"u8, node.CreatedIndex);
-                json.WriteNumber("ModifyIndex"u8, node.ModifiedIndex);
-                json.WriteNumber("LockIndex"u8, 0);
-                json.WriteString("Key"u8, name);
-                json.WriteNumber("Flags"u8, node.Flags);
-                if (node.Dir || string.IsNullOrEmpty(node.Value)) json.WriteNull("Value"u8);
-                else json.WriteBase64String("Value"u8, Encoding.UTF8.GetBytes(node.Value));
-                json.WriteString("Session"u8, ""u8);
-                json.WriteEndObject();
-            }
-            json.WriteEndArray();
+            var (name, node) = entries[i];
+            output.Write(i == 0 ? "{\"CreateIndex\":"u8 : ",{\"CreateIndex\":"u8);
+            Number(output, node.CreatedIndex);
+            output.Write(",\"ModifyIndex\":"u8);
+            Number(output, node.ModifiedIndex);
+            output.Write(",\"LockIndex\":0,\"Key\":"u8);
+            EtcdJson.WriteString(output, name);
+            output.Write(",\"Flags\":"u8);
+            Number(output, node.Flags);
+            output.Write(",\"Value\":"u8);
+            if (node.Dir || string.IsNullOrEmpty(node.Value)) output.Write("null"u8);
+            else Base64String(output, node.Value);
+            output.Write(",\"Session\":\"\"}"u8);
         }
-        return buffer.WrittenSpan.ToArray();
+        output.Write("]"u8);
+        return output.WrittenSpan.ToArray();
     }
 
     /// <summary>A JSON array of key names.</summary>
     public static byte[] Keys(IReadOnlyList<string> names)
     {
-        var buffer = new ArrayBufferWriter<byte>(32 * names.Count + 2);
-        using (var json = new Utf8JsonWriter(buffer))
+        var output = new ArrayBufferWriter<byte>(32 * names.Count + 2);
+        output.Write("["u8);
+        for (var i = 0; i < names.Count; i++)
         {
-            json.WriteStartArray();
-            foreach (var name in names) json.WriteStringValue(name);
-            json.WriteEndArray();
+            if (i != 0) output.Write(","u8);
+            EtcdJson.WriteString(output, names[i]);
         }
-        return buffer.WrittenSpan.ToArray();
+        output.Write("]"u8);
+        return output.WrittenSpan.ToArray();
     }
 
     /// <summary><c>true</c> or <c>false</c>: what a write answers.</summary>
     public static byte[] Bool(bool value) => value ? "true"u8.ToArray() : "false"u8.ToArray();
+
+    private static void Number(ArrayBufferWriter<byte> output, ulong value)
+    {
+        Utf8Formatter.TryFormat(value, output.GetSpan(20), out var written);
+        output.Advance(written);
+    }
+
+    private static void Base64String(ArrayBufferWriter<byte> output, string value)
+    {
+        var bytes = Encoding.UTF8.GetBytes(value);
+        var length = Base64.GetMaxEncodedToUtf8Length(bytes.Length);
+        var span = output.GetSpan(length + 2);
+        span[0] = (byte)'"';
+        Base64.EncodeToUtf8(bytes, span[1..], out _, out var written);
+        span[1 + written] = (byte)'"';
+        output.Advance(written + 2);
+    }
 }
