@@ -304,6 +304,21 @@ public sealed class ConsulKvTests(ConsulSilo kv)
     }
 
     [Fact]
+    public async Task Many_blocking_queries_on_one_key_all_wake_with_its_change()
+    {
+        var put = await Ok(kv.Put("many/k", "v1"));
+        var queries = Enumerable.Range(0, 100).Select(_ => kv.Get($"many/k?index={put.Index}&wait=30s")).ToArray();
+        await StillBlocked(Task.WhenAny(queries).Unwrap(), 1000);
+
+        var change = await Ok(kv.Put("many/k", "v2"));
+        foreach (var woke in await Task.WhenAll(queries).WaitAsync(s_wake))
+        {
+            Assert.Equal(change.Index, woke.Index);
+            Assert.Equal("v2", Value(woke.Entry));
+        }
+    }
+
+    [Fact]
     public async Task A_blocking_query_keeps_blocking_through_changes_to_other_keys_and_ends_with_its_wait()
     {
         var put = await Ok(kv.Put("quiet/k", "v"));

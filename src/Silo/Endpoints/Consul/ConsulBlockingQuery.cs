@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Platform.Grains.Keys;
 
 namespace Platform.Silo.Endpoints.Consul;
@@ -9,6 +10,12 @@ namespace Platform.Silo.Endpoints.Consul;
 /// </summary>
 internal static class ConsulBlockingQuery
 {
+    /// <summary>
+    /// The reads in flight after a wake, by query and event: every watcher of one key wakes for the same event, and
+    /// they share one keyspace read instead of each asking the grain (Consul's fix for many watchers of one item).
+    /// </summary>
+    private static readonly ConcurrentDictionary<(ConsulKvQuery.Shape Query, ulong Index), Task<ConsulKvAnswer>> s_wakeReads = new();
+
     /// <summary>Answers <paramref name="query"/> after index <paramref name="index"/>; throws <see cref="OperationCanceledException"/> when the client goes away.</summary>
     public static async Task<ConsulKvAnswer> RunAsync(KeyWatchHub hub, ConsulKvQuery query, ulong index, TimeSpan wait, CancellationToken aborted)
     {
@@ -47,9 +54,30 @@ internal static class ConsulBlockingQuery
             {
                 return await TimedOut(hub, query, index);
             }
-            var fresh = await query.ReadAsync(hub.Keyspace);
-            // No event: the hub closed the watch early (it fell behind the history), so a change may have been missed.
-            return fresh with { Index = Math.Max(fresh.Index, fired?.Event.Index ?? fresh.CurrentIndex) };
+            if (fired is null)
+            {
+                // The hub closed the watch early (it fell behind the history): a change may have been missed.
+                var current = await query.ReadAsync(hub.Keyspace);
+                return current with { Index = Math.Max(current.Index, current.CurrentIndex) };
+            }
+            var fresh = await SharedReadAsync(hub, query, fired.Event.Index);
+            return fresh with { Index = Math.Max(fresh.Index, fired.Event.Index) };
+        }
+    }
+
+    /// <summary>A read made after event <paramref name="eventIndex"/> woke the query, shared with every query of the same shape it woke.</summary>
+    private static async Task<ConsulKvAnswer> SharedReadAsync(KeyWatchHub hub, ConsulKvQuery query, ulong eventIndex)
+    {
+        var key = (query.Identity, eventIndex);
+        var read = s_wakeReads.GetOrAdd(key, static (_, state) => state.query.ReadAsync(state.hub.Keyspace), (hub, query));
+        try
+        {
+            return await read;
+        }
+        finally
+        {
+            // Any read that starts from now on also sees the event; only the watchers woken together need to share.
+            s_wakeReads.TryRemove(KeyValuePair.Create(key, read));
         }
     }
 

@@ -27,6 +27,7 @@ internal sealed class ConsulKvQuery
     public ConsulKvQuery(ConsulKvRequest request)
     {
         _request = request;
+        Identity = new Shape(request.Key, request.Recurse, request.Keys, request.Raw, request.Keys ? request.Separator : null);
         _listing = request.Recurse || request.Keys;
         if (_listing)
         {
@@ -40,6 +41,9 @@ internal sealed class ConsulKvQuery
             Read = new KeyRequest { Op = KeyOp.Get, Key = request.NormalKey };
         }
     }
+
+    /// <summary>What the answer depends on: two queries with the same identity read the same answer.</summary>
+    public Shape Identity { get; }
 
     /// <summary>The keyspace read.</summary>
     public KeyRequest Read { get; }
@@ -135,6 +139,9 @@ internal sealed class ConsulKvQuery
         if (node.Nodes is { } children)
             foreach (var child in children) Collect(child, prefix, into);
     }
+
+    /// <summary>The parameters an answer depends on.</summary>
+    public readonly record struct Shape(string Key, bool Recurse, bool Keys, bool Raw, string? Separator);
 
     private static ConsulKvAnswer NotFound(ulong currentIndex) => new(404, [], Json, currentIndex) { CurrentIndex = currentIndex };
 }
