@@ -68,7 +68,7 @@ if [ "$run_etcd" = 1 ]; then
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/keys-bench.XXXXXX")
-etcd_pid="" silo_pid=""
+etcd_pid="" silo_pid="" driver_pid=""
 
 stop() {
     local pid=$1 name=$2
@@ -82,10 +82,14 @@ stop() {
 cleanup() {
     local status=$?
     trap - EXIT INT TERM
+    stop "$driver_pid" "the load driver"
     stop "$silo_pid" "the Platform silo"
     stop "$etcd_pid" "etcd"
     wait 2>/dev/null || true
-    if [ "$status" != 0 ]; then
+    if [ "$status" = 130 ] || [ "$status" = 143 ]; then
+        echo "keys.sh: interrupted; servers stopped" >&2
+        [ "$keep" = 1 ] && echo "data directories and logs: $tmp" >&2 || rm -rf "$tmp"
+    elif [ "$status" != 0 ]; then
         for log in "$tmp"/*.log; do
             [ -s "$log" ] || continue
             echo "---- last lines of $log ----" >&2
@@ -160,4 +164,7 @@ fi
 
 commit=$(git -C "$repo" describe --always --dirty 2>/dev/null || echo "?")
 # The driver's socket continuations run on the epoll threads: no thread-pool hop per response.
-DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 dotnet "$driver" "${target_args[@]}" ${not_durable[@]+"${not_durable[@]}"} --commit "$commit" ${driver_args[@]+"${driver_args[@]}"}
+# In the background with a wait, so that Ctrl-C or SIGTERM reaches the traps at once and not when the driver ends.
+DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 dotnet "$driver" "${target_args[@]}" ${not_durable[@]+"${not_durable[@]}"} --commit "$commit" ${driver_args[@]+"${driver_args[@]}"} &
+driver_pid=$!
+wait "$driver_pid"
