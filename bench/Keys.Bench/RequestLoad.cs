@@ -38,10 +38,10 @@ public static class RequestLoad
         long allocated = 0;
         try
         {
-            await Task.Delay(Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), measureStart), errors.Raised);
+            await Task.Delay(Until(measureStart), errors.Raised);
             before = CpuSnapshot.Take(target.Pid);
             allocated = GC.GetTotalAllocatedBytes();
-            await Task.Delay(Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), measureEnd), errors.Raised);
+            await Task.Delay(Until(measureEnd), errors.Raised);
             after = CpuSnapshot.Take(target.Pid);
             allocated = GC.GetTotalAllocatedBytes() - allocated;
         }
@@ -59,6 +59,13 @@ public static class RequestLoad
             reconnects += r.Reconnects;
         }
         return new LoadResult(workload, clients, window.TotalSeconds, count, latency.Measured(), CpuSnapshot.Between(before, after), reconnects, allocated);
+    }
+
+    /// <summary>The time left until a Stopwatch timestamp; zero once it has passed.</summary>
+    private static TimeSpan Until(long timestamp)
+    {
+        var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), timestamp);
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
     }
 
     private sealed record ClientResult(LatencyHistogram Latency, long Count, long Reconnects);
