@@ -8,7 +8,7 @@ namespace Platform.Silo.Tests.Consul;
 
 /// <summary>
 /// The real <c>consul</c> npm client (pinned in Consul/node/package-lock.json) against a silo: installed with
-/// <c>npm ci</c> into a temporary directory and run by Node.js, printing one JSON line per step.
+/// <c>npm ci</c> (from npm's cache when it has the packages) into a temporary directory and run by Node.js, printing one JSON line per step.
 /// </summary>
 [Collection(ConsulCollection.Name)]
 public sealed class ConsulClientTests(ConsulSilo kv)
@@ -20,7 +20,7 @@ public sealed class ConsulClientTests(ConsulSilo kv)
     {
         using var dir = new TempDir();
         foreach (var file in s_files) File.Copy(Path.Combine(AppContext.BaseDirectory, "Consul", "node", file), Path.Combine(dir.Path, file));
-        var (exitCode, npmOutput) = await RunAsync("npm", dir.Path, TimeSpan.FromMinutes(2), "ci", "--no-audit", "--no-fund");
+        var (exitCode, npmOutput) = await RunAsync("npm", dir.Path, TimeSpan.FromMinutes(2), "ci", "--no-audit", "--no-fund", "--prefer-offline");
         Assert.True(exitCode == 0, $"npm ci exited with {exitCode}:\n{npmOutput}");
 
         var psi = new ProcessStartInfo("node") { WorkingDirectory = dir.Path, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
