@@ -27,10 +27,13 @@ public static partial class IndexNormalizer
         text = Ttl().Replace(text, m =>
         {
             var ttl = long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
-            return ttl == 0 ? m.Value : m.Groups[1].Value + "~" + ((ttl + 9) / 10 * 10).ToString(CultureInfo.InvariantCulture);
+            return ttl == 0 ? m.Value : m.Groups[1].Value + "~" + RoundTtl(ttl).ToString(CultureInfo.InvariantCulture);
         });
         return text;
     }
+
+    /// <summary>A TTL counting down, rounded up to a multiple of ten: 3600 and 3591 both read 3600.</summary>
+    public static long RoundTtl(long ttl) => (ttl + 9) / 10 * 10;
 
     /// <summary>
     /// An argument with every <c>&lt;@N&gt;</c> replaced by the in-order key name of index <paramref name="baseIndex"/> + N
