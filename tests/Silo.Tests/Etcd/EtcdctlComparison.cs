@@ -8,7 +8,7 @@ namespace Platform.Silo.Tests.Etcd;
 
 /// <summary>
 /// The differential harness: each etcdctl command runs against the reference etcd and the subject at the same
-/// time, and their exit codes, stdout and stderr must be identical once normalised (<see cref="IndexNormalizer"/>).
+/// time, and their exit codes, stdout and stderr must be identical once normalised (<see cref="OutputNormalizer"/>).
 /// Command lines are split on spaces ('single quotes' keep spaces); <c>{k}</c> is the test's own key prefix and
 /// <c>@N</c> an index relative to the store's index when the comparison started. The optional expectations
 /// (<c>exit</c>, <c>stdout</c>, <c>stderr</c>, in normalised form) are checked against etcd first, so a sequence
@@ -123,7 +123,7 @@ public sealed partial class EtcdctlComparison : IAsyncDisposable
 
     private ProcessResult Compare(string commandLine, ProcessResult[] raw, int? exit, string? stdout, string? stderr)
     {
-        var normalized = raw.Select((r, i) => new ProcessResult(r.ExitCode, IndexNormalizer.Normalize(r.StdOut, _base[i]), IndexNormalizer.Normalize(r.StdErr, _base[i]))).ToArray();
+        var normalized = raw.Select((r, i) => new ProcessResult(r.ExitCode, OutputNormalizer.Normalize(r.StdOut, _base[i]), OutputNormalizer.Normalize(r.StdErr, _base[i]))).ToArray();
         var (reference, subject) = (normalized[0], normalized[1]);
         _output.WriteLine($"$ etcdctl {commandLine}\n  {reference}");
 
@@ -146,7 +146,7 @@ public sealed partial class EtcdctlComparison : IAsyncDisposable
     }
 
     private IEnumerable<string> Arguments(string commandLine, int server) =>
-        Split(Expand(commandLine)).Select(a => IndexNormalizer.Absolute(a, _base[server]));
+        Split(Expand(commandLine)).Select(a => OutputNormalizer.Absolute(a, _base[server]));
 
     private string Expand(string text) => text.Replace("{k}", Prefix, StringComparison.Ordinal);
 

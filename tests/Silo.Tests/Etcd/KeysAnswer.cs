@@ -8,7 +8,7 @@ namespace Platform.Silo.Tests.Etcd;
 /// Compares two servers' answers to the same v2 keys request: status, the X-Etcd-Index header, and for an error
 /// errorCode, message and cause, for a success action, node and prevNode. JSON is compared as data (member order
 /// does not count), with indexes (in-order key names too) relative to each store's index before the test, expiration
-/// times masked and TTLs rounded as <see cref="IndexNormalizer"/> does.
+/// times masked and TTLs rounded as <see cref="OutputNormalizer"/> does.
 /// </summary>
 public static class KeysAnswer
 {
@@ -51,8 +51,8 @@ public static class KeysAnswer
         {
             "createdIndex" or "modifiedIndex" when p.Value.ValueKind == JsonValueKind.Number => "@" + (p.Value.GetInt64() - baseIndex),
             "expiration" => "<time>",
-            "key" when p.Value.ValueKind == JsonValueKind.String => JsonSerializer.Serialize(IndexNormalizer.Normalize(p.Value.GetString()!, baseIndex)),
-            "ttl" when p.Value.ValueKind == JsonValueKind.Number => "~" + IndexNormalizer.RoundTtl(p.Value.GetInt64()),
+            "key" when p.Value.ValueKind == JsonValueKind.String => JsonSerializer.Serialize(OutputNormalizer.Normalize(p.Value.GetString()!, baseIndex)),
+            "ttl" when p.Value.ValueKind == JsonValueKind.Number => "~" + OutputNormalizer.RoundTtl(p.Value.GetInt64()),
             _ => Canonical(p.Value, baseIndex),
         })) + "}",
         JsonValueKind.Array => "[" + string.Join(",", json.EnumerateArray().Select(e => Canonical(e, baseIndex))) + "]",

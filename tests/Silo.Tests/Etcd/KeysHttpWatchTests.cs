@@ -49,7 +49,7 @@ public sealed class KeysHttpWatchTests(EtcdCompatFixture fixture, ITestOutputHel
         var taps = servers.Select(s => new WatchTap(s.Url)).ToArray();
         try
         {
-            var watches = taps.Select((t, i) => RawHttp.SendAsync(t.Url, "GET", $"/v2/keys{prefix}{IndexNormalizer.Absolute(watch, bases[i])}")).ToArray();
+            var watches = taps.Select((t, i) => RawHttp.SendAsync(t.Url, "GET", $"/v2/keys{prefix}{OutputNormalizer.Absolute(watch, bases[i])}")).ToArray();
             for (var i = 0; i < servers.Count; i++)
             {
                 if (!await taps[i].WaitForWatchesAsync(1, Timeout, watches[i]) && !watches[i].IsCompleted)
@@ -72,7 +72,7 @@ public sealed class KeysHttpWatchTests(EtcdCompatFixture fixture, ITestOutputHel
         var parts = request.Split(' ', 3);
         var servers = fixture.Servers;
         var answers = await Task.WhenAll(servers.Select((s, i) =>
-            RawHttp.SendAsync(s.Url, parts[0], $"/v2/keys{prefix}{IndexNormalizer.Absolute(parts[1], bases[i])}", parts.Length > 2 ? parts[2] : null)));
+            RawHttp.SendAsync(s.Url, parts[0], $"/v2/keys{prefix}{OutputNormalizer.Absolute(parts[1], bases[i])}", parts.Length > 2 ? parts[2] : null)));
         output.WriteLine($"{request}\n  {servers[0].Name}: {answers[0]}\n  {servers[1].Name}: {answers[1]}");
         if (expectSuccess && answers[0].Status >= 300) throw new XunitException($"set-up request {request} failed on etcd: {answers[0]}");
         KeysAnswer.AssertSame(request, answers, bases);

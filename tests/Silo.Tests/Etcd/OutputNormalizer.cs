@@ -8,11 +8,12 @@ namespace Platform.Silo.Tests.Etcd;
 /// sequence (<c>@0</c> is that index, <c>@1</c> the first change after it) — etcd 3.4 starts its store above 0 and
 /// a silo need not. The same notation in a command's arguments (<c>--swap-with-index @1</c>) is turned into each
 /// server's absolute number. Also: endpoints become <c>&lt;endpoint&gt;</c>, expiration times <c>&lt;time&gt;</c>,
-/// and a TTL still counting down (3600 or 3599) rounds up to a multiple of ten (<c>~3600</c>).
+/// a TTL still counting down (3600 or 3599) rounds up to a multiple of ten (<c>~3600</c>), and what names a
+/// cluster member (its id, name and peer URLs, which a silo has none of) is masked.
 /// Indexes are recognised by where etcdctl prints them; sequences keep digits out of values so that
 /// <c>Compare failed ([one != two])</c> is never mistaken for indexes.
 /// </summary>
-public static partial class IndexNormalizer
+public static partial class OutputNormalizer
 {
     /// <summary>A server's output with indexes relative to <paramref name="baseIndex"/>.</summary>
     public static string Normalize(string text, long baseIndex)
@@ -20,6 +21,8 @@ public static partial class IndexNormalizer
         string Rel(string digits) => "@" + (long.Parse(digits, CultureInfo.InvariantCulture) - baseIndex).ToString(CultureInfo.InvariantCulture);
 
         text = Endpoint().Replace(text, "<endpoint>");
+        text = MemberId().Replace(text, "<member>");
+        text = MemberNameAndPeers().Replace(text, "$1<masked>");
         text = InOrderKey().Replace(text, m => "/<" + Rel(m.Groups[1].Value) + ">");
         text = LabelledIndex().Replace(text, m => m.Groups[1].Value + Rel(m.Groups[2].Value));
         text = ErrorLine().Replace(text, line => Bracketed().Replace(line.Value, group => Number().Replace(group.Value, n => Rel(n.Value))));
@@ -48,6 +51,13 @@ public static partial class IndexNormalizer
 
     [GeneratedRegex(@"https?://(?:127\.0\.0\.1|localhost|\[::1\]):\d+|\b127\.0\.0\.1:\d+")]
     private static partial Regex Endpoint();
+
+    // etcd's member ids are 16 hex digits, "member d8c789e0cff9a973 is healthy", "d8c789e0cff9a973: name=e4 ...".
+    [GeneratedRegex(@"\b[0-9a-f]{16}\b")]
+    private static partial Regex MemberId();
+
+    [GeneratedRegex(@"\b(name=|peerURLs=)\S*")]
+    private static partial Regex MemberNameAndPeers();
 
     // POST on a directory names the new key by the index, zero-padded to 20 digits.
     [GeneratedRegex(@"/(\d{20})(?!\d)")]
