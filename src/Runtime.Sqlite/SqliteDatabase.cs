@@ -28,6 +28,17 @@ internal sealed class SqliteDatabase : IDisposable
             id        INTEGER PRIMARY KEY CHECK (id = 1),
             last_etag INTEGER NOT NULL);
         INSERT OR IGNORE INTO etag_sequence (id, last_etag) VALUES (1, 0);
+        CREATE TABLE IF NOT EXISTS journal_head (
+            stream       TEXT    NOT NULL PRIMARY KEY,
+            epoch        INTEGER NOT NULL,
+            last_seq     INTEGER NOT NULL,
+            snapshot_seq INTEGER NOT NULL,
+            snapshot     BLOB);
+        CREATE TABLE IF NOT EXISTS journal_log (
+            stream TEXT    NOT NULL,
+            seq    INTEGER NOT NULL,
+            data   BLOB    NOT NULL,
+            PRIMARY KEY (stream, seq));
         """;
 
     private readonly SqliteStorageOptions _options;

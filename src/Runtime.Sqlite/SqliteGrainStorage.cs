@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 using Platform.Runtime.Storage;
 
@@ -96,12 +95,6 @@ public sealed class SqliteGrainStorage : IGrainStorage, IDisposable
         }
     }
 
-    // Microsoft.Data.Sqlite binds blobs from whole arrays only; avoid the copy when the memory already is one.
-    private static byte[] AsArray(ReadOnlyMemory<byte> data) =>
-        MemoryMarshal.TryGetArray(data, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
-            ? segment.Array
-            : data.ToArray();
-
     private sealed class StateWrite(string grainType, string grainKey, string stateName, ReadOnlyMemory<byte> data, string? expectedETag, CancellationToken cancellationToken)
         : SqliteWrite<string>(cancellationToken)
     {
@@ -113,7 +106,7 @@ public sealed class SqliteGrainStorage : IGrainStorage, IDisposable
             var eTag = context.NextETag();
             var command = context.Command(UpsertState);
             AddAddress(command, grainType, grainKey, stateName);
-            command.Parameters.Add("$data", SqliteType.Blob).Value = AsArray(data);
+            command.Parameters.Add("$data", SqliteType.Blob).Value = SqliteBlob.AsArray(data);
             command.Parameters.AddWithValue("$etag", eTag);
             command.ExecuteNonQuery();
             return eTag.ToString(CultureInfo.InvariantCulture);

@@ -1,16 +1,18 @@
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Platform.Runtime.Storage;
 using Platform.Runtime.Timers;
 
 namespace Platform.Runtime.Sqlite;
 
-/// <summary>Registers the SQLite grain storage and reminder table.</summary>
+/// <summary>Registers the SQLite grain storage, grain journal and reminder table.</summary>
 public static class SqliteServiceCollectionExtensions
 {
     /// <summary>Named options instance that configures the SQLite reminder table.</summary>
     public const string ReminderTableOptionsName = "Reminders";
+
+    /// <summary>Named options instance that configures the SQLite grain journal.</summary>
+    public const string GrainJournalOptionsName = "Journal";
 
     /// <summary>Registers SQLite grain storage under <paramref name="name"/>; options are the named <see cref="SqliteStorageOptions"/> of that name.</summary>
     public static IServiceCollection AddSqliteGrainStorage(this IServiceCollection services, string name, Action<SqliteStorageOptions> configure)
@@ -25,15 +27,13 @@ public static class SqliteServiceCollectionExtensions
     }
 
     /// <summary>Registers the SQLite reminder table, replacing any other; options are the <see cref="ReminderTableOptionsName"/> instance.</summary>
-    public static IServiceCollection AddSqliteReminderTable(this IServiceCollection services, Action<SqliteStorageOptions> configure)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configure);
+    public static IServiceCollection AddSqliteReminderTable(this IServiceCollection services, Action<SqliteStorageOptions> configure) =>
+        services.ReplaceSingleton<IReminderTable, SqliteStorageOptions>(ReminderTableOptionsName, configure, options => new SqliteReminderTable(options));
 
-        services.AddOptions<SqliteStorageOptions>(ReminderTableOptionsName).Configure(configure);
-        services.RemoveAll<IReminderTable>();
-        services.AddSingleton<IReminderTable>(provider =>
-            new SqliteReminderTable(provider.GetRequiredService<IOptionsMonitor<SqliteStorageOptions>>().Get(ReminderTableOptionsName)));
-        return services;
-    }
+    /// <summary>
+    /// Registers the SQLite grain journal, replacing any other; options are the <see cref="GrainJournalOptionsName"/>
+    /// instance (the file may be the grain storage's). The container disposes it, which drains its queued writes.
+    /// </summary>
+    public static IServiceCollection AddSqliteGrainJournal(this IServiceCollection services, Action<SqliteStorageOptions> configure) =>
+        services.ReplaceSingleton<IGrainJournal, SqliteStorageOptions>(GrainJournalOptionsName, configure, options => new SqliteGrainJournal(options));
 }

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Platform.Runtime.Sqlite;
 
@@ -12,7 +13,8 @@ internal abstract class SqliteWrite(CancellationToken cancellationToken)
 
     /// <summary>
     /// Applies the write inside the batch transaction. Throwing fails this write alone, so it must change the
-    /// database with at most one statement (SQLite rolls back a failed statement, not the transaction).
+    /// database with at most one statement (SQLite rolls back a failed statement, not the transaction), or run its
+    /// statements through <see cref="SqliteWriteContext.Atomically{T}"/>.
     /// </summary>
     public abstract void Execute(SqliteWriteContext context);
 
@@ -64,6 +66,32 @@ internal sealed class SqliteWriteContext(SqliteConnection connection, SqliteTran
         command.Transaction = transaction;
         command.Parameters.Clear();
         return command;
+    }
+
+    /// <summary>
+    /// Runs a write of several statements under a savepoint: when one of them throws, the ones before it are
+    /// undone too, so the write still fails alone and the rest of the batch commits.
+    /// </summary>
+    public T Atomically<T>(Func<T> apply)
+    {
+        Command("SAVEPOINT write").ExecuteNonQuery();
+        try
+        {
+            var result = apply();
+            Command("RELEASE write").ExecuteNonQuery();
+            return result;
+        }
+        catch
+        {
+            // An I/O error or a full disk may already have rolled back the whole transaction; the queue handles that.
+            if (raw.sqlite3_get_autocommit(connection.Handle) == 0)
+            {
+                Command("ROLLBACK TO write").ExecuteNonQuery();
+                Command("RELEASE write").ExecuteNonQuery();
+            }
+
+            throw;
+        }
     }
 
     /// <summary>

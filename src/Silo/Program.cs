@@ -1,5 +1,6 @@
 using Platform.Runtime.Hosting;
 using Platform.Silo.Endpoints;
+using Platform.Silo.Endpoints.Consul;
 using Platform.Silo.Endpoints.Etcd;
 using Platform.Silo.Hosting;
 
@@ -22,6 +23,7 @@ catch (StartupException e)
 app.MapHealthEndpoints();
 app.MapClusterEndpoints();
 app.MapEtcdEndpoints();
+app.MapConsulEndpoints();
 foreach (var extension in app.Services.GetServices<ISiloExtension>()) extension.MapEndpoints(app);
 
 try

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Platform.Runtime.Timers;
 
 namespace Platform.Runtime.Storage;
@@ -39,6 +40,27 @@ public static class StorageServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.RemoveAll<IReminderTable>();
         services.AddSingleton<IReminderTable, MemoryReminderTable>();
+        return services;
+    }
+
+    /// <summary>
+    /// Registers the one <typeparamref name="TService"/>, replacing any other, as a singleton that
+    /// <paramref name="factory"/> builds from the <typeparamref name="TOptions"/> instance named
+    /// <paramref name="optionsName"/> (configured by <paramref name="configure"/>). Durable providers register their
+    /// reminder table and grain journal this way; the container disposes the instance.
+    /// </summary>
+    public static IServiceCollection ReplaceSingleton<TService, TOptions>(this IServiceCollection services, string optionsName, Action<TOptions> configure, Func<TOptions, TService> factory)
+        where TService : class
+        where TOptions : class
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrEmpty(optionsName);
+        ArgumentNullException.ThrowIfNull(configure);
+        ArgumentNullException.ThrowIfNull(factory);
+
+        services.AddOptions<TOptions>(optionsName).Configure(configure);
+        services.RemoveAll<TService>();
+        services.AddSingleton(provider => factory(provider.GetRequiredService<IOptionsMonitor<TOptions>>().Get(optionsName)));
         return services;
     }
 }

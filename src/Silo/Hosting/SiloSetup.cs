@@ -74,7 +74,7 @@ public static class SiloSetup
                 var file = Path.Combine(dataDir, "platform.db");
                 services.AddSqliteGrainStorage(GrainStorageRegistry.DefaultName, o => o.DataSource = file);
                 services.AddSqliteReminderTable(o => o.DataSource = file);
-                services.AddMemoryGrainJournal(); // TEMP
+                services.AddSqliteGrainJournal(o => o.DataSource = file);
                 break;
             case "postgres" or "postgresql":
                 if (string.IsNullOrWhiteSpace(options.PostgreSql))

@@ -212,4 +212,22 @@ public sealed class KeysProcessTests
         using var inWindow = await silo.Http.GetAsync($"/v2/keys/busy?wait=true&waitIndex={last - 49}");
         Assert.Equal(last - 49, (await Json(inWindow)).GetProperty("node").GetProperty("modifiedIndex").GetUInt64());
     }
+
+    [Fact]
+    public async Task SIGTERM_ends_open_long_polls_with_an_empty_200_and_exits_promptly()
+    {
+        using var dir = new TempDir();
+        await using var silo = await SiloProcess.StartAsync(dir.Path);
+        using var http = new HttpClient { BaseAddress = silo.Http.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        var watches = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => http.GetAsync("/v2/keys/quiet?wait=true", HttpCompletionOption.ResponseHeadersRead)));
+        var sw = Stopwatch.StartNew();
+        Assert.Equal(0, await silo.TerminateAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), $"stopping took {sw.Elapsed}");
+        foreach (var r in watches)
+        {
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            Assert.Equal("", await r.Content.ReadAsStringAsync());
+            r.Dispose();
+        }
+    }
 }

@@ -39,9 +39,16 @@ public sealed class KeyWatchHub : IKeyspaceObserver, IHostedService, IDisposable
     private Task? _renewing;
     private int _catchUpRequested;
     private int _watchCount;
+    private volatile bool _closing;
 
-    public KeyWatchHub(IGrainFactory grains, IOptions<KeyspaceOptions> options, ILogger<KeyWatchHub> logger)
+    public KeyWatchHub(IGrainFactory grains, IOptions<KeyspaceOptions> options, ILogger<KeyWatchHub> logger, IHostApplicationLifetime? lifetime = null)
     {
+        // Long polls would hold a graceful stop until its timeout: when the silo starts stopping they end, empty, as etcd's do.
+        lifetime?.ApplicationStopping.Register(() =>
+        {
+            _closing = true;
+            CloseAll();
+        });
         _grains = grains;
         _options = options.Value;
         _logger = logger;
@@ -90,6 +97,11 @@ public sealed class KeyWatchHub : IKeyspaceObserver, IHostedService, IDisposable
     {
         if (!_ready.Task.IsCompleted) await _ready.Task.WaitAsync(cancellationToken);
         var watch = new KeyWatch(this, key, recursive, filter);
+        if (_closing)
+        {
+            watch.Complete(null);
+            return watch;
+        }
         var since = waitIndex;
         while (true)
         {
@@ -100,12 +112,17 @@ public sealed class KeyWatchHub : IKeyspaceObserver, IHostedService, IDisposable
                 if (since > _lastIndex)
                 {
                     watch.MinIndex = since;
-                    Add(watch);
+                    if (_closing) watch.Complete(null);
+                    else Add(watch);
                     return watch;
                 }
                 if (_recent.Count != 0 && _recent.StartIndex <= since)
                 {
                     if (ScanRecent(watch, since) is { } found) watch.Complete(new KeyWatchEvent(found));
+                    else if (_closing)
+                    {
+                        watch.Complete(null);
+                    }
                     else
                     {
                         watch.MinIndex = _lastIndex + 1;
