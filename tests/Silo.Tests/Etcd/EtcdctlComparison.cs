@@ -43,9 +43,6 @@ public sealed partial class EtcdctlComparison : IAsyncDisposable
         return new EtcdctlComparison(servers, baseIndexes, $"/compat/{test}{variant}", output);
     }
 
-    /// <summary>Server <paramref name="server"/>'s store index when the comparison started (what <c>@0</c> stands for).</summary>
-    public long BaseIndex(int server) => _base[server];
-
     /// <summary>
     /// Runs one etcdctl command on both servers and compares; returns etcd's normalised result. <paramref name="unordered"/>
     /// sorts stdout lines first, for listings etcd prints in map order.

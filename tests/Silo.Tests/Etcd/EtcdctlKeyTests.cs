@@ -167,6 +167,23 @@ public sealed class EtcdctlKeyTests(EtcdCompatFixture fixture, ITestOutputHelper
         await c.Run("ls {k}/missing", exit: 4, stderr: "Error:  100: Key not found ({k}/missing) [@6]");
     }
 
+    [Fact]
+    public async Task Keys_and_values_with_spaces_unicode_and_escapes_round_trip()
+    {
+        await using var c = await EtcdctlComparison.StartAsync(fixture, output);
+        await c.Run("set '{k}/a b' 'two words'", stdout: "two words");
+        await c.Run("get '{k}/a b'", stdout: "two words");
+        await c.Run("set {k}/ünï välüe", stdout: "välüe");
+        await c.Run("-o json get {k}/ünï");
+        await c.Run("set {k}/pct 50%25&x=y+z", stdout: "50%25&x=y+z");
+        await c.Run("-o extended get {k}/pct");
+        await c.Run("set {k}/quote 'say \"hi\" \\ <b>'");
+        await c.Run("-o json get {k}/quote");
+        await c.Run("set {k}/empty ''", stdout: "");
+        await c.Run("-o json get {k}/empty");
+        await c.Run("ls --sort {k}");
+    }
+
     [Theory]
     [InlineData("simple", false)]
     [InlineData("extended", false)]

@@ -43,6 +43,17 @@ public sealed class KeysHttpInputTests(EtcdCompatFixture fixture, ITestOutputHel
     [InlineData("form-json-body", "PUT", "/file", "{\"value\":\"x\"}", "application/json")]
     [InlineData("value-in-query-string", "PUT", "/file?value=x", null)]
     [InlineData("wait-index-without-wait", "GET", "/file?waitIndex=1", null)]
+    [InlineData("no-value-on-success", "PUT", "/file", "value=x&noValueOnSuccess=true")]
+    [InlineData("create-existing", "PUT", "/file", "value=x&prevExist=false")]
+    [InlineData("update-missing", "PUT", "/new", "value=x&prevExist=true")]
+    [InlineData("update-with-empty-ttl", "PUT", "/file", "value=y&ttl=&prevExist=true")]
+    [InlineData("value-and-dir", "PUT", "/new", "value=x&dir=true")]
+    [InlineData("in-order-create", "POST", "/dir", "value=job")]
+    [InlineData("get-prefix-recursive-sorted", "GET", "?recursive=true&sorted=true", null)]
+    [InlineData("get-directory", "GET", "/dir", null)]
+    [InlineData("delete-file-with-dir-flag", "DELETE", "/file?dir=true", null)]
+    [InlineData("delete-empty-directory", "DELETE", "/dir?dir=true", null)]
+    [InlineData("head", "HEAD", "/file", null)]
     [InlineData("put-root", "PUT", "ROOT", "value=x")]
     [InlineData("delete-root", "DELETE", "ROOT?recursive=true", null)]
     [InlineData("unsupported-method", "PATCH", "/file", "value=x")]
@@ -192,7 +203,7 @@ public sealed class KeysHttpInputTests(EtcdCompatFixture fixture, ITestOutputHel
         return bases;
     }
 
-    /// <summary>Every key under the prefix, sorted, with value or directory mark and relative indexes.</summary>
+    /// <summary>Every key under the prefix, sorted, with value or directory mark and relative indexes (in-order names too).</summary>
     private static async Task<string> TreeAsync(IKeysServer server, string prefix, long baseIndex)
     {
         using var response = await server.Http.GetAsync($"/v2/keys{prefix}?recursive=true&sorted=true");
@@ -201,7 +212,7 @@ public sealed class KeysHttpInputTests(EtcdCompatFixture fixture, ITestOutputHel
         void Walk(JsonElement node)
         {
             var dir = node.TryGetProperty("dir", out var d) && d.GetBoolean();
-            text.Append(node.GetProperty("key").GetString()).Append(dir ? "/" : " = " + node.GetProperty("value").GetString())
+            text.Append(OutputNormalizer.Normalize(node.GetProperty("key").GetString()!, baseIndex)).Append(dir ? "/" : " = " + node.GetProperty("value").GetString())
                 .Append(" created @").Append(node.GetProperty("createdIndex").GetInt64() - baseIndex)
                 .Append(" modified @").Append(node.GetProperty("modifiedIndex").GetInt64() - baseIndex).Append('\n');
             if (node.TryGetProperty("nodes", out var children))
