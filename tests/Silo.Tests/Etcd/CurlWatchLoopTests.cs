@@ -11,7 +11,7 @@ namespace Platform.Silo.Tests.Etcd;
 public sealed class CurlWatchLoopTests(EtcdCompatFixture fixture, ITestOutputHelper output)
 {
     private const int Workers = 20;
-    private const int Changes = 30;
+    private const int Changes = 20;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
     private static readonly string Script = Path.Combine(AppContext.BaseDirectory, "Etcd", "curl-watch-loop.sh");
 

@@ -11,10 +11,8 @@ public sealed class EtcdCompatCollection : ICollectionFixture<EtcdCompatFixture>
 }
 
 /// <summary>
-/// A reference etcd and the subject under test. The subject is a Platform silo when the silo serves /v2/keys,
-/// otherwise a second etcd, which checks the harness itself (etcd against etcd must show no difference).
-/// <c>PLATFORM_ETCD_SUBJECT=platform</c> or <c>=etcd</c> forces the choice (with <c>platform</c>, a silo without
-/// the keys API fails the tests instead of falling back).
+/// A reference etcd and the subject under test: a Platform silo, or with <c>PLATFORM_ETCD_SUBJECT=etcd</c> a second
+/// etcd, which checks the harness itself (etcd against etcd must show no difference).
 /// </summary>
 public sealed class EtcdCompatFixture : IAsyncLifetime
 {
@@ -51,12 +49,7 @@ public sealed class EtcdCompatFixture : IAsyncLifetime
 
     private static async Task<IKeysServer> StartSubjectAsync(string choice)
     {
-        if (choice != "etcd")
-        {
-            var silo = await PlatformKeysServer.StartAsync();
-            if (choice == "platform" || await silo.ServesKeysApiAsync()) return silo;
-            await silo.DisposeAsync();
-        }
+        if (choice != "etcd") return await PlatformKeysServer.StartAsync();
         var etcd = await EtcdServer.StartAsync("subject");
         try
         {

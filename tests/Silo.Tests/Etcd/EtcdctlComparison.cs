@@ -8,7 +8,7 @@ namespace Platform.Silo.Tests.Etcd;
 
 /// <summary>
 /// The differential harness: each etcdctl command runs against the reference etcd and the subject at the same
-/// time, and their exit codes, stdout and stderr must be identical once normalised (<see cref="IndexNormalizer"/>).
+/// time, and their exit codes, stdout and stderr must be identical once normalised (<see cref="OutputNormalizer"/>).
 /// Command lines are split on spaces ('single quotes' keep spaces); <c>{k}</c> is the test's own key prefix and
 /// <c>@N</c> an index relative to the store's index when the comparison started. The optional expectations
 /// (<c>exit</c>, <c>stdout</c>, <c>stderr</c>, in normalised form) are checked against etcd first, so a sequence
@@ -42,9 +42,6 @@ public sealed partial class EtcdctlComparison : IAsyncDisposable
         output.WriteLine($"comparing {servers[0].Name} (index {baseIndexes[0]}) with {servers[1].Name} (index {baseIndexes[1]})");
         return new EtcdctlComparison(servers, baseIndexes, $"/compat/{test}{variant}", output);
     }
-
-    /// <summary>Server <paramref name="server"/>'s store index when the comparison started (what <c>@0</c> stands for).</summary>
-    public long BaseIndex(int server) => _base[server];
 
     /// <summary>
     /// Runs one etcdctl command on both servers and compares; returns etcd's normalised result. <paramref name="unordered"/>
@@ -123,7 +120,7 @@ public sealed partial class EtcdctlComparison : IAsyncDisposable
 
     private ProcessResult Compare(string commandLine, ProcessResult[] raw, int? exit, string? stdout, string? stderr)
     {
-        var normalized = raw.Select((r, i) => new ProcessResult(r.ExitCode, IndexNormalizer.Normalize(r.StdOut, _base[i]), IndexNormalizer.Normalize(r.StdErr, _base[i]))).ToArray();
+        var normalized = raw.Select((r, i) => new ProcessResult(r.ExitCode, OutputNormalizer.Normalize(r.StdOut, _base[i]), OutputNormalizer.Normalize(r.StdErr, _base[i]))).ToArray();
         var (reference, subject) = (normalized[0], normalized[1]);
         _output.WriteLine($"$ etcdctl {commandLine}\n  {reference}");
 
@@ -146,7 +143,7 @@ public sealed partial class EtcdctlComparison : IAsyncDisposable
     }
 
     private IEnumerable<string> Arguments(string commandLine, int server) =>
-        Split(Expand(commandLine)).Select(a => IndexNormalizer.Absolute(a, _base[server]));
+        Split(Expand(commandLine)).Select(a => OutputNormalizer.Absolute(a, _base[server]));
 
     private string Expand(string text) => text.Replace("{k}", Prefix, StringComparison.Ordinal);
 

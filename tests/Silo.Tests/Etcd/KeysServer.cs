@@ -72,14 +72,6 @@ public sealed class PlatformKeysServer : IKeysServer
         }
     }
 
-    /// <summary>True when the silo maps /v2/keys (it answers with etcd's JSON, not ASP.NET's bare 404).</summary>
-    public async Task<bool> ServesKeysApiAsync()
-    {
-        using var response = await Http.GetAsync("/v2/keys/");
-        var body = await response.Content.ReadAsStringAsync();
-        return response.IsSuccessStatusCode || body.Contains("errorCode", StringComparison.Ordinal);
-    }
-
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();

@@ -8,11 +8,12 @@ namespace Platform.Silo.Tests.Etcd;
 /// sequence (<c>@0</c> is that index, <c>@1</c> the first change after it) — etcd 3.4 starts its store above 0 and
 /// a silo need not. The same notation in a command's arguments (<c>--swap-with-index @1</c>) is turned into each
 /// server's absolute number. Also: endpoints become <c>&lt;endpoint&gt;</c>, expiration times <c>&lt;time&gt;</c>,
-/// and a TTL still counting down (3600 or 3599) rounds up to a multiple of ten (<c>~3600</c>).
+/// a TTL still counting down (3600 or 3599) rounds up to a multiple of ten (<c>~3600</c>), and what names a
+/// cluster member (its id, name and peer URLs, which a silo has none of) is masked.
 /// Indexes are recognised by where etcdctl prints them; sequences keep digits out of values so that
 /// <c>Compare failed ([one != two])</c> is never mistaken for indexes.
 /// </summary>
-public static partial class IndexNormalizer
+public static partial class OutputNormalizer
 {
     /// <summary>A server's output with indexes relative to <paramref name="baseIndex"/>.</summary>
     public static string Normalize(string text, long baseIndex)
@@ -20,6 +21,8 @@ public static partial class IndexNormalizer
         string Rel(string digits) => "@" + (long.Parse(digits, CultureInfo.InvariantCulture) - baseIndex).ToString(CultureInfo.InvariantCulture);
 
         text = Endpoint().Replace(text, "<endpoint>");
+        text = MemberId().Replace(text, "<member>");
+        text = MemberNameAndPeers().Replace(text, "$1<masked>");
         text = InOrderKey().Replace(text, m => "/<" + Rel(m.Groups[1].Value) + ">");
         text = LabelledIndex().Replace(text, m => m.Groups[1].Value + Rel(m.Groups[2].Value));
         text = ErrorLine().Replace(text, line => Bracketed().Replace(line.Value, group => Number().Replace(group.Value, n => Rel(n.Value))));
@@ -27,10 +30,13 @@ public static partial class IndexNormalizer
         text = Ttl().Replace(text, m =>
         {
             var ttl = long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
-            return ttl == 0 ? m.Value : m.Groups[1].Value + "~" + ((ttl + 9) / 10 * 10).ToString(CultureInfo.InvariantCulture);
+            return ttl == 0 ? m.Value : m.Groups[1].Value + "~" + RoundTtl(ttl).ToString(CultureInfo.InvariantCulture);
         });
         return text;
     }
+
+    /// <summary>A TTL counting down, rounded up to a multiple of ten: 3600 and 3591 both read 3600.</summary>
+    public static long RoundTtl(long ttl) => (ttl + 9) / 10 * 10;
 
     /// <summary>
     /// An argument with every <c>&lt;@N&gt;</c> replaced by the in-order key name of index <paramref name="baseIndex"/> + N
@@ -45,6 +51,13 @@ public static partial class IndexNormalizer
 
     [GeneratedRegex(@"https?://(?:127\.0\.0\.1|localhost|\[::1\]):\d+|\b127\.0\.0\.1:\d+")]
     private static partial Regex Endpoint();
+
+    // etcd's member ids are 16 hex digits, "member d8c789e0cff9a973 is healthy", "d8c789e0cff9a973: name=e4 ...".
+    [GeneratedRegex(@"\b[0-9a-f]{16}\b")]
+    private static partial Regex MemberId();
+
+    [GeneratedRegex(@"\b(name=|peerURLs=)\S*")]
+    private static partial Regex MemberNameAndPeers();
 
     // POST on a directory names the new key by the index, zero-padded to 20 digits.
     [GeneratedRegex(@"/(\d{20})(?!\d)")]
