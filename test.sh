@@ -4,7 +4,8 @@
 #   ./test.sh                      all tests
 #   ./test.sh --filter Storage     extra arguments go to each `dotnet test`
 #
-# Installs PostgreSQL if missing (apt), starts a private one on a free loopback port in
+# Installs what the tests need if missing (apt: PostgreSQL; etcd, etcdctl and curl for the
+# etcd compatibility tests), starts a private PostgreSQL on a free loopback port in
 # a temporary directory for the duration of the run (set PLATFORM_TEST_PG to use an
 # existing server instead), builds once in Release, then tests each project in
 # tests/ even if an earlier one failed. TRX results land in .test-results/. A single test
@@ -28,29 +29,47 @@ fail_setup() {
     exit 1
 }
 
+# apt_install WHAT PACKAGE...: installs Debian packages (as root, or with sudo); any failure ends the run
+# with the summary line.
+apt_install() {
+    local what=$1
+    shift
+    command -v apt-get >/dev/null ||
+        fail_setup "$what is not installed and apt-get is not available to install it"
+    local sudo=()
+    if ((EUID != 0)); then
+        command -v sudo >/dev/null ||
+            fail_setup "$what is not installed and installing it needs root (or sudo)"
+        sudo=(sudo)
+    fi
+    say "installing $* (apt-get)"
+    local log
+    log=$(mktemp)
+    if ! { "${sudo[@]}" apt-get update -q &&
+        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"; } >"$log" 2>&1; then
+        cat "$log" >&2
+        rm -f "$log"
+        fail_setup "apt-get install $* failed (output above)"
+    fi
+    rm -f "$log"
+}
+
 install_postgresql() {
     local initdb
     for initdb in /usr/lib/postgresql/*/bin/initdb; do
         [[ -x $initdb ]] && return 0
     done
-    command -v apt-get >/dev/null ||
-        fail_setup "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb) and apt-get is not available to install it"
-    local sudo=()
-    if ((EUID != 0)); then
-        command -v sudo >/dev/null ||
-            fail_setup "PostgreSQL is not installed and installing it needs root (or sudo)"
-        sudo=(sudo)
-    fi
-    say "installing postgresql (apt-get)"
-    local log
-    log=$(mktemp)
-    if ! { "${sudo[@]}" apt-get update -q &&
-        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql; } >"$log" 2>&1; then
-        cat "$log" >&2
-        rm -f "$log"
-        fail_setup "apt-get install postgresql failed (output above)"
-    fi
-    rm -f "$log"
+    apt_install "PostgreSQL (no /usr/lib/postgresql/*/bin/initdb)" postgresql
+}
+
+# The etcd compatibility tests (tests/Silo.Tests/Etcd) start a private etcd 3.4 and run etcdctl (v2 mode)
+# and curl, all found on PATH.
+install_etcd() {
+    local missing=()
+    command -v etcd >/dev/null || missing+=(etcd-server)
+    command -v etcdctl >/dev/null || missing+=(etcd-client)
+    command -v curl >/dev/null || missing+=(curl)
+    ((${#missing[@]} == 0)) || apt_install "etcd, etcdctl or curl" "${missing[@]}"
 }
 
 pg_dir=""
@@ -92,6 +111,7 @@ raise_open_files() {
 }
 
 raise_open_files
+install_etcd
 start_postgresql
 
 rm -rf "$results"

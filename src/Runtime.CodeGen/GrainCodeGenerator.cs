@@ -213,7 +213,7 @@ public sealed class GrainCodeGenerator : IIncrementalGenerator
         var signature = $"{model.Declaring.ToDisplayString()}.{m.Name}({string.Join(",", m.Parameters.Select(p => p.Type.ToDisplayString()))})";
         sb.AppendLine($"        internal static readonly global::Platform.Runtime.Invocation.GrainMethodDescriptor Descriptor = new(\"{model.Declaring.ToDisplayString()}\", \"{m.Name}\", {model.Flags}, \"{signature}\", static () => new {model.InvokableName}());");
         for (var i = 0; i < m.Parameters.Length; i++)
-            sb.AppendLine($"        public {m.Parameters[i].Type.ToDisplayString(TypeFormat)} arg{i};");
+            sb.AppendLine($"        public {m.Parameters[i].Type.ToDisplayString(TypeFormat)} arg{i} = default!;");
         if (m.Parameters.Length > 0)
         {
             sb.AppendLine("        public override void WriteArguments(ref global::Platform.Runtime.Serialization.MessageWriter writer)");

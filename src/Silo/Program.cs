@@ -1,5 +1,7 @@
 using Platform.Runtime.Hosting;
 using Platform.Silo.Endpoints;
+using Platform.Silo.Endpoints.Consul;
+using Platform.Silo.Endpoints.Etcd;
 using Platform.Silo.Hosting;
 
 WebApplication app;
@@ -20,6 +22,8 @@ catch (StartupException e)
 
 app.MapHealthEndpoints();
 app.MapClusterEndpoints();
+app.MapEtcdEndpoints();
+app.MapConsulEndpoints();
 foreach (var extension in app.Services.GetServices<ISiloExtension>()) extension.MapEndpoints(app);
 
 try

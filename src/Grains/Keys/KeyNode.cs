@@ -53,6 +53,9 @@ internal sealed class KeyNode
 
     public bool HasTtl => ExpiresAtTicks != Permanent;
 
+    /// <summary>An opaque number clients attach to a key (Consul's <c>Flags</c>); etcd's API never shows it.</summary>
+    public ulong Flags { get; set; }
+
     public bool IsHidden => Name.Length > 0 && Name[0] == '_';
 
     /// <summary>Looks a child up by a name that is a slice of some key, without allocating.</summary>
@@ -73,13 +76,13 @@ internal sealed class KeyNode
     /// <summary>
     /// A copy of this node at <paramref name="nowTicks"/>. A directory lists its children only when
     /// <paramref name="list"/> is set, and its grandchildren only when <paramref name="recursive"/> is; hidden
-    /// children are never listed.
+    /// children are listed only with <paramref name="includeHidden"/>.
     /// </summary>
-    public KeyNodeSnapshot Snapshot(long nowTicks, bool list = false, bool recursive = false, bool sorted = false)
+    public KeyNodeSnapshot Snapshot(long nowTicks, bool list = false, bool recursive = false, bool sorted = false, bool includeHidden = false)
     {
         DateTimeOffset? expiration = HasTtl ? new DateTimeOffset(ExpiresAtTicks, TimeSpan.Zero) : null;
         var ttl = HasTtl ? TtlSeconds(nowTicks) : 0;
-        if (Children is null) return new KeyNodeSnapshot(Key, Value, false, expiration, ttl, null, ModifiedIndex, CreatedIndex);
+        if (Children is null) return new KeyNodeSnapshot(Key, Value, false, expiration, ttl, null, ModifiedIndex, CreatedIndex, Flags);
 
         KeyNodeSnapshot[]? nodes = null;
         if (list)
@@ -87,16 +90,16 @@ internal sealed class KeyNode
             var count = 0;
             foreach (var child in Children.Values)
             {
-                if (!child.IsHidden) count++;
+                if (includeHidden || !child.IsHidden) count++;
             }
             nodes = count == 0 ? [] : new KeyNodeSnapshot[count];
             var i = 0;
             foreach (var child in Children.Values)
             {
-                if (!child.IsHidden) nodes[i++] = child.Snapshot(nowTicks, recursive, recursive, sorted);
+                if (includeHidden || !child.IsHidden) nodes[i++] = child.Snapshot(nowTicks, recursive, recursive, sorted, includeHidden);
             }
             if (sorted && nodes.Length > 1) Array.Sort(nodes, KeyNodeSnapshot.ByKey);
         }
-        return new KeyNodeSnapshot(Key, null, true, expiration, ttl, nodes, ModifiedIndex, CreatedIndex);
+        return new KeyNodeSnapshot(Key, null, true, expiration, ttl, nodes, ModifiedIndex, CreatedIndex, Flags);
     }
 }

@@ -8,8 +8,9 @@ public sealed class KeyNodeSnapshot
 {
     public KeyNodeSnapshot(
         string key, string? value, bool dir, DateTimeOffset? expiration, long ttl,
-        IReadOnlyList<KeyNodeSnapshot>? nodes, ulong modifiedIndex, ulong createdIndex)
+        IReadOnlyList<KeyNodeSnapshot>? nodes, ulong modifiedIndex, ulong createdIndex, ulong flags = 0)
     {
+        Flags = flags;
         Key = key;
         Value = value;
         Dir = dir;
@@ -46,6 +47,9 @@ public sealed class KeyNodeSnapshot
 
     /// <summary>The global index at which the node was created.</summary>
     public ulong CreatedIndex { get; }
+
+    /// <summary>The number a client attached to the key (Consul's <c>Flags</c>; not part of etcd's JSON).</summary>
+    public ulong Flags { get; }
 
     public override string ToString() =>
         Dir ? $"{Key}/ (dir, created {CreatedIndex}, modified {ModifiedIndex})"

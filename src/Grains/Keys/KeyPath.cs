@@ -179,7 +179,7 @@ public static class KeyPath
     /// Quotes input for an error message: control characters and unpaired surrogates spelled out so the message
     /// stays one printable line, and long input cut short.
     /// </summary>
-    internal static string Quote(string raw)
+    public static string Quote(string raw)
     {
         const int Shown = 200;
         var length = Math.Min(raw.Length, Shown);

@@ -59,11 +59,11 @@ public sealed class KeyStore
     /// Reads a key, or lists a directory: its children, and with <paramref name="recursive"/> everything below,
     /// leaving hidden (<c>_</c>) keys out; <paramref name="sorted"/> orders each listing by key.
     /// </summary>
-    public KeyEvent Get(string key, bool recursive = false, bool sorted = false)
+    public KeyEvent Get(string key, bool recursive = false, bool sorted = false, bool includeHidden = false)
     {
         key = KeyPath.Normalize(key, CurrentIndex);
         var node = Find(key);
-        return new KeyEvent(KeyAction.Get, node.Snapshot(NowTicks(), list: node.IsDirectory, recursive, sorted), null, CurrentIndex);
+        return new KeyEvent(KeyAction.Get, node.Snapshot(NowTicks(), list: node.IsDirectory, recursive, sorted, includeHidden), null, CurrentIndex);
     }
 
     /// <summary>
@@ -72,7 +72,7 @@ public sealed class KeyStore
     /// replaced (102). With <paramref name="refresh"/> the existing value is kept, only the TTL is reset, and the
     /// event wakes no watcher.
     /// </summary>
-    public KeyEvent Set(string key, string value, TimeSpan? ttl = null, bool dir = false, bool refresh = false)
+    public KeyEvent Set(string key, string value, TimeSpan? ttl = null, bool dir = false, bool refresh = false, ulong flags = 0)
     {
         key = KeyPath.Normalize(key, CurrentIndex);
         CheckRefresh(refresh, value, ttl);
@@ -80,18 +80,20 @@ public sealed class KeyStore
         if (!dir) CheckValue(key, value);
         if (refresh)
         {
-            value = Find(key).Value;
+            var existing = Find(key);
+            value = existing.Value;
+            flags = existing.Flags;
         }
-        return Put(key, dir, value, expiresAt, replace: true, KeyAction.Set, refresh);
+        return Put(key, dir, value, expiresAt, replace: true, KeyAction.Set, refresh, flags);
     }
 
     /// <summary>Creates a key (or with <paramref name="dir"/> a directory) that must not exist yet (105); etcd's <c>prevExist=false</c>.</summary>
-    public KeyEvent Create(string key, string value, TimeSpan? ttl = null, bool dir = false)
+    public KeyEvent Create(string key, string value, TimeSpan? ttl = null, bool dir = false, ulong flags = 0)
     {
         key = KeyPath.Normalize(key, CurrentIndex);
         var expiresAt = ExpiryTicks(ttl);
         if (!dir) CheckValue(key, value);
-        return Put(key, dir, value, expiresAt, replace: false, KeyAction.Create, refresh: false);
+        return Put(key, dir, value, expiresAt, replace: false, KeyAction.Create, refresh: false, flags);
     }
 
     /// <summary>
@@ -104,7 +106,7 @@ public sealed class KeyStore
         var expiresAt = ExpiryTicks(ttl);
         if (!dir) CheckValue(directoryKey, value);
         var key = KeyPath.Combine(directoryKey, (CurrentIndex + 1).ToString("D20", CultureInfo.InvariantCulture));
-        return Put(key, dir, value, expiresAt, replace: false, KeyAction.Create, refresh: false);
+        return Put(key, dir, value, expiresAt, replace: false, KeyAction.Create, refresh: false, flags: 0);
     }
 
     /// <summary>
@@ -112,7 +114,7 @@ public sealed class KeyStore
     /// <c>prevExist=true</c>. Without <paramref name="ttl"/> the node loses any TTL it had. With
     /// <paramref name="refresh"/> the value is kept, only the TTL is reset, and the event wakes no watcher.
     /// </summary>
-    public KeyEvent Update(string key, string value, TimeSpan? ttl = null, bool refresh = false)
+    public KeyEvent Update(string key, string value, TimeSpan? ttl = null, bool refresh = false, ulong flags = 0)
     {
         key = KeyPath.Normalize(key, CurrentIndex);
         if (key.Length == 1) throw new KeyException(KeyErrorCode.RootReadOnly, KeyPath.Root, CurrentIndex);
@@ -122,7 +124,7 @@ public sealed class KeyStore
         if (node.IsDirectory && value.Length != 0) throw new KeyException(KeyErrorCode.NotFile, key, CurrentIndex);
         if (!node.IsDirectory) CheckValue(key, value);
         if (refresh) value = node.Value;
-        return Modify(node, KeyAction.Update, value, expiresAt, refresh);
+        return Modify(node, KeyAction.Update, value, expiresAt, refresh, refresh ? node.Flags : flags);
     }
 
     /// <summary>
@@ -130,7 +132,7 @@ public sealed class KeyStore
     /// <paramref name="prevIndex"/> (null or 0 tests nothing); otherwise 101 with a cause like <c>[two != one]</c>.
     /// Directories cannot be compared (102). TTL and refresh behave as in <see cref="Update"/>.
     /// </summary>
-    public KeyEvent CompareAndSwap(string key, string? prevValue, ulong? prevIndex, string value, TimeSpan? ttl = null, bool refresh = false)
+    public KeyEvent CompareAndSwap(string key, string? prevValue, ulong? prevIndex, string value, TimeSpan? ttl = null, bool refresh = false, ulong flags = 0)
     {
         key = KeyPath.Normalize(key, CurrentIndex);
         if (key.Length == 1) throw new KeyException(KeyErrorCode.RootReadOnly, KeyPath.Root, CurrentIndex);
@@ -142,7 +144,7 @@ public sealed class KeyStore
         if (node.IsDirectory) throw new KeyException(KeyErrorCode.NotFile, key, CurrentIndex);
         Compare(node, prevValue, prevIndex);
         if (refresh) value = node.Value;
-        return Modify(node, KeyAction.CompareAndSwap, value, expiresAt, refresh);
+        return Modify(node, KeyAction.CompareAndSwap, value, expiresAt, refresh, refresh ? node.Flags : flags);
     }
 
     /// <summary>
@@ -175,6 +177,46 @@ public sealed class KeyStore
     }
 
     /// <summary>
+    /// Deletes every key and directory whose key starts with <paramref name="prefix"/> as a string (Consul's
+    /// recursive delete): <c>/a/b</c> takes <c>/a/b</c>, <c>/a/bc</c> and everything below them; <c>/a/b/</c> takes the
+    /// directory <c>/a/b</c>; <c>/</c> empties the keyspace. Each removed node is a <c>delete</c> event with its own
+    /// index, in key order; nothing matching is no event.
+    /// </summary>
+    public IReadOnlyList<KeyEvent> DeleteByPrefix(string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        if (prefix.Length == 0 || prefix[0] != '/') prefix = "/" + prefix;
+        var cut = prefix.LastIndexOf('/');
+        var directoryKey = KeyPath.Normalize(prefix[..(cut + 1)], CurrentIndex);
+        var namePrefix = prefix[(cut + 1)..];
+        KeyNode directory;
+        try
+        {
+            directory = Find(directoryKey);
+        }
+        catch (KeyException e) when (e.Code is KeyErrorCode.KeyNotFound or KeyErrorCode.NotDir)
+        {
+            return [];
+        }
+        if (!directory.IsDirectory) return [];
+        List<KeyNode> doomed = [];
+        if (namePrefix.Length == 0 && directoryKey.Length > 1)
+        {
+            doomed.Add(directory);
+        }
+        else
+        {
+            foreach (var child in directory.Children!.Values)
+                if (child.Name.StartsWith(namePrefix, StringComparison.Ordinal)) doomed.Add(child);
+            doomed.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+        }
+        var now = NowTicks();
+        var events = new List<KeyEvent>(doomed.Count);
+        foreach (var node in doomed) events.Add(Remove(node, KeyAction.Delete, now));
+        return events;
+    }
+
+    /// <summary>
     /// Removes every node whose TTL ran out at or before <paramref name="now"/>, soonest first, each as an
     /// <c>expire</c> event with its own index; a directory goes with everything in it.
     /// </summary>
@@ -202,7 +244,7 @@ public sealed class KeyStore
     }
 
     /// <summary>Creates the node at <paramref name="key"/> at the next index (etcd's <c>internalCreate</c>).</summary>
-    private KeyEvent Put(string key, bool dir, string value, long expiresAt, bool replace, KeyAction action, bool refresh)
+    private KeyEvent Put(string key, bool dir, string value, long expiresAt, bool replace, KeyAction action, bool refresh, ulong flags)
     {
         if (key.Length == 1) throw new KeyException(KeyErrorCode.RootReadOnly, KeyPath.Root, CurrentIndex);
         var next = CurrentIndex + 1;
@@ -247,6 +289,7 @@ public sealed class KeyStore
                 existing.CreatedIndex = next;
                 existing.ModifiedIndex = next;
                 existing.ExpiresAtTicks = expiresAt;
+                existing.Flags = flags;
                 if (existing.HasTtl) _expiring.Add(existing);
                 return Record(new KeyEvent(action, existing.Snapshot(now), previous, next, refresh));
             }
@@ -257,25 +300,28 @@ public sealed class KeyStore
         var node = dir
             ? KeyNode.NewDirectory(key, nodeName, parent, next, expiresAt)
             : KeyNode.NewFile(key, nodeName, parent, value, next, expiresAt);
+        node.Flags = flags;
         parent.Children![nodeName] = node;
         if (node.HasTtl) _expiring.Add(node);
         return Record(new KeyEvent(action, node.Snapshot(now), previous, next, refresh));
     }
 
     /// <summary>Writes a new value and TTL into an existing node at the next index (update and compare-and-swap).</summary>
-    private KeyEvent Modify(KeyNode node, KeyAction action, string value, long expiresAt, bool refresh)
+    private KeyEvent Modify(KeyNode node, KeyAction action, string value, long expiresAt, bool refresh, ulong flags)
     {
         var next = CurrentIndex + 1;
         var now = NowTicks();
         var previous = node.Snapshot(now);
         if (!node.IsDirectory) node.Value = value;
-        // etcd leaves a directory's modifiedIndex alone on update while its event reports the new index; here
-        // the tree agrees with the event, so a watch resumed from a listed modifiedIndex does not replay it.
-        node.ModifiedIndex = next;
+        node.Flags = flags;
+        // As etcd: a directory's update (its TTL) leaves its modifiedIndex in the tree alone; only the event reports the new index.
+        if (!node.IsDirectory) node.ModifiedIndex = next;
         if (node.HasTtl) _expiring.Remove(node);
         node.ExpiresAtTicks = expiresAt;
         if (node.HasTtl) _expiring.Add(node);
-        return Record(new KeyEvent(action, node.Snapshot(now), previous, next, refresh));
+        var after = node.Snapshot(now);
+        if (node.IsDirectory) after = new KeyNodeSnapshot(after.Key, after.Value, after.Dir, after.Expiration, after.Ttl, after.Nodes, next, after.CreatedIndex, after.Flags);
+        return Record(new KeyEvent(action, after, previous, next, refresh));
     }
 
     /// <summary>Takes a node (and everything below it) out of the tree at the next index (delete, compare-and-delete, expire).</summary>

@@ -20,9 +20,9 @@ public static class KeyStoreSnapshot
 
     private const byte Version = 1;
 
-    private const byte NodeDirectory = 1, NodeHasTtl = 2;
+    private const byte NodeDirectory = 1, NodeHasTtl = 2, NodeHasFlags = 4;
     private const byte EventRefresh = 1, EventHasPrevious = 2;
-    private const byte SnapshotDir = 1, SnapshotHasValue = 2, SnapshotHasExpiration = 4, SnapshotHasNodes = 8;
+    private const byte SnapshotDir = 1, SnapshotHasValue = 2, SnapshotHasExpiration = 4, SnapshotHasNodes = 8, SnapshotHasFlags = 16;
 
     // Keys and values hold no unpaired surrogates (the store refuses them), so UTF-8 is lossless; throw rather than corrupt.
     private static readonly UTF8Encoding s_utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
@@ -103,10 +103,11 @@ public static class KeyStoreSnapshot
     private static void WriteNode(ref Writer writer, KeyNode node)
     {
         writer.String(node.Name);
-        writer.Byte((byte)((node.IsDirectory ? NodeDirectory : 0) | (node.HasTtl ? NodeHasTtl : 0)));
+        writer.Byte((byte)((node.IsDirectory ? NodeDirectory : 0) | (node.HasTtl ? NodeHasTtl : 0) | (node.Flags != 0 ? NodeHasFlags : 0)));
         writer.VarUInt(node.CreatedIndex);
         writer.VarUInt(node.ModifiedIndex);
         if (node.HasTtl) writer.Int64(node.ExpiresAtTicks);
+        if (node.Flags != 0) writer.VarUInt(node.Flags);
         if (node.Children is null)
         {
             writer.String(node.Value);
@@ -141,17 +142,20 @@ public static class KeyStoreSnapshot
             expiresAt = reader.Int64("expiry");
             if (expiresAt <= 0 || expiresAt > DateTime.MaxValue.Ticks) throw reader.Corrupt($"node {KeyPath.Quote(key)} has an invalid expiry");
         }
+        var nodeFlags = (flags & NodeHasFlags) != 0 ? reader.VarUInt("node client flags") : 0;
 
         if ((flags & NodeDirectory) == 0)
         {
             if (parent is null) throw reader.Corrupt("the root is not a directory");
             var file = KeyNode.NewFile(key, name, parent, reader.String("value"), created, expiresAt);
             file.ModifiedIndex = modified;
+            file.Flags = nodeFlags;
             return file;
         }
 
         var directory = KeyNode.NewDirectory(key, name, parent, created, expiresAt);
         directory.ModifiedIndex = modified;
+        directory.Flags = nodeFlags;
         var count = reader.VarUInt("child count");
         if (count > 0 && depth >= KeyPath.MaxSegments) throw reader.Corrupt($"the tree is deeper than {KeyPath.MaxSegments}");
         for (ulong i = 0; i < count; i++)
@@ -166,9 +170,10 @@ public static class KeyStoreSnapshot
     {
         writer.String(node.Key);
         writer.Byte((byte)((node.Dir ? SnapshotDir : 0) | (node.Value is null ? 0 : SnapshotHasValue)
-            | (node.Expiration is null ? 0 : SnapshotHasExpiration) | (node.Nodes is null ? 0 : SnapshotHasNodes)));
+            | (node.Expiration is null ? 0 : SnapshotHasExpiration) | (node.Nodes is null ? 0 : SnapshotHasNodes) | (node.Flags == 0 ? 0 : SnapshotHasFlags)));
         writer.VarUInt(node.ModifiedIndex);
         writer.VarUInt(node.CreatedIndex);
+        if (node.Flags != 0) writer.VarUInt(node.Flags);
         if (node.Value is not null) writer.String(node.Value);
         if (node.Expiration is { } expiration)
         {
@@ -189,6 +194,7 @@ public static class KeyStoreSnapshot
         var flags = reader.Byte("event node flags");
         var modified = reader.VarUInt("event modified index");
         var created = reader.VarUInt("event created index");
+        var clientFlags = (flags & SnapshotHasFlags) != 0 ? reader.VarUInt("event client flags") : 0;
         var value = (flags & SnapshotHasValue) != 0 ? reader.String("event value") : null;
         DateTimeOffset? expiration = null;
         long ttl = 0;
@@ -209,10 +215,10 @@ public static class KeyStoreSnapshot
             nodes = new KeyNodeSnapshot[count];
             for (var i = 0; i < nodes.Length; i++) nodes[i] = ReadSnapshot(ref reader, depth + 1);
         }
-        return new KeyNodeSnapshot(key, value, (flags & SnapshotDir) != 0, expiration, ttl, nodes, modified, created);
+        return new KeyNodeSnapshot(key, value, (flags & SnapshotDir) != 0, expiration, ttl, nodes, modified, created, clientFlags);
     }
 
-    private ref struct Writer(IBufferWriter<byte> output)
+    internal ref struct Writer(IBufferWriter<byte> output)
     {
         public readonly void Byte(byte value)
         {
@@ -254,7 +260,7 @@ public static class KeyStoreSnapshot
         }
     }
 
-    private ref struct Reader(ReadOnlySpan<byte> data)
+    internal ref struct Reader(ReadOnlySpan<byte> data)
     {
         private readonly ReadOnlySpan<byte> _data = data;
         private int _position;

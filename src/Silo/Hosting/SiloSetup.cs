@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Reflection;
 using System.Runtime.Loader;
 using Platform.Grains;
+using Platform.Grains.Keys;
 using Platform.Runtime.Hosting;
 using Platform.Runtime.Membership;
 using Platform.Runtime.PostgreSql;
@@ -36,6 +37,7 @@ public static class SiloSetup
         builder.Configuration.AddCommandLine(args, SwitchMappings);
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
             builder.WebHost.UseUrls(DefaultUrls);
+        builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -52,6 +54,7 @@ public static class SiloSetup
             if (!string.IsNullOrWhiteSpace(options.SiloName)) o.SiloName = options.SiloName;
         });
         builder.Services.AddGrains(GrainsAssembly.Assembly);
+        builder.Services.AddKeyspace(o => builder.Configuration.GetSection("Platform:Keys").Bind(o));
         ConfigureStorage(builder.Services, options, builder.Configuration);
         foreach (var extension in LoadExtensions(options))
         {
@@ -71,12 +74,14 @@ public static class SiloSetup
                 var file = Path.Combine(dataDir, "platform.db");
                 services.AddSqliteGrainStorage(GrainStorageRegistry.DefaultName, o => o.DataSource = file);
                 services.AddSqliteReminderTable(o => o.DataSource = file);
+                services.AddSqliteGrainJournal(o => o.DataSource = file);
                 break;
             case "postgres" or "postgresql":
                 if (string.IsNullOrWhiteSpace(options.PostgreSql))
                     throw new StartupException("Platform:Storage is 'postgres' but Platform:PostgreSql (--postgres) is empty: give an Npgsql connection string such as 'Host=127.0.0.1;Port=5432;Username=platform;Database=platform'.");
                 services.AddPostgreSqlGrainStorage(GrainStorageRegistry.DefaultName, o => o.ConnectionString = options.PostgreSql);
                 services.AddPostgreSqlReminderTable(o => o.ConnectionString = options.PostgreSql);
+                services.AddPostgreSqlGrainJournal(o => o.ConnectionString = options.PostgreSql);
                 services.AddPostgreSqlMembershipTable(o => o.ConnectionString = options.PostgreSql);
                 ConfigureCluster(services, options.Cluster, configuration);
                 break;

@@ -14,4 +14,6 @@ public sealed class ManualTime(DateTimeOffset start) : TimeProvider
     public override DateTimeOffset GetUtcNow() => _now;
 
     public DateTimeOffset Advance(TimeSpan by) => _now += by;
+
+    public void Set(DateTimeOffset at) => _now = at;
 }

@@ -1,0 +1,365 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Platform.Runtime;
+
+namespace Platform.Grains.Keys;
+
+/// <summary>
+/// A silo's watches on the keyspace. The hub subscribes once to the keyspace grain (wherever in the cluster it
+/// lives) and receives every durable event once, in index order; each of its local watchers waits on the hub, not
+/// on the grain, so a thousand watchers on this silo cost the grain one notification per event.
+/// </summary>
+/// <remarks>
+/// <para>Watches are kept by key (and, for recursive ones, by the watched directory), so an event wakes its
+/// watchers by a few dictionary lookups, not a scan. Waking a watcher completes a task; writing its reply is the
+/// watcher's own work, so a slow or gone client holds up nobody.</para>
+/// <para>Nothing is lost silently: the hub keeps the recent events, checks that indexes follow each other, and
+/// fetches what it missed from the grain (on a gap, and every second when it renews its subscription). If the
+/// grain's history no longer reaches back, the waiting watches are closed early (an empty reply, as etcd gives) and
+/// their clients watch again from their last index, getting either the events or error 401.</para>
+/// </remarks>
+public sealed class KeyWatchHub : IKeyspaceObserver, IHostedService, IDisposable
+{
+    /// <summary>The keyspace the facades serve.</summary>
+    public const string DefaultKeyspace = "default";
+
+    private readonly IGrainFactory _grains;
+    private readonly KeyspaceOptions _options;
+    private readonly ILogger<KeyWatchHub> _logger;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, LinkedList<KeyWatch>> _exact = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LinkedList<KeyWatch>> _recursive = new(StringComparer.Ordinal);
+    private readonly PriorityQueue<TaskCompletionSource, ulong> _seen = new();
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _stopping = new();
+    private EventHistory _recent;
+    private ulong _lastIndex;
+    private IKeyspaceObserver? _self;
+    private Task? _renewing;
+    private int _catchUpRequested;
+    private int _watchCount;
+    private volatile bool _closing;
+
+    public KeyWatchHub(IGrainFactory grains, IOptions<KeyspaceOptions> options, ILogger<KeyWatchHub> logger, IHostApplicationLifetime? lifetime = null)
+    {
+        // Long polls would hold a graceful stop until its timeout: when the silo starts stopping they end, empty, as etcd's do.
+        lifetime?.ApplicationStopping.Register(() =>
+        {
+            _closing = true;
+            CloseAll();
+        });
+        _grains = grains;
+        _options = options.Value;
+        _logger = logger;
+        _recent = new EventHistory(_options.HistoryCapacity);
+    }
+
+    /// <summary>The keyspace grain.</summary>
+    public IKeyspaceGrain Keyspace => _grains.GetGrain<IKeyspaceGrain>(DefaultKeyspace);
+
+    /// <summary>The index of the latest event this hub has seen.</summary>
+    public ulong LastIndex
+    {
+        get { lock (_lock) return _lastIndex; }
+    }
+
+    /// <summary>Watches waiting for an event.</summary>
+    public int WatchCount => Volatile.Read(ref _watchCount);
+
+    /// <summary>Completes once the hub has caught up with the keyspace after start.</summary>
+    public Task Ready => _ready.Task;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _self = _grains.CreateObjectReference<IKeyspaceObserver>(this);
+        _renewing = RenewLoop(_stopping.Token);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        if (_renewing is { } renewing) await renewing.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        CloseAll();
+        _ready.TrySetException(new OperationCanceledException("the silo is stopping"));
+        if (_self is { } self) _grains.DeleteObjectReference(self);
+    }
+
+    public void Dispose() => _stopping.Dispose();
+
+    /// <summary>
+    /// Registers a watch on <paramref name="key"/> (normal form): the first event at or after
+    /// <paramref name="waitIndex"/> (0: after the hub's current index), from the history if it already happened.
+    /// Throws <see cref="KeyException"/> 401 when the history no longer reaches back to <paramref name="waitIndex"/>.
+    /// </summary>
+    public async ValueTask<KeyWatch> WatchAsync(string key, bool recursive, ulong waitIndex, Func<KeyEvent, bool>? filter = null, CancellationToken cancellationToken = default)
+    {
+        if (!_ready.Task.IsCompleted) await _ready.Task.WaitAsync(cancellationToken);
+        var watch = new KeyWatch(this, key, recursive, filter);
+        if (_closing)
+        {
+            watch.Complete(null);
+            return watch;
+        }
+        var since = waitIndex;
+        while (true)
+        {
+            lock (_lock)
+            {
+                watch.StartIndex = _lastIndex;
+                if (since == 0) since = _lastIndex + 1;
+                if (since > _lastIndex)
+                {
+                    watch.MinIndex = since;
+                    if (_closing) watch.Complete(null);
+                    else Add(watch);
+                    return watch;
+                }
+                if (_recent.Count != 0 && _recent.StartIndex <= since)
+                {
+                    if (ScanRecent(watch, since) is { } found) watch.Complete(new KeyWatchEvent(found));
+                    else if (_closing)
+                    {
+                        watch.Complete(null);
+                    }
+                    else
+                    {
+                        watch.MinIndex = _lastIndex + 1;
+                        Add(watch);
+                    }
+                    return watch;
+                }
+            }
+
+            // This hub's recent events do not reach back that far: the grain's history decides (event, nothing yet, or 401).
+            var answer = await Keyspace.ScanHistory(key, recursive, since);
+            if (answer.Failed) throw new KeyException(answer.ErrorCode, answer.ErrorCause ?? "", answer.ErrorIndex);
+            if (answer.Event is { } e && (filter is null || filter(e)))
+            {
+                lock (_lock) watch.StartIndex = _lastIndex;
+                watch.Complete(new KeyWatchEvent(e));
+                return watch;
+            }
+            // Nothing up to the grain's durable index (or what it found fails the filter): go on after it.
+            since = Math.Max(since, (answer.Event?.Index ?? answer.ErrorIndex) + 1);
+        }
+    }
+
+    /// <summary>Completes once this hub has seen <paramref name="index"/>, so that a watch made after a write never wakes for it.</summary>
+    public Task WaitSeenAsync(ulong index)
+    {
+        lock (_lock)
+        {
+            if (_lastIndex >= index) return Task.CompletedTask;
+            var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _seen.Enqueue(seen, index);
+            return seen.Task;
+        }
+    }
+
+    /// <summary>Events from the keyspace grain, in index order.</summary>
+    public Task OnEvents(KeyEventBatch batch)
+    {
+        Deliver(batch.Events);
+        return Task.CompletedTask;
+    }
+
+    internal void Remove(KeyWatch watch)
+    {
+        lock (_lock)
+        {
+            if (watch.Node is not { } node) return;
+            var list = node.List!;
+            list.Remove(node);
+            watch.Node = null;
+            _watchCount--;
+            if (list.Count == 0) (watch.Recursive ? _recursive : _exact).Remove(watch.Key);
+        }
+    }
+
+    private void Add(KeyWatch watch)
+    {
+        var index = watch.Recursive ? _recursive : _exact;
+        if (!index.TryGetValue(watch.Key, out var list)) index.Add(watch.Key, list = new LinkedList<KeyWatch>());
+        watch.Node = list.AddLast(watch);
+        _watchCount++;
+    }
+
+    private KeyEvent? ScanRecent(KeyWatch watch, ulong since)
+    {
+        for (var position = (int)(since - _recent.StartIndex); position < _recent.Count; position++)
+        {
+            var e = _recent[position];
+            if (watch.Filter is null ? e.IsVisibleTo(watch.Key, watch.Recursive) : watch.Matches(e)) return e;
+        }
+        return null;
+    }
+
+    /// <summary>Takes events in order, wakes the watches they match, and asks the grain for what is missing on a gap.</summary>
+    private void Deliver(IReadOnlyList<KeyEvent> events)
+    {
+        List<(KeyWatch, KeyWatchEvent)>? woken = null;
+        List<TaskCompletionSource>? seen = null;
+        var gap = false;
+        lock (_lock)
+        {
+            foreach (var e in events)
+            {
+                if (e.Index <= _lastIndex) continue;
+                if (e.Index != _lastIndex + 1)
+                {
+                    gap = true;
+                    break;
+                }
+                _recent.Add(e);
+                _lastIndex = e.Index;
+                if (_watchCount != 0) Match(e, ref woken);
+            }
+            while (_seen.TryPeek(out _, out var index) && index <= _lastIndex) (seen ??= []).Add(_seen.Dequeue());
+        }
+        if (woken is not null)
+            foreach (var (watch, e) in woken) watch.Complete(e);
+        if (seen is not null)
+            foreach (var s in seen) s.TrySetResult();
+        if (gap) RequestCatchUp();
+    }
+
+    /// <summary>Moves every watch <paramref name="e"/> wakes into <paramref name="woken"/>.</summary>
+    private void Match(KeyEvent e, ref List<(KeyWatch, KeyWatchEvent)>? woken)
+    {
+        if (e.Refresh) return;
+        KeyWatchEvent? shared = null;
+        var key = e.Node.Key;
+        Take(_exact, key, e, ref shared, ref woken);
+        for (var ancestor = key; ; ancestor = KeyPath.Parent(ancestor))
+        {
+            Take(_recursive, ancestor, e, ref shared, ref woken);
+            if (ancestor.Length == 1) break;
+        }
+        if (e.Node.Dir && e.Action is KeyAction.Delete or KeyAction.Expire)
+        {
+            // Watches on keys inside a removed directory hear of it too.
+            foreach (var index in (ReadOnlySpan<Dictionary<string, LinkedList<KeyWatch>>>)[_exact, _recursive])
+            {
+                List<string>? inside = null;
+                foreach (var watched in index.Keys)
+                    if (KeyPath.IsBelow(watched, key)) (inside ??= []).Add(watched);
+                if (inside is not null)
+                    foreach (var watched in inside) Take(index, watched, e, ref shared, ref woken);
+            }
+        }
+    }
+
+    private void Take(Dictionary<string, LinkedList<KeyWatch>> index, string watched, KeyEvent e, ref KeyWatchEvent? shared, ref List<(KeyWatch, KeyWatchEvent)>? woken)
+    {
+        if (!index.TryGetValue(watched, out var list)) return;
+        for (var node = list.First; node is not null;)
+        {
+            var next = node.Next;
+            var watch = node.Value;
+            if (watch.Matches(e))
+            {
+                list.Remove(node);
+                watch.Node = null;
+                _watchCount--;
+                (woken ??= new List<(KeyWatch, KeyWatchEvent)>(list.Count + 1)).Add((watch, shared ??= new KeyWatchEvent(e)));
+            }
+            node = next;
+        }
+        if (list.Count == 0) index.Remove(watched);
+    }
+
+    private void RequestCatchUp()
+    {
+        if (Interlocked.Exchange(ref _catchUpRequested, 1) == 0) _ = CatchUpOnceAsync();
+    }
+
+    private async Task CatchUpOnceAsync()
+    {
+        try
+        {
+            await CatchUpAsync();
+        }
+        catch (Exception e) when (!_stopping.IsCancellationRequested)
+        {
+            _logger.LogWarning(e, "watch hub: catching up with the keyspace failed; retrying at the next renewal");
+        }
+    }
+
+    /// <summary>Renews the subscription every second, catching up with anything missed (also after the grain moved).</summary>
+    private async Task RenewLoop(CancellationToken stopping)
+    {
+        var delay = TimeSpan.FromMilliseconds(50);
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await CatchUpAsync();
+                _ready.TrySetResult();
+                delay = TimeSpan.FromSeconds(1);
+            }
+            catch (Exception e) when (!stopping.IsCancellationRequested)
+            {
+                _logger.LogWarning("watch hub: keyspace not reachable ({Error}); retrying", e.Message);
+                delay = TimeSpan.FromMilliseconds(Math.Min(1000, delay.TotalMilliseconds * 2));
+            }
+            catch (Exception) when (stopping.IsCancellationRequested)
+            {
+                break;
+            }
+            try
+            {
+                await Task.Delay(delay, stopping);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    private async Task CatchUpAsync()
+    {
+        Volatile.Write(ref _catchUpRequested, 0);
+        var after = LastIndex;
+        var answer = await Keyspace.Subscribe(_self!, after);
+        if (!answer.Cleared && answer.DurableIndex >= after)
+        {
+            Deliver(answer.Events);
+            return;
+        }
+        // The hub missed events the grain no longer has (or the keyspace went back): start over at its index.
+        _logger.LogWarning("watch hub: events after {After} are no longer in the keyspace history (now at {Index}); open watches are closed so their clients watch again", after, answer.DurableIndex);
+        List<TaskCompletionSource>? seen = null;
+        lock (_lock)
+        {
+            _recent = new EventHistory(_options.HistoryCapacity);
+            _lastIndex = answer.DurableIndex;
+            while (_seen.TryPeek(out _, out var index) && index <= _lastIndex) (seen ??= []).Add(_seen.Dequeue());
+        }
+        CloseAll();
+        if (seen is not null)
+            foreach (var s in seen) s.TrySetResult();
+    }
+
+    private void CloseAll()
+    {
+        List<KeyWatch> closing = [];
+        lock (_lock)
+        {
+            foreach (var index in (ReadOnlySpan<Dictionary<string, LinkedList<KeyWatch>>>)[_exact, _recursive])
+            {
+                foreach (var list in index.Values)
+                    foreach (var watch in list)
+                    {
+                        watch.Node = null;
+                        closing.Add(watch);
+                    }
+                index.Clear();
+            }
+            _watchCount = 0;
+        }
+        foreach (var watch in closing) watch.Complete(null);
+    }
+}

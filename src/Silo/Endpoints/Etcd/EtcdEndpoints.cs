@@ -1,0 +1,261 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using Platform.Grains.Keys;
+using Platform.Runtime.Hosting;
+using Platform.Silo.Hosting;
+
+namespace Platform.Silo.Endpoints.Etcd;
+
+/// <summary>
+/// etcd's v2 HTTP API over the keyspace: <c>/v2/keys</c> (reads, writes, long-poll and streaming watches),
+/// <c>/version</c>, <c>/v2/members</c> and <c>/health</c>, with etcd's status codes, headers and JSON.
+/// </summary>
+public static class EtcdEndpoints
+{
+    private const string KeysPrefix = "/v2/keys";
+
+    /// <summary>How long a write's reply waits for this silo's watch hub to have seen it.</summary>
+    private static readonly TimeSpan s_seenWait = TimeSpan.FromSeconds(1);
+
+    public static IEndpointRouteBuilder MapEtcdEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.Map(KeysPrefix, HandleKeys);
+        app.Map(KeysPrefix + "/{**key}", HandleKeys);
+        app.MapGet("/version", (HttpContext context) => WriteJson(context, 200, "{\"etcdserver\":\"3.4.0\",\"etcdcluster\":\"3.4.0\"}"));
+        app.MapGet("/health", (HttpContext context) => WriteJson(context, 200, "{\"health\":\"true\"}\n"));
+        app.MapGet("/v2/members", HandleMembers);
+        return app;
+    }
+
+    private static async Task HandleKeys(HttpContext context)
+    {
+        var request = context.Request;
+        var response = context.Response;
+        var method = request.Method;
+        if (!(HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsPut(method) || HttpMethods.IsPost(method) || HttpMethods.IsDelete(method)))
+        {
+            response.StatusCode = 405;
+            response.Headers.Allow = "GET,HEAD,PUT,POST,DELETE";
+            await WriteText(context, "Method Not Allowed\n");
+            return;
+        }
+
+        var hub = context.RequestServices.GetRequiredService<KeyWatchHub>();
+        EtcdKeysRequest parsed;
+        try
+        {
+            var form = await EtcdForm.ReadAsync(request);
+            parsed = EtcdKeysRequest.Parse(method, RawKey(EtcdForm.RawPath(request)), form);
+        }
+        catch (KeyException e)
+        {
+            await WriteError(context, e.Code, e.Cause, e.Index);
+            return;
+        }
+
+        if (parsed.Operation is { } operation)
+        {
+            KeyResult result;
+            try
+            {
+                result = await hub.Keyspace.Execute(operation);
+            }
+            catch (Exception failure) when (!context.RequestAborted.IsCancellationRequested)
+            {
+                // The keyspace is moving (its silo died) or unreachable: etcd's answer for a cluster that cannot commit.
+                await WriteError(context, KeyErrorCode.RaftInternal, $"the keyspace is unavailable: {failure.Message}", hub.LastIndex);
+                return;
+            }
+            if (result.Failed)
+            {
+                await WriteError(context, result.ErrorCode, result.ErrorCause, result.ErrorIndex);
+                return;
+            }
+            var e = result.Event!;
+            if (operation.Op != KeyOp.Get)
+            {
+                // A watch this client makes next, on this silo, must not wake for its own write.
+                try
+                {
+                    await hub.WaitSeenAsync(e.Index).WaitAsync(s_seenWait, context.RequestAborted);
+                }
+                catch (TimeoutException)
+                {
+                }
+            }
+            SetHeaders(response, e.EtcdIndex, result.Term);
+            response.StatusCode = e.IsCreated ? 201 : 200;
+            var body = new ArrayBufferWriter<byte>(256);
+            EtcdJson.WriteEvent(body, e, parsed.NoValueOnSuccess);
+            response.ContentLength = body.WrittenCount;
+            await response.Body.WriteAsync(body.WrittenMemory, context.RequestAborted);
+            return;
+        }
+
+        await Watch(context, hub, parsed);
+    }
+
+    /// <summary>A long poll (one event) or, with <c>stream=true</c>, every event until the client goes away.</summary>
+    private static async Task Watch(HttpContext context, KeyWatchHub hub, EtcdKeysRequest parsed)
+    {
+        var response = context.Response;
+        var aborted = context.RequestAborted;
+        KeyWatch watch;
+        try
+        {
+            watch = await hub.WatchAsync(parsed.Key, parsed.Recursive, parsed.WaitIndex, cancellationToken: aborted);
+        }
+        catch (KeyException e)
+        {
+            await WriteError(context, e.Code, e.Cause, e.Index);
+            return;
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception e)
+        {
+            await WriteError(context, KeyErrorCode.RaftInternal, $"the keyspace is unavailable: {e.Message}", hub.LastIndex);
+            return;
+        }
+
+        try
+        {
+            SetHeaders(response, watch.StartIndex, 0);
+            response.StatusCode = 200;
+            if (!parsed.Stream && watch.Event.IsCompletedSuccessfully && watch.Event.Result is { } ready)
+            {
+                // Found in the history: answer at once.
+                response.ContentLength = ready.EtcdBody.Length;
+                await response.Body.WriteAsync(ready.EtcdBody, aborted);
+                return;
+            }
+            // Headers go out as soon as the watch is registered, as etcd flushes them.
+            await response.Body.FlushAsync(aborted);
+            while (true)
+            {
+                var e = await watch.Event.WaitAsync(aborted);
+                if (e is null) return;
+                // Buffered, not flushed: a long poll's body and the end of its response leave in one send.
+                response.BodyWriter.Write(e.EtcdBody);
+                if (!parsed.Stream) return;
+                await response.BodyWriter.FlushAsync(aborted);
+                watch.Dispose();
+                try
+                {
+                    watch = await hub.WatchAsync(parsed.Key, parsed.Recursive, e.Event.Index + 1, cancellationToken: aborted);
+                }
+                catch (KeyException cleared)
+                {
+                    // A stream that fell behind the history ends with the error instead of skipping events.
+                    var error = new ArrayBufferWriter<byte>(128);
+                    EtcdJson.WriteError(error, cleared.Code, cleared.Cause, cleared.Index);
+                    await response.Body.WriteAsync(error.WrittenMemory, aborted);
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            watch.Dispose();
+        }
+    }
+
+    private static Task HandleMembers(HttpContext context)
+    {
+        var runtime = context.RequestServices.GetRequiredService<GrainRuntime>();
+        var self = $"{context.Request.Scheme}://{context.Request.Host}";
+        var members = new StringBuilder("{\"members\":[");
+        if (runtime.Cluster is { } cluster)
+        {
+            var first = true;
+            foreach (var m in cluster.Membership.Members.Where(m => m.Status == Platform.Runtime.Membership.SiloStatus.Active).OrderBy(m => m.Silo))
+            {
+                if (!first) members.Append(',');
+                first = false;
+                AppendMember(members, m.SiloName, m.Silo.ToString(), m.Silo == cluster.Self ? self : m.HttpUrl ?? self, PeerUrl(m.Silo));
+            }
+            if (first) AppendMember(members, runtime.Options.SiloName, cluster.Self.ToString(), self, PeerUrl(cluster.Self));
+        }
+        else
+        {
+            // A single silo has no peer port; its one URL serves both.
+            AppendMember(members, runtime.Options.SiloName, runtime.Options.SiloName, self, self);
+        }
+        members.Append("]}\n");
+        return WriteJson(context, 200, members.ToString());
+    }
+
+    private static void AppendMember(StringBuilder json, string name, string identity, string clientUrl, string peerUrl)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var b in Encoding.UTF8.GetBytes(identity)) hash = (hash ^ b) * 1099511628211UL;
+        var id = hash.ToString("x16", CultureInfo.InvariantCulture);
+        json.Append("{\"id\":\"").Append(id).Append("\",\"name\":");
+        AppendString(json, name);
+        json.Append(",\"peerURLs\":[");
+        AppendString(json, peerUrl);
+        json.Append("],\"clientURLs\":[");
+        AppendString(json, clientUrl.TrimEnd('/'));
+        json.Append("]}");
+    }
+
+    /// <summary>The silo-to-silo endpoint, as the URL etcd would give a peer.</summary>
+    private static string PeerUrl(Platform.Runtime.Membership.SiloAddress silo) => $"tcp://{silo.Endpoint}";
+
+    private static void AppendString(StringBuilder json, string value)
+    {
+        var buffer = new ArrayBufferWriter<byte>(value.Length + 8);
+        EtcdJson.WriteString(buffer, value);
+        json.Append(Encoding.UTF8.GetString(buffer.WrittenSpan));
+    }
+
+    /// <summary>The key part of the (decoded) path.</summary>
+    private static string RawKey(string path) => path.Length <= KeysPrefix.Length ? "" : path[KeysPrefix.Length..];
+
+    private static void SetHeaders(HttpResponse response, ulong etcdIndex, long term)
+    {
+        var headers = response.Headers;
+        headers.ContentType = "application/json";
+        var index = etcdIndex.ToString(CultureInfo.InvariantCulture);
+        headers["X-Etcd-Cluster-Id"] = ClusterId;
+        headers["X-Etcd-Index"] = index;
+        headers["X-Raft-Index"] = index;
+        headers["X-Raft-Term"] = term.ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>A fixed id for this deployment, as etcd sends its cluster's id on every reply.</summary>
+    private static readonly string ClusterId = "706c6174666f726d";
+
+    private static async Task WriteError(HttpContext context, KeyErrorCode code, string? cause, ulong index)
+    {
+        var response = context.Response;
+        response.Headers.ContentType = "application/json";
+        response.Headers["X-Etcd-Cluster-Id"] = ClusterId;
+        response.Headers["X-Etcd-Index"] = index.ToString(CultureInfo.InvariantCulture);
+        response.StatusCode = KeyErrors.HttpStatus(code);
+        var body = new ArrayBufferWriter<byte>(128);
+        EtcdJson.WriteError(body, code, cause, index);
+        response.ContentLength = body.WrittenCount;
+        await response.Body.WriteAsync(body.WrittenMemory);
+    }
+
+    private static Task WriteJson(HttpContext context, int status, string json)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        return WriteText(context, json);
+    }
+
+    private static Task WriteText(HttpContext context, string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        context.Response.ContentLength = bytes.Length;
+        return context.Response.Body.WriteAsync(bytes, 0, bytes.Length);
+    }
+}
