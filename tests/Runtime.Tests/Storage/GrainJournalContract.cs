@@ -290,6 +290,21 @@ public abstract class GrainJournalContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_empty_snapshot_comes_back_empty_not_missing()
+    {
+        var stream = Stream("empty-snapshot");
+        var opened = await Journal.OpenAsync(stream);
+        await Journal.AppendAsync(stream, opened.Epoch, 1, Records("one"));
+
+        await Journal.SaveSnapshotAsync(stream, opened.Epoch, 1, ReadOnlyMemory<byte>.Empty);
+
+        var reopened = await Journal.OpenAsync(stream);
+        Assert.Equal(1, reopened.SnapshotSeq);
+        Assert.Empty(Assert.IsType<byte[]>(reopened.Snapshot));
+        Assert.Empty(reopened.Records);
+    }
+
+    [Fact]
     public async Task A_snapshot_older_than_the_saved_one_is_ignored()
     {
         var stream = Stream("older-snapshot");
