@@ -24,7 +24,9 @@ public static class EtcdEndpoints
         app.Map(KeysPrefix + "/{**key}", HandleKeys);
         app.MapGet("/version", (HttpContext context) => WriteJson(context, 200, "{\"etcdserver\":\"3.4.0\",\"etcdcluster\":\"3.4.0\"}"));
         app.MapGet("/health", (HttpContext context) => WriteJson(context, 200, "{\"health\":\"true\"}\n"));
-        app.MapGet("/v2/members", HandleMembers);
+        app.MapGet("/v2/members", context => WriteJson(context, 200, "{\"members\":[" + string.Join(',', Members(context)) + "]}\n"));
+        // etcdctl member list asks for the leader too; the first member (in address order) answers as such.
+        app.MapGet("/v2/members/leader", context => WriteJson(context, 200, Members(context)[0] + "\n"));
         return app;
     }
 
@@ -166,29 +168,31 @@ public static class EtcdEndpoints
         }
     }
 
-    private static Task HandleMembers(HttpContext context)
+    /// <summary>Each active silo as an etcd member object (JSON), in address order; never empty.</summary>
+    private static List<string> Members(HttpContext context)
     {
         var runtime = context.RequestServices.GetRequiredService<GrainRuntime>();
         var self = $"{context.Request.Scheme}://{context.Request.Host}";
-        var members = new StringBuilder("{\"members\":[");
+        var members = new List<string>();
         if (runtime.Cluster is { } cluster)
         {
-            var first = true;
             foreach (var m in cluster.Membership.Members.Where(m => m.Status == Platform.Runtime.Membership.SiloStatus.Active).OrderBy(m => m.Silo))
-            {
-                if (!first) members.Append(',');
-                first = false;
-                AppendMember(members, m.SiloName, m.Silo.ToString(), m.Silo == cluster.Self ? self : m.HttpUrl ?? self, PeerUrl(m.Silo));
-            }
-            if (first) AppendMember(members, runtime.Options.SiloName, cluster.Self.ToString(), self, PeerUrl(cluster.Self));
+                members.Add(Member(m.SiloName, m.Silo.ToString(), m.Silo == cluster.Self ? self : m.HttpUrl ?? self, PeerUrl(m.Silo)));
+            if (members.Count == 0) members.Add(Member(runtime.Options.SiloName, cluster.Self.ToString(), self, PeerUrl(cluster.Self)));
         }
         else
         {
             // A single silo has no peer port; its one URL serves both.
-            AppendMember(members, runtime.Options.SiloName, runtime.Options.SiloName, self, self);
+            members.Add(Member(runtime.Options.SiloName, runtime.Options.SiloName, self, self));
         }
-        members.Append("]}\n");
-        return WriteJson(context, 200, members.ToString());
+        return members;
+    }
+
+    private static string Member(string name, string identity, string clientUrl, string peerUrl)
+    {
+        var json = new StringBuilder();
+        AppendMember(json, name, identity, clientUrl, peerUrl);
+        return json.ToString();
     }
 
     private static void AppendMember(StringBuilder json, string name, string identity, string clientUrl, string peerUrl)
