@@ -45,6 +45,30 @@ public static class LoadRunner
         return results;
     }
 
+    /// <summary>
+    /// One caller's loop for <see cref="Run"/>: awaits <paramref name="operation"/> (given 1, 2, 3, ...) until the
+    /// run stops, timing and counting the operations of the measure phase.
+    /// </summary>
+    public static async Task TimedLoop(Func<long, Task> operation, int index, LoadShared shared, LatencyHistogram histogram)
+    {
+        await Task.Yield();
+        long n = 0, v = 0;
+        while (true)
+        {
+            var phase = shared.Phase;
+            if (phase == LoadShared.Stop) break;
+            var t0 = Stopwatch.GetTimestamp();
+            await operation(++v);
+            var t1 = Stopwatch.GetTimestamp();
+            if (phase == LoadShared.Measure)
+            {
+                histogram.Record(t1 - t0);
+                n++;
+            }
+        }
+        shared.SetCount(index, n);
+    }
+
     public static LoadResult Run(int callers, Func<int, LoadShared, LatencyHistogram?, Task> loop, TimeSpan warmup, TimeSpan measure, bool latency,
         Action? onMeasureStart = null, Action? onMeasureEnd = null)
     {

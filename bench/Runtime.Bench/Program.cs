@@ -9,12 +9,13 @@ CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
 var which = args.FirstOrDefault(a => !a.StartsWith('-'))?.ToLowerInvariant() ?? "";
-if (which is not ("calls" or "storage" or "all" or "micro" or "breakdown"))
+if (which is not ("calls" or "storage" or "journal" or "all" or "micro" or "breakdown"))
 {
     Console.Error.WriteLine("""
-        usage: dotnet run -c Release --project bench/Runtime.Bench -- <calls|storage|all|micro> [options]
+        usage: dotnet run -c Release --project bench/Runtime.Bench -- <calls|storage|journal|all|micro> [options]
           calls     in-silo grain calls: throughput and latency, 1 / per-core / 1,000 callers
           storage   durable grain-state writes/s on SQLite (temp file) and PostgreSQL, 1 and 64 grains
+          journal   durable journal appends/s (one record each) on SQLite (temp file) and PostgreSQL, 1 and 64 streams
           all       calls, then storage
           micro     BenchmarkDotNet: single-call cost of Ping/PingTask (mean ns, allocations)
           breakdown where a sync call's time goes: its building blocks timed alone, and statistics contention
@@ -22,7 +23,7 @@ if (which is not ("calls" or "storage" or "all" or "micro" or "breakdown"))
           --quick             short runs (0.5 s warm-up, 1 s measure) for smoke-testing
           --seconds N         measure window of each call throughput trial (default 2; 3 with 1,000 callers)
           --trials N          call throughput trials per scenario, median reported (default 3)
-          --storage-seconds N measure window of each storage run (default 5)
+          --storage-seconds N measure window of each storage or journal run (default 5)
           --filter TEXT       only call scenarios whose name contains TEXT
           --min-threads N     ThreadPool.SetMinThreads(N, N) before running
           --verbose           extra per-run detail
@@ -50,6 +51,7 @@ var rows = new List<Row>();
 if (which == "breakdown") Breakdown.Run(options);
 if (which is "calls" or "all") rows.AddRange(CallBenchmarks.Run(options));
 if (which is "storage" or "all") rows.AddRange(StorageBenchmarks.Run(options));
+if (which == "journal") rows.AddRange(JournalBenchmarks.Run(options));
 
 Report.PrintTable(rows);
 Console.WriteLine();
@@ -68,6 +70,13 @@ if (rows.Any(r => r.Suite == "storage"))
     Console.WriteLine("Durable state writes (each write returned only after it was durable):");
     Console.WriteLine();
     Console.Write(Report.Markdown(rows, "storage", "writes/s"));
+    Console.WriteLine();
+}
+if (rows.Any(r => r.Suite == "journal"))
+{
+    Console.WriteLine("Durable journal appends (each append returned only after it was durable):");
+    Console.WriteLine();
+    Console.Write(Report.Markdown(rows, "journal", "appends/s"));
     Console.WriteLine();
 }
 Console.WriteLine($"Machine at the end: {LoadAverage()}");

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -111,7 +110,7 @@ public static class StorageBenchmarks
                     .Select(i => silo.Factory.GetGrain<IWriterGrain>($"{run}-{concurrency}-{i}"))
                     .ToArray();
                 Task.WhenAll(grains.Select(g => g.Write(0))).GetAwaiter().GetResult(); // activate (reads state) and create the rows
-                var r = LoadRunner.Run(concurrency, (i, sh, h) => WriteLoop(grains[i], i, sh, h!), o.Warmup, o.StorageSeconds, latency: true);
+                var r = LoadRunner.Run(concurrency, (i, sh, h) => LoadRunner.TimedLoop(grains[i].Write, i, sh, h!), o.Warmup, o.StorageSeconds, latency: true);
                 var row = new Row("storage", $"{name}, {concurrency} grain{(concurrency == 1 ? "" : "s")} writing in a loop", concurrency, r.PerSecond, r.Operations, r.Seconds, r.Latency, OthersCpu: r.OthersCpu);
                 rows.Add(row);
                 Report.PrintRow(row);
@@ -124,27 +123,8 @@ public static class StorageBenchmarks
         return rows;
     }
 
-    private static async Task WriteLoop(IWriterGrain grain, int index, LoadShared shared, LatencyHistogram histogram)
-    {
-        await Task.Yield();
-        long n = 0, v = 0;
-        while (true)
-        {
-            var phase = shared.Phase;
-            if (phase == LoadShared.Stop) break;
-            var t0 = Stopwatch.GetTimestamp();
-            await grain.Write(++v);
-            var t1 = Stopwatch.GetTimestamp();
-            if (phase == LoadShared.Measure)
-            {
-                histogram.Record(t1 - t0);
-                n++;
-            }
-        }
-        shared.SetCount(index, n);
-    }
-
-    private static string FileSystemOf(string path)
+    /// <summary>The file system and device that hold <paramref name="path"/>, for the report.</summary>
+    internal static string FileSystemOf(string path)
     {
         try
         {

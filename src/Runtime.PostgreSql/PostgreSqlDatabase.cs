@@ -28,6 +28,17 @@ internal sealed class PostgreSqlDatabase : IAsyncDisposable
             period_ticks       bigint NOT NULL,
             etag               bigint NOT NULL,
             PRIMARY KEY (grain_type, grain_key, name));
+        CREATE TABLE IF NOT EXISTS journal_head (
+            stream       text   NOT NULL PRIMARY KEY,
+            epoch        bigint NOT NULL,
+            last_seq     bigint NOT NULL,
+            snapshot_seq bigint NOT NULL,
+            snapshot     bytea);
+        CREATE TABLE IF NOT EXISTS journal_log (
+            stream text   NOT NULL,
+            seq    bigint NOT NULL,
+            data   bytea  NOT NULL,
+            PRIMARY KEY (stream, seq));
         """;
 
     private readonly PostgreSqlConnector _connector;
@@ -35,7 +46,7 @@ internal sealed class PostgreSqlDatabase : IAsyncDisposable
 
     public PostgreSqlDatabase(PostgreSqlStorageOptions options)
     {
-        _connector = new PostgreSqlConnector(options, "PostgreSQL storage", "grain_state, reminders, platform_etag_seq", static async (connection, transaction, ct) =>
+        _connector = new PostgreSqlConnector(options, "PostgreSQL storage", "grain_state, reminders, journal_head, journal_log, platform_etag_seq", static async (connection, transaction, ct) =>
         {
             await using var command = new NpgsqlCommand(Schema, connection, transaction);
             await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);

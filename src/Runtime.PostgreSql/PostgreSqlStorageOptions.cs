@@ -3,7 +3,7 @@ using Npgsql;
 namespace Platform.Runtime.PostgreSql;
 
 /// <summary>
-/// Settings of the PostgreSQL grain storage and reminder table. Durability is the server's: with its default
+/// Settings of the PostgreSQL grain storage, grain journal and reminder table. Durability is the server's: with its default
 /// <c>synchronous_commit=on</c> a write that returned has been flushed to the server's WAL.
 /// </summary>
 public sealed class PostgreSqlStorageOptions

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Platform.Runtime.Storage;
 
@@ -11,7 +10,7 @@ namespace Platform.Runtime.Sqlite;
 /// The file may be the one the grain storage uses.
 /// </summary>
 /// <param name="options">The file and batch settings; the file is opened (and created) on first use.</param>
-public sealed class SqliteGrainJournal(SqliteStorageOptions options) : IGrainJournal, IDisposable
+public sealed class SqliteGrainJournal(SqliteStorageOptions options) : GrainJournalProvider, IDisposable
 {
     private const string Open = """
         INSERT INTO journal_head (stream, epoch, last_seq, snapshot_seq) VALUES ($stream, 1, 0, 0)
@@ -34,9 +33,8 @@ public sealed class SqliteGrainJournal(SqliteStorageOptions options) : IGrainJou
     internal long Commits => _database.Commits;
 
     /// <inheritdoc />
-    public async Task<JournalOpenResult> OpenAsync(string stream, CancellationToken cancellationToken = default)
+    protected override async Task<JournalOpenResult> OpenCheckedAsync(string stream, CancellationToken cancellationToken)
     {
-        GrainJournalChecks.ValidateStream(stream);
         var epoch = await _database.WriteAsync(new StreamOpen(stream, cancellationToken)).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         try
@@ -55,19 +53,22 @@ public sealed class SqliteGrainJournal(SqliteStorageOptions options) : IGrainJou
         }
     }
 
-    /// <inheritdoc />
-    public Task AppendAsync(string stream, long epoch, long firstSeq, IReadOnlyList<ReadOnlyMemory<byte>> records, CancellationToken cancellationToken = default)
+    /// <summary>Queues the append for the next group commit, where it is checked and applied under a savepoint.</summary>
+    protected override Task AppendCheckedAsync(JournalAppend append, CancellationToken cancellationToken)
     {
-        GrainJournalChecks.ValidateAppend(stream, firstSeq, records);
-        return _database.WriteAsync(new RecordsAppend(stream, epoch, firstSeq, records, cancellationToken));
+        // Blobs bind from whole arrays; any copy is made here, on the caller's thread, not on the one writer thread.
+        var data = new byte[append.Records.Count][];
+        for (var i = 0; i < data.Length; i++)
+        {
+            data[i] = SqliteBlob.AsArray(append.Records[i]);
+        }
+
+        return _database.WriteAsync(new RecordsAppend(append, data, cancellationToken));
     }
 
-    /// <inheritdoc />
-    public Task SaveSnapshotAsync(string stream, long epoch, long seq, ReadOnlyMemory<byte> snapshot, CancellationToken cancellationToken = default)
-    {
-        GrainJournalChecks.ValidateSnapshot(stream, seq);
-        return _database.WriteAsync(new SnapshotSave(stream, epoch, seq, snapshot, cancellationToken));
-    }
+    /// <summary>Queues the snapshot for the next group commit, where the head is read and checked first.</summary>
+    protected override Task SaveSnapshotCheckedAsync(JournalSnapshot snapshot, CancellationToken cancellationToken) =>
+        _database.WriteAsync(new SnapshotSave(snapshot, SqliteBlob.AsArray(snapshot.Data), cancellationToken));
 
     /// <summary>Finishes queued writes and closes the file.</summary>
     public void Dispose() => _database.Dispose();
@@ -126,31 +127,28 @@ public sealed class SqliteGrainJournal(SqliteStorageOptions options) : IGrainJou
         }
     }
 
-    private sealed class RecordsAppend(string stream, long epoch, long firstSeq, IReadOnlyList<ReadOnlyMemory<byte>> records, CancellationToken cancellationToken)
-        : SqliteWrite<bool>(cancellationToken)
+    private sealed class RecordsAppend(JournalAppend append, byte[][] data, CancellationToken cancellationToken) : SqliteWrite<bool>(cancellationToken)
     {
-        private long LastSeq => firstSeq + records.Count - 1;
-
-        public override string Description => string.Create(CultureInfo.InvariantCulture, $"appending records {firstSeq}..{LastSeq} to journal '{stream}'");
+        public override string Description => append.Description;
 
         protected override bool Apply(SqliteWriteContext context) => context.Atomically(() =>
         {
             var advance = context.Command(Advance);
-            advance.Parameters.AddWithValue("$stream", stream);
-            advance.Parameters.AddWithValue("$epoch", epoch);
-            advance.Parameters.AddWithValue("$first", firstSeq);
-            advance.Parameters.AddWithValue("$last", LastSeq);
+            advance.Parameters.AddWithValue("$stream", append.Stream);
+            advance.Parameters.AddWithValue("$epoch", append.Epoch);
+            advance.Parameters.AddWithValue("$first", append.FirstSeq);
+            advance.Parameters.AddWithValue("$last", append.LastSeq);
             if (advance.ExecuteNonQuery() != 1)
             {
-                throw GrainJournalChecks.AppendRefused(stream, epoch, firstSeq, CurrentHead(context, stream));
+                throw append.Refused(CurrentHead(context, append.Stream));
             }
 
-            for (var i = 0; i < records.Count; i++)
+            for (var i = 0; i < data.Length; i++)
             {
                 var insert = context.Command(InsertRecord);
-                insert.Parameters.AddWithValue("$stream", stream);
-                insert.Parameters.AddWithValue("$seq", firstSeq + i);
-                insert.Parameters.Add("$data", SqliteType.Blob).Value = SqliteBlob.AsArray(records[i]);
+                insert.Parameters.AddWithValue("$stream", append.Stream);
+                insert.Parameters.AddWithValue("$seq", append.FirstSeq + i);
+                insert.Parameters.Add("$data", SqliteType.Blob).Value = data[i];
                 insert.ExecuteNonQuery();
             }
 
@@ -158,20 +156,20 @@ public sealed class SqliteGrainJournal(SqliteStorageOptions options) : IGrainJou
         });
     }
 
-    private sealed class SnapshotSave(string stream, long epoch, long seq, ReadOnlyMemory<byte> snapshot, CancellationToken cancellationToken)
-        : SqliteWrite<bool>(cancellationToken)
+    private sealed class SnapshotSave(JournalSnapshot snapshot, byte[] data, CancellationToken cancellationToken) : SqliteWrite<bool>(cancellationToken)
     {
-        public override string Description => string.Create(CultureInfo.InvariantCulture, $"saving the snapshot at {seq} of journal '{stream}'");
+        public override string Description => snapshot.Description;
 
         protected override bool Apply(SqliteWriteContext context)
         {
-            var head = CurrentHead(context, stream);
-            if (head is not { } current || !current.AcceptsSnapshot(epoch, seq))
+            var head = CurrentHead(context, snapshot.Stream);
+            if (!snapshot.Fits(head))
             {
-                throw GrainJournalChecks.SnapshotRefused(stream, epoch, seq, head);
+                throw snapshot.Refused(head);
             }
 
-            if (seq <= current.SnapshotSeq)
+            // Older than (or as old as) the saved snapshot: nothing to do.
+            if (snapshot.Seq <= head!.Value.SnapshotSeq)
             {
                 return false;
             }
@@ -179,14 +177,14 @@ public sealed class SqliteGrainJournal(SqliteStorageOptions options) : IGrainJou
             return context.Atomically(() =>
             {
                 var save = context.Command(SaveSnapshot);
-                save.Parameters.AddWithValue("$stream", stream);
-                save.Parameters.AddWithValue("$seq", seq);
-                save.Parameters.Add("$snapshot", SqliteType.Blob).Value = SqliteBlob.AsArray(snapshot);
+                save.Parameters.AddWithValue("$stream", snapshot.Stream);
+                save.Parameters.AddWithValue("$seq", snapshot.Seq);
+                save.Parameters.Add("$snapshot", SqliteType.Blob).Value = data;
                 save.ExecuteNonQuery();
 
                 var drop = context.Command(DropRecords);
-                drop.Parameters.AddWithValue("$stream", stream);
-                drop.Parameters.AddWithValue("$seq", seq);
+                drop.Parameters.AddWithValue("$stream", snapshot.Stream);
+                drop.Parameters.AddWithValue("$seq", snapshot.Seq);
                 drop.ExecuteNonQuery();
                 return true;
             });

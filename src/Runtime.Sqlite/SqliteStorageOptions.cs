@@ -1,7 +1,7 @@
 namespace Platform.Runtime.Sqlite;
 
 /// <summary>
-/// Settings of the SQLite grain storage and reminder table. Durability: the file runs in WAL mode with
+/// Settings of the SQLite grain storage, grain journal and reminder table. Durability: the file runs in WAL mode with
 /// <c>synchronous=FULL</c>, so a write that returned has been fsynced and survives a crash or power loss.
 /// </summary>
 public sealed class SqliteStorageOptions

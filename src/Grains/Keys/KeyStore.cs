@@ -314,13 +314,14 @@ public sealed class KeyStore
         var previous = node.Snapshot(now);
         if (!node.IsDirectory) node.Value = value;
         node.Flags = flags;
-        // etcd leaves a directory's modifiedIndex alone on update while its event reports the new index; here
-        // the tree agrees with the event, so a watch resumed from a listed modifiedIndex does not replay it.
-        node.ModifiedIndex = next;
+        // As etcd: a directory's update (its TTL) leaves its modifiedIndex in the tree alone; only the event reports the new index.
+        if (!node.IsDirectory) node.ModifiedIndex = next;
         if (node.HasTtl) _expiring.Remove(node);
         node.ExpiresAtTicks = expiresAt;
         if (node.HasTtl) _expiring.Add(node);
-        return Record(new KeyEvent(action, node.Snapshot(now), previous, next, refresh));
+        var after = node.Snapshot(now);
+        if (node.IsDirectory) after = new KeyNodeSnapshot(after.Key, after.Value, after.Dir, after.Expiration, after.Ttl, after.Nodes, next, after.CreatedIndex, after.Flags);
+        return Record(new KeyEvent(action, after, previous, next, refresh));
     }
 
     /// <summary>Takes a node (and everything below it) out of the tree at the next index (delete, compare-and-delete, expire).</summary>

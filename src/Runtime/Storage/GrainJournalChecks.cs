@@ -52,7 +52,11 @@ public static class GrainJournalChecks
 
     /// <summary>The error for an append a newer writer fenced out or whose first sequence number does not follow the last record.</summary>
     public static InconsistentStateException AppendRefused(string stream, long epoch, long firstSeq, JournalHead? head) =>
-        new($"journal '{stream}': append at {firstSeq} by epoch {epoch} refused: {Describe(head)}");
+        AppendRefused(stream, epoch, firstSeq, Describe(head));
+
+    /// <summary>The error for a refused append when the stream's head could not be read to say why.</summary>
+    public static InconsistentStateException AppendRefused(string stream, long epoch, long firstSeq, string reason) =>
+        new($"journal '{stream}': append at {firstSeq} by epoch {epoch} refused: {reason}");
 
     /// <summary>The error for a snapshot a newer writer fenced out or that lies beyond the last record.</summary>
     public static InconsistentStateException SnapshotRefused(string stream, long epoch, long seq, JournalHead? head) =>

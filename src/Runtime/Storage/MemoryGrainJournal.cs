@@ -4,15 +4,14 @@ namespace Platform.Runtime.Storage;
 /// Grain journals held in process memory, with the same fencing and sequence rules as the durable providers.
 /// For tests and throwaway single-process runs: nothing survives the process.
 /// </summary>
-public sealed class MemoryGrainJournal : IGrainJournal
+public sealed class MemoryGrainJournal : GrainJournalProvider
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, StreamState> _streams = new(StringComparer.Ordinal);
 
     /// <inheritdoc />
-    public Task<JournalOpenResult> OpenAsync(string stream, CancellationToken cancellationToken = default)
+    protected override Task<JournalOpenResult> OpenCheckedAsync(string stream, CancellationToken cancellationToken)
     {
-        GrainJournalChecks.ValidateStream(stream);
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
@@ -31,51 +30,49 @@ public sealed class MemoryGrainJournal : IGrainJournal
     }
 
     /// <inheritdoc />
-    public Task AppendAsync(string stream, long epoch, long firstSeq, IReadOnlyList<ReadOnlyMemory<byte>> records, CancellationToken cancellationToken = default)
+    protected override Task AppendCheckedAsync(JournalAppend append, CancellationToken cancellationToken)
     {
-        GrainJournalChecks.ValidateAppend(stream, firstSeq, records);
         cancellationToken.ThrowIfCancellationRequested();
 
         // Copy so the caller may reuse its buffers once the append returns.
-        var copies = new JournalRecord[records.Count];
+        var copies = new JournalRecord[append.Records.Count];
         for (var i = 0; i < copies.Length; i++)
         {
-            copies[i] = new JournalRecord(firstSeq + i, records[i].ToArray());
+            copies[i] = new JournalRecord(append.FirstSeq + i, append.Records[i].ToArray());
         }
 
         lock (_gate)
         {
-            var state = _streams.GetValueOrDefault(stream);
-            if (state is null || !state.Head.AcceptsAppend(epoch, firstSeq))
+            var state = _streams.GetValueOrDefault(append.Stream);
+            if (!append.Fits(state?.Head))
             {
-                return Task.FromException(GrainJournalChecks.AppendRefused(stream, epoch, firstSeq, state?.Head));
+                return Task.FromException(append.Refused(state?.Head));
             }
 
-            state.Records.AddRange(copies);
-            state.Head = state.Head with { LastSeq = firstSeq + copies.Length - 1 };
+            state!.Records.AddRange(copies);
+            state.Head = state.Head with { LastSeq = append.LastSeq };
             return Task.CompletedTask;
         }
     }
 
     /// <inheritdoc />
-    public Task SaveSnapshotAsync(string stream, long epoch, long seq, ReadOnlyMemory<byte> snapshot, CancellationToken cancellationToken = default)
+    protected override Task SaveSnapshotCheckedAsync(JournalSnapshot snapshot, CancellationToken cancellationToken)
     {
-        GrainJournalChecks.ValidateSnapshot(stream, seq);
         cancellationToken.ThrowIfCancellationRequested();
-        var copy = snapshot.ToArray();
+        var copy = snapshot.Data.ToArray();
         lock (_gate)
         {
-            var state = _streams.GetValueOrDefault(stream);
-            if (state is null || !state.Head.AcceptsSnapshot(epoch, seq))
+            var state = _streams.GetValueOrDefault(snapshot.Stream);
+            if (!snapshot.Fits(state?.Head))
             {
-                return Task.FromException(GrainJournalChecks.SnapshotRefused(stream, epoch, seq, state?.Head));
+                return Task.FromException(snapshot.Refused(state?.Head));
             }
 
-            if (seq > state.Head.SnapshotSeq)
+            if (snapshot.Seq > state!.Head.SnapshotSeq)
             {
                 state.Snapshot = copy;
-                state.Head = state.Head with { SnapshotSeq = seq };
-                state.Records.RemoveAll(r => r.Seq <= seq);
+                state.Head = state.Head with { SnapshotSeq = snapshot.Seq };
+                state.Records.RemoveAll(r => r.Seq <= snapshot.Seq);
             }
 
             return Task.CompletedTask;

@@ -81,7 +81,7 @@ public static class SiloSetup
                     throw new StartupException("Platform:Storage is 'postgres' but Platform:PostgreSql (--postgres) is empty: give an Npgsql connection string such as 'Host=127.0.0.1;Port=5432;Username=platform;Database=platform'.");
                 services.AddPostgreSqlGrainStorage(GrainStorageRegistry.DefaultName, o => o.ConnectionString = options.PostgreSql);
                 services.AddPostgreSqlReminderTable(o => o.ConnectionString = options.PostgreSql);
-                services.AddMemoryGrainJournal(); // TEMP
+                services.AddPostgreSqlGrainJournal(o => o.ConnectionString = options.PostgreSql);
                 services.AddPostgreSqlMembershipTable(o => o.ConnectionString = options.PostgreSql);
                 ConfigureCluster(services, options.Cluster, configuration);
                 break;

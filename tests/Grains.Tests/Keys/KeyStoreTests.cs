@@ -309,7 +309,7 @@ public sealed class KeyStoreTests
     }
 
     [Fact]
-    public void Update_of_a_directory_without_a_value_changes_its_ttl_and_modified_index()
+    public void Update_of_a_directory_changes_its_ttl_and_reports_the_new_index_but_keeps_its_modified_index_as_etcd_does()
     {
         var store = NewStore();
         store.Set("/d/k", "v");
@@ -317,8 +317,9 @@ public sealed class KeyStoreTests
         Assert.True(e.Node.Dir);
         Assert.Null(e.Node.Value);
         Assert.Equal(30, e.Node.Ttl);
+        Assert.Equal(2ul, e.Node.ModifiedIndex);
         var listed = store.Get("/d").Node;
-        Assert.Equal(2ul, listed.ModifiedIndex);
+        Assert.Equal(1ul, listed.ModifiedIndex);
         Assert.Equal(30, listed.Ttl);
         Assert.Single(listed.Nodes!);
     }

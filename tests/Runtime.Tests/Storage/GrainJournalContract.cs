@@ -69,6 +69,21 @@ public abstract class GrainJournalContract : IAsyncLifetime
 
     protected static long[] Seqs(JournalOpenResult opened) => [.. opened.Records.Select(r => r.Seq)];
 
+    /// <summary>
+    /// Opens <paramref name="streams"/> one after another: each open reads on a pooled connection of its own, and a
+    /// test server allows only so many at once. The tests' concurrency is in the appends.
+    /// </summary>
+    protected async Task<JournalOpenResult[]> OpenEachAsync(IEnumerable<string> streams)
+    {
+        var opened = new List<JournalOpenResult>();
+        foreach (var stream in streams)
+        {
+            opened.Add(await Journal.OpenAsync(stream));
+        }
+
+        return [.. opened];
+    }
+
     /// <summary>A stream opened once, with records "one", "two" and a snapshot "s2" at 2.</summary>
     private async Task<(string Stream, JournalOpenResult Opened)> TwoRecordsAndSnapshotAsync(string name)
     {
@@ -275,6 +290,21 @@ public abstract class GrainJournalContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_empty_snapshot_comes_back_empty_not_missing()
+    {
+        var stream = Stream("empty-snapshot");
+        var opened = await Journal.OpenAsync(stream);
+        await Journal.AppendAsync(stream, opened.Epoch, 1, Records("one"));
+
+        await Journal.SaveSnapshotAsync(stream, opened.Epoch, 1, ReadOnlyMemory<byte>.Empty);
+
+        var reopened = await Journal.OpenAsync(stream);
+        Assert.Equal(1, reopened.SnapshotSeq);
+        Assert.Empty(Assert.IsType<byte[]>(reopened.Snapshot));
+        Assert.Empty(reopened.Records);
+    }
+
+    [Fact]
     public async Task A_snapshot_older_than_the_saved_one_is_ignored()
     {
         var stream = Stream("older-snapshot");
@@ -313,7 +343,7 @@ public abstract class GrainJournalContract : IAsyncLifetime
         var old = await Journal.OpenAsync(stale);
         await Journal.OpenAsync(stale);
         var streams = Enumerable.Range(0, 100).Select(i => Stream($"batch-{i}")).ToArray();
-        var epochs = await Task.WhenAll(streams.Select(s => Journal.OpenAsync(s)));
+        var epochs = await OpenEachAsync(streams);
 
         var good = streams.Take(50).Select((s, i) => Journal.AppendAsync(s, epochs[i].Epoch, 1, Records($"v{i}"))).ToList();
         var bad = Journal.AppendAsync(stale, old.Epoch, 1, Records("late"));
@@ -335,7 +365,7 @@ public abstract class GrainJournalContract : IAsyncLifetime
         const int streamCount = 40;
         const int appendsPerStream = 25;
         var streams = Enumerable.Range(0, streamCount).Select(i => Stream($"load-{i}")).ToArray();
-        var opened = await Task.WhenAll(streams.Select(s => Journal.OpenAsync(s)));
+        var opened = await OpenEachAsync(streams);
 
         // Each stream's writer awaits its previous append, as a grain would; the streams run side by side.
         await Task.WhenAll(streams.Select(async (stream, s) =>

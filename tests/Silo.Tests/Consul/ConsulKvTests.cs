@@ -224,6 +224,8 @@ public sealed class ConsulKvTests(ConsulSilo kv)
             (HttpMethod.Put, "bad/k?cas=-1", new StringContent("x"), HttpStatusCode.BadRequest, "Invalid cas: \"-1\""),
             (HttpMethod.Get, "bad/k?index=x", null, HttpStatusCode.BadRequest, "Invalid index: \"x\""),
             (HttpMethod.Get, "bad/k?index=1&wait=forever", null, HttpStatusCode.BadRequest, "Invalid wait time: \"forever\""),
+            (HttpMethod.Get, "bad/k?index=1&wait=5", null, HttpStatusCode.BadRequest, "Invalid wait time: \"5\""),
+            (HttpMethod.Get, "bad/k?index=1&wait=-1s", null, HttpStatusCode.BadRequest, "Invalid wait time: \"-1s\" is negative"),
             (HttpMethod.Get, "bad/k?foo=1&recurse", null, HttpStatusCode.BadRequest, "Unknown query parameter \"foo\""),
             (HttpMethod.Put, "bad/k?acquire=session", new StringContent("x"), HttpStatusCode.BadRequest, "sessions and locks"),
             (HttpMethod.Delete, "bad/k?recurse&cas=1", null, HttpStatusCode.BadRequest, "Conflicting flags"),
@@ -343,7 +345,7 @@ public sealed class ConsulKvTests(ConsulSilo kv)
     public async Task A_blocking_query_that_times_out_answers_the_same_index_after_its_wait()
     {
         var put = await Ok(kv.Put("timeout/k", "v"));
-        foreach (var (wait, seconds) in new[] { ("1s", 1.0), ("300ms", 0.3) })
+        foreach (var (wait, seconds) in new[] { ("1s", 1.0), ("300ms", 0.3), (".25s", 0.25) })
         {
             var sw = Stopwatch.StartNew();
             var answer = await kv.Get($"timeout/k?index={put.Index}&wait={wait}");

@@ -73,8 +73,9 @@ internal sealed class ConsulKvRequest
         var wait = s_defaultWait;
         if (query["wait"].FirstOrDefault() is { Length: > 0 } waitText)
         {
-            if (!GoDuration.TryParse(waitText, out wait) || wait < TimeSpan.Zero)
+            if (!GoDuration.TryParse(waitText, out wait))
                 throw new ConsulKvException(400, $"Invalid wait time: {KeyPath.Quote(waitText)} is not a duration such as \"10s\", \"5m\" or \"300ms\"");
+            if (wait < TimeSpan.Zero) throw new ConsulKvException(400, $"Invalid wait time: {KeyPath.Quote(waitText)} is negative");
             if (wait == TimeSpan.Zero) wait = s_defaultWait;
             if (wait > s_maxWait) wait = s_maxWait;
         }

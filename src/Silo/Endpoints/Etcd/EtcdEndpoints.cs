@@ -46,7 +46,7 @@ public static class EtcdEndpoints
         try
         {
             var form = await EtcdForm.ReadAsync(request);
-            parsed = EtcdKeysRequest.Parse(method, RawKey(request.Path.Value), form);
+            parsed = EtcdKeysRequest.Parse(method, RawKey(EtcdForm.RawPath(request)), form);
         }
         catch (KeyException e)
         {
@@ -178,29 +178,35 @@ public static class EtcdEndpoints
             {
                 if (!first) members.Append(',');
                 first = false;
-                AppendMember(members, m.SiloName, m.Silo.ToString(), m.Silo == cluster.Self ? self : m.HttpUrl ?? self);
+                AppendMember(members, m.SiloName, m.Silo.ToString(), m.Silo == cluster.Self ? self : m.HttpUrl ?? self, PeerUrl(m.Silo));
             }
-            if (first) AppendMember(members, runtime.Options.SiloName, cluster.Self.ToString(), self);
+            if (first) AppendMember(members, runtime.Options.SiloName, cluster.Self.ToString(), self, PeerUrl(cluster.Self));
         }
         else
         {
-            AppendMember(members, runtime.Options.SiloName, runtime.Options.SiloName, self);
+            // A single silo has no peer port; its one URL serves both.
+            AppendMember(members, runtime.Options.SiloName, runtime.Options.SiloName, self, self);
         }
         members.Append("]}\n");
         return WriteJson(context, 200, members.ToString());
     }
 
-    private static void AppendMember(StringBuilder json, string name, string identity, string clientUrl)
+    private static void AppendMember(StringBuilder json, string name, string identity, string clientUrl, string peerUrl)
     {
         var hash = 14695981039346656037UL;
         foreach (var b in Encoding.UTF8.GetBytes(identity)) hash = (hash ^ b) * 1099511628211UL;
         var id = hash.ToString("x16", CultureInfo.InvariantCulture);
         json.Append("{\"id\":\"").Append(id).Append("\",\"name\":");
         AppendString(json, name);
-        json.Append(",\"peerURLs\":[],\"clientURLs\":[");
+        json.Append(",\"peerURLs\":[");
+        AppendString(json, peerUrl);
+        json.Append("],\"clientURLs\":[");
         AppendString(json, clientUrl.TrimEnd('/'));
         json.Append("]}");
     }
+
+    /// <summary>The silo-to-silo endpoint, as the URL etcd would give a peer.</summary>
+    private static string PeerUrl(Platform.Runtime.Membership.SiloAddress silo) => $"tcp://{silo.Endpoint}";
 
     private static void AppendString(StringBuilder json, string value)
     {
@@ -209,12 +215,8 @@ public static class EtcdEndpoints
         json.Append(Encoding.UTF8.GetString(buffer.WrittenSpan));
     }
 
-    /// <summary>The key part of the path; a <c>%2F</c> is a slash, as Go decodes it.</summary>
-    private static string RawKey(string? path)
-    {
-        var rest = path is null || path.Length <= KeysPrefix.Length ? "" : path[KeysPrefix.Length..];
-        return rest.Contains('%') ? rest.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase) : rest;
-    }
+    /// <summary>The key part of the (decoded) path.</summary>
+    private static string RawKey(string path) => path.Length <= KeysPrefix.Length ? "" : path[KeysPrefix.Length..];
 
     private static void SetHeaders(HttpResponse response, ulong etcdIndex, long term)
     {

@@ -15,41 +15,132 @@ internal sealed class EtcdForm
         "quorum", "stream", "refresh", "noValueOnSuccess",
     };
 
-    private readonly IFormCollection? _body;
-    private readonly IQueryCollection _query;
+    /// <summary>Go's <c>maxFormSize</c>: a larger form body is refused.</summary>
+    private const int MaxFormBytes = 10 << 20;
 
-    private EtcdForm(IFormCollection? body, IQueryCollection query)
-    {
-        _body = body;
-        _query = query;
-    }
+    private readonly List<KeyValuePair<string, string>> _pairs;
 
-    /// <summary>Reads the form; a body that is not a valid form is error 210, as in etcd.</summary>
+    private EtcdForm(List<KeyValuePair<string, string>> pairs) => _pairs = pairs;
+
+    /// <summary>
+    /// Reads the form body (PUT, POST and PATCH with a form content type) and the query string, strictly as Go's
+    /// <c>url.ParseQuery</c> does: a bad <c>%</c> escape or a <c>;</c> separator is error 210, as in etcd.
+    /// </summary>
     public static async Task<EtcdForm> ReadAsync(HttpRequest request)
     {
-        IFormCollection? body = null;
+        var pairs = new List<KeyValuePair<string, string>>();
         if ((HttpMethods.IsPut(request.Method) || HttpMethods.IsPost(request.Method) || HttpMethods.IsPatch(request.Method))
             && request.ContentType is { } type && type.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
         {
-            try
-            {
-                body = await request.ReadFormAsync(request.HttpContext.RequestAborted);
-            }
-            catch (Exception e) when (e is InvalidDataException or BadHttpRequestException or IOException)
-            {
-                throw new KeyException(KeyErrorCode.InvalidForm, $"the form body could not be read: {e.Message}", 0);
-            }
+            var body = await ReadBodyAsync(request);
+            Parse(body, pairs);
         }
-        return new EtcdForm(body, request.Query);
+        var query = request.QueryString.Value;
+        if (!string.IsNullOrEmpty(query)) Parse(query.AsSpan(1), pairs);
+        return new EtcdForm(pairs);
     }
 
-    public bool Has(string name) => _body?.ContainsKey(name) == true || _query.ContainsKey(name);
+    /// <summary>The path of the request target as the client sent it, %-decoded once (Go's <c>URL.Path</c>); dot segments are left for the key check to refuse.</summary>
+    public static string RawPath(HttpRequest request)
+    {
+        var target = request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget;
+        if (string.IsNullOrEmpty(target) || target[0] != '/') return request.Path.Value ?? "/";
+        var query = target.IndexOf('?');
+        var path = query < 0 ? target : target[..query];
+        return Unescape(path, plusIsSpace: false);
+    }
+
+    private static async Task<string> ReadBodyAsync(HttpRequest request)
+    {
+        if (request.ContentLength > MaxFormBytes) throw new KeyException(KeyErrorCode.InvalidForm, "http: POST too large", 0);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        {
+            if (buffer.Length + read > MaxFormBytes) throw new KeyException(KeyErrorCode.InvalidForm, "http: POST too large", 0);
+            buffer.Write(chunk, 0, read);
+        }
+        // Percent escapes are ASCII, so the body decodes to text first and the escapes after.
+        return System.Text.Encoding.Latin1.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    /// <summary>Go's <c>url.ParseQuery</c> into <paramref name="pairs"/>; throws 210 with Go's message at the first bad pair.</summary>
+    private static void Parse(ReadOnlySpan<char> text, List<KeyValuePair<string, string>> pairs)
+    {
+        while (text.Length > 0)
+        {
+            var amp = text.IndexOf('&');
+            var pair = amp < 0 ? text : text[..amp];
+            text = amp < 0 ? [] : text[(amp + 1)..];
+            if (pair.Length == 0) continue;
+            if (pair.Contains(';')) throw new KeyException(KeyErrorCode.InvalidForm, "invalid semicolon separator in query", 0);
+            var eq = pair.IndexOf('=');
+            var key = Unescape(eq < 0 ? pair.ToString() : pair[..eq].ToString(), plusIsSpace: true);
+            var value = eq < 0 ? "" : Unescape(pair[(eq + 1)..].ToString(), plusIsSpace: true);
+            pairs.Add(new(key, value));
+        }
+    }
+
+    /// <summary>Go's <c>QueryUnescape</c> (or path unescape): <c>%XX</c> to bytes, UTF-8 decoded; a bad escape is error 210.</summary>
+    private static string Unescape(string raw, bool plusIsSpace)
+    {
+        if (raw.IndexOf('%') < 0 && (!plusIsSpace || raw.IndexOf('+') < 0) && IsAscii(raw)) return raw;
+        var bytes = new List<byte>(raw.Length);
+        for (var i = 0; i < raw.Length; i++)
+        {
+            var c = raw[i];
+            if (c == '%')
+            {
+                if (i + 2 >= raw.Length || !Uri.IsHexDigit(raw[i + 1]) || !Uri.IsHexDigit(raw[i + 2]))
+                {
+                    var shown = raw.Substring(i, Math.Min(3, raw.Length - i));
+                    throw new KeyException(KeyErrorCode.InvalidForm, $"invalid URL escape \"{shown}\"", 0);
+                }
+                bytes.Add((byte)Convert.ToInt32(raw.Substring(i + 1, 2), 16));
+                i += 2;
+            }
+            else if (c == '+' && plusIsSpace)
+            {
+                bytes.Add((byte)' ');
+            }
+            else
+            {
+                bytes.Add((byte)c);
+            }
+        }
+        try
+        {
+            return s_strictUtf8.GetString([.. bytes]);
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            throw new KeyException(KeyErrorCode.InvalidForm, $"invalid UTF-8 in {KeyPath.Quote(raw)}", 0);
+        }
+    }
+
+    private static readonly System.Text.UTF8Encoding s_strictUtf8 = new(false, throwOnInvalidBytes: true);
+
+    private static bool IsAscii(string s)
+    {
+        foreach (var c in s)
+            if (c > 0x7F) return false;
+        return true;
+    }
+
+    public bool Has(string name)
+    {
+        foreach (var (key, _) in _pairs)
+            if (key == name) return true;
+        return false;
+    }
 
     /// <summary>The first value of <paramref name="name"/>; null when absent.</summary>
     public string? First(string name)
     {
-        if (_body is not null && _body.TryGetValue(name, out var fromBody) && fromBody.Count > 0) return fromBody[0];
-        return _query.TryGetValue(name, out var fromQuery) && fromQuery.Count > 0 ? fromQuery[0] : null;
+        foreach (var (key, value) in _pairs)
+            if (key == name) return value;
+        return null;
     }
 
     /// <summary>Go's <c>FormValue</c>: the first value, or "" when absent.</summary>
@@ -58,10 +149,7 @@ internal sealed class EtcdForm
     /// <summary>A parameter no keys request takes, if any.</summary>
     public string? FirstUnknown()
     {
-        if (_body is not null)
-            foreach (var key in _body.Keys)
-                if (!s_known.Contains(key)) return key;
-        foreach (var (key, _) in _query)
+        foreach (var (key, _) in _pairs)
             if (!s_known.Contains(key)) return key;
         return null;
     }

@@ -78,7 +78,12 @@ internal sealed class EtcdKeysRequest
             };
             operation = new KeyRequest
             {
-                Op = op, Key = key, Value = value, Ttl = ttl, Dir = dir, Refresh = refresh,
+                Op = op,
+                Key = key,
+                Value = value,
+                Ttl = ttl,
+                Dir = dir,
+                Refresh = refresh,
                 PrevValue = op == KeyOp.CompareAndSwap ? prevValue : null,
                 PrevIndex = op == KeyOp.CompareAndSwap && prevIndex > 0 ? prevIndex : null,
             };
@@ -96,8 +101,14 @@ internal sealed class EtcdKeysRequest
         }
         return new EtcdKeysRequest
         {
-            Method = method, Key = key, Wait = wait, WaitIndex = waitIndex, Recursive = recursive, Stream = stream,
-            NoValueOnSuccess = noValueOnSuccess, Operation = operation,
+            Method = method,
+            Key = key,
+            Wait = wait,
+            WaitIndex = waitIndex,
+            Recursive = recursive,
+            Stream = stream,
+            NoValueOnSuccess = noValueOnSuccess,
+            Operation = operation,
         };
     }
 }
