@@ -69,7 +69,7 @@ public sealed partial class EtcdctlComparison : IAsyncDisposable
             // A watch answered from history may print and exit before the test looks: that counts too.
             if (!await taps[i].WaitForWatchesAsync(1, WatchTimeout, processes[i].Exited) && !processes[i].Exited.IsCompleted)
                 throw new XunitException($"{_servers[i].Name} did not answer `etcdctl {commandLine}` with headers within {WatchTimeout.TotalSeconds} s "
-                    + "(etcd sends them as soon as the watch is registered)\n" + Tail(_servers[i].Log));
+                    + "(etcd sends them as soon as the watch is registered)\n" + _servers[i].LogTail());
         }
         _output.WriteLine($"$ etcdctl --no-sync {commandLine} &   (registered)");
         return watch;
@@ -94,7 +94,7 @@ public sealed partial class EtcdctlComparison : IAsyncDisposable
             var process = watch.Processes[i];
             if (!await process.StdOut.WaitForLinesAsync(lines, WatchTimeout))
                 throw new XunitException($"`etcdctl {watch.CommandLine}` on {_servers[i].Name} printed {process.StdOut.Lines} of {lines} lines "
-                    + $"within {WatchTimeout.TotalSeconds} s:\nstdout: {process.StdOut.Text}\nstderr: {process.StdErr.Text}\n{Tail(_servers[i].Log)}");
+                    + $"within {WatchTimeout.TotalSeconds} s:\nstdout: {process.StdOut.Text}\nstderr: {process.StdErr.Text}\n{_servers[i].LogTail()}");
         }
         var results = await Task.WhenAll(watch.Processes.Select(p => p.InterruptAsync()));
         await watch.DisposeAsync();
@@ -163,8 +163,6 @@ public sealed partial class EtcdctlComparison : IAsyncDisposable
         string.Concat(text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal).Select(l => l + "\n"));
 
     private static string Indent(string text) => "    " + text.TrimEnd('\n').Replace("\n", "\n    ");
-
-    private static string Tail(string log) => log.Length <= 4000 ? log : "..." + log[^4000..];
 
     public async ValueTask DisposeAsync()
     {

@@ -56,7 +56,19 @@ public sealed class KeysHttpWatchTests(EtcdCompatFixture fixture, ITestOutputHel
                     throw new XunitException($"{servers[i].Name} did not answer GET {watch} with headers within {Timeout.TotalSeconds} s");
             }
             foreach (var request in triggers) await SendAsync(request, prefix, bases, expectSuccess: false);
-            var answers = await Task.WhenAll(watches).WaitAsync(Timeout);
+            var answers = new RawResponse[servers.Count];
+            for (var i = 0; i < servers.Count; i++)
+            {
+                try
+                {
+                    answers[i] = await watches[i];
+                }
+                catch (Exception e) when (e is OperationCanceledException or IOException)
+                {
+                    throw new XunitException($"{servers[i].Name} registered GET {watch} (headers came back) but did not answer it after "
+                        + $"{string.Join(", ", triggers)}: {e.GetType().Name} {e.Message}\n{servers[i].LogTail()}");
+                }
+            }
             output.WriteLine($"GET {watch}\n  {servers[0].Name}: {answers[0]}\n  {servers[1].Name}: {answers[1]}");
             KeysAnswer.AssertSame($"GET {watch}", answers, bases);
         }

@@ -29,6 +29,13 @@ public static class KeysServer
         Timeout = TimeSpan.FromSeconds(30),
     };
 
+    /// <summary>The end of what the server printed, for failure messages.</summary>
+    public static string LogTail(this IKeysServer server)
+    {
+        var log = server.Log;
+        return log.Length <= 4000 ? log : "..." + log[^4000..];
+    }
+
     /// <summary>The store's global index now (X-Etcd-Index of GET /v2/keys/); etcd 3.4 starts above 0 with its own entries.</summary>
     public static async Task<long> CurrentIndexAsync(this IKeysServer server)
     {

@@ -98,7 +98,7 @@ public sealed class WatchTap : IAsyncDisposable
         return requestLine.StartsWith("GET ", StringComparison.Ordinal) && requestLine.Contains("wait=true", StringComparison.Ordinal);
     }
 
-    /// <summary>Copies until either side closes; calls <paramref name="onFirstHead"/> once the first "\r\n\r\n" went through.</summary>
+    /// <summary>Copies until either side closes; calls <paramref name="onFirstHead"/> once the first "\r\n\r\n" arrived, before passing it on.</summary>
     private async Task CopyAsync(NetworkStream from, NetworkStream to, Action<string> onFirstHead)
     {
         var buffer = new byte[16384];
@@ -109,13 +109,19 @@ public sealed class WatchTap : IAsyncDisposable
             int read;
             while ((read = await from.ReadAsync(buffer, _stop.Token)) > 0)
             {
+                // Look before passing the bytes on: once a request is forwarded its answer may come back at once,
+                // and whether it was a watch must be known by then.
+                if (!headSeen)
+                {
+                    head.AddRange(buffer.AsSpan(0, read));
+                    var end = head.ToArray().AsSpan().IndexOf(HeadEnd);
+                    if (end >= 0)
+                    {
+                        headSeen = true;
+                        onFirstHead(Encoding.Latin1.GetString(head.ToArray(), 0, end));
+                    }
+                }
                 await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
-                if (headSeen) continue;
-                head.AddRange(buffer.AsSpan(0, read));
-                var end = head.ToArray().AsSpan().IndexOf(HeadEnd);
-                if (end < 0) continue;
-                headSeen = true;
-                onFirstHead(Encoding.Latin1.GetString(head.ToArray(), 0, end));
             }
         }
         finally
