@@ -68,7 +68,7 @@ public sealed class EventHistory
     /// history no longer reaches back to <paramref name="sinceIndex"/>, with etcd's cause
     /// <c>the requested history has been cleared [start/since]</c>.
     /// </summary>
-    public KeyEvent? Scan(string key, bool recursive, ulong sinceIndex)
+    public KeyEvent? Scan(string key, bool recursive, ulong sinceIndex, bool includeHidden = false)
     {
         var start = StartIndex;
         if (sinceIndex < start)
@@ -81,7 +81,7 @@ public sealed class EventHistory
         for (var position = (int)(sinceIndex - start); position < Count; position++)
         {
             var e = _ring[(_front + position) % _ring.Length];
-            if (e.IsVisibleTo(key, recursive)) return e;
+            if (e.IsVisibleTo(key, recursive, includeHidden)) return e;
         }
         return null;
     }

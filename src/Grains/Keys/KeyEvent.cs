@@ -58,15 +58,16 @@ public sealed class KeyEvent
     /// <summary>
     /// True when a watch on <paramref name="watchKey"/> (a normal key) wakes for this event. One rule serves the
     /// history scan and live watches alike: the key itself; with <paramref name="recursive"/>, any key below it
-    /// unless a segment below the watched key is hidden (etcd's live-watch rule); and the delete or expiry of a
-    /// directory holding the watched key. Refreshes wake nobody.
+    /// unless a segment below the watched key is hidden (etcd's live-watch rule; <paramref name="includeHidden"/>
+    /// lifts it, as Consul shows every key); and the delete or expiry of a directory holding the watched key.
+    /// Refreshes wake nobody.
     /// </summary>
-    public bool IsVisibleTo(string watchKey, bool recursive)
+    public bool IsVisibleTo(string watchKey, bool recursive, bool includeHidden = false)
     {
         if (Refresh) return false;
         var key = Node.Key;
         if (string.Equals(key, watchKey, StringComparison.Ordinal)) return true;
-        if (recursive && KeyPath.IsBelow(key, watchKey) && !KeyPath.IsHiddenBelow(key, watchKey)) return true;
+        if (recursive && KeyPath.IsBelow(key, watchKey) && (includeHidden || !KeyPath.IsHiddenBelow(key, watchKey))) return true;
         return (Action == KeyAction.Delete || Action == KeyAction.Expire) && Node.Dir && KeyPath.IsBelow(watchKey, key);
     }
 

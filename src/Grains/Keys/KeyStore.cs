@@ -237,10 +237,10 @@ public sealed class KeyStore
     /// The first event a watch on <paramref name="key"/> would see from <paramref name="sinceIndex"/> on (0: from
     /// the next change), if it already happened; 401 when the history no longer reaches back that far.
     /// </summary>
-    public KeyEvent? ScanHistory(string key, bool recursive, ulong sinceIndex)
+    public KeyEvent? ScanHistory(string key, bool recursive, ulong sinceIndex, bool includeHidden = false)
     {
         key = KeyPath.Normalize(key, CurrentIndex);
-        return History.Scan(key, recursive, sinceIndex == 0 ? CurrentIndex + 1 : sinceIndex);
+        return History.Scan(key, recursive, sinceIndex == 0 ? CurrentIndex + 1 : sinceIndex, includeHidden);
     }
 
     /// <summary>Creates the node at <paramref name="key"/> at the next index (etcd's <c>internalCreate</c>).</summary>

@@ -385,6 +385,16 @@ public sealed class ConsulKvTests(ConsulSilo kv)
     }
 
     [Fact]
+    public async Task A_blocking_listing_wakes_for_a_hidden_key_with_its_prefix()
+    {
+        var last = await Ok(kv.Put("hiddenwatch/a", "1"));
+        var query = kv.Get($"hiddenwatch/?recurse&index={last.Index}&wait=30s");
+        await StillBlocked(query);
+        var woke = await WriteWakes(query, "hiddenwatch/_secret", "2");
+        Assert.Equal(["hiddenwatch/", "hiddenwatch/_secret", "hiddenwatch/a"], woke.EntryKeys);
+    }
+
+    [Fact]
     public async Task A_blocking_query_on_a_missing_key_waits_for_that_key_through_other_writes()
     {
         var missing = await kv.Get("absent/k");

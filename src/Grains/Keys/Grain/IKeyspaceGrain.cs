@@ -14,9 +14,10 @@ public interface IKeyspaceGrain : IGrainWithStringKey
     /// <summary>
     /// The first durable event at or after <paramref name="sinceIndex"/> that a watch on <paramref name="key"/> sees;
     /// an event-less result (with <see cref="KeyResult.ErrorIndex"/> = the durable index scanned up to) when none has
-    /// happened yet, or error 401 when the history no longer reaches back that far.
+    /// happened yet, or error 401 when the history no longer reaches back that far. <paramref name="includeHidden"/>:
+    /// a recursive watch sees hidden keys too (see <see cref="KeyEvent.IsVisibleTo"/>).
     /// </summary>
-    Task<KeyResult> ScanHistory(string key, bool recursive, ulong sinceIndex);
+    Task<KeyResult> ScanHistory(string key, bool recursive, ulong sinceIndex, bool includeHidden);
 
     /// <summary>
     /// Subscribes (or renews) a watch hub and returns what it missed after <paramref name="afterIndex"/>: the durable
@@ -43,14 +44,18 @@ public sealed class KeyEventBatch
 /// <summary>What <see cref="IKeyspaceGrain.Subscribe"/> answers: the durable index and the events a hub missed.</summary>
 public sealed class KeyspaceCatchUp
 {
-    public KeyspaceCatchUp(ulong durableIndex, IReadOnlyList<KeyEvent> events, bool cleared)
+    public KeyspaceCatchUp(ulong durableIndex, IReadOnlyList<KeyEvent> events, bool cleared, long term)
     {
+        Term = term;
         DurableIndex = durableIndex;
         Events = events;
         Cleared = cleared;
     }
 
     public ulong DurableIndex { get; }
+
+    /// <summary>The keyspace journal's epoch: etcd's <c>X-Raft-Term</c>.</summary>
+    public long Term { get; }
 
     /// <summary>The durable events after the hub's index, oldest first (empty when <see cref="Cleared"/>).</summary>
     public IReadOnlyList<KeyEvent> Events { get; }

@@ -114,13 +114,13 @@ internal sealed class KeyspaceGrain(IGrainJournal journal, IOptions<KeyspaceOpti
         return new KeyResult { Event = events[^1], Term = _epoch };
     }
 
-    public Task<KeyResult> ScanHistory(string key, bool recursive, ulong sinceIndex)
+    public Task<KeyResult> ScanHistory(string key, bool recursive, ulong sinceIndex, bool includeHidden)
     {
         if (_broken is { } broken) return Task.FromResult(Unavailable(broken));
         KeyEvent? found;
         try
         {
-            found = _store.ScanHistory(key, recursive, sinceIndex);
+            found = _store.ScanHistory(key, recursive, sinceIndex, includeHidden);
         }
         catch (KeyException e)
         {
@@ -136,10 +136,10 @@ internal sealed class KeyspaceGrain(IGrainJournal journal, IOptions<KeyspaceOpti
     {
         ArgumentNullException.ThrowIfNull(observer);
         _hubs.Subscribe(observer);
-        if (afterIndex >= _durableIndex) return Task.FromResult(new KeyspaceCatchUp(_durableIndex, [], cleared: false));
+        if (afterIndex >= _durableIndex) return Task.FromResult(new KeyspaceCatchUp(_durableIndex, [], cleared: false, _epoch));
         var history = _store.History;
         if (history.Count == 0 || history.StartIndex > afterIndex + 1)
-            return Task.FromResult(new KeyspaceCatchUp(_durableIndex, [], cleared: true));
+            return Task.FromResult(new KeyspaceCatchUp(_durableIndex, [], cleared: true, _epoch));
         var missed = new List<KeyEvent>((int)(_durableIndex - afterIndex));
         for (var position = (int)(afterIndex + 1 - history.StartIndex); position < history.Count; position++)
         {
@@ -147,7 +147,7 @@ internal sealed class KeyspaceGrain(IGrainJournal journal, IOptions<KeyspaceOpti
             if (e.Index > _durableIndex) break;
             missed.Add(e);
         }
-        return Task.FromResult(new KeyspaceCatchUp(_durableIndex, missed, cleared: false));
+        return Task.FromResult(new KeyspaceCatchUp(_durableIndex, missed, cleared: false, _epoch));
     }
 
     /// <summary>Removes what expired; the expiry is journaled and published like any write.</summary>

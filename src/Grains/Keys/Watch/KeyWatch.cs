@@ -23,11 +23,12 @@ public sealed class KeyWatch : IDisposable
     private readonly TaskCompletionSource<KeyWatchEvent?> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly KeyWatchHub _hub;
 
-    internal KeyWatch(KeyWatchHub hub, string key, bool recursive, Func<KeyEvent, bool>? filter)
+    internal KeyWatch(KeyWatchHub hub, string key, bool recursive, bool includeHidden, Func<KeyEvent, bool>? filter)
     {
         _hub = hub;
         Key = key;
         Recursive = recursive;
+        IncludeHidden = includeHidden;
         Filter = filter;
     }
 
@@ -35,6 +36,9 @@ public sealed class KeyWatch : IDisposable
     public string Key { get; }
 
     public bool Recursive { get; }
+
+    /// <summary>A recursive watch that also wakes for hidden (<c>_</c>) keys below it (Consul's listings).</summary>
+    public bool IncludeHidden { get; }
 
     /// <summary>An extra test an event must pass (the Consul facade's string prefixes).</summary>
     public Func<KeyEvent, bool>? Filter { get; }
@@ -51,7 +55,7 @@ public sealed class KeyWatch : IDisposable
     /// <summary>The first matching event; null when the watch was closed early.</summary>
     public Task<KeyWatchEvent?> Event => _result.Task;
 
-    internal bool Matches(KeyEvent e) => e.Index >= MinIndex && e.IsVisibleTo(Key, Recursive) && (Filter is null || Filter(e));
+    internal bool Matches(KeyEvent e) => e.Index >= MinIndex && e.IsVisibleTo(Key, Recursive, IncludeHidden) && (Filter is null || Filter(e));
 
     internal void Complete(KeyWatchEvent? e) => _result.TrySetResult(e);
 

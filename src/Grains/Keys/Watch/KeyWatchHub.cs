@@ -64,6 +64,9 @@ public sealed class KeyWatchHub : IKeyspaceObserver, IHostedService, IDisposable
         get { lock (_lock) return _lastIndex; }
     }
 
+    /// <summary>The keyspace journal's epoch as of the last renewal: etcd's <c>X-Raft-Term</c> of a watch.</summary>
+    public long Term { get; private set; }
+
     /// <summary>Watches waiting for an event.</summary>
     public int WatchCount => Volatile.Read(ref _watchCount);
 
@@ -93,15 +96,14 @@ public sealed class KeyWatchHub : IKeyspaceObserver, IHostedService, IDisposable
     /// <paramref name="waitIndex"/> (0: after the hub's current index), from the history if it already happened.
     /// Throws <see cref="KeyException"/> 401 when the history no longer reaches back to <paramref name="waitIndex"/>.
     /// </summary>
-    public async ValueTask<KeyWatch> WatchAsync(string key, bool recursive, ulong waitIndex, Func<KeyEvent, bool>? filter = null, CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// <paramref name="includeHidden"/> lets a recursive watch wake for hidden keys below it; <paramref name="filter"/>
+    /// is an extra test an event must pass.
+    /// </remarks>
+    public async ValueTask<KeyWatch> WatchAsync(string key, bool recursive, ulong waitIndex, Func<KeyEvent, bool>? filter = null, bool includeHidden = false, CancellationToken cancellationToken = default)
     {
         if (!_ready.Task.IsCompleted) await _ready.Task.WaitAsync(cancellationToken);
-        var watch = new KeyWatch(this, key, recursive, filter);
-        if (_closing)
-        {
-            watch.Complete(null);
-            return watch;
-        }
+        var watch = new KeyWatch(this, key, recursive, includeHidden, filter);
         var since = waitIndex;
         while (true)
         {
@@ -111,31 +113,21 @@ public sealed class KeyWatchHub : IKeyspaceObserver, IHostedService, IDisposable
                 if (since == 0) since = _lastIndex + 1;
                 if (since > _lastIndex)
                 {
-                    watch.MinIndex = since;
-                    if (_closing) watch.Complete(null);
-                    else Add(watch);
+                    Add(watch, since);
                     return watch;
                 }
                 if (_recent.Count != 0 && _recent.StartIndex <= since)
                 {
                     if (ScanRecent(watch, since) is { } found) watch.Complete(new KeyWatchEvent(found));
-                    else if (_closing)
-                    {
-                        watch.Complete(null);
-                    }
-                    else
-                    {
-                        watch.MinIndex = _lastIndex + 1;
-                        Add(watch);
-                    }
+                    else Add(watch, _lastIndex + 1);
                     return watch;
                 }
             }
 
             // This hub's recent events do not reach back that far: the grain's history decides (event, nothing yet, or 401).
-            var answer = await Keyspace.ScanHistory(key, recursive, since);
+            var answer = await Keyspace.ScanHistory(key, recursive, since, includeHidden);
             if (answer.Failed) throw new KeyException(answer.ErrorCode, answer.ErrorCause ?? "", answer.ErrorIndex);
-            if (answer.Event is { } e && (filter is null || filter(e)))
+            if (answer.Event is { } e && watch.Matches(e))
             {
                 lock (_lock) watch.StartIndex = _lastIndex;
                 watch.Complete(new KeyWatchEvent(e));
@@ -146,15 +138,34 @@ public sealed class KeyWatchHub : IKeyspaceObserver, IHostedService, IDisposable
         }
     }
 
-    /// <summary>Completes once this hub has seen <paramref name="index"/>, so that a watch made after a write never wakes for it.</summary>
-    public Task WaitSeenAsync(ulong index)
+    /// <summary>How long a write's reply waits for the hub to have seen the write before it goes out anyway.</summary>
+    private static readonly TimeSpan s_seenWait = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Completes once this hub has seen <paramref name="index"/> (at most one second later: a reply is never held up
+    /// longer), so that a watch the same client makes next on this silo never wakes for its own write. Facades call
+    /// it after every write before they answer.
+    /// </summary>
+    public Task WaitSeenAsync(ulong index, CancellationToken cancellationToken = default)
     {
+        TaskCompletionSource seen;
         lock (_lock)
         {
             if (_lastIndex >= index) return Task.CompletedTask;
-            var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _seen.Enqueue(seen, index);
-            return seen.Task;
+        }
+        return WaitBounded(seen.Task, cancellationToken);
+
+        static async Task WaitBounded(Task seen, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await seen.WaitAsync(s_seenWait, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+            }
         }
     }
 
@@ -178,12 +189,25 @@ public sealed class KeyWatchHub : IKeyspaceObserver, IHostedService, IDisposable
         }
     }
 
-    private void Add(KeyWatch watch)
+    /// <summary>Registers a watch for events from <paramref name="minIndex"/> on; a stopping hub closes it instead. Under the lock.</summary>
+    private void Add(KeyWatch watch, ulong minIndex)
     {
+        watch.MinIndex = minIndex;
+        if (_closing)
+        {
+            watch.Complete(null);
+            return;
+        }
         var index = watch.Recursive ? _recursive : _exact;
         if (!index.TryGetValue(watch.Key, out var list)) index.Add(watch.Key, list = new LinkedList<KeyWatch>());
         watch.Node = list.AddLast(watch);
         _watchCount++;
+    }
+
+    /// <summary>Moves the write waiters this hub has now seen into <paramref name="seen"/>. Under the lock.</summary>
+    private void TakeSeen(ref List<TaskCompletionSource>? seen)
+    {
+        while (_seen.TryPeek(out _, out var index) && index <= _lastIndex) (seen ??= []).Add(_seen.Dequeue());
     }
 
     private KeyEvent? ScanRecent(KeyWatch watch, ulong since)
@@ -191,7 +215,8 @@ public sealed class KeyWatchHub : IKeyspaceObserver, IHostedService, IDisposable
         for (var position = (int)(since - _recent.StartIndex); position < _recent.Count; position++)
         {
             var e = _recent[position];
-            if (watch.Filter is null ? e.IsVisibleTo(watch.Key, watch.Recursive) : watch.Matches(e)) return e;
+            // MinIndex is not set yet: every event from since on counts.
+            if (watch.Matches(e)) return e;
         }
         return null;
     }
@@ -216,7 +241,7 @@ public sealed class KeyWatchHub : IKeyspaceObserver, IHostedService, IDisposable
                 _lastIndex = e.Index;
                 if (_watchCount != 0) Match(e, ref woken);
             }
-            while (_seen.TryPeek(out _, out var index) && index <= _lastIndex) (seen ??= []).Add(_seen.Dequeue());
+            TakeSeen(ref seen);
         }
         if (woken is not null)
             foreach (var (watch, e) in woken) watch.Complete(e);
@@ -324,6 +349,7 @@ public sealed class KeyWatchHub : IKeyspaceObserver, IHostedService, IDisposable
         Volatile.Write(ref _catchUpRequested, 0);
         var after = LastIndex;
         var answer = await Keyspace.Subscribe(_self!, after);
+        Term = answer.Term;
         if (!answer.Cleared && answer.DurableIndex >= after)
         {
             Deliver(answer.Events);
@@ -336,7 +362,7 @@ public sealed class KeyWatchHub : IKeyspaceObserver, IHostedService, IDisposable
         {
             _recent = new EventHistory(_options.HistoryCapacity);
             _lastIndex = answer.DurableIndex;
-            while (_seen.TryPeek(out _, out var index) && index <= _lastIndex) (seen ??= []).Add(_seen.Dequeue());
+            TakeSeen(ref seen);
         }
         CloseAll();
         if (seen is not null)

@@ -31,7 +31,8 @@ internal static class ConsulBlockingQuery
         KeyWatch watch;
         try
         {
-            watch = await hub.WatchAsync(query.WatchKey, query.WatchesRecursively(answer), since, query.Filter, timeout.Token);
+            // Consul shows every key, so a listing wakes for hidden (_) keys too.
+            watch = await hub.WatchAsync(query.WatchKey, query.WatchesRecursively(answer), since, query.Filter, includeHidden: true, timeout.Token);
         }
         catch (KeyException e) when (e.Code == KeyErrorCode.EventIndexCleared)
         {

@@ -13,9 +13,6 @@ public static class ConsulEndpoints
 {
     private const string KvPrefix = "/v1/kv";
 
-    /// <summary>How long a write's reply waits for this silo's watch hub to have seen it.</summary>
-    private static readonly TimeSpan s_seenWait = TimeSpan.FromSeconds(1);
-
     public static IEndpointRouteBuilder MapConsulEndpoints(this IEndpointRouteBuilder app)
     {
         app.Map(KvPrefix, HandleKv);
@@ -161,13 +158,7 @@ public static class ConsulEndpoints
     /// <summary>A successful write's <c>true</c>, once this silo's watch hub has seen it (so a blocking query made next never wakes for it).</summary>
     private static async Task<ConsulKvAnswer> Written(KeyWatchHub hub, ulong index)
     {
-        try
-        {
-            await hub.WaitSeenAsync(index).WaitAsync(s_seenWait);
-        }
-        catch (TimeoutException)
-        {
-        }
+        await hub.WaitSeenAsync(index);
         return Bool(true, index);
     }
 

@@ -15,9 +15,6 @@ public static class EtcdEndpoints
 {
     private const string KeysPrefix = "/v2/keys";
 
-    /// <summary>How long a write's reply waits for this silo's watch hub to have seen it.</summary>
-    private static readonly TimeSpan s_seenWait = TimeSpan.FromSeconds(1);
-
     public static IEndpointRouteBuilder MapEtcdEndpoints(this IEndpointRouteBuilder app)
     {
         app.Map(KeysPrefix, HandleKeys);
@@ -75,17 +72,8 @@ public static class EtcdEndpoints
                 return;
             }
             var e = result.Event!;
-            if (operation.Op != KeyOp.Get)
-            {
-                // A watch this client makes next, on this silo, must not wake for its own write.
-                try
-                {
-                    await hub.WaitSeenAsync(e.Index).WaitAsync(s_seenWait, context.RequestAborted);
-                }
-                catch (TimeoutException)
-                {
-                }
-            }
+            // A watch this client makes next, on this silo, must not wake for its own write.
+            if (operation.Op != KeyOp.Get) await hub.WaitSeenAsync(e.Index, context.RequestAborted);
             SetHeaders(response, e.EtcdIndex, result.Term);
             response.StatusCode = e.IsCreated ? 201 : 200;
             var body = new ArrayBufferWriter<byte>(256);
@@ -125,7 +113,7 @@ public static class EtcdEndpoints
 
         try
         {
-            SetHeaders(response, watch.StartIndex, 0);
+            SetHeaders(response, watch.StartIndex, hub.Term);
             response.StatusCode = 200;
             if (!parsed.Stream && watch.Event.IsCompletedSuccessfully && watch.Event.Result is { } ready)
             {

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using Platform.Grains.Keys;
 
 namespace Platform.Silo.Endpoints.Etcd;
@@ -53,16 +55,31 @@ internal sealed class EtcdForm
     private static async Task<string> ReadBodyAsync(HttpRequest request)
     {
         if (request.ContentLength > MaxFormBytes) throw new KeyException(KeyErrorCode.InvalidForm, "http: POST too large", 0);
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        // One pooled buffer, sized by Content-Length when there is one: a PUT allocates only its string.
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(request.ContentLength ?? 4096, 16, MaxFormBytes));
+        var length = 0;
+        try
         {
-            if (buffer.Length + read > MaxFormBytes) throw new KeyException(KeyErrorCode.InvalidForm, "http: POST too large", 0);
-            buffer.Write(chunk, 0, read);
+            int read;
+            while ((read = await request.Body.ReadAsync(buffer.AsMemory(length), request.HttpContext.RequestAborted)) > 0)
+            {
+                length += read;
+                if (length > MaxFormBytes) throw new KeyException(KeyErrorCode.InvalidForm, "http: POST too large", 0);
+                if (length == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, MaxFormBytes + 1));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+            }
+            // Percent escapes are ASCII, so the body decodes to text first and the escapes after.
+            return Encoding.Latin1.GetString(buffer, 0, length);
         }
-        // Percent escapes are ASCII, so the body decodes to text first and the escapes after.
-        return System.Text.Encoding.Latin1.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>Go's <c>url.ParseQuery</c> into <paramref name="pairs"/>; throws 210 with Go's message at the first bad pair.</summary>
@@ -86,40 +103,41 @@ internal sealed class EtcdForm
     private static string Unescape(string raw, bool plusIsSpace)
     {
         if (raw.IndexOf('%') < 0 && (!plusIsSpace || raw.IndexOf('+') < 0) && IsAscii(raw)) return raw;
-        var bytes = new List<byte>(raw.Length);
+        // Decoding never lengthens: one byte per character at most.
+        var bytes = raw.Length <= 512 ? stackalloc byte[raw.Length] : new byte[raw.Length];
+        var n = 0;
         for (var i = 0; i < raw.Length; i++)
         {
             var c = raw[i];
             if (c == '%')
             {
-                if (i + 2 >= raw.Length || !Uri.IsHexDigit(raw[i + 1]) || !Uri.IsHexDigit(raw[i + 2]))
+                if (i + 2 >= raw.Length || !char.IsAsciiHexDigit(raw[i + 1]) || !char.IsAsciiHexDigit(raw[i + 2]))
                 {
                     var shown = raw.Substring(i, Math.Min(3, raw.Length - i));
                     throw new KeyException(KeyErrorCode.InvalidForm, $"invalid URL escape \"{shown}\"", 0);
                 }
-                bytes.Add((byte)Convert.ToInt32(raw.Substring(i + 1, 2), 16));
+                bytes[n++] = (byte)((HexValue(raw[i + 1]) << 4) | HexValue(raw[i + 2]));
                 i += 2;
-            }
-            else if (c == '+' && plusIsSpace)
-            {
-                bytes.Add((byte)' ');
             }
             else
             {
-                bytes.Add((byte)c);
+                // The text came from Latin-1 bytes (the body) or an ASCII query, so every character is one byte.
+                bytes[n++] = c == '+' && plusIsSpace ? (byte)' ' : (byte)c;
             }
         }
         try
         {
-            return s_strictUtf8.GetString([.. bytes]);
+            return s_strictUtf8.GetString(bytes[..n]);
         }
-        catch (System.Text.DecoderFallbackException)
+        catch (DecoderFallbackException)
         {
             throw new KeyException(KeyErrorCode.InvalidForm, $"invalid UTF-8 in {KeyPath.Quote(raw)}", 0);
         }
     }
 
-    private static readonly System.Text.UTF8Encoding s_strictUtf8 = new(false, throwOnInvalidBytes: true);
+    private static int HexValue(char c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+
+    private static readonly UTF8Encoding s_strictUtf8 = new(false, throwOnInvalidBytes: true);
 
     private static bool IsAscii(string s)
     {
