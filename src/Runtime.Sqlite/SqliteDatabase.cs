@@ -32,13 +32,22 @@ internal sealed class SqliteDatabase : IDisposable
             stream       TEXT    NOT NULL PRIMARY KEY,
             epoch        INTEGER NOT NULL,
             last_seq     INTEGER NOT NULL,
-            snapshot_seq INTEGER NOT NULL,
-            snapshot     BLOB);
+            snapshot_seq INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS journal_snapshot (
+            stream TEXT NOT NULL PRIMARY KEY,
+            data   BLOB NOT NULL);
         CREATE TABLE IF NOT EXISTS journal_log (
             stream TEXT    NOT NULL,
             seq    INTEGER NOT NULL,
             data   BLOB    NOT NULL,
             PRIMARY KEY (stream, seq));
+        """;
+
+    // Files written before snapshots had a table of their own kept them in journal_head, where every append's
+    // update of last_seq rewrote the whole blob. They move, once, in the transaction that opens the file.
+    private const string MoveSnapshotsOutOfHead = """
+        INSERT OR REPLACE INTO journal_snapshot (stream, data) SELECT stream, snapshot FROM journal_head WHERE snapshot IS NOT NULL;
+        ALTER TABLE journal_head DROP COLUMN snapshot;
         """;
 
     private readonly SqliteStorageOptions _options;
@@ -169,6 +178,13 @@ internal sealed class SqliteDatabase : IDisposable
                     command.Transaction = transaction;
                     command.CommandText = Schema;
                     command.ExecuteNonQuery();
+                    command.CommandText = "SELECT count(*) FROM pragma_table_info('journal_head') WHERE name = 'snapshot'";
+                    if ((long)command.ExecuteScalar()! != 0)
+                    {
+                        command.CommandText = MoveSnapshotsOutOfHead;
+                        command.ExecuteNonQuery();
+                    }
+
                     transaction.Commit();
                 }
             }

@@ -4,7 +4,8 @@ using Platform.Runtime.Storage;
 namespace Platform.Runtime.Sqlite;
 
 /// <summary>
-/// Grain journals in one SQLite file (tables <c>journal_head</c> and <c>journal_log</c>; WAL, synchronous=FULL).
+/// Grain journals in one SQLite file (tables <c>journal_head</c>, <c>journal_snapshot</c> and <c>journal_log</c>;
+/// WAL, synchronous=FULL). The head row stays small on purpose: every append updates it.
 /// Appends, snapshots and opens from every stream are group-committed: they share one transaction and one fsync,
 /// each is checked on its own inside it (a refused append fails alone), and each caller is answered after commit.
 /// The file may be the one the grain storage uses.
@@ -18,11 +19,19 @@ public sealed class SqliteGrainJournal(SqliteStorageOptions options) : GrainJour
         RETURNING epoch
         """;
     private const string SelectHead = "SELECT epoch, last_seq, snapshot_seq FROM journal_head WHERE stream = $stream";
-    private const string SelectHeadAndSnapshot = "SELECT epoch, last_seq, snapshot_seq, snapshot FROM journal_head WHERE stream = $stream";
+    private const string SelectHeadAndSnapshot = """
+        SELECT h.epoch, h.last_seq, h.snapshot_seq, s.data
+        FROM journal_head h LEFT JOIN journal_snapshot s ON s.stream = h.stream
+        WHERE h.stream = $stream
+        """;
     private const string SelectRecords = "SELECT seq, data FROM journal_log WHERE stream = $stream AND seq > $after ORDER BY seq";
     private const string Advance = "UPDATE journal_head SET last_seq = $last WHERE stream = $stream AND epoch = $epoch AND last_seq = $first - 1";
     private const string InsertRecord = "INSERT INTO journal_log (stream, seq, data) VALUES ($stream, $seq, $data)";
-    private const string SaveSnapshot = "UPDATE journal_head SET snapshot_seq = $seq, snapshot = $snapshot WHERE stream = $stream";
+    private const string SaveSnapshot = """
+        UPDATE journal_head SET snapshot_seq = $seq WHERE stream = $stream;
+        INSERT INTO journal_snapshot (stream, data) VALUES ($stream, $snapshot)
+        ON CONFLICT (stream) DO UPDATE SET data = excluded.data
+        """;
     private const string DropRecords = "DELETE FROM journal_log WHERE stream = $stream AND seq <= $seq";
 
     private readonly SqliteDatabase _database = new(options);
