@@ -22,6 +22,7 @@ public sealed class KeyWatch : IDisposable
 {
     private readonly TaskCompletionSource<KeyWatchEvent?> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly KeyWatchHub _hub;
+    private CancellationTokenRegistration _ending;
 
     internal KeyWatch(KeyWatchHub hub, string key, bool recursive, bool includeHidden, Func<KeyEvent, bool>? filter)
     {
@@ -59,9 +60,17 @@ public sealed class KeyWatch : IDisposable
 
     internal void Complete(KeyWatchEvent? e) => _result.TrySetResult(e);
 
+    /// <summary>
+    /// Ends the watch (as if closed early) when <paramref name="token"/> is cancelled, such as when its client goes
+    /// away: one registration for the watch's life instead of a cancellable wait per event.
+    /// </summary>
+    public void EndWhen(CancellationToken token) => _ending = token.UnsafeRegister(static w => ((KeyWatch)w!).Dispose(), this);
+
     public void Dispose()
     {
-        _hub.Remove(this);
+        _ending.Dispose();
+        // A watch the hub woke is out of its index already; only one still waiting needs the hub's lock.
+        if (Node is not null) _hub.Remove(this);
         _result.TrySetResult(null);
     }
 }

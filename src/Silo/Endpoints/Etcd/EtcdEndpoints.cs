@@ -126,7 +126,9 @@ public static class EtcdEndpoints
             await response.Body.FlushAsync(aborted);
             while (true)
             {
-                var e = await watch.Event.WaitAsync(aborted);
+                // A client that goes away ends the watch, and the wait with it.
+                watch.EndWhen(aborted);
+                var e = await watch.Event;
                 if (e is null) return;
                 // Buffered, not flushed: a long poll's body and the end of its response leave in one send.
                 response.BodyWriter.Write(e.EtcdBody);
