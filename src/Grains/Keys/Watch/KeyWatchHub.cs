@@ -243,10 +243,11 @@ public sealed class KeyWatchHub : IKeyspaceObserver, IHostedService, IDisposable
             }
             TakeSeen(ref seen);
         }
-        if (woken is not null)
-            foreach (var (watch, e) in woken) watch.Complete(e);
+        // Writers first: their replies would otherwise queue behind every woken watcher's.
         if (seen is not null)
             foreach (var s in seen) s.TrySetResult();
+        if (woken is not null)
+            foreach (var (watch, e) in woken) watch.Complete(e);
         if (gap) RequestCatchUp();
     }
 
