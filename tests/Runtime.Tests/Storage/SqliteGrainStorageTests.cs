@@ -47,7 +47,7 @@ public sealed class SqliteGrainStorageTests : GrainStorageContract
         command.CommandText = "PRAGMA journal_mode";
         Assert.Equal("wal", command.ExecuteScalar() as string);
         command.CommandText = "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name)";
-        Assert.Equal("etag_sequence,grain_state,journal_head,journal_log,reminders", command.ExecuteScalar() as string);
+        Assert.Equal("etag_sequence,grain_state,journal_head,journal_log,journal_snapshot,reminders", command.ExecuteScalar() as string);
     }
 
     [Fact]
