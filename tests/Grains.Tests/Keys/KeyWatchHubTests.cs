@@ -1,0 +1,99 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Platform.Grains.Keys;
+using Platform.Runtime;
+
+namespace Platform.Grains.Tests.Keys;
+
+/// <summary>
+/// The hub's bookkeeping of waiting watches, against a keyspace stand-in that only answers the subscription (the
+/// process and cluster tests run the real grain): a watch leaves the hub when it fires and when its client goes away.
+/// </summary>
+public sealed class KeyWatchHubTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private readonly KeyWatchHub _hub = new(new OneKeyspace(), Options.Create(new KeyspaceOptions()), NullLogger<KeyWatchHub>.Instance);
+    private readonly KeyStore _store = new();
+
+    public async Task InitializeAsync()
+    {
+        await _hub.StartAsync(CancellationToken.None);
+        await _hub.Ready.WaitAsync(Wait);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _hub.StopAsync(CancellationToken.None);
+        _hub.Dispose();
+    }
+
+    [Fact]
+    public async Task A_watch_whose_client_goes_away_leaves_the_hub_and_ends_empty()
+    {
+        using var client = new CancellationTokenSource();
+        using var gone = await _hub.WatchAsync("/k", recursive: false, waitIndex: 0);
+        using var stays = await _hub.WatchAsync("/k", recursive: false, waitIndex: 0);
+        gone.EndWhen(client.Token);
+        Assert.Equal(2, _hub.WatchCount);
+
+        await client.CancelAsync();
+
+        Assert.Null(await gone.Event.WaitAsync(Wait));
+        Assert.Equal(1, _hub.WatchCount);
+        await _hub.OnEvents(new KeyEventBatch([_store.Set("/k", "v")]));
+        var woken = await stays.Event.WaitAsync(Wait);
+        Assert.Equal("v", woken!.Event.Node.Value);
+        Assert.Equal(0, _hub.WatchCount);
+    }
+
+    [Fact]
+    public async Task A_watch_ended_by_a_token_that_is_already_cancelled_never_waits()
+    {
+        using var watch = await _hub.WatchAsync("/k", recursive: false, waitIndex: 0);
+        watch.EndWhen(new CancellationToken(canceled: true));
+
+        Assert.True(watch.Event.IsCompleted);
+        Assert.Null(await watch.Event);
+        Assert.Equal(0, _hub.WatchCount);
+    }
+
+    [Fact]
+    public async Task A_woken_watch_is_out_of_the_hub_before_its_owner_disposes_it()
+    {
+        using var client = new CancellationTokenSource();
+        var watches = new List<KeyWatch>();
+        for (var i = 0; i < 100; i++)
+        {
+            var watch = await _hub.WatchAsync("/d", recursive: true, waitIndex: 0);
+            watch.EndWhen(client.Token);
+            watches.Add(watch);
+        }
+
+        await _hub.OnEvents(new KeyEventBatch([_store.Set("/d/x", "one")]));
+
+        Assert.Equal(0, _hub.WatchCount);
+        foreach (var watch in watches) Assert.Equal("/d/x", (await watch.Event.WaitAsync(Wait))!.Event.Node.Key);
+        // Ending them afterwards (the client leaving once answered) changes nothing.
+        await client.CancelAsync();
+        foreach (var watch in watches) watch.Dispose();
+        Assert.Equal(0, _hub.WatchCount);
+    }
+
+    /// <summary>A keyspace that has nothing yet: the hub subscribes and starts at index 0.</summary>
+    private sealed class OneKeyspace : IGrainFactory, IKeyspaceGrain
+    {
+        public TGrain GetGrain<TGrain>(string key) where TGrain : IGrainWithStringKey => (TGrain)(object)this;
+
+        public TObserver CreateObjectReference<TObserver>(TObserver observer) where TObserver : class, IGrainObserver => observer;
+
+        public void DeleteObjectReference<TObserver>(TObserver reference) where TObserver : class, IGrainObserver
+        {
+        }
+
+        public Task<KeyResult> Execute(KeyRequest request) => throw new NotSupportedException("the hub does not write");
+
+        public Task<KeyResult> ScanHistory(string key, bool recursive, ulong sinceIndex, bool includeHidden) => throw new NotSupportedException("not needed here");
+
+        public Task<KeyspaceCatchUp> Subscribe(IKeyspaceObserver observer, ulong afterIndex) => Task.FromResult(new KeyspaceCatchUp(0, [], cleared: false, term: 1));
+    }
+}
