@@ -46,15 +46,11 @@ internal static class ConsulBlockingQuery
 
         using (watch)
         {
-            KeyWatchEvent? fired;
-            try
-            {
-                fired = await watch.Event.WaitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
-            {
-                return await TimedOut(hub, query, index);
-            }
+            // The wait's end (or the client leaving) ends the watch itself, empty.
+            watch.EndWhen(timeout.Token);
+            var fired = await watch.Event;
+            aborted.ThrowIfCancellationRequested();
+            if (fired is null && timeout.IsCancellationRequested) return await TimedOut(hub, query, index);
             if (fired is null)
             {
                 // The hub closed the watch early (it fell behind the history): a change may have been missed.
