@@ -4,12 +4,15 @@ using Platform.Silo.Hosting;
 
 namespace Platform.Silo.Endpoints;
 
-/// <summary>GET /v1/cluster: every silo with its state and, for this silo, per grain type and method: activations, calls, failures, latency.</summary>
+/// <summary>
+/// GET /v1/cluster: every silo with its state and, for this silo, the key watches open on it and per grain type and
+/// method: activations, calls, failures, latency.
+/// </summary>
 public static class ClusterEndpoints
 {
     public static IEndpointRouteBuilder MapClusterEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGroup("/v1").MapGet("/cluster", (GrainRuntime runtime, IRuntimeStatistics statistics, PlatformOptions options, IConfiguration configuration) =>
+        app.MapGroup("/v1").MapGet("/cluster", (GrainRuntime runtime, IRuntimeStatistics statistics, PlatformOptions options, IConfiguration configuration, Platform.Grains.Keys.KeyWatchHub watches) =>
         {
             var urls = configuration["urls"] ?? SiloSetup.DefaultUrls;
             List<SiloView> silos;
@@ -26,7 +29,7 @@ public static class ClusterEndpoints
             {
                 silos = [new SiloView(runtime.Options.SiloName, null, urls, runtime.IsStopping ? "ShuttingDown" : "Active", runtime.StartedAt, DateTimeOffset.UtcNow, true, runtime.ActivationCount)];
             }
-            return TypedResults.Ok(new ClusterView(clusterId, silos, options.Storage.ToLowerInvariant(), statistics.GetGrainStatistics()));
+            return TypedResults.Ok(new ClusterView(clusterId, silos, options.Storage.ToLowerInvariant(), watches.WatchCount, statistics.GetGrainStatistics()));
         });
         return app;
     }
@@ -34,5 +37,6 @@ public static class ClusterEndpoints
     /// <summary>One silo as the membership table knows it; activations are given for the silo answering.</summary>
     public sealed record SiloView(string Name, string? Address, string? Urls, string Status, DateTimeOffset StartedAt, DateTimeOffset IAmAlive, bool Self, int? Activations);
 
-    public sealed record ClusterView(string? ClusterId, IReadOnlyList<SiloView> Silos, string Storage, IReadOnlyList<GrainTypeStatisticsSnapshot> GrainTypes);
+    /// <summary><paramref name="KeyWatches"/>: etcd and Consul watches waiting on this silo for an event.</summary>
+    public sealed record ClusterView(string? ClusterId, IReadOnlyList<SiloView> Silos, string Storage, int KeyWatches, IReadOnlyList<GrainTypeStatisticsSnapshot> GrainTypes);
 }

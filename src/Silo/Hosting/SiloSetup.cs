@@ -37,7 +37,7 @@ public static class SiloSetup
         builder.Configuration.AddCommandLine(args, SwitchMappings);
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
             builder.WebHost.UseUrls(DefaultUrls);
-        builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -48,6 +48,11 @@ public static class SiloSetup
 
         var options = builder.Configuration.GetSection(PlatformOptions.Section).Get<PlatformOptions>() ?? new PlatformOptions();
         builder.Services.AddSingleton(options);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            if (options.EtcdFastPath) k.ConfigureEndpointDefaults(Platform.Silo.Endpoints.Etcd.EtcdConnection.Use);
+        });
         builder.Services.AddGrainRuntime(o =>
         {
             builder.Configuration.GetSection("Platform:Runtime").Bind(o);

@@ -58,6 +58,83 @@ public sealed class KeyWatchHubTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Inline_handlers_run_once_each_off_the_delivering_thread_with_the_shared_event()
+    {
+        const int count = 1000;
+        var runs = new int[count];
+        var events = new KeyWatchEvent?[count];
+        var threads = new System.Collections.Concurrent.ConcurrentDictionary<int, bool>();
+        using var all = new CountdownEvent(count);
+        var watches = new List<KeyWatch>();
+        for (var i = 0; i < count; i++)
+        {
+            var watch = await _hub.WatchAsync("/fan", recursive: false, waitIndex: 0);
+            watch.OnCompleted((e, state) =>
+            {
+                var n = (int)state!;
+                Interlocked.Increment(ref runs[n]);
+                events[n] = e;
+                threads[Environment.CurrentManagedThreadId] = true;
+                all.Signal();
+            }, i);
+            watches.Add(watch);
+        }
+
+        var delivering = Environment.CurrentManagedThreadId;
+        await _hub.OnEvents(new KeyEventBatch([_store.Set("/fan", "v")]));
+
+        Assert.True(all.Wait(Wait), $"{all.CurrentCount} handlers did not run");
+        Assert.All(runs, r => Assert.Equal(1, r));
+        Assert.All(events, e => Assert.Same(events[0], e));
+        Assert.Equal("v", events[0]!.Event.Node.Value);
+        Assert.DoesNotContain(delivering, threads.Keys);
+        // Ending them afterwards runs nothing again.
+        foreach (var watch in watches) watch.Dispose();
+        Assert.All(runs, r => Assert.Equal(1, r));
+    }
+
+    [Fact]
+    public async Task An_inline_handler_set_after_the_watch_completed_runs_at_once_and_a_disposed_watch_runs_it_with_null()
+    {
+        await _hub.OnEvents(new KeyEventBatch([_store.Set("/late", "one")]));
+        using var found = await _hub.WatchAsync("/late", recursive: false, waitIndex: _hub.LastIndex);
+        KeyWatchEvent? seen = null;
+        var runs = 0;
+        found.OnCompleted((e, _) =>
+        {
+            seen = e;
+            runs++;
+        }, null);
+        Assert.Equal(1, runs);
+        Assert.Equal("one", seen!.Event.Node.Value);
+
+        var ended = await _hub.WatchAsync("/late", recursive: false, waitIndex: 0);
+        var endedRuns = 0;
+        KeyWatchEvent? endedWith = new(seen.Event);
+        ended.OnCompleted((e, _) =>
+        {
+            endedWith = e;
+            endedRuns++;
+        }, null);
+        Assert.Equal(0, endedRuns);
+        ended.Dispose();
+        ended.Dispose();
+        Assert.Equal(1, endedRuns);
+        Assert.Null(endedWith);
+        Assert.Equal(0, _hub.WatchCount);
+    }
+
+    [Fact]
+    public void The_last_chunk_of_an_event_is_its_body_as_one_chunk_then_the_end_of_the_response()
+    {
+        var e = new KeyWatchEvent(_store.Set("/chunk", "v"));
+        var text = System.Text.Encoding.ASCII.GetString(e.EtcdLastChunk);
+        var body = System.Text.Encoding.ASCII.GetString(e.EtcdBody);
+        Assert.Equal($"{body.Length:x}\r\n{body}\r\n0\r\n\r\n", text);
+        Assert.Same(e.EtcdLastChunk, e.EtcdLastChunk);
+    }
+
+    [Fact]
     public async Task A_woken_watch_is_out_of_the_hub_before_its_owner_disposes_it()
     {
         using var client = new CancellationTokenSource();

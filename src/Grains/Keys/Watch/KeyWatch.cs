@@ -6,12 +6,28 @@ namespace Platform.Grains.Keys;
 /// </summary>
 public sealed class KeyWatchEvent(KeyEvent e)
 {
-    private byte[]? _etcdBody;
+    private byte[]? _etcdBody, _etcdLastChunk;
 
     public KeyEvent Event { get; } = e;
 
     /// <summary>The event as etcd writes a watch notification (newline included).</summary>
     public byte[] EtcdBody => _etcdBody ??= EtcdJson.Event(Event);
+
+    /// <summary>
+    /// The end of a chunked HTTP/1.1 long-poll response whose head went out already: the body as one chunk, then
+    /// the last chunk. One array shared by every watcher it wakes.
+    /// </summary>
+    public byte[] EtcdLastChunk => _etcdLastChunk ??= LastChunk(EtcdBody);
+
+    private static byte[] LastChunk(byte[] body)
+    {
+        var size = System.Text.Encoding.ASCII.GetBytes(body.Length.ToString("x", System.Globalization.CultureInfo.InvariantCulture) + "\r\n");
+        var chunk = new byte[size.Length + body.Length + 7];
+        size.CopyTo(chunk, 0);
+        body.CopyTo(chunk, size.Length);
+        "\r\n0\r\n\r\n"u8.CopyTo(chunk.AsSpan(size.Length + body.Length));
+        return chunk;
+    }
 }
 
 /// <summary>
@@ -23,6 +39,11 @@ public sealed class KeyWatch : IDisposable
     private readonly TaskCompletionSource<KeyWatchEvent?> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly KeyWatchHub _hub;
     private CancellationTokenRegistration _ending;
+
+    /// <summary>The handler <see cref="OnCompleted"/> set; <see cref="s_fired"/> once it ran (or is running).</summary>
+    private object? _handler;
+    private object? _handlerState;
+    private static readonly object s_fired = new();
 
     internal KeyWatch(KeyWatchHub hub, string key, bool recursive, bool includeHidden, Func<KeyEvent, bool>? filter)
     {
@@ -58,7 +79,32 @@ public sealed class KeyWatch : IDisposable
 
     internal bool Matches(KeyEvent e) => e.Index >= MinIndex && e.IsVisibleTo(Key, Recursive, IncludeHidden) && (Filter is null || Filter(e));
 
-    internal void Complete(KeyWatchEvent? e) => _result.TrySetResult(e);
+    /// <summary>Whether <see cref="OnCompleted"/> set a handler the hub runs on its own thread.</summary>
+    internal bool HasInlineHandler => _handler is Action<KeyWatchEvent?, object?>;
+
+    internal void Complete(KeyWatchEvent? e)
+    {
+        if (_result.TrySetResult(e)) RunHandler(e);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="handler"/> once with the watch's outcome (the event, or null when closed early), on the
+    /// thread that completes the watch: the hub's delivery, which splits a large fan-out over the cores. Meant for a
+    /// handler that only starts a non-blocking send of bytes it already has; at once if the watch completed already.
+    /// </summary>
+    public void OnCompleted(Action<KeyWatchEvent?, object?> handler, object? state)
+    {
+        _handlerState = state;
+        // A full fence between setting the handler and looking at the result, as Complete has between the two.
+        Interlocked.Exchange(ref _handler, handler);
+        if (_result.Task.IsCompleted) RunHandler(_result.Task.Result);
+    }
+
+    private void RunHandler(KeyWatchEvent? e)
+    {
+        if (Volatile.Read(ref _handler) is not Action<KeyWatchEvent?, object?> handler) return;
+        if (ReferenceEquals(Interlocked.CompareExchange(ref _handler, s_fired, handler), handler)) handler(e, _handlerState);
+    }
 
     /// <summary>
     /// Ends the watch (as if closed early) when <paramref name="token"/> is cancelled, such as when its client goes
@@ -71,6 +117,6 @@ public sealed class KeyWatch : IDisposable
         _ending.Dispose();
         // A watch the hub woke is out of its index already; only one still waiting needs the hub's lock.
         if (Node is not null) _hub.Remove(this);
-        _result.TrySetResult(null);
+        Complete(null);
     }
 }

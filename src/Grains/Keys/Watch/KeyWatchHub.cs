@@ -246,9 +246,48 @@ public sealed class KeyWatchHub : IKeyspaceObserver, IHostedService, IDisposable
         // Writers first: their replies would otherwise queue behind every woken watcher's.
         if (seen is not null)
             foreach (var s in seen) s.TrySetResult();
-        if (woken is not null)
-            foreach (var (watch, e) in woken) watch.Complete(e);
+        if (woken is not null) Wake(woken);
         if (gap) RequestCatchUp();
+    }
+
+    /// <summary>A fan-out smaller than this wakes its inline handlers in one work item.</summary>
+    private const int InlineChunk = 128;
+
+    /// <summary>
+    /// Completes the woken watches. Those whose handlers run inline (each starts a send) are split into one work
+    /// item per core, off the delivering thread, so a large fan-out uses every core and holds up no grain turn; the
+    /// others complete here and their continuations go to the thread pool anyway.
+    /// </summary>
+    private void Wake(List<(KeyWatch, KeyWatchEvent)> woken)
+    {
+        List<(KeyWatch, KeyWatchEvent)>? inline = null;
+        foreach (var item in woken)
+        {
+            if (item.Item1.HasInlineHandler) (inline ??= new List<(KeyWatch, KeyWatchEvent)>(woken.Count)).Add(item);
+            else item.Item1.Complete(item.Item2);
+        }
+        if (inline is null) return;
+        var parts = Math.Clamp(inline.Count / InlineChunk, 1, Environment.ProcessorCount);
+        for (var p = 0; p < parts; p++)
+        {
+            var from = inline.Count * p / parts;
+            var to = inline.Count * (p + 1) / parts;
+            ThreadPool.UnsafeQueueUserWorkItem(static state =>
+            {
+                var (hub, list, from, to) = state;
+                for (var i = from; i < to; i++)
+                {
+                    try
+                    {
+                        list[i].Item1.Complete(list[i].Item2);
+                    }
+                    catch (Exception e)
+                    {
+                        hub._logger.LogError(e, "watch hub: a watch's completion handler failed");
+                    }
+                }
+            }, (this, inline, from, to), preferLocal: false);
+        }
     }
 
     /// <summary>Moves every watch <paramref name="e"/> wakes into <paramref name="woken"/>.</summary>

@@ -210,7 +210,7 @@ public static class EtcdEndpoints
     }
 
     /// <summary>The key part of the (decoded) path.</summary>
-    private static string RawKey(string path) => path.Length <= KeysPrefix.Length ? "" : path[KeysPrefix.Length..];
+    internal static string RawKey(string path) => path.Length <= KeysPrefix.Length ? "" : path[KeysPrefix.Length..];
 
     private static void SetHeaders(HttpResponse response, ulong etcdIndex, long term)
     {
@@ -224,7 +224,7 @@ public static class EtcdEndpoints
     }
 
     /// <summary>A fixed id for this deployment, as etcd sends its cluster's id on every reply.</summary>
-    private static readonly string ClusterId = "706c6174666f726d";
+    internal const string ClusterId = "706c6174666f726d";
 
     private static async Task WriteError(HttpContext context, KeyErrorCode code, string? cause, ulong index)
     {

@@ -42,14 +42,24 @@ internal sealed class EtcdForm
         return new EtcdForm(pairs);
     }
 
+    /// <summary>The parameters of a request without a form body: its query string (without the <c>?</c>).</summary>
+    public static EtcdForm FromQuery(ReadOnlySpan<char> query)
+    {
+        var pairs = new List<KeyValuePair<string, string>>();
+        Parse(query, pairs);
+        return new EtcdForm(pairs);
+    }
+
+    /// <summary>The path of a request target as the client sent it, %-decoded once (Go's <c>URL.Path</c>).</summary>
+    public static string DecodePath(string rawPath) => Unescape(rawPath, plusIsSpace: false);
+
     /// <summary>The path of the request target as the client sent it, %-decoded once (Go's <c>URL.Path</c>); dot segments are left for the key check to refuse.</summary>
     public static string RawPath(HttpRequest request)
     {
         var target = request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget;
         if (string.IsNullOrEmpty(target) || target[0] != '/') return request.Path.Value ?? "/";
         var query = target.IndexOf('?');
-        var path = query < 0 ? target : target[..query];
-        return Unescape(path, plusIsSpace: false);
+        return DecodePath(query < 0 ? target : target[..query]);
     }
 
     private static async Task<string> ReadBodyAsync(HttpRequest request)

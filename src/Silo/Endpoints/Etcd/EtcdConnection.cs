@@ -1,0 +1,517 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
+using Platform.Grains.Keys;
+
+namespace Platform.Silo.Endpoints.Etcd;
+
+/// <summary>
+/// The short path for etcd reads and long polls: a connection middleware in front of Kestrel's HTTP/1.1 that
+/// answers plain <c>GET /v2/keys…</c> requests itself and gives the connection to Kestrel, untouched, at the first
+/// request it does not take.
+/// </summary>
+/// <remarks>
+/// <para>Why: a woken long poll is one small write per watcher, and a fan-out to thousands of watchers is bound by
+/// what each costs. Through the HTTP layer each one finishes a response, resumes a handler and readies the
+/// connection for the next request, several thread-pool hops in all; here the hub's delivery writes the event's
+/// shared bytes (<see cref="KeyWatchEvent.EtcdLastChunk"/>) straight to the socket without blocking, split over the
+/// cores, and nothing else happens until the client's next request arrives.</para>
+/// <para>What it takes: a request head with <c>GET</c>, an origin-form target on <c>/v2/keys</c>, <c>HTTP/1.1</c>, one
+/// plain <c>Host</c>, no body, no <c>Transfer-Encoding</c>, <c>Expect</c>, <c>Upgrade</c> or <c>Connection</c> other
+/// than keep-alive or close, only visible ASCII, and no <c>stream</c> parameter. Anything else (TLS, HTTP/2, other methods
+/// and paths, odd or oversized heads) goes to Kestrel with every byte still unread, and Kestrel keeps the connection
+/// from then on. The answers are the same bytes the <see cref="EtcdEndpoints"/> write, headers in Kestrel's order;
+/// idle and slow heads time out as Kestrel's limits say, and a stopping server closes idle connections.</para>
+/// </remarks>
+internal sealed class EtcdConnection
+{
+    /// <summary>Puts the short path in front of the HTTP layer of <paramref name="listen"/>.</summary>
+    public static void Use(ListenOptions listen)
+    {
+        KeyWatchHub? hub = null;
+        KestrelServerLimits? limits = null;
+        listen.Use(next => context =>
+        {
+            hub ??= listen.ApplicationServices.GetRequiredService<KeyWatchHub>();
+            limits ??= listen.ApplicationServices.GetRequiredService<IOptions<KestrelServerOptions>>().Value.Limits;
+            return new EtcdConnection(context, next, hub, limits).RunAsync();
+        });
+    }
+
+    /// <summary>Kestrel's default limit on a request head (<c>MaxRequestHeadersTotalSize</c>): larger ones go to it.</summary>
+    private const int MaxHead = 32 * 1024;
+
+    private static ReadOnlySpan<byte> HeadEnd => "\r\n\r\n"u8;
+    private static ReadOnlySpan<byte> Crlf => "\r\n"u8;
+    private static ReadOnlySpan<byte> Get => "GET "u8;
+    private static readonly byte[] s_lastChunk = "0\r\n\r\n"u8.ToArray();
+
+    private readonly ConnectionContext _context;
+    private readonly ConnectionDelegate _next;
+    private readonly KeyWatchHub _hub;
+    private readonly KestrelServerLimits _limits;
+    private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+    private readonly Socket? _socket;
+    private readonly CancellationTokenSource _timeout = new();
+    private volatile bool _closing;
+
+    /// <summary>A send failed: the client is gone (its read side says so soon).</summary>
+    private volatile bool _gone;
+
+    /// <summary>Bytes went through the transport's output once (the socket was full): from then on everything does, in order.</summary>
+    private bool _piped;
+
+    /// <summary>The request being answered asked for the connection to close after it.</summary>
+    private volatile bool _close;
+
+    private EtcdConnection(ConnectionContext context, ConnectionDelegate next, KeyWatchHub hub, KestrelServerLimits limits)
+    {
+        _context = context;
+        _next = next;
+        _hub = hub;
+        _limits = limits;
+        _input = context.Transport.Input;
+        _output = context.Transport.Output;
+        _socket = context.Features.Get<IConnectionSocketFeature>()?.Socket;
+    }
+
+    private async Task RunAsync()
+    {
+        // A stopping server asks its connections to close: an idle one here closes at once.
+        var closing = _context.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested.UnsafeRegister(static c =>
+        {
+            var connection = (EtcdConnection)c!;
+            connection._closing = true;
+            connection._input.CancelPendingRead();
+        }, this);
+        try
+        {
+            while (true)
+            {
+                var head = await ReadHeadAsync();
+                if (head is null) return;
+                if (!head.Taken)
+                {
+                    closing?.Dispose();
+                    closing = null;
+                    await _next(_context);
+                    return;
+                }
+                if (_socket is { Blocking: true } socket)
+                {
+                    // Kestrel only sends and receives asynchronously, which this does not change; a send of ours
+                    // that would block returns at once, and the rest goes through the transport's output.
+                    socket.Blocking = false;
+                }
+                if (!await AnswerAsync(head)) return;
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException or ObjectDisposedException or SocketException)
+        {
+            // A client that went away, an idle or slow connection timed out, or a stopping server: close.
+        }
+        finally
+        {
+            closing?.Dispose();
+            _timeout.Dispose();
+        }
+    }
+
+    /// <summary>A request head: either one this path answers, or one it leaves (unread) to Kestrel.</summary>
+    private sealed class RequestHead
+    {
+        public bool Taken;
+
+        /// <summary>The client sent <c>Connection: close</c>: the answer says so and the connection closes after it.</summary>
+        public bool Close;
+        public string Path = "";
+        public string Query = "";
+    }
+
+    private static readonly RequestHead s_handOver = new();
+
+    /// <summary>The next request head, consumed if taken; null when the connection should close (gone, idle, stopping).</summary>
+    private async ValueTask<RequestHead?> ReadHeadAsync()
+    {
+        var idle = true;
+        _timeout.CancelAfter(_limits.KeepAliveTimeout);
+        while (true)
+        {
+            var read = await _input.ReadAsync(_timeout.Token);
+            var buffer = read.Buffer;
+            if (read.IsCanceled && _closing || (read.IsCompleted && buffer.IsEmpty))
+            {
+                _input.AdvanceTo(buffer.Start);
+                return null;
+            }
+            if (!buffer.IsEmpty && idle)
+            {
+                idle = false;
+                _timeout.CancelAfter(_limits.RequestHeadersTimeout);
+            }
+            if (!StartsWithGet(buffer))
+            {
+                _input.AdvanceTo(buffer.Start);
+                return s_handOver;
+            }
+            var end = IndexOfHeadEnd(buffer);
+            if (end >= 0)
+            {
+                var length = end + HeadEnd.Length;
+                var head = Parse(buffer.Slice(0, length));
+                _input.AdvanceTo(head.Taken ? buffer.GetPosition(length) : buffer.Start);
+                _timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+                return head;
+            }
+            if (buffer.Length > MaxHead || read.IsCompleted)
+            {
+                // Kestrel answers an oversized head (431) or closes on a truncated one.
+                _input.AdvanceTo(buffer.Start);
+                return s_handOver;
+            }
+            _input.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    /// <summary>Whether the bytes so far can begin <c>GET </c>.</summary>
+    private static bool StartsWithGet(ReadOnlySequence<byte> buffer)
+    {
+        var prefix = (int)Math.Min(buffer.Length, Get.Length);
+        Span<byte> first = stackalloc byte[4];
+        buffer.Slice(0, prefix).CopyTo(first);
+        return first[..prefix].SequenceEqual(Get[..prefix]);
+    }
+
+    private static long IndexOfHeadEnd(ReadOnlySequence<byte> buffer)
+    {
+        if (buffer.IsSingleSegment) return buffer.FirstSpan.IndexOf(HeadEnd);
+        var reader = new SequenceReader<byte>(buffer);
+        return reader.TryReadTo(out ReadOnlySequence<byte> before, HeadEnd, advancePastDelimiter: false) ? before.Length : -1;
+    }
+
+    /// <summary>Checks a complete head against what this path takes.</summary>
+    private static RequestHead Parse(ReadOnlySequence<byte> sequence)
+    {
+        var span = sequence.IsSingleSegment ? sequence.FirstSpan : sequence.ToArray();
+        var lineEnd = span.IndexOf(Crlf);
+        var requestLine = span[..lineEnd];
+        // "GET <target> HTTP/1.1"
+        if (!requestLine.EndsWith(" HTTP/1.1"u8)) return s_handOver;
+        var target = requestLine[Get.Length..^" HTTP/1.1"u8.Length];
+        if (!target.StartsWith("/v2/keys"u8) || target.Length > 8 && target[8] is not ((byte)'/' or (byte)'?')) return s_handOver;
+        foreach (var b in target)
+            if (b is <= 0x20 or >= 0x7F or (byte)'#') return s_handOver;
+
+        var hosts = 0;
+        var close = false;
+        var rest = span[(lineEnd + 2)..^2];
+        while (!rest.IsEmpty)
+        {
+            var end = rest.IndexOf(Crlf);
+            var line = rest[..end];
+            rest = rest[(end + 2)..];
+            var colon = line.IndexOf((byte)':');
+            if (colon <= 0) return s_handOver;
+            var name = line[..colon];
+            foreach (var b in name)
+                if (!IsTokenChar(b)) return s_handOver;
+            var value = line[(colon + 1)..].Trim(" \t"u8);
+            foreach (var b in value)
+                if (b is < 0x20 and not (byte)'\t' or >= 0x7F) return s_handOver;
+            if (System.Text.Ascii.EqualsIgnoreCase(name, "Host"u8))
+            {
+                hosts++;
+                foreach (var b in value)
+                    if (!(char.IsAsciiLetterOrDigit((char)b) || b is (byte)'.' or (byte)'-' or (byte)':' or (byte)'[' or (byte)']' or (byte)'_')) return s_handOver;
+            }
+            else if (System.Text.Ascii.EqualsIgnoreCase(name, "Content-Length"u8))
+            {
+                if (!value.SequenceEqual("0"u8)) return s_handOver;
+            }
+            else if (System.Text.Ascii.EqualsIgnoreCase(name, "Connection"u8))
+            {
+                if (System.Text.Ascii.EqualsIgnoreCase(value, "close"u8)) close = true;
+                else if (!System.Text.Ascii.EqualsIgnoreCase(value, "keep-alive"u8)) return s_handOver;
+            }
+            else if (System.Text.Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8) || System.Text.Ascii.EqualsIgnoreCase(name, "Expect"u8) || System.Text.Ascii.EqualsIgnoreCase(name, "Upgrade"u8))
+            {
+                return s_handOver;
+            }
+        }
+        if (hosts != 1) return s_handOver;
+
+        var query = target.IndexOf((byte)'?');
+        var head = new RequestHead
+        {
+            Taken = true,
+            Close = close,
+            Path = Encoding.ASCII.GetString(query < 0 ? target : target[..query]),
+            Query = query < 0 ? "" : Encoding.ASCII.GetString(target[(query + 1)..]),
+        };
+        // A stream of events is rare and long; Kestrel serves it.
+        return head.Query.Contains("stream", StringComparison.Ordinal) ? s_handOver : head;
+    }
+
+    private static bool IsTokenChar(byte b) =>
+        char.IsAsciiLetterOrDigit((char)b) || b is (byte)'!' or (byte)'#' or (byte)'$' or (byte)'%' or (byte)'&' or (byte)'\'' or (byte)'*'
+            or (byte)'+' or (byte)'-' or (byte)'.' or (byte)'^' or (byte)'_' or (byte)'`' or (byte)'|' or (byte)'~';
+
+    /// <summary>Answers one taken request; false when the connection should close.</summary>
+    private async ValueTask<bool> AnswerAsync(RequestHead head)
+    {
+        _close = head.Close;
+        EtcdKeysRequest parsed;
+        try
+        {
+            var form = EtcdForm.FromQuery(head.Query);
+            parsed = EtcdKeysRequest.Parse("GET", EtcdEndpoints.RawKey(EtcdForm.DecodePath(head.Path)), form);
+        }
+        catch (KeyException e)
+        {
+            return await SendError(e.Code, e.Cause, e.Index);
+        }
+
+        if (parsed.Operation is { } operation)
+        {
+            KeyResult result;
+            try
+            {
+                result = await _hub.Keyspace.Execute(operation);
+            }
+            catch (Exception failure)
+            {
+                return await SendError(KeyErrorCode.RaftInternal, $"the keyspace is unavailable: {failure.Message}", _hub.LastIndex);
+            }
+            if (result.Failed) return await SendError(result.ErrorCode, result.ErrorCause, result.ErrorIndex);
+            var e = result.Event!;
+            var body = new ArrayBufferWriter<byte>(256);
+            EtcdJson.WriteEvent(body, e, parsed.NoValueOnSuccess);
+            return await SendAsync(Response(e.IsCreated ? 201 : 200, e.EtcdIndex, result.Term, body.WrittenSpan, _close));
+        }
+
+        KeyWatch watch;
+        try
+        {
+            watch = await _hub.WatchAsync(parsed.Key, parsed.Recursive, parsed.WaitIndex);
+        }
+        catch (KeyException e)
+        {
+            return await SendError(e.Code, e.Cause, e.Index);
+        }
+        catch (Exception e)
+        {
+            return await SendError(KeyErrorCode.RaftInternal, $"the keyspace is unavailable: {e.Message}", _hub.LastIndex);
+        }
+        return await WaitAsync(watch);
+    }
+
+    /// <summary>Sends the head of a long poll, then leaves its end to the hub's delivery while it watches the client.</summary>
+    private async ValueTask<bool> WaitAsync(KeyWatch watch)
+    {
+        using var _ = watch;
+        if (watch.Event.IsCompletedSuccessfully && watch.Event.Result is { } ready)
+        {
+            // Found in the history: answer at once.
+            return await SendAsync(Response(200, watch.StartIndex, _hub.Term, ready.EtcdBody, _close));
+        }
+        // The head goes out as soon as the watch is registered, as etcd flushes it.
+        if (!await SendAsync(ChunkedHead(watch.StartIndex, _hub.Term, _close), last: false)) return false;
+        var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        watch.OnCompleted(static (e, state) =>
+        {
+            var (connection, sent) = ((EtcdConnection, TaskCompletionSource))state!;
+            connection.Finish(e, sent);
+        }, (this, sent));
+
+        // The next request (or the client going away) is what comes next on the connection; an answer that closes
+        // the connection cancels this read.
+        var read = await _input.ReadAsync(_timeout.Token);
+        var nothing = read.Buffer.IsEmpty;
+        _input.AdvanceTo(read.Buffer.Start);
+        if (read.IsCanceled || read.IsCompleted && nothing)
+        {
+            // Gone, stopping, or answered with Connection: close: the watch leaves the hub (its end is sent if not
+            // yet, for a server that stops).
+            if (read.IsCompleted && nothing) _gone = true;
+            watch.Dispose();
+            await sent.Task;
+            return false;
+        }
+        // A request sent before the answer: it waits for the answer to have gone out.
+        await sent.Task;
+        return !_gone && !_close;
+    }
+
+    /// <summary>The hub's delivery (or the watch's end): sends the event's last chunk, or the empty end of a closed watch.</summary>
+    private void Finish(KeyWatchEvent? e, TaskCompletionSource sent)
+    {
+        try
+        {
+            var bytes = e?.EtcdLastChunk ?? s_lastChunk;
+            if (_gone) sent.TrySetResult();
+            else if (TrySendNow(bytes, out var rest)) sent.TrySetResult();
+            else _ = SendRestAsync(rest, sent);
+            if (_close) _input.CancelPendingRead();
+            else _timeout.CancelAfter(_limits.KeepAliveTimeout);
+        }
+        catch (ObjectDisposedException)
+        {
+            sent.TrySetResult();
+        }
+    }
+
+    private async Task SendRestAsync(ReadOnlyMemory<byte> rest, TaskCompletionSource sent)
+    {
+        try
+        {
+            await PipeAsync(rest);
+        }
+        catch (Exception)
+        {
+            _gone = true;
+        }
+        finally
+        {
+            sent.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="bytes"/> to the socket without blocking; false with the part left when the socket
+    /// cannot take it all (or there is no socket), which then goes through the transport's output.
+    /// </summary>
+    private bool TrySendNow(byte[] bytes, out ReadOnlyMemory<byte> rest)
+    {
+        rest = bytes;
+        if (_socket is null || _piped) return false;
+        int sent;
+        SocketError error;
+        try
+        {
+            sent = _socket.Send(bytes, SocketFlags.None, out error);
+        }
+        catch (ObjectDisposedException)
+        {
+            _gone = true;
+            return true;
+        }
+        if (error == SocketError.Success && sent == bytes.Length) return true;
+        if (error is not (SocketError.Success or SocketError.WouldBlock))
+        {
+            _gone = true;
+            return true;
+        }
+        rest = bytes.AsMemory(Math.Max(sent, 0));
+        return false;
+    }
+
+    private async ValueTask PipeAsync(ReadOnlyMemory<byte> bytes)
+    {
+        _piped = true;
+        var flushed = await _output.WriteAsync(bytes);
+        if (flushed.IsCompleted || flushed.IsCanceled) _gone = true;
+    }
+
+    /// <summary>Sends a whole response (or a head); false when the client is gone.</summary>
+    private async ValueTask<bool> SendAsync(byte[] bytes, bool last = true)
+    {
+        if (!TrySendNow(bytes, out var rest)) await PipeAsync(rest);
+        return !_gone && !(last && _close);
+    }
+
+    private ValueTask<bool> SendError(KeyErrorCode code, string? cause, ulong index)
+    {
+        var body = new ArrayBufferWriter<byte>(128);
+        EtcdJson.WriteError(body, code, cause, index);
+        return SendAsync(Response(KeyErrors.HttpStatus(code), index, term: null, body.WrittenSpan, _close));
+    }
+
+    /// <summary>A complete response as the keys endpoint writes it: error replies carry no raft headers.</summary>
+    private static byte[] Response(int status, ulong index, long? term, ReadOnlySpan<byte> body, bool close)
+    {
+        var head = Head(status, body.Length, index, term, close);
+        var bytes = new byte[head.WrittenCount + body.Length];
+        head.WrittenSpan.CopyTo(bytes);
+        body.CopyTo(bytes.AsSpan(head.WrittenCount));
+        return bytes;
+    }
+
+    private static byte[] ChunkedHead(ulong index, long term, bool close) => Head(200, contentLength: -1, index, term, close).WrittenSpan.ToArray();
+
+    /// <summary>Status line and headers, in the order Kestrel writes them; <paramref name="contentLength"/> -1 is chunked.</summary>
+    private static ArrayBufferWriter<byte> Head(int status, int contentLength, ulong index, long? term, bool close)
+    {
+        var w = new ArrayBufferWriter<byte>(320);
+        Text(w, "HTTP/1.1 ");
+        Number(w, (ulong)status);
+        Text(w, " ");
+        Text(w, ReasonPhrases.GetReasonPhrase(status));
+        if (contentLength >= 0)
+        {
+            Text(w, "\r\nContent-Length: ");
+            Number(w, (ulong)contentLength);
+        }
+        if (close) Text(w, "\r\nConnection: close");
+        Text(w, "\r\nContent-Type: application/json\r\nDate: ");
+        w.Write(HttpDate.Now);
+        if (contentLength < 0) Text(w, "\r\nTransfer-Encoding: chunked");
+        Text(w, "\r\nX-Etcd-Cluster-Id: ");
+        Text(w, EtcdEndpoints.ClusterId);
+        Text(w, "\r\nX-Etcd-Index: ");
+        Number(w, index);
+        if (term is { } t)
+        {
+            Text(w, "\r\nX-Raft-Index: ");
+            Number(w, index);
+            Text(w, "\r\nX-Raft-Term: ");
+            Number(w, (ulong)t);
+        }
+        Text(w, "\r\n\r\n");
+        return w;
+    }
+
+    private static void Text(ArrayBufferWriter<byte> w, string text)
+    {
+        var span = w.GetSpan(text.Length);
+        var n = Encoding.ASCII.GetBytes(text, span);
+        w.Advance(n);
+    }
+
+    private static void Number(ArrayBufferWriter<byte> w, ulong value)
+    {
+        var span = w.GetSpan(20);
+        Utf8Formatter.TryFormat(value, span, out var n);
+        w.Advance(n);
+    }
+
+    /// <summary>The <c>Date</c> header's value, formatted once a second.</summary>
+    private static class HttpDate
+    {
+        private sealed record Stamp(long Second, byte[] Value);
+
+        private static volatile Stamp s_current = new(-1, []);
+
+        public static byte[] Now
+        {
+            get
+            {
+                var now = DateTimeOffset.UtcNow;
+                var second = now.ToUnixTimeSeconds();
+                var current = s_current;
+                if (current.Second == second) return current.Value;
+                var value = Encoding.ASCII.GetBytes(now.ToString("r", CultureInfo.InvariantCulture));
+                s_current = new Stamp(second, value);
+                return value;
+            }
+        }
+    }
+}

@@ -1,0 +1,388 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Platform.Silo.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Platform.Silo.Tests.Etcd;
+
+/// <summary>
+/// The short path that answers plain <c>GET /v2/keys</c> requests below Kestrel's HTTP layer (EtcdConnection): the
+/// same bytes as the HTTP layer, long polls on kept connections, watchers that go away or do not read, requests it
+/// leaves to Kestrel, and a stopping silo. Over raw sockets, against a real silo process.
+/// </summary>
+public sealed class EtcdFastPathTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private readonly TempDir _dir = new();
+    private SiloProcess _silo = null!;
+
+    public async Task InitializeAsync() => _silo = await SiloProcess.StartAsync(_dir.Path);
+
+    public async Task DisposeAsync()
+    {
+        await _silo.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    private async Task<Wire> ConnectAsync() => await Wire.ConnectAsync(_silo.Port);
+
+    private async Task<JsonElement> PutAsync(string key, string value)
+    {
+        using var response = await _silo.Http.PutAsync("/v2/keys" + key, new FormUrlEncodedContent([new("value", value)]));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"PUT {key}: {(int)response.StatusCode} {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    private async Task<int> OpenWatchesAsync()
+    {
+        var cluster = JsonDocument.Parse(await _silo.Http.GetStringAsync("/v1/cluster")).RootElement;
+        return cluster.GetProperty("keyWatches").GetInt32();
+    }
+
+    private async Task WaitForWatchesAsync(int expected)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        int now;
+        while ((now = await OpenWatchesAsync()) != expected)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{now} watches open on the silo, expected {expected}\n{_silo.Output}");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Connections with a long poll on <paramref name="key"/> each, registered (their heads read).</summary>
+    private async Task<List<Wire>> WatchersAsync(string key, int count)
+    {
+        var wires = new List<Wire>();
+        for (var i = 0; i < count; i++)
+        {
+            var wire = await ConnectAsync();
+            wires.Add(wire);
+            await wire.SendAsync($"GET /v2/keys{key}?wait=true HTTP/1.1\r\nHost: x\r\n\r\n");
+            await wire.ReadHeadAsync();
+        }
+        return wires;
+    }
+
+    [Fact]
+    public async Task Its_answers_are_the_bytes_the_http_layer_writes()
+    {
+        await PutAsync("/same/a", "one");
+        await PutAsync("/same/dir/b", "two");
+        string[] targets =
+        [
+            "/v2/keys/same/a", "/v2/keys/same/missing", "/v2/keys/same?recursive=true&sorted=true", "/v2/keys", "/v2/keys/",
+            "/v2/keys/same/a%zz", "/v2/keys/same/a?bogus=1", "/v2/keys/same/a?recursive=maybe", "/v2/keys/same/%2E%2E/x",
+            "/v2/keys/same/a?wait=true&waitIndex=1", "/v2/keys/same/a?wait=true&waitIndex=abc", "/v2/keys/same/a?quorum=true",
+        ];
+        foreach (var target in targets)
+        {
+            foreach (var close in new[] { false, true })
+            {
+                var extra = close ? "Connection: close\r\n" : "";
+                using var fast = await ConnectAsync();
+                var viaFastPath = await fast.RequestAsync($"GET {target} HTTP/1.1\r\nHost: x\r\n{extra}\r\n");
+
+                // A first request the short path does not take gives the connection to Kestrel for good.
+                using var kestrel = await ConnectAsync();
+                var health = await kestrel.RequestAsync("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n");
+                Assert.StartsWith("HTTP/1.1 200", health.Head);
+                var viaKestrel = await kestrel.RequestAsync($"GET {target} HTTP/1.1\r\nHost: x\r\n{extra}\r\n");
+
+                output.WriteLine($"GET {target}{(close ? " (close)" : "")}: {viaFastPath.Head.Split("\r\n")[0]}");
+                Assert.Equal(viaKestrel.WithoutDate, viaFastPath.WithoutDate);
+                if (close) Assert.True(await fast.ClosedAsync(), "the connection stays open after an answer with Connection: close");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_long_poll_on_a_kept_connection_wakes_and_the_connection_serves_the_next_one()
+    {
+        var start = await PutAsync("/loop/k", "v0");
+        var index = start.GetProperty("node").GetProperty("modifiedIndex").GetInt64();
+        using var wire = await ConnectAsync();
+        for (var i = 1; i <= 3; i++)
+        {
+            await wire.SendAsync($"GET /v2/keys/loop/k?wait=true&waitIndex={index + 1} HTTP/1.1\r\nHost: x\r\n\r\n");
+            var head = await wire.ReadHeadAsync();
+            Assert.Contains("Transfer-Encoding: chunked", head);
+            await WaitForWatchesAsync(1);
+            var put = await PutAsync("/loop/k", $"v{i}");
+            var body = await wire.ReadBodyAsync(head);
+            var e = JsonDocument.Parse(body).RootElement;
+            Assert.Equal("set", e.GetProperty("action").GetString());
+            Assert.Equal($"v{i}", e.GetProperty("node").GetProperty("value").GetString());
+            index = put.GetProperty("node").GetProperty("modifiedIndex").GetInt64();
+            Assert.Equal(index, e.GetProperty("node").GetProperty("modifiedIndex").GetInt64());
+        }
+
+        // Two requests in one write: both answered, in order.
+        await wire.SendAsync("GET /v2/keys/loop/k HTTP/1.1\r\nHost: x\r\n\r\nGET /v2/keys/loop/missing HTTP/1.1\r\nHost: x\r\n\r\n");
+        var first = await wire.ReadResponseAsync();
+        var second = await wire.ReadResponseAsync();
+        Assert.StartsWith("HTTP/1.1 200", first.Head);
+        Assert.Contains("\"value\":\"v3\"", first.Body);
+        Assert.StartsWith("HTTP/1.1 404", second.Head);
+    }
+
+    [Fact]
+    public async Task A_watcher_that_goes_away_leaves_the_silo_and_the_others_still_hear()
+    {
+        var wires = await WatchersAsync("/gone/k", 20);
+        try
+        {
+            await WaitForWatchesAsync(20);
+            foreach (var wire in wires.Take(10)) wire.Dispose();
+            await WaitForWatchesAsync(10);
+
+            await PutAsync("/gone/k", "still here");
+            foreach (var wire in wires.Skip(10))
+            {
+                var body = await wire.ReadBodyAsync("Transfer-Encoding: chunked");
+                Assert.Contains("\"value\":\"still here\"", body);
+            }
+            await WaitForWatchesAsync(0);
+        }
+        finally
+        {
+            foreach (var wire in wires) wire.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task A_watcher_that_does_not_read_holds_up_nobody_and_still_gets_the_whole_event()
+    {
+        // A 2 MB event (the value and the previous one) to a watcher that does not read.
+        await PutAsync("/slow/k", new string('p', 1_000_000));
+        var value = new string('v', 1_000_000);
+        using var stalled = await Wire.ConnectAsync(_silo.Port, receiveBuffer: 4096);
+        await stalled.SendAsync("GET /v2/keys/slow/k?wait=true HTTP/1.1\r\nHost: x\r\n\r\n");
+        var stalledHead = await stalled.ReadHeadAsync();
+        var readers = await WatchersAsync("/slow/k", 20);
+        try
+        {
+            await WaitForWatchesAsync(21);
+
+            await PutAsync("/slow/k", value);
+            var heard = await Task.WhenAll(readers.Select(r => r.ReadBodyAsync("Transfer-Encoding: chunked")));
+            Assert.All(heard, body => Assert.Equal(value, JsonDocument.Parse(body).RootElement.GetProperty("node").GetProperty("value").GetString()));
+
+            // Now the stalled watcher reads: the whole event, then its connection serves the next request.
+            var late = await stalled.ReadBodyAsync(stalledHead);
+            Assert.Equal(value, JsonDocument.Parse(late).RootElement.GetProperty("node").GetProperty("value").GetString());
+            var next = await stalled.RequestAsync("GET /v2/keys/slow/missing HTTP/1.1\r\nHost: x\r\n\r\n");
+            Assert.StartsWith("HTTP/1.1 404", next.Head);
+        }
+        finally
+        {
+            foreach (var wire in readers) wire.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Answers_a_client_does_not_read_queue_in_order_without_holding_up_watchers()
+    {
+        var big = new string('b', 1_000_000);
+        var put = await PutAsync("/queued/big", big);
+        var next = put.GetProperty("node").GetProperty("modifiedIndex").GetInt64() + 1;
+        // Six 1 MB answers are more than the socket takes for a client that does not read: the rest waits in the
+        // transport's output, and the long poll pipelined behind them must come after them, whole.
+        using var stalled = await Wire.ConnectAsync(_silo.Port, receiveBuffer: 4096);
+        var pipelined = new StringBuilder();
+        for (var i = 0; i < 6; i++) pipelined.Append("GET /v2/keys/queued/big HTTP/1.1\r\nHost: x\r\n\r\n");
+        pipelined.Append($"GET /v2/keys/queued/k?wait=true&waitIndex={next} HTTP/1.1\r\nHost: x\r\n\r\n");
+        await stalled.SendAsync(pipelined.ToString());
+
+        var readers = await WatchersAsync("/queued/k", 20);
+        try
+        {
+            await WaitForWatchesAsync(20);
+            var changed = await PutAsync("/queued/k", "changed");
+            Assert.Equal(next, changed.GetProperty("node").GetProperty("modifiedIndex").GetInt64());
+            var heard = await Task.WhenAll(readers.Select(r => r.ReadBodyAsync("Transfer-Encoding: chunked")));
+            Assert.All(heard, body => Assert.Contains("\"value\":\"changed\"", body));
+        }
+        finally
+        {
+            foreach (var wire in readers) wire.Dispose();
+        }
+
+        for (var i = 0; i < 6; i++)
+        {
+            var answer = await stalled.ReadResponseAsync();
+            Assert.StartsWith("HTTP/1.1 200", answer.Head);
+            Assert.Equal(big, JsonDocument.Parse(answer.Body).RootElement.GetProperty("node").GetProperty("value").GetString());
+        }
+        var watched = await stalled.ReadResponseAsync();
+        Assert.Contains("\"value\":\"changed\"", watched.Body);
+    }
+
+    [Fact]
+    public async Task Requests_it_does_not_take_go_to_kestrel_on_the_same_connection()
+    {
+        using var wire = await ConnectAsync();
+        var missing = await wire.RequestAsync("GET /v2/keys/mixed/k HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 404", missing.Head);
+        var put = await wire.RequestAsync("PUT /v2/keys/mixed/k HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\nvalue=1");
+        Assert.StartsWith("HTTP/1.1 201", put.Head);
+        var chunkedBody = await wire.RequestAsync("GET /v2/keys/mixed/k HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200", chunkedBody.Head);
+        Assert.Contains("\"value\":\"1\"", chunkedBody.Body);
+
+        using var old = await ConnectAsync();
+        var http10 = await old.RequestAsync("GET /v2/keys/mixed/k HTTP/1.0\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200", http10.Head);
+        Assert.Contains("\"value\":\"1\"", http10.Body);
+
+        using var noHost = await ConnectAsync();
+        var bad = await noHost.RequestAsync("GET /v2/keys/mixed/k HTTP/1.1\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 400", bad.Head);
+
+        using var stream = await ConnectAsync();
+        await stream.SendAsync("GET /v2/keys/mixed/k?wait=true&stream=true HTTP/1.1\r\nHost: x\r\n\r\n");
+        var streamHead = await stream.ReadHeadAsync();
+        Assert.Contains("Transfer-Encoding: chunked", streamHead);
+        await WaitForWatchesAsync(1);
+        await PutAsync("/mixed/k", "2");
+        Assert.Contains("\"value\":\"2\"", await stream.ReadChunkAsync());
+    }
+
+    [Fact]
+    public async Task A_stopping_silo_ends_open_long_polls_and_closes_idle_connections_at_once()
+    {
+        using var idle = await ConnectAsync();
+        var answer = await idle.RequestAsync("GET /v2/keys/ HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200", answer.Head);
+        using var watching = await ConnectAsync();
+        await watching.SendAsync("GET /v2/keys/stop/k?wait=true HTTP/1.1\r\nHost: x\r\n\r\n");
+        var head = await watching.ReadHeadAsync();
+        await WaitForWatchesAsync(1);
+
+        var stopping = System.Diagnostics.Stopwatch.StartNew();
+        var exit = await _silo.TerminateAsync(TimeSpan.FromSeconds(40));
+        Assert.Equal(0, exit);
+        // The silo waits up to 45 s for connections that stay open; these must not hold it.
+        Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(10), $"the silo took {stopping.Elapsed.TotalSeconds:0.0} s to stop");
+        Assert.Equal("", await watching.ReadBodyAsync(head));
+        Assert.True(await idle.ClosedAsync(), "the idle connection was not closed");
+    }
+}
+
+/// <summary>One client connection over a raw socket: requests written as given, responses read one at a time.</summary>
+internal sealed class Wire : IDisposable
+{
+    private readonly Socket _socket;
+    private readonly List<byte> _pending = [];
+
+    private Wire(Socket socket) => _socket = socket;
+
+    public static async Task<Wire> ConnectAsync(int port, int? receiveBuffer = null)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (receiveBuffer is { } size) socket.ReceiveBufferSize = size;
+        await socket.ConnectAsync(System.Net.IPAddress.Loopback, port);
+        return new Wire(socket);
+    }
+
+    public async Task SendAsync(string request)
+    {
+        var bytes = Encoding.UTF8.GetBytes(request);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _socket.SendAsync(bytes, SocketFlags.None, timeout.Token);
+    }
+
+    public async Task<(string Head, string Body, string WithoutDate)> RequestAsync(string request)
+    {
+        await SendAsync(request);
+        return await ReadResponseAsync();
+    }
+
+    public async Task<(string Head, string Body, string WithoutDate)> ReadResponseAsync()
+    {
+        var head = await ReadHeadAsync();
+        var body = await ReadBodyAsync(head);
+        var withoutDate = string.Join("\r\n", head.Split("\r\n").Where(l => !l.StartsWith("Date:", StringComparison.Ordinal))) + "\r\n\r\n" + body;
+        return (head, body, withoutDate);
+    }
+
+    /// <summary>The status line and headers (without the empty line).</summary>
+    public async Task<string> ReadHeadAsync()
+    {
+        int end;
+        while ((end = IndexOf("\r\n\r\n"u8)) < 0) await FillAsync();
+        var head = Take(end + 4);
+        return Encoding.Latin1.GetString(head, 0, end);
+    }
+
+    /// <summary>The body the head announces (Content-Length or chunked; none for HTTP/1.0-style close-delimited).</summary>
+    public async Task<string> ReadBodyAsync(string head)
+    {
+        var lines = head.Split("\r\n");
+        if (lines.Any(l => l.Equals("Transfer-Encoding: chunked", StringComparison.OrdinalIgnoreCase)))
+        {
+            var body = new StringBuilder();
+            string chunk;
+            while ((chunk = await ReadChunkAsync()).Length > 0) body.Append(chunk);
+            return body.ToString();
+        }
+        var length = lines.FirstOrDefault(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase));
+        if (length is null) return "";
+        var n = int.Parse(length["Content-Length:".Length..].Trim(), CultureInfo.InvariantCulture);
+        while (_pending.Count < n) await FillAsync();
+        return Encoding.UTF8.GetString(Take(n));
+    }
+
+    /// <summary>One chunk of a chunked body ("" for the last one, whose trailer end is read too).</summary>
+    public async Task<string> ReadChunkAsync()
+    {
+        int line;
+        while ((line = IndexOf("\r\n"u8)) < 0) await FillAsync();
+        var size = int.Parse(Encoding.ASCII.GetString(Take(line + 2), 0, line), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+        while (_pending.Count < size + 2) await FillAsync();
+        var data = Take(size + 2);
+        return Encoding.UTF8.GetString(data, 0, size);
+    }
+
+    /// <summary>Whether the server closes the connection (within 30 s) without sending anything more.</summary>
+    public async Task<bool> ClosedAsync()
+    {
+        var buffer = new byte[256];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            return await _socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token) == 0 && _pending.Count == 0;
+        }
+        catch (SocketException)
+        {
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private async Task FillAsync()
+    {
+        var buffer = new byte[64 * 1024];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var n = await _socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
+        if (n == 0) throw new IOException($"the server closed the connection; unread: {Encoding.Latin1.GetString([.. _pending])}");
+        _pending.AddRange(buffer.AsSpan(0, n));
+    }
+
+    private int IndexOf(ReadOnlySpan<byte> what) => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_pending).IndexOf(what);
+
+    private byte[] Take(int n)
+    {
+        var taken = _pending.GetRange(0, n).ToArray();
+        _pending.RemoveRange(0, n);
+        return taken;
+    }
+
+    public void Dispose() => _socket.Dispose();
+}
