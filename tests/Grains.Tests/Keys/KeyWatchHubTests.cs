@@ -125,6 +125,34 @@ public sealed class KeyWatchHubTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Watches_on_one_key_that_differ_are_woken_one_by_one_and_only_when_they_match()
+    {
+        var now = _hub.LastIndex;
+        var plain = new List<KeyWatch>();
+        for (var i = 0; i < 3; i++) plain.Add(await _hub.WatchAsync("/m", recursive: false, waitIndex: 0));
+        using var later = await _hub.WatchAsync("/m", recursive: false, waitIndex: now + 3);
+        using var etcd = await _hub.WatchAsync("/h", recursive: true, waitIndex: 0);
+        using var consul = await _hub.WatchAsync("/h", recursive: true, waitIndex: 0, includeHidden: true);
+        using var filtered = await _hub.WatchAsync("/h", recursive: true, waitIndex: 0, filter: e => e.Node.Key.EndsWith('y'));
+        Assert.Equal(7, _hub.WatchCount);
+
+        await _hub.OnEvents(new KeyEventBatch([_store.Set("/m", "1")]));
+        foreach (var w in plain) Assert.Equal("1", (await w.Event.WaitAsync(Wait))!.Event.Node.Value);
+        Assert.False(later.Event.IsCompleted);
+        Assert.Equal(4, _hub.WatchCount);
+        foreach (var w in plain) w.Dispose();
+        Assert.Equal(4, _hub.WatchCount);
+
+        await _hub.OnEvents(new KeyEventBatch([_store.Set("/h/_hidden", "x")]));
+        Assert.Equal("/h/_hidden", (await consul.Event.WaitAsync(Wait))!.Event.Node.Key);
+        await _hub.OnEvents(new KeyEventBatch([_store.Set("/m", "3"), _store.Set("/h/y", "y")]));
+        Assert.Equal("3", (await later.Event.WaitAsync(Wait))!.Event.Node.Value);
+        Assert.Equal("/h/y", (await etcd.Event.WaitAsync(Wait))!.Event.Node.Key);
+        Assert.Equal("/h/y", (await filtered.Event.WaitAsync(Wait))!.Event.Node.Key);
+        Assert.Equal(0, _hub.WatchCount);
+    }
+
+    [Fact]
     public void The_last_chunk_of_an_event_is_its_body_as_one_chunk_then_the_end_of_the_response()
     {
         var e = new KeyWatchEvent(_store.Set("/chunk", "v"));

@@ -71,8 +71,11 @@ public sealed class KeyWatch : IDisposable
     /// <summary>The lowest index an event must have.</summary>
     internal ulong MinIndex { get; set; }
 
-    /// <summary>Where the watch sits in the hub while it waits.</summary>
-    internal LinkedListNode<KeyWatch>? Node { get; set; }
+    /// <summary>The hub's list the watch sits in while it waits (a detached list has woken all of its watches).</summary>
+    internal KeyWatchList? List { get; set; }
+
+    /// <summary>The watch's place in <see cref="List"/>.</summary>
+    internal int Slot { get; set; }
 
     /// <summary>The first matching event; null when the watch was closed early.</summary>
     public Task<KeyWatchEvent?> Event => _result.Task;
@@ -116,7 +119,7 @@ public sealed class KeyWatch : IDisposable
     {
         _ending.Dispose();
         // A watch the hub woke is out of its index already; only one still waiting needs the hub's lock.
-        if (Node is not null) _hub.Remove(this);
+        if (List is { Detached: false }) _hub.Remove(this);
         Complete(null);
     }
 }

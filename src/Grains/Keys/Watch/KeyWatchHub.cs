@@ -12,8 +12,10 @@ namespace Platform.Grains.Keys;
 /// </summary>
 /// <remarks>
 /// <para>Watches are kept by key (and, for recursive ones, by the watched directory), so an event wakes its
-/// watchers by a few dictionary lookups, not a scan. Waking a watcher completes a task; writing its reply is the
-/// watcher's own work, so a slow or gone client holds up nobody.</para>
+/// watchers by a few dictionary lookups, not a scan; when every watch on a key is alike (the usual thousand long
+/// polls) the event takes the whole list at once, and the watches are woken off the lock, in one work item per
+/// core. Waking a watcher completes a task, or runs its inline handler, which only starts a non-blocking send of
+/// the event's shared bytes; so a slow or gone client holds up nobody.</para>
 /// <para>Nothing is lost silently: the hub keeps the recent events, checks that indexes follow each other, and
 /// fetches what it missed from the grain (on a gap, and every second when it renews its subscription). If the
 /// grain's history no longer reaches back, the waiting watches are closed early (an empty reply, as etcd gives) and
@@ -28,8 +30,8 @@ public sealed class KeyWatchHub : IKeyspaceObserver, IHostedService, IDisposable
     private readonly KeyspaceOptions _options;
     private readonly ILogger<KeyWatchHub> _logger;
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, LinkedList<KeyWatch>> _exact = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, LinkedList<KeyWatch>> _recursive = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, KeyWatchList> _exact = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, KeyWatchList> _recursive = new(StringComparer.Ordinal);
     private readonly PriorityQueue<TaskCompletionSource, ulong> _seen = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopping = new();
@@ -180,10 +182,8 @@ public sealed class KeyWatchHub : IKeyspaceObserver, IHostedService, IDisposable
     {
         lock (_lock)
         {
-            if (watch.Node is not { } node) return;
-            var list = node.List!;
-            list.Remove(node);
-            watch.Node = null;
+            if (watch.List is not { Detached: false } list) return;
+            list.Remove(watch);
             _watchCount--;
             if (list.Count == 0) (watch.Recursive ? _recursive : _exact).Remove(watch.Key);
         }
@@ -199,8 +199,8 @@ public sealed class KeyWatchHub : IKeyspaceObserver, IHostedService, IDisposable
             return;
         }
         var index = watch.Recursive ? _recursive : _exact;
-        if (!index.TryGetValue(watch.Key, out var list)) index.Add(watch.Key, list = new LinkedList<KeyWatch>());
-        watch.Node = list.AddLast(watch);
+        if (!index.TryGetValue(watch.Key, out var list)) index.Add(watch.Key, list = new KeyWatchList());
+        list.Add(watch);
         _watchCount++;
     }
 
@@ -224,7 +224,7 @@ public sealed class KeyWatchHub : IKeyspaceObserver, IHostedService, IDisposable
     /// <summary>Takes events in order, wakes the watches they match, and asks the grain for what is missing on a gap.</summary>
     private void Deliver(IReadOnlyList<KeyEvent> events)
     {
-        List<(KeyWatch, KeyWatchEvent)>? woken = null;
+        Woken? woken = null;
         List<TaskCompletionSource>? seen = null;
         var gap = false;
         lock (_lock)
@@ -246,52 +246,12 @@ public sealed class KeyWatchHub : IKeyspaceObserver, IHostedService, IDisposable
         // Writers first: their replies would otherwise queue behind every woken watcher's.
         if (seen is not null)
             foreach (var s in seen) s.TrySetResult();
-        if (woken is not null) Wake(woken);
+        woken?.Wake(this);
         if (gap) RequestCatchUp();
     }
 
-    /// <summary>A fan-out smaller than this wakes its inline handlers in one work item.</summary>
-    private const int InlineChunk = 128;
-
-    /// <summary>
-    /// Completes the woken watches. Those whose handlers run inline (each starts a send) are split into one work
-    /// item per core, off the delivering thread, so a large fan-out uses every core and holds up no grain turn; the
-    /// others complete here and their continuations go to the thread pool anyway.
-    /// </summary>
-    private void Wake(List<(KeyWatch, KeyWatchEvent)> woken)
-    {
-        List<(KeyWatch, KeyWatchEvent)>? inline = null;
-        foreach (var item in woken)
-        {
-            if (item.Item1.HasInlineHandler) (inline ??= new List<(KeyWatch, KeyWatchEvent)>(woken.Count)).Add(item);
-            else item.Item1.Complete(item.Item2);
-        }
-        if (inline is null) return;
-        var parts = Math.Clamp(inline.Count / InlineChunk, 1, Environment.ProcessorCount);
-        for (var p = 0; p < parts; p++)
-        {
-            var from = inline.Count * p / parts;
-            var to = inline.Count * (p + 1) / parts;
-            ThreadPool.UnsafeQueueUserWorkItem(static state =>
-            {
-                var (hub, list, from, to) = state;
-                for (var i = from; i < to; i++)
-                {
-                    try
-                    {
-                        list[i].Item1.Complete(list[i].Item2);
-                    }
-                    catch (Exception e)
-                    {
-                        hub._logger.LogError(e, "watch hub: a watch's completion handler failed");
-                    }
-                }
-            }, (this, inline, from, to), preferLocal: false);
-        }
-    }
-
     /// <summary>Moves every watch <paramref name="e"/> wakes into <paramref name="woken"/>.</summary>
-    private void Match(KeyEvent e, ref List<(KeyWatch, KeyWatchEvent)>? woken)
+    private void Match(KeyEvent e, ref Woken? woken)
     {
         if (e.Refresh) return;
         KeyWatchEvent? shared = null;
@@ -305,7 +265,7 @@ public sealed class KeyWatchHub : IKeyspaceObserver, IHostedService, IDisposable
         if (e.Node.Dir && e.Action is KeyAction.Delete or KeyAction.Expire)
         {
             // Watches on keys inside a removed directory hear of it too.
-            foreach (var index in (ReadOnlySpan<Dictionary<string, LinkedList<KeyWatch>>>)[_exact, _recursive])
+            foreach (var index in (ReadOnlySpan<Dictionary<string, KeyWatchList>>)[_exact, _recursive])
             {
                 List<string>? inside = null;
                 foreach (var watched in index.Keys)
@@ -316,23 +276,90 @@ public sealed class KeyWatchHub : IKeyspaceObserver, IHostedService, IDisposable
         }
     }
 
-    private void Take(Dictionary<string, LinkedList<KeyWatch>> index, string watched, KeyEvent e, ref KeyWatchEvent? shared, ref List<(KeyWatch, KeyWatchEvent)>? woken)
+    private void Take(Dictionary<string, KeyWatchList> index, string watched, KeyEvent e, ref KeyWatchEvent? shared, ref Woken? woken)
     {
         if (!index.TryGetValue(watched, out var list)) return;
-        for (var node = list.First; node is not null;)
+        if (list.AllAlike(e))
         {
-            var next = node.Next;
-            var watch = node.Value;
-            if (watch.Matches(e))
-            {
-                list.Remove(node);
-                watch.Node = null;
-                _watchCount--;
-                (woken ??= new List<(KeyWatch, KeyWatchEvent)>(list.Count + 1)).Add((watch, shared ??= new KeyWatchEvent(e)));
-            }
-            node = next;
+            // One watch decides for all (the common case: a thousand long polls on one key): the whole list leaves
+            // the index at once, and its watches are woken off the lock, split over the cores.
+            if (!list[0].Matches(e)) return;
+            index.Remove(watched);
+            list.Detached = true;
+            _watchCount -= list.Count;
+            (woken ??= new Woken()).Add(list, shared ??= new KeyWatchEvent(e));
+            return;
+        }
+        for (var i = list.Count - 1; i >= 0; i--)
+        {
+            var watch = list[i];
+            if (!watch.Matches(e)) continue;
+            list.Remove(watch);
+            _watchCount--;
+            (woken ??= new Woken()).Add(watch, shared ??= new KeyWatchEvent(e));
         }
         if (list.Count == 0) index.Remove(watched);
+    }
+
+    /// <summary>A fan-out smaller than this wakes its watches in one work item.</summary>
+    private const int WakeChunk = 128;
+
+    /// <summary>
+    /// The watches one delivery wakes: whole lists and single watches, each with its event. They are completed off the
+    /// delivering thread, in one work item per core for a large fan-out, so the inline handlers (each starts a send)
+    /// use every core and hold up no grain turn.
+    /// </summary>
+    private sealed class Woken
+    {
+        private readonly List<(KeyWatchList? List, KeyWatch? Watch, KeyWatchEvent Event)> _parts = [];
+        private int _count;
+
+        public void Add(KeyWatchList list, KeyWatchEvent e)
+        {
+            _parts.Add((list, null, e));
+            _count += list.Count;
+        }
+
+        public void Add(KeyWatch watch, KeyWatchEvent e)
+        {
+            _parts.Add((null, watch, e));
+            _count++;
+        }
+
+        public void Wake(KeyWatchHub hub)
+        {
+            var chunks = Math.Clamp(_count / WakeChunk, 1, Environment.ProcessorCount);
+            for (var c = 0; c < chunks; c++)
+                ThreadPool.UnsafeQueueUserWorkItem(static state => state.Woken.Run(state.Hub, state.From, state.To),
+                    (Woken: this, Hub: hub, From: (long)_count * c / chunks, To: (long)_count * (c + 1) / chunks), preferLocal: false);
+        }
+
+        /// <summary>Completes the watches from position <paramref name="from"/> to <paramref name="to"/> of the parts laid end to end.</summary>
+        private void Run(KeyWatchHub hub, long from, long to)
+        {
+            long start = 0;
+            foreach (var (list, single, e) in _parts)
+            {
+                var size = list?.Count ?? 1;
+                var first = Math.Max(from, start);
+                var last = Math.Min(to, start + size);
+                for (var i = first; i < last; i++) Complete(hub, list is null ? single! : list[(int)(i - start)], e);
+                start += size;
+                if (start >= to) return;
+            }
+        }
+
+        private static void Complete(KeyWatchHub hub, KeyWatch watch, KeyWatchEvent e)
+        {
+            try
+            {
+                watch.Complete(e);
+            }
+            catch (Exception failure)
+            {
+                hub._logger.LogError(failure, "watch hub: a watch's completion handler failed");
+            }
+        }
     }
 
     private void RequestCatchUp()
@@ -414,18 +441,65 @@ public sealed class KeyWatchHub : IKeyspaceObserver, IHostedService, IDisposable
         List<KeyWatch> closing = [];
         lock (_lock)
         {
-            foreach (var index in (ReadOnlySpan<Dictionary<string, LinkedList<KeyWatch>>>)[_exact, _recursive])
+            foreach (var index in (ReadOnlySpan<Dictionary<string, KeyWatchList>>)[_exact, _recursive])
             {
                 foreach (var list in index.Values)
-                    foreach (var watch in list)
-                    {
-                        watch.Node = null;
-                        closing.Add(watch);
-                    }
+                {
+                    list.Detached = true;
+                    for (var i = 0; i < list.Count; i++) closing.Add(list[i]);
+                }
                 index.Clear();
             }
             _watchCount = 0;
         }
         foreach (var watch in closing) watch.Complete(null);
     }
+}
+
+/// <summary>
+/// The watches waiting on one key (or, recursive, one directory) in a hub: an array with swap-remove, so a watch
+/// leaves in O(1) and a fan-out can take the whole list at once (<see cref="Detached"/>) and split it by position.
+/// Used under the hub's lock, except that a detached list is only read.
+/// </summary>
+internal sealed class KeyWatchList
+{
+    private readonly List<KeyWatch> _watches = [];
+    private ulong _maxMinIndex;
+    private int _filtered, _hidden;
+
+    /// <summary>Taken out of the hub whole: every watch in it is woken, and none leaves it any more.</summary>
+    public volatile bool Detached;
+
+    public int Count => _watches.Count;
+
+    public KeyWatch this[int i] => _watches[i];
+
+    public void Add(KeyWatch watch)
+    {
+        watch.List = this;
+        watch.Slot = _watches.Count;
+        _watches.Add(watch);
+        _maxMinIndex = Math.Max(_maxMinIndex, watch.MinIndex);
+        if (watch.Filter is not null) _filtered++;
+        if (watch.IncludeHidden) _hidden++;
+    }
+
+    public void Remove(KeyWatch watch)
+    {
+        var last = _watches[^1];
+        _watches[watch.Slot] = last;
+        last.Slot = watch.Slot;
+        _watches.RemoveAt(_watches.Count - 1);
+        watch.List = null;
+        if (watch.Filter is not null) _filtered--;
+        if (watch.IncludeHidden) _hidden--;
+        if (_watches.Count == 0) _maxMinIndex = 0;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="e"/> matches every watch here or none (no filters, one hidden-key setting, and every
+    /// watch waits for an index at or before it); the largest wait index is kept high after removals, so this may
+    /// say no when it could say yes, never the reverse.
+    /// </summary>
+    public bool AllAlike(KeyEvent e) => _filtered == 0 && (_hidden == 0 || _hidden == _watches.Count) && _maxMinIndex <= e.Index;
 }
