@@ -52,8 +52,9 @@ public static partial class OutputNormalizer
     [GeneratedRegex(@"https?://(?:127\.0\.0\.1|localhost|\[::1\]):\d+|\b127\.0\.0\.1:\d+")]
     private static partial Regex Endpoint();
 
-    // etcd's member ids are 16 hex digits, "member d8c789e0cff9a973 is healthy", "d8c789e0cff9a973: name=e4 ...".
-    [GeneratedRegex(@"\b[0-9a-f]{16}\b")]
+    // etcd's member ids are up to 16 hex digits, printed without leading zeros: "member d8c789e0cff9a973 is healthy",
+    // "70ed0f8fbaa3e84: name=e4 ...".
+    [GeneratedRegex(@"(?<=\bmember )[0-9a-f]{1,16}\b|\b[0-9a-f]{1,16}(?=: name=)")]
     private static partial Regex MemberId();
 
     [GeneratedRegex(@"\b(name=|peerURLs=)\S*")]
