@@ -51,6 +51,8 @@ public static class SiloSetup
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
+            // Kestrel reads endpoints from its section but not its limits (KeepAliveTimeout, RequestHeadersTimeout, …).
+            builder.Configuration.GetSection("Kestrel:Limits").Bind(k.Limits);
             if (options.EtcdFastPath) k.ConfigureEndpointDefaults(Platform.Silo.Endpoints.Etcd.EtcdConnection.Use);
         });
         builder.Services.AddGrainRuntime(o =>

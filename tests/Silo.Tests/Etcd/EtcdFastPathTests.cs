@@ -252,6 +252,28 @@ public sealed class EtcdFastPathTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_long_poll_outlives_the_keep_alive_timeout_and_an_idle_connection_does_not()
+    {
+        using var dir = new TempDir();
+        await using var silo = await SiloProcess.StartAsync(dir.Path, extra: ["--Kestrel:Limits:KeepAliveTimeout", "00:00:02"]);
+        using var idle = await Wire.ConnectAsync(silo.Port);
+        Assert.StartsWith("HTTP/1.1 404", (await idle.RequestAsync("GET /v2/keys/ka/missing HTTP/1.1\r\nHost: x\r\n\r\n")).Head);
+        using var watching = await Wire.ConnectAsync(silo.Port);
+        await watching.SendAsync("GET /v2/keys/ka/k?wait=true HTTP/1.1\r\nHost: x\r\n\r\n");
+        var head = await watching.ReadHeadAsync();
+        var idleFor = System.Diagnostics.Stopwatch.StartNew();
+
+        Assert.True(await idle.ClosedAsync(), "the idle connection was not closed");
+        Assert.InRange(idleFor.Elapsed.TotalSeconds, 1.5, 15);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        using (var put = await silo.Http.PutAsync("/v2/keys/ka/k", new FormUrlEncodedContent([new("value", "late")])))
+            Assert.True(put.IsSuccessStatusCode);
+        Assert.Contains("\"value\":\"late\"", await watching.ReadBodyAsync(head));
+        // Answered, the connection is idle: it closes after the keep-alive timeout too.
+        Assert.True(await watching.ClosedAsync(), "the connection was not closed after its long poll was answered");
+    }
+
+    [Fact]
     public async Task A_stopping_silo_ends_open_long_polls_and_closes_idle_connections_at_once()
     {
         using var idle = await ConnectAsync();

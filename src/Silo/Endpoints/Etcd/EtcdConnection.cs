@@ -61,7 +61,12 @@ internal sealed class EtcdConnection
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly Socket? _socket;
-    private readonly CancellationTokenSource _timeout = new();
+    private readonly ITimer _clock;
+
+    /// <summary>When (<see cref="Environment.TickCount64"/>, ms) the connection closes unless something happens first.</summary>
+    private long _deadline = long.MaxValue;
+
+    private volatile bool _timedOut;
     private volatile bool _closing;
 
     /// <summary>A send failed: the client is gone (its read side says so soon).</summary>
@@ -82,6 +87,20 @@ internal sealed class EtcdConnection
         _input = context.Transport.Input;
         _output = context.Transport.Output;
         _socket = context.Features.Get<IConnectionSocketFeature>()?.Socket;
+        // A coarse clock instead of a cancellable timer per read: a woken long poll only moves the deadline.
+        var tick = TimeSpan.FromSeconds(Math.Clamp(Math.Min(limits.KeepAliveTimeout.TotalSeconds, limits.RequestHeadersTimeout.TotalSeconds) / 8, 1, 5));
+        _clock = TimeProvider.System.CreateTimer(static c => ((EtcdConnection)c!).Tick(), this, tick, tick);
+    }
+
+    /// <summary>Closes the connection after <paramref name="span"/> unless the deadline moves; infinite: no deadline.</summary>
+    private void CloseAfter(TimeSpan span) =>
+        Volatile.Write(ref _deadline, span == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)span.TotalMilliseconds);
+
+    private void Tick()
+    {
+        if (Environment.TickCount64 < Volatile.Read(ref _deadline)) return;
+        _timedOut = true;
+        _input.CancelPendingRead();
     }
 
     private async Task RunAsync()
@@ -103,6 +122,7 @@ internal sealed class EtcdConnection
                 {
                     closing?.Dispose();
                     closing = null;
+                    _clock.Dispose();
                     await _next(_context);
                     return;
                 }
@@ -122,7 +142,7 @@ internal sealed class EtcdConnection
         finally
         {
             closing?.Dispose();
-            _timeout.Dispose();
+            _clock.Dispose();
         }
     }
 
@@ -143,12 +163,12 @@ internal sealed class EtcdConnection
     private async ValueTask<RequestHead?> ReadHeadAsync()
     {
         var idle = true;
-        _timeout.CancelAfter(_limits.KeepAliveTimeout);
+        CloseAfter(_limits.KeepAliveTimeout);
         while (true)
         {
-            var read = await _input.ReadAsync(_timeout.Token);
+            var read = await _input.ReadAsync();
             var buffer = read.Buffer;
-            if (read.IsCanceled && _closing || (read.IsCompleted && buffer.IsEmpty))
+            if (read.IsCanceled && (_closing || _timedOut) || (read.IsCompleted && buffer.IsEmpty))
             {
                 _input.AdvanceTo(buffer.Start);
                 return null;
@@ -156,7 +176,7 @@ internal sealed class EtcdConnection
             if (!buffer.IsEmpty && idle)
             {
                 idle = false;
-                _timeout.CancelAfter(_limits.RequestHeadersTimeout);
+                CloseAfter(_limits.RequestHeadersTimeout);
             }
             if (!StartsWithGet(buffer))
             {
@@ -169,7 +189,7 @@ internal sealed class EtcdConnection
                 var length = end + HeadEnd.Length;
                 var head = Parse(buffer.Slice(0, length));
                 _input.AdvanceTo(head.Taken ? buffer.GetPosition(length) : buffer.Start);
-                _timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+                CloseAfter(Timeout.InfiniteTimeSpan);
                 return head;
             }
             if (buffer.Length > MaxHead || read.IsCompleted)
@@ -334,7 +354,7 @@ internal sealed class EtcdConnection
 
         // The next request (or the client going away) is what comes next on the connection; an answer that closes
         // the connection cancels this read.
-        var read = await _input.ReadAsync(_timeout.Token);
+        var read = await _input.ReadAsync();
         var nothing = read.Buffer.IsEmpty;
         _input.AdvanceTo(read.Buffer.Start);
         if (read.IsCanceled || read.IsCompleted && nothing)
@@ -361,7 +381,7 @@ internal sealed class EtcdConnection
             else if (TrySendNow(bytes, out var rest)) sent.TrySetResult();
             else _ = SendRestAsync(rest, sent);
             if (_close) _input.CancelPendingRead();
-            else _timeout.CancelAfter(_limits.KeepAliveTimeout);
+            else CloseAfter(_limits.KeepAliveTimeout);
         }
         catch (ObjectDisposedException)
         {
