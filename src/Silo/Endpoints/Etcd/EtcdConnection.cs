@@ -122,6 +122,8 @@ internal sealed class EtcdConnection
                 {
                     closing?.Dispose();
                     closing = null;
+                    // Kestrel's reads are its own from here: no deadline of ours may cancel one.
+                    CloseAfter(Timeout.InfiniteTimeSpan);
                     _clock.Dispose();
                     await _next(_context);
                     return;
