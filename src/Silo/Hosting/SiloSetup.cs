@@ -37,7 +37,6 @@ public static class SiloSetup
         builder.Configuration.AddCommandLine(args, SwitchMappings);
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
             builder.WebHost.UseUrls(DefaultUrls);
-
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
         {

@@ -249,6 +249,17 @@ public sealed class EtcdFastPathTests(ITestOutputHelper output) : IAsyncLifetime
         await WaitForWatchesAsync(1);
         await PutAsync("/mixed/k", "2");
         Assert.Contains("\"value\":\"2\"", await stream.ReadChunkAsync());
+
+        // The parameter's name escaped is still a stream (Go decodes names too): every event, not just the first.
+        using var escaped = await ConnectAsync();
+        await escaped.SendAsync("GET /v2/keys/mixed/k?wait=true&str%65am=true HTTP/1.1\r\nHost: x\r\n\r\n");
+        await escaped.ReadHeadAsync();
+        await WaitForWatchesAsync(2);
+        await PutAsync("/mixed/k", "3");
+        Assert.Contains("\"value\":\"3\"", await escaped.ReadChunkAsync());
+        await WaitForWatchesAsync(2);
+        await PutAsync("/mixed/k", "4");
+        Assert.Contains("\"value\":\"4\"", await escaped.ReadChunkAsync());
     }
 
     [Fact]

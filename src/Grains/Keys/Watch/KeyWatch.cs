@@ -82,9 +82,6 @@ public sealed class KeyWatch : IDisposable
 
     internal bool Matches(KeyEvent e) => e.Index >= MinIndex && e.IsVisibleTo(Key, Recursive, IncludeHidden) && (Filter is null || Filter(e));
 
-    /// <summary>Whether <see cref="OnCompleted"/> set a handler the hub runs on its own thread.</summary>
-    internal bool HasInlineHandler => _handler is Action<KeyWatchEvent?, object?>;
-
     internal void Complete(KeyWatchEvent? e)
     {
         if (_result.TrySetResult(e)) RunHandler(e);

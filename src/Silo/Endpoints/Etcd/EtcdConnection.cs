@@ -75,6 +75,9 @@ internal sealed class EtcdConnection
     /// <summary>Bytes went through the transport's output once (the socket was full): from then on everything does, in order.</summary>
     private bool _piped;
 
+    /// <summary>Completed once the end of the waiting long poll went out (the connection has one at a time).</summary>
+    private TaskCompletionSource? _sent;
+
     /// <summary>The request being answered asked for the connection to close after it.</summary>
     private volatile bool _close;
 
@@ -156,7 +159,10 @@ internal sealed class EtcdConnection
         /// <summary>The client sent <c>Connection: close</c>: the answer says so and the connection closes after it.</summary>
         public bool Close;
         public string Path = "";
-        public string Query = "";
+
+        /// <summary>The query's parameters, or the error etcd answers for a malformed query.</summary>
+        public EtcdForm? Form;
+        public KeyException? FormError;
     }
 
     private static readonly RequestHead s_handOver = new();
@@ -277,10 +283,17 @@ internal sealed class EtcdConnection
             Taken = true,
             Close = close,
             Path = Encoding.ASCII.GetString(query < 0 ? target : target[..query]),
-            Query = query < 0 ? "" : Encoding.ASCII.GetString(target[(query + 1)..]),
         };
-        // A stream of events is rare and long; Kestrel serves it.
-        return head.Query.Contains("stream", StringComparison.Ordinal) ? s_handOver : head;
+        try
+        {
+            head.Form = EtcdForm.FromQuery(query < 0 ? "" : Encoding.ASCII.GetString(target[(query + 1)..]));
+        }
+        catch (KeyException e)
+        {
+            head.FormError = e;
+        }
+        // A stream of events (stream=true, however the name is escaped) is rare and long; Kestrel serves it.
+        return head.Form?.First("stream") is { } stream && EtcdForm.ParseBool(stream) == true ? s_handOver : head;
     }
 
     private static bool IsTokenChar(byte b) =>
@@ -291,11 +304,11 @@ internal sealed class EtcdConnection
     private async ValueTask<bool> AnswerAsync(RequestHead head)
     {
         _close = head.Close;
+        if (head.FormError is { } malformed) return await SendError(malformed.Code, malformed.Cause, malformed.Index);
         EtcdKeysRequest parsed;
         try
         {
-            var form = EtcdForm.FromQuery(head.Query);
-            parsed = EtcdKeysRequest.Parse("GET", EtcdEndpoints.RawKey(EtcdForm.DecodePath(head.Path)), form);
+            parsed = EtcdKeysRequest.Parse("GET", EtcdEndpoints.RawKey(EtcdForm.DecodePath(head.Path)), head.Form!);
         }
         catch (KeyException e)
         {
@@ -347,12 +360,8 @@ internal sealed class EtcdConnection
         }
         // The head goes out as soon as the watch is registered, as etcd flushes it.
         if (!await SendAsync(ChunkedHead(watch.StartIndex, _hub.Term, _close), last: false)) return false;
-        var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        watch.OnCompleted(static (e, state) =>
-        {
-            var (connection, sent) = ((EtcdConnection, TaskCompletionSource))state!;
-            connection.Finish(e, sent);
-        }, (this, sent));
+        var sent = _sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        watch.OnCompleted(static (e, connection) => ((EtcdConnection)connection!).Finish(e), this);
 
         // The next request (or the client going away) is what comes next on the connection; an answer that closes
         // the connection cancels this read.
@@ -374,8 +383,9 @@ internal sealed class EtcdConnection
     }
 
     /// <summary>The hub's delivery (or the watch's end): sends the event's last chunk, or the empty end of a closed watch.</summary>
-    private void Finish(KeyWatchEvent? e, TaskCompletionSource sent)
+    private void Finish(KeyWatchEvent? e)
     {
+        var sent = _sent!;
         try
         {
             var bytes = e?.EtcdLastChunk ?? s_lastChunk;
@@ -411,7 +421,7 @@ internal sealed class EtcdConnection
     /// Writes <paramref name="bytes"/> to the socket without blocking; false with the part left when the socket
     /// cannot take it all (or there is no socket), which then goes through the transport's output.
     /// </summary>
-    private bool TrySendNow(byte[] bytes, out ReadOnlyMemory<byte> rest)
+    private bool TrySendNow(ReadOnlyMemory<byte> bytes, out ReadOnlyMemory<byte> rest)
     {
         rest = bytes;
         if (_socket is null || _piped) return false;
@@ -419,7 +429,7 @@ internal sealed class EtcdConnection
         SocketError error;
         try
         {
-            sent = _socket.Send(bytes, SocketFlags.None, out error);
+            sent = _socket.Send(bytes.Span, SocketFlags.None, out error);
         }
         catch (ObjectDisposedException)
         {
@@ -432,7 +442,7 @@ internal sealed class EtcdConnection
             _gone = true;
             return true;
         }
-        rest = bytes.AsMemory(Math.Max(sent, 0));
+        rest = bytes[Math.Max(sent, 0)..];
         return false;
     }
 
@@ -444,7 +454,7 @@ internal sealed class EtcdConnection
     }
 
     /// <summary>Sends a whole response (or a head); false when the client is gone.</summary>
-    private async ValueTask<bool> SendAsync(byte[] bytes, bool last = true)
+    private async ValueTask<bool> SendAsync(ReadOnlyMemory<byte> bytes, bool last = true)
     {
         if (!TrySendNow(bytes, out var rest)) await PipeAsync(rest);
         return !_gone && !(last && _close);
@@ -458,21 +468,19 @@ internal sealed class EtcdConnection
     }
 
     /// <summary>A complete response as the keys endpoint writes it: error replies carry no raft headers.</summary>
-    private static byte[] Response(int status, ulong index, long? term, ReadOnlySpan<byte> body, bool close)
+    private static ReadOnlyMemory<byte> Response(int status, ulong index, long? term, ReadOnlySpan<byte> body, bool close)
     {
-        var head = Head(status, body.Length, index, term, close);
-        var bytes = new byte[head.WrittenCount + body.Length];
-        head.WrittenSpan.CopyTo(bytes);
-        body.CopyTo(bytes.AsSpan(head.WrittenCount));
-        return bytes;
+        var response = Head(status, body.Length, index, term, close);
+        response.Write(body);
+        return response.WrittenMemory;
     }
 
-    private static byte[] ChunkedHead(ulong index, long term, bool close) => Head(200, contentLength: -1, index, term, close).WrittenSpan.ToArray();
+    private static ReadOnlyMemory<byte> ChunkedHead(ulong index, long term, bool close) => Head(200, contentLength: -1, index, term, close).WrittenMemory;
 
     /// <summary>Status line and headers, in the order Kestrel writes them; <paramref name="contentLength"/> -1 is chunked.</summary>
     private static ArrayBufferWriter<byte> Head(int status, int contentLength, ulong index, long? term, bool close)
     {
-        var w = new ArrayBufferWriter<byte>(320);
+        var w = new ArrayBufferWriter<byte>(320 + Math.Max(contentLength, 0));
         Text(w, "HTTP/1.1 ");
         Number(w, (ulong)status);
         Text(w, " ");
