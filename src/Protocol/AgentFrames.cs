@@ -1,0 +1,118 @@
+using System.Text.Json.Serialization;
+
+namespace Platform.Protocol;
+
+/// <summary>
+/// One message of the agent protocol: a WebSocket text message at <c>GET /v1/agent/connect</c> holding one JSON
+/// object whose <c>type</c> says which frame it is. The whole protocol is described in docs/nodes.md.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "type", UnknownDerivedTypeHandling = JsonUnknownDerivedTypeHandling.FailSerialization)]
+[JsonDerivedType(typeof(HelloFrame), "hello")]
+[JsonDerivedType(typeof(PingFrame), "ping")]
+[JsonDerivedType(typeof(AppliedFrame), "applied")]
+[JsonDerivedType(typeof(QueryAckFrame), "query-ack")]
+[JsonDerivedType(typeof(QueryResponseFrame), "query-response")]
+[JsonDerivedType(typeof(TagsFrame), "tags")]
+[JsonDerivedType(typeof(CheckFrame), "check")]
+[JsonDerivedType(typeof(LeaveFrame), "leave")]
+[JsonDerivedType(typeof(WelcomeFrame), "welcome")]
+[JsonDerivedType(typeof(RefusedFrame), "refused")]
+[JsonDerivedType(typeof(PongFrame), "pong")]
+[JsonDerivedType(typeof(MemberEventFrame), "member")]
+[JsonDerivedType(typeof(UserEventFrame), "user")]
+[JsonDerivedType(typeof(QueryFrame), "query")]
+public abstract record AgentFrame;
+
+// ---- agent → silo ----
+
+/// <summary>The agent's first frame: who it is. <see cref="AgentId"/> is new for every agent process, so a reconnect of the same process is told apart from a second agent claiming the name.</summary>
+public sealed record HelloFrame(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("addr")] string Addr,
+    [property: JsonPropertyName("port")] int Port,
+    [property: JsonPropertyName("tags")] IReadOnlyDictionary<string, string> Tags,
+    [property: JsonPropertyName("agent_id")] string AgentId,
+    [property: JsonPropertyName("protocol")] int Protocol,
+    [property: JsonPropertyName("last_event_ltime")] ulong LastEventLTime,
+    [property: JsonPropertyName("checks")] IReadOnlyList<CheckState>? Checks = null) : AgentFrame;
+
+/// <summary>Liveness: sent every heartbeat interval; the silo answers <see cref="PongFrame"/> with the same sequence number.</summary>
+public sealed record PingFrame([property: JsonPropertyName("seq")] long Seq) : AgentFrame;
+
+/// <summary>The agent has handled every user event up to <see cref="LTime"/> (kept on its disk too).</summary>
+public sealed record AppliedFrame([property: JsonPropertyName("ltime")] ulong LTime) : AgentFrame;
+
+/// <summary>The node received query <see cref="QueryId"/> (sent only when the query asks for acks).</summary>
+public sealed record QueryAckFrame([property: JsonPropertyName("query_id")] string QueryId) : AgentFrame;
+
+/// <summary>The node's answer to a query: its handler's output.</summary>
+public sealed record QueryResponseFrame(
+    [property: JsonPropertyName("query_id")] string QueryId,
+    [property: JsonPropertyName("payload")] byte[] Payload) : AgentFrame;
+
+/// <summary>Agent → silo: the agent's tags changed locally (tags file, reload). Silo → agent: the node's tags were changed through the API; the agent adopts them (and writes its tags file, as Serf does).</summary>
+public sealed record TagsFrame([property: JsonPropertyName("tags")] IReadOnlyDictionary<string, string> Tags) : AgentFrame;
+
+/// <summary>A health check changed state.</summary>
+public sealed record CheckFrame([property: JsonPropertyName("check")] CheckState Check) : AgentFrame;
+
+/// <summary>Agent → silo: a graceful leave (the node goes leaving, then left, never failed); the agent waits for the socket to close. Silo → agent: leave now (platform leave).</summary>
+public sealed record LeaveFrame : AgentFrame;
+
+// ---- silo → agent ----
+
+/// <summary>The silo accepted the hello: the node as registered, every member the cluster knows, and the liveness rules.</summary>
+public sealed record WelcomeFrame(
+    [property: JsonPropertyName("self")] MemberInfo Self,
+    [property: JsonPropertyName("members")] IReadOnlyList<MemberInfo> Members,
+    [property: JsonPropertyName("heartbeat_interval_ms")] int HeartbeatIntervalMs,
+    [property: JsonPropertyName("heartbeat_timeout_ms")] int HeartbeatTimeoutMs,
+    [property: JsonPropertyName("silo")] string Silo) : AgentFrame;
+
+/// <summary>The silo refused the hello (duplicate name, bad input, missing certificate); the socket closes after it.</summary>
+public sealed record RefusedFrame([property: JsonPropertyName("error")] string Error) : AgentFrame;
+
+/// <summary>Answer to <see cref="PingFrame"/>: lets the agent notice a silo that hangs.</summary>
+public sealed record PongFrame([property: JsonPropertyName("seq")] long Seq) : AgentFrame;
+
+/// <summary>A member changed: <see cref="Event"/> is member-join, member-leave, member-failed, member-update or member-reap.</summary>
+public sealed record MemberEventFrame(
+    [property: JsonPropertyName("event")] string Event,
+    [property: JsonPropertyName("member")] MemberInfo Member) : AgentFrame;
+
+/// <summary>A user event, ordered by its Lamport time. <see cref="NodeFilter"/>/<see cref="TagFilter"/>: Consul's regexp filters, applied by the agent.</summary>
+public sealed record UserEventFrame(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("payload")] byte[] Payload,
+    [property: JsonPropertyName("ltime")] ulong LTime,
+    [property: JsonPropertyName("coalesce")] bool Coalesce,
+    [property: JsonPropertyName("node_filter")] string? NodeFilter = null,
+    [property: JsonPropertyName("tag_filter")] string? TagFilter = null) : AgentFrame;
+
+/// <summary>A query for this node (the silo already matched its node and tag filters): ack if <see cref="RequestAck"/>, run the handler, respond before <see cref="TimeoutMs"/> ends.</summary>
+public sealed record QueryFrame(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("payload")] byte[] Payload,
+    [property: JsonPropertyName("ltime")] ulong LTime,
+    [property: JsonPropertyName("ack")] bool RequestAck,
+    [property: JsonPropertyName("timeout_ms")] int TimeoutMs) : AgentFrame;
+
+// ---- shared shapes ----
+
+/// <summary>A member as agents see it (Serf's member: name, address, port, tags, status).</summary>
+public sealed record MemberInfo(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("addr")] string Addr,
+    [property: JsonPropertyName("port")] int Port,
+    [property: JsonPropertyName("tags")] IReadOnlyDictionary<string, string> Tags,
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("protocol")] int Protocol);
+
+/// <summary>A health check's state (Consul's model): status is passing, warning or critical.</summary>
+public sealed record CheckState(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("output")] string Output);
