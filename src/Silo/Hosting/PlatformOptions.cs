@@ -1,3 +1,5 @@
+using Platform.Silo.Tls;
+
 namespace Platform.Silo.Hosting;
 
 /// <summary>The silo's own settings (section "Platform"); each can come from appsettings.json, PLATFORM_-less environment variables (Platform__DataDir) or the command line.</summary>
@@ -26,6 +28,9 @@ public sealed class PlatformOptions
     /// through Kestrel.
     /// </summary>
     public bool EtcdFastPath { get; set; } = true;
+
+    /// <summary>HTTPS from PEM files and client certificates for agents (docs/tls.md).</summary>
+    public TlsOptions Tls { get; set; } = new();
 
     /// <summary>Extra assemblies (paths) that add grains and endpoints through <see cref="ISiloExtension"/>.</summary>
     public List<string> Extensions { get; set; } = [];

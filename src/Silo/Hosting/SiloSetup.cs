@@ -8,6 +8,7 @@ using Platform.Runtime.Membership;
 using Platform.Runtime.PostgreSql;
 using Platform.Runtime.Sqlite;
 using Platform.Runtime.Storage;
+using Platform.Silo.Tls;
 
 namespace Platform.Silo.Hosting;
 
@@ -34,9 +35,9 @@ public static class SiloSetup
     {
         // Settings ship beside the binary; relative paths in them (DataDir) resolve against the working directory.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        builder.Configuration.AddCommandLine(args, SwitchMappings);
+        builder.Configuration.AddCommandLine(args, new Dictionary<string, string>(SwitchMappings.Concat(TlsSetup.SwitchMappings)));
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
-            builder.WebHost.UseUrls(DefaultUrls);
+            builder.WebHost.UseUrls(TlsSetup.DefaultUrls(builder.Configuration, DefaultUrls));
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -47,6 +48,7 @@ public static class SiloSetup
 
         var options = builder.Configuration.GetSection(PlatformOptions.Section).Get<PlatformOptions>() ?? new PlatformOptions();
         builder.Services.AddSingleton(options);
+        TlsSetup.Configure(builder, options.Tls);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
