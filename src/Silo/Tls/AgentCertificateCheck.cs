@@ -18,11 +18,11 @@ public sealed partial class AgentCertificateCheck(
     /// <summary>Null when the connection may go on; otherwise why it may not.</summary>
     public async ValueTask<string?> CheckAsync(HttpContext context)
     {
-        if (!context.Request.IsHttps) return "the connection is plain HTTP, which carries no client certificate";
-        var certificate = context.Connection.ClientCertificate ?? await context.Connection.GetClientCertificateAsync(context.RequestAborted);
-        if (certificate is null)
-            return requirement == ClientCertificateRequirement.Required ? "no client certificate was sent" : null;
-        return validator.Validate(certificate);
+        var certificate = !context.Request.IsHttps ? null
+            : context.Connection.ClientCertificate ?? await context.Connection.GetClientCertificateAsync(context.RequestAborted);
+        if (certificate is not null) return validator.Validate(certificate);
+        if (requirement != ClientCertificateRequirement.Required) return null;
+        return context.Request.IsHttps ? "no client certificate was sent" : "the connection is plain HTTP, which carries no client certificate";
     }
 
     /// <summary>Runs the check once per request: true to go on; false after answering 403.</summary>

@@ -17,6 +17,9 @@ internal sealed partial class TlsCertificateWatcher(
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        var current = server.Current;
+        LogServing(TlsServerCertificate.Describe(current), clientCa is null ? "none" : options.ClientCa!);
+        if (current.NotAfter.ToUniversalTime() < time.GetUtcNow().UtcDateTime) LogExpired(current.NotAfter.ToUniversalTime());
         _settle = time.CreateTimer(static w => ((TlsCertificateWatcher)w!).Check(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         if (options.ReloadCheckInterval > TimeSpan.Zero)
             _periodic = time.CreateTimer(static w => ((TlsCertificateWatcher)w!).Check(), this, options.ReloadCheckInterval, options.ReloadCheckInterval);
@@ -82,6 +85,12 @@ internal sealed partial class TlsCertificateWatcher(
         _settle?.Dispose();
         _periodic?.Dispose();
     }
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "HTTPS with certificate {Certificate}; agent client CA: {ClientCa}")]
+    private partial void LogServing(string certificate, string clientCa);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "the HTTPS certificate expired on {NotAfter:u}: clients will refuse it until its files are renewed")]
+    private partial void LogExpired(DateTime notAfter);
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "TLS {What} reloaded: {Loaded}")]
     private partial void LogReloaded(string what, string loaded);

@@ -30,6 +30,14 @@ public sealed class TlsStartupTests : IDisposable
     }
 
     [Fact]
+    public async Task Certificate_with_only_plain_http_urls_exits_2_asking_for_an_https_url()
+    {
+        var url = $"http://127.0.0.1:{SiloProcess.FreePort()}";
+        var line = await ExpectExit2("--urls", url, "--tls-cert", _certs.Server.CertFile, "--tls-key", _certs.Server.KeyFile);
+        Assert.Contains($"Platform:Tls:Cert (--tls-cert) is set but no URL in --urls (ASPNETCORE_URLS) is https: '{url}'", line);
+    }
+
+    [Fact]
     public async Task Unreadable_certificate_file_exits_2_naming_the_setting_and_the_file()
     {
         var missing = Path.Combine(_certs.Directory, "missing.pem");
