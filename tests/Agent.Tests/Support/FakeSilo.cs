@@ -95,7 +95,7 @@ internal sealed class FakeSilo : IAsyncDisposable
     public void Abort()
     {
         _socket = null;
-        _context?.Abort();
+        Interlocked.Exchange(ref _context, null)?.Abort();
     }
 
     public IEnumerable<T> ReceivedOf<T>() where T : AgentFrame => Received.OfType<T>();
@@ -148,6 +148,7 @@ internal sealed class FakeSilo : IAsyncDisposable
         finally
         {
             if (ReferenceEquals(_socket, socket)) _socket = null;
+            if (ReferenceEquals(_context, context)) _context = null;
         }
     }
 
@@ -165,7 +166,7 @@ internal sealed class FakeSilo : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _context?.Abort();
+        Abort();
         await _app.StopAsync();
         await _app.DisposeAsync();
     }
