@@ -82,7 +82,15 @@ public static class AgentProgram
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
             using var cancelled = cancellationToken.Register(() => stop.TrySetResult(true));
 
-            await agent.StartAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await agent.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                await Console.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+                return AgentExitCodes.Error;
+            }
             await Task.WhenAny(agent.Completion, stop.Task).ConfigureAwait(false);
 
             if (stop.Task.IsCompleted)

@@ -88,10 +88,15 @@ public sealed partial class NodeAgent : IAsyncDisposable
     /// <summary>Raised when the applied mark moves (after it is on disk).</summary>
     public event Action<ulong>? Applied;
 
-    /// <summary>Starts connecting (it does not wait for a silo); the connection then lives until <see cref="StopAsync"/>.</summary>
+    /// <summary>Starts connecting (it does not wait for a silo); the connection then lives until <see cref="StopAsync"/>. Throws <see cref="IOException"/> when the data directory cannot be made.</summary>
     public Task StartAsync(CancellationToken cancellationToken = default)
     {
         if (_running is not null) throw new InvalidOperationException("the agent is started already");
+        try { Directory.CreateDirectory(_settings.DataDir); }
+        catch (Exception failure) when (failure is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"data_dir '{_settings.DataDir}': cannot be created: {failure.Message}", failure);
+        }
         LogStarting(_logger, Name, AgentId, _settings.Servers.Count, _applied.Applied);
         _running = _connection.RunAsync(_stopping.Token);
         return Task.CompletedTask;

@@ -207,7 +207,7 @@ public sealed class NodeAgentTests : IDisposable
 
         await silo.SendAsync(new LeaveFrame());
 
-        await agent.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+        await agent.Completion.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Single(silo.ReceivedOf<LeaveFrame>());
     }
 }

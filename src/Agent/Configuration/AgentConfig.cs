@@ -66,7 +66,7 @@ public sealed class AgentConfig
     /// <summary><c>heartbeat_interval</c>: ping interval until the silo's welcome says its own; default 500ms.</summary>
     public TimeSpan? HeartbeatInterval { get; set; }
 
-    /// <summary><c>connect_timeout</c>: time to open the socket and get a welcome; default 2s.</summary>
+    /// <summary><c>connect_timeout</c>: time to open the socket and get a welcome; default 5s.</summary>
     public TimeSpan? ConnectTimeout { get; set; }
 
     /// <summary><c>handler_timeout</c>: a handler still running after it is killed with its process group; default 0 (none, as Serf).</summary>

@@ -53,7 +53,7 @@ public sealed record AgentSettings
     public TimeSpan HeartbeatInterval { get; init; } = AgentProtocol.DefaultHeartbeatInterval;
 
     /// <summary>Time to open a socket and get a welcome.</summary>
-    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Handlers still running after this long are killed with their process group; null for none.</summary>
     public TimeSpan? HandlerTimeout { get; init; }
@@ -134,7 +134,7 @@ public sealed record AgentSettings
         if (responseLimit < 1) throw new ConfigException($"query_response_size_limit: {responseLimit}; expected 1 or more bytes");
         var heartbeat = config.HeartbeatInterval ?? AgentProtocol.DefaultHeartbeatInterval;
         if (heartbeat <= TimeSpan.Zero) throw new ConfigException($"heartbeat_interval: {heartbeat}; expected more than zero");
-        var connectTimeout = config.ConnectTimeout ?? TimeSpan.FromSeconds(2);
+        var connectTimeout = config.ConnectTimeout ?? TimeSpan.FromSeconds(5);
         if (connectTimeout <= TimeSpan.Zero) throw new ConfigException($"connect_timeout: {connectTimeout}; expected more than zero");
 
         var dataDir = config.DataDir

@@ -18,8 +18,8 @@ public sealed class AgentConnectionOptions
     /// <summary>A silo silent for this many heartbeat intervals is taken as dead; default 3.</summary>
     public int MissedHeartbeats { get; init; } = 3;
 
-    /// <summary>Time to open the socket and receive the welcome; default 2 s.</summary>
-    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>Time to open the socket and receive the welcome; default 5 s.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>First backoff step after a second failed attempt in a row; doubles per failure; default 100 ms.</summary>
     public TimeSpan BackoffBase { get; init; } = TimeSpan.FromMilliseconds(100);

@@ -42,7 +42,7 @@ public sealed class AgentConnectionTests
     private static async Task StopAsync(CancellationTokenSource stop, Task running)
     {
         await stop.CancelAsync();
-        await running.WaitAsync(TimeSpan.FromSeconds(10));
+        await running.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     [Fact]
@@ -71,6 +71,7 @@ public sealed class AgentConnectionTests
     public async Task Pings_are_sent_every_heartbeat_interval_and_pongs_are_not_passed_on()
     {
         await using var silo = await FakeSilo.StartAsync();
+        silo.HeartbeatIntervalMs = 100;
         var (connection, session) = Connect(silo.Url);
         using var stop = new CancellationTokenSource();
         var running = connection.RunAsync(stop.Token);
@@ -155,7 +156,7 @@ public sealed class AgentConnectionTests
         first.OnHello = _ => new RefusedFrame("node 'node-1' is alive with another agent");
         var (connection, session) = Connect(first.Url, second.Url);
 
-        var error = await Assert.ThrowsAsync<AgentRefusedException>(() => connection.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
+        var error = await Assert.ThrowsAsync<AgentRefusedException>(() => connection.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
 
         Assert.Equal("node 'node-1' is alive with another agent", error.Error);
         Assert.Equal(first.Url, error.Server);
@@ -174,7 +175,7 @@ public sealed class AgentConnectionTests
 
         await connection.LeaveAsync();
 
-        await running.WaitAsync(TimeSpan.FromSeconds(5));
+        await running.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Single(silo.ReceivedOf<LeaveFrame>());
         Assert.Equal(1, silo.Connections);
     }

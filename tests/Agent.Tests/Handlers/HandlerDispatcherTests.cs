@@ -61,7 +61,7 @@ public sealed class HandlerDispatcherTests
             return Task.CompletedTask;
         });
 
-        var result = await answered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var result = await answered.Task.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal("pong\n", Encoding.UTF8.GetString(result.Output));
         Assert.False(userDone);
     }
@@ -73,7 +73,7 @@ public sealed class HandlerDispatcherTests
         var results = new TaskCompletionSource<IReadOnlyList<HandlerResult>>();
         dispatcher.Enqueue(new UserHandlerEvent("deploy", [], 1, false), (_, r) => { results.SetResult(r); return Task.CompletedTask; });
 
-        var runs = await results.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var runs = await results.Task.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(["first\n", "second\n"], runs.Select(r => Encoding.UTF8.GetString(r.Output)));
     }
 }

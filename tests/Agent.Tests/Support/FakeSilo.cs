@@ -43,7 +43,7 @@ internal sealed class FakeSilo : IAsyncDisposable
 
     public bool AnswerPings { get; set; } = true;
 
-    public int HeartbeatIntervalMs { get; set; } = 200;
+    public int HeartbeatIntervalMs { get; set; } = 1000;
 
     public int Connections => Volatile.Read(ref _connections);
 
