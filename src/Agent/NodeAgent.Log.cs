@@ -25,6 +25,9 @@ public sealed partial class NodeAgent
     [LoggerMessage(EventId = 7, Level = LogLevel.Error, Message = "agent: an observer of the agent's events failed")]
     private static partial void LogObserverFailed(ILogger logger, Exception failure);
 
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "agent: {Server} is not TLS: whoever can answer for it can run this node's handlers; use https with cert_file and key_file")]
+    private static partial void LogPlainText(ILogger logger, Uri server);
+
     [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "agent: user event '{Name}' at ltime {LTime} skipped: handled already (applied up to {Applied})")]
     private static partial void LogUserEventSkipped(ILogger logger, string name, ulong lTime, ulong applied);
 

@@ -98,6 +98,8 @@ public sealed partial class NodeAgent : IAsyncDisposable
             throw new IOException($"data_dir '{_settings.DataDir}': cannot be created: {failure.Message}", failure);
         }
         LogStarting(_logger, Name, AgentId, _settings.Servers.Count, _applied.Applied);
+        foreach (var server in _settings.Servers)
+            if (server.Scheme is "http" or "ws" && !server.IsLoopback) LogPlainText(_logger, server);
         _running = _connection.RunAsync(_stopping.Token);
         return Task.CompletedTask;
     }
