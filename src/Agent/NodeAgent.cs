@@ -16,6 +16,9 @@ namespace Platform.Agent;
 /// </summary>
 public sealed partial class NodeAgent : IAsyncDisposable
 {
+    /// <summary>Handlers running at stop get this long to finish before they are killed (Serf left them running orphaned).</summary>
+    public static readonly TimeSpan HandlerStopGrace = TimeSpan.FromSeconds(10);
+
     private readonly AgentSettings _settings;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -29,7 +32,8 @@ public sealed partial class NodeAgent : IAsyncDisposable
     private readonly object _tagsGate = new();
     private IReadOnlyDictionary<string, string> _tags;
     private Task? _running;
-    private int _stopped;
+    private readonly object _stopGate = new();
+    private Task? _stop;
 
     /// <summary>An agent for <paramref name="settings"/>; <paramref name="timeProvider"/> drives heartbeats and coalescing (handler processes always run on the real clock).</summary>
     public NodeAgent(AgentSettings settings, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
@@ -104,10 +108,16 @@ public sealed partial class NodeAgent : IAsyncDisposable
         return Task.CompletedTask;
     }
 
-    /// <summary>Stops: with <paramref name="leave"/> a graceful leave first (the node goes left, not failed); running handlers are then killed.</summary>
-    public async Task StopAsync(bool leave = true, CancellationToken cancellationToken = default)
+    /// <summary>Stops: with <paramref name="leave"/> a graceful leave first (the node goes left, not failed); running handlers then get <see cref="HandlerStopGrace"/> to finish.</summary>
+    public Task StopAsync(bool leave = true, CancellationToken cancellationToken = default)
     {
-        if (Interlocked.Exchange(ref _stopped, 1) == 1) return;
+        // Every caller (a signal, the silo's leave, dispose) waits for the one stop under way.
+        lock (_stopGate) return _stop ??= StopCoreAsync(leave, cancellationToken);
+    }
+
+    private async Task StopCoreAsync(bool leave, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
         if (leave && _running is { IsCompleted: false })
         {
             LogLeaving(_logger);
@@ -124,7 +134,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
         }
         _memberCoalescer?.Dispose();
         _userCoalescer?.Dispose();
-        await _dispatcher.DisposeAsync().ConfigureAwait(false);
+        await _dispatcher.StopAsync(HandlerStopGrace).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>

@@ -17,6 +17,7 @@ public sealed class HandlerDispatcher : IAsyncDisposable
     private readonly Channel<Work> _events = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleWriter = false });
     private readonly Channel<Work> _queries = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleWriter = false });
     private readonly CancellationTokenSource _stopping = new();
+    private volatile bool _draining;
     private readonly Task[] _workers;
     private readonly ILogger _logger;
 
@@ -68,32 +69,50 @@ public sealed class HandlerDispatcher : IAsyncDisposable
         await foreach (var work in reader.ReadAllAsync().ConfigureAwait(false))
         {
             var results = new List<HandlerResult>(1);
+            var whole = true;
             var (name, tags) = _self();
             foreach (var script in _scripts)
             {
                 if (!script.Accepts(work.Event)) continue;
-                if (_stopping.IsCancellationRequested) break;
+                if (_draining)
+                {
+                    whole = false;
+                    break;
+                }
                 var result = await _process.RunAsync(script, work.Event, name, tags, _timeout, _stopping.Token).ConfigureAwait(false);
                 results.Add(result);
+                if (result.ExitCode is null && !result.TimedOut) whole = false;
                 if (result.Error is null && !result.Succeeded)
                     _logger.LogError("agent: Error invoking script '{Script}': exit status {ExitCode}", script.Script, result.ExitCode);
                 try { HandlerCompleted?.Invoke(result); }
                 catch (Exception failure) { _logger.LogError(failure, "agent: a handler observer failed"); }
             }
             // An event cut short by a stop is not done: it must not be recorded as applied.
-            if (work.Done is null || _stopping.IsCancellationRequested) continue;
+            if (work.Done is null || !whole) continue;
             try { await work.Done(work.Event, results).ConfigureAwait(false); }
             catch (Exception failure) { _logger.LogError(failure, "agent: handling the results of a '{Event}' event failed", work.Event.Type); }
         }
     }
 
-    /// <summary>Stops taking work; running handlers are killed; queued events are dropped (not recorded as applied).</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>
+    /// Stops: queued events are dropped (not recorded as applied); handlers already running get <paramref name="grace"/>
+    /// to finish, then are killed with their process groups.
+    /// </summary>
+    public async Task StopAsync(TimeSpan grace)
     {
+        _draining = true;
         _events.Writer.TryComplete();
         _queries.Writer.TryComplete();
+        var all = Task.WhenAll(_workers);
+        if (grace > TimeSpan.Zero) await Task.WhenAny(all, Task.Delay(grace)).ConfigureAwait(false);
         await _stopping.CancelAsync().ConfigureAwait(false);
-        await Task.WhenAll(_workers).ConfigureAwait(false);
+        await all.ConfigureAwait(false);
+    }
+
+    /// <summary>Stops at once: running handlers are killed.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(TimeSpan.Zero).ConfigureAwait(false);
         _stopping.Dispose();
     }
 }
