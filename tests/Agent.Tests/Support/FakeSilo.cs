@@ -1,11 +1,13 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.WebSockets;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -53,11 +55,24 @@ internal sealed class FakeSilo : IAsyncDisposable
 
     public IReadOnlyList<HelloFrame> Hellos => [.. _hellos];
 
-    public static async Task<FakeSilo> StartAsync(string name = "silo-1")
+    /// <summary>The client certificate subjects seen (HTTPS silos only).</summary>
+    public ConcurrentQueue<string> ClientCertificates { get; } = new();
+
+    /// <summary>Starts on a free loopback port; with <paramref name="certificate"/> it serves HTTPS and requires a client certificate.</summary>
+    public static async Task<FakeSilo> StartAsync(string name = "silo-1", X509Certificate2? certificate = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0, listen =>
+        {
+            if (certificate is null) return;
+            listen.UseHttps(https =>
+            {
+                https.ServerCertificate = certificate;
+                https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
+                https.ClientCertificateValidation = (_, _, _) => true;
+            });
+        }));
         var app = builder.Build();
         var silo = new FakeSilo(app, name);
         silo.OnHello = silo.Welcome;
@@ -107,6 +122,7 @@ internal sealed class FakeSilo : IAsyncDisposable
             context.Response.StatusCode = 400;
             return;
         }
+        if (context.Connection.ClientCertificate is { } client) ClientCertificates.Enqueue(client.Subject);
         using var socket = await context.WebSockets.AcceptWebSocketAsync(AgentProtocol.SubProtocol);
         Interlocked.Increment(ref _connections);
         var buffer = new byte[64 * 1024];
