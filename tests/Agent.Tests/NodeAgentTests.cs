@@ -210,4 +210,31 @@ public sealed class NodeAgentTests : IDisposable
         await agent.Completion.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Single(silo.ReceivedOf<LeaveFrame>());
     }
+
+    [Fact]
+    public async Task A_reconnect_to_another_silo_fires_only_the_member_differences()
+    {
+        await using var first = await FakeSilo.StartAsync("silo-1");
+        await using var second = await FakeSilo.StartAsync("silo-2");
+        first.Members.Add(M("db-1", "10.0.0.2"));
+        first.Members.Add(M("db-2", "10.0.0.3"));
+        second.Members.Add(M("db-1", "10.0.0.2"));
+        second.Members.Add(M("db-3", "10.0.0.4"));
+        await using var agent = new NodeAgent(Settings(first) with { Servers = [first.Url, second.Url] });
+        var dispatched = new ConcurrentQueue<string>();
+        agent.EventDispatched += e =>
+        {
+            if (e is MemberHandlerEvent m) dispatched.Enqueue(m.Type + ":" + string.Join(",", m.Members.Select(x => x.Name)));
+        };
+        await agent.StartAsync();
+        await Eventually.True(() => dispatched.Count == 3, "three joins from the first welcome");
+        Assert.Equal(["member-join:db-1", "member-join:db-2", "member-join:web-1"], dispatched.OrderBy(x => x));
+
+        await first.MemberEventAsync("member-update", M("db-1", "10.0.0.9"));
+        await Eventually.True(() => dispatched.Count == 4, "the member frame");
+        first.Abort();
+        await Eventually.True(() => second.IsConnected && dispatched.Count == 7, "the second welcome's differences");
+
+        Assert.Equal(["member-update:db-1", "member-reap:db-2", "member-join:db-3"], dispatched.Skip(4).Take(3).OrderBy(x => x.Split(':')[1]));
+    }
 }

@@ -99,6 +99,8 @@ internal sealed class FakeSilo : IAsyncDisposable
         await socket.SendAsync(AgentProtocol.Encode(frame), WebSocketMessageType.Text, true, CancellationToken.None);
     }
 
+    public Task MemberEventAsync(string type, MemberInfo member) => SendAsync(new MemberEventFrame(type, member));
+
     public async Task CloseAsync(int status, string description = "")
     {
         var socket = _socket ?? throw new InvalidOperationException("no agent is connected");
