@@ -27,8 +27,10 @@ public sealed class AgentProgramTests : IDisposable
         await using var silo = await FakeSilo.StartAsync();
         silo.OnHello = hello => new RefusedFrame($"node '{hello.Name}' is alive with another agent");
 
+        // A long connect timeout: on a loaded machine a slow first attempt must not count as a retry.
+        var config = _dir.File("agent.json", """{"connect_timeout":"30s"}""");
         var code = await AgentProgram.RunAsync(
-            ["-server", silo.Url.ToString(), "-node", "dup", "-data-dir", _dir.Path, "-log-level", "err"], CancellationToken.None)
+            ["-server", silo.Url.ToString(), "-node", "dup", "-data-dir", _dir.Path, "-log-level", "err", "-config-file", config], CancellationToken.None)
             .WaitAsync(TimeSpan.FromSeconds(20));
 
         Assert.Equal(AgentExitCodes.Refused, code);

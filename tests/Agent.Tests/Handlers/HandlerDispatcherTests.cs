@@ -32,12 +32,17 @@ public sealed class HandlerDispatcherTests
     {
         using var dir = new TempDir();
         var log = dir.File("overlap.log");
-        await using var dispatcher = Dispatcher(2, $"user=echo start >> {log}; sleep 0.3; echo end >> {log}");
+        var gate = Path.Combine(dir.Path, "gate");
+        // Each handler holds until the gate opens, so two can be seen running together however slow the machine is.
+        await using var dispatcher = Dispatcher(2, $"user=echo start >> {log}; while [ ! -e {gate} ]; do sleep 0.02; done; echo end >> {log}");
         var done = 0;
         for (ulong i = 1; i <= 4; i++)
             dispatcher.Enqueue(new UserHandlerEvent("e", [], i, false), (_, _) => { Interlocked.Increment(ref done); return Task.CompletedTask; });
 
+        await Eventually.True(() => File.ReadAllLines(log).Count(l => l == "start") == 2, "two handlers running");
+        File.WriteAllText(gate, "");
         await Eventually.True(() => Volatile.Read(ref done) == 4, "four events handled");
+
         var running = 0;
         var most = 0;
         foreach (var line in File.ReadAllLines(log))

@@ -71,7 +71,7 @@ public sealed class HandlerProcessTests
     {
         using var dir = new TempDir();
         var pidFile = dir.File("child.pid");
-        var result = await Run($"sleep 60 & echo $! > {pidFile}; wait", new UserHandlerEvent("e", [], 1, false), TimeSpan.FromMilliseconds(300));
+        var result = await Run($"sleep 60 & echo $! > {pidFile}; wait", new UserHandlerEvent("e", [], 1, false), TimeSpan.FromSeconds(2));
 
         Assert.True(result.TimedOut);
         Assert.Null(result.ExitCode);
