@@ -31,7 +31,7 @@ public sealed class HandlerDispatcherTests
     public async Task Handler_concurrency_bounds_how_many_run_at_once()
     {
         using var dir = new TempDir();
-        var log = dir.File("overlap.log");
+        var log = dir.File("overlap.log", "");
         var gate = Path.Combine(dir.Path, "gate");
         // Each handler holds until the gate opens, so two can be seen running together however slow the machine is.
         await using var dispatcher = Dispatcher(2, $"user=echo start >> {log}; while [ ! -e {gate} ]; do sleep 0.02; done; echo end >> {log}");
