@@ -34,6 +34,17 @@ public sealed partial class PlatformClient
     /// </summary>
     public async IAsyncEnumerable<QueryMessage> QueryAsync(string name, ReadOnlyMemory<byte> payload, QueryOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        using var stream = await StartQueryAsync(name, payload, options, cancellationToken).ConfigureAwait(false);
+        await foreach (var message in stream.WithCancellation(cancellationToken).ConfigureAwait(false))
+            yield return message;
+    }
+
+    /// <summary>
+    /// Sends a query and returns once the silo has accepted it (an error answer throws <see cref="PlatformApiException"/>);
+    /// enumerate the result for the acks and responses as they arrive.
+    /// </summary>
+    public async Task<QueryStream> StartQueryAsync(string name, ReadOnlyMemory<byte> payload, QueryOptions? options = null, CancellationToken cancellationToken = default)
+    {
         options ??= new QueryOptions();
         var path = new StringBuilder("/v1/queries/").Append(Escape(name));
         var sep = '?';
@@ -47,18 +58,15 @@ public sealed partial class PlatformClient
         if (options.Timeout is { } t) Add("timeout", FormatDuration(t));
         if (!options.RequestAck) Add("ack", "false");
         var request = new HttpRequestMessage(HttpMethod.Post, path.ToString()) { Content = Payload(payload) };
-        await foreach (var line in ReadLinesAsync(request, cancellationToken).ConfigureAwait(false))
-        {
-            var message = JsonSerializer.Deserialize<QueryMessage>(line, s_json) ?? throw new JsonException("a query line was the JSON null");
-            yield return message;
-            if (message.Type == QueryMessage.Done) yield break;
-        }
+        var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        return new QueryStream(response);
     }
 
     /// <summary>GET /v1/monitor: member events, user events and queries as the silo streams them, until cancelled or the silo ends it.</summary>
     public async IAsyncEnumerable<MonitorEvent> MonitorAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await foreach (var line in ReadLinesAsync(new HttpRequestMessage(HttpMethod.Get, "/v1/monitor"), cancellationToken).ConfigureAwait(false))
+        using var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, "/v1/monitor"), HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        await foreach (var line in ReadLinesAsync(response, cancellationToken).ConfigureAwait(false))
             yield return MonitorEvent.Parse(line, s_json);
     }
 

@@ -139,9 +139,8 @@ public sealed partial class PlatformClient : IDisposable
     }
 
     /// <summary>Streams the lines of an NDJSON answer as they arrive.</summary>
-    private async IAsyncEnumerable<string> ReadLinesAsync(HttpRequestMessage request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    internal static async IAsyncEnumerable<string> ReadLinesAsync(HttpResponseMessage response, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         using var reader = new StreamReader(stream, Encoding.UTF8);
         while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)

@@ -10,7 +10,7 @@ public sealed class SiloUnreachableException(IReadOnlyList<SiloAttempt> attempts
     private static string Describe(IReadOnlyList<SiloAttempt> attempts)
         => attempts.Count == 0
             ? "no silo was tried"
-            : "no silo answered; tried " + string.Join(", ", attempts.Select(a => $"{a.Url} ({a.Error})"));
+            : "no silo answered; tried " + string.Join(", ", attempts.Select(a => $"{a.Url.ToString().TrimEnd('/')} ({a.Error})"));
 }
 
 /// <summary>One try of one silo and why it failed.</summary>
