@@ -45,7 +45,7 @@ public static class PlatformCli
         var parse = Parse(args, context);
         if (parse.Errors.Count > 0)
         {
-            foreach (var error in parse.Errors) await context.Error.WriteLineAsync($"Error: {error.Message}").ConfigureAwait(false);
+            foreach (var error in parse.Errors) await context.Error.WriteLineAsync($"Error: {Describe(error, parse)}").ConfigureAwait(false);
             var command = string.Join(' ', parse.CommandResult.Command is RootCommand ? ["platform"] : new[] { "platform", parse.CommandResult.Command.Name });
             await context.Error.WriteLineAsync($"Run '{command} --help' for usage.").ConfigureAwait(false);
             return CommandAction.Usage;
@@ -62,6 +62,18 @@ public static class PlatformCli
             ProcessTerminationTimeout = null, // Ctrl+C cancels the token given here; the caller owns it
         };
         return await parse.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static string Describe(System.CommandLine.Parsing.ParseError error, ParseResult parse)
+    {
+        // "Required argument missing for command: 'event'." names neither the argument nor the form expected.
+        var command = parse.CommandResult.Command;
+        if (error.Message.StartsWith("Required argument missing", StringComparison.Ordinal) && command.Arguments.Count > 0)
+        {
+            var form = string.Join(' ', command.Arguments.Select(a => a.Arity.MinimumNumberOfValues > 0 ? $"<{a.Name}>" : $"[{a.Name}]"));
+            return $"'{command.Name}' needs a {command.Arguments[0].Name}; expected: platform {command.Name} [options] {form}";
+        }
+        return error.Message;
     }
 
     /// <summary>Parses without running: Serf's single-dash long options stay whole (no POSIX bundling) and @ is not a response file.</summary>

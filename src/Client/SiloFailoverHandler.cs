@@ -79,7 +79,8 @@ internal sealed class SiloFailoverHandler : DelegatingHandler
                 static async (ctx, self) => await self.SendToNextSiloAsync(ctx.Properties.GetValue(s_attempts, null!), ctx.CancellationToken).ConfigureAwait(false),
                 context,
                 this).ConfigureAwait(false);
-            if (outcome.Exception is HttpRequestException and not SiloUnreachableException)
+            // When no silo was reached, say which were tried; a request cut off by a silo keeps its own error.
+            if (NeverReachedSilo(outcome.Exception))
                 throw new SiloUnreachableException(attempts.Failures, outcome.Exception);
             outcome.ThrowIfException();
             return outcome.Result!;

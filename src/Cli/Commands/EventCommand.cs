@@ -29,7 +29,7 @@ public static class EventCommand
             var fired = await client.FireEventAsync(eventName, body, coalescing, cancellationToken).ConfigureAwait(false);
             var text = parse.GetValue(format) == "json"
                 ? GoJson.Indent(GoObject.Of(("id", fired.Id), ("name", fired.Name), ("ltime", fired.LTime), ("coalesce", coalescing)))
-                : $"Event '{eventName}' dispatched! Coalescing enabled: {(coalescing ? "true" : "false")}";
+                : SerfMessages.EventDispatched(eventName, coalescing);
             await context.Out.WriteLineAsync(text).ConfigureAwait(false);
             return CommandAction.Ok;
         }));

@@ -16,7 +16,7 @@ public static class LeaveCommand
             var nodeName = parse.GetValue(node)!;
             using var client = context.Client(parse.GetValue(url));
             await client.LeaveAsync(nodeName, cancellationToken).ConfigureAwait(false);
-            var text = parse.GetValue(format) == "json" ? GoJson.Indent(GoObject.Of(("node", nodeName), ("left", true))) : "Graceful leave complete";
+            var text = parse.GetValue(format) == "json" ? GoJson.Indent(GoObject.Of(("node", nodeName), ("left", true))) : SerfMessages.LeaveComplete;
             await context.Out.WriteLineAsync(text).ConfigureAwait(false);
             return CommandAction.Ok;
         }));

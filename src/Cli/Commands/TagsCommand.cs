@@ -38,7 +38,7 @@ public static class TagsCommand
             await client.SetTagsAsync(nodeName, tags, keys, cancellationToken).ConfigureAwait(false);
             var text = parse.GetValue(format) == "json"
                 ? GoJson.Indent(GoObject.Of(("node", nodeName), ("set", tags), ("delete", keys)))
-                : "Successfully updated agent tags";
+                : SerfMessages.TagsUpdated;
             await context.Out.WriteLineAsync(text).ConfigureAwait(false);
             return CommandAction.Ok;
         }));
