@@ -25,10 +25,32 @@ public static class MembersCommand
                 Tags = parse.GetValue(tags) ?? [],
             };
             var nodes = await client.ListNodesAsync(filter, cancellationToken).ConfigureAwait(false);
-            var text = parse.GetValue(format) == "json" ? MembersOutput.Json(nodes) : MembersOutput.Text(nodes, parse.GetValue(detailed));
+            var json = parse.GetValue(format) == "json";
+            if (!json && parse.GetValue(detailed)) nodes = await WithChecksAsync(client, nodes, cancellationToken).ConfigureAwait(false);
+            var text = json ? MembersOutput.Json(nodes) : MembersOutput.Text(nodes, parse.GetValue(detailed));
             await context.Out.WriteLineAsync(text).ConfigureAwait(false);
             return CommandAction.Ok;
         }));
         return command;
+    }
+
+    /// <summary>The listing has no health checks; <c>-detailed</c> reads each node (a few at a time) for them.</summary>
+    private static async Task<IReadOnlyList<Node>> WithChecksAsync(PlatformClient client, IReadOnlyList<Node> nodes, CancellationToken cancellationToken)
+    {
+        var detailed = new Node[nodes.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, nodes.Count), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (i, ct) =>
+        {
+            var node = nodes[i];
+            try
+            {
+                var detail = await client.GetNodeAsync(node.Name, ct).ConfigureAwait(false);
+                detailed[i] = node with { Checks = detail.Checks };
+            }
+            catch (PlatformApiException e) when (e.Status == System.Net.HttpStatusCode.NotFound)
+            {
+                detailed[i] = node; // reaped since the listing
+            }
+        }).ConfigureAwait(false);
+        return detailed;
     }
 }

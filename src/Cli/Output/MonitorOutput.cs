@@ -15,17 +15,20 @@ public static class MonitorOutput
     /// <summary>The line for <paramref name="e"/>, or null when the level filters it out. <paramref name="now"/> stands in for a missing time.</summary>
     public static string? Line(MonitorEvent e, string minLevel, DateTimeOffset now)
     {
-        // Every event is logged at INFO, as the Serf agent logs member events and received user events and queries.
-        if (Array.IndexOf(Levels, minLevel) > Array.IndexOf(Levels, "INFO")) return null;
+        // Events are logged at INFO, as the Serf agent logs member events and received user events and queries;
+        // lines lost because this reader fell behind at WARN.
+        var level = e.Type == "dropped" ? "WARN" : "INFO";
+        if (Array.IndexOf(Levels, minLevel) > Array.IndexOf(Levels, level)) return null;
         var time = (e.Time ?? now).ToLocalTime().ToString("yyyy/MM/dd HH:mm:ss", CultureInfo.InvariantCulture);
         var text = e.Type switch
         {
             "member" => $"serf: {MemberEventName(e.Event)}: {e.Member?.Name} {e.Member?.Addr}",
             "user" => $"agent: Received event: user-event: {e.Name}",
             "query" => $"agent: Received event: query: {e.Name}",
+            "dropped" => $"monitor: {e.Count} events dropped: this monitor fell behind",
             _ => $"monitor: {e.Json}",
         };
-        return $"{time} [INFO] {text}";
+        return $"{time} [{level}] {text}";
     }
 
     /// <summary>member-join → EventMemberJoin, as Serf names its event types in its log.</summary>

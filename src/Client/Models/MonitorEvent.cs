@@ -3,8 +3,9 @@ using System.Text.Json;
 namespace Platform.Client;
 
 /// <summary>
-/// One line of <c>GET /v1/monitor</c>: a member event (<see cref="Event"/> and <see cref="Member"/>), a user event or a
-/// query (<see cref="Name"/>, <see cref="Payload"/>, <see cref="LTime"/>). <see cref="Json"/> is the line as the silo sent it.
+/// One line of <c>GET /v1/monitor</c>: a member event (<see cref="Event"/>, <see cref="Member"/>), a user event or query
+/// (<see cref="Name"/>, <see cref="Payload"/>, <see cref="LTime"/>), or <c>dropped</c> (<see cref="Count"/>) when this
+/// reader fell behind. <see cref="Json"/> is the line as the silo sent it.
 /// </summary>
 public sealed record MonitorEvent(string Type, string Json)
 {
@@ -26,6 +27,9 @@ public sealed record MonitorEvent(string Type, string Json)
     /// <summary>The Lamport time of a user event or query.</summary>
     public ulong LTime { get; init; }
 
+    /// <summary>For a <c>dropped</c> line: how many lines this reader lost because it fell behind.</summary>
+    public long Count { get; init; }
+
     /// <summary>When the silo saw it, if it said.</summary>
     public DateTimeOffset? Time { get; init; }
 
@@ -43,6 +47,7 @@ public sealed record MonitorEvent(string Type, string Json)
         ulong ltime = 0;
         if ((root.TryGetProperty("lTime", out var lt) || root.TryGetProperty("ltime", out lt)) && lt.ValueKind == JsonValueKind.Number)
             lt.TryGetUInt64(out ltime);
+        var count = root.TryGetProperty("count", out var c) && c.ValueKind == JsonValueKind.Number && c.TryGetInt64(out var n) ? n : 0;
         DateTimeOffset? time = root.TryGetProperty("time", out var t) && t.ValueKind == JsonValueKind.String && t.TryGetDateTimeOffset(out var parsed) ? parsed : null;
         return new MonitorEvent(type, line)
         {
@@ -52,6 +57,7 @@ public sealed record MonitorEvent(string Type, string Json)
             Name = String(root, "name"),
             Payload = payload,
             LTime = ltime,
+            Count = count,
             Time = time,
         };
     }

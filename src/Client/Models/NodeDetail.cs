@@ -15,4 +15,6 @@ public sealed record NodeDetail(
     [property: JsonPropertyName("joined")] DateTimeOffset? Joined = null,
     [property: JsonPropertyName("lastSeen")] DateTimeOffset? LastSeen = null,
     [property: JsonPropertyName("checks")] IReadOnlyList<CheckState>? Checks = null,
-    [property: JsonPropertyName("lastEventLTime")] ulong LastEventLTime = 0);
+    [property: JsonPropertyName("lastEventLTime")] ulong LastEventLTime = 0,
+    [property: JsonPropertyName("statusChanged")] DateTimeOffset? StatusChanged = null,
+    [property: JsonPropertyName("silo")] string? Silo = null);

@@ -14,4 +14,5 @@ public sealed record UserEvent(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("payload")] byte[]? Payload,
     [property: JsonPropertyName("lTime")] ulong LTime,
-    [property: JsonPropertyName("coalesce")] bool Coalesce = true);
+    [property: JsonPropertyName("coalesce")] bool Coalesce = true,
+    [property: JsonPropertyName("at")] DateTimeOffset? At = null);
