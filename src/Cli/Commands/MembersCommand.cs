@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.RegularExpressions;
 using Platform.Cli.Output;
 using Platform.Client;
 
@@ -7,6 +8,8 @@ namespace Platform.Cli.Commands;
 /// <summary><c>platform members</c>: the nodes, as <c>serf members</c> lists them.</summary>
 public static class MembersCommand
 {
+    private static readonly HashSet<string> s_knownStatuses = ["alive", "leaving", "left", "failed"];
+
     public static Command Create(CliContext context, Option<string[]> url)
     {
         var status = CliOptions.Regexp("--status", "-status", "Only nodes whose status matches this regexp (alive, leaving, left, failed)");
@@ -18,13 +21,21 @@ public static class MembersCommand
         command.SetAction(CommandAction.Run(context, "Error retrieving members", async (parse, cancellationToken) =>
         {
             using var client = context.Client(parse.GetValue(url));
+            // Serf's -status is a regexp; the API takes one status, so any other pattern is matched here.
+            var statusPattern = parse.GetValue(status);
+            var plainStatus = statusPattern is null || s_knownStatuses.Contains(statusPattern);
             var filter = new NodeFilter
             {
-                Status = parse.GetValue(status),
+                Status = plainStatus ? statusPattern : null,
                 Name = parse.GetValue(name),
                 Tags = parse.GetValue(tags) ?? [],
             };
             var nodes = await client.ListNodesAsync(filter, cancellationToken).ConfigureAwait(false);
+            if (!plainStatus)
+            {
+                var match = new Regex($"^(?:{statusPattern})$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+                nodes = [.. nodes.Where(n => match.IsMatch(n.Status))];
+            }
             var json = parse.GetValue(format) == "json";
             if (!json && parse.GetValue(detailed)) nodes = await WithChecksAsync(client, nodes, cancellationToken).ConfigureAwait(false);
             var text = json ? MembersOutput.Json(nodes) : MembersOutput.Text(nodes, parse.GetValue(detailed));
