@@ -20,7 +20,9 @@ public static class ClusterCommand
                 await context.Out.WriteLineAsync(JsonSerializer.Serialize(cluster.RootElement, new JsonSerializerOptions { WriteIndented = true })).ConfigureAwait(false);
                 return CommandAction.Ok;
             }
-            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(context.Out) });
+            var output = new AnsiConsoleOutput(context.Out);
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = output });
+            if (!output.IsTerminal) console.Profile.Width = 200; // piped: no terminal to fit, so cells are not wrapped at 80
             var root = cluster.RootElement;
             console.WriteLine($"cluster: {Text(root, "clusterId") ?? "(single silo)"}  storage: {Text(root, "storage") ?? "?"}");
             var table = new Table().AddColumns("silo", "address", "urls", "status", "started", "activations");
