@@ -38,6 +38,9 @@ internal sealed class AgentConnection
     /// <summary>Accepted by its node grain: it takes events, queries and heartbeats.</summary>
     public volatile bool Accepted;
 
+    /// <summary>Welcomed: from now on the agent pings, and the heartbeat deadline applies.</summary>
+    public volatile bool Welcomed;
+
     /// <summary>The agent sent leave: closing it is not a failure.</summary>
     public volatile bool Leaving;
 

@@ -73,6 +73,8 @@ public sealed partial class AgentHub
             foreach (var m in members) infos.Add(AgentFrameMapping.ToInfo(m.Member));
             connection.SendNow(AgentProtocol.Encode(new WelcomeFrame(AgentFrameMapping.ToInfo(result.Self!), infos,
                 (int)_options.HeartbeatInterval.TotalMilliseconds, (int)_options.HeartbeatTimeout.TotalMilliseconds, SiloName)));
+            connection.Touch();
+            connection.Welcomed = true;
             var sentUpTo = result.LastEventLTime;
             if (sentUpTo != 0)
             {
@@ -251,7 +253,7 @@ public sealed partial class AgentHub
         var timeout = (long)_options.HeartbeatTimeout.TotalMilliseconds;
         foreach (var connection in Volatile.Read(ref _all))
         {
-            if (!connection.Accepted || connection.Ended) continue;
+            if (!connection.Welcomed || connection.Ended) continue;
             var silent = now - connection.LastSeen;
             if (silent > timeout) connection.End($"no heartbeat for {silent} ms (timeout {timeout} ms)");
         }
