@@ -266,8 +266,15 @@ public sealed partial class AgentHub
         if (_closing) return;
         _closing = true;
         Monitor.CloseAll();
-        foreach (var connection in Volatile.Read(ref _all))
-            _ = CloseQuietly(connection.Socket, (WebSocketCloseStatus)AgentProtocol.SiloStoppingCloseStatus, "silo stopping");
+        foreach (var connection in Volatile.Read(ref _all)) _ = CloseForStop(connection.Socket);
+    }
+
+    /// <summary>Asks the agent to close (4002) and aborts the socket if it has not within 2 s, so no agent holds up the stop.</summary>
+    private static async Task CloseForStop(WebSocket socket)
+    {
+        await CloseQuietly(socket, (WebSocketCloseStatus)AgentProtocol.SiloStoppingCloseStatus, "silo stopping");
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        if (socket.State != WebSocketState.Closed) socket.Abort();
     }
 
     private void Forward(Task call) => _ = call.ContinueWith(static (t, s) => ((ILogger)s!).LogDebug(t.Exception, "agent hub: forwarding to a query collector failed"),
