@@ -1,7 +1,10 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Platform.Runtime;
+using Microsoft.Extensions.DependencyInjection;
 using Platform.Runtime.Catalog;
+using Platform.Runtime.Hosting;
+using Platform.Runtime.Membership;
 using Platform.Runtime.Storage;
 
 namespace Platform.Grains.Nodes;
@@ -35,10 +38,10 @@ internal sealed partial class FleetGrain(IGrainJournal journal, IOptions<NodesOp
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => CloseJournalAsync();
 
-    public Task<FleetCatchUp> Subscribe(IFleetObserver hub, string hubKey, ulong afterSeq)
+    public Task<FleetCatchUp> Subscribe(IFleetObserver hub, string hubKey, string? silo, ulong afterSeq)
     {
         ArgumentNullException.ThrowIfNull(hub);
-        _hubs[hubKey] = new Hub(hub, DateTimeOffset.UtcNow);
+        _hubs[hubKey] = new Hub(hub, DateTimeOffset.UtcNow, silo);
         return Task.FromResult(_log.CatchUp(afterSeq));
     }
 
@@ -121,11 +124,26 @@ internal sealed partial class FleetGrain(IGrainJournal journal, IOptions<NodesOp
         }
     }
 
-    /// <summary>Whether the hub <paramref name="key"/> renewed its subscription recently (a fresh activation gives every hub a grace).</summary>
+    /// <summary>
+    /// Whether hub <paramref name="key"/> may still hold its nodes: it renewed within the grace (a fresh activation
+    /// gives every hub one), or its silo is still Active or Joining in the cluster view (a stalled silo is the
+    /// membership's to judge: once declared dead it stops, and its agents reconnect elsewhere).
+    /// </summary>
     private bool HubIsLive(string key, DateTimeOffset now)
     {
-        var since = _hubs.TryGetValue(key, out var hub) ? hub.Renewed : _activatedAt;
-        return now - since <= _options.OrphanGrace;
+        var known = _hubs.TryGetValue(key, out var hub);
+        if (now - (known ? hub.Renewed : _activatedAt) <= _options.OrphanGrace) return true;
+        if (!known || hub.Silo is not { } silo || ServiceProvider.GetService<GrainRuntime>()?.Cluster is not { } cluster) return false;
+        SiloAddress address;
+        try
+        {
+            address = SiloAddress.Parse(silo);
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+        return cluster.Membership.CurrentView.StatusOf(address) is SiloStatus.Active or SiloStatus.Joining;
     }
 
     /// <summary>Fails nodes whose hub went away (they did not reconnect elsewhere in time) and reaps old failed and left nodes.</summary>
@@ -172,5 +190,5 @@ internal sealed partial class FleetGrain(IGrainJournal journal, IOptions<NodesOp
         }
     }
 
-    private readonly record struct Hub(IFleetObserver Observer, DateTimeOffset Renewed);
+    private readonly record struct Hub(IFleetObserver Observer, DateTimeOffset Renewed, string? Silo);
 }

@@ -8,8 +8,11 @@ namespace Platform.Grains.Nodes;
 /// </summary>
 public interface IFleetGrain : IGrainWithStringKey
 {
-    /// <summary>Subscribes (or renews) hub <paramref name="hubKey"/>; returns the events it missed after <paramref name="afterSeq"/> (0: none, start now).</summary>
-    Task<FleetCatchUp> Subscribe(IFleetObserver hub, string hubKey, ulong afterSeq);
+    /// <summary>
+    /// Subscribes (or renews) hub <paramref name="hubKey"/> of silo <paramref name="silo"/> (its cluster address; null on a
+    /// single silo); returns the events it missed after <paramref name="afterSeq"/> (0: none, start now).
+    /// </summary>
+    Task<FleetCatchUp> Subscribe(IFleetObserver hub, string hubKey, string? silo, ulong afterSeq);
 
     /// <summary>A node changed: journals the change (and its member event, if any) and publishes the event.</summary>
     Task Record(MemberChange change);

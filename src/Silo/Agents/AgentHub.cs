@@ -16,6 +16,7 @@ namespace Platform.Silo.Agents;
 public sealed partial class AgentHub : IFleetObserver, IHostedService, IDisposable
 {
     private readonly IGrainFactory _grains;
+    private readonly GrainRuntime _runtime;
     private readonly NodesOptions _options;
     private readonly ILogger<AgentHub> _logger;
     private readonly CancellationTokenSource _stopping = new();
@@ -32,6 +33,7 @@ public sealed partial class AgentHub : IFleetObserver, IHostedService, IDisposab
     public AgentHub(IGrainFactory grains, GrainRuntime runtime, IOptions<NodesOptions> options, ILogger<AgentHub> logger, IHostApplicationLifetime lifetime)
     {
         _grains = grains;
+        _runtime = runtime;
         _options = options.Value;
         _logger = logger;
         SiloName = runtime.Options.SiloName;
@@ -168,7 +170,7 @@ public sealed partial class AgentHub : IFleetObserver, IHostedService, IDisposab
         Volatile.Write(ref _catchUpRequested, 0);
         ulong after;
         lock (_seqLock) after = _lastSeq;
-        var answer = await Fleet.Subscribe(_self!, HubKey, after);
+        var answer = await Fleet.Subscribe(_self!, HubKey, _runtime.Cluster?.Self.ToString(), after);
         if (answer.Cleared || answer.LastSeq < after)
         {
             _logger.LogWarning("agent hub: fleet events after {After} are no longer kept (the fleet is at {Seq}); agents get the events from here on", after, answer.LastSeq);
