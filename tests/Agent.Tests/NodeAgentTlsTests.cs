@@ -1,0 +1,58 @@
+using System.Collections.Concurrent;
+using Platform.Agent.Configuration;
+using Platform.Agent.Tests.Support;
+
+namespace Platform.Agent.Tests;
+
+public sealed class NodeAgentTlsTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task The_agent_trusts_the_configured_ca_and_presents_its_client_certificate()
+    {
+        var certificates = TestCertificates.Create(_dir.Path);
+        await using var silo = await FakeSilo.StartAsync(certificate: certificates.Server);
+        Assert.Equal("https", silo.Url.Scheme);
+        var settings = AgentSettings.Resolve(new AgentConfig
+        {
+            NodeName = "web-1",
+            Servers = [silo.Url.ToString()],
+            DataDir = Path.Combine(_dir.Path, "data"),
+            CaFile = certificates.CaFile,
+            CertFile = certificates.ClientCertFile,
+            KeyFile = certificates.ClientKeyFile,
+        });
+        await using var agent = new NodeAgent(settings);
+        await agent.StartAsync();
+
+        await Eventually.True(() => silo.IsConnected, "a TLS connection");
+        Assert.Equal("CN=web-1", Assert.Single(silo.ClientCertificates));
+    }
+
+    [Fact]
+    public async Task A_silo_certificate_outside_the_configured_ca_is_not_trusted()
+    {
+        var trusted = TestCertificates.Create(_dir.Path);
+        var otherDir = Directory.CreateDirectory(Path.Combine(_dir.Path, "other")).FullName;
+        var other = TestCertificates.Create(otherDir);
+        await using var silo = await FakeSilo.StartAsync(certificate: other.Server);
+        var settings = AgentSettings.Resolve(new AgentConfig
+        {
+            NodeName = "web-1",
+            Servers = [silo.Url.ToString()],
+            DataDir = Path.Combine(_dir.Path, "data"),
+            CaFile = trusted.CaFile,
+        });
+        await using var agent = new NodeAgent(settings);
+        var reasons = new ConcurrentQueue<string>();
+        agent.Connection.Disconnected += (_, reason) => reasons.Enqueue(reason);
+        await agent.StartAsync();
+
+        await Eventually.True(() => !reasons.IsEmpty, "a failed attempt");
+        Assert.Equal(0, silo.Connections);
+        Assert.False(agent.Connection.IsConnected);
+    }
+}
