@@ -244,6 +244,10 @@ public sealed partial class NodeAgent : IAsyncDisposable
             ConnectTimeout = settings.ConnectTimeout,
             ClientCertificates = client,
             TrustedRoots = roots,
+            // The files were read above so that an unreadable one stops the agent at start; the shared settings re-read
+            // them per connect and explain a refused handshake (untrusted or expired silo certificate).
+            Tls = settings.CaFile is null && settings.CertFile is null ? null
+                : new Platform.Client.Tls.TlsClientSettings { CaFile = settings.CaFile, CertFile = settings.CertFile, KeyFile = settings.KeyFile },
             TimeProvider = time,
         };
     }

@@ -15,6 +15,9 @@ public sealed class CliContext(TextWriter output, TextWriter error)
     /// <summary>The value of <c>PLATFORM_URL</c> (read once, so tests can set their own).</summary>
     public string? UrlEnvironment { get; init; } = Environment.GetEnvironmentVariable(PlatformClientOptions.UrlEnvironmentVariable);
 
+    /// <summary>PEM files for https silos, from <c>PLATFORM_CA_FILE</c>, <c>PLATFORM_CERT_FILE</c> and <c>PLATFORM_KEY_FILE</c> (null when none is set).</summary>
+    public Platform.Client.Tls.TlsClientSettings? Tls { get; init; } = TlsFromEnvironment();
+
     /// <summary>The node name commands default to: this machine's host name, as Serf's agent names itself.</summary>
     public string HostName { get; init; } = Dns.GetHostName();
 
@@ -30,6 +33,20 @@ public sealed class CliContext(TextWriter output, TextWriter error)
         {
             throw new UsageException(e.Message);
         }
-        return new PlatformClient(new PlatformClientOptions { Urls = resolved });
+        return new PlatformClient(new PlatformClientOptions { Urls = resolved, Tls = Tls });
+    }
+
+    private static Platform.Client.Tls.TlsClientSettings? TlsFromEnvironment()
+    {
+        var ca = Environment.GetEnvironmentVariable("PLATFORM_CA_FILE");
+        var cert = Environment.GetEnvironmentVariable("PLATFORM_CERT_FILE");
+        var key = Environment.GetEnvironmentVariable("PLATFORM_KEY_FILE");
+        if (string.IsNullOrEmpty(ca) && string.IsNullOrEmpty(cert)) return null;
+        return new Platform.Client.Tls.TlsClientSettings
+        {
+            CaFile = string.IsNullOrEmpty(ca) ? null : ca,
+            CertFile = string.IsNullOrEmpty(cert) ? null : cert,
+            KeyFile = string.IsNullOrEmpty(key) ? null : key,
+        };
     }
 }

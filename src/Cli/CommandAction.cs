@@ -44,7 +44,7 @@ public static class CommandAction
             }
             catch (Exception e) when (e is HttpRequestException or IOException)
             {
-                await context.Error.WriteLineAsync($"{failure}: {e.Message}").ConfigureAwait(false);
+                await context.Error.WriteLineAsync($"{failure}: {Platform.Client.Tls.TlsClientSettings.DescribeFailure(e) ?? e.Message}").ConfigureAwait(false);
                 return Failed;
             }
             catch (JsonException e)

@@ -59,6 +59,7 @@ public sealed partial class PlatformClient : IDisposable
                 }
             },
         };
+        options.Tls?.Configure(sockets);
         _http = new HttpClient(new SiloFailoverHandler(options.Urls, sockets))
         {
             BaseAddress = options.Urls[0],

@@ -9,6 +9,9 @@ public sealed class PlatformClientOptions
     /// <summary>The silos, tried in order; an unreachable one fails over to the next. Default: <see cref="PlatformClient.DefaultUrl"/>.</summary>
     public IReadOnlyList<Uri> Urls { get; init; } = [new Uri(PlatformClient.DefaultUrl)];
 
+    /// <summary>CA, client certificate and key (PEM) for https silos; null trusts the system's roots and presents no certificate.</summary>
+    public Tls.TlsClientSettings? Tls { get; init; }
+
     /// <summary>How long a TCP connect may take before the silo counts as unreachable (default 5 s).</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
 

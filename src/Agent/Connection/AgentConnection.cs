@@ -139,8 +139,22 @@ public sealed partial class AgentConnection
         using var socket = new ClientWebSocket();
         socket.Options.AddSubProtocol(AgentProtocol.SubProtocol);
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
-        if (_options.ClientCertificates is { } certificates) socket.Options.ClientCertificates = certificates;
-        if (_options.TrustedRoots is { } roots) socket.Options.RemoteCertificateValidationCallback = (_, certificate, _, errors) => Trusted(roots, certificate, errors);
+        if (_options.Tls is { } tls)
+        {
+            try
+            {
+                tls.Configure(socket.Options, _time);
+            }
+            catch (Exception failure) when (failure is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or Platform.Client.Tls.TlsSettingsException)
+            {
+                return (Outcome.ConnectFailed, failure.Message);
+            }
+        }
+        else
+        {
+            if (_options.ClientCertificates is { } certificates) socket.Options.ClientCertificates = certificates;
+            if (_options.TrustedRoots is { } roots) socket.Options.RemoteCertificateValidationCallback = (_, certificate, _, errors) => Trusted(roots, certificate, errors);
+        }
 
         var buffer = new MessageBuffer();
         WelcomeFrame welcome;
@@ -177,7 +191,7 @@ public sealed partial class AgentConnection
             }
             catch (Exception failure) when (failure is WebSocketException or HttpRequestException or IOException or JsonException or NotSupportedException)
             {
-                return (Outcome.ConnectFailed, failure.Message);
+                return (Outcome.ConnectFailed, Platform.Client.Tls.TlsClientSettings.DescribeFailure(failure) ?? failure.Message);
             }
         }
 

@@ -36,6 +36,9 @@ public sealed class AgentConnectionOptions
     /// <summary>Roots the silo's certificate must chain to instead of the system's, or null.</summary>
     public X509Certificate2Collection? TrustedRoots { get; init; }
 
+    /// <summary>CA, client certificate and key files (PEM); when set they replace <see cref="ClientCertificates"/> and <see cref="TrustedRoots"/> and are re-read at every connect, so renewed files are picked up.</summary>
+    public Platform.Client.Tls.TlsClientSettings? Tls { get; init; }
+
     /// <summary>Clock for heartbeats, deadlines and backoff.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }
