@@ -1,0 +1,127 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Platform.Agent.Configuration;
+using Platform.Agent.Connection;
+
+namespace Platform.Agent;
+
+/// <summary><c>platform agent</c>: parses flags and configuration, runs a <see cref="NodeAgent"/> until a signal or a fatal error.</summary>
+public static class AgentProgram
+{
+    /// <summary>
+    /// Runs the agent with <paramref name="args"/> (what follows <c>platform agent</c>). SIGTERM, SIGINT or
+    /// <paramref name="cancellationToken"/> make it leave gracefully and return 0; see <see cref="AgentExitCodes"/>.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        CommandLine commandLine;
+        try
+        {
+            commandLine = CommandLine.Parse(args);
+        }
+        catch (ConfigException e)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+            return AgentExitCodes.ConfigError;
+        }
+        if (commandLine.Help)
+        {
+            await Console.Out.WriteLineAsync(CommandLine.Usage).ConfigureAwait(false);
+            return AgentExitCodes.Ok;
+        }
+
+        // Config files log their ignored keys at debug: the level is known only once they are read, so read them twice
+        // (the first time silently) rather than lose those lines.
+        AgentSettings settings;
+        try
+        {
+            var level = AgentSettings.Load(commandLine).LogLevel;
+            using var early = CreateLoggerFactory(level);
+            settings = AgentSettings.Load(commandLine, early.CreateLogger("Platform.Agent"));
+        }
+        catch (ConfigException e)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+            return AgentExitCodes.ConfigError;
+        }
+
+        using var loggerFactory = CreateLoggerFactory(settings.LogLevel);
+        var logger = loggerFactory.CreateLogger("Platform.Agent");
+        NodeAgent agent;
+        try
+        {
+            agent = new NodeAgent(settings, loggerFactory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or CryptographicException)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+            return AgentExitCodes.Error;
+        }
+
+        await using (agent.ConfigureAwait(false))
+        {
+            var stop = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var forced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var signals = 0;
+            void OnSignal(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                if (Interlocked.Increment(ref signals) > 1)
+                {
+                    forced.TrySetResult();
+                    return;
+                }
+                var leave = context.Signal != PosixSignal.SIGINT || !settings.SkipLeaveOnInterrupt;
+                logger.LogInformation("agent: caught {Signal}, {Action}", context.Signal, leave ? "leaving gracefully" : "exiting without a leave");
+                stop.TrySetResult(leave);
+            }
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+            using var cancelled = cancellationToken.Register(() => stop.TrySetResult(true));
+
+            await agent.StartAsync(cancellationToken).ConfigureAwait(false);
+            await Task.WhenAny(agent.Completion, stop.Task).ConfigureAwait(false);
+
+            if (stop.Task.IsCompleted)
+            {
+                var stopping = agent.StopAsync(leave: stop.Task.Result);
+                if (await Task.WhenAny(stopping, forced.Task).ConfigureAwait(false) == forced.Task)
+                {
+                    await Console.Error.WriteLineAsync("error: a second signal: exiting without waiting for the leave").ConfigureAwait(false);
+                    return AgentExitCodes.Error;
+                }
+                await stopping.ConfigureAwait(false);
+            }
+            try
+            {
+                await agent.Completion.ConfigureAwait(false);
+                await agent.StopAsync(leave: false).ConfigureAwait(false);
+                return AgentExitCodes.Ok;
+            }
+            catch (AgentRefusedException e)
+            {
+                await Console.Error.WriteLineAsync($"error: {e.Message}; not retrying (is another agent running as '{settings.NodeName}'?)").ConfigureAwait(false);
+                return AgentExitCodes.Refused;
+            }
+            catch (Exception e)
+            {
+                await Console.Error.WriteLineAsync($"error: the agent stopped: {e.Message}").ConfigureAwait(false);
+                return AgentExitCodes.Error;
+            }
+        }
+    }
+
+    private static ILoggerFactory CreateLoggerFactory(LogLevel level) => LoggerFactory.Create(builder => builder
+        .SetMinimumLevel(level)
+        .AddSimpleConsole(options =>
+        {
+            options.SingleLine = true;
+            options.TimestampFormat = "yyyy/MM/dd HH:mm:ss ";
+            options.UseUtcTimestamp = true;
+        })
+        .AddFilter<ConsoleLoggerProvider>(null, level)
+        .Services.Configure<ConsoleLoggerOptions>(options => options.LogToStandardErrorThreshold = LogLevel.Trace));
+}

@@ -1,0 +1,99 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace Platform.Agent.Handlers;
+
+/// <summary>
+/// Runs the handlers that accept each event. Member and user events go through one lane, queries through another, each
+/// with <c>handler_concurrency</c> workers: with 1 (the default, as Serf) events are handled one at a time in order,
+/// and a slow event handler never holds a query back. The workers are async loops, not threads.
+/// </summary>
+public sealed class HandlerDispatcher : IAsyncDisposable
+{
+    private readonly IReadOnlyList<EventScript> _scripts;
+    private readonly HandlerProcess _process;
+    private readonly Func<(string Name, IReadOnlyDictionary<string, string> Tags)> _self;
+    private readonly TimeSpan? _timeout;
+    private readonly Channel<Work> _events = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleWriter = false });
+    private readonly Channel<Work> _queries = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleWriter = false });
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task[] _workers;
+    private readonly ILogger _logger;
+
+    private sealed record Work(HandlerEvent Event, Func<HandlerEvent, IReadOnlyList<HandlerResult>, Task>? Done);
+
+    /// <summary>Starts <paramref name="concurrency"/> workers per lane.</summary>
+    public HandlerDispatcher(
+        IReadOnlyList<EventScript> scripts,
+        HandlerProcess process,
+        Func<(string Name, IReadOnlyDictionary<string, string> Tags)> self,
+        TimeSpan? timeout,
+        int concurrency,
+        ILogger logger)
+    {
+        _scripts = scripts;
+        _process = process;
+        _self = self;
+        _timeout = timeout;
+        _logger = logger;
+        _workers = new Task[concurrency * 2];
+        for (var i = 0; i < concurrency; i++)
+        {
+            _workers[i] = Task.Run(() => WorkAsync(_events.Reader));
+            _workers[concurrency + i] = Task.Run(() => WorkAsync(_queries.Reader));
+        }
+    }
+
+    /// <summary>Raised after each handler run (tests and logs observe runs through it).</summary>
+    public event Action<HandlerResult>? HandlerCompleted;
+
+    /// <summary>True when some handler accepts <paramref name="e"/>.</summary>
+    public bool HasHandlerFor(HandlerEvent e)
+    {
+        foreach (var script in _scripts)
+            if (script.Accepts(e)) return true;
+        return false;
+    }
+
+    /// <summary>Queues <paramref name="e"/>; <paramref name="done"/> gets every run's result once all accepting handlers ran (an empty list when none accepts it).</summary>
+    public void Enqueue(HandlerEvent e, Func<HandlerEvent, IReadOnlyList<HandlerResult>, Task>? done = null)
+    {
+        var lane = e is QueryHandlerEvent ? _queries : _events;
+        if (!lane.Writer.TryWrite(new Work(e, done)))
+            throw new InvalidOperationException("the handler dispatcher is stopped");
+    }
+
+    private async Task WorkAsync(ChannelReader<Work> reader)
+    {
+        await foreach (var work in reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            var results = new List<HandlerResult>(1);
+            var (name, tags) = _self();
+            foreach (var script in _scripts)
+            {
+                if (!script.Accepts(work.Event)) continue;
+                if (_stopping.IsCancellationRequested) break;
+                var result = await _process.RunAsync(script, work.Event, name, tags, _timeout, _stopping.Token).ConfigureAwait(false);
+                results.Add(result);
+                if (result.Error is null && !result.Succeeded)
+                    _logger.LogError("agent: Error invoking script '{Script}': exit status {ExitCode}", script.Script, result.ExitCode);
+                try { HandlerCompleted?.Invoke(result); }
+                catch (Exception failure) { _logger.LogError(failure, "agent: a handler observer failed"); }
+            }
+            // An event cut short by a stop is not done: it must not be recorded as applied.
+            if (work.Done is null || _stopping.IsCancellationRequested) continue;
+            try { await work.Done(work.Event, results).ConfigureAwait(false); }
+            catch (Exception failure) { _logger.LogError(failure, "agent: handling the results of a '{Event}' event failed", work.Event.Type); }
+        }
+    }
+
+    /// <summary>Stops taking work; running handlers are killed; queued events are dropped (not recorded as applied).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _events.Writer.TryComplete();
+        _queries.Writer.TryComplete();
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(_workers).ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+}

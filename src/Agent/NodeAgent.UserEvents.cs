@@ -1,0 +1,77 @@
+using System.Text.RegularExpressions;
+using Platform.Agent.Handlers;
+using Platform.Protocol;
+
+namespace Platform.Agent;
+
+public sealed partial class NodeAgent
+{
+    private void OnUserEvent(UserEventFrame frame)
+    {
+        if (!_applied.TryBegin(frame.Id, frame.LTime))
+        {
+            LogUserEventSkipped(_logger, frame.Name, frame.LTime, _applied.Applied);
+            return;
+        }
+        var e = new UserHandlerEvent(frame.Name, frame.Payload, frame.LTime, frame.Coalesce) { Id = frame.Id };
+        if (!Matches(frame))
+        {
+            Complete(e);
+            return;
+        }
+        if (frame.Coalesce && _userCoalescer is { } coalescer) coalescer.Add(e);
+        else DispatchUser(e);
+    }
+
+    private void DispatchUser(UserHandlerEvent e) => Dispatch(e, (_, _) => { Complete(e); return Task.CompletedTask; });
+
+    private void Superseded(UserHandlerEvent e)
+    {
+        LogUserEventCoalesced(_logger, e.Name, e.LTime);
+        Complete(e);
+    }
+
+    private void Complete(UserHandlerEvent e)
+    {
+        ulong? mark;
+        try { mark = _applied.Complete(e.Id); }
+        catch (Exception failure) when (failure is IOException or UnauthorizedAccessException)
+        {
+            // Not on disk means not applied: the event comes again after a restart rather than being lost.
+            LogAppliedNotSaved(_logger, e.LTime, failure.Message);
+            return;
+        }
+        if (mark is not { } applied) return;
+        try { Applied?.Invoke(applied); }
+        catch (Exception failure) { LogObserverFailed(_logger, failure); }
+        _ = _connection.SendAsync(new AppliedFrame(applied)).AsTask();
+    }
+
+    /// <summary>The event's node and tag filters (Consul's regexps, unanchored): <c>tag_filter</c> is <c>key=regexp</c> on this node's tags.</summary>
+    private bool Matches(UserEventFrame frame)
+    {
+        try
+        {
+            if (!string.IsNullOrEmpty(frame.NodeFilter) && !Regex.IsMatch(Name, frame.NodeFilter, RegexOptions.None, TimeSpan.FromMilliseconds(100)))
+                return false;
+            if (!string.IsNullOrEmpty(frame.TagFilter))
+            {
+                var equals = frame.TagFilter.IndexOf('=');
+                var tags = Tags;
+                if (equals <= 0)
+                {
+                    LogBadFilter(_logger, frame.Name, frame.TagFilter, "expected key=regexp");
+                    return false;
+                }
+                if (!tags.TryGetValue(frame.TagFilter[..equals], out var value)) return false;
+                return Regex.IsMatch(value, frame.TagFilter[(equals + 1)..], RegexOptions.None, TimeSpan.FromMilliseconds(100));
+            }
+            return true;
+        }
+        catch (Exception failure) when (failure is ArgumentException or RegexMatchTimeoutException)
+        {
+            LogBadFilter(_logger, frame.Name, frame.NodeFilter + " " + frame.TagFilter, failure.Message);
+            return false;
+        }
+    }
+}

@@ -1,0 +1,243 @@
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Platform.Agent.Coalescing;
+using Platform.Agent.Configuration;
+using Platform.Agent.Connection;
+using Platform.Agent.Handlers;
+using Platform.Agent.State;
+using Platform.Protocol;
+
+namespace Platform.Agent;
+
+/// <summary>
+/// A node's agent: one connection to the silos, the member view, coalescing, exactly-once user events and the Serf-style
+/// handlers. <see cref="StartAsync"/> connects; <see cref="Completion"/> ends when it leaves or is refused.
+/// </summary>
+public sealed partial class NodeAgent : IAsyncDisposable
+{
+    private readonly AgentSettings _settings;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly MemberView _members = new();
+    private readonly AppliedTracker _applied;
+    private readonly HandlerDispatcher _dispatcher;
+    private readonly MemberEventCoalescer? _memberCoalescer;
+    private readonly UserEventCoalescer? _userCoalescer;
+    private readonly AgentConnection _connection;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly object _tagsGate = new();
+    private IReadOnlyDictionary<string, string> _tags;
+    private Task? _running;
+    private int _stopped;
+
+    /// <summary>An agent for <paramref name="settings"/>; <paramref name="timeProvider"/> drives heartbeats and coalescing (handler processes always run on the real clock).</summary>
+    public NodeAgent(AgentSettings settings, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
+    {
+        _settings = settings;
+        loggerFactory ??= NullLoggerFactory.Instance;
+        _logger = loggerFactory.CreateLogger("Platform.Agent");
+        _time = timeProvider ?? TimeProvider.System;
+        _tags = new Dictionary<string, string>(settings.Tags, StringComparer.Ordinal);
+        _applied = new AppliedTracker(new LastAppliedStore(settings.DataDir));
+        _dispatcher = new HandlerDispatcher(
+            settings.Handlers,
+            new HandlerProcess(TimeProvider.System, _logger),
+            () => (settings.NodeName, Tags),
+            settings.HandlerTimeout,
+            settings.HandlerConcurrency,
+            _logger);
+        _dispatcher.HandlerCompleted += result => HandlerCompleted?.Invoke(result);
+        if (settings.CoalescePeriod > TimeSpan.Zero)
+            _memberCoalescer = new MemberEventCoalescer(_time, settings.CoalescePeriod, settings.QuiescentPeriod, Dispatch);
+        if (settings.UserCoalescePeriod > TimeSpan.Zero)
+            _userCoalescer = new UserEventCoalescer(_time, settings.UserCoalescePeriod, settings.UserQuiescentPeriod, DispatchUser, Superseded);
+        _connection = new AgentConnection(ConnectionOptions(settings, _time), new Session(this), _logger);
+    }
+
+    /// <summary>New for every agent process: a reconnect is told apart from a second agent claiming the name.</summary>
+    public string AgentId { get; } = Guid.NewGuid().ToString("N");
+
+    /// <summary>The node's name.</summary>
+    public string Name => _settings.NodeName;
+
+    /// <summary>The node's tags now.</summary>
+    public IReadOnlyDictionary<string, string> Tags
+    {
+        get { lock (_tagsGate) return _tags; }
+    }
+
+    /// <summary>The members known now, by name.</summary>
+    public IReadOnlyDictionary<string, MemberInfo> Members => _members.Snapshot();
+
+    /// <summary>Every user event up to this Lamport time is handled (and on disk).</summary>
+    public ulong LastAppliedLTime => _applied.Applied;
+
+    /// <summary>The connection (its state and events: <see cref="AgentConnection.Connected"/>, <see cref="AgentConnection.Disconnected"/>).</summary>
+    public AgentConnection Connection => _connection;
+
+    /// <summary>Ends when the agent has left (by <see cref="StopAsync"/> or the silo's leave) or was stopped; faults with <see cref="AgentRefusedException"/> when refused.</summary>
+    public Task Completion => _running ?? throw new InvalidOperationException("the agent is not started");
+
+    /// <summary>Raised when an event is handed to the handlers (after coalescing), whether or not a handler accepts it.</summary>
+    public event Action<HandlerEvent>? EventDispatched;
+
+    /// <summary>Raised after each handler run.</summary>
+    public event Action<HandlerResult>? HandlerCompleted;
+
+    /// <summary>Raised when the applied mark moves (after it is on disk).</summary>
+    public event Action<ulong>? Applied;
+
+    /// <summary>Starts connecting (it does not wait for a silo); the connection then lives until <see cref="StopAsync"/>.</summary>
+    public Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (_running is not null) throw new InvalidOperationException("the agent is started already");
+        LogStarting(_logger, Name, AgentId, _settings.Servers.Count, _applied.Applied);
+        _running = _connection.RunAsync(_stopping.Token);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Stops: with <paramref name="leave"/> a graceful leave first (the node goes left, not failed); running handlers are then killed.</summary>
+    public async Task StopAsync(bool leave = true, CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1) return;
+        if (leave && _running is { IsCompleted: false })
+        {
+            LogLeaving(_logger);
+            await _connection.LeaveAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_running is not null)
+        {
+            try { await _running.ConfigureAwait(false); }
+            catch (AgentRefusedException)
+            {
+                // Completion carries it to whoever watches it.
+            }
+        }
+        _memberCoalescer?.Dispose();
+        _userCoalescer?.Dispose();
+        await _dispatcher.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(leave: false).ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private HelloFrame CreateHello()
+        => new(Name, _settings.Address, _settings.Port, Tags, AgentId, _settings.Protocol, _applied.Applied);
+
+    private async ValueTask OnWelcomeAsync(WelcomeFrame welcome)
+    {
+        if (_applied.IsNew) _applied.Persist();
+        SetTags(welcome.Self.Tags, fromSilo: true);
+        var members = new List<MemberInfo>(welcome.Members.Count + 1);
+        var selfListed = false;
+        foreach (var member in welcome.Members)
+        {
+            members.Add(member);
+            selfListed |= member.Name == welcome.Self.Name;
+        }
+        if (!selfListed) members.Add(welcome.Self);
+        foreach (var (type, member) in _members.Welcome(members)) AddMemberEvent(type, member);
+        // A reconnect may come after events were handled while disconnected from the silo's view.
+        await _connection.SendAsync(new AppliedFrame(_applied.Applied)).ConfigureAwait(false);
+    }
+
+    private async ValueTask OnFrameAsync(AgentFrame frame)
+    {
+        switch (frame)
+        {
+            case MemberEventFrame member:
+                _members.Apply(member);
+                AddMemberEvent(member.Event, member.Member);
+                break;
+            case UserEventFrame user:
+                OnUserEvent(user);
+                break;
+            case QueryFrame query:
+                await OnQueryAsync(query).ConfigureAwait(false);
+                break;
+            case TagsFrame tags:
+                SetTags(tags.Tags, fromSilo: true);
+                break;
+            case LeaveFrame:
+                LogSiloAskedLeave(_logger);
+                _ = Task.Run(() => StopAsync(leave: true));
+                break;
+            default:
+                LogUnexpectedFrame(_logger, frame.GetType().Name);
+                break;
+        }
+    }
+
+    private void SetTags(IReadOnlyDictionary<string, string> tags, bool fromSilo)
+    {
+        lock (_tagsGate)
+        {
+            if (SameTags(_tags, tags)) return;
+            _tags = new Dictionary<string, string>(tags, StringComparer.Ordinal);
+            if (_settings.TagsFile is { } path)
+            {
+                try { TagsFile.Write(path, _tags); }
+                catch (Exception failure) when (failure is IOException or UnauthorizedAccessException)
+                {
+                    LogTagsFileFailed(_logger, path, failure.Message);
+                }
+            }
+        }
+        if (fromSilo) LogTagsAdopted(_logger, tags.Count);
+    }
+
+    private static bool SameTags(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b)
+    {
+        if (a.Count != b.Count) return false;
+        foreach (var (key, value) in a)
+            if (!b.TryGetValue(key, out var other) || other != value) return false;
+        return true;
+    }
+
+    private void Dispatch(HandlerEvent e, Func<HandlerEvent, IReadOnlyList<HandlerResult>, Task>? done = null)
+    {
+        try { EventDispatched?.Invoke(e); }
+        catch (Exception failure) { LogObserverFailed(_logger, failure); }
+        _dispatcher.Enqueue(e, done);
+    }
+
+    private void Dispatch(MemberHandlerEvent e) => Dispatch(e, null);
+
+    private static AgentConnectionOptions ConnectionOptions(AgentSettings settings, TimeProvider time)
+    {
+        X509Certificate2Collection? client = null;
+        X509Certificate2Collection? roots = null;
+        if (settings.CertFile is { } cert && settings.KeyFile is { } key)
+            client = [X509Certificate2.CreateFromPemFile(cert, key)];
+        if (settings.CaFile is { } ca)
+        {
+            roots = [];
+            roots.ImportFromPemFile(ca);
+        }
+        return new AgentConnectionOptions
+        {
+            Servers = settings.Servers,
+            HeartbeatInterval = settings.HeartbeatInterval,
+            ConnectTimeout = settings.ConnectTimeout,
+            ClientCertificates = client,
+            TrustedRoots = roots,
+            TimeProvider = time,
+        };
+    }
+
+    /// <summary>The connection's view of this agent, kept off the public surface.</summary>
+    private sealed class Session(NodeAgent agent) : IAgentSession
+    {
+        public HelloFrame CreateHello() => agent.CreateHello();
+
+        public ValueTask OnWelcomeAsync(WelcomeFrame welcome, CancellationToken cancellationToken) => agent.OnWelcomeAsync(welcome);
+
+        public ValueTask OnFrameAsync(AgentFrame frame, CancellationToken cancellationToken) => agent.OnFrameAsync(frame);
+    }
+}

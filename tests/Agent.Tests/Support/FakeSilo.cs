@@ -1,0 +1,172 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Platform.Protocol;
+
+namespace Platform.Agent.Tests.Support;
+
+/// <summary>
+/// A real Kestrel WebSocket server speaking the silo's side of the agent protocol (docs/nodes.md), scripted by the
+/// test: it welcomes or refuses hellos, answers pings, records every frame and can close or abort the connection.
+/// </summary>
+internal sealed class FakeSilo : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<AgentFrame> _received = new();
+    private readonly ConcurrentQueue<HelloFrame> _hellos = new();
+    private HttpContext? _context;
+    private WebSocket? _socket;
+    private int _connections;
+
+    private FakeSilo(WebApplication app, string name)
+    {
+        _app = app;
+        Name = name;
+    }
+
+    public string Name { get; }
+
+    public Uri Url { get; private set; } = null!;
+
+    /// <summary>What the silo answers a hello with: a welcome by default.</summary>
+    public Func<HelloFrame, AgentFrame> OnHello { get; set; } = null!;
+
+    public List<MemberInfo> Members { get; } = [];
+
+    public bool AnswerPings { get; set; } = true;
+
+    public int HeartbeatIntervalMs { get; set; } = 200;
+
+    public int Connections => Volatile.Read(ref _connections);
+
+    public bool IsConnected => _socket is { State: WebSocketState.Open };
+
+    public IReadOnlyList<AgentFrame> Received => [.. _received];
+
+    public IReadOnlyList<HelloFrame> Hellos => [.. _hellos];
+
+    public static async Task<FakeSilo> StartAsync(string name = "silo-1")
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        var silo = new FakeSilo(app, name);
+        silo.OnHello = silo.Welcome;
+        app.UseWebSockets();
+        app.Map(AgentProtocol.ConnectPath, silo.AcceptAsync);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        silo.Url = new Uri(address);
+        return silo;
+    }
+
+    public WelcomeFrame Welcome(HelloFrame hello)
+    {
+        var self = new MemberInfo(hello.Name, hello.Addr, hello.Port, hello.Tags, "alive", hello.Protocol);
+        var members = new List<MemberInfo>(Members);
+        members.RemoveAll(m => m.Name == hello.Name);
+        members.Add(self);
+        return new WelcomeFrame(self, members, HeartbeatIntervalMs, HeartbeatIntervalMs * 3, Name);
+    }
+
+    public async Task SendAsync(AgentFrame frame)
+    {
+        var socket = _socket ?? throw new InvalidOperationException("no agent is connected");
+        await socket.SendAsync(AgentProtocol.Encode(frame), WebSocketMessageType.Text, true, CancellationToken.None);
+    }
+
+    public async Task CloseAsync(int status, string description = "")
+    {
+        var socket = _socket ?? throw new InvalidOperationException("no agent is connected");
+        _socket = null;
+        await socket.CloseOutputAsync((WebSocketCloseStatus)status, description, CancellationToken.None);
+    }
+
+    /// <summary>Resets the TCP connection (a crashed silo).</summary>
+    public void Abort()
+    {
+        _socket = null;
+        _context?.Abort();
+    }
+
+    public IEnumerable<T> ReceivedOf<T>() where T : AgentFrame => Received.OfType<T>();
+
+    private async Task AcceptAsync(HttpContext context)
+    {
+        if (!context.WebSockets.IsWebSocketRequest || !context.WebSockets.WebSocketRequestedProtocols.Contains(AgentProtocol.SubProtocol))
+        {
+            context.Response.StatusCode = 400;
+            return;
+        }
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(AgentProtocol.SubProtocol);
+        Interlocked.Increment(ref _connections);
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            if (await ReceiveAsync(socket, buffer) is not HelloFrame hello) return;
+            _hellos.Enqueue(hello);
+            _received.Enqueue(hello);
+            var answer = OnHello(hello);
+            await socket.SendAsync(AgentProtocol.Encode(answer), WebSocketMessageType.Text, true, CancellationToken.None);
+            if (answer is RefusedFrame)
+            {
+                await socket.CloseOutputAsync((WebSocketCloseStatus)AgentProtocol.RefusedCloseStatus, "refused", CancellationToken.None);
+                return;
+            }
+            _context = context;
+            _socket = socket;
+            while (true)
+            {
+                var frame = await ReceiveAsync(socket, buffer);
+                if (frame is null) return;
+                _received.Enqueue(frame);
+                switch (frame)
+                {
+                    case PingFrame ping when AnswerPings:
+                        await socket.SendAsync(AgentProtocol.Encode(new PongFrame(ping.Seq)), WebSocketMessageType.Text, true, CancellationToken.None);
+                        break;
+                    case LeaveFrame:
+                        _socket = null;
+                        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "left", CancellationToken.None);
+                        return;
+                }
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException or ConnectionAbortedException)
+        {
+            // The agent went away or the test aborted the connection.
+        }
+        finally
+        {
+            if (ReferenceEquals(_socket, socket)) _socket = null;
+        }
+    }
+
+    private static async Task<AgentFrame?> ReceiveAsync(WebSocket socket, byte[] buffer)
+    {
+        var count = 0;
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer.AsMemory(count), CancellationToken.None);
+            if (result.MessageType == WebSocketMessageType.Close) return null;
+            count += result.Count;
+            if (result.EndOfMessage) return AgentProtocol.Decode(buffer.AsSpan(0, count));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _context?.Abort();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
