@@ -48,12 +48,26 @@ static async Task RunSimulatedAsync(BenchOptions o, string dir, Report report)
     Console.WriteLine($"\n# simulated agents: {string.Join(", ", o.Simulated.Select(n => n.ToString("N0", CultureInfo.InvariantCulture)))} on one silo");
     await using var silo = await SiloHost.StartAsync(o.SiloDll, Path.Combine(dir, "sim-silo"));
     await using var fleet = new SimulatedFleet();
+    try
+    {
+        await RunSimulatedOnAsync(o, silo, fleet, report);
+    }
+    catch (BenchFailure e)
+    {
+        throw new BenchFailure($"{e.Message}\nthe silo's last lines:\n{silo.Tail}");
+    }
+}
+
+static async Task RunSimulatedOnAsync(BenchOptions o, SiloHost silo, SimulatedFleet fleet, Report report)
+{
     var baseline = silo.RssKiB();
     long? firstRss = null;
     var firstCount = 0;
     foreach (var count in o.Simulated)
     {
+        var connecting = Stopwatch.GetTimestamp();
         await fleet.ConnectAsync(silo.Url, count - fleet.Count, TimeSpan.FromMinutes(5));
+        Console.WriteLine($"  {count:N0} connected after {Stopwatch.GetElapsedTime(connecting).TotalSeconds:0.0} s ({fleet.Retries} attempts retried so far)");
         // Idle a few heartbeat intervals, then read memory before any event runs on this many.
         await Task.Delay(TimeSpan.FromSeconds(5));
         var rss = silo.RssKiB();

@@ -11,21 +11,29 @@ namespace Platform.Nodes.Bench;
 /// </summary>
 public sealed class SimulatedAgent(int index, string name, SimulatedFleet fleet) : IAsyncDisposable
 {
-    private readonly ClientWebSocket _socket = new();
+    private ClientWebSocket _socket = new();
     private readonly SemaphoreSlim _send = new(1, 1);
+
+    // One per agent process: a reconnect with the same id is the same agent, not a second one claiming the name.
+    private readonly string _agentId = Guid.NewGuid().ToString("N");
     private Task? _receive;
 
     public int Index { get; } = index;
     public string Name { get; } = name;
     public bool Closed { get; private set; }
 
+    /// <summary>The welcome came: pings may go (the first frame must be the hello).</summary>
+    public bool Ready { get; private set; }
+
     /// <summary>Connects, says hello and returns once the silo's welcome came.</summary>
     public async Task ConnectAsync(Uri connect, CancellationToken cancellationToken)
     {
+        _socket.Dispose();
+        _socket = new ClientWebSocket();
         _socket.Options.AddSubProtocol(AgentProtocol.SubProtocol);
         _socket.Options.KeepAliveInterval = TimeSpan.Zero;
         await _socket.ConnectAsync(connect, cancellationToken);
-        var hello = new HelloFrame(Name, "127.0.0.1", 7946, new Dictionary<string, string> { ["role"] = "sim" }, Guid.NewGuid().ToString("N"), AgentProtocol.Version, 0);
+        var hello = new HelloFrame(Name, "127.0.0.1", 7946, new Dictionary<string, string> { ["role"] = "sim" }, _agentId, AgentProtocol.Version, 0);
         await SendAsync(AgentProtocol.Encode(hello));
         var buffer = new ArrayBufferWriter<byte>(4096);
         var first = await ReceiveAsync(buffer, cancellationToken) ?? throw new BenchFailure($"{Name}: the silo closed the socket before its welcome");
@@ -38,6 +46,7 @@ public sealed class SimulatedAgent(int index, string name, SimulatedFleet fleet)
             default:
                 throw new BenchFailure($"{Name}: expected a welcome, got {first.GetType().Name}");
         }
+        Ready = true;
         _receive = ReceiveLoopAsync(buffer);
     }
 

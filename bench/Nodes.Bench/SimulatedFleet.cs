@@ -19,7 +19,12 @@ public sealed class SimulatedFleet : IAsyncDisposable
     private int _arrived;
     private TaskCompletionSource? _all;
 
+    private int _retries;
+
     public int Count => _agents.Count;
+
+    /// <summary>Connection attempts that failed and were retried.</summary>
+    public int Retries => Volatile.Read(ref _retries);
 
     /// <summary>Connects <paramref name="count"/> agents named <c>sim-00000</c>…, <see cref="ConnectConcurrency"/> handshakes at a time.</summary>
     public async Task ConnectAsync(string siloUrl, int count, TimeSpan timeout)
@@ -37,13 +42,20 @@ public sealed class SimulatedFleet : IAsyncDisposable
             {
                 var i = Interlocked.Increment(ref next) - 1;
                 if (i >= end) return;
-                try
+                // A real agent retries a connection the silo dropped; so do these, a few times.
+                for (var attempt = 1; ; attempt++)
                 {
-                    await _agents[i].ConnectAsync(connect, cts.Token);
-                }
-                catch (Exception e) when (e is System.Net.WebSockets.WebSocketException or OperationCanceledException or System.Text.Json.JsonException)
-                {
-                    throw new BenchFailure($"simulated agent {i} could not connect ({e.GetType().Name}: {e.Message}) after {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s");
+                    try
+                    {
+                        await _agents[i].ConnectAsync(connect, cts.Token);
+                        break;
+                    }
+                    catch (Exception e) when (e is System.Net.WebSockets.WebSocketException or OperationCanceledException or System.Text.Json.JsonException)
+                    {
+                        Interlocked.Increment(ref _retries);
+                        if (attempt == 3 || cts.IsCancellationRequested)
+                            throw new BenchFailure($"simulated agent {i} could not connect ({e.GetType().Name}: {e.Message}) after {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s, attempt {attempt}");
+                    }
                 }
             }
         });
@@ -63,7 +75,7 @@ public sealed class SimulatedFleet : IAsyncDisposable
                 for (var i = 0; i < count; i++)
                 {
                     var agent = _agents[i];
-                    if (!agent.Closed) _ = agent.SendAsync(ping);
+                    if (agent.Ready && !agent.Closed) _ = agent.SendAsync(ping);
                 }
             }
         }
