@@ -67,7 +67,7 @@ static async Task RunSimulatedOnAsync(BenchOptions o, SiloHost silo, SimulatedFl
     {
         var connecting = Stopwatch.GetTimestamp();
         await fleet.ConnectAsync(silo.Url, count - fleet.Count, TimeSpan.FromMinutes(5));
-        Console.WriteLine($"  {count:N0} connected after {Stopwatch.GetElapsedTime(connecting).TotalSeconds:0.0} s ({fleet.Retries} attempts retried so far)");
+        Console.WriteLine($"  {count:N0} connected after {Stopwatch.GetElapsedTime(connecting).TotalSeconds:0.0} s ({fleet.Retries} attempts retried so far; longest gap between ping rounds {fleet.LongestPingGapMs} ms)");
         // Idle a few heartbeat intervals, then read memory before any event runs on this many.
         await Task.Delay(TimeSpan.FromSeconds(5));
         var rss = silo.RssKiB();

@@ -97,7 +97,15 @@ public sealed class SimulatedAgent(int index, string name, SimulatedFleet fleet)
             var result = await _socket.ReceiveAsync(buffer.GetMemory(4096), cancellationToken);
             if (result.MessageType == WebSocketMessageType.Close) return null;
             buffer.Advance(result.Count);
-            if (result.EndOfMessage) return AgentProtocol.Decode(buffer.WrittenSpan);
+            if (!result.EndOfMessage) continue;
+            // Member events (N per join, so N² while agents connect) and pongs need no reading here: skip their decoding.
+            var message = buffer.WrittenSpan;
+            if (message.StartsWith("{\"type\":\"member\""u8) || message.StartsWith("{\"type\":\"pong\""u8))
+            {
+                buffer.ResetWrittenCount();
+                continue;
+            }
+            return AgentProtocol.Decode(message);
         }
     }
 

@@ -9,7 +9,7 @@ namespace Platform.Nodes.Bench;
 /// </summary>
 public sealed class SimulatedFleet : IAsyncDisposable
 {
-    private const int ConnectConcurrency = 64;
+    private const int ConnectConcurrency = 16;
     private readonly List<SimulatedAgent> _agents = [];
     private readonly CancellationTokenSource _stop = new();
     private Task? _pings;
@@ -20,6 +20,10 @@ public sealed class SimulatedFleet : IAsyncDisposable
     private TaskCompletionSource? _all;
 
     private int _retries;
+    private long _longestPingGapMs;
+
+    /// <summary>The longest time between two ping rounds of this driver: above the silo's heartbeat timeout, a lost node is the driver's fault.</summary>
+    public long LongestPingGapMs => Volatile.Read(ref _longestPingGapMs);
 
     public int Count => _agents.Count;
 
@@ -54,7 +58,7 @@ public sealed class SimulatedFleet : IAsyncDisposable
                     {
                         Interlocked.Increment(ref _retries);
                         if (attempt == 3 || cts.IsCancellationRequested)
-                            throw new BenchFailure($"simulated agent {i} could not connect ({e.GetType().Name}: {e.Message}) after {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s, attempt {attempt}");
+                            throw new BenchFailure($"simulated agent {i} could not connect ({e.GetType().Name}: {e.Message}) after {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s, attempt {attempt}; longest gap between this driver's ping rounds {LongestPingGapMs} ms");
                     }
                 }
             }
@@ -66,10 +70,15 @@ public sealed class SimulatedFleet : IAsyncDisposable
     {
         using var timer = new PeriodicTimer(AgentProtocol.DefaultHeartbeatInterval);
         long seq = 0;
+        var last = Stopwatch.GetTimestamp();
         try
         {
             while (await timer.WaitForNextTickAsync(_stop.Token))
             {
+                var now = Stopwatch.GetTimestamp();
+                var gap = (long)Stopwatch.GetElapsedTime(last, now).TotalMilliseconds;
+                last = now;
+                if (gap > Volatile.Read(ref _longestPingGapMs)) Volatile.Write(ref _longestPingGapMs, gap);
                 var ping = AgentProtocol.Encode(new PingFrame(++seq));
                 var count = _agents.Count;
                 for (var i = 0; i < count; i++)

@@ -73,7 +73,7 @@ public static class SimulatedRuns
         if (await Task.WhenAny(all, Task.Delay(RoundTimeout)) != all)
         {
             silo.EnsureAlive();
-            throw new BenchFailure($"{name}: {fleet.Arrived} of {fleet.Count} simulated agents got it within {RoundTimeout.TotalSeconds:0} s ({fleet.ClosedCount} sockets closed)");
+            throw new BenchFailure($"{name}: {fleet.Arrived} of {fleet.Count} simulated agents got it within {RoundTimeout.TotalSeconds:0} s ({fleet.ClosedCount} sockets closed; longest gap between this driver's ping rounds {fleet.LongestPingGapMs} ms)");
         }
     }
 }
