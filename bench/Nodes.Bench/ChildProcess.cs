@@ -13,11 +13,13 @@ public sealed class ChildProcess : IAsyncDisposable
     private const int KeptLines = 40;
     private readonly Process _process;
     private readonly Queue<string> _tail = new();
+    private readonly System.Text.StringBuilder? _all;
 
-    private ChildProcess(string label, Process process)
+    private ChildProcess(string label, Process process, bool keepAll)
     {
         Label = label;
         _process = process;
+        if (keepAll) _all = new System.Text.StringBuilder();
         process.OutputDataReceived += (_, e) => Keep(e.Data);
         process.ErrorDataReceived += (_, e) => Keep(e.Data);
         process.BeginOutputReadLine();
@@ -33,18 +35,18 @@ public sealed class ChildProcess : IAsyncDisposable
         get { lock (_tail) return string.Join('\n', _tail); }
     }
 
-    public static ChildProcess Start(string label, string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    public static ChildProcess Start(string label, string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, bool keepAll = false)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args) psi.ArgumentList.Add(arg);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) psi.Environment[key] = value;
-        return new ChildProcess(label, Process.Start(psi) ?? throw new BenchFailure($"could not start {file}"));
+        return new ChildProcess(label, Process.Start(psi) ?? throw new BenchFailure($"could not start {file}"), keepAll);
     }
 
-    /// <summary>Runs a command to its end and returns its exit code and output.</summary>
+    /// <summary>Runs a command to its end and returns its exit code and whole output.</summary>
     public static async Task<(int ExitCode, string Output)> RunAsync(string file, IEnumerable<string> args, TimeSpan timeout)
     {
-        await using var p = Start(file, file, args);
+        await using var p = Start(file, file, args, keepAll: true);
         using var cts = new CancellationTokenSource(timeout);
         try
         {
@@ -55,7 +57,7 @@ public sealed class ChildProcess : IAsyncDisposable
             throw new BenchFailure($"`{file} {string.Join(' ', args)}` still running after {timeout.TotalSeconds:0} s:\n{p.Tail}");
         }
         p._process.WaitForExit();
-        return (p._process.ExitCode, p.Tail);
+        lock (p._tail) return (p._process.ExitCode, p._all!.ToString());
     }
 
     public void Signal(int signal)
@@ -80,6 +82,7 @@ public sealed class ChildProcess : IAsyncDisposable
         if (line is null) return;
         lock (_tail)
         {
+            _all?.AppendLine(line);
             _tail.Enqueue(line);
             if (_tail.Count > KeptLines) _tail.Dequeue();
         }

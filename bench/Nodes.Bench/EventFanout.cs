@@ -17,7 +17,7 @@ public static class EventFanout
             {
                 var name = $"bench-{round}";
                 var t0 = await cluster.FireEventAsync(name);
-                var ran = await cluster.Stamps.WaitForAsync(cluster.Nodes, t0, s => s.Event == "user" && s.Subjects.Count > 0 && s.Subjects[0] == name, TimeSpan.FromSeconds(60), $"{cluster.Name} user event {name}");
+                var ran = await cluster.Stamps.WaitForAsync(cluster.Nodes, t0, s => s.Event == "user" && s.Subjects.Count > 0 && s.Subjects[0] == name, TimeSpan.FromSeconds(60), $"{cluster.Name} user event {name}", cluster.Tail);
                 var ms = ran.Values.Select(t => UnixClock.MillisBetween(t0, t)).ToList();
                 samples[cluster.Name].AddRange(ms);
                 lasts[cluster.Name].Add(ms.Max());

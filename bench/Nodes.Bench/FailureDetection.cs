@@ -22,7 +22,7 @@ public static class FailureDetection
                 if (stop) cluster.Signal(victim, ChildProcess.SIGSTOP);
                 else await cluster.KillAsync(victim);
                 var ran = await cluster.Stamps.WaitForAsync(others, t0, s => s.Event == "member-failed" && s.Subjects.Contains(name), TimeSpan.FromSeconds(90),
-                    $"{cluster.Name}: member-failed of {name} after {(stop ? "SIGSTOP" : "SIGKILL")}");
+                    $"{cluster.Name}: member-failed of {name} after {(stop ? "SIGSTOP" : "SIGKILL")}", cluster.Tail);
                 var ms = ran.Values.Select(t => UnixClock.MillisBetween(t0, t)).ToList();
                 perNode.AddRange(ms);
                 toAll.Add(ms.Max());

@@ -25,6 +25,9 @@ public interface IAgentCluster : IAsyncDisposable
     /// <summary>Starts node <paramref name="index"/> again after a kill (same name, same settings).</summary>
     Task RestartAsync(int index);
 
+    /// <summary>The last lines node <paramref name="node"/>'s agent printed, for a failure message.</summary>
+    string Tail(string node);
+
     /// <summary>Returns once node <paramref name="index"/> is alive again in the cluster's view.</summary>
     Task WaitAliveAsync(int index, TimeSpan timeout);
 }

@@ -53,6 +53,8 @@ public sealed class PlatformCluster(string dir, string siloDll, string platformD
 
     public Task WaitAliveAsync(int index, TimeSpan timeout) => Silo.WaitAliveCountAsync(1, timeout, _nodes[index]);
 
+    public string Tail(string node) => _nodes.IndexOf(node) is var i and >= 0 && _agents[i].Process is { } p ? p.Tail : "";
+
     public async ValueTask DisposeAsync()
     {
         foreach (var (process, _) in _agents)

@@ -86,6 +86,8 @@ public sealed class SerfCluster(string dir) : IAgentCluster
         }
     }
 
+    public string Tail(string node) => _nodes.IndexOf(node) is var i and >= 0 && _agents[i].Process is { } p ? p.Tail : "";
+
     public async ValueTask DisposeAsync()
     {
         foreach (var (process, _, _) in _agents)

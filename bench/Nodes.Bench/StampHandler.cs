@@ -63,7 +63,7 @@ public sealed class StampHandler
     /// Waits until each of <paramref name="nodes"/> has a stamp after <paramref name="sinceNanos"/> matching
     /// <paramref name="match"/>; returns each node's first such stamp. Polls the file every 5 ms.
     /// </summary>
-    public async Task<Dictionary<string, long>> WaitForAsync(IReadOnlyCollection<string> nodes, long sinceNanos, Func<Stamp, bool> match, TimeSpan timeout, string what)
+    public async Task<Dictionary<string, long>> WaitForAsync(IReadOnlyCollection<string> nodes, long sinceNanos, Func<Stamp, bool> match, TimeSpan timeout, string what, Func<string, string>? describe = null)
     {
         var found = new Dictionary<string, long>(StringComparer.Ordinal);
         var wanted = new HashSet<string>(nodes, StringComparer.Ordinal);
@@ -79,7 +79,11 @@ public sealed class StampHandler
             }
             if (found.Count == wanted.Count) return found;
             if (DateTime.UtcNow > deadline)
-                throw new BenchFailure($"{what}: after {timeout.TotalSeconds:0} s only {found.Count} of {wanted.Count} handlers ran (missing e.g. {string.Join(", ", wanted.Except(found.Keys).Take(5))})");
+            {
+                var missing = wanted.Except(found.Keys).Take(3).ToList();
+                throw new BenchFailure($"{what}: after {timeout.TotalSeconds:0} s only {found.Count} of {wanted.Count} handlers ran (missing e.g. {string.Join(", ", missing)})"
+                    + (describe is null ? "" : string.Concat(missing.Select(m => $"\n--- {m}'s last lines:\n{describe(m)}"))));
+            }
             await Task.Delay(5);
         }
     }
