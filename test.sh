@@ -5,7 +5,7 @@
 #   ./test.sh --filter Storage     extra arguments go to each `dotnet test`
 #
 # Installs what the tests need if missing (apt: PostgreSQL; etcd, etcdctl and curl for the
-# etcd compatibility tests), starts a private PostgreSQL on a free loopback port in
+# etcd compatibility tests; serf for the Serf compatibility tests), starts a private PostgreSQL on a free loopback port in
 # a temporary directory for the duration of the run (set PLATFORM_TEST_PG to use an
 # existing server instead), builds once in Release, then tests each project in
 # tests/ even if an earlier one failed. TRX results land in .test-results/. A single test
@@ -72,6 +72,12 @@ install_etcd() {
     ((${#missing[@]} == 0)) || apt_install "etcd, etcdctl or curl" "${missing[@]}"
 }
 
+# The Serf compatibility tests (tests/Silo.Tests/Nodes/Serf) start real serf agents on loopback and run
+# their event handlers with /bin/sh.
+install_serf() {
+    command -v serf >/dev/null || apt_install "serf" serf
+}
+
 pg_dir=""
 stop_postgresql() {
     if [[ -n $pg_dir ]]; then
@@ -112,6 +118,7 @@ raise_open_files() {
 
 raise_open_files
 install_etcd
+install_serf
 start_postgresql
 
 rm -rf "$results"

@@ -1,0 +1,73 @@
+using System.Globalization;
+
+namespace Platform.Nodes.Bench;
+
+/// <summary>Command-line options of the nodes bench; every one has a default that runs in bounded time on 2 cores.</summary>
+public sealed class BenchOptions
+{
+    public const string Usage = """
+        usage: Platform.Nodes.Bench [options]
+          --workloads LIST     simulated,query,events,failure (default all)
+          --agents N           real agents per target for events and failure (default 50)
+          --targets LIST       serf,platform (default both)
+          --simulated LIST     simulated agent counts, ascending (default 1000,10000)
+          --rounds N           events per measurement (default 10)
+          --failure-rounds N   rounds of kill -9 and of kill -STOP each (default 10)
+          --silo PATH          Platform.Silo.dll (default src/Silo/bin/Release/net10.0/Platform.Silo.dll)
+          --platform PATH      platform.dll (default src/Cli/bin/Release/net10.0/platform.dll)
+        """;
+
+    public HashSet<string> Workloads { get; private set; } = ["simulated", "query", "events", "failure"];
+    public int Agents { get; private set; } = 50;
+    public List<string> Targets { get; private set; } = ["serf", "platform"];
+    public List<int> Simulated { get; private set; } = [1000, 10000];
+    public int Rounds { get; private set; } = 10;
+    public int FailureRounds { get; private set; } = 10;
+    public string SiloDll { get; private set; } = "";
+    public string PlatformDll { get; private set; } = "";
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var o = new BenchOptions();
+        var root = RepositoryRoot();
+        o.SiloDll = Path.Combine(root, "src/Silo/bin/Release/net10.0/Platform.Silo.dll");
+        o.PlatformDll = Path.Combine(root, "src/Cli/bin/Release/net10.0/platform.dll");
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new BenchFailure($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--workloads": o.Workloads = [.. List(Value(), "--workloads", ["simulated", "query", "events", "failure"])]; break;
+                case "--agents": o.Agents = Int(Value(), "--agents", 2); break;
+                case "--targets": o.Targets = List(Value(), "--targets", ["serf", "platform"]); break;
+                case "--simulated": o.Simulated = [.. Value().Split(',').Select(v => Int(v, "--simulated", 1)).Order()]; break;
+                case "--rounds": o.Rounds = Int(Value(), "--rounds", 1); break;
+                case "--failure-rounds": o.FailureRounds = Int(Value(), "--failure-rounds", 1); break;
+                case "--silo": o.SiloDll = Path.GetFullPath(Value()); break;
+                case "--platform": o.PlatformDll = Path.GetFullPath(Value()); break;
+                default: throw new BenchFailure($"unknown option '{args[i]}'");
+            }
+        }
+        return o;
+    }
+
+    private static List<string> List(string value, string option, string[] allowed)
+    {
+        var items = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        foreach (var item in items)
+            if (!allowed.Contains(item)) throw new BenchFailure($"{option} '{item}': expected one of {string.Join(", ", allowed)}");
+        return items;
+    }
+
+    private static int Int(string value, string option, int min) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= min
+            ? n
+            : throw new BenchFailure($"{option} '{value}': expected an integer of at least {min}");
+
+    private static string RepositoryRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "Platform.sln"))) return d.FullName;
+        return Directory.GetCurrentDirectory();
+    }
+}

@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using Platform.Protocol;
+
+namespace Platform.Nodes.Bench;
+
+/// <summary>
+/// N simulated agents in this process, each on its own WebSocket to one silo. One loop pings them all every heartbeat
+/// interval (the frame encoded once per tick). A round waits for one user event or query to reach every agent.
+/// </summary>
+public sealed class SimulatedFleet : IAsyncDisposable
+{
+    private const int ConnectConcurrency = 16;
+    private readonly List<SimulatedAgent> _agents = [];
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _pings;
+
+    private string? _awaited;
+    private long[] _arrivals = [];
+    private int _arrived;
+    private TaskCompletionSource? _all;
+
+    private int _retries;
+    private long _longestPingGapMs;
+
+    /// <summary>The longest time between two ping rounds of this driver: above the silo's heartbeat timeout, a lost node is the driver's fault.</summary>
+    public long LongestPingGapMs => Volatile.Read(ref _longestPingGapMs);
+
+    public int Count => _agents.Count;
+
+    /// <summary>Connection attempts that failed and were retried.</summary>
+    public int Retries => Volatile.Read(ref _retries);
+
+    /// <summary>Connects <paramref name="count"/> agents named <c>sim-00000</c>…, <see cref="ConnectConcurrency"/> handshakes at a time.</summary>
+    public async Task ConnectAsync(string siloUrl, int count, TimeSpan timeout)
+    {
+        var connect = new Uri(siloUrl.Replace("http://", "ws://", StringComparison.Ordinal) + AgentProtocol.ConnectPath);
+        using var cts = new CancellationTokenSource(timeout);
+        var started = Stopwatch.GetTimestamp();
+        var next = _agents.Count;
+        var end = _agents.Count + count;
+        for (var i = next; i < end; i++) _agents.Add(new SimulatedAgent(i, $"sim-{i:00000}", this));
+        _pings ??= PingLoopAsync();
+        var workers = Enumerable.Range(0, ConnectConcurrency).Select(async _ =>
+        {
+            while (true)
+            {
+                var i = Interlocked.Increment(ref next) - 1;
+                if (i >= end) return;
+                // A real agent retries a connection the silo dropped; so do these, a few times.
+                for (var attempt = 1; ; attempt++)
+                {
+                    try
+                    {
+                        await _agents[i].ConnectAsync(connect, cts.Token);
+                        break;
+                    }
+                    catch (Exception e) when (e is System.Net.WebSockets.WebSocketException or OperationCanceledException or System.Text.Json.JsonException)
+                    {
+                        Interlocked.Increment(ref _retries);
+                        if (attempt == 3 || cts.IsCancellationRequested)
+                            throw new BenchFailure($"simulated agent {i} could not connect ({e.GetType().Name}: {e.Message}) after {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s, attempt {attempt}; longest gap between this driver's ping rounds {LongestPingGapMs} ms");
+                    }
+                }
+            }
+        });
+        await Task.WhenAll(workers);
+    }
+
+    private async Task PingLoopAsync()
+    {
+        using var timer = new PeriodicTimer(AgentProtocol.DefaultHeartbeatInterval);
+        long seq = 0;
+        var last = Stopwatch.GetTimestamp();
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token))
+            {
+                var now = Stopwatch.GetTimestamp();
+                var gap = (long)Stopwatch.GetElapsedTime(last, now).TotalMilliseconds;
+                last = now;
+                if (gap > Volatile.Read(ref _longestPingGapMs)) Volatile.Write(ref _longestPingGapMs, gap);
+                var ping = AgentProtocol.Encode(new PingFrame(++seq));
+                var count = _agents.Count;
+                for (var i = 0; i < count; i++)
+                {
+                    var agent = _agents[i];
+                    if (agent.Ready && !agent.Closed) _ = agent.SendAsync(ping);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Arms a round: the next user event or query named <paramref name="name"/> is timed on every agent.</summary>
+    public Task Arm(string name)
+    {
+        _arrivals = new long[_agents.Count];
+        _arrived = 0;
+        _all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _awaited, name);
+        return _all.Task;
+    }
+
+    /// <summary>Stopwatch timestamps at which each agent got the armed event (0: not yet).</summary>
+    public long[] Arrivals => _arrivals;
+
+    public int Arrived => Volatile.Read(ref _arrived);
+
+    internal void OnUserEvent(SimulatedAgent agent, UserEventFrame frame, long timestamp) => Record(agent, frame.Name, timestamp);
+
+    internal void OnQuery(SimulatedAgent agent, QueryFrame frame, long timestamp) => Record(agent, frame.Name, timestamp);
+
+    private void Record(SimulatedAgent agent, string name, long timestamp)
+    {
+        if (name != Volatile.Read(ref _awaited)) return;
+        if (Interlocked.CompareExchange(ref _arrivals[agent.Index], timestamp, 0) != 0) return;
+        if (Interlocked.Increment(ref _arrived) == _arrivals.Length) _all!.TrySetResult();
+    }
+
+    public int ClosedCount => _agents.Count(a => a.Closed);
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        if (_pings is not null) await _pings;
+        var agents = _agents.ToArray();
+        for (var i = 0; i < agents.Length; i += 256)
+            await Task.WhenAll(agents.Skip(i).Take(256).Select(a => a.DisposeAsync().AsTask()));
+    }
+}

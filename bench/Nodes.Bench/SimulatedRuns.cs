@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Platform.Nodes.Bench;
+
+/// <summary>
+/// The silo alone with simulated agents (<see cref="SimulatedFleet"/>): (a) user event fan-out and (d) a query to
+/// every agent; (e), memory per agent, is read by Program between the two.
+/// </summary>
+public static class SimulatedRuns
+{
+    private static readonly TimeSpan RoundTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>(a) From just before <c>POST /v1/events/{name}</c> to the user frame read by each agent (it then answers applied).</summary>
+    public static async Task EventsAsync(SiloHost silo, SimulatedFleet fleet, int rounds, Report report, double goalMs)
+    {
+        var samples = new List<double>();
+        var lasts = new List<double>();
+        for (var round = 0; round < rounds; round++)
+        {
+            var name = $"sim-{fleet.Count}-{round}";
+            var all = fleet.Arm(name);
+            using var body = new ByteArrayContent("bench"u8.ToArray());
+            var t0 = Stopwatch.GetTimestamp();
+            using var response = await silo.Http.PostAsync($"/v1/events/{name}?coalesce=false", body);
+            if (!response.IsSuccessStatusCode) throw new BenchFailure($"POST /v1/events/{name} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+            await Wait(all, fleet, silo, name);
+            var ms = fleet.Arrivals.Select(t => Stopwatch.GetElapsedTime(t0, t).TotalMilliseconds).ToList();
+            samples.AddRange(ms);
+            lasts.Add(ms.Max());
+        }
+        var last = new Latencies(lasts);
+        report.Add("user event → frame read, every simulated agent", "platform", fleet.Count, rounds, new Latencies(samples),
+            $"time to the last agent: median {Latencies.Ms(last.P50)} ms, max {Latencies.Ms(last.Max)} ms (goal {goalMs:0} ms)");
+    }
+
+    /// <summary>(d) <c>POST /v1/queries/{name}</c>: time to the query frame on each agent, and to the last response line and the done line of the answer.</summary>
+    public static async Task QueryAsync(SiloHost silo, SimulatedFleet fleet, int rounds, Report report)
+    {
+        var toResponses = new List<double>();
+        var toDone = new List<double>();
+        for (var round = 0; round < rounds; round++)
+        {
+            var name = $"simq-{fleet.Count}-{round}";
+            _ = fleet.Arm(name);
+            using var body = new ByteArrayContent([]);
+            var t0 = Stopwatch.GetTimestamp();
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/queries/{name}?timeout=15s") { Content = body };
+            using var response = await silo.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            if (!response.IsSuccessStatusCode) throw new BenchFailure($"POST /v1/queries/{name} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            int responses = 0, acks = 0;
+            double lastResponse = double.NaN;
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                if (line.Length == 0) continue;
+                using var json = JsonDocument.Parse(line);
+                var type = json.RootElement.GetProperty("type").GetString();
+                if (type == "ack") acks++;
+                else if (type == "response" && ++responses == fleet.Count) lastResponse = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+                else if (type == "done") break;
+            }
+            toDone.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            if (responses != fleet.Count) throw new BenchFailure($"query {name}: {responses} responses and {acks} acks of {fleet.Count} agents");
+            toResponses.Add(lastResponse);
+        }
+        report.Add("query → all responses streamed", "platform", fleet.Count, rounds, new Latencies(toResponses),
+            $"to the done line (the query's timeout ends it unless every node answered): median {Latencies.Ms(new Latencies(toDone).P50)} ms");
+    }
+
+    private static async Task Wait(Task all, SimulatedFleet fleet, SiloHost silo, string name)
+    {
+        if (await Task.WhenAny(all, Task.Delay(RoundTimeout)) != all)
+        {
+            silo.EnsureAlive();
+            throw new BenchFailure($"{name}: {fleet.Arrived} of {fleet.Count} simulated agents got it within {RoundTimeout.TotalSeconds:0} s ({fleet.ClosedCount} sockets closed; longest gap between this driver's ping rounds {fleet.LongestPingGapMs} ms)");
+        }
+    }
+}

@@ -1,0 +1,90 @@
+using System.Globalization;
+
+namespace Platform.Nodes.Bench;
+
+/// <summary>One line of the stamp file: when a handler ran, on which node, for which event, naming which members (or the user event / query name).</summary>
+public sealed record Stamp(long Nanos, string Node, string Event, IReadOnlyList<string> Subjects);
+
+/// <summary>
+/// The handler every agent of a run gets, Serf's and Platform's alike: a /bin/sh script that appends one line
+/// (<c>date +%s%N</c>, the node, the event, the members or the event's name) to a file shared by the cluster. Lines this
+/// short are appended whole by O_APPEND, so concurrent handlers do not interleave.
+/// </summary>
+public sealed class StampHandler
+{
+    private const string Script = """
+        #!/bin/sh
+        now=$(date +%s%N)
+        case "$SERF_EVENT" in
+        member-*) subjects=$(cut -f1 | tr '\n' ' ') ;;
+        *) subjects="$SERF_USER_EVENT$SERF_QUERY_NAME"; cat > /dev/null ;;
+        esac
+        echo "$now $SERF_SELF_NAME $SERF_EVENT $subjects" >> "$(dirname "$0")/stamps"
+
+        """;
+
+    public StampHandler(string dir)
+    {
+        Directory.CreateDirectory(dir);
+        ScriptPath = Path.Combine(dir, "stamp.sh");
+        StampsPath = Path.Combine(dir, "stamps");
+        File.WriteAllText(ScriptPath, Script.ReplaceLineEndings("\n"));
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(ScriptPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.WriteAllText(StampsPath, "");
+    }
+
+    public string ScriptPath { get; }
+    public string StampsPath { get; }
+
+    private long _offset;
+    private readonly List<Stamp> _stamps = [];
+
+    /// <summary>Every complete line so far (reads only what was appended since the last call).</summary>
+    public IReadOnlyList<Stamp> Read()
+    {
+        using var file = new FileStream(StampsPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        file.Seek(_offset, SeekOrigin.Begin);
+        var buffer = new byte[file.Length - _offset];
+        var read = file.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+        if (read == 0) return _stamps;
+        var end = Array.LastIndexOf(buffer, (byte)'\n', read - 1);
+        if (end < 0) return _stamps;
+        _offset += end + 1;
+        foreach (var line in System.Text.Encoding.UTF8.GetString(buffer, 0, end + 1).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length < 3 || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var nanos)) continue;
+            _stamps.Add(new Stamp(nanos, parts[1], parts[2], parts[3..]));
+        }
+        return _stamps;
+    }
+
+    /// <summary>
+    /// Waits until each of <paramref name="nodes"/> has a stamp after <paramref name="sinceNanos"/> matching
+    /// <paramref name="match"/>; returns each node's first such stamp. Polls the file every 5 ms.
+    /// </summary>
+    public async Task<Dictionary<string, long>> WaitForAsync(IReadOnlyCollection<string> nodes, long sinceNanos, Func<Stamp, bool> match, TimeSpan timeout, string what, Func<string, string>? describe = null)
+    {
+        var found = new Dictionary<string, long>(StringComparer.Ordinal);
+        var wanted = new HashSet<string>(nodes, StringComparer.Ordinal);
+        var deadline = DateTime.UtcNow + timeout;
+        var scanned = 0;
+        while (true)
+        {
+            var stamps = Read();
+            for (; scanned < stamps.Count; scanned++)
+            {
+                var s = stamps[scanned];
+                if (s.Nanos >= sinceNanos && wanted.Contains(s.Node) && !found.ContainsKey(s.Node) && match(s)) found[s.Node] = s.Nanos;
+            }
+            if (found.Count == wanted.Count) return found;
+            if (DateTime.UtcNow > deadline)
+            {
+                var missing = wanted.Except(found.Keys).Take(3).ToList();
+                throw new BenchFailure($"{what}: after {timeout.TotalSeconds:0} s only {found.Count} of {wanted.Count} handlers ran (missing e.g. {string.Join(", ", missing)})"
+                    + (describe is null ? "" : string.Concat(missing.Select(m => $"\n--- {m}'s last lines:\n{describe(m)}"))));
+            }
+            await Task.Delay(5);
+        }
+    }
+}
