@@ -32,6 +32,9 @@ public sealed class PlatformOptions
     /// <summary>HTTPS from PEM files and client certificates for agents (docs/tls.md).</summary>
     public TlsOptions Tls { get; set; } = new();
 
+    /// <summary>The node agent of the silo's own machine (section "Platform:Agent").</summary>
+    public SiloAgentOptions Agent { get; set; } = new();
+
     /// <summary>Extra assemblies (paths) that add grains and endpoints through <see cref="ISiloExtension"/>.</summary>
     public List<string> Extensions { get; set; } = [];
 }

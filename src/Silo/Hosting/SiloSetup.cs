@@ -28,6 +28,7 @@ public static class SiloSetup
         ["--silo-port"] = "Platform:Cluster:SiloPort",
         ["--silo-listen"] = "Platform:Cluster:ListenAddress",
         ["--advertise"] = "Platform:Cluster:AdvertisedAddress",
+        ["--agent-config"] = "Platform:Agent:ConfigFile",
     };
 
     /// <summary>The default HTTP address: loopback only.</summary>
@@ -35,6 +36,8 @@ public static class SiloSetup
 
     public static WebApplicationBuilder CreateBuilder(string[] args)
     {
+        // --agent is a switch without a value; the configuration reader would take the next argument as its value.
+        args = [.. args.Select(a => a == "--agent" ? "--Platform:Agent:Enabled=true" : a)];
         // Settings ship beside the binary; relative paths in them (DataDir) resolve against the working directory.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddCommandLine(args, new Dictionary<string, string>(SwitchMappings.Concat(TlsSetup.SwitchMappings)));
@@ -73,6 +76,13 @@ public static class SiloSetup
         {
             extension.ConfigureServices(builder.Services);
             builder.Services.AddSingleton(extension);
+        }
+        if (options.Agent.Enabled)
+        {
+            // Registered last, so it is stopped first: the node leaves while this silo still takes its leave.
+            var settings = SiloAgent.LoadSettings(options.Agent, builder.Configuration["urls"] ?? DefaultUrls, options.DataDir);
+            builder.Services.AddSingleton(provider => new SiloAgent(settings, provider.GetRequiredService<ILoggerFactory>()));
+            builder.Services.AddHostedService(provider => provider.GetRequiredService<SiloAgent>());
         }
         return builder;
     }
