@@ -27,12 +27,14 @@ internal sealed class CheckOutputBuffer(int capacity)
         if (_ring.Length == 0) return;
         lock (_gate)
         {
+            var written = data.Length;
+            // Bytes that would be overwritten within this same write are skipped, as if written.
             if (data.Length > _ring.Length) data = data[^_ring.Length..];
-            var at = (int)(_total % _ring.Length);
+            var at = (int)((_total + written - data.Length) % _ring.Length);
             var first = Math.Min(data.Length, _ring.Length - at);
             data[..first].CopyTo(_ring.AsSpan(at));
             data[first..].CopyTo(_ring);
-            _total += data.Length;
+            _total += written;
         }
     }
 

@@ -46,14 +46,10 @@ public sealed partial class CheckSet
     {
         // Off the caller's thread: Start holds the lock, and a timer's thread must not run a probe.
         await Task.Yield();
+        CheckResult result;
         try
         {
-            var result = await check.Probe!.RunAsync(_stopping.Token).ConfigureAwait(false);
-            var applied = result.SkipsThresholds ? result : check.Thresholds.Apply(result);
-            if (applied is { } change) Report(check, change);
-            else
-                _logger.LogDebug("Check {CheckId} is {Status} but has not reached its threshold", check.Definition.Id, result.Status);
-            ProbeFinished?.Invoke(check.Definition.Id, result);
+            result = await check.Probe!.RunAsync(_stopping.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
@@ -62,13 +58,21 @@ public sealed partial class CheckSet
         catch (Exception e)
         {
             _logger.LogError(e, "Check {CheckId} failed to run", check.Definition.Id);
-            Report(check, new CheckResult(CheckStatus.Critical, e.Message));
+            result = new CheckResult(CheckStatus.Critical, e.Message);
         }
+
+        var applied = result.SkipsThresholds ? result : check.Thresholds.Apply(result);
+        if (applied is { } change) Report(check, change);
+        else
+            _logger.LogDebug("Check {CheckId} is {Status} but has not reached its threshold", check.Definition.Id, result.Status);
 
         lock (_gate)
         {
-            if (!_stopping.IsCancellationRequested) check.Timer!.Change(check.Definition.EffectiveInterval, Timeout.InfiniteTimeSpan);
+            if (_stopping.IsCancellationRequested) return;
+            check.Timer!.Change(check.Definition.EffectiveInterval, Timeout.InfiniteTimeSpan);
         }
+        // Last, so whoever hears of the run finds the next one already scheduled.
+        ProbeFinished?.Invoke(check.Definition.Id, result);
     }
 
     /// <summary>Timer state of an interval check: the next run is due.</summary>
