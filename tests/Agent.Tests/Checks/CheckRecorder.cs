@@ -10,7 +10,7 @@ public sealed class CheckRecorder : IAsyncDisposable
 {
     private static readonly TimeSpan s_deadline = TimeSpan.FromSeconds(20);
     private readonly Channel<CheckState> _changes = Channel.CreateUnbounded<CheckState>();
-    private readonly Channel<(string Id, CheckResult Result)> _runs = Channel.CreateUnbounded<(string, CheckResult)>();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Channel<CheckResult>> _runs = new();
 
     public CheckRecorder(string checksJson, TimeProvider? time = null, CheckOptions? options = null)
     {
@@ -18,7 +18,7 @@ public sealed class CheckRecorder : IAsyncDisposable
         using var document = JsonDocument.Parse(checksJson);
         Definitions = CheckDefinitionReader.Read(document.RootElement, options);
         Set = new CheckSet(Definitions, state => _changes.Writer.TryWrite(state), options, time);
-        Set.ProbeFinished += (id, result) => _runs.Writer.TryWrite((id, result));
+        Set.ProbeFinished += (id, result) => Runs(id).Writer.TryWrite(result);
     }
 
     public IReadOnlyList<CheckDefinition> Definitions { get; }
@@ -34,15 +34,14 @@ public sealed class CheckRecorder : IAsyncDisposable
         return await _changes.Reader.ReadAsync(deadline.Token);
     }
 
+    /// <summary>The next finished run of check <paramref name="id"/>; runs of other checks stay queued for them.</summary>
     public async Task<CheckResult> NextRun(string id)
     {
         using var deadline = new CancellationTokenSource(s_deadline);
-        while (true)
-        {
-            var (ranId, result) = await _runs.Reader.ReadAsync(deadline.Token);
-            if (ranId == id) return result;
-        }
+        return await Runs(id).Reader.ReadAsync(deadline.Token);
     }
+
+    private Channel<CheckResult> Runs(string id) => _runs.GetOrAdd(id, static _ => Channel.CreateUnbounded<CheckResult>());
 
     public ValueTask DisposeAsync() => Set.DisposeAsync();
 }

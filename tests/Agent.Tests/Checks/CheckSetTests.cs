@@ -196,9 +196,10 @@ public sealed class CheckSetTests : IDisposable
             [{"name": "one", "script": "echo 1", "interval": "10s"}, {"name": "two", "script": "echo 2", "interval": "15s"}]
             """, _clock);
         recorder.Set.Start();
-        var first = new[] { await recorder.NextChange(), await recorder.NextChange() };
-        Assert.Equal(["1\n", "2\n"], first.OrderBy(s => s.Id).Select(s => s.Output));
-        Assert.Equal(2, _clock.PendingDueTimes.Count);
+        Assert.Equal("1\n", (await recorder.NextRun("one")).Output);
+        Assert.Equal("2\n", (await recorder.NextRun("two")).Output);
+        var start = _clock.GetUtcNow();
+        Assert.Equal([start + TimeSpan.FromSeconds(10), start + TimeSpan.FromSeconds(15)], _clock.PendingDueTimes);
     }
 
     [Fact]
