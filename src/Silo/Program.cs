@@ -2,6 +2,7 @@ using Platform.Runtime.Hosting;
 using Platform.Silo.Endpoints;
 using Platform.Silo.Endpoints.Consul;
 using Platform.Silo.Endpoints.Etcd;
+using Platform.Silo.Endpoints.Nodes;
 using Platform.Silo.Hosting;
 
 WebApplication app;
@@ -20,10 +21,12 @@ catch (StartupException e)
     return 2;
 }
 
+app.UseWebSockets();
 app.MapHealthEndpoints();
 app.MapClusterEndpoints();
 app.MapEtcdEndpoints();
 app.MapConsulEndpoints();
+app.MapNodesApi();
 foreach (var extension in app.Services.GetServices<ISiloExtension>()) extension.MapEndpoints(app);
 
 try

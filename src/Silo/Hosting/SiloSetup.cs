@@ -3,11 +3,13 @@ using System.Reflection;
 using System.Runtime.Loader;
 using Platform.Grains;
 using Platform.Grains.Keys;
+using Platform.Grains.Nodes;
 using Platform.Runtime.Hosting;
 using Platform.Runtime.Membership;
 using Platform.Runtime.PostgreSql;
 using Platform.Runtime.Sqlite;
 using Platform.Runtime.Storage;
+using Platform.Silo.Agents;
 
 namespace Platform.Silo.Hosting;
 
@@ -61,6 +63,9 @@ public static class SiloSetup
         });
         builder.Services.AddGrains(GrainsAssembly.Assembly);
         builder.Services.AddKeyspace(o => builder.Configuration.GetSection("Platform:Keys").Bind(o));
+        builder.Services.AddNodes(o => builder.Configuration.GetSection(NodesOptions.Section).Bind(o));
+        builder.Services.AddSingleton<AgentHub>();
+        builder.Services.AddHostedService(provider => provider.GetRequiredService<AgentHub>());
         ConfigureStorage(builder.Services, options, builder.Configuration);
         foreach (var extension in LoadExtensions(options))
         {

@@ -1,0 +1,90 @@
+using Platform.Runtime;
+
+namespace Platform.Grains.Nodes;
+
+/// <summary>
+/// The fleet (<c>fleet/default</c>): the ordered, durable log of member and user events with their Lamport times,
+/// the member summary, and the publisher that tells every silo's agent hub about each event once.
+/// </summary>
+public interface IFleetGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Subscribes (or renews) hub <paramref name="hubKey"/> of silo <paramref name="silo"/> (its cluster address; null on a
+    /// single silo); returns the events it missed after <paramref name="afterSeq"/> (0: none, start now).
+    /// </summary>
+    Task<FleetCatchUp> Subscribe(IFleetObserver hub, string hubKey, string? silo, ulong afterSeq);
+
+    /// <summary>A node changed: journals the change (and its member event, if any) and publishes the event.</summary>
+    Task Record(MemberChange change);
+
+    /// <summary>Fires a user event: takes the next user Lamport time, journals it, publishes it.</summary>
+    Task<UserEvent> FireEvent(string name, byte[] payload, bool coalesce);
+
+    /// <summary>The user events kept, after <paramref name="afterLTime"/>, oldest first.</summary>
+    [ReadOnly]
+    Task<List<UserEvent>> UserEvents(ulong afterLTime);
+
+    /// <summary>Every member the fleet knows, with the hub that holds it.</summary>
+    [ReadOnly]
+    Task<List<MemberEntry>> Members();
+
+    /// <summary>Starts a query: takes the next query Lamport time, fills the default timeout and sends it to every hub with <paramref name="collector"/>.</summary>
+    Task<QueryStart> StartQuery(FleetQuery query, IQueryCollector collector);
+
+    /// <summary>Asks the hub holding <paramref name="name"/> to tell its agent to leave.</summary>
+    Task RequestLeave(string name);
+}
+
+/// <summary>A silo's agent hub: told about every fleet event in sequence order, every query and every leave request.</summary>
+public interface IFleetObserver : IGrainObserver
+{
+    [OneWay]
+    Task OnEvents(FleetEventBatch batch);
+
+    [OneWay]
+    Task OnQuery(FleetQuery query, IQueryCollector collector);
+
+    [OneWay]
+    Task OnLeaveRequested(string name);
+}
+
+/// <summary>Where a query's acks and responses go: an object on the silo that received the query.</summary>
+public interface IQueryCollector : IGrainObserver
+{
+    /// <summary>Hub <paramref name="hub"/> sent the query to <paramref name="nodes"/> (possibly none).</summary>
+    [OneWay]
+    Task OnDelivered(string hub, List<string> nodes);
+
+    [OneWay]
+    Task OnAck(string from);
+
+    [OneWay]
+    Task OnResponse(string from, byte[] payload);
+}
+
+/// <summary>A node's change as the fleet records it: the member event (null when only the holding hub changed), the member and its hub.</summary>
+public sealed record MemberChange(string? Event, NodeMember Member, string Hub, DateTimeOffset At, bool PushTags = false);
+
+/// <summary>A member in the fleet's summary.</summary>
+public sealed record MemberEntry(NodeMember Member, string Hub, DateTimeOffset Changed);
+
+/// <summary>A user event (Serf's): ordered by its Lamport time.</summary>
+public sealed record UserEvent(string Id, string Name, byte[] Payload, ulong LTime, bool Coalesce, DateTimeOffset At);
+
+/// <summary>One published fleet event: a member event or a user event, numbered in the fleet's order.</summary>
+public sealed record FleetEvent(ulong Seq, string? MemberEvent, NodeMember? Member, UserEvent? User, bool PushTags);
+
+/// <summary>Consecutive fleet events, oldest first.</summary>
+public sealed record FleetEventBatch(List<FleetEvent> Events);
+
+/// <summary>What a hub missed: the fleet's last sequence number and the events after the hub's (<see cref="Cleared"/> when no longer kept).</summary>
+public sealed record FleetCatchUp(ulong LastSeq, List<FleetEvent> Events, bool Cleared);
+
+/// <summary>
+/// A query: <see cref="Nodes"/> (exact names) and <see cref="Tags"/> (tag → regular expression) select the nodes;
+/// <see cref="LTime"/> and <see cref="TimeoutMs"/> are filled by the fleet.
+/// </summary>
+public sealed record FleetQuery(string Id, string Name, byte[] Payload, bool Ack, List<string> Nodes, Dictionary<string, string> Tags, ulong LTime, int TimeoutMs);
+
+/// <summary>What <see cref="IFleetGrain.StartQuery"/> answers: the query as sent, and how many hubs got it.</summary>
+public sealed record QueryStart(FleetQuery Query, int Hubs);

@@ -1,0 +1,38 @@
+namespace Platform.Grains.Nodes;
+
+/// <summary>
+/// A node's durable state. Written only when something changes (join, leave, failure, tags, checks, applied event,
+/// the silo holding its connection); heartbeats never touch it.
+/// </summary>
+public sealed class NodeState
+{
+    public string Addr { get; set; } = "";
+    public int Port { get; set; }
+    public Dictionary<string, string> Tags { get; set; } = new(StringComparer.Ordinal);
+    public string Status { get; set; } = "";
+    public int Protocol { get; set; }
+    public long Incarnation { get; set; }
+    public DateTimeOffset Joined { get; set; }
+
+    /// <summary>When the node was last known to be connected (set when its connection goes or moves).</summary>
+    public DateTimeOffset LastSeen { get; set; }
+
+    /// <summary>When the status last changed: the reap timeout counts from it.</summary>
+    public DateTimeOffset StatusChanged { get; set; }
+
+    public List<NodeCheck> Checks { get; set; } = [];
+
+    /// <summary>The last user event the agent reported handled (Lamport time).</summary>
+    public ulong LastEventLTime { get; set; }
+
+    /// <summary>The agent process that holds the name (new per process).</summary>
+    public string AgentId { get; set; } = "";
+
+    /// <summary>The silo hub holding the connection (its key: silo name and a per-start id).</summary>
+    public string Hub { get; set; } = "";
+
+    /// <summary>The connection (one per WebSocket); a late report about an older connection is ignored.</summary>
+    public string Session { get; set; } = "";
+
+    public NodeMember ToMember(string name) => new(name, Addr, Port, new Dictionary<string, string>(Tags, StringComparer.Ordinal), Status, Protocol, Incarnation);
+}

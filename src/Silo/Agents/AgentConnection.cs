@@ -1,0 +1,121 @@
+using System.Net.WebSockets;
+using System.Threading.Channels;
+
+namespace Platform.Silo.Agents;
+
+/// <summary>
+/// One agent's WebSocket on this silo: its send queue (bounded; never blocks the hub), its last-seen time (memory
+/// only), and the buffer that holds live frames while its missed user events are sent first.
+/// </summary>
+internal sealed class AgentConnection
+{
+    private readonly Channel<byte[]> _sends;
+    private readonly Lock _lock = new();
+    private List<(byte[] Frame, ulong LTime)>? _held = [];
+    private long _lastSeen = Environment.TickCount64;
+    private readonly int _limit;
+    private int _ended;
+
+    public AgentConnection(WebSocket socket, string session, int sendQueueLimit)
+    {
+        Socket = socket;
+        Session = session;
+        _limit = sendQueueLimit;
+        _sends = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(sendQueueLimit) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    }
+
+    public WebSocket Socket { get; }
+
+    /// <summary>Names this connection in the node grain: reports about an older connection are ignored there.</summary>
+    public string Session { get; }
+
+    /// <summary>The node name, once the hello was read.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>The node's tags as last known here (queries match them); replaced whole, never changed in place.</summary>
+    public volatile IReadOnlyDictionary<string, string> Tags = new Dictionary<string, string>();
+
+    /// <summary>Accepted by its node grain: it takes events, queries and heartbeats.</summary>
+    public volatile bool Accepted;
+
+    /// <summary>Welcomed: from now on the agent pings, and the heartbeat deadline applies.</summary>
+    public volatile bool Welcomed;
+
+    /// <summary>The agent sent leave: closing it is not a failure.</summary>
+    public volatile bool Leaving;
+
+    /// <summary>Why the hub ended the connection (heartbeat deadline, slow reader); null when the socket ended by itself.</summary>
+    public string? EndReason { get; private set; }
+
+    public long LastSeen => Volatile.Read(ref _lastSeen);
+
+    public void Touch() => Volatile.Write(ref _lastSeen, Environment.TickCount64);
+
+    /// <summary>Queues a frame (shared bytes); while catching up, live frames wait. A full queue ends the connection.</summary>
+    public void Send(byte[] frame, ulong userLTime = 0)
+    {
+        lock (_lock)
+        {
+            if (_held is { } held)
+            {
+                if (held.Count >= _limit) End("too many live frames arrived while its missed events were sent");
+                else held.Add((frame, userLTime));
+                return;
+            }
+        }
+        if (!_sends.Writer.TryWrite(frame)) End($"its send queue reached {_limit} frames (a slow reader)");
+    }
+
+    /// <summary>Queues a frame ahead of the frames held back (the welcome, the missed events).</summary>
+    public void SendNow(byte[] frame)
+    {
+        if (!_sends.Writer.TryWrite(frame)) End("its send queue filled while its missed events were sent");
+    }
+
+    /// <summary>Ends catch-up: sends the held live frames except user events at or before <paramref name="sentUpTo"/>.</summary>
+    public void ReleaseHeld(ulong sentUpTo)
+    {
+        lock (_lock)
+        {
+            if (_held is not { } held) return;
+            foreach (var (frame, ltime) in held)
+            {
+                if (ltime != 0 && ltime <= sentUpTo) continue;
+                if (!_sends.Writer.TryWrite(frame))
+                {
+                    End("its send queue filled while its missed events were sent");
+                    break;
+                }
+            }
+            _held = null;
+        }
+    }
+
+    /// <summary>Writes queued frames to the socket until the connection ends.</summary>
+    public async Task SendLoopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var frame in _sends.Reader.ReadAllAsync(cancellationToken))
+                await Socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The receive side sees the same end and reports it.
+        }
+    }
+
+    /// <summary>Stops sending: the send loop ends once the queue drains.</summary>
+    public void CompleteSends() => _sends.Writer.TryComplete();
+
+    /// <summary>Ends the connection from the hub's side (first reason wins): the socket is aborted, so its receive loop ends.</summary>
+    public void End(string reason)
+    {
+        if (Interlocked.Exchange(ref _ended, 1) != 0) return;
+        EndReason = reason;
+        _sends.Writer.TryComplete();
+        Socket.Abort();
+    }
+
+    public bool Ended => Volatile.Read(ref _ended) != 0;
+}

@@ -1,0 +1,282 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text.Json;
+using Platform.Grains.Nodes;
+using Platform.Protocol;
+
+namespace Platform.Silo.Agents;
+
+/// <summary>Connections: hello, registration with the node grain, catch-up, the receive loop, heartbeats and the end of a connection.</summary>
+public sealed partial class AgentHub
+{
+    /// <summary>Largest agent message read, in bytes; a larger one closes the connection (1009).</summary>
+    private const int MaxMessageBytes = 64 * 1024;
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, AgentConnection> _byName = new(StringComparer.Ordinal);
+    private AgentConnection[] _all = [];
+
+    /// <summary>Serves one agent's WebSocket until it ends.</summary>
+    public async Task RunAsync(WebSocket socket)
+    {
+        var connection = new AgentConnection(socket, Guid.NewGuid().ToString("N"), _options.SendQueueLimit);
+        var sending = connection.SendLoopAsync(_stopping.Token);
+        var buffer = ArrayPool<byte>.Shared.Rent(4096);
+        var registered = false;
+        try
+        {
+            if (_closing)
+            {
+                await CloseQuietly(socket, (WebSocketCloseStatus)AgentProtocol.SiloStoppingCloseStatus, "silo stopping");
+                return;
+            }
+            AgentFrame first;
+            try
+            {
+                using var helloDeadline = new CancellationTokenSource(_options.HelloTimeout);
+                (first, buffer) = await ReceiveFrameAsync(socket, buffer, helloDeadline.Token) ?? throw new JsonException("the connection closed before the hello");
+            }
+            catch (Exception e) when (e is JsonException or OperationCanceledException)
+            {
+                await Refuse(connection, sending, e is OperationCanceledException
+                    ? $"no hello within {_options.HelloTimeout.TotalSeconds:0.###} s; the first frame must be a hello"
+                    : $"the first frame is not a valid hello: {e.Message}");
+                return;
+            }
+            if (first is not HelloFrame hello)
+            {
+                await Refuse(connection, sending, $"the first frame is '{first.GetType().Name}'; expected a hello");
+                return;
+            }
+            if (AgentFrameMapping.Validate(hello) is { } invalid)
+            {
+                await Refuse(connection, sending, invalid);
+                return;
+            }
+
+            // Registered before the node grain answers, so no live event falls between the grain's view and this one's.
+            connection.Name = hello.Name;
+            connection.Tags = hello.Tags;
+            Add(connection);
+            registered = true;
+            var result = await Node(hello.Name).Connect(AgentFrameMapping.ToHello(hello), HubKey, connection.Session);
+            if (result.Error is { } refused)
+            {
+                Remove(connection);
+                registered = false;
+                await Refuse(connection, sending, refused);
+                return;
+            }
+            Accept(connection);
+            var members = await Fleet.Members();
+            var infos = new List<MemberInfo>(members.Count);
+            foreach (var m in members) infos.Add(AgentFrameMapping.ToInfo(m.Member));
+            connection.SendNow(AgentProtocol.Encode(new WelcomeFrame(AgentFrameMapping.ToInfo(result.Self!), infos,
+                (int)_options.HeartbeatInterval.TotalMilliseconds, (int)_options.HeartbeatTimeout.TotalMilliseconds, SiloName)));
+            connection.Touch();
+            connection.Welcomed = true;
+            var sentUpTo = result.LastEventLTime;
+            if (sentUpTo != 0)
+            {
+                foreach (var missed in await Fleet.UserEvents(sentUpTo))
+                {
+                    connection.SendNow(AgentProtocol.Encode(AgentFrameMapping.ToFrame(missed)));
+                    sentUpTo = Math.Max(sentUpTo, missed.LTime);
+                }
+            }
+            connection.ReleaseHeld(sentUpTo);
+            connection.Touch();
+            buffer = await ReceiveLoop(connection, buffer);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or JsonException)
+        {
+            _logger.LogDebug(e, "agent hub: connection {Session} ({Name}) ended", connection.Session, connection.Name);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            if (registered) Remove(connection);
+            connection.CompleteSends();
+            await sending;
+            if (registered && connection.Accepted) await ReportEnd(connection);
+        }
+    }
+
+    /// <summary>Tells the node grain how the connection ended: leave → left; silo stopping → nothing (the agent reconnects); anything else → failed.</summary>
+    private async Task ReportEnd(AgentConnection connection)
+    {
+        if (_closing && !connection.Leaving && connection.EndReason is null) return;
+        var reason = connection.Leaving ? "left" : connection.EndReason ?? "its connection closed or was reset without a leave";
+        try
+        {
+            await Node(connection.Name).Disconnected(connection.Session, reason);
+        }
+        catch (Exception e)
+        {
+            _logger.LogWarning(e, "agent hub: reporting the end of node {Name}'s connection failed; the fleet fails it when its hub is gone", connection.Name);
+        }
+    }
+
+    private async Task<byte[]> ReceiveLoop(AgentConnection connection, byte[] buffer)
+    {
+        var node = Node(connection.Name);
+        while (true)
+        {
+            var received = await ReceiveFrameAsync(connection.Socket, buffer, CancellationToken.None);
+            if (received is not { } got) return buffer;
+            buffer = got.Buffer;
+            connection.Touch();
+            switch (got.Frame)
+            {
+                case PingFrame ping:
+                    connection.Send(AgentProtocol.Encode(new PongFrame(ping.Seq)));
+                    break;
+                case AppliedFrame applied:
+                    await node.Applied(connection.Session, applied.LTime);
+                    break;
+                case QueryAckFrame ack:
+                    if (FindQuery(ack.QueryId) is { } acked) Forward(acked.Collector.OnAck(connection.Name));
+                    break;
+                case QueryResponseFrame response:
+                    OnQueryResponse(connection, response);
+                    break;
+                case TagsFrame tags:
+                    var delete = new List<string>();
+                    foreach (var key in connection.Tags.Keys)
+                        if (!tags.Tags.ContainsKey(key)) delete.Add(key);
+                    await node.UpdateTags(new Dictionary<string, string>(tags.Tags, StringComparer.Ordinal), delete, fromAgent: true);
+                    connection.Tags = tags.Tags;
+                    break;
+                case CheckFrame check:
+                    await node.UpdateCheck(connection.Session, AgentFrameMapping.ToCheck(check.Check));
+                    break;
+                case LeaveFrame:
+                    connection.Leaving = true;
+                    await node.Leave(connection.Session);
+                    await CloseQuietly(connection.Socket, WebSocketCloseStatus.NormalClosure, "left");
+                    return buffer;
+                default:
+                    _logger.LogDebug("agent hub: node {Name} sent an unexpected {Frame} frame; ignored", connection.Name, got.Frame.GetType().Name);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Reads one whole message; null when the peer closed. Throws <see cref="JsonException"/> when it is not a frame.</summary>
+    private static async Task<(AgentFrame Frame, byte[] Buffer)?> ReceiveFrameAsync(WebSocket socket, byte[] buffer, CancellationToken cancellationToken)
+    {
+        var length = 0;
+        while (true)
+        {
+            if (length == buffer.Length)
+            {
+                if (buffer.Length >= MaxMessageBytes)
+                {
+                    await CloseQuietly(socket, WebSocketCloseStatus.MessageTooBig, $"a message is over {MaxMessageBytes} bytes");
+                    return null;
+                }
+                var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                buffer.AsSpan(0, length).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = larger;
+            }
+            var result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                await CloseQuietly(socket, WebSocketCloseStatus.NormalClosure, "");
+                return null;
+            }
+            length += result.Count;
+            if (result.EndOfMessage) return (AgentProtocol.Decode(buffer.AsSpan(0, length)), buffer);
+        }
+    }
+
+    private static async Task CloseQuietly(WebSocket socket, WebSocketCloseStatus status, string description)
+    {
+        try
+        {
+            if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await socket.CloseOutputAsync(status, description, deadline.Token);
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            socket.Abort();
+        }
+    }
+
+    private async Task Refuse(AgentConnection connection, Task sending, string error)
+    {
+        _logger.LogInformation("agent hub: refused an agent: {Error}", error);
+        connection.SendNow(AgentProtocol.Encode(new RefusedFrame(error)));
+        connection.CompleteSends();
+        await sending.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await CloseQuietly(connection.Socket, (WebSocketCloseStatus)AgentProtocol.RefusedCloseStatus, Truncate(error));
+    }
+
+    /// <summary>A close description is at most 123 bytes.</summary>
+    private static string Truncate(string text) => System.Text.Encoding.UTF8.GetByteCount(text) <= 123 ? text : text[..Math.Min(text.Length, 40)] + "...";
+
+    private void Add(AgentConnection connection)
+    {
+        lock (_lock) _all = [.. _all, connection];
+    }
+
+    private void Accept(AgentConnection connection)
+    {
+        AgentConnection? previous;
+        lock (_lock)
+        {
+            _byName.TryGetValue(connection.Name, out previous);
+            _byName[connection.Name] = connection;
+            connection.Accepted = true;
+        }
+        // The same agent again on this silo: its older socket is stale; the grain already moved to the new session.
+        if (previous is not null && previous != connection) previous.End("replaced by a newer connection of the same node");
+    }
+
+    private void Remove(AgentConnection connection)
+    {
+        lock (_lock)
+        {
+            _all = Array.FindAll(_all, c => c != connection);
+            if (_byName.TryGetValue(connection.Name, out var current) && current == connection) _byName.Remove(connection.Name);
+        }
+    }
+
+    /// <summary>Ends every connection silent for longer than the heartbeat timeout, and forgets queries past their deadline.</summary>
+    private void CheckHeartbeats()
+    {
+        var now = Environment.TickCount64;
+        var timeout = (long)_options.HeartbeatTimeout.TotalMilliseconds;
+        foreach (var connection in Volatile.Read(ref _all))
+        {
+            if (!connection.Welcomed || connection.Ended) continue;
+            var silent = now - connection.LastSeen;
+            if (silent > timeout) connection.End($"no heartbeat for {silent} ms (timeout {timeout} ms)");
+        }
+        ExpireQueries(now);
+    }
+
+    /// <summary>The silo is stopping: every agent is told (4002) to reconnect elsewhere; their nodes stay alive.</summary>
+    private void CloseAllForStop()
+    {
+        if (_closing) return;
+        _closing = true;
+        Monitor.CloseAll();
+        foreach (var connection in Volatile.Read(ref _all)) _ = CloseForStop(connection.Socket);
+    }
+
+    /// <summary>Asks the agent to close (4002) and aborts the socket if it has not within 2 s, so no agent holds up the stop.</summary>
+    private static async Task CloseForStop(WebSocket socket)
+    {
+        await CloseQuietly(socket, (WebSocketCloseStatus)AgentProtocol.SiloStoppingCloseStatus, "silo stopping");
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        if (socket.State != WebSocketState.Closed) socket.Abort();
+    }
+
+    private void Forward(Task call) => _ = call.ContinueWith(static (t, s) => ((ILogger)s!).LogDebug(t.Exception, "agent hub: forwarding to a query collector failed"),
+        _logger, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+}

@@ -1,0 +1,225 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using Platform.Grains.Nodes;
+using Platform.Protocol;
+using Platform.Runtime;
+using Platform.Runtime.Hosting;
+
+namespace Platform.Silo.Agents;
+
+/// <summary>
+/// The agent connections this silo holds (docs/nodes.md). It subscribes once to the fleet grain and receives every
+/// fleet event once, in order; each event is encoded once and the same bytes are queued on every local connection.
+/// Liveness lives here, in memory: one timer scans every connection's last-seen time.
+/// </summary>
+public sealed partial class AgentHub : IFleetObserver, IHostedService, IDisposable
+{
+    private readonly IGrainFactory _grains;
+    private readonly GrainRuntime _runtime;
+    private readonly NodesOptions _options;
+    private readonly ILogger<AgentHub> _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Channel<FleetEvent> _dispatch = Channel.CreateUnbounded<FleetEvent>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Lock _seqLock = new();
+    private IFleetObserver? _self;
+    private Task? _renewing;
+    private Task? _dispatching;
+    private Timer? _heartbeats;
+    private ulong _lastSeq;
+    private int _catchUpRequested;
+    private volatile bool _closing;
+
+    public AgentHub(IGrainFactory grains, GrainRuntime runtime, IOptions<NodesOptions> options, ILogger<AgentHub> logger, IHostApplicationLifetime lifetime)
+    {
+        _grains = grains;
+        _runtime = runtime;
+        _options = options.Value;
+        _logger = logger;
+        SiloName = runtime.Options.SiloName;
+        HubKey = $"{SiloName}/{Guid.NewGuid():N}";
+        Monitor = new MonitorFeed(_options.MonitorQueueLimit);
+        // Agents must hear of the stop before the grains go: they reconnect elsewhere and their nodes stay alive.
+        lifetime.ApplicationStopping.Register(CloseAllForStop);
+    }
+
+    /// <summary>This hub in node state and fleet records: the silo's name and an id new for every start.</summary>
+    public string HubKey { get; }
+
+    public string SiloName { get; }
+
+    public NodesOptions Options => _options;
+
+    /// <summary>The silo's monitor streams (GET /v1/monitor).</summary>
+    public MonitorFeed Monitor { get; }
+
+    /// <summary>Connections accepted and open.</summary>
+    public int ConnectionCount => Volatile.Read(ref _all).Length;
+
+    internal IFleetGrain Fleet => _grains.GetGrain<IFleetGrain>("default");
+
+    internal INodeGrain Node(string name) => _grains.GetGrain<INodeGrain>(name);
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _self = _grains.CreateObjectReference<IFleetObserver>(this);
+        _renewing = RenewLoop(_stopping.Token);
+        _dispatching = DispatchLoop();
+        _heartbeats = new Timer(static s => ((AgentHub)s!).CheckHeartbeats(), this, _options.HeartbeatCheckInterval, _options.HeartbeatCheckInterval);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        CloseAllForStop();
+        await _stopping.CancelAsync();
+        if (_heartbeats is { } timer) await timer.DisposeAsync();
+        _dispatch.Writer.TryComplete();
+        if (_renewing is { } renewing) await renewing.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (_dispatching is { } dispatching) await dispatching.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (_self is { } self) _grains.DeleteObjectReference(self);
+    }
+
+    public void Dispose()
+    {
+        _heartbeats?.Dispose();
+        _stopping.Dispose();
+    }
+
+    /// <summary>Fleet events, in sequence order; a gap asks the fleet for what is missing.</summary>
+    public Task OnEvents(FleetEventBatch batch)
+    {
+        var gap = false;
+        lock (_seqLock)
+        {
+            foreach (var e in batch.Events)
+            {
+                if (e.Seq <= _lastSeq) continue;
+                if (_lastSeq != 0 && e.Seq != _lastSeq + 1)
+                {
+                    gap = true;
+                    break;
+                }
+                _lastSeq = e.Seq;
+                _dispatch.Writer.TryWrite(e);
+            }
+        }
+        if (gap && Interlocked.Exchange(ref _catchUpRequested, 1) == 0) _ = CatchUpOnceAsync();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Delivers fleet events one at a time, so every connection gets them in order even when a fan-out is split over the cores.</summary>
+    private async Task DispatchLoop()
+    {
+        await foreach (var e in _dispatch.Reader.ReadAllAsync())
+        {
+            try
+            {
+                await Dispatch(e);
+            }
+            catch (Exception failure)
+            {
+                _logger.LogError(failure, "agent hub: delivering fleet event {Seq} failed", e.Seq);
+            }
+        }
+    }
+
+    private async Task Dispatch(FleetEvent e)
+    {
+        if (e.User is { } user)
+        {
+            await Broadcast(AgentProtocol.Encode(AgentFrameMapping.ToFrame(user)), user.LTime);
+            Monitor.Publish(JsonSerializer.SerializeToUtf8Bytes(new MonitorLine("user", null, null, user.Name, user.LTime, user.Id, user.Payload), MonitorLine.Json));
+            return;
+        }
+        if (e.Member is not { } member || e.MemberEvent is not { } name) return;
+        AgentConnection? local;
+        lock (_lock) _byName.TryGetValue(member.Name, out local);
+        if (local is not null)
+        {
+            local.Tags = member.Tags;
+            if (e.PushTags) local.Send(AgentProtocol.Encode(new TagsFrame(member.Tags)));
+        }
+        await Broadcast(AgentProtocol.Encode(new MemberEventFrame(name, AgentFrameMapping.ToInfo(member))), 0);
+        Monitor.Publish(JsonSerializer.SerializeToUtf8Bytes(new MonitorLine("member", name, AgentFrameMapping.ToInfo(member), null, null, null, null), MonitorLine.Json));
+    }
+
+    /// <summary>The fleet asks the hub holding <paramref name="name"/> to make its agent leave.</summary>
+    public Task OnLeaveRequested(string name)
+    {
+        AgentConnection? connection;
+        lock (_lock) _byName.TryGetValue(name, out connection);
+        connection?.Send(AgentProtocol.Encode(new LeaveFrame()));
+        return Task.CompletedTask;
+    }
+
+    private async Task CatchUpOnceAsync()
+    {
+        try
+        {
+            await CatchUpAsync();
+        }
+        catch (Exception e) when (!_stopping.IsCancellationRequested)
+        {
+            _logger.LogWarning(e, "agent hub: catching up with the fleet failed; retrying at the next renewal");
+        }
+    }
+
+    private async Task CatchUpAsync()
+    {
+        Volatile.Write(ref _catchUpRequested, 0);
+        ulong after;
+        lock (_seqLock) after = _lastSeq;
+        var answer = await Fleet.Subscribe(_self!, HubKey, _runtime.Cluster?.Self.ToString(), after);
+        if (answer.Cleared || answer.LastSeq < after)
+        {
+            _logger.LogWarning("agent hub: fleet events after {After} are no longer kept (the fleet is at {Seq}); agents get the events from here on", after, answer.LastSeq);
+            lock (_seqLock) _lastSeq = answer.LastSeq;
+            return;
+        }
+        if (after == 0)
+        {
+            lock (_seqLock)
+                if (_lastSeq == 0) _lastSeq = answer.LastSeq;
+            return;
+        }
+        if (answer.Events.Count != 0) await OnEvents(new FleetEventBatch(answer.Events));
+    }
+
+    /// <summary>Renews the subscription every second: the fleet takes a hub that stops renewing as gone, and fails its nodes.</summary>
+    private async Task RenewLoop(CancellationToken stopping)
+    {
+        var delay = TimeSpan.FromMilliseconds(50);
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await CatchUpAsync();
+                delay = TimeSpan.FromSeconds(1);
+            }
+            catch (Exception e) when (!stopping.IsCancellationRequested)
+            {
+                _logger.LogWarning("agent hub: fleet not reachable ({Error}); retrying", e.Message);
+                delay = TimeSpan.FromMilliseconds(Math.Min(1000, delay.TotalMilliseconds * 2));
+            }
+            catch (Exception) when (stopping.IsCancellationRequested)
+            {
+                break;
+            }
+            try
+            {
+                await Task.Delay(delay, stopping);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+}
+
+/// <summary>One line of GET /v1/monitor: a member event, a user event or a query.</summary>
+internal sealed record MonitorLine(string Type, string? Event, MemberInfo? Member, string? Name, ulong? LTime, string? Id, byte[]? Payload)
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+}

@@ -1,0 +1,15 @@
+namespace Platform.Silo.Endpoints.Nodes;
+
+/// <summary>Maps every nodes endpoint: the agents' WebSocket, nodes, events, queries and the monitor.</summary>
+public static class NodesApi
+{
+    public static IEndpointRouteBuilder MapNodesApi(this IEndpointRouteBuilder app)
+    {
+        app.MapAgentConnectEndpoints();
+        app.MapNodesEndpoints();
+        app.MapEventsEndpoints();
+        app.MapQueriesEndpoints();
+        app.MapMonitorEndpoints();
+        return app;
+    }
+}

@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using Platform.Protocol;
+using Platform.Runtime.Tests.Support;
+using Platform.Silo.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Platform.Silo.Tests.Nodes.Api;
+
+/// <summary>Nodes in a cluster of two silo processes on PostgreSQL: an agent outlives the silo it was connected to.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class NodesClusterTests(PostgresFixture postgres, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Agent_whose_silo_is_killed_reconnects_to_the_other_and_its_node_never_fails()
+    {
+        var connection = await postgres.DatabaseForAsync(nameof(Agent_whose_silo_is_killed_reconnects_to_the_other_and_its_node_never_fails));
+        await using var cluster = new SiloClusterProcesses(connection, 2, output);
+        await cluster.StartAllAsync();
+        await cluster.WaitForAsync([0, 1], (_, s) => s.ActiveCount == 2, TimeSpan.FromSeconds(30), "both silos active");
+
+        var hello = RawAgent.NewHello("survivor", new() { ["role"] = "web" });
+        await using var watcher = await RawAgent.ConnectAsync(cluster.HttpPorts[1], RawAgent.NewHello("watcher"));
+        var agent = await RawAgent.ConnectAsync(cluster.HttpPorts[0], hello);
+        // A second agent on the killed silo that never comes back: once it is failed, the fleet has judged that silo's nodes.
+        await using var doomed = await RawAgent.ConnectAsync(cluster.HttpPorts[0], RawAgent.NewHello("doomed"));
+        try
+        {
+            Assert.NotNull(agent.Welcome);
+            var before = (await NodesHttp.NodeAsync(cluster.Client(1), "survivor"))!.Value.GetProperty("incarnation").GetInt64();
+
+            cluster[0].Kill();
+            await agent.Closed;
+            // What an agent does when its silo goes away: the next silo at once, the same agent id, until one welcomes it.
+            var clock = Stopwatch.StartNew();
+            await agent.DisposeAsync();
+            agent = await ReconnectAsync(cluster.HttpPorts[1], hello, TimeSpan.FromSeconds(60));
+            output.WriteLine($"reconnected to silo1 {clock.ElapsedMilliseconds} ms after the kill");
+
+            var failed = await NodesHttp.WaitForStatusAsync(cluster.Client(1), "doomed", "failed", TimeSpan.FromSeconds(60));
+            output.WriteLine($"the agent that did not come back failed {clock.ElapsedMilliseconds} ms after the kill");
+            var ltime = await NodesHttp.FireAsync(cluster.Client(1), "after-kill", "x");
+            await agent.WaitForAsync<UserEventFrame>(e => e.LTime == ltime, TimeSpan.FromSeconds(15));
+            Assert.Equal("alive", await NodesHttp.StatusAsync(cluster.Client(1), "survivor"));
+            var node = (await NodesHttp.NodeAsync(cluster.Client(1), "survivor"))!.Value;
+            Assert.Equal(before, node.GetProperty("incarnation").GetInt64());
+            Assert.Empty(watcher.All<MemberEventFrame>(m => m.Member.Name == "survivor" && m.Event == "member-failed"));
+            cluster.Passed = true;
+        }
+        finally
+        {
+            await agent.DisposeAsync();
+        }
+    }
+
+    private static async Task<RawAgent> ReconnectAsync(int port, HelloFrame hello, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            RawAgent? attempt = null;
+            try
+            {
+                attempt = await RawAgent.ConnectAsync(port, hello);
+                if (attempt.Welcome is not null) return attempt;
+            }
+            catch (Exception e) when (e is System.Net.WebSockets.WebSocketException or TimeoutException)
+            {
+            }
+            if (attempt is not null) await attempt.DisposeAsync();
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no silo welcomed {hello.Name} again within {timeout.TotalSeconds} s");
+            await Task.Delay(200);
+        }
+    }
+}
