@@ -46,10 +46,12 @@ public sealed class ConsulNodesFleet : IAsyncLifetime
             [{"id": "app", "name": "App", "ttl": "1h", "status": "passing"},
              {"name": "disk", "script": "echo 'disk at 91%'; exit 1", "interval": "1h"}]
             """);
+        var options = new CheckOptions { EnableScriptChecks = true };
         RawAgent? web = null;
         _checks = new CheckSet(
-            CheckDefinitionReader.Read(definitions.RootElement, new CheckOptions { EnableScriptChecks = true }),
-            state => _ = web!.SendAsync(new CheckFrame(state)));
+            CheckDefinitionReader.Read(definitions.RootElement, options),
+            state => _ = web!.SendAsync(new CheckFrame(state)),
+            options);
         web = await Connect(RawAgent.NewHello(Alive, new() { ["role"] = "web" }) with { Checks = _checks.Current });
         _checks.Start();
         _checks.Pass("app", "all good");
