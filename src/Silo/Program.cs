@@ -1,6 +1,7 @@
 using Platform.Runtime.Hosting;
 using Platform.Silo.Endpoints;
 using Platform.Silo.Endpoints.Consul;
+using Platform.Silo.Endpoints.ConsulNodes;
 using Platform.Silo.Endpoints.Etcd;
 using Platform.Silo.Endpoints.Nodes;
 using Platform.Silo.Hosting;
@@ -27,6 +28,7 @@ app.MapClusterEndpoints();
 app.MapEtcdEndpoints();
 app.MapConsulEndpoints();
 app.MapNodesApi();
+app.MapConsulNodesApi();
 foreach (var extension in app.Services.GetServices<ISiloExtension>()) extension.MapEndpoints(app);
 
 try
