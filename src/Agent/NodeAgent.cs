@@ -1,6 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Platform.Agent.Checks;
 using Platform.Agent.Coalescing;
 using Platform.Agent.Configuration;
 using Platform.Agent.Connection;
@@ -57,7 +58,13 @@ public sealed partial class NodeAgent : IAsyncDisposable
         if (settings.UserCoalescePeriod > TimeSpan.Zero)
             _userCoalescer = new UserEventCoalescer(_time, settings.UserCoalescePeriod, settings.UserQuiescentPeriod, DispatchUser, Superseded);
         _connection = new AgentConnection(ConnectionOptions(settings, _time), new Session(this), _logger);
+        // A change is sent when it happens; a change made while disconnected reaches the silo in the next hello.
+        if (settings.Checks.Count > 0)
+            _checks = new CheckSet(settings.Checks, state => _ = _connection.SendAsync(new CheckFrame(state)),
+                new CheckOptions { EnableScriptChecks = settings.EnableScriptChecks }, _time, loggerFactory.CreateLogger<CheckSet>());
     }
+
+    private readonly CheckSet? _checks;
 
     /// <summary>New for every agent process: a reconnect is told apart from a second agent claiming the name.</summary>
     public string AgentId { get; } = Guid.NewGuid().ToString("N");
@@ -105,6 +112,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
         foreach (var server in _settings.Servers)
             if (server.Scheme is "http" or "ws" && !server.IsLoopback) LogPlainText(_logger, server);
         _running = _connection.RunAsync(_stopping.Token);
+        _checks?.Start();
         return Task.CompletedTask;
     }
 
@@ -132,6 +140,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
                 // Completion carries it to whoever watches it.
             }
         }
+        if (_checks is not null) await _checks.DisposeAsync().ConfigureAwait(false);
         _memberCoalescer?.Dispose();
         _userCoalescer?.Dispose();
         await _dispatcher.StopAsync(HandlerStopGrace).ConfigureAwait(false);
@@ -145,7 +154,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
     }
 
     private HelloFrame CreateHello()
-        => new(Name, _settings.Address, _settings.Port, Tags, AgentId, _settings.Protocol, _applied.Applied);
+        => new(Name, _settings.Address, _settings.Port, Tags, AgentId, _settings.Protocol, _applied.Applied, _checks?.Current);
 
     private async ValueTask OnWelcomeAsync(WelcomeFrame welcome)
     {
@@ -180,6 +189,10 @@ public sealed partial class NodeAgent : IAsyncDisposable
                 break;
             case TagsFrame tags:
                 SetTags(tags.Tags, fromSilo: true);
+                break;
+            case CheckFrame check:
+                // A TTL report made at a silo (PUT /v1/agent/check/pass/:id) for a check this agent runs.
+                _checks?.Update(check.Check.Id, check.Check.Status, check.Check.Output);
                 break;
             case LeaveFrame:
                 LogSiloAskedLeave(_logger);

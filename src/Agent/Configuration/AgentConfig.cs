@@ -87,6 +87,12 @@ public sealed class AgentConfig
     /// <summary><c>user_quiescent_period</c>: coalescing user events flush after this long without a new one; default 1s.</summary>
     public TimeSpan? UserQuiescentPeriod { get; set; }
 
+    /// <summary>Health check definitions as written (<c>check</c> and <c>checks</c> values, in file order).</summary>
+    public List<System.Text.Json.JsonElement> Checks { get; set; } = [];
+
+    /// <summary>Consul's <c>enable_local_script_checks</c>: checks that run commands are refused unless it is true.</summary>
+    public bool EnableLocalScriptChecks { get; set; }
+
     /// <summary>
     /// Serf's merge: <paramref name="later"/>'s set values win, tags merge key by key, event handlers and servers
     /// append, booleans only turn on.
@@ -121,6 +127,8 @@ public sealed class AgentConfig
             QuiescentPeriod = later.QuiescentPeriod ?? earlier.QuiescentPeriod,
             UserCoalescePeriod = later.UserCoalescePeriod ?? earlier.UserCoalescePeriod,
             UserQuiescentPeriod = later.UserQuiescentPeriod ?? earlier.UserQuiescentPeriod,
+            Checks = [.. earlier.Checks, .. later.Checks],
+            EnableLocalScriptChecks = earlier.EnableLocalScriptChecks || later.EnableLocalScriptChecks,
         };
         foreach (var (key, value) in later.Tags) result.Tags[key] = value;
         return result;

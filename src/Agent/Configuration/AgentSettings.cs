@@ -61,6 +61,12 @@ public sealed record AgentSettings
     /// <summary>Member and user events handled at once; queries have their own lane of the same size.</summary>
     public int HandlerConcurrency { get; init; } = 1;
 
+    /// <summary>Health checks the agent runs and reports (docs/checks.md).</summary>
+    public IReadOnlyList<Checks.CheckDefinition> Checks { get; init; } = [];
+
+    /// <summary>Whether checks may run commands (Consul's <c>enable_local_script_checks</c>).</summary>
+    public bool EnableScriptChecks { get; init; }
+
     /// <summary>Member event coalescing (Serf agent: 3 s and 1 s); a zero period turns it off.</summary>
     public TimeSpan CoalescePeriod { get; init; } = TimeSpan.FromSeconds(3);
 
@@ -140,8 +146,28 @@ public sealed record AgentSettings
         var dataDir = config.DataDir
             ?? (config.SnapshotPath is { } snapshot ? Path.GetDirectoryName(Path.GetFullPath(snapshot))! : Path.GetFullPath("agent-data"));
 
+        var checkOptions = new Checks.CheckOptions { EnableScriptChecks = config.EnableLocalScriptChecks };
+        var checks = new List<Checks.CheckDefinition>();
+        foreach (var element in config.Checks)
+        {
+            try
+            {
+                checks.AddRange(Platform.Agent.Checks.CheckDefinitionReader.Read(element, checkOptions));
+            }
+            catch (Checks.CheckDefinitionException e)
+            {
+                throw new ConfigException($"health checks: {e.Message}");
+            }
+        }
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var check in checks)
+            if (!seen.Add(check.Id))
+                throw new ConfigException($"health checks: check id '{check.Id}' is defined twice; expected each check to have its own id");
+
         return new AgentSettings
         {
+            Checks = checks,
+            EnableScriptChecks = config.EnableLocalScriptChecks,
             NodeName = nodeName,
             Tags = tags,
             TagsFile = config.TagsFile,

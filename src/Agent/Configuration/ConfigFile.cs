@@ -107,6 +107,8 @@ public static class ConfigFile
                     map[entry.Name] = entry.Value.GetString()!;
                 }
                 return map;
+            case ConfigKind.Json:
+                return value.Clone();
             default:
                 throw new InvalidOperationException($"config kind {kind} has no reader");
         }

@@ -9,6 +9,8 @@ internal enum ConfigKind
     Duration,
     StringList,
     StringMap,
+    /// <summary>Any JSON value, read later by its own reader (health checks).</summary>
+    Json,
 }
 
 /// <summary>
@@ -48,6 +50,10 @@ internal static class ConfigKeys
         ["quiescent_period"] = new(ConfigKind.Duration, (c, v) => c.QuiescentPeriod = (TimeSpan)v),
         ["user_coalesce_period"] = new(ConfigKind.Duration, (c, v) => c.UserCoalescePeriod = (TimeSpan)v),
         ["user_quiescent_period"] = new(ConfigKind.Duration, (c, v) => c.UserQuiescentPeriod = (TimeSpan)v),
+        // Consul's health check keys (docs/checks.md): one check object, or an array of them.
+        ["check"] = new(ConfigKind.Json, (c, v) => c.Checks.Add((System.Text.Json.JsonElement)v)),
+        ["checks"] = new(ConfigKind.Json, (c, v) => c.Checks.Add((System.Text.Json.JsonElement)v)),
+        ["enable_local_script_checks"] = new(ConfigKind.Bool, (c, v) => c.EnableLocalScriptChecks = (bool)v),
     };
 
     /// <summary>Serf's keys that have no meaning with a silo (gossip, RPC, encryption, discovery): accepted, checked for type, ignored.</summary>
@@ -88,6 +94,7 @@ internal static class ConfigKeys
         ConfigKind.Duration => "a duration string such as \"500ms\", \"3s\" or \"1m30s\"",
         ConfigKind.StringList => "an array of strings",
         ConfigKind.StringMap => "an object of string values",
+        ConfigKind.Json => "a JSON value",
         _ => kind.ToString(),
     };
 }
