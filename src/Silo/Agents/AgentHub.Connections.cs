@@ -30,6 +30,12 @@ public sealed partial class AgentHub
                 await CloseQuietly(socket, (WebSocketCloseStatus)AgentProtocol.SiloStoppingCloseStatus, "silo stopping");
                 return;
             }
+            // A connection registered before the hub hears from the fleet would miss the events in between.
+            if (!Ready.IsCompleted && await Task.WhenAny(Ready, Task.Delay(_options.HelloTimeout)) != Ready)
+            {
+                await CloseQuietly(socket, WebSocketCloseStatus.InternalServerError, "the silo is not connected to the fleet yet; reconnect");
+                return;
+            }
             AgentFrame first;
             try
             {
