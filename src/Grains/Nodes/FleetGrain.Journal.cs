@@ -32,6 +32,7 @@ internal sealed partial class FleetGrain
                 throw new InvalidDataException($"journal '{Stream}' record {record.Seq}: {e.Message}", e);
             }
         }
+        _publishedSeq = _log.LastSeq;
         _epoch = opened.Epoch;
         _lastSeq = opened.LastSeq;
         _snapshotSeq = opened.SnapshotSeq;

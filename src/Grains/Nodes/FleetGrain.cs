@@ -28,6 +28,9 @@ internal sealed partial class FleetGrain(IGrainJournal journal, IOptions<NodesOp
     private FleetLog _log = null!;
     private DateTimeOffset _activatedAt;
 
+    /// <summary>The last event published (durable); the log may have applied more that are still in the journal's queue.</summary>
+    private ulong _publishedSeq;
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _log = new FleetLog(_options.UserEventHistory, _options.RecentEvents);
@@ -38,11 +41,11 @@ internal sealed partial class FleetGrain(IGrainJournal journal, IOptions<NodesOp
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => CloseJournalAsync();
 
-    public Task<FleetCatchUp> Subscribe(IFleetObserver hub, string hubKey, string? silo, ulong afterSeq)
+    public Task<FleetCatchUp> Subscribe(IFleetObserver hub, string hubKey, string? silo, ulong? afterSeq)
     {
         ArgumentNullException.ThrowIfNull(hub);
         _hubs[hubKey] = new Hub(hub, DateTimeOffset.UtcNow, silo);
-        return Task.FromResult(_log.CatchUp(afterSeq));
+        return Task.FromResult(_log.CatchUp(afterSeq, _publishedSeq));
     }
 
     public Task Record(MemberChange change)
@@ -91,6 +94,7 @@ internal sealed partial class FleetGrain(IGrainJournal journal, IOptions<NodesOp
 
     private void Publish(List<FleetEvent> events)
     {
+        _publishedSeq = events[^1].Seq;
         var batch = new FleetEventBatch(events);
         foreach (var hub in LiveHubs()) Send(hub, h => h.OnEvents(batch));
     }

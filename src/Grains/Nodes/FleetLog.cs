@@ -72,15 +72,19 @@ public sealed class FleetLog(int userEventHistory, int recentEvents)
         return found;
     }
 
-    /// <summary>What a hub that saw up to <paramref name="afterSeq"/> missed (cleared when the recent events no longer reach back).</summary>
-    public FleetCatchUp CatchUp(ulong afterSeq)
+    /// <summary>
+    /// What a hub that saw up to <paramref name="afterSeq"/> missed, up to <paramref name="publishedSeq"/> (events
+    /// applied but not yet durable are published later, not here); null: a new hub, which starts at
+    /// <paramref name="publishedSeq"/>. Cleared when the recent events no longer reach back.
+    /// </summary>
+    public FleetCatchUp CatchUp(ulong? afterSeq, ulong publishedSeq)
     {
-        if (afterSeq == 0 || afterSeq >= LastSeq) return new FleetCatchUp(LastSeq, [], false);
-        if (_recent.Count == 0 || _recent.Peek().Seq > afterSeq + 1) return new FleetCatchUp(LastSeq, [], true);
-        var missed = new List<FleetEvent>((int)(LastSeq - afterSeq));
+        if (afterSeq is not { } after || after >= publishedSeq) return new FleetCatchUp(publishedSeq, [], false);
+        if (_recent.Count == 0 || _recent.Peek().Seq > after + 1) return new FleetCatchUp(publishedSeq, [], true);
+        var missed = new List<FleetEvent>((int)(publishedSeq - after));
         foreach (var e in _recent)
-            if (e.Seq > afterSeq) missed.Add(e);
-        return new FleetCatchUp(LastSeq, missed, false);
+            if (e.Seq > after && e.Seq <= publishedSeq) missed.Add(e);
+        return new FleetCatchUp(publishedSeq, missed, false);
     }
 
     public FleetSnapshot Save() => new(LastSeq, UserLTime, QueryLTime, [.. _members.Values], [.. _userEvents]);

@@ -10,9 +10,9 @@ public interface IFleetGrain : IGrainWithStringKey
 {
     /// <summary>
     /// Subscribes (or renews) hub <paramref name="hubKey"/> of silo <paramref name="silo"/> (its cluster address; null on a
-    /// single silo); returns the events it missed after <paramref name="afterSeq"/> (0: none, start now).
+    /// single silo); returns the published events it missed after <paramref name="afterSeq"/> (null for a new hub: none, it starts now).
     /// </summary>
-    Task<FleetCatchUp> Subscribe(IFleetObserver hub, string hubKey, string? silo, ulong afterSeq);
+    Task<FleetCatchUp> Subscribe(IFleetObserver hub, string hubKey, string? silo, ulong? afterSeq);
 
     /// <summary>A node changed: journals the change (and its member event, if any) and publishes the event.</summary>
     Task Record(MemberChange change);

@@ -30,6 +30,12 @@ public sealed partial class AgentHub
                 await CloseQuietly(socket, (WebSocketCloseStatus)AgentProtocol.SiloStoppingCloseStatus, "silo stopping");
                 return;
             }
+            // A connection registered before the hub hears from the fleet would miss the events in between.
+            if (!Ready.IsCompleted && await Task.WhenAny(Ready, Task.Delay(_options.HelloTimeout)) != Ready)
+            {
+                await CloseQuietly(socket, WebSocketCloseStatus.InternalServerError, "the silo is not connected to the fleet yet; reconnect");
+                return;
+            }
             AgentFrame first;
             try
             {
@@ -92,6 +98,12 @@ public sealed partial class AgentHub
         {
             _logger.LogDebug(e, "agent hub: connection {Session} ({Name}) ended", connection.Session, connection.Name);
         }
+        catch (Exception e) when (!connection.Accepted)
+        {
+            // The node grain or the fleet did not answer (a silo of the cluster just died, say): not a refusal, the agent retries.
+            _logger.LogWarning(e, "agent hub: node {Name} could not be registered; its agent is asked to reconnect", connection.Name);
+            await CloseQuietly(socket, WebSocketCloseStatus.InternalServerError, "the node could not be registered now; reconnect");
+        }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
@@ -126,40 +138,55 @@ public sealed partial class AgentHub
             if (received is not { } got) return buffer;
             buffer = got.Buffer;
             connection.Touch();
-            switch (got.Frame)
+            try
             {
-                case PingFrame ping:
-                    connection.Send(AgentProtocol.Encode(new PongFrame(ping.Seq)));
-                    break;
-                case AppliedFrame applied:
-                    await node.Applied(connection.Session, applied.LTime);
-                    break;
-                case QueryAckFrame ack:
-                    if (FindQuery(ack.QueryId) is { } acked) Forward(acked.Collector.OnAck(connection.Name));
-                    break;
-                case QueryResponseFrame response:
-                    OnQueryResponse(connection, response);
-                    break;
-                case TagsFrame tags:
-                    var delete = new List<string>();
-                    foreach (var key in connection.Tags.Keys)
-                        if (!tags.Tags.ContainsKey(key)) delete.Add(key);
-                    await node.UpdateTags(new Dictionary<string, string>(tags.Tags, StringComparer.Ordinal), delete, fromAgent: true);
-                    connection.Tags = tags.Tags;
-                    break;
-                case CheckFrame check:
-                    await node.UpdateCheck(connection.Session, AgentFrameMapping.ToCheck(check.Check));
-                    break;
-                case LeaveFrame:
-                    connection.Leaving = true;
-                    await node.Leave(connection.Session);
-                    await CloseQuietly(connection.Socket, WebSocketCloseStatus.NormalClosure, "left");
-                    return buffer;
-                default:
-                    _logger.LogDebug("agent hub: node {Name} sent an unexpected {Frame} frame; ignored", connection.Name, got.Frame.GetType().Name);
-                    break;
+                if (await Handle(connection, node, got.Frame)) return buffer;
+            }
+            catch (Exception e) when (e is not (WebSocketException or OperationCanceledException or ObjectDisposedException))
+            {
+                // A grain call failed (its silo went away mid-call): the report is lost, not the connection.
+                _logger.LogWarning(e, "agent hub: node {Name}'s {Frame} frame could not be handled", connection.Name, got.Frame.GetType().Name);
             }
         }
+    }
+
+    /// <summary>Handles one frame from an agent; true when the connection is done (the agent left).</summary>
+    private async Task<bool> Handle(AgentConnection connection, INodeGrain node, AgentFrame frame)
+    {
+        switch (frame)
+        {
+            case PingFrame ping:
+                connection.Send(AgentProtocol.Encode(new PongFrame(ping.Seq)));
+                break;
+            case AppliedFrame applied:
+                await node.Applied(connection.Session, applied.LTime);
+                break;
+            case QueryAckFrame ack:
+                if (FindQuery(ack.QueryId) is { } acked) Forward(acked.Collector.OnAck(connection.Name));
+                break;
+            case QueryResponseFrame response:
+                OnQueryResponse(connection, response);
+                break;
+            case TagsFrame tags:
+                var delete = new List<string>();
+                foreach (var key in connection.Tags.Keys)
+                    if (!tags.Tags.ContainsKey(key)) delete.Add(key);
+                await node.UpdateTags(new Dictionary<string, string>(tags.Tags, StringComparer.Ordinal), delete, fromAgent: true);
+                connection.Tags = tags.Tags;
+                break;
+            case CheckFrame check:
+                await node.UpdateCheck(connection.Session, AgentFrameMapping.ToCheck(check.Check));
+                break;
+            case LeaveFrame:
+                connection.Leaving = true;
+                await node.Leave(connection.Session);
+                await CloseQuietly(connection.Socket, WebSocketCloseStatus.NormalClosure, "left");
+                return true;
+            default:
+                _logger.LogDebug("agent hub: node {Name} sent an unexpected {Frame} frame; ignored", connection.Name, frame.GetType().Name);
+                break;
+        }
+        return false;
     }
 
     /// <summary>Reads one whole message; null when the peer closed. Throws <see cref="JsonException"/> when it is not a frame.</summary>

@@ -27,7 +27,9 @@ public sealed partial class AgentHub : IFleetObserver, IHostedService, IDisposab
     private Task? _dispatching;
     private Timer? _heartbeats;
     private ulong _lastSeq;
+    private bool _subscribed;
     private int _catchUpRequested;
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _closing;
 
     public AgentHub(IGrainFactory grains, GrainRuntime runtime, IOptions<NodesOptions> options, ILogger<AgentHub> logger, IHostApplicationLifetime lifetime)
@@ -56,6 +58,9 @@ public sealed partial class AgentHub : IFleetObserver, IHostedService, IDisposab
     /// <summary>Connections accepted and open.</summary>
     public int ConnectionCount => Volatile.Read(ref _all).Length;
 
+    /// <summary>Completes once the hub has subscribed to the fleet: events from then on reach it.</summary>
+    public Task Ready => _ready.Task;
+
     internal IFleetGrain Fleet => _grains.GetGrain<IFleetGrain>("default");
 
     internal INodeGrain Node(string name) => _grains.GetGrain<INodeGrain>(name);
@@ -77,6 +82,7 @@ public sealed partial class AgentHub : IFleetObserver, IHostedService, IDisposab
         _dispatch.Writer.TryComplete();
         if (_renewing is { } renewing) await renewing.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (_dispatching is { } dispatching) await dispatching.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _ready.TrySetException(new OperationCanceledException("the silo is stopping"));
         if (_self is { } self) _grains.DeleteObjectReference(self);
     }
 
@@ -95,7 +101,7 @@ public sealed partial class AgentHub : IFleetObserver, IHostedService, IDisposab
             foreach (var e in batch.Events)
             {
                 if (e.Seq <= _lastSeq) continue;
-                if (_lastSeq != 0 && e.Seq != _lastSeq + 1)
+                if (_subscribed && e.Seq != _lastSeq + 1)
                 {
                     gap = true;
                     break;
@@ -168,19 +174,23 @@ public sealed partial class AgentHub : IFleetObserver, IHostedService, IDisposab
     private async Task CatchUpAsync()
     {
         Volatile.Write(ref _catchUpRequested, 0);
-        ulong after;
-        lock (_seqLock) after = _lastSeq;
+        ulong? after;
+        lock (_seqLock) after = _subscribed ? _lastSeq : null;
         var answer = await Fleet.Subscribe(_self!, HubKey, _runtime.Cluster?.Self.ToString(), after);
+        if (after is null)
+        {
+            lock (_seqLock)
+            {
+                // Events that arrived while the first subscription was under way are newer; keep them.
+                if (!_subscribed && _lastSeq < answer.LastSeq) _lastSeq = answer.LastSeq;
+                _subscribed = true;
+            }
+            return;
+        }
         if (answer.Cleared || answer.LastSeq < after)
         {
             _logger.LogWarning("agent hub: fleet events after {After} are no longer kept (the fleet is at {Seq}); agents get the events from here on", after, answer.LastSeq);
             lock (_seqLock) _lastSeq = answer.LastSeq;
-            return;
-        }
-        if (after == 0)
-        {
-            lock (_seqLock)
-                if (_lastSeq == 0) _lastSeq = answer.LastSeq;
             return;
         }
         if (answer.Events.Count != 0) await OnEvents(new FleetEventBatch(answer.Events));
@@ -195,6 +205,7 @@ public sealed partial class AgentHub : IFleetObserver, IHostedService, IDisposab
             try
             {
                 await CatchUpAsync();
+                _ready.TrySetResult();
                 delay = TimeSpan.FromSeconds(1);
             }
             catch (Exception e) when (!stopping.IsCancellationRequested)

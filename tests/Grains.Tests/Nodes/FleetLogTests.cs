@@ -42,16 +42,19 @@ public sealed class FleetLogTests
     }
 
     [Fact]
-    public void A_hub_catches_up_with_what_it_missed_or_is_told_the_events_are_gone()
+    public void A_hub_catches_up_with_what_was_published_or_is_told_the_events_are_gone()
     {
         var log = new FleetLog(10, recentEvents: 3);
         for (var i = 0; i < 5; i++) Fire(log, $"e{i}");
-        var fresh = log.CatchUp(0);
+        var fresh = log.CatchUp(null, publishedSeq: 5);
         Assert.Equal(5UL, fresh.LastSeq);
         Assert.Empty(fresh.Events);
-        Assert.Equal([4UL, 5UL], log.CatchUp(3).Events.Select(e => e.Seq));
-        Assert.True(log.CatchUp(1).Cleared);
-        Assert.Empty(log.CatchUp(5).Events);
+        Assert.Equal([4UL, 5UL], log.CatchUp(3, 5).Events.Select(e => e.Seq));
+        // Applied but not yet durable: not shown, it is published when its append commits.
+        Assert.Equal([4UL], log.CatchUp(3, 4).Events.Select(e => e.Seq));
+        Assert.Equal(4UL, log.CatchUp(null, 4).LastSeq);
+        Assert.True(log.CatchUp(1, 5).Cleared);
+        Assert.Empty(log.CatchUp(5, 5).Events);
     }
 
     [Fact]

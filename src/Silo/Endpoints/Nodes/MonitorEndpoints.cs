@@ -16,11 +16,14 @@ public static class MonitorEndpoints
 
     private static async Task Monitor(HttpContext context, AgentHub hub)
     {
+        await hub.Ready.WaitAsync(context.RequestAborted);
         using var stream = hub.Monitor.Open();
         var response = context.Response;
         response.ContentType = "application/x-ndjson";
         var aborted = context.RequestAborted;
         await response.StartAsync(aborted);
+        // The headers go out now, so a client sees the stream open before the first line.
+        await response.Body.FlushAsync(aborted);
         try
         {
             while (await stream.Lines.WaitToReadAsync(aborted))

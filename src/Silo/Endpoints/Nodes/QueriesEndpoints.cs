@@ -82,6 +82,8 @@ public static class QueriesEndpoints
         var aborted = context.RequestAborted;
         response.ContentType = "application/x-ndjson";
         await response.StartAsync(aborted);
+        // The headers go out now, so a client sees the stream open before the first line.
+        await response.Body.FlushAsync(aborted);
         using var deadline = new CancellationTokenSource(timeout);
         using var either = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, aborted);
         var timedOut = Task.Delay(Timeout.Infinite, either.Token);

@@ -238,15 +238,17 @@ public sealed class NodesApiTests(NodesSilo silo, ITestOutputHelper output) : IC
         var eventName = Unique("monitored");
         await NodesHttp.FireAsync(silo.Http, eventName, "x");
         var sawJoin = false;
+        var seen = new List<string>();
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         while (true)
         {
             var line = await reader.ReadLineAsync(deadline.Token) ?? throw new InvalidOperationException("monitor stream ended");
+            seen.Add(line);
             var e = JsonDocument.Parse(line).RootElement;
             if (e.GetProperty("type").GetString() == "member" && e.GetProperty("event").GetString() == "member-join" && e.GetProperty("member").GetProperty("name").GetString() == name) sawJoin = true;
             if (e.GetProperty("type").GetString() == "user" && e.GetProperty("name").GetString() == eventName) break;
         }
-        Assert.True(sawJoin);
+        Assert.True(sawJoin, string.Join("\n", seen));
     }
 
     [Fact]
