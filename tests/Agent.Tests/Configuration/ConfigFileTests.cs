@@ -53,6 +53,34 @@ public sealed class ConfigFileTests
     }
 
     [Fact]
+    public void Consul_check_keys_in_the_agent_config_become_the_agents_health_checks()
+    {
+        var config = ConfigFile.Parse("""
+            {"node_name":"a","servers":["http://s1:8080"],"enable_local_script_checks":true,
+             "check":{"id":"disk","name":"Disk","args":["/bin/true"],"interval":"10s"},
+             "checks":[{"id":"web","name":"Web","http":"http://127.0.0.1:80/health","interval":"5s"},{"id":"app","name":"App","ttl":"30s"}]}
+            """, "checks.json");
+        var settings = AgentSettings.Resolve(config);
+
+        Assert.Equal(["disk", "web", "app"], settings.Checks.Select(c => c.Id));
+        Assert.True(settings.EnableScriptChecks);
+    }
+
+    [Fact]
+    public void A_script_check_without_enable_local_script_checks_is_refused_and_a_repeated_id_too()
+    {
+        var script = ConfigFile.Parse("""{"servers":["http://s1:8080"],"check":{"id":"disk","name":"Disk","args":["/bin/true"],"interval":"10s"}}""", "a.json");
+        var error = Assert.Throws<ConfigException>(() => AgentSettings.Resolve(script));
+        Assert.Contains("enable_local_script_checks", error.Message);
+
+        var twice = AgentConfig.Merge(
+            ConfigFile.Parse("""{"servers":["http://s1:8080"],"check":{"id":"app","name":"App","ttl":"30s"}}""", "1.json"),
+            ConfigFile.Parse("""{"checks":[{"id":"app","name":"App again","ttl":"10s"}]}""", "2.json"));
+        error = Assert.Throws<ConfigException>(() => AgentSettings.Resolve(twice));
+        Assert.Contains("check id 'app' is defined twice", error.Message);
+    }
+
+    [Fact]
     public void Start_join_is_accepted_and_ignored_but_servers_are_still_required()
     {
         var config = ConfigFile.Parse("""{"node_name":"a","start_join":["10.0.0.1:7946"]}""", "old.json");
