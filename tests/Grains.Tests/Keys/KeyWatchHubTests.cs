@@ -12,8 +12,16 @@ namespace Platform.Grains.Tests.Keys;
 public sealed class KeyWatchHubTests : IAsyncLifetime
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
-    private readonly KeyWatchHub _hub = new(new OneKeyspace(), Options.Create(new KeyspaceOptions()), NullLogger<KeyWatchHub>.Instance);
-    private readonly KeyStore _store = new();
+    private readonly KeyStore _store;
+    private readonly OneKeyspace _keyspace;
+    private readonly KeyWatchHub _hub;
+
+    public KeyWatchHubTests()
+    {
+        _store = new KeyStore();
+        _keyspace = new OneKeyspace(_store);
+        _hub = new(_keyspace, Options.Create(new KeyspaceOptions()), NullLogger<KeyWatchHub>.Instance);
+    }
 
     public async Task InitializeAsync()
     {
@@ -184,9 +192,74 @@ public sealed class KeyWatchHubTests : IAsyncLifetime
         Assert.Equal(0, _hub.WatchCount);
     }
 
-    /// <summary>A keyspace that has nothing yet: the hub subscribes and starts at index 0.</summary>
-    private sealed class OneKeyspace : IGrainFactory, IKeyspaceGrain
+    [Fact]
+    public async Task A_watch_without_waitIndex_starts_after_the_keyspace_index_though_the_hub_has_not_heard_of_the_writes()
     {
+        // Writes the keyspace answered, whose events have not reached this hub (they went out to another silo's client).
+        _store.Set("/past", "1");
+        _store.Set("/past", "2");
+        var answered = _store.Set("/past", "3").Index;
+        Assert.True(_hub.LastIndex < answered);
+
+        using var watch = await _hub.WatchAsync("/past", recursive: false, waitIndex: 0);
+
+        Assert.Equal(answered, watch.StartIndex);
+        Assert.False(watch.Event.IsCompleted);
+        // The read caught the hub up: the events before the watch are in its history, and a late delivery of them wakes nothing.
+        Assert.Equal(answered, _hub.LastIndex);
+        using (var fromHistory = await _hub.WatchAsync("/past", recursive: false, waitIndex: answered - 1))
+            Assert.Equal("2", (await fromHistory.Event.WaitAsync(Wait))!.Event.Node.Value);
+        await _hub.OnEvents(new KeyEventBatch([_store.History[0]]));
+        Assert.False(watch.Event.IsCompleted);
+        await _hub.OnEvents(new KeyEventBatch([_store.Set("/past", "4")]));
+        Assert.Equal("4", (await watch.Event.WaitAsync(Wait))!.Event.Node.Value);
+    }
+
+    [Fact]
+    public async Task Watches_that_come_while_a_read_index_is_in_flight_share_the_next_read_which_sees_writes_answered_before_they_came()
+    {
+        _store.Set("/r", "1");
+        var gate = _keyspace.HoldNextSubscribe();
+        var first = _hub.WatchAsync("/r", recursive: false, waitIndex: 0).AsTask();
+        await gate.Taken.Task.WaitAsync(Wait);
+        var callsBefore = _keyspace.SubscribeCalls;
+        // A write answered after the first read was taken, before the next watches come: they must start after it.
+        var answered = _store.Set("/r", "2").Index;
+        var later = Enumerable.Range(0, 50).Select(_ => _hub.WatchAsync("/r", recursive: false, waitIndex: 0).AsTask()).ToArray();
+        Assert.All(later, w => Assert.False(w.IsCompleted));
+
+        gate.Release();
+        using var early = await first.WaitAsync(Wait);
+        var watches = await Task.WhenAll(later).WaitAsync(Wait);
+        Assert.All(watches, w => Assert.Equal(answered, w.StartIndex));
+        // One read for all fifty (a renewal may fall in between).
+        Assert.InRange(_keyspace.SubscribeCalls - callsBefore, 1, 2);
+
+        // The first watch starts before the write (and hears of it) or, armed after the next read delivered it, after it.
+        if (early.StartIndex == answered - 1) Assert.Equal("2", (await early.Event.WaitAsync(Wait))!.Event.Node.Value);
+        else Assert.Equal(answered, early.StartIndex);
+        Assert.All(watches, w => Assert.False(w.Event.IsCompleted));
+        await _hub.OnEvents(new KeyEventBatch([_store.Set("/r", "3")]));
+        foreach (var w in watches)
+        {
+            Assert.Equal("3", (await w.Event.WaitAsync(Wait))!.Event.Node.Value);
+            w.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The keyspace as the hub sees it, over a store: the subscription answers the store's index and the events after
+    /// the hub's, as the grain does (read when the call arrives; <see cref="HoldNextSubscribe"/> delays the answer).
+    /// </summary>
+    private sealed class OneKeyspace(KeyStore store) : IGrainFactory, IKeyspaceGrain
+    {
+        private Gate? _hold;
+        private int _calls;
+
+        public int SubscribeCalls => Volatile.Read(ref _calls);
+
+        public Gate HoldNextSubscribe() => _hold = new Gate();
+
         public TGrain GetGrain<TGrain>(string key) where TGrain : IGrainWithStringKey => (TGrain)(object)this;
 
         public TObserver CreateObjectReference<TObserver>(TObserver observer) where TObserver : class, IGrainObserver => observer;
@@ -199,6 +272,26 @@ public sealed class KeyWatchHubTests : IAsyncLifetime
 
         public Task<KeyResult> ScanHistory(string key, bool recursive, ulong sinceIndex, bool includeHidden) => throw new NotSupportedException("not needed here");
 
-        public Task<KeyspaceCatchUp> Subscribe(IKeyspaceObserver observer, ulong afterIndex) => Task.FromResult(new KeyspaceCatchUp(0, [], cleared: false, term: 1));
+        public Task<KeyspaceCatchUp> Subscribe(IKeyspaceObserver observer, ulong afterIndex)
+        {
+            Interlocked.Increment(ref _calls);
+            var history = store.History;
+            var missed = new List<KeyEvent>();
+            for (var i = 0; i < history.Count; i++)
+                if (history[i].Index > afterIndex) missed.Add(history[i]);
+            var answer = new KeyspaceCatchUp(store.CurrentIndex, missed, cleared: false, term: 1);
+            if (Interlocked.Exchange(ref _hold, null) is not { } hold) return Task.FromResult(answer);
+            hold.Taken.TrySetResult();
+            return hold.Released.Task.ContinueWith(_ => answer, TaskScheduler.Default);
+        }
+    }
+
+    private sealed class Gate
+    {
+        public TaskCompletionSource Taken { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Released { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Release() => Released.TrySetResult();
     }
 }
