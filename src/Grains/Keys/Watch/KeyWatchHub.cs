@@ -81,7 +81,8 @@ public sealed partial class KeyWatchHub : IKeyspaceObserver, IHostedService, IDi
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _self = _grains.CreateObjectReference<IKeyspaceObserver>(this);
-        _renewing = RenewLoop(_stopping.Token);
+        // Off the host's start: the silo's start never waits on the keyspace, wherever it lives.
+        _renewing = Task.Run(() => RenewLoop(_stopping.Token));
         return Task.CompletedTask;
     }
 
