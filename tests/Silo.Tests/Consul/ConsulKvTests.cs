@@ -195,16 +195,18 @@ public sealed class ConsulKvTests(ConsulSilo kv)
         Assert.Equal(HttpStatusCode.NotFound, folder.Status);
         Assert.Equal(config.Index, (await kv.Get("implicit/app/?recurse")).Index);
 
-        // Putting the folder makes it a key; putting it again changes nothing.
+        // Putting the folder makes it a key (a write of its own); it keeps the directory's indexes. Putting it again changes nothing.
         var put = await Ok(kv.Put("implicit/app/"));
         Assert.True(put.Index > config.Index);
+        Assert.Equal(put.Index, await kv.KeyspaceIndex());
         var entry = (await kv.Get("implicit/app/")).Entry;
         Assert.Equal(JsonValueKind.Null, entry.GetProperty("Value").ValueKind);
-        Assert.Equal(put.Index, ModifyIndex(entry));
+        Assert.Equal(config.Index, entry.GetProperty("CreateIndex").GetUInt64());
+        Assert.Equal(config.Index, ModifyIndex(entry));
         Assert.Equal(["implicit/app/", "implicit/app/config"], (await kv.Get("implicit/?recurse")).EntryKeys);
         Assert.Equal(["implicit/app/", "implicit/app/config"], (await kv.Get("implicit/?keys")).Keys);
         await Ok(kv.Put("implicit/app/"));
-        Assert.Equal(put.Index, ModifyIndex((await kv.Get("implicit/app/")).Entry));
+        Assert.Equal(put.Index, await kv.KeyspaceIndex());
 
         // Once the only key below it is deleted, the directory etcd keeps is nothing to Consul.
         await Ok(kv.Put("implicit/tmp/x", "x"));
