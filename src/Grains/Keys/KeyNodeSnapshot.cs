@@ -8,9 +8,10 @@ public sealed class KeyNodeSnapshot
 {
     public KeyNodeSnapshot(
         string key, string? value, bool dir, DateTimeOffset? expiration, long ttl,
-        IReadOnlyList<KeyNodeSnapshot>? nodes, ulong modifiedIndex, ulong createdIndex, ulong flags = 0, bool implicitDirectory = false)
+        IReadOnlyList<KeyNodeSnapshot>? nodes, ulong modifiedIndex, ulong createdIndex, ulong flags = 0, bool @implicit = false)
     {
-        Implicit = dir && implicitDirectory;
+        // Named as the property: the cluster's codec (JSON) binds constructor parameters to properties by name.
+        Implicit = dir && @implicit;
         Flags = flags;
         Key = key;
         Value = value;

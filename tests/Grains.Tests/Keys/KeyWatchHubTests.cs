@@ -247,6 +247,22 @@ public sealed class KeyWatchHubTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task A_write_the_hub_does_not_see_within_the_bound_is_answered_anyway_and_counted()
+    {
+        var unseen = _hub.LastIndex + 5;
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+
+        await _hub.WaitSeenAsync(unseen).WaitAsync(Wait);
+
+        Assert.True(sw.Elapsed >= KeyWatchHub.SeenWait * 0.9, $"answered after {sw.Elapsed}");
+        Assert.Equal(1, _hub.SeenTimeouts);
+        // A write the hub has seen costs no wait and counts nothing.
+        await _hub.OnEvents(new KeyEventBatch([_store.Set("/seen", "v")]));
+        Assert.True(_hub.WaitSeenAsync(_hub.LastIndex).IsCompletedSuccessfully);
+        Assert.Equal(1, _hub.SeenTimeouts);
+    }
+
     /// <summary>
     /// The keyspace as the hub sees it, over a store: the subscription answers the store's index and the events after
     /// the hub's, as the grain does (read when the call arrives; <see cref="HoldNextSubscribe"/> delays the answer).
