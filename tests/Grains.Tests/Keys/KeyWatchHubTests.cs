@@ -216,38 +216,6 @@ public sealed class KeyWatchHubTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Watches_that_come_while_a_read_index_is_in_flight_share_the_next_read_which_sees_writes_answered_before_they_came()
-    {
-        _store.Set("/r", "1");
-        var gate = _keyspace.HoldNextSubscribe();
-        var first = _hub.WatchAsync("/r", recursive: false, waitIndex: 0).AsTask();
-        await gate.Taken.Task.WaitAsync(Wait);
-        var callsBefore = _keyspace.SubscribeCalls;
-        // A write answered after the first read was taken, before the next watches come: they must start after it.
-        var answered = _store.Set("/r", "2").Index;
-        var later = Enumerable.Range(0, 50).Select(_ => _hub.WatchAsync("/r", recursive: false, waitIndex: 0).AsTask()).ToArray();
-        Assert.All(later, w => Assert.False(w.IsCompleted));
-
-        gate.Release();
-        using var early = await first.WaitAsync(Wait);
-        var watches = await Task.WhenAll(later).WaitAsync(Wait);
-        Assert.All(watches, w => Assert.Equal(answered, w.StartIndex));
-        // One read for all fifty (a renewal may fall in between).
-        Assert.InRange(_keyspace.SubscribeCalls - callsBefore, 1, 2);
-
-        // The first watch starts before the write (and hears of it) or, armed after the next read delivered it, after it.
-        if (early.StartIndex == answered - 1) Assert.Equal("2", (await early.Event.WaitAsync(Wait))!.Event.Node.Value);
-        else Assert.Equal(answered, early.StartIndex);
-        Assert.All(watches, w => Assert.False(w.Event.IsCompleted));
-        await _hub.OnEvents(new KeyEventBatch([_store.Set("/r", "3")]));
-        foreach (var w in watches)
-        {
-            Assert.Equal("3", (await w.Event.WaitAsync(Wait))!.Event.Node.Value);
-            w.Dispose();
-        }
-    }
-
-    [Fact]
     public async Task A_write_the_hub_does_not_see_within_the_bound_is_answered_anyway_and_counted()
     {
         var unseen = _hub.LastIndex + 5;
@@ -265,17 +233,10 @@ public sealed class KeyWatchHubTests : IAsyncLifetime
 
     /// <summary>
     /// The keyspace as the hub sees it, over a store: the subscription answers the store's index and the events after
-    /// the hub's, as the grain does (read when the call arrives; <see cref="HoldNextSubscribe"/> delays the answer).
+    /// the hub's, as the grain does.
     /// </summary>
     private sealed class OneKeyspace(KeyStore store) : IGrainFactory, IKeyspaceGrain
     {
-        private Gate? _hold;
-        private int _calls;
-
-        public int SubscribeCalls => Volatile.Read(ref _calls);
-
-        public Gate HoldNextSubscribe() => _hold = new Gate();
-
         public TGrain GetGrain<TGrain>(string key) where TGrain : IGrainWithStringKey => (TGrain)(object)this;
 
         public TObserver CreateObjectReference<TObserver>(TObserver observer) where TObserver : class, IGrainObserver => observer;
@@ -290,24 +251,11 @@ public sealed class KeyWatchHubTests : IAsyncLifetime
 
         public Task<KeyspaceCatchUp> Subscribe(IKeyspaceObserver observer, ulong afterIndex)
         {
-            Interlocked.Increment(ref _calls);
             var history = store.History;
             var missed = new List<KeyEvent>();
             for (var i = 0; i < history.Count; i++)
                 if (history[i].Index > afterIndex) missed.Add(history[i]);
-            var answer = new KeyspaceCatchUp(store.CurrentIndex, missed, cleared: false, term: 1);
-            if (Interlocked.Exchange(ref _hold, null) is not { } hold) return Task.FromResult(answer);
-            hold.Taken.TrySetResult();
-            return hold.Released.Task.ContinueWith(_ => answer, TaskScheduler.Default);
+            return Task.FromResult(new KeyspaceCatchUp(store.CurrentIndex, missed, cleared: false, term: 1));
         }
-    }
-
-    private sealed class Gate
-    {
-        public TaskCompletionSource Taken { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public TaskCompletionSource Released { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public void Release() => Released.TrySetResult();
     }
 }
