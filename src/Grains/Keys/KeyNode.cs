@@ -44,6 +44,12 @@ internal sealed class KeyNode
 
     public bool IsDirectory => Children is not null;
 
+    /// <summary>
+    /// A directory that exists only because a key was written below it, never named by a write itself: not a Consul
+    /// key (Consul lists only what was put). etcd shows every directory alike.
+    /// </summary>
+    public bool Implicit { get; set; }
+
     public ulong CreatedIndex { get; set; }
 
     public ulong ModifiedIndex { get; set; }
@@ -100,6 +106,6 @@ internal sealed class KeyNode
             }
             if (sorted && nodes.Length > 1) Array.Sort(nodes, KeyNodeSnapshot.ByKey);
         }
-        return new KeyNodeSnapshot(Key, null, true, expiration, ttl, nodes, ModifiedIndex, CreatedIndex, Flags);
+        return new KeyNodeSnapshot(Key, null, true, expiration, ttl, nodes, ModifiedIndex, CreatedIndex, Flags, Implicit);
     }
 }

@@ -8,8 +8,10 @@ public sealed class KeyNodeSnapshot
 {
     public KeyNodeSnapshot(
         string key, string? value, bool dir, DateTimeOffset? expiration, long ttl,
-        IReadOnlyList<KeyNodeSnapshot>? nodes, ulong modifiedIndex, ulong createdIndex, ulong flags = 0)
+        IReadOnlyList<KeyNodeSnapshot>? nodes, ulong modifiedIndex, ulong createdIndex, ulong flags = 0, bool @implicit = false)
     {
+        // Named as the property: the cluster's codec (JSON) binds constructor parameters to properties by name.
+        Implicit = dir && @implicit;
         Flags = flags;
         Key = key;
         Value = value;
@@ -47,6 +49,9 @@ public sealed class KeyNodeSnapshot
 
     /// <summary>The global index at which the node was created.</summary>
     public ulong CreatedIndex { get; }
+
+    /// <summary>A directory made only by writing below it, never named by a write (not a Consul key); not part of etcd's JSON.</summary>
+    public bool Implicit { get; }
 
     /// <summary>The number a client attached to the key (Consul's <c>Flags</c>; not part of etcd's JSON).</summary>
     public ulong Flags { get; }

@@ -124,6 +124,8 @@ public sealed class KeyStore
         if (node.IsDirectory && value.Length != 0) throw new KeyException(KeyErrorCode.NotFile, key, CurrentIndex);
         if (!node.IsDirectory) CheckValue(key, value);
         if (refresh) value = node.Value;
+        // A directory named by a write is one in its own right from now on (a Consul folder key).
+        if (node.IsDirectory) node.Implicit = false;
         return Modify(node, KeyAction.Update, value, expiresAt, refresh, refresh ? node.Flags : flags);
     }
 
@@ -262,6 +264,7 @@ public sealed class KeyStore
             {
                 var directoryKey = key.Substring(0, slash);
                 child = KeyNode.NewDirectory(directoryKey, KeyPath.Name(directoryKey), parent, next, KeyNode.Permanent);
+                child.Implicit = true;
                 parent.Children!.Add(child.Name, child);
             }
             else if (!child.IsDirectory)

@@ -11,7 +11,8 @@ namespace Platform.Grains.Keys;
 /// <remarks>
 /// Layout (version 1): <c>"PKS" 1</c>, current index, the tree from the root (name, flags, created and modified
 /// index, expiry ticks if it has a TTL, then the value of a key or the children of a directory), then the history
-/// oldest first (action, flags, etcd index, node, previous node). Loading checks every key and index and fails
+/// oldest first (action, flags, etcd index, node, previous node). A flag marks implicit directories; snapshots
+/// written without it load with every directory explicit. Loading checks every key and index and fails
 /// with <see cref="InvalidDataException"/> naming what is wrong and where, never with a half-built store.
 /// </remarks>
 public static class KeyStoreSnapshot
@@ -20,9 +21,9 @@ public static class KeyStoreSnapshot
 
     private const byte Version = 1;
 
-    private const byte NodeDirectory = 1, NodeHasTtl = 2, NodeHasFlags = 4;
+    private const byte NodeDirectory = 1, NodeHasTtl = 2, NodeHasFlags = 4, NodeImplicit = 8;
     private const byte EventRefresh = 1, EventHasPrevious = 2;
-    private const byte SnapshotDir = 1, SnapshotHasValue = 2, SnapshotHasExpiration = 4, SnapshotHasNodes = 8, SnapshotHasFlags = 16;
+    private const byte SnapshotDir = 1, SnapshotHasValue = 2, SnapshotHasExpiration = 4, SnapshotHasNodes = 8, SnapshotHasFlags = 16, SnapshotImplicit = 32;
 
     // Keys and values hold no unpaired surrogates (the store refuses them), so UTF-8 is lossless; throw rather than corrupt.
     private static readonly UTF8Encoding s_utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
@@ -103,7 +104,8 @@ public static class KeyStoreSnapshot
     private static void WriteNode(ref Writer writer, KeyNode node)
     {
         writer.String(node.Name);
-        writer.Byte((byte)((node.IsDirectory ? NodeDirectory : 0) | (node.HasTtl ? NodeHasTtl : 0) | (node.Flags != 0 ? NodeHasFlags : 0)));
+        writer.Byte((byte)((node.IsDirectory ? NodeDirectory : 0) | (node.HasTtl ? NodeHasTtl : 0) | (node.Flags != 0 ? NodeHasFlags : 0)
+            | (node.Implicit ? NodeImplicit : 0)));
         writer.VarUInt(node.CreatedIndex);
         writer.VarUInt(node.ModifiedIndex);
         if (node.HasTtl) writer.Int64(node.ExpiresAtTicks);
@@ -156,6 +158,7 @@ public static class KeyStoreSnapshot
         var directory = KeyNode.NewDirectory(key, name, parent, created, expiresAt);
         directory.ModifiedIndex = modified;
         directory.Flags = nodeFlags;
+        directory.Implicit = (flags & NodeImplicit) != 0;
         var count = reader.VarUInt("child count");
         if (count > 0 && depth >= KeyPath.MaxSegments) throw reader.Corrupt($"the tree is deeper than {KeyPath.MaxSegments}");
         for (ulong i = 0; i < count; i++)
@@ -170,7 +173,8 @@ public static class KeyStoreSnapshot
     {
         writer.String(node.Key);
         writer.Byte((byte)((node.Dir ? SnapshotDir : 0) | (node.Value is null ? 0 : SnapshotHasValue)
-            | (node.Expiration is null ? 0 : SnapshotHasExpiration) | (node.Nodes is null ? 0 : SnapshotHasNodes) | (node.Flags == 0 ? 0 : SnapshotHasFlags)));
+            | (node.Expiration is null ? 0 : SnapshotHasExpiration) | (node.Nodes is null ? 0 : SnapshotHasNodes) | (node.Flags == 0 ? 0 : SnapshotHasFlags)
+            | (node.Implicit ? SnapshotImplicit : 0)));
         writer.VarUInt(node.ModifiedIndex);
         writer.VarUInt(node.CreatedIndex);
         if (node.Flags != 0) writer.VarUInt(node.Flags);
@@ -215,7 +219,7 @@ public static class KeyStoreSnapshot
             nodes = new KeyNodeSnapshot[count];
             for (var i = 0; i < nodes.Length; i++) nodes[i] = ReadSnapshot(ref reader, depth + 1);
         }
-        return new KeyNodeSnapshot(key, value, (flags & SnapshotDir) != 0, expiration, ttl, nodes, modified, created, clientFlags);
+        return new KeyNodeSnapshot(key, value, (flags & SnapshotDir) != 0, expiration, ttl, nodes, modified, created, clientFlags, (flags & SnapshotImplicit) != 0);
     }
 
     internal ref struct Writer(IBufferWriter<byte> output)

@@ -29,7 +29,7 @@ public static class ClusterEndpoints
             {
                 silos = [new SiloView(runtime.Options.SiloName, null, urls, runtime.IsStopping ? "ShuttingDown" : "Active", runtime.StartedAt, DateTimeOffset.UtcNow, true, runtime.ActivationCount)];
             }
-            return TypedResults.Ok(new ClusterView(clusterId, silos, options.Storage.ToLowerInvariant(), watches.WatchCount, statistics.GetGrainStatistics()));
+            return TypedResults.Ok(new ClusterView(clusterId, silos, options.Storage.ToLowerInvariant(), watches.WatchCount, watches.SeenTimeouts, statistics.GetGrainStatistics()));
         });
         return app;
     }
@@ -37,6 +37,9 @@ public static class ClusterEndpoints
     /// <summary>One silo as the membership table knows it; activations are given for the silo answering.</summary>
     public sealed record SiloView(string Name, string? Address, string? Urls, string Status, DateTimeOffset StartedAt, DateTimeOffset IAmAlive, bool Self, int? Activations);
 
-    /// <summary><paramref name="KeyWatches"/>: etcd and Consul watches waiting on this silo for an event.</summary>
-    public sealed record ClusterView(string? ClusterId, IReadOnlyList<SiloView> Silos, string Storage, int KeyWatches, IReadOnlyList<GrainTypeStatisticsSnapshot> GrainTypes);
+    /// <summary>
+    /// <paramref name="KeyWatches"/>: etcd and Consul watches waiting on this silo for an event;
+    /// <paramref name="KeyWatchSeenTimeouts"/>: write replies sent before this silo's watch hub saw the write (docs/keys.md).
+    /// </summary>
+    public sealed record ClusterView(string? ClusterId, IReadOnlyList<SiloView> Silos, string Storage, int KeyWatches, long KeyWatchSeenTimeouts, IReadOnlyList<GrainTypeStatisticsSnapshot> GrainTypes);
 }

@@ -49,7 +49,7 @@ public sealed class KeyStoreSnapshotTests
         e is null ? "none" : $"{e.ActionName} {Describe(e.Node)} prev {(e.PrevNode is null ? "-" : Describe(e.PrevNode))} @{e.EtcdIndex}{(e.Refresh ? " refresh" : "")}";
 
     private static string Describe(KeyNodeSnapshot n) =>
-        $"[{n.Key} {(n.Dir ? "dir" : n.Value ?? "null")} {n.CreatedIndex}/{n.ModifiedIndex} {n.Expiration?.UtcTicks}/{n.Ttl}"
+        $"[{n.Key} {(n.Dir ? n.Implicit ? "implicit dir" : "dir" : n.Value ?? "null")} {n.CreatedIndex}/{n.ModifiedIndex} {n.Expiration?.UtcTicks}/{n.Ttl}"
         + (n.Nodes is null ? "" : " {" + string.Join(",", n.Nodes.Select(Describe)) + "}") + "]";
 
     /// <summary>Everything observable about a store: index, tree (hidden keys included), expiry and history.</summary>

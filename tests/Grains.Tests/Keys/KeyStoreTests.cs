@@ -38,6 +38,32 @@ public sealed class KeyStoreTests
     }
 
     [Fact]
+    public void A_directory_made_by_writing_below_it_is_implicit_until_a_write_names_it()
+    {
+        var store = NewStore();
+        store.Set("/a/b/c", "v");
+        store.Create("/made", "", dir: true);
+
+        Assert.True(store.Get("/a").Node.Implicit);
+        Assert.True(store.Get("/a/b").Node.Implicit);
+        Assert.False(store.Get("/made").Node.Implicit);
+        Assert.False(store.Get("/a/b/c").Node.Implicit);
+        // Listed below a directory, the flag is the same.
+        Assert.True(store.Get("/", recursive: true).Node.Nodes!.Single(n => n.Key == "/a").Implicit);
+
+        var named = store.Update("/a/b", "");
+        Assert.False(named.Node.Implicit);
+        Assert.False(store.Get("/a/b").Node.Implicit);
+        Assert.True(store.Get("/a").Node.Implicit);
+
+        var loaded = KeyStoreSnapshot.Load(KeyStoreSnapshot.Save(store));
+        Assert.True(loaded.Get("/a").Node.Implicit);
+        Assert.False(loaded.Get("/a/b").Node.Implicit);
+        Assert.False(loaded.Get("/made").Node.Implicit);
+        Assert.False(loaded.History.Scan("/a/b", false, named.Index)!.Node.Implicit);
+    }
+
+    [Fact]
     public void Set_on_an_existing_key_replaces_it_and_reports_the_old_node()
     {
         var store = NewStore();

@@ -12,8 +12,16 @@ namespace Platform.Grains.Tests.Keys;
 public sealed class KeyWatchHubTests : IAsyncLifetime
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
-    private readonly KeyWatchHub _hub = new(new OneKeyspace(), Options.Create(new KeyspaceOptions()), NullLogger<KeyWatchHub>.Instance);
-    private readonly KeyStore _store = new();
+    private readonly KeyStore _store;
+    private readonly OneKeyspace _keyspace;
+    private readonly KeyWatchHub _hub;
+
+    public KeyWatchHubTests()
+    {
+        _store = new KeyStore();
+        _keyspace = new OneKeyspace(_store);
+        _hub = new(_keyspace, Options.Create(new KeyspaceOptions()), NullLogger<KeyWatchHub>.Instance);
+    }
 
     public async Task InitializeAsync()
     {
@@ -184,8 +192,50 @@ public sealed class KeyWatchHubTests : IAsyncLifetime
         Assert.Equal(0, _hub.WatchCount);
     }
 
-    /// <summary>A keyspace that has nothing yet: the hub subscribes and starts at index 0.</summary>
-    private sealed class OneKeyspace : IGrainFactory, IKeyspaceGrain
+    [Fact]
+    public async Task A_watch_without_waitIndex_starts_after_the_keyspace_index_though_the_hub_has_not_heard_of_the_writes()
+    {
+        // Writes the keyspace answered, whose events have not reached this hub (they went out to another silo's client).
+        _store.Set("/past", "1");
+        _store.Set("/past", "2");
+        var answered = _store.Set("/past", "3").Index;
+        Assert.True(_hub.LastIndex < answered);
+
+        using var watch = await _hub.WatchAsync("/past", recursive: false, waitIndex: 0);
+
+        Assert.Equal(answered, watch.StartIndex);
+        Assert.False(watch.Event.IsCompleted);
+        // The read caught the hub up: the events before the watch are in its history, and a late delivery of them wakes nothing.
+        Assert.Equal(answered, _hub.LastIndex);
+        using (var fromHistory = await _hub.WatchAsync("/past", recursive: false, waitIndex: answered - 1))
+            Assert.Equal("2", (await fromHistory.Event.WaitAsync(Wait))!.Event.Node.Value);
+        await _hub.OnEvents(new KeyEventBatch([_store.History[0]]));
+        Assert.False(watch.Event.IsCompleted);
+        await _hub.OnEvents(new KeyEventBatch([_store.Set("/past", "4")]));
+        Assert.Equal("4", (await watch.Event.WaitAsync(Wait))!.Event.Node.Value);
+    }
+
+    [Fact]
+    public async Task A_write_the_hub_does_not_see_within_the_bound_is_answered_anyway_and_counted()
+    {
+        var unseen = _hub.LastIndex + 5;
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+
+        await _hub.WaitSeenAsync(unseen).WaitAsync(Wait);
+
+        Assert.True(sw.Elapsed >= KeyWatchHub.SeenWait * 0.9, $"answered after {sw.Elapsed}");
+        Assert.Equal(1, _hub.SeenTimeouts);
+        // A write the hub has seen costs no wait and counts nothing.
+        await _hub.OnEvents(new KeyEventBatch([_store.Set("/seen", "v")]));
+        Assert.True(_hub.WaitSeenAsync(_hub.LastIndex).IsCompletedSuccessfully);
+        Assert.Equal(1, _hub.SeenTimeouts);
+    }
+
+    /// <summary>
+    /// The keyspace as the hub sees it, over a store: the subscription answers the store's index and the events after
+    /// the hub's, as the grain does.
+    /// </summary>
+    private sealed class OneKeyspace(KeyStore store) : IGrainFactory, IKeyspaceGrain
     {
         public TGrain GetGrain<TGrain>(string key) where TGrain : IGrainWithStringKey => (TGrain)(object)this;
 
@@ -199,6 +249,13 @@ public sealed class KeyWatchHubTests : IAsyncLifetime
 
         public Task<KeyResult> ScanHistory(string key, bool recursive, ulong sinceIndex, bool includeHidden) => throw new NotSupportedException("not needed here");
 
-        public Task<KeyspaceCatchUp> Subscribe(IKeyspaceObserver observer, ulong afterIndex) => Task.FromResult(new KeyspaceCatchUp(0, [], cleared: false, term: 1));
+        public Task<KeyspaceCatchUp> Subscribe(IKeyspaceObserver observer, ulong afterIndex)
+        {
+            var history = store.History;
+            var missed = new List<KeyEvent>();
+            for (var i = 0; i < history.Count; i++)
+                if (history[i].Index > afterIndex) missed.Add(history[i]);
+            return Task.FromResult(new KeyspaceCatchUp(store.CurrentIndex, missed, cleared: false, term: 1));
+        }
     }
 }

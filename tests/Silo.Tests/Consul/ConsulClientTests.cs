@@ -64,9 +64,15 @@ public sealed class ConsulClientTests(ConsulSilo kv)
         Assert.True(steps["casRight"].GetProperty("result").GetBoolean());
         Assert.True(steps["createNew"].GetProperty("result").GetBoolean());
         Assert.False(steps["createAgain"].GetProperty("result").GetBoolean());
-        Assert.Equal(["client/", "client/greeting", "client/new"], Strings(steps["recurse"].GetProperty("keys")));
-        Assert.Equal("""[null,"fresh","n"]""", steps["recurse"].GetProperty("values").GetRawText());
-        Assert.Equal(["client/", "client/greeting", "client/new"], Strings(steps["keys"].GetProperty("keys")));
+        // Only what was put is listed: not the directory "client/" that writing below it made.
+        Assert.Equal(["client/greeting", "client/new"], Strings(steps["recurse"].GetProperty("keys")));
+        Assert.Equal("""["fresh","n"]""", steps["recurse"].GetProperty("values").GetRawText());
+        Assert.Equal(["client/greeting", "client/new"], Strings(steps["keys"].GetProperty("keys")));
+        Assert.False(steps["implicitFolder"].GetProperty("found").GetBoolean());
+        Assert.True(steps["putFolder"].GetProperty("result").GetBoolean());
+        Assert.Equal(["client/folder/", "client/greeting", "client/new"], Strings(steps["recurseFolder"].GetProperty("keys")));
+        Assert.Equal("""[null,"fresh","n"]""", steps["recurseFolder"].GetProperty("values").GetRawText());
+        Assert.Equal(["client/folder/", "client/greeting", "client/new"], Strings(steps["keysFolder"].GetProperty("keys")));
         Assert.False(steps["delWrong"].GetProperty("result").GetBoolean());
         Assert.True(steps["delRight"].GetProperty("result").GetBoolean());
         Assert.False(steps["gone"].GetProperty("found").GetBoolean());

@@ -24,10 +24,20 @@ public sealed class ConsulKvTests(ConsulSilo kv)
         return reply;
     }
 
-    /// <summary>Asserts that a blocking query is still waiting (a while after it was made).</summary>
-    private static async Task StillBlocked(Task<KvReply> query, int afterMilliseconds = 300)
+    /// <summary>
+    /// Asserts that <paramref name="queries"/> blocking queries wait on the silo's watch hub and <paramref name="query"/>
+    /// has not answered. A query's watch leaves the hub when a change wakes it (before that change's write is answered),
+    /// and never comes back: so after a write, the count shows the write woke none of them.
+    /// </summary>
+    private async Task StillBlocked(Task<KvReply> query, int queries = 1)
     {
-        await Task.Delay(afterMilliseconds);
+        var deadline = Stopwatch.StartNew();
+        while (await kv.KeyWatches() < queries)
+        {
+            if (query.IsCompleted) Assert.Fail($"the blocking query answered early: {await query}");
+            Assert.True(deadline.Elapsed < s_wake, $"fewer than {queries} blocking queries are waiting after {s_wake}");
+            await Task.Delay(20);
+        }
         if (query.IsCompleted) Assert.Fail($"the blocking query answered early: {await query}");
     }
 
@@ -87,7 +97,9 @@ public sealed class ConsulKvTests(ConsulSilo kv)
         Assert.Equal(last.Index, listed.Index);
         Assert.All(listed.Json.EnumerateArray(), e => Assert.Equal("value of " + e.GetProperty("Key").GetString(), Value(e)));
 
-        // A prefix that names a folder lists the folder first.
+        // The directory rec/a/bd/ that writing below it made is not a key; once put, the folder is listed first.
+        Assert.Equal(["rec/a/bd/_hidden", "rec/a/bd/c"], (await kv.Get("rec/a/bd/?recurse")).EntryKeys);
+        await Ok(kv.Put("rec/a/bd/"));
         Assert.Equal(["rec/a/bd/", "rec/a/bd/_hidden", "rec/a/bd/c"], (await kv.Get("rec/a/bd/?recurse")).EntryKeys);
         // rec/a/b is a key, not a folder: nothing starts with "rec/a/b/".
         Assert.Equal(HttpStatusCode.NotFound, (await kv.Get("rec/a/b/?recurse")).Status);
@@ -101,9 +113,9 @@ public sealed class ConsulKvTests(ConsulSilo kv)
         foreach (var key in new[] { "names/a", "names/_h", "names/b/x", "names/c/d/e", "names/b/y" })
             last = await Ok(kv.Put(key, "v"));
 
-        Assert.Equal(["names/", "names/_h", "names/a", "names/b/x", "names/b/y", "names/c/d/e"], (await kv.Get("names/?keys")).Keys);
+        Assert.Equal(["names/_h", "names/a", "names/b/x", "names/b/y", "names/c/d/e"], (await kv.Get("names/?keys")).Keys);
         var cut = await kv.Get("names/?keys&separator=/");
-        Assert.Equal(["names/", "names/_h", "names/a", "names/b/", "names/c/"], cut.Keys);
+        Assert.Equal(["names/_h", "names/a", "names/b/", "names/c/"], cut.Keys);
         Assert.Equal(last.Index, cut.Index);
         var under = await kv.Get("names/b?keys");
         Assert.Equal(["names/b/x", "names/b/y"], under.Keys);
@@ -167,6 +179,40 @@ public sealed class ConsulKvTests(ConsulSilo kv)
         await Ok(kv.Put("del/plain", "p"));
         await Ok(kv.Delete("del/plain"));
         Assert.Equal(HttpStatusCode.NotFound, (await kv.Get("del/plain")).Status);
+    }
+
+    [Fact]
+    public async Task A_directory_made_by_writing_below_it_is_no_key_until_the_folder_itself_is_put()
+    {
+        var config = await Ok(kv.Put("implicit/app/config", "c"));
+
+        // Consul lists and reads only what was put: not "implicit/app/" nor "implicit/".
+        Assert.Equal(["implicit/app/config"], (await kv.Get("implicit/app/?recurse")).EntryKeys);
+        Assert.Equal(["implicit/app/config"], (await kv.Get("implicit/?recurse")).EntryKeys);
+        Assert.Equal(["implicit/app/config"], (await kv.Get("implicit/?keys")).Keys);
+        Assert.Equal(["implicit/app/"], (await kv.Get("implicit/?keys&separator=/")).Keys);
+        var folder = await kv.Get("implicit/app/");
+        Assert.Equal(HttpStatusCode.NotFound, folder.Status);
+        Assert.Equal(config.Index, (await kv.Get("implicit/app/?recurse")).Index);
+
+        // Putting the folder makes it a key (a write of its own); it keeps the directory's indexes. Putting it again changes nothing.
+        var put = await Ok(kv.Put("implicit/app/"));
+        Assert.True(put.Index > config.Index);
+        Assert.Equal(put.Index, await kv.KeyspaceIndex());
+        var entry = (await kv.Get("implicit/app/")).Entry;
+        Assert.Equal(JsonValueKind.Null, entry.GetProperty("Value").ValueKind);
+        Assert.Equal(config.Index, entry.GetProperty("CreateIndex").GetUInt64());
+        Assert.Equal(config.Index, ModifyIndex(entry));
+        Assert.Equal(["implicit/app/", "implicit/app/config"], (await kv.Get("implicit/?recurse")).EntryKeys);
+        Assert.Equal(["implicit/app/", "implicit/app/config"], (await kv.Get("implicit/?keys")).Keys);
+        await Ok(kv.Put("implicit/app/"));
+        Assert.Equal(put.Index, await kv.KeyspaceIndex());
+
+        // Once the only key below it is deleted, the directory etcd keeps is nothing to Consul.
+        await Ok(kv.Put("implicit/tmp/x", "x"));
+        await Ok(kv.Delete("implicit/tmp/x"));
+        Assert.Equal(HttpStatusCode.NotFound, (await kv.Get("implicit/tmp/?recurse")).Status);
+        Assert.Equal(["implicit/app/"], (await kv.Get("implicit/?keys&separator=/")).Keys);
     }
 
     [Fact]
@@ -280,7 +326,7 @@ public sealed class ConsulKvTests(ConsulSilo kv)
         Assert.Equal("e", Value(read.Entry));
         Assert.Equal(etcdIndex, ModifyIndex(read.Entry));
         Assert.Equal(etcdIndex, read.Index);
-        Assert.Equal(["both/", "both/from-consul", "both/from-etcd"], (await kv.Get("both/?recurse")).EntryKeys);
+        Assert.Equal(["both/from-consul", "both/from-etcd"], (await kv.Get("both/?recurse")).EntryKeys);
 
         using (await kv.Http.DeleteAsync("/v2/keys/both/from-consul"))
         {
@@ -310,7 +356,7 @@ public sealed class ConsulKvTests(ConsulSilo kv)
     {
         var put = await Ok(kv.Put("many/k", "v1"));
         var queries = Enumerable.Range(0, 100).Select(_ => kv.Get($"many/k?index={put.Index}&wait=30s")).ToArray();
-        await StillBlocked(Task.WhenAny(queries).Unwrap(), 1000);
+        await StillBlocked(Task.WhenAny(queries).Unwrap(), queries.Length);
 
         var change = await Ok(kv.Put("many/k", "v2"));
         foreach (var woke in await Task.WhenAll(queries).WaitAsync(s_wake))
@@ -332,7 +378,7 @@ public sealed class ConsulKvTests(ConsulSilo kv)
             await Ok(kv.Put("quiet/k2", $"{i}"));
             await Ok(kv.Put("quiet/other", $"{i}"));
             await Ok(kv.Put("elsewhere/x", $"{i}"));
-            await StillBlocked(query, 100);
+            await StillBlocked(query);
         }
         var answer = await query.WaitAsync(s_wake);
         Assert.True(sw.Elapsed >= TimeSpan.FromSeconds(1.95), $"answered after {sw.Elapsed}");
@@ -367,7 +413,7 @@ public sealed class ConsulKvTests(ConsulSilo kv)
         await StillBlocked(query);
 
         var woke = await WriteWakes(query, "watchdir/c/d", "3");
-        Assert.Equal(["watchdir/", "watchdir/a", "watchdir/b", "watchdir/c/d"], woke.EntryKeys);
+        Assert.Equal(["watchdir/a", "watchdir/b", "watchdir/c/d"], woke.EntryKeys);
 
         // A delete wakes it with the delete's index, though what is left is older.
         var keys = kv.Get($"watchdir/?keys&index={woke.Index}&wait=30s");
@@ -375,7 +421,7 @@ public sealed class ConsulKvTests(ConsulSilo kv)
         var deleted = await Ok(kv.Delete("watchdir/c/d"));
         var afterDelete = await keys.WaitAsync(s_wake);
         Assert.Equal(deleted.Index, afterDelete.Index);
-        Assert.Equal(["watchdir/", "watchdir/a", "watchdir/b"], afterDelete.Keys);
+        Assert.Equal(["watchdir/a", "watchdir/b"], afterDelete.Keys);
 
         // That index blocks: the entries' lower index does not make the next query return at once.
         var sw = Stopwatch.StartNew();
@@ -391,7 +437,7 @@ public sealed class ConsulKvTests(ConsulSilo kv)
         var query = kv.Get($"hiddenwatch/?recurse&index={last.Index}&wait=30s");
         await StillBlocked(query);
         var woke = await WriteWakes(query, "hiddenwatch/_secret", "2");
-        Assert.Equal(["hiddenwatch/", "hiddenwatch/_secret", "hiddenwatch/a"], woke.EntryKeys);
+        Assert.Equal(["hiddenwatch/_secret", "hiddenwatch/a"], woke.EntryKeys);
     }
 
     [Fact]

@@ -64,6 +64,13 @@ public sealed class ConsulSilo : IAsyncLifetime
         return (status, text[(text.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]);
     }
 
+    /// <summary>The watches waiting on the silo (etcd watches and blocking queries), from <c>GET /v1/cluster</c>.</summary>
+    public async Task<int> KeyWatches()
+    {
+        using var doc = JsonDocument.Parse(await Http.GetStringAsync("/v1/cluster"));
+        return doc.RootElement.GetProperty("keyWatches").GetInt32();
+    }
+
     /// <summary>The keyspace's index, as etcd's API reports it: it moves with every write, through either API.</summary>
     public async Task<ulong> KeyspaceIndex()
     {

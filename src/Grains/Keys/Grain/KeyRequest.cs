@@ -93,7 +93,4 @@ public sealed class KeyResult
     public bool Failed => Event is null && ErrorCode != 0;
 
     public static KeyResult From(KeyException e, long term) => new() { ErrorCode = e.Code, ErrorCause = e.Cause, ErrorIndex = e.Index, Term = term };
-
-    /// <summary>Throws the error as a <see cref="KeyException"/>; returns the event otherwise.</summary>
-    public KeyEvent GetEventOrThrow() => Event ?? throw new KeyException(ErrorCode, ErrorCause ?? "", ErrorIndex);
 }

@@ -65,7 +65,7 @@ public sealed class KeyWatch : IDisposable
     /// <summary>An extra test an event must pass (the Consul facade's string prefixes).</summary>
     public Func<KeyEvent, bool>? Filter { get; }
 
-    /// <summary>The hub's index when the watch was registered: etcd's <c>X-Etcd-Index</c> of a watch.</summary>
+    /// <summary>The index the watch started from (the hub's, or the keyspace's read index if later): etcd's <c>X-Etcd-Index</c> of a watch.</summary>
     public ulong StartIndex { get; internal set; }
 
     /// <summary>The lowest index an event must have.</summary>

@@ -113,6 +113,13 @@ public static class ConsulEndpoints
                         ? $"{KeyPath.Quote(request.Key + "/")} is a folder, so {KeyPath.Quote(request.Key)} cannot also hold a value"
                         : $"{KeyPath.Quote(request.Key[..^1])} holds a value, so it cannot also be a folder", found.EtcdIndex);
                 }
+                if (request.IsFolder && request.Cas is null or 0 && existing.Event is { Node: { Dir: true, Implicit: true } })
+                {
+                    // A directory made by writing below it was never put, so the folder key is new: naming it in a write makes it one.
+                    var named = await hub.Keyspace.Execute(new KeyRequest { Op = KeyOp.Update, Key = key, Dir = true, Flags = request.Flags });
+                    if (named.Failed) throw ConsulKvException.From(named);
+                    return await Written(hub, named.Event!.Index);
+                }
                 var succeeded = request.IsFolder && request.Cas is null && existing.Event is not null;
                 return Bool(succeeded, existing.Event?.Node.ModifiedIndex ?? existing.ErrorIndex);
             default:

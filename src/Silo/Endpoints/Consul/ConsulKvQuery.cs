@@ -75,7 +75,8 @@ internal sealed class ConsulKvQuery
     private ConsulKvAnswer One(KeyEvent e)
     {
         var node = e.Node;
-        if (node.Dir != _request.IsFolder) return NotFound(e.EtcdIndex);
+        // A directory made only by writing below it was never put: not a Consul key.
+        if (node.Dir != _request.IsFolder || node.Implicit) return NotFound(e.EtcdIndex);
         var answer = _request.Raw
             ? new ConsulKvAnswer(200, node.Dir ? [] : Encoding.UTF8.GetBytes(node.Value!), "text/plain", node.ModifiedIndex)
             : new ConsulKvAnswer(200, ConsulKvJson.Entries([(_request.Key, node)]), Json, node.ModifiedIndex);
@@ -100,9 +101,7 @@ internal sealed class ConsulKvQuery
             {
                 string listed;
                 var cut = separator is null ? -1 : name.IndexOf(separator, prefix.Length, StringComparison.Ordinal);
-                if (cut >= 0) listed = name[..(cut + separator!.Length)];
-                else if (!node.Dir || name.Length == prefix.Length) listed = name;
-                else continue;
+                listed = cut >= 0 ? name[..(cut + separator!.Length)] : name;
                 highest = Math.Max(highest, node.ModifiedIndex);
                 if (names.Count == 0 || names[^1] != listed) names.Add(listed);
             }
@@ -113,8 +112,6 @@ internal sealed class ConsulKvQuery
         }
         else
         {
-            // Folders are listed only when the prefix names them: every directory is a folder here, most of them implicit.
-            found.RemoveAll(f => f.Node.Dir && f.Name.Length != prefix.Length);
             foreach (var (_, node) in found) highest = Math.Max(highest, node.ModifiedIndex);
             count = found.Count;
             if (count == 0) return NotFound(e.EtcdIndex);
@@ -125,12 +122,15 @@ internal sealed class ConsulKvQuery
             : new ConsulKvAnswer(200, body, Json, highest) { CurrentIndex = e.EtcdIndex, HasEntries = true };
     }
 
-    /// <summary>Adds every node below (and including) <paramref name="node"/> whose Consul name starts with the prefix.</summary>
+    /// <summary>
+    /// Adds every Consul key below (and including) <paramref name="node"/> whose name starts with the prefix: keys and
+    /// the folders that were put, not the directories made only by writing below them.
+    /// </summary>
     private static void Collect(KeyNodeSnapshot node, string prefix, List<(string Name, KeyNodeSnapshot Node)> into)
     {
         if (ConsulKeys.NameStartsWith(node, prefix))
         {
-            if (node.Key.Length > 1) into.Add((ConsulKeys.Name(node), node));
+            if (node.Key.Length > 1 && !node.Implicit) into.Add((ConsulKeys.Name(node), node));
         }
         else if (!ConsulKeys.MayHoldPrefix(node, prefix))
         {

@@ -8,11 +8,7 @@ namespace Platform.Silo.Endpoints.Etcd;
 /// </summary>
 internal sealed class EtcdKeysRequest
 {
-    public required string Method { get; init; }
-
     public required string Key { get; init; }
-
-    public bool Wait { get; init; }
 
     public ulong WaitIndex { get; init; }
 
@@ -101,9 +97,7 @@ internal sealed class EtcdKeysRequest
         }
         return new EtcdKeysRequest
         {
-            Method = method,
             Key = key,
-            Wait = wait,
             WaitIndex = waitIndex,
             Recursive = recursive,
             Stream = stream,

@@ -35,6 +35,13 @@ async function main() {
   const listed = await consul.kv.get({ key: `${prefix}/`, recurse: true });
   print("recurse", { keys: listed.map((e) => e.Key), values: listed.map((e) => e.Value) });
   print("keys", { keys: await consul.kv.keys({ key: `${prefix}/`, separator: "/" }) });
+  // "<prefix>/" was never put (only keys below it): Consul has no such key.
+  print("implicitFolder", { found: (await consul.kv.get(`${prefix}/`)) !== undefined });
+  // A folder put with its trailing slash is a key, listed like any other.
+  print("putFolder", { result: await ok(consul.kv.set(`${prefix}/folder/`, "")) });
+  const withFolder = await consul.kv.get({ key: `${prefix}/`, recurse: true });
+  print("recurseFolder", { keys: withFolder.map((e) => e.Key), values: withFolder.map((e) => e.Value) });
+  print("keysFolder", { keys: await consul.kv.keys(`${prefix}/`) });
 
   const fresh = await consul.kv.get(greeting);
   print("delWrong", { result: await ok(consul.kv.del({ key: greeting, cas: fresh.ModifyIndex + 1000 })) });
