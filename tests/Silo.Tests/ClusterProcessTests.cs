@@ -34,8 +34,10 @@ public sealed class ClusterProcessTests(PostgresFixture postgres, ITestOutputHel
         // Failures while the dead silo is not yet declared are allowed: a short request timeout keeps writers moving.
         await using var load = new LedgerLoad(Enumerable.Range(0, 60).Select(i => $"kill{i}"), cluster.HttpPorts,
             requestTimeout: TimeSpan.FromSeconds(5), pauseBetweenWrites: TimeSpan.FromMilliseconds(10));
+        var loadStarted = Stopwatch.GetTimestamp();
         load.Start();
-        await Task.Delay(1000);
+        // Every ledger grain has answered once, so they are spread over all three silos.
+        await load.WaitUntilEveryKeyAcknowledgedSinceAsync(loadStarted, TimeSpan.FromSeconds(30));
         Assert.True(load.Failures.Count == 0, $"writes failed before any silo was killed: {load.DescribeFailures()}");
         var victimHeld = (await cluster.StatusAsync(victim)).LedgerActivations;
         Assert.True(victimHeld > 0, "the victim hosts no ledger grain: the writes are not spread over all three silos");
@@ -86,9 +88,11 @@ public sealed class ClusterProcessTests(PostgresFixture postgres, ITestOutputHel
         await using var load = new LedgerLoad(Enumerable.Range(0, 60).Select(i => $"stop{i}"), cluster.HttpPorts,
             requestTimeout: TimeSpan.FromSeconds(30), pauseBetweenWrites: TimeSpan.FromMilliseconds(10));
         load.SetTargets(staying);
+        var loadStarted = Stopwatch.GetTimestamp();
         load.Start();
+        // Every ledger grain has answered once, so the leaving silo hosts its share of them.
+        await load.WaitUntilEveryKeyAcknowledgedSinceAsync(loadStarted, TimeSpan.FromSeconds(30));
         await cluster.WaitForAsync([Leaving], (_, s) => s.LedgerActivations > 0, TimeSpan.FromSeconds(10), $"{cluster.Name(Leaving)} hosts ledger grains");
-        await Task.Delay(500);
         var held = (await cluster.StatusAsync(Leaving)).LedgerActivations;
 
         var stopping = Stopwatch.StartNew();
@@ -112,7 +116,8 @@ public sealed class ClusterProcessTests(PostgresFixture postgres, ITestOutputHel
         var takeBack = await cluster.WaitForAsync([Leaving], (_, s) => s.LedgerActivations > 0, TimeSpan.FromSeconds(20),
             $"the restarted {cluster.Name(Leaving)} hosts ledger grains again");
         await load.WaitUntilEveryKeyAcknowledgedSinceAsync(Stopwatch.GetTimestamp(), TimeSpan.FromSeconds(20));
-        await Task.Delay(500);
+        // A second full round of writes with the restarted silo serving its grains again.
+        await load.WaitUntilEveryKeyAcknowledgedSinceAsync(Stopwatch.GetTimestamp(), TimeSpan.FromSeconds(20));
         await load.StopAsync();
         var retaken = (await cluster.StatusAsync(Leaving)).LedgerActivations;
 

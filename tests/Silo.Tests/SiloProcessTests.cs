@@ -56,8 +56,9 @@ public sealed class SiloProcessTests
 
         var restartedAt = DateTimeOffset.UtcNow;
         await using var restarted = await SiloProcess.StartAsync(dir.Path);
-        // Nothing calls the grain: only the reminder can activate it and record ticks.
-        await Task.Delay(3000);
+        // Nothing calls the grain: only the reminder can activate it. Once it is active, the ticks call below
+        // queues behind the reminder's call that activated it, so it sees that tick.
+        await Eventually(async () => (await LedgerActivationsAsync(restarted)) >= 1, "the reminder to reactivate its grain");
         var ticks = (await restarted.Http.GetFromJsonAsync<List<DateTimeOffset>>("/test/ledger/rem/ticks"))!;
         Assert.Contains(ticks, t => t > restartedAt);
     }
@@ -69,8 +70,10 @@ public sealed class SiloProcessTests
         var silo = await SiloProcess.StartAsync(dir.Path);
         await using (silo)
         {
-            var inFlight = silo.Http.PutAsync("/test/ledger/term/slow/7/slowly?delayMs=1500", null);
-            await Task.Delay(300);
+            var inFlight = silo.Http.PutAsync("/test/ledger/term/slow/7/slowly?delayMs=4000", null);
+            // The call has reached its grain (the call activated it) and is still running when SIGTERM comes.
+            await Eventually(async () => (await LedgerActivationsAsync(silo)) >= 1, "the slow call to reach its grain");
+            Assert.False(inFlight.IsCompleted, "the slow call finished before SIGTERM was sent");
             var exit = silo.TerminateAsync(TimeSpan.FromSeconds(30));
             using var response = await inFlight;
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -109,6 +112,9 @@ public sealed class SiloProcessTests
         Assert.Equal(HttpStatusCode.OK, (await silo.Http.GetAsync("/health/live")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await silo.Http.GetAsync("/health/ready")).StatusCode);
     }
+
+    private static async Task<long> LedgerActivationsAsync(SiloProcess silo) =>
+        ClusterStatus.Parse(await silo.Http.GetStringAsync("/v1/cluster")).LedgerActivations;
 
     private static async Task Eventually(Func<Task<bool>> condition, string what)
     {

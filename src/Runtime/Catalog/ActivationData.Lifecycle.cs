@@ -102,13 +102,19 @@ internal sealed partial class ActivationData
     public void RequestDeactivation(DeactivationReason reason)
     {
         bool schedule;
+        var neverActivated = false;
+        TaskCompletionSource? deactivated = null;
         lock (_lock)
         {
             if (_deactivationRequested || _state is ActivationState.Deactivating or ActivationState.Invalid) return;
             if (_state == ActivationState.Creating && _requests.Count == 0)
             {
-                // Never activated: nothing to run.
+                // Never activated: nothing to run. It leaves the catalog at once, like any deactivated activation: a caller
+                // that created it and has not queued its call yet (a view change landed in between) looks again and must
+                // find a new activation, not this one, or it would retry against it forever.
                 _state = ActivationState.Invalid;
+                neverActivated = true;
+                deactivated = _deactivated;
                 schedule = false;
             }
             else
@@ -120,6 +126,11 @@ internal sealed partial class ActivationData
             }
         }
         if (schedule) Schedule();
+        if (neverActivated)
+        {
+            Runtime.Catalog.Remove(this);
+            deactivated?.TrySetResult();
+        }
     }
 
     private async Task DeactivateAsync(DeactivationReason reason)

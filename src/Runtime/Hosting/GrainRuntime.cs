@@ -99,17 +99,18 @@ public sealed partial class GrainRuntime : IGrainFactory, IGrainCallInvoker, IAs
 
     internal ValueTask<TResult> InvokeAsync<TResult>(GrainId target, Invokable<TResult> request, int hops)
     {
-        if (Cluster is { } cluster && (hops < MaxForwardHops || IsStopping && hops < MaxForwardHopsWhileStopping))
-        {
-            var owner = cluster.Placement.OwnerOf(target);
-            // A local activation still leaving after a view change takes the call and forwards it once it is gone.
-            if (owner != cluster.Self && !HasLocalActivation(target))
-                return cluster.Messages.SendRequest(owner, target, request, hops);
-        }
+        // Looping means the activation found was gone before the call was queued (deactivated, or told to leave by a
+        // view change); placement is decided again, since that view may have given the grain to another silo.
         while (true)
         {
-            var activation = Catalog.GetOrCreate(target);
-            if (activation.TryInvoke(request, out var result)) return result;
+            if (Cluster is { } cluster && (hops < MaxForwardHops || IsStopping && hops < MaxForwardHopsWhileStopping))
+            {
+                var owner = cluster.Placement.OwnerOf(target);
+                // A local activation still leaving after a view change takes the call and forwards it once it is gone.
+                if (owner != cluster.Self && !HasLocalActivation(target))
+                    return cluster.Messages.SendRequest(owner, target, request, hops);
+            }
+            if (Catalog.GetOrCreate(target).TryInvoke(request, out var result)) return result;
         }
     }
 
@@ -135,12 +136,15 @@ public sealed partial class GrainRuntime : IGrainFactory, IGrainCallInvoker, IAs
     {
         try
         {
-            if (Cluster is { } cluster && cluster.Placement.OwnerOf(message.Target) != cluster.Self && !HasLocalActivation(message.Target))
+            while (true)
             {
-                message.Forward(this);
-                return;
+                if (Cluster is { } cluster && cluster.Placement.OwnerOf(message.Target) != cluster.Self && !HasLocalActivation(message.Target))
+                {
+                    message.Forward(this);
+                    return;
+                }
+                if (Catalog.GetOrCreate(message.Target).TryEnqueue(message, touch: true)) return;
             }
-            while (!Catalog.GetOrCreate(message.Target).TryEnqueue(message, touch: true)) { }
         }
         catch (Exception e)
         {

@@ -38,6 +38,9 @@ public sealed partial class MembershipService
     [LoggerMessage(EventId = 1311, Level = LogLevel.Debug, Message = "Probe of {Target} failed: {Error}")]
     private partial void LogProbeFailed(SiloAddress target, string error);
 
+    [LoggerMessage(EventId = 1315, Level = LogLevel.Information, Message = "Probe of {Target} gave up after {Took} ms instead of {Timeout} ms: this silo was stalled, so the probe counts neither way")]
+    private partial void LogProbeNoVerdict(SiloAddress target, long took, long timeout);
+
     [LoggerMessage(EventId = 1312, Level = LogLevel.Information, Message = "Removed {Count} Dead rows older than {Age}")]
     private partial void LogCleanedUp(int count, TimeSpan age);
 

@@ -12,6 +12,15 @@ public sealed partial class MembershipService
     // table is old; peers need a staleness window of working table access to write a fresh one before it counts.
     private long _lastTableFailureTicks;
 
+    /// <summary>Completes once every loop has ended: after a stop, or once this silo read itself Dead.</summary>
+    internal Task LoopsEnded
+    {
+        get
+        {
+            lock (_loops) return Task.WhenAll(_loops);
+        }
+    }
+
     /// <summary>Stops the loops as a killed process would: no Dead row is written, peers must detect the absence.</summary>
     internal void KillForTesting() => _stopping.Cancel();
 

@@ -35,9 +35,14 @@ public sealed partial class MembershipService
         for (var i = 0; i < targets.Count; i++)
         {
             var target = targets[i];
-            if (answers[i])
+            if (answers[i] == ProbeOutcome.Answered)
             {
                 _missedProbes[target] = 0;
+                continue;
+            }
+
+            if (answers[i] == ProbeOutcome.NoVerdict)
+            {
                 continue;
             }
 
@@ -94,22 +99,45 @@ public sealed partial class MembershipService
         return targets;
     }
 
-    /// <summary>One probe; an error or an answer later than the timeout counts as a miss.</summary>
-    private async Task<bool> ProbeAsync(SiloAddress target, CancellationToken cancellationToken)
+    /// <summary>
+    /// One probe; an error or an answer later than the timeout counts as a miss. A probe whose timeout fired more than
+    /// half a timeout late gives no verdict: this silo was stalled itself (CPU starvation, a long GC pause), so the
+    /// missing answer says nothing about the target, whose answer may be sitting unread in this silo's socket.
+    /// </summary>
+    private async Task<ProbeOutcome> ProbeAsync(SiloAddress target, CancellationToken cancellationToken)
     {
         var timeout = _options.ProbeTimeout;
-        using var expiry = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        expiry.CancelAfter(timeout);
+        var sent = _time.GetTimestamp();
+        using var expiry = new CancellationTokenSource(timeout, _time);
+        using var probing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, expiry.Token);
         try
         {
             // WaitAsync bounds a prober that ignores its timeout, so one hung probe never stalls the round.
-            return await _prober.ProbeAsync(target, timeout, expiry.Token).WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+            if (await _prober.ProbeAsync(target, timeout, probing.Token).WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false))
+            {
+                return ProbeOutcome.Answered;
+            }
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             LogProbeFailed(target, e.Message);
-            return false;
         }
+
+        var took = _time.GetElapsedTime(sent);
+        if (took > timeout + timeout / 2)
+        {
+            LogProbeNoVerdict(target, (long)took.TotalMilliseconds, (long)timeout.TotalMilliseconds);
+            return ProbeOutcome.NoVerdict;
+        }
+
+        return ProbeOutcome.Missed;
+    }
+
+    private enum ProbeOutcome
+    {
+        Answered,
+        Missed,
+        NoVerdict,
     }
 
     /// <summary>

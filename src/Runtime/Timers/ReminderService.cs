@@ -9,9 +9,12 @@ namespace Platform.Runtime.Timers;
 /// Durable reminders: rows live in the <see cref="IReminderTable"/>; this silo keeps one local timer
 /// per row, loaded again at start, so a reminder fires after a restart and reactivates its grain.
 /// Ticks follow the grid StartAt + k·Period; ticks missed while the silo was down collapse into one.
+/// Time comes from the <see cref="TimeProvider"/> registered in the container, or the system clock.
 /// </summary>
-public sealed partial class ReminderService(GrainRuntime runtime, IReminderTable table, ILogger<ReminderService> logger) : IAsyncDisposable
+public sealed partial class ReminderService(GrainRuntime runtime, IReminderTable table, ILogger<ReminderService> logger, TimeProvider? timeProvider = null) : IAsyncDisposable
 {
+    private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
+
     private readonly ConcurrentDictionary<(GrainId Grain, string Name), LocalReminder> _local = new();
     private volatile bool _stopped;
 
@@ -71,7 +74,7 @@ public sealed partial class ReminderService(GrainRuntime runtime, IReminderTable
             throw new ArgumentOutOfRangeException(nameof(period), period, $"Reminder '{name}' of {grainId}: period {period} is shorter than the minimum {runtime.Options.MinimumReminderPeriod} (SiloOptions.MinimumReminderPeriod).");
         if (dueTime < TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(dueTime), dueTime, $"Reminder '{name}' of {grainId}: due time must be zero or positive.");
-        var startAt = DateTimeOffset.UtcNow + dueTime;
+        var startAt = _time.GetUtcNow() + dueTime;
         var etag = await table.UpsertAsync(grainId.Type, grainId.Key, name, startAt, period).ConfigureAwait(false);
         Arm(new ReminderEntry(grainId.Type, grainId.Key, name, startAt, period, etag));
     }
@@ -134,7 +137,7 @@ public sealed partial class ReminderService(GrainRuntime runtime, IReminderTable
     private sealed class LocalReminder : IDisposable
     {
         private readonly ReminderService _service;
-        private readonly Timer _timer;
+        private readonly ITimer _timer;
         private DateTimeOffset _nextTick;
         private DateTimeOffset _lastFired;
         private volatile bool _disposed;
@@ -144,7 +147,7 @@ public sealed partial class ReminderService(GrainRuntime runtime, IReminderTable
             _service = service;
             Grain = grain;
             Row = row;
-            _timer = new Timer(static s => ((LocalReminder)s!).OnDue(), this, Timeout.Infinite, Timeout.Infinite);
+            _timer = service._time.CreateTimer(static s => ((LocalReminder)s!).OnDue(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
 
         public GrainId Grain { get; }
@@ -154,7 +157,7 @@ public sealed partial class ReminderService(GrainRuntime runtime, IReminderTable
         public void ArmNext()
         {
             if (_disposed) return;
-            var now = DateTimeOffset.UtcNow;
+            var now = _service._time.GetUtcNow();
             var next = Row.StartAt;
             if (next < now) next = Row.StartAt + Row.Period * Math.Ceiling((now - Row.StartAt) / Row.Period);
             if (next <= _lastFired) next = _lastFired + Row.Period;

@@ -62,8 +62,7 @@ public sealed class ClusterTests
         var listener = cluster.Silos[0].Factory.CreateObjectReference<IChatObserver>(new Listener(heard));
         await cluster.Silos[0].Factory.GetGrain<IChatRoomGrain>(key).Join(listener);
         for (var i = 0; i < 5; i++) await cluster.Silos[0].Factory.GetGrain<IChatRoomGrain>(key).Say($"m{i}");
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (heard.Count < 5 && DateTime.UtcNow < deadline) await Task.Delay(10);
+        await TestCluster.WaitUntilAsync(() => heard.Count >= 5, TimeSpan.FromSeconds(10), "five pushes");
         Assert.Equal(["m0", "m1", "m2", "m3", "m4"], heard);
         Assert.Equal(1, SilosHosting(cluster, new GrainId("chatroom", key)));
     }
@@ -83,7 +82,9 @@ public sealed class ClusterTests
         await using var cluster = await TestCluster.StartAsync(2);
         var key = Enumerable.Range(0, 100).Select(i => $"slow-{i}").First(k => cluster.Silos[0].Cluster.Placement.OwnerOf(new GrainId("slow", k)) == cluster.Silos[1].Cluster.Self);
         var call = cluster.Silos[0].Factory.GetGrain<ISlowGrain>(key).Sleep(TimeSpan.FromSeconds(20));
-        await Task.Delay(200);
+        // The call is out: silo 0 waits for it, and silo 1 has activated the grain to run it.
+        await TestCluster.WaitUntilAsync(() => cluster.Silos[0].Cluster.Messages.PendingCount >= 1 && cluster.Silos[1].Runtime.Catalog.TryGet(new GrainId("slow", key), out _),
+            TimeSpan.FromSeconds(10), "the call to reach silo 1");
         var started = DateTime.UtcNow;
         await cluster.Silos[1].KillAsync();
         await Assert.ThrowsAsync<SiloUnavailableException>(() => call);
@@ -134,6 +135,7 @@ public sealed class ClusterTests
         await using var cluster = await TestCluster.StartAsync(3);
         var failures = new ConcurrentQueue<Exception>();
         var acknowledged = new ConcurrentDictionary<int, int>();
+        var calls = 0L;
         using var stop = new CancellationTokenSource();
         var writers = Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
         {
@@ -145,6 +147,7 @@ public sealed class ClusterTests
                 {
                     var value = await cluster.Silos[0].Factory.GetGrain<IPersistentCounterGrain>($"hand-{key}").Add(1);
                     acknowledged.AddOrUpdate(key, value, (_, old) => Math.Max(old, value));
+                    Interlocked.Increment(ref calls);
                 }
                 catch (Exception e)
                 {
@@ -153,13 +156,24 @@ public sealed class ClusterTests
                 n++;
             }
         })).ToList();
-        await Task.Delay(500);
+
+        // Each phase lasts until the writers have made progress through it, not for a fixed time.
+        Task WritersProgressAsync(string phase)
+        {
+            var from = Volatile.Read(ref calls);
+            return TestCluster.WaitUntilAsync(() => Volatile.Read(ref calls) >= from + 200, TimeSpan.FromSeconds(20), $"200 more acknowledged calls {phase}");
+        }
+
+        // Every one of the 80 grains has answered, so silo 2 hosts some of them when it leaves.
+        await TestCluster.WaitUntilAsync(() => acknowledged.Count == 80, TimeSpan.FromSeconds(20), "every grain to answer once");
+        Assert.True(cluster.Silos[2].Runtime.Catalog.Count > 0, "silo 2 hosts none of the grains it is to hand off");
         await cluster.Silos[2].StopAsync();
         await cluster.WaitForViewAsync(2);
-        await Task.Delay(500);
+        await WritersProgressAsync("after silo 2 left");
         var rejoined = await cluster.AddSiloAsync();
         await cluster.WaitForViewAsync(3);
-        await Task.Delay(500);
+        await TestCluster.WaitUntilAsync(() => rejoined.Runtime.Catalog.Count > 0, TimeSpan.FromSeconds(20), "the rejoined silo to take grains back");
+        await WritersProgressAsync("after the new silo joined");
         stop.Cancel();
         await Task.WhenAll(writers);
 

@@ -7,6 +7,7 @@ namespace Platform.Runtime.Tests.MembershipTests;
 public sealed class ControlledSiloProber : ISiloProber
 {
     private readonly ConcurrentDictionary<SiloAddress, bool> _unreachable = new();
+    private readonly ConcurrentDictionary<SiloAddress, long> _probesOf = new();
     private long _probes;
 
     /// <summary>Silos this prober cannot reach.</summary>
@@ -17,6 +18,9 @@ public sealed class ControlledSiloProber : ISiloProber
 
     public long Probes => Interlocked.Read(ref _probes);
 
+    /// <summary>Probes sent to <paramref name="silo"/> so far: a test waits for rounds instead of sleeping.</summary>
+    public long ProbesOf(SiloAddress silo) => _probesOf.GetValueOrDefault(silo);
+
     public void MakeUnreachable(SiloAddress silo) => _unreachable[silo] = true;
 
     public void MakeReachable(SiloAddress silo) => _unreachable.TryRemove(silo, out _);
@@ -24,6 +28,7 @@ public sealed class ControlledSiloProber : ISiloProber
     public async Task<bool> ProbeAsync(SiloAddress silo, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _probes);
+        _probesOf.AddOrUpdate(silo, 1, static (_, n) => n + 1);
         if (!_unreachable.ContainsKey(silo))
         {
             return true;

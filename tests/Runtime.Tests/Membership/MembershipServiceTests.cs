@@ -113,12 +113,8 @@ public sealed class MembershipServiceTests(ITestOutputHelper output) : IAsyncLif
         Assert.Equal(SiloStatus.Dead, StatusIn(evicted, evicted.Silo));
         Assert.Contains(evicted.Log.Entries, e => e.EventId.Id == 1307 && e.Level == LogLevel.Error);
 
-        // Stopped: no more I-am-alive, no more probes.
-        var row = (await _cluster.Table.ReadAllAsync()).Rows.Single(r => r.Entry.Silo == evicted.Silo).Entry;
-        var probes = evicted.Prober.Probes;
-        await Task.Delay(500);
-        Assert.Equal(row.IAmAliveTime, (await _cluster.Table.ReadAllAsync()).Rows.Single(r => r.Entry.Silo == evicted.Silo).Entry.IAmAliveTime);
-        Assert.Equal(probes, evicted.Prober.Probes);
+        // Stopped on its own: its heartbeat, refresh, probe and cleanup loops have all ended, so it writes and probes no more.
+        await evicted.Service.LoopsEnded.WaitAsync(DetectionBound);
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => evicted.Service.BecomeActiveAsync());
         Assert.Contains("is Dead", error.Message);
@@ -141,7 +137,9 @@ public sealed class MembershipServiceTests(ITestOutputHelper output) : IAsyncLif
         Assert.Equal(SiloStatus.Dead, await TableStatusAsync(leaving.Silo));
         Assert.Equal(SiloStatus.Dead, StatusIn(leaving, leaving.Silo));
         await MembershipTestCluster.WaitUntilAsync(() => silos[..2].All(s => StatusIn(s, leaving.Silo) == SiloStatus.Dead), TimeSpan.FromSeconds(2), "peers to see the leaver Dead");
-        await Task.Delay(200);
+        // Once StopAsync returned its loops have ended and reading its own Dead row is the leave it asked for:
+        // SelfDeclaredDead, raised only after IsDeclaredDead is set, can no longer come.
+        await leaving.Service.LoopsEnded.WaitAsync(DetectionBound);
         Assert.False(raised);
         Assert.False(leaving.Service.IsDeclaredDead);
     }
@@ -161,8 +159,12 @@ public sealed class MembershipServiceTests(ITestOutputHelper output) : IAsyncLif
         victim.Service.KillForTesting();
         _cluster.MakeUnreachable(victim.Silo);
 
-        // Longer than detection takes and than the I-am-alive staleness bound: every peer now looks stale.
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        // Longer than detection takes and than the I-am-alive staleness bound (every peer now looks stale), with probe
+        // rounds after each: whatever they could have declared, they have had the chance to.
+        var victimAlive = (await _cluster.Table.ReadAllAsync()).Rows.Single(r => r.Entry.Silo == victim.Silo).Entry.IAmAliveTime;
+        await MembershipTestCluster.WaitForProbeRoundsAsync(survivors, victim.Silo, _cluster.Options.MissedProbesLimit + 2, "probe rounds past detection during the outage");
+        await MembershipTestCluster.WaitUntilAsync(() => DateTimeOffset.UtcNow - victimAlive > _cluster.Options.IAmAliveStaleAfter, DetectionBound, "the victim's I-am-alive to be stale");
+        await MembershipTestCluster.WaitForProbeRoundsAsync(survivors, victim.Silo, 2, "probe rounds once the victim looks stale");
         Assert.All(survivors, s => Assert.Equal(version, s.Service.CurrentView.Version));
         Assert.All(survivors, s => Assert.Equal(3, s.Service.CurrentView.ActiveSilos.Count));
         Assert.All(survivors, s => Assert.False(s.Service.IsDeclaredDead));
@@ -175,8 +177,13 @@ public sealed class MembershipServiceTests(ITestOutputHelper output) : IAsyncLif
             silo.Table.Failing = false;
         }
 
+        var recovered = DateTimeOffset.UtcNow;
         await MembershipTestCluster.WaitUntilAsync(() => survivors.All(s => StatusIn(s, victim.Silo) == SiloStatus.Dead), DetectionBound, "the victim to be declared Dead once the table is back");
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        // Staleness counts again once the table has worked for the staleness bound: by then each survivor has written a
+        // fresh I-am-alive, and the rounds after it must not suspect the other.
+        await MembershipTestCluster.WaitUntilAsync(() => DateTimeOffset.UtcNow - recovered > _cluster.Options.IAmAliveStaleAfter, DetectionBound, "the table to have worked for the staleness bound");
+        await MembershipTestCluster.WaitForProbeRoundsAsync([survivors[0]], survivors[1].Silo, 2, "survivor 0 to probe survivor 1 twice more");
+        await MembershipTestCluster.WaitForProbeRoundsAsync([survivors[1]], survivors[0].Silo, 2, "survivor 1 to probe survivor 0 twice more");
         var table = await _cluster.Table.ReadAllAsync();
         Assert.Equal(survivors.Select(s => s.Silo).Order(), table.Rows.Where(r => r.Entry.Status == SiloStatus.Active).Select(r => r.Entry.Silo).Order());
         Assert.All(survivors, s => Assert.False(s.Service.IsDeclaredDead));
@@ -192,7 +199,8 @@ public sealed class MembershipServiceTests(ITestOutputHelper output) : IAsyncLif
 
         await MembershipTestCluster.WaitUntilAsync(
             () => silos[0].Log.Entries.Any(e => e.EventId.Id == 1305), DetectionBound, "silo 0 to suspect silo 2");
-        await Task.Delay(1000);
+        // More missed rounds, each of which votes again if it can: one voter stays one vote.
+        await MembershipTestCluster.WaitForProbeRoundsAsync([silos[0]], silos[2].Silo, _cluster.Options.MissedProbesLimit + 2, "silo 0 to keep probing silo 2");
         Assert.Equal(SiloStatus.Active, await TableStatusAsync(silos[2].Silo));
         var row = (await _cluster.Table.ReadAllAsync()).Rows.Single(r => r.Entry.Silo == silos[2].Silo).Entry;
         Assert.Equal([silos[0].Silo], row.Suspicions.Select(v => v.Suspecter));

@@ -75,6 +75,16 @@ public sealed class MembershipTestCluster(MembershipOptions options, IMembership
         }
     }
 
+    /// <summary>
+    /// Waits until each of <paramref name="probers"/> has sent <paramref name="rounds"/> more probes to <paramref name="target"/>:
+    /// whatever those rounds could have decided, they have had the chance to.
+    /// </summary>
+    public static Task<TimeSpan> WaitForProbeRoundsAsync(IReadOnlyList<Member> probers, SiloAddress target, int rounds, string what)
+    {
+        var start = probers.Select(p => p.Prober.ProbesOf(target)).ToArray();
+        return WaitUntilAsync(() => probers.Select((p, i) => p.Prober.ProbesOf(target) >= start[i] + rounds).All(x => x), TimeSpan.FromSeconds(10), what);
+    }
+
     public static bool ViewsAgree(IEnumerable<Member> members)
     {
         var views = members.Select(m => m.Service.CurrentView).ToArray();

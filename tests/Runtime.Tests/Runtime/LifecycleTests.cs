@@ -1,4 +1,5 @@
 using Platform.Runtime.Catalog;
+using Platform.Runtime.Timers;
 using Platform.Runtime.Storage;
 using Platform.Runtime.Tests.Grains;
 using Platform.Runtime.Tests.Support;
@@ -62,6 +63,26 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task A_new_activation_told_to_leave_before_its_first_call_is_queued_leaves_the_catalog_and_the_call_is_answered()
+    {
+        await using var silo = await TestSilo.StartAsync();
+        var id = new GrainId("persistentcounter", "left-early");
+
+        // The interleaving of a view change with a caller: the caller has created the activation, and before it queues
+        // its call the view change tells that activation to leave. The caller then looks the grain up again.
+        var abandoned = silo.Runtime.Catalog.GetOrCreate(id);
+        abandoned.RequestDeactivation(DeactivationReason.PlacementChanged);
+
+        Assert.True(abandoned.Deactivated.IsCompleted);
+        Assert.False(silo.Runtime.Catalog.TryGet(id, out _), "an activation that never ran stayed in the catalog after it was told to leave");
+        // Off the test's thread: before this was fixed, the call retried against the abandoned activation forever.
+        var answer = Task.Run(async () => await silo.Factory.GetGrain<IPersistentCounterGrain>("left-early").Add(4));
+        Assert.Equal(4, await answer.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(silo.Runtime.Catalog.TryGet(id, out var fresh));
+        Assert.NotSame(abandoned, fresh);
+    }
+
+    [Fact]
     public async Task Idle_activation_is_collected_after_the_configured_age()
     {
         await using var silo = await TestSilo.StartAsync(o =>
@@ -104,15 +125,31 @@ public sealed class LifecycleTests
     [Fact]
     public async Task Reminder_fires_and_reactivates_its_grain_and_stops_when_unregistered()
     {
-        await using var silo = await TestSilo.StartAsync(o => o.MinimumReminderPeriod = TimeSpan.FromMilliseconds(100));
+        var clock = new ManualClock();
+        var period = TimeSpan.FromMilliseconds(200);
+        await using var silo = await TestSilo.StartAsync(o => o.MinimumReminderPeriod = TimeSpan.FromMilliseconds(100), s => s
+            .AddMemoryGrainStorage()
+            .AddMemoryReminderTable()
+            .AddSingleton<TimeProvider>(clock));
         var grain = silo.Factory.GetGrain<IReminderGrain>("rem-1");
-        await grain.Register("beat", TimeSpan.Zero, TimeSpan.FromMilliseconds(200));
-        await Eventually(() => Task.FromResult(ReminderGrain.Ticks.Count(t => t.Key == "rem-1") >= 3), "three reminder ticks");
+        int Ticks() => ReminderGrain.Ticks.Count(t => t.Key == "rem-1");
+
+        await grain.Register("beat", TimeSpan.Zero, period);
+        // Time moves only here, a period at a time; a tick re-arms once the grain has taken the one before.
+        await Eventually(() =>
+        {
+            clock.Advance(period);
+            return Task.FromResult(Ticks() >= 3);
+        }, "three reminder ticks");
+
+        // The grain takes calls in order: a tick fired before this call has been taken when it returns.
         Assert.True(await grain.Unregister("beat"));
-        await Task.Delay(300);
-        var count = ReminderGrain.Ticks.Count(t => t.Key == "rem-1");
-        await Task.Delay(600);
-        Assert.Equal(count, ReminderGrain.Ticks.Count(t => t.Key == "rem-1"));
+        var atUnregister = Ticks();
+        Assert.Equal(0, silo.Services.GetRequiredService<ReminderService>().Count);
+        for (var i = 0; i < 10; i++) clock.Advance(period);
+        // Likewise, a tick fired by those ten periods would have been taken before this call returns.
+        Assert.False(await grain.Unregister("beat"));
+        Assert.Equal(atUnregister, Ticks());
     }
 
     [Fact]

@@ -75,6 +75,17 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Polls <paramref name="condition"/> until it holds, or fails naming what was awaited.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"timed out after {timeout.TotalSeconds:0.#} s waiting for {what}");
+            await Task.Delay(10);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var s in _silos) await s.DisposeAsync();

@@ -135,8 +135,14 @@ public static class TransportTest
     /// <summary>Waits for a frame's failure, or fails the test if it never comes.</summary>
     public static async Task<Exception> FailureOf(Task<Exception> failed, TimeSpan? timeout = null)
     {
-        var winner = await Task.WhenAny(failed, Task.Delay(timeout ?? TimeSpan.FromSeconds(10)));
-        Assert.True(winner == failed, "the frame never failed");
-        return await failed;
+        try
+        {
+            return await failed.WaitAsync(timeout ?? TimeSpan.FromSeconds(10));
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail("the frame never failed");
+            throw;
+        }
     }
 }

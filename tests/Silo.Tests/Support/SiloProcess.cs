@@ -59,19 +59,35 @@ public sealed class SiloProcess : IAsyncDisposable
         args.AddRange(extra);
         var process = Process.Start(StartInfo([.. args]))!;
         var silo = new SiloProcess(process, p);
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        try
+        {
+            await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+            return silo;
+        }
+        catch
+        {
+            // Nobody else holds this process yet: a silo that never became ready must not outlive the test.
+            await silo.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Polls /health/ready until it answers 200; fails at once if the process exits.</summary>
+    private async Task WaitUntilReadyAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            if (process.HasExited) throw new InvalidOperationException($"silo exited with {process.ExitCode} before it was ready:\n{silo.Output}");
+            if (_process.HasExited) throw new InvalidOperationException($"silo exited with {_process.ExitCode} before it was ready:\n{Output}");
             try
             {
-                using var r = await silo.Http.GetAsync("/health/ready");
-                if (r.IsSuccessStatusCode) return silo;
+                using var r = await Http.GetAsync("/health/ready");
+                if (r.IsSuccessStatusCode) return;
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
             }
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"silo not ready within 60 s:\n{silo.Output}");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"silo not ready within {timeout.TotalSeconds:0} s:\n{Output}");
             await Task.Delay(100);
         }
     }
