@@ -18,9 +18,14 @@ public sealed class SiloAgentOptions
 /// The node agent of the silo's own machine: the same agent and the same WebSocket protocol as <c>platform agent</c>,
 /// connected to this silo over loopback once it listens, and leaving gracefully before the silo stops.
 /// </summary>
-public sealed class SiloAgent(AgentSettings settings, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
+public sealed class SiloAgent(AgentSettings settings, ILoggerFactory loggers, IHostApplicationLifetime lifetime) : IHostedService, IAsyncDisposable
 {
+    /// <summary>How long a stopping silo waits for its own node's leave before it closes the agent sockets anyway.</summary>
+    private static readonly TimeSpan s_leaveWait = TimeSpan.FromSeconds(10);
+
     private readonly NodeAgent _agent = new(settings, loggers);
+    private CancellationTokenRegistration _stopping;
+    private CancellationTokenRegistration _started;
 
     /// <summary>The node's name.</summary>
     public string NodeName => settings.NodeName;
@@ -53,9 +58,22 @@ public sealed class SiloAgent(AgentSettings settings, ILoggerFactory loggers) : 
         return builder.Uri.ToString().TrimEnd('/');
     }
 
-    public Task StartAsync(CancellationToken cancellationToken) => _agent.StartAsync(cancellationToken);
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        // The agent hub closes every socket when the silo starts stopping. Stopping callbacks run newest first, and this
+        // one is registered after the hub's, so the node leaves (left, not failed) while the hub still takes the leave.
+        _stopping = lifetime.ApplicationStopping.Register(() => _agent.StopAsync(leave: true).Wait(s_leaveWait));
+        // Hosted services start before Kestrel listens: connecting once it does spares a refused first attempt.
+        _started = lifetime.ApplicationStarted.Register(() => _agent.StartAsync(CancellationToken.None));
+        return Task.CompletedTask;
+    }
 
     public Task StopAsync(CancellationToken cancellationToken) => _agent.StopAsync(leave: true, cancellationToken);
 
-    public ValueTask DisposeAsync() => _agent.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.DisposeAsync();
+        await _started.DisposeAsync();
+        await _agent.DisposeAsync();
+    }
 }

@@ -81,7 +81,7 @@ public static class SiloSetup
         {
             // Registered last, so it is stopped first: the node leaves while this silo still takes its leave.
             var settings = SiloAgent.LoadSettings(options.Agent, builder.Configuration["urls"] ?? DefaultUrls, options.DataDir);
-            builder.Services.AddSingleton(provider => new SiloAgent(settings, provider.GetRequiredService<ILoggerFactory>()));
+            builder.Services.AddSingleton(provider => new SiloAgent(settings, provider.GetRequiredService<ILoggerFactory>(), provider.GetRequiredService<IHostApplicationLifetime>()));
             builder.Services.AddHostedService(provider => provider.GetRequiredService<SiloAgent>());
         }
         return builder;

@@ -40,7 +40,9 @@ public sealed class StalledProberTests : IAsyncDisposable
         var prober = await StartAsync(11001, silent, log);
         Assert.Equal([prober.Self, peer.Self], prober.CurrentView.ActiveSilos);
 
-        // First round: its probe is out, and the peer will never answer it.
+        // First round: its probe is out, and the peer will never answer it. Both silos' probe loops must be waiting on
+        // the clock first, or the advance passes before a loop arms its timer and that loop never starts its round.
+        await MembershipTestCluster.WaitUntilAsync(() => _clock.TimersDueWithin(Interval) >= 2, WaitBound, "both probe loops to wait on the clock");
         _clock.Advance(Interval);
         await WaitForProbesAsync(silent, 1);
 

@@ -58,6 +58,18 @@ public sealed class ManualClock(DateTimeOffset start) : TimeProvider
         }
     }
 
+    /// <summary>Timers armed to fire within <paramref name="within"/> from now: lets a test wait until a loop is waiting on the clock before moving it.</summary>
+    public int TimersDueWithin(TimeSpan within)
+    {
+        lock (_gate)
+        {
+            var count = 0;
+            foreach (var timer in _timers)
+                if (timer.Armed && timer.Due <= _now + within) count++;
+            return count;
+        }
+    }
+
     /// <summary>Jumps time forward by <paramref name="delta"/>, then fires every timer that came due, once, late.</summary>
     public void Stall(TimeSpan delta)
     {
