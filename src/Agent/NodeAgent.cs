@@ -1,6 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using Platform.Agent.Checks;
 using Platform.Agent.Coalescing;
 using Platform.Agent.Configuration;

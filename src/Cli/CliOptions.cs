@@ -1,6 +1,7 @@
-using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.CommandLine;
 using Platform.Client;
+using Platform.Protocol;
 
 namespace Platform.Cli;
 

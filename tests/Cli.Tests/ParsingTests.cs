@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Platform.Client;
+using Platform.Protocol;
 
 namespace Platform.Cli.Tests;
 

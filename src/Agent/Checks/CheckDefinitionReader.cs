@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Platform.Protocol;
 
 namespace Platform.Agent.Checks;
 
@@ -210,7 +211,7 @@ public static class CheckDefinitionReader
         if (entry.Value.ValueKind != JsonValueKind.String)
             throw new CheckDefinitionException($"{label} has '{entry.Written}' {Describe(entry.Value)}; {expected}");
         var text = entry.Value.GetString()!;
-        if (!GoDurationText.TryParse(text, out var duration))
+        if (!GoDuration.TryParse(text, out var duration))
             throw new CheckDefinitionException($"{label} has '{entry.Written}' \"{text}\"; {expected}");
         if (duration <= TimeSpan.Zero)
             throw new CheckDefinitionException($"{label} has '{entry.Written}' \"{text}\"; expected a duration above zero");

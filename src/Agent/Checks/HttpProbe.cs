@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging;
+using Platform.Protocol;
 
 namespace Platform.Agent.Checks;
 
@@ -49,7 +50,7 @@ internal sealed class HttpProbe(CheckDefinition definition, HttpClient client, i
         }
         catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
         {
-            return new CheckResult(CheckStatus.Critical, $"HTTP {method} {target}: timed out after {GoDurationText.Format(timeout)} awaiting headers");
+            return new CheckResult(CheckStatus.Critical, $"HTTP {method} {target}: timed out after {GoDuration.Format(timeout)} awaiting headers");
         }
         catch (HttpRequestException e)
         {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Platform.Protocol;
 
 namespace Platform.Agent.Checks;
 
@@ -71,7 +72,7 @@ internal sealed class ScriptProbe(CheckDefinition definition, int outputMaxSize,
             stopping.ThrowIfCancellationRequested();
 
             logger.LogWarning("Check {CheckId} timed out after {Timeout}", definition.Id, timeout);
-            var message = $"Timed out ({GoDurationText.Format(timeout)}) running check";
+            var message = $"Timed out ({GoDuration.Format(timeout)}) running check";
             var captured = output.TextWithNote();
             if (captured.Length > 0) message += "\n\n" + captured;
             return new CheckResult(CheckStatus.Critical, message) { SkipsThresholds = true };

@@ -1,6 +1,6 @@
-using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using System.Net;
 using Microsoft.Extensions.Logging;
 using Platform.Agent.Handlers;
 using Platform.Protocol;

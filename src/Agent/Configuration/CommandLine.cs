@@ -1,3 +1,4 @@
+using Platform.Protocol;
 namespace Platform.Agent.Configuration;
 
 /// <summary>What <c>platform agent</c>'s flags say: the flags' own settings and the config paths in the order given.</summary>
@@ -73,7 +74,7 @@ public sealed record CommandLine(AgentConfig Flags, IReadOnlyList<(string Path, 
                 case "handler-concurrency": flags.HandlerConcurrency = Int(name, Value()); break;
                 case "handler-timeout":
                     var text = Value();
-                    flags.HandlerTimeout = GoDuration.TryParse(text, out var timeout)
+                    flags.HandlerTimeout = GoDuration.TryParse(text, out var timeout) && timeout >= TimeSpan.Zero
                         ? timeout
                         : throw new ConfigException($"flag -handler-timeout '{text}': expected a duration such as 30s or 2m");
                     break;

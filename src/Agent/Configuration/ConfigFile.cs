@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Platform.Protocol;
 
 namespace Platform.Agent.Configuration;
 
@@ -81,7 +82,8 @@ public static class ConfigFile
             case ConfigKind.Duration:
                 if (value.ValueKind != JsonValueKind.String) throw Wrong();
                 var text = value.GetString()!;
-                return GoDuration.TryParse(text, out var duration)
+                // Go reads "-3s"; no agent setting is a negative time.
+                return GoDuration.TryParse(text, out var duration) && duration >= TimeSpan.Zero
                     ? duration
                     : throw new ConfigException(
                         $"config file '{source}': key '{property.Name}' is \"{text}\"; expected {ConfigKeys.Describe(kind)}");

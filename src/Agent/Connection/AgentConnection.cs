@@ -24,6 +24,7 @@ public sealed partial class AgentConnection
     private ClientWebSocket? _socket;
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _leaving;
+    private int _leaveSent;
     private int _welcomes;
 
     /// <summary>A connection for <paramref name="session"/>; nothing happens until <see cref="RunAsync"/>.</summary>
@@ -122,14 +123,23 @@ public sealed partial class AgentConnection
     {
         var running = _finished.Task;
         _leaving = true;
-        var socket = _socket;
-        if (socket is not null) await SendOnAsync(socket, AgentProtocol.Encode(new LeaveFrame()), CancellationToken.None).ConfigureAwait(false);
+        // A leave asked for while a session is still being welcomed is sent by that session once it is (below).
+        Interlocked.MemoryBarrier();
+        var socket = Volatile.Read(ref _socket);
+        if (socket is not null) await SendLeaveOnceAsync(socket).ConfigureAwait(false);
         var timeout = Task.Delay(_options.LeaveTimeout, _time);
         if (await Task.WhenAny(running, timeout).ConfigureAwait(false) == timeout)
         {
             LogLeaveTimedOut(_logger, _options.LeaveTimeout);
             _socket?.Abort();
         }
+    }
+
+    /// <summary>Sends the leave frame, once per connection's life, whichever of <see cref="LeaveAsync"/> and a session being welcomed sees the other first.</summary>
+    private async Task SendLeaveOnceAsync(ClientWebSocket socket)
+    {
+        if (Interlocked.Exchange(ref _leaveSent, 1) == 0)
+            await SendOnAsync(socket, AgentProtocol.Encode(new LeaveFrame()), CancellationToken.None).ConfigureAwait(false);
     }
 
     private enum Outcome { ConnectFailed, Lost, SiloStopping, Refused, Left, Cancelled }
@@ -196,7 +206,9 @@ public sealed partial class AgentConnection
         }
 
         Server = server;
-        _socket = socket;
+        Volatile.Write(ref _socket, socket);
+        Interlocked.MemoryBarrier();
+        if (_leaving) await SendLeaveOnceAsync(socket).ConfigureAwait(false);
         await _session.OnWelcomeAsync(welcome, cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref _welcomes);
         LogConnected(_logger, server, welcome.Silo);

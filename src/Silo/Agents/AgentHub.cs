@@ -3,8 +3,8 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Platform.Grains.Nodes;
 using Platform.Protocol;
-using Platform.Runtime;
 using Platform.Runtime.Hosting;
+using Platform.Runtime;
 
 namespace Platform.Silo.Agents;
 

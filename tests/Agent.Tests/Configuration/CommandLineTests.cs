@@ -1,4 +1,5 @@
 using Platform.Agent.Configuration;
+using Platform.Protocol;
 
 namespace Platform.Agent.Tests.Configuration;
 
@@ -64,5 +65,6 @@ public sealed class CommandLineTests
     [InlineData("3 s")]
     [InlineData("3d")]
     [InlineData("s")]
+    [InlineData("-")]
     public void Non_go_durations_are_refused(string text) => Assert.False(GoDuration.TryParse(text, out _));
 }

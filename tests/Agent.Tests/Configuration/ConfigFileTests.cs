@@ -81,6 +81,14 @@ public sealed class ConfigFileTests
     }
 
     [Fact]
+    public void A_negative_duration_is_refused_naming_the_key()
+    {
+        var error = Assert.Throws<ConfigException>(() => ConfigFile.Parse("""{"servers":["http://s1:8080"],"heartbeat_interval":"-1s"}""", "neg.json"));
+        Assert.Contains("'heartbeat_interval'", error.Message);
+        Assert.Contains("neg.json", error.Message);
+    }
+
+    [Fact]
     public void Start_join_is_accepted_and_ignored_but_servers_are_still_required()
     {
         var config = ConfigFile.Parse("""{"node_name":"a","start_join":["10.0.0.1:7946"]}""", "old.json");

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using Platform.Agent.Connection;
 using Platform.Agent.Tests.Support;
@@ -175,6 +175,32 @@ public sealed class AgentConnectionTests
 
         await connection.LeaveAsync();
 
+        await running.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Single(silo.ReceivedOf<LeaveFrame>());
+        Assert.Equal(1, silo.Connections);
+    }
+
+    [Fact]
+    public async Task Leave_asked_for_while_the_welcome_is_on_its_way_is_sent_once_the_session_is_welcomed()
+    {
+        await using var silo = await FakeSilo.StartAsync();
+        using var helloSeen = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        silo.OnHello = hello =>
+        {
+            helloSeen.Set();
+            Assert.True(release.Wait(TimeSpan.FromSeconds(30)), "the test never released the welcome");
+            return silo.Welcome(hello);
+        };
+        var (connection, _) = Connect(silo.Url);
+        var running = connection.RunAsync(CancellationToken.None);
+        Assert.True(helloSeen.Wait(TimeSpan.FromSeconds(30)), "no hello reached the silo");
+
+        // The socket is open but not welcomed: the leave cannot go out yet, and must not be lost.
+        var leaving = connection.LeaveAsync();
+        release.Set();
+
+        await leaving.WaitAsync(TimeSpan.FromSeconds(30));
         await running.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Single(silo.ReceivedOf<LeaveFrame>());
         Assert.Equal(1, silo.Connections);

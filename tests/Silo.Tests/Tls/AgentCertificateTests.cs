@@ -1,5 +1,5 @@
-using System.Net;
 using System.Net.WebSockets;
+using System.Net;
 using Platform.Client.Tls;
 using Platform.Protocol;
 

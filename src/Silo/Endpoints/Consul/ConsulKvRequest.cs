@@ -1,9 +1,10 @@
 using System.Buffers;
 using System.Globalization;
-using System.Text;
 using System.Text.Unicode;
+using System.Text;
 using Microsoft.AspNetCore.Http.Features;
 using Platform.Grains.Keys;
+using Platform.Protocol;
 
 namespace Platform.Silo.Endpoints.Consul;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Platform.Protocol;
 using Platform.Silo.Agents;
 using Platform.Silo.Endpoints.Consul;
 

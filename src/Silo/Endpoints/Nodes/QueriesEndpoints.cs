@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Platform.Grains.Nodes;
+using Platform.Protocol;
 using Platform.Runtime;
 using Platform.Silo.Agents;
 using Platform.Silo.Endpoints.Consul;

@@ -1,8 +1,8 @@
-using Platform.Agent.Checks;
+using Platform.Protocol;
 
-namespace Platform.Agent.Tests.Checks;
+namespace Platform.Agent.Tests;
 
-public sealed class GoDurationTextTests
+public sealed class GoDurationTests
 {
     [Theory]
     [InlineData("10s", 10_000)]
@@ -13,7 +13,7 @@ public sealed class GoDurationTextTests
     [InlineData("2h45m", 9_900_000)]
     public void Go_durations_are_read(string text, int milliseconds)
     {
-        Assert.True(GoDurationText.TryParse(text, out var duration));
+        Assert.True(GoDuration.TryParse(text, out var duration));
         Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), duration);
     }
 
@@ -23,7 +23,7 @@ public sealed class GoDurationTextTests
     [InlineData("10 s")]
     [InlineData("1d")]
     [InlineData("")]
-    public void Text_Go_refuses_is_refused(string text) => Assert.False(GoDurationText.TryParse(text, out _));
+    public void Text_Go_refuses_is_refused(string text) => Assert.False(GoDuration.TryParse(text, out _));
 
     [Theory]
     [InlineData(30_000, "30s")]
@@ -33,5 +33,5 @@ public sealed class GoDurationTextTests
     [InlineData(250, "250ms")]
     [InlineData(0, "0s")]
     public void Durations_are_written_as_Go_writes_them(int milliseconds, string text)
-        => Assert.Equal(text, GoDurationText.Format(TimeSpan.FromMilliseconds(milliseconds)));
+        => Assert.Equal(text, GoDuration.Format(TimeSpan.FromMilliseconds(milliseconds)));
 }

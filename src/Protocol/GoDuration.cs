@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text;
 
-namespace Platform.Agent.Checks;
+namespace Platform.Protocol;
 
-/// <summary>Go's duration text, as Consul's check definitions and outputs write it: <c>10s</c>, <c>1m30s</c>, <c>500ms</c>.</summary>
-internal static class GoDurationText
+/// <summary>Go's duration text (<c>time.ParseDuration</c>, <c>Duration.String()</c>), as Serf's and Consul's files, flags and outputs write it: <c>10s</c>, <c>1m30s</c>, <c>500ms</c>.</summary>
+public static class GoDuration
 {
     /// <summary>Reads <paramref name="text"/> as Go's <c>time.ParseDuration</c> does; false for anything Go would refuse.</summary>
     public static bool TryParse(string text, out TimeSpan duration)
