@@ -85,10 +85,13 @@ internal sealed partial class ActivationData : IThreadPoolWorkItem
         if (!method.IsReadOnly) _runningMutating++;
     }
 
-    /// <summary>Sends a call to this activation; false when it is gone and the caller must look again.</summary>
-    public bool TryInvoke<T>(Invokable<T> request, out ValueTask<T> result)
+    /// <summary>
+    /// Sends a call to this activation; false when it is gone and the caller must look again. Without
+    /// <paramref name="mayRunInline"/> the call is always queued and runs on the activation's pump.
+    /// </summary>
+    public bool TryInvoke<T>(Invokable<T> request, out ValueTask<T> result, bool mayRunInline = true)
     {
-        if (TryEnterInline(request.Method))
+        if (mayRunInline && TryEnterInline(request.Method))
         {
             result = InvokeInline(request);
             return true;

@@ -95,9 +95,13 @@ public sealed partial class GrainRuntime : IGrainFactory, IGrainCallInvoker, IAs
     /// <summary>A stopping silo cannot host a call, so it forwards past <see cref="MaxForwardHops"/>, up to this bound.</summary>
     private const int MaxForwardHopsWhileStopping = 8;
 
-    public ValueTask<TResult> InvokeAsync<TResult>(GrainId target, Invokable<TResult> request) => InvokeAsync(target, request, 0);
+    public ValueTask<TResult> InvokeAsync<TResult>(GrainId target, Invokable<TResult> request) => InvokeAsync(target, request, 0, mayRunInline: true);
 
-    internal ValueTask<TResult> InvokeAsync<TResult>(GrainId target, Invokable<TResult> request, int hops)
+    /// <summary>
+    /// Routes a call: forwards it to the owning silo or hands it to the local activation, which runs it on
+    /// the caller's thread only when <paramref name="mayRunInline"/> and the activation is idle.
+    /// </summary>
+    internal ValueTask<TResult> InvokeAsync<TResult>(GrainId target, Invokable<TResult> request, int hops, bool mayRunInline)
     {
         // Looping means the activation found was gone before the call was queued (deactivated, or told to leave by a
         // view change); placement is decided again, since that view may have given the grain to another silo.
@@ -110,7 +114,7 @@ public sealed partial class GrainRuntime : IGrainFactory, IGrainCallInvoker, IAs
                 if (owner != cluster.Self && !HasLocalActivation(target))
                     return cluster.Messages.SendRequest(owner, target, request, hops);
             }
-            if (Catalog.GetOrCreate(target).TryInvoke(request, out var result)) return result;
+            if (Catalog.GetOrCreate(target).TryInvoke(request, out var result, mayRunInline)) return result;
         }
     }
 

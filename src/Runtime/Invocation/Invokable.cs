@@ -39,7 +39,8 @@ public abstract class Invokable<TResult> : Invokable
         ValueTask<TResult> pending;
         try
         {
-            pending = runtime.InvokeAsync(target, this, request.Hops);
+            // Queued, never run here: this is the connection's read loop (see MessageCenter.ReceiveRequest).
+            pending = runtime.InvokeAsync(target, this, request.Hops, mayRunInline: false);
         }
         catch (Exception e)
         {

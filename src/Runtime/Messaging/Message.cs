@@ -117,7 +117,7 @@ internal sealed class Message<T> : Message, IValueTaskSource<T>
     {
         try
         {
-            Respond(await runtime.InvokeAsync(Target, _request, 1).ConfigureAwait(false), null);
+            Respond(await runtime.InvokeAsync(Target, _request, 1, mayRunInline: true).ConfigureAwait(false), null);
         }
         catch (Exception e)
         {

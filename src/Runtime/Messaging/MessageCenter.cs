@@ -163,9 +163,11 @@ internal sealed partial class MessageCenter(GrainRuntime runtime, ISiloTransport
             if (correlationId != 0) Transport.Send(from, new ResponseFrame<VoidResult>(correlationId, default, e));
             return;
         }
-        // Grain code never runs on the connection's read loop.
+        // Routed and queued right here on the connection's one read loop, so that calls from one silo reach an
+        // activation's queue in the order they were sent (a thread-pool hop per call would let a later call
+        // overtake an earlier one). Grain code never runs here: the call waits for the activation's pump.
         if (correlationId != 0) InboundStarted();
-        ThreadPool.UnsafeQueueUserWorkItem(new RemoteRequest(this, from, correlationId, hops + 1, target, request), preferLocal: false);
+        new RemoteRequest(this, from, correlationId, hops + 1, target, request).Dispatch();
     }
 
     /// <summary>Tells <paramref name="peer"/> that the membership table changed.</summary>

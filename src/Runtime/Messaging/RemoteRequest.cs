@@ -6,12 +6,13 @@ using Platform.Runtime.Transport;
 
 namespace Platform.Runtime.Messaging;
 
-/// <summary>A call that arrived from another silo: runs off the connection's read loop and sends the response back.</summary>
-internal sealed class RemoteRequest(MessageCenter center, SiloAddress from, ulong correlationId, int hops, GrainId target, Invokable request) : IThreadPoolWorkItem
+/// <summary>A call that arrived from another silo: queued on its target (or forwarded) and answered once it ran.</summary>
+internal sealed class RemoteRequest(MessageCenter center, SiloAddress from, ulong correlationId, int hops, GrainId target, Invokable request)
 {
     public int Hops { get; } = hops;
 
-    public void Execute() => request.DispatchRemote(center.Runtime, target, this);
+    /// <summary>Routes the call without running it, so the caller's thread is never held by grain code.</summary>
+    public void Dispatch() => request.DispatchRemote(center.Runtime, target, this);
 
     public void Respond<T>(T value)
     {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Platform.Runtime.Catalog;
+using Platform.Runtime.Invocation;
 using Platform.Runtime.Tests.Grains;
 using Platform.Runtime.Tests.Support;
 using Platform.Runtime.Transport;
@@ -65,6 +66,36 @@ public sealed class ClusterTests
         await TestCluster.WaitUntilAsync(() => heard.Count >= 5, TimeSpan.FromSeconds(10), "five pushes");
         Assert.Equal(["m0", "m1", "m2", "m3", "m4"], heard);
         Assert.Equal(1, SilosHosting(cluster, new GrainId("chatroom", key)));
+    }
+
+    [Fact]
+    public async Task Pushes_from_one_silo_to_an_observer_on_another_arrive_in_send_order()
+    {
+        // More pool threads than cores: were arriving calls handed to the pool one by one, they would race to the observer's queue.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 32), io);
+        try
+        {
+            await using var cluster = await TestCluster.StartAsync(2);
+            var heard = new ConcurrentQueue<string>();
+            var listener = (GrainReference)(object)cluster.Silos[0].Factory.CreateObjectReference<IChatObserver>(new Listener(heard));
+            // The same observer as silo 1 sees it: every push below is a frame on silo 1's one connection to silo 0.
+            var remote = cluster.Silos[1].Runtime.GetGrain<IChatObserver>(listener.GrainId);
+            const int count = 20_000;
+            var expected = new string[count];
+            for (var i = 0; i < count; i++)
+            {
+                expected[i] = $"m{i}";
+                if (i % 2 == 0) remote.Said(expected[i]);  // one-way
+                else _ = remote.SaidAsync(expected[i]);    // a request: ordered with the one-way calls all the same
+            }
+            await TestCluster.WaitUntilAsync(() => heard.Count >= count, TimeSpan.FromSeconds(30), $"{count} pushes");
+            Assert.Equal(expected, heard);
+        }
+        finally
+        {
+            ThreadPool.SetMinThreads(workers, io);
+        }
     }
 
     [Fact]
