@@ -20,12 +20,12 @@ public sealed class ConsulClientTests(ConsulSilo kv)
     {
         using var dir = new TempDir();
         foreach (var file in s_files) File.Copy(Path.Combine(AppContext.BaseDirectory, "Consul", "node", file), Path.Combine(dir.Path, file));
-        var (exitCode, npmOutput) = await RunAsync("npm", dir.Path, TimeSpan.FromMinutes(2), "ci", "--no-audit", "--no-fund", "--prefer-offline");
+        var (exitCode, npmOutput) = await NodeJs.RunAsync("npm", dir.Path, TimeSpan.FromMinutes(2), "ci", "--no-audit", "--no-fund", "--prefer-offline");
         Assert.True(exitCode == 0, $"npm ci exited with {exitCode}:\n{npmOutput}");
 
         var psi = new ProcessStartInfo("node") { WorkingDirectory = dir.Path, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in new[] { "consul-kv.js", kv.Silo.Port.ToString(CultureInfo.InvariantCulture), "client" }) psi.ArgumentList.Add(arg);
-        using var node = Start(psi);
+        using var node = NodeJs.Start(psi);
         var stderr = node.StandardError.ReadToEndAsync();
         var steps = new Dictionary<string, JsonElement>();
         var transcript = new StringBuilder();
@@ -91,37 +91,4 @@ public sealed class ConsulClientTests(ConsulSilo kv)
     }
 
     private static string[] Strings(JsonElement array) => array.EnumerateArray().Select(e => e.GetString()!).ToArray();
-
-    private static Process Start(ProcessStartInfo psi)
-    {
-        try
-        {
-            return Process.Start(psi)!;
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new InvalidOperationException($"this test runs the consul npm client and needs Node.js and npm on PATH; starting \"{psi.FileName}\" failed: {e.Message}", e);
-        }
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string program, string workingDirectory, TimeSpan timeout, params string[] args)
-    {
-        var psi = new ProcessStartInfo(program) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args) psi.ArgumentList.Add(arg);
-        psi.Environment["npm_config_update_notifier"] = "false";
-        using var process = Start(psi);
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            return (-1, $"{program} did not finish within {timeout}:\n{await stdout}{await stderr}");
-        }
-        return (process.ExitCode, await stdout + await stderr);
-    }
 }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Platform.Silo.Tests.Nodes.Consul;
+namespace Platform.Silo.Tests.Support;
 
 /// <summary>Starts Node.js and npm for the consul npm client tests, with a clear message when they are missing.</summary>
 internal static class NodeJs
