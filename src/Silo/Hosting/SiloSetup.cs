@@ -31,6 +31,9 @@ public static class SiloSetup
         ["--agent-config"] = "Platform:Agent:ConfigFile",
     };
 
+    /// <summary>How long a stopping silo may take to hand its agents and activations over (deploy/k8s's grace period fits it).</summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(45);
+
     /// <summary>The default HTTP address: loopback only.</summary>
     public const string DefaultUrls = "http://127.0.0.1:8080";
 
@@ -49,7 +52,7 @@ public static class SiloSetup
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss.fff ";
         });
-        builder.Host.ConfigureHostOptions(o => o.ShutdownTimeout = TimeSpan.FromSeconds(45));
+        builder.Host.ConfigureHostOptions(o => o.ShutdownTimeout = ShutdownTimeout);
 
         var options = builder.Configuration.GetSection(PlatformOptions.Section).Get<PlatformOptions>() ?? new PlatformOptions();
         builder.Services.AddSingleton(options);
