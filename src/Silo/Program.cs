@@ -5,6 +5,7 @@ using Platform.Silo.Endpoints.ConsulNodes;
 using Platform.Silo.Endpoints.Etcd;
 using Platform.Silo.Endpoints.Nodes;
 using Platform.Silo.Hosting;
+using Platform.Silo.Telemetry;
 
 WebApplication app;
 PlatformOptions options;
@@ -29,6 +30,7 @@ app.MapEtcdEndpoints();
 app.MapConsulEndpoints();
 app.MapNodesApi();
 app.MapConsulNodesApi();
+TelemetrySetup.MapMetrics(app);
 foreach (var extension in app.Services.GetServices<ISiloExtension>()) extension.MapEndpoints(app);
 
 try
@@ -47,6 +49,7 @@ catch (Exception e) when (SiloSetup.DescribeListenFailure(e, app.Configuration) 
 }
 
 var runtime = app.Services.GetRequiredService<GrainRuntime>();
+TelemetrySetup.StartInstruments(app);
 app.Services.GetRequiredService<SiloReadiness>().MarkReady();
 var storage = options.Storage.Equals("sqlite", StringComparison.OrdinalIgnoreCase)
     ? $"sqlite {Path.Combine(Path.GetFullPath(options.DataDir), "platform.db")}"

@@ -43,15 +43,10 @@ public static class SiloSetup
         args = [.. args.Select(a => a == "--agent" ? "--Platform:Agent:Enabled=true" : a)];
         // Settings ship beside the binary; relative paths in them (DataDir) resolve against the working directory.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        builder.Configuration.AddCommandLine(args, new Dictionary<string, string>(SwitchMappings.Concat(TlsSetup.SwitchMappings)));
+        builder.Configuration.AddCommandLine(args, new Dictionary<string, string>(SwitchMappings.Concat(TlsSetup.SwitchMappings).Concat(Platform.Silo.Telemetry.TelemetrySetup.SwitchMappings)));
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
             builder.WebHost.UseUrls(TlsSetup.DefaultUrls(builder.Configuration, DefaultUrls));
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss.fff ";
-        });
+        Platform.Silo.Telemetry.TelemetrySetup.Configure(builder);
         builder.Host.ConfigureHostOptions(o => o.ShutdownTimeout = ShutdownTimeout);
 
         var options = builder.Configuration.GetSection(PlatformOptions.Section).Get<PlatformOptions>() ?? new PlatformOptions();

@@ -1,0 +1,86 @@
+using System.Diagnostics.Metrics;
+using Platform.Grains.Keys;
+using Platform.Runtime.Hosting;
+using Platform.Runtime.Statistics;
+using Platform.Silo.Agents;
+
+namespace Platform.Silo.Telemetry;
+
+/// <summary>
+/// The silo's own instruments (meter "Platform"). Most read counters the runtime, the watch hub and the agent hub
+/// keep anyway, when a scrape asks, so the hot paths pay nothing for metrics. Created once the silo has started
+/// (the cluster's membership exists by then).
+/// </summary>
+public sealed class PlatformMeter : IDisposable
+{
+    public const string Name = "Platform";
+
+    private readonly Meter _meter = new(Name);
+    private readonly MembershipSubscription? _membership;
+
+    public PlatformMeter(IRuntimeStatistics statistics, GrainRuntime runtime, KeyWatchHub watches, AgentHub agents)
+    {
+        _meter.CreateObservableCounter("platform.grain.calls", () => Methods(statistics, failures: false), "{call}", "Grain calls completed, by grain type and method.");
+        _meter.CreateObservableCounter("platform.grain.call.failures", () => Methods(statistics, failures: true), "{call}", "Grain calls that ended in an exception, by grain type and method.");
+        _meter.CreateObservableGauge("platform.grain.activations", () => Activations(statistics), "{activation}", "Live activations on this silo, by grain type.");
+        _meter.CreateObservableCounter("platform.keys.index", () => (long)watches.LastIndex, "{write}", "The keyspace's etcd index as this silo has seen it: it grows by one per key write in the cluster.");
+        _meter.CreateObservableGauge("platform.keys.watches", () => watches.WatchCount, "{watch}", "Open etcd and Consul watches on this silo.");
+        _meter.CreateObservableCounter("platform.keys.seen_timeouts", () => watches.SeenTimeouts, "{write}", "Writes answered before this silo's watch hub saw them (bounded wait hit).");
+        _meter.CreateObservableGauge("platform.agents.connected", () => agents.ConnectionCount, "{agent}", "Node agents connected to this silo.");
+        _meter.CreateObservableGauge("platform.cluster.silos", () => Silos(runtime), "{silo}", "Silos in this silo's view of the membership table, by status.");
+        if (runtime.Cluster?.Membership is { } membership)
+        {
+            var changes = _meter.CreateCounter<long>("platform.cluster.membership_changes", "{change}", "Changes of the membership view this silo has applied.");
+            _membership = new MembershipSubscription(membership, changes);
+        }
+    }
+
+    private static IEnumerable<Measurement<long>> Methods(IRuntimeStatistics statistics, bool failures)
+    {
+        foreach (var type in statistics.GetGrainStatistics())
+            foreach (var m in type.Methods)
+                yield return new(failures ? m.Failures : m.Calls, new("grain_type", type.GrainType), new("method", $"{ShortName(m.Interface)}.{m.Method}"));
+    }
+
+    private static string ShortName(string type) => type[(type.LastIndexOf('.') + 1)..];
+
+    private static IEnumerable<Measurement<long>> Activations(IRuntimeStatistics statistics)
+    {
+        foreach (var type in statistics.GetGrainStatistics())
+            yield return new(type.Activations, new KeyValuePair<string, object?>("grain_type", type.GrainType));
+    }
+
+    private static IEnumerable<Measurement<int>> Silos(GrainRuntime runtime)
+    {
+        if (runtime.Cluster?.Membership is not { } membership)
+        {
+            yield return new(1, new KeyValuePair<string, object?>("status", "active"));
+            yield break;
+        }
+        foreach (var group in membership.Members.GroupBy(m => m.Status.ToString().ToLowerInvariant()))
+            yield return new(group.Count(), new KeyValuePair<string, object?>("status", group.Key));
+    }
+
+    public void Dispose()
+    {
+        _membership?.Dispose();
+        _meter.Dispose();
+    }
+
+    private sealed class MembershipSubscription : IDisposable
+    {
+        private readonly Platform.Runtime.Membership.MembershipService _membership;
+        private readonly Counter<long> _changes;
+
+        public MembershipSubscription(Platform.Runtime.Membership.MembershipService membership, Counter<long> changes)
+        {
+            _membership = membership;
+            _changes = changes;
+            _membership.ViewChanged += OnViewChanged;
+        }
+
+        private void OnViewChanged(Platform.Runtime.Membership.ClusterView view) => _changes.Add(1);
+
+        public void Dispose() => _membership.ViewChanged -= OnViewChanged;
+    }
+}
