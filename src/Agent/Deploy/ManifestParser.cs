@@ -18,13 +18,20 @@ public static class ManifestParser
     {
         var expanded = ManifestTemplate.Expand(text, environment);
         var stream = new YamlStream();
+        var parser = new Parser(new StringReader(expanded));
         try
         {
-            stream.Load(new StringReader(expanded));
+            stream.Load(parser);
         }
         catch (YamlException e)
         {
             throw new DeployException($"manifest is not valid YAML at line {e.Start.Line}, column {e.Start.Column}: {Innermost(e).Message}");
+        }
+        catch (InvalidOperationException e)
+        {
+            // Some malformed documents (an unclosed flow list at the end) surface here rather than as a YamlException.
+            var at = parser.Current?.End ?? Mark.Empty;
+            throw new DeployException($"manifest is not valid YAML at line {at.Line}, column {at.Column}: the document ends inside a structure ({e.Message})");
         }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" }) return new StretchManifest();
         if (stream.Documents[0].RootNode is not YamlMappingNode root)
