@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Platform.Agent.Deploy;
 
 /// <summary><c>platform stretch</c>'s flags: Stretcher's own (Go-style, <c>-flag value</c> or <c>-flag=value</c>) plus the state file and S3 endpoint.</summary>
-public sealed record StretchCommandLine(StretchOptions Options, string? StateFile, bool Help, bool Version)
+public sealed record StretchCommandLine(StretchOptions Options, string? StateFile, IReadOnlyList<string> AllowedUrls, bool Help, bool Version)
 {
     /// <summary>One line per flag, for <c>-help</c> and usage errors.</summary>
     public const string Usage = """
@@ -16,6 +16,7 @@ public sealed record StretchCommandLine(StretchOptions Options, string? StateFil
           -rsync-verbose OPTION   rsync's verbosity option (default -v; '' for none)
           -state-file FILE        where the last applied event is kept (default $PLATFORM_STRETCH_STATE, else
                                   /var/lib/platform/stretch-state.json as root, ~/.local/state/platform/stretch-state.json otherwise)
+          -allow-url PREFIX       deploy only manifest URLs that start with PREFIX (repeatable; default: any)
           -s3-endpoint URL        an S3-compatible endpoint for s3:// sources (default $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL)
           -s3-force-path-style    address buckets as ENDPOINT/BUCKET (the default with an endpoint; =false to turn off)
           -v, -version            print the version
@@ -26,6 +27,7 @@ public sealed record StretchCommandLine(StretchOptions Options, string? StateFil
     {
         var options = new StretchOptions();
         string? stateFile = null;
+        var allowed = new List<string>();
         var help = false;
         var version = false;
         for (var i = 0; i < args.Count; i++)
@@ -78,6 +80,12 @@ public sealed record StretchCommandLine(StretchOptions Options, string? StateFil
                     break;
                 case "rsync-verbose": options = options with { RsyncVerbose = Value() }; break;
                 case "state-file": stateFile = Value(); break;
+                case "allow-url":
+                    var prefix = Value();
+                    if (!Uri.TryCreate(prefix, UriKind.Absolute, out var allowedUri)) throw new DeployException($"flag -allow-url: expected the start of a URL such as https://artifacts.example.com/app/, got '{prefix}'");
+                    // A bare host must not also allow https://artifacts.example.com.attacker.net/.
+                    allowed.Add(allowedUri.Authority.Length > 0 && allowedUri.AbsolutePath == "/" && !prefix.EndsWith('/') ? prefix + "/" : prefix);
+                    break;
                 case "s3-endpoint":
                     var endpoint = Value();
                     if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
@@ -93,6 +101,6 @@ public sealed record StretchCommandLine(StretchOptions Options, string? StateFil
                     throw new DeployException($"flag provided but not defined: -{name} (see -help)");
             }
         }
-        return new StretchCommandLine(options, stateFile, help, version);
+        return new StretchCommandLine(options, stateFile, allowed, help, version);
     }
 }

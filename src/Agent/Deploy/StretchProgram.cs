@@ -96,6 +96,10 @@ public static class StretchProgram
             ? $"Reading Consul event: ID {e.Id} name {e.Name} ltime {e.LTime}"
             : e.Name is not null ? $"Reading Serf user event: {e.Name} ltime {e.LTime}" : "Reading manifest URL from standard input");
 
+        // Whoever can fire the event chooses the manifest, and the manifest runs commands: an allow-list pins where it may come from.
+        if (commandLine.AllowedUrls.Count > 0 && !commandLine.AllowedUrls.Any(p => e.ManifestUrl.StartsWith(p, StringComparison.Ordinal)))
+            throw new DeployException($"manifest URL {LogSafe.Url(e.ManifestUrl)} does not start with an allowed prefix (-allow-url {string.Join(", -allow-url ", commandLine.AllowedUrls)}); not deployed");
+
         var statePath = commandLine.StateFile ?? DefaultStateFile(environment);
         await using var applied = await AppliedEvents.OpenAsync(statePath, time, cancellationToken).ConfigureAwait(false);
         if (applied.AlreadyApplied(e) is { } last)

@@ -89,6 +89,18 @@ public sealed class StretchProgramTests : IDisposable
         Assert.Contains("standard input: expected a manifest URL", log, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_manifest_url_outside_the_allowed_prefixes_is_not_deployed()
+    {
+        var url = Manifest("m.yml", $"commands:\n  pre: [\"echo run >> {Counter}\"]\n");
+        var (code, log) = await RunAsync(url, null, "-allow-url", "https://artifacts.example.com/");
+        Assert.Equal(StretchProgram.Failed, code);
+        Assert.Contains($"manifest URL {url} does not start with an allowed prefix (-allow-url https://artifacts.example.com/)", log, StringComparison.Ordinal);
+        Assert.Equal(0, Runs);
+        Assert.Equal(0, (await RunAsync(url, null, "-allow-url", "https://artifacts.example.com/", "-allow-url", "file://" + _dir.Path + "/")).Code);
+        Assert.Equal(1, Runs);
+    }
+
     [Theory]
     [InlineData("-retry", "x", "flag -retry: expected a retry count")]
     [InlineData("-max-bandwidth", "fast", "flag -max-bandwidth: expected bytes per second")]
