@@ -327,9 +327,9 @@ public sealed class StretchRunnerTests : IAsyncLifetime
     public async Task A_download_that_outlasts_the_timeout_fails_the_deploy()
     {
         var url = _h.Server.BaseUrl + "/stall/app.tar.gz";
-        var outcome = await _h.RunAsync($"src: {url}\nchecksum: {new string('a', 64)}\ndest: {_h.PathOf("dest")}\n", new StretchOptions { Timeout = TimeSpan.FromSeconds(1) });
+        var outcome = await _h.RunAsync($"src: {url}\nchecksum: {new string('a', 64)}\ndest: {_h.PathOf("dest")}\n", new StretchOptions { Timeout = TimeSpan.FromSeconds(3) });
         Assert.False(outcome.Succeeded);
-        Assert.Contains($"timeout 1s reached while fetching src {url}", outcome.Log, StringComparison.Ordinal);
+        Assert.Contains($"timeout 3s reached while fetching src {url}", outcome.Log, StringComparison.Ordinal);
         Assert.True(_h.Server.Stalled.IsCompleted);
         Assert.False(Directory.Exists(_h.PathOf("dest")));
     }
