@@ -5,7 +5,8 @@
 #   ./test.sh --filter Storage     extra arguments go to each `dotnet test`
 #
 # Installs what the tests need if missing (apt: PostgreSQL; etcd, etcdctl and curl for the
-# etcd compatibility tests; serf for the Serf compatibility tests), starts a private PostgreSQL on a free loopback port in
+# etcd compatibility tests; serf for the Serf compatibility tests; rsync for the deploy tests; Node.js and npm for the npm
+# packages some tests run), starts a private PostgreSQL on a free loopback port in
 # a temporary directory for the duration of the run (set PLATFORM_TEST_PG to use an
 # existing server instead), builds once in Release, then tests each project in
 # tests/ even if an earlier one failed. TRX results land in .test-results/. A single test
@@ -78,6 +79,20 @@ install_serf() {
     command -v serf >/dev/null || apt_install "serf" serf
 }
 
+# The deploy tests (tests/Agent.Tests/Deploy, tests/Cli.Tests/StretchHandlerTests) sync with the real rsync and
+# make their archives with tar; their S3 server is the npm package s3rver, installed by the tests with npm ci.
+install_rsync() {
+    local missing=()
+    command -v rsync >/dev/null || missing+=(rsync)
+    command -v tar >/dev/null || missing+=(tar)
+    ((${#missing[@]} == 0)) || apt_install "rsync or tar" "${missing[@]}"
+}
+
+# The Consul client tests and the deploy tests' S3 server run npm packages with Node.js.
+install_node() {
+    command -v node >/dev/null && command -v npm >/dev/null || apt_install "Node.js or npm" nodejs npm
+}
+
 pg_dir=""
 stop_postgresql() {
     if [[ -n $pg_dir ]]; then
@@ -119,6 +134,8 @@ raise_open_files() {
 raise_open_files
 install_etcd
 install_serf
+install_rsync
+install_node
 start_postgresql
 
 rm -rf "$results"

@@ -20,10 +20,21 @@ public static class PlatformCli
             var tokens = parse.Tokens.Select(t => t.Value).ToList();
             return AgentCommand.RunAsync([.. tokens.Skip(tokens.IndexOf("agent") + 1)], cancellationToken);
         });
+        var stretch = new Command("stretch", "Deploy the Stretcher manifest whose URL comes on standard input (a drop-in for stretcher)")
+        {
+            TreatUnmatchedTokensAsErrors = false,
+        };
+        stretch.Arguments.Add(new Argument<string[]>("args") { Arity = ArgumentArity.ZeroOrMore, Description = "Stretcher's flags (-retry, -timeout, ...; see 'platform stretch -help')" });
+        stretch.SetAction((parse, cancellationToken) =>
+        {
+            var tokens = parse.Tokens.Select(t => t.Value).ToList();
+            return StretchCommand.RunAsync([.. tokens.Skip(tokens.IndexOf("stretch") + 1)], cancellationToken);
+        });
         var root = new RootCommand("platform: the fleet's members, events and queries (Serf's commands), and the node agent")
         {
             url,
             agent,
+            stretch,
             MembersCommand.Create(context, url),
             EventCommand.Create(context, url),
             QueryCommand.Create(context, url),
@@ -42,6 +53,8 @@ public static class PlatformCli
     {
         // The agent takes its own arguments, whatever they look like.
         if (args.Length > 0 && args[0] == "agent") return await AgentCommand.RunAsync(args[1..], cancellationToken).ConfigureAwait(false);
+        // So does stretch: its flags are Stretcher's, Go-style.
+        if (args.Length > 0 && args[0] == "stretch") return await StretchCommand.RunAsync(args[1..], cancellationToken).ConfigureAwait(false);
         var parse = Parse(args, context);
         if (parse.Errors.Count > 0)
         {
