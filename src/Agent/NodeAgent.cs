@@ -191,8 +191,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
                 SetTags(tags.Tags, fromSilo: true);
                 break;
             case CheckFrame check:
-                // A TTL report made at a silo (PUT /v1/agent/check/pass/:id) for a check this agent runs.
-                _checks?.Update(check.Check.Id, check.Check.Status, check.Check.Output);
+                OnCheckReport(check.Check);
                 break;
             case LeaveFrame:
                 LogSiloAskedLeave(_logger);
@@ -204,11 +203,12 @@ public sealed partial class NodeAgent : IAsyncDisposable
         }
     }
 
-    private void SetTags(IReadOnlyDictionary<string, string> tags, bool fromSilo)
+    /// <summary>Adopts <paramref name="tags"/> (and writes the tags file); false when they are the tags already.</summary>
+    private bool SetTags(IReadOnlyDictionary<string, string> tags, bool fromSilo)
     {
         lock (_tagsGate)
         {
-            if (SameTags(_tags, tags)) return;
+            if (SameTags(_tags, tags)) return false;
             _tags = new Dictionary<string, string>(tags, StringComparer.Ordinal);
             if (_settings.TagsFile is { } path)
             {
@@ -220,6 +220,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
             }
         }
         if (fromSilo) LogTagsAdopted(_logger, tags.Count);
+        return true;
     }
 
     private static bool SameTags(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b)
