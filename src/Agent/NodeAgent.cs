@@ -154,12 +154,17 @@ public sealed partial class NodeAgent : IAsyncDisposable
     }
 
     private HelloFrame CreateHello()
-        => new(Name, _settings.Address, _settings.Port, Tags, AgentId, _settings.Protocol, _applied.Applied, _checks?.Current);
+    {
+        IReadOnlyDictionary<string, string> tags;
+        lock (_tagsGate) _helloTags = tags = _tags;
+        return new(Name, _settings.Address, _settings.Port, tags, AgentId, _settings.Protocol, _applied.Applied, _checks?.Current);
+    }
 
     private async ValueTask OnWelcomeAsync(WelcomeFrame welcome)
     {
         if (_applied.IsNew) _applied.Persist();
-        SetTags(welcome.Self.Tags, fromSilo: true);
+        if (AdoptRegisteredTags(welcome.Self.Tags) is { } changedLocally)
+            await _connection.SendAsync(new TagsFrame(changedLocally)).ConfigureAwait(false);
         var members = new List<MemberInfo>(welcome.Members.Count + 1);
         var selfListed = false;
         foreach (var member in welcome.Members)
