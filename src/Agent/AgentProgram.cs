@@ -38,8 +38,7 @@ public static class AgentProgram
         AgentSettings settings;
         try
         {
-            var level = AgentSettings.Load(commandLine).LogLevel;
-            using var early = CreateLoggerFactory(level);
+            using var early = CreateLoggerFactory(new LogLevelSwitch(AgentSettings.Load(commandLine).LogLevel));
             settings = AgentSettings.Load(commandLine, early.CreateLogger("Platform.Agent"));
         }
         catch (ConfigException e)
@@ -48,7 +47,8 @@ public static class AgentProgram
             return AgentExitCodes.ConfigError;
         }
 
-        using var loggerFactory = CreateLoggerFactory(settings.LogLevel);
+        var level = new LogLevelSwitch(settings.LogLevel);
+        using var loggerFactory = CreateLoggerFactory(level);
         var logger = loggerFactory.CreateLogger("Platform.Agent");
         NodeAgent agent;
         try
@@ -81,6 +81,13 @@ public static class AgentProgram
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
             using var cancelled = cancellationToken.Register(() => stop.TrySetResult(true));
+            var reloads = new SemaphoreSlim(1, 1);
+            using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+            {
+                // Serf reloads its configuration on SIGHUP instead of exiting.
+                context.Cancel = true;
+                _ = Task.Run(() => ReloadAsync(commandLine, agent, level, logger, reloads));
+            });
 
             try
             {
@@ -122,14 +129,44 @@ public static class AgentProgram
         }
     }
 
-    private static ILoggerFactory CreateLoggerFactory(LogLevel level) => LoggerFactory.Create(builder => builder
-        .SetMinimumLevel(level)
+    /// <summary>SIGHUP: reads the configuration files and flags again and applies what Serf applies (log level, handlers, tags); a bad file keeps the running configuration.</summary>
+    private static async Task ReloadAsync(CommandLine commandLine, NodeAgent agent, LogLevelSwitch level, ILogger logger, SemaphoreSlim reloads)
+    {
+        await reloads.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            logger.LogInformation("agent: caught SIGHUP, reloading configuration");
+            AgentSettings settings;
+            try
+            {
+                settings = AgentSettings.Load(commandLine, logger);
+            }
+            catch (ConfigException e)
+            {
+                logger.LogError("agent: failed to reload the configuration, keeping the running one: {Error}", e.Message);
+                return;
+            }
+            level.Level = settings.LogLevel;
+            await agent.ReloadAsync(settings).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "agent: applying the reloaded configuration failed");
+        }
+        finally
+        {
+            reloads.Release();
+        }
+    }
+
+    private static ILoggerFactory CreateLoggerFactory(LogLevelSwitch level) => LoggerFactory.Create(builder => builder
+        .SetMinimumLevel(LogLevel.Trace)
+        .AddFilter(l => l >= level.Level)
         .AddSimpleConsole(options =>
         {
             options.SingleLine = true;
             options.TimestampFormat = "yyyy/MM/dd HH:mm:ss ";
             options.UseUtcTimestamp = true;
         })
-        .AddFilter<ConsoleLoggerProvider>(null, level)
         .Services.Configure<ConsoleLoggerOptions>(options => options.LogToStandardErrorThreshold = LogLevel.Trace));
 }

@@ -40,6 +40,15 @@ public sealed partial class NodeAgent
     [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "agent: user event '{Name}' has a filter that cannot be used ({Filter}): {Error}; not handled here")]
     private static partial void LogBadFilter(ILogger logger, string name, string? filter, string error);
 
+    [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "agent: a TTL report for check '{CheckId}' from the silo was not applied: {Error}")]
+    private static partial void LogCheckReportRefused(ILogger logger, string checkId, string error);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Information, Message = "agent: configuration reloaded: {Handlers} event handler(s)")]
+    private static partial void LogReloaded(ILogger logger, int handlers);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Information, Message = "agent: tags changed locally ({Count} tag(s)); sending them to the silo")]
+    private static partial void LogTagsChangedLocally(ILogger logger, int count);
+
     [LoggerMessage(EventId = 20, Level = LogLevel.Warning, Message = "agent: Failed to respond to query '{Name}' from '{Script}': {Reason}")]
     private static partial void LogQueryNotAnswered(ILogger logger, string name, string script, string reason);
 }

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Platform.Agent.Handlers;
 using Platform.Protocol;
 
@@ -47,31 +46,15 @@ public sealed partial class NodeAgent
         _ = _connection.SendAsync(new AppliedFrame(applied)).AsTask();
     }
 
-    /// <summary>The event's node and tag filters (Consul's regexps, unanchored): <c>tag_filter</c> is <c>key=regexp</c> on this node's tags.</summary>
+    /// <summary>The event's node and tag filters (<see cref="UserEventFilter"/>); a filter that cannot be compiled matches nothing.</summary>
     private bool Matches(UserEventFrame frame)
     {
-        try
+        if (string.IsNullOrEmpty(frame.NodeFilter) && string.IsNullOrEmpty(frame.TagFilter)) return true;
+        if (!UserEventFilter.TryCreate(frame.NodeFilter, frame.TagFilter, out var filter, out var error))
         {
-            if (!string.IsNullOrEmpty(frame.NodeFilter) && !Regex.IsMatch(Name, frame.NodeFilter, RegexOptions.None, TimeSpan.FromMilliseconds(100)))
-                return false;
-            if (!string.IsNullOrEmpty(frame.TagFilter))
-            {
-                var equals = frame.TagFilter.IndexOf('=');
-                var tags = Tags;
-                if (equals <= 0)
-                {
-                    LogBadFilter(_logger, frame.Name, frame.TagFilter, "expected key=regexp");
-                    return false;
-                }
-                if (!tags.TryGetValue(frame.TagFilter[..equals], out var value)) return false;
-                return Regex.IsMatch(value, frame.TagFilter[(equals + 1)..], RegexOptions.None, TimeSpan.FromMilliseconds(100));
-            }
-            return true;
-        }
-        catch (Exception failure) when (failure is ArgumentException or RegexMatchTimeoutException)
-        {
-            LogBadFilter(_logger, frame.Name, frame.NodeFilter + " " + frame.TagFilter, failure.Message);
+            LogBadFilter(_logger, frame.Name, frame.NodeFilter + " " + frame.TagFilter, error!);
             return false;
         }
+        return filter is null || filter.Matches(Name, Tags);
     }
 }

@@ -154,12 +154,17 @@ public sealed partial class NodeAgent : IAsyncDisposable
     }
 
     private HelloFrame CreateHello()
-        => new(Name, _settings.Address, _settings.Port, Tags, AgentId, _settings.Protocol, _applied.Applied, _checks?.Current);
+    {
+        IReadOnlyDictionary<string, string> tags;
+        lock (_tagsGate) _helloTags = tags = _tags;
+        return new(Name, _settings.Address, _settings.Port, tags, AgentId, _settings.Protocol, _applied.Applied, _checks?.Current);
+    }
 
     private async ValueTask OnWelcomeAsync(WelcomeFrame welcome)
     {
         if (_applied.IsNew) _applied.Persist();
-        SetTags(welcome.Self.Tags, fromSilo: true);
+        if (AdoptRegisteredTags(welcome.Self.Tags) is { } changedLocally)
+            await _connection.SendAsync(new TagsFrame(changedLocally)).ConfigureAwait(false);
         var members = new List<MemberInfo>(welcome.Members.Count + 1);
         var selfListed = false;
         foreach (var member in welcome.Members)
@@ -191,8 +196,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
                 SetTags(tags.Tags, fromSilo: true);
                 break;
             case CheckFrame check:
-                // A TTL report made at a silo (PUT /v1/agent/check/pass/:id) for a check this agent runs.
-                _checks?.Update(check.Check.Id, check.Check.Status, check.Check.Output);
+                OnCheckReport(check.Check);
                 break;
             case LeaveFrame:
                 LogSiloAskedLeave(_logger);
@@ -204,11 +208,12 @@ public sealed partial class NodeAgent : IAsyncDisposable
         }
     }
 
-    private void SetTags(IReadOnlyDictionary<string, string> tags, bool fromSilo)
+    /// <summary>Adopts <paramref name="tags"/> (and writes the tags file); false when they are the tags already.</summary>
+    private bool SetTags(IReadOnlyDictionary<string, string> tags, bool fromSilo)
     {
         lock (_tagsGate)
         {
-            if (SameTags(_tags, tags)) return;
+            if (SameTags(_tags, tags)) return false;
             _tags = new Dictionary<string, string>(tags, StringComparer.Ordinal);
             if (_settings.TagsFile is { } path)
             {
@@ -220,6 +225,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
             }
         }
         if (fromSilo) LogTagsAdopted(_logger, tags.Count);
+        return true;
     }
 
     private static bool SameTags(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b)

@@ -10,7 +10,7 @@ namespace Platform.Agent.Handlers;
 /// </summary>
 public sealed class HandlerDispatcher : IAsyncDisposable
 {
-    private readonly IReadOnlyList<EventScript> _scripts;
+    private volatile IReadOnlyList<EventScript> _scripts;
     private readonly HandlerProcess _process;
     private readonly Func<(string Name, IReadOnlyDictionary<string, string> Tags)> _self;
     private readonly TimeSpan? _timeout;
@@ -44,6 +44,9 @@ public sealed class HandlerDispatcher : IAsyncDisposable
             _workers[concurrency + i] = Task.Run(() => WorkAsync(_queries.Reader));
         }
     }
+
+    /// <summary>Replaces the handlers (a configuration reload, as Serf's <c>UpdateScripts</c>): events dispatched from now on use the new ones; runs under way finish.</summary>
+    public void UpdateScripts(IReadOnlyList<EventScript> scripts) => _scripts = scripts;
 
     /// <summary>Raised after each handler run (tests and logs observe runs through it).</summary>
     public event Action<HandlerResult>? HandlerCompleted;

@@ -54,9 +54,9 @@ internal sealed partial class FleetGrain(IGrainJournal journal, IOptions<NodesOp
         return Append(new FleetRecord(change, null));
     }
 
-    public async Task<UserEvent> FireEvent(string name, byte[] payload, bool coalesce)
+    public async Task<UserEvent> FireEvent(string name, byte[] payload, bool coalesce, string? nodeFilter, string? tagFilter)
     {
-        var e = _log.NewUserEvent(name, payload, coalesce, DateTimeOffset.UtcNow);
+        var e = _log.NewUserEvent(name, payload, coalesce, DateTimeOffset.UtcNow) with { NodeFilter = nodeFilter, TagFilter = tagFilter };
         await Append(new FleetRecord(null, e));
         return e;
     }

@@ -17,8 +17,8 @@ public interface IFleetGrain : IGrainWithStringKey
     /// <summary>A node changed: journals the change (and its member event, if any) and publishes the event.</summary>
     Task Record(MemberChange change);
 
-    /// <summary>Fires a user event: takes the next user Lamport time, journals it, publishes it.</summary>
-    Task<UserEvent> FireEvent(string name, byte[] payload, bool coalesce);
+    /// <summary>Fires a user event: takes the next user Lamport time, journals it, publishes it. The filters (Consul's, null for none) travel with it.</summary>
+    Task<UserEvent> FireEvent(string name, byte[] payload, bool coalesce, string? nodeFilter, string? tagFilter);
 
     /// <summary>The user events kept, after <paramref name="afterLTime"/>, oldest first.</summary>
     [ReadOnly]
@@ -33,6 +33,9 @@ public interface IFleetGrain : IGrainWithStringKey
 
     /// <summary>Asks the hub holding <paramref name="name"/> to tell its agent to leave.</summary>
     Task RequestLeave(string name);
+
+    /// <summary>Passes a TTL report for node <paramref name="name"/> to hub <paramref name="hub"/> (the one holding its connection); false when that hub is gone or no longer holds it.</summary>
+    Task<bool> ReportCheck(string hub, string name, NodeCheck report);
 }
 
 /// <summary>A silo's agent hub: told about every fleet event in sequence order, every query and every leave request.</summary>
@@ -46,6 +49,9 @@ public interface IFleetObserver : IGrainObserver
 
     [OneWay]
     Task OnLeaveRequested(string name);
+
+    /// <summary>Sends a TTL report to node <paramref name="name"/>'s agent if this hub holds its connection; answers whether it did.</summary>
+    Task<bool> OnCheckReport(string name, NodeCheck report);
 }
 
 /// <summary>Where a query's acks and responses go: an object on the silo that received the query.</summary>
@@ -68,8 +74,8 @@ public sealed record MemberChange(string? Event, NodeMember Member, string Hub, 
 /// <summary>A member in the fleet's summary.</summary>
 public sealed record MemberEntry(NodeMember Member, string Hub, DateTimeOffset Changed);
 
-/// <summary>A user event (Serf's): ordered by its Lamport time.</summary>
-public sealed record UserEvent(string Id, string Name, byte[] Payload, ulong LTime, bool Coalesce, DateTimeOffset At);
+/// <summary>A user event (Serf's): ordered by its Lamport time. <see cref="NodeFilter"/> and <see cref="TagFilter"/> (Consul's) select the nodes that handle it; null for every node.</summary>
+public sealed record UserEvent(string Id, string Name, byte[] Payload, ulong LTime, bool Coalesce, DateTimeOffset At, string? NodeFilter = null, string? TagFilter = null);
 
 /// <summary>One published fleet event: a member event or a user event, numbered in the fleet's order.</summary>
 public sealed record FleetEvent(ulong Seq, string? MemberEvent, NodeMember? Member, UserEvent? User, bool PushTags);

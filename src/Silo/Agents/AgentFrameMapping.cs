@@ -18,7 +18,7 @@ internal static class AgentFrameMapping
         return new NodeHello(h.Name, h.Addr, h.Port, new Dictionary<string, string>(h.Tags, StringComparer.Ordinal), h.AgentId, h.Protocol, h.LastEventLTime, checks);
     }
 
-    public static UserEventFrame ToFrame(UserEvent e) => new(e.Id, e.Name, e.Payload, e.LTime, e.Coalesce);
+    public static UserEventFrame ToFrame(UserEvent e) => new(e.Id, e.Name, e.Payload, e.LTime, e.Coalesce, e.NodeFilter, e.TagFilter);
 
     /// <summary>Null when the hello can be registered, else what is wrong with it.</summary>
     public static string? Validate(HelloFrame h)

@@ -134,7 +134,8 @@ public sealed partial class AgentHub : IFleetObserver, IHostedService, IDisposab
     {
         if (e.User is { } user)
         {
-            await Broadcast(AgentProtocol.Encode(AgentFrameMapping.ToFrame(user)), user.LTime);
+            var frame = AgentProtocol.Encode(AgentFrameMapping.ToFrame(user));
+            await (user.NodeFilter is null && user.TagFilter is null ? Broadcast(frame, user.LTime) : SendMatching(user, frame));
             Monitor.Publish(JsonSerializer.SerializeToUtf8Bytes(new MonitorLine("user", null, null, user.Name, user.LTime, user.Id, user.Payload), MonitorLine.Json));
             return;
         }

@@ -2,13 +2,15 @@ using System.Text.Json;
 using Platform.Grains.Nodes;
 using Platform.Protocol;
 using Platform.Silo.Agents;
+using Platform.Silo.Hosting;
 
 namespace Platform.Silo.Endpoints.ConsulNodes;
 
 /// <summary>
 /// Consul's TTL reports, <c>PUT /v1/agent/check/pass|warn|fail/:check_id?note=</c> and <c>/update/:check_id</c>, made at
-/// any silo: <c>?node=</c> names the node; without it the check id must belong to exactly one node. The report goes to
-/// that node's agent (<see cref="IAgentCheckUpdates"/>), whose check set holds the TTL.
+/// any silo: <c>?node=</c> names the node; without it the silo's own node (<c>--agent</c>) if it has one, else the one
+/// node that has the check id. The report goes, through the fleet, to the hub holding that node's connection and on to its
+/// agent as a <c>check</c> frame; the agent's check set holds the TTL.
 /// </summary>
 public static class ConsulCheckEndpoints
 {
@@ -49,11 +51,13 @@ public static class ConsulCheckEndpoints
         var unknown = $"Unknown check ID \"{checkId}\". Ensure that the check ID is passed, not the check name.";
 
         NodeDetail? owner = null;
-        if (context.Request.Query["node"].FirstOrDefault() is { Length: > 0 } node)
+        // Consul's agent endpoints address the local agent: the silo's own node when it runs one, else ?node=.
+        var named = context.Request.Query["node"].FirstOrDefault() is { Length: > 0 } given ? given : context.RequestServices.GetService<SiloAgent>()?.NodeName;
+        if (named is { } node)
         {
             owner = await hub.Node(node).Get();
             if (owner is null) return ConsulNodesJson.Error(404, $"node \"{node}\" is not known");
-            if (!owner.Checks.Exists(c => c.Id == checkId)) return ConsulNodesJson.Error(404, unknown);
+            if (!owner.Checks.Exists(c => c.Id == checkId)) return ConsulNodesJson.Error(404, $"{unknown} (node \"{node}\" has no such check)");
         }
         else
         {
@@ -73,11 +77,13 @@ public static class ConsulCheckEndpoints
 
         if (owner.Member.Status is not (NodeStatus.Alive or NodeStatus.Leaving))
             return ConsulNodesJson.Error(409, $"node \"{owner.Member.Name}\" is {owner.Member.Status}: its agent is not connected to take the report");
-        if (context.RequestServices.GetService<IAgentCheckUpdates>() is not { } updates)
-            return ConsulNodesJson.Error(501, "this silo cannot send check reports to agents yet");
         var check = owner.Checks.Find(c => c.Id == checkId)!;
-        if (!await updates.SendAsync(owner.Member.Name, new CheckState(checkId, check.Name, status, note)))
-            return ConsulNodesJson.Error(409, $"node \"{owner.Member.Name}\" has no agent connected to take the report");
+        var report = new NodeCheck(checkId, check.Name, status, note);
+        var name = owner.Member.Name;
+        // The connection is usually on this silo (an agent's local silo); otherwise the fleet knows the hub holding it.
+        var sent = owner.Hub == hub.HubKey ? await hub.OnCheckReport(name, report) : await hub.Fleet.ReportCheck(owner.Hub, name, report);
+        if (!sent)
+            return ConsulNodesJson.Error(409, $"node \"{name}\" has no agent connected to take the report; retry once it reconnects");
         return TypedResults.Ok();
     }
 

@@ -1,3 +1,4 @@
+using Platform.Grains.Nodes;
 using Platform.Protocol;
 using Platform.Silo.Agents;
 using Platform.Silo.Endpoints.Nodes;
@@ -23,17 +24,16 @@ public static class ConsulEventEndpoints
         if (name.Length == 0) return ConsulNodesJson.Error(400, "Missing name");
         if (request.Query["service"].FirstOrDefault() is { Length: > 0 } service)
             return ConsulNodesJson.Error(400, $"service filter \"{service}\" cannot match: Platform has nodes, not services; filter by node or tag");
-        var nodeFilter = request.Query["node"].FirstOrDefault() ?? "";
-        var tagFilter = request.Query["tag"].FirstOrDefault() ?? "";
-        if (nodeFilter.Length != 0 || tagFilter.Length != 0)
-            return ConsulNodesJson.Error(400, "node and tag filters are not carried by the fleet's user events; fire without ?node= and ?tag=");
+        var nodeFilter = request.Query["node"].FirstOrDefault() is { Length: > 0 } node ? node : null;
+        var tagFilter = request.Query["tag"].FirstOrDefault() is { Length: > 0 } tag ? tag : null;
+        if (!UserEventFilter.TryCreate(nodeFilter, tagFilter, out _, out var badFilter)) return ConsulNodesJson.Error(400, badFilter!);
 
         var limit = hub.Options.UserEventSizeLimit;
         var payload = await NodesBody.ReadAsync(request, limit + 1);
         if (UserEvents.Validate(name, payload, limit) is { } refused) return ConsulNodesJson.Error(400, refused);
         // Consul's events never coalesce.
-        var fired = await hub.Fleet.FireEvent(name, payload, coalesce: false);
-        var json = ConsulNodesJson.Encode(ToConsul(fired.Id, fired.Name, fired.Payload, fired.LTime));
+        var fired = await hub.Fleet.FireEvent(name, payload, coalesce: false, nodeFilter, tagFilter);
+        var json = ConsulNodesJson.Encode(ToConsul(fired));
         return TypedResults.Bytes(json, "application/json");
     }
 
@@ -46,13 +46,13 @@ public static class ConsulEventEndpoints
             var kept = await hub.Fleet.UserEvents(0);
             var events = new List<ConsulEvent>(kept.Count);
             foreach (var e in kept)
-                if (name.Length == 0 || e.Name == name) events.Add(ToConsul(e.Id, e.Name, e.Payload, e.LTime));
+                if (name.Length == 0 || e.Name == name) events.Add(ToConsul(e));
             return (ConsulNodesJson.Encode(events), ConsulIndex.OfEvents(events.Count == 0 ? null : events[^1].Id));
         }, index, wait, poll: null, request.HttpContext.RequestAborted);
         return ConsulNodesJson.Answer(request.HttpContext.Response, json, answerIndex);
     }
 
     /// <summary>The fleet's event id is a GUID; Consul writes it with dashes.</summary>
-    private static ConsulEvent ToConsul(string id, string name, byte[] payload, ulong ltime)
-        => new(Guid.TryParse(id, out var guid) ? guid.ToString("D") : id, name, payload.Length == 0 ? null : payload, "", "", "", 1, ltime);
+    private static ConsulEvent ToConsul(UserEvent e)
+        => new(Guid.TryParse(e.Id, out var guid) ? guid.ToString("D") : e.Id, e.Name, e.Payload.Length == 0 ? null : e.Payload, e.NodeFilter ?? "", "", e.TagFilter ?? "", 1, e.LTime);
 }

@@ -52,6 +52,24 @@ public sealed class NodesClusterTests(PostgresFixture postgres, ITestOutputHelpe
         }
     }
 
+    [Fact]
+    public async Task TTL_report_made_at_one_silo_reaches_the_agent_connected_to_the_other()
+    {
+        var connection = await postgres.DatabaseForAsync(nameof(TTL_report_made_at_one_silo_reaches_the_agent_connected_to_the_other));
+        await using var cluster = new SiloClusterProcesses(connection, 2, output);
+        await cluster.StartAllAsync();
+        await cluster.WaitForAsync([0, 1], (_, s) => s.ActiveCount == 2, TimeSpan.FromSeconds(30), "both silos active");
+
+        await using var agent = await RawAgent.ConnectAsync(cluster.HttpPorts[0], RawAgent.NewHello("ttl-node") with { Checks = [new("app", "App", "critical", "")] });
+        Assert.NotNull(agent.Welcome);
+        // The silo taking the report does not hold the connection: the fleet passes it to the one hub that does.
+        using (var pass = await cluster.Client(1).PutAsync("/v1/agent/check/pass/app?node=ttl-node&note=from%20silo1", null))
+            Assert.Equal(System.Net.HttpStatusCode.OK, pass.StatusCode);
+        var frame = await agent.WaitForAsync<CheckFrame>(c => c.Check.Id == "app", TimeSpan.FromSeconds(15));
+        Assert.Equal(("passing", "from silo1", "App"), (frame.Check.Status, frame.Check.Output, frame.Check.Name));
+        cluster.Passed = true;
+    }
+
     private static async Task<RawAgent> ReconnectAsync(int port, HelloFrame hello, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;

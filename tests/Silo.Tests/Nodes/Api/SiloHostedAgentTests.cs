@@ -28,6 +28,33 @@ public sealed class SiloHostedAgentTests
     }
 
     [Fact]
+    public async Task TTL_report_without_a_node_goes_to_the_silos_own_node_as_Consuls_local_agent_would()
+    {
+        using var dir = new TempDir();
+        var name = "host-" + Guid.NewGuid().ToString("N")[..8];
+        var config = Path.Combine(dir.Path, "agent.json");
+        File.WriteAllText(config, $$$"""{"node_name":"{{{name}}}","checks":[{"id":"app","name":"App","ttl":"1h"}]}""");
+
+        await using var silo = await SiloProcess.StartAsync(Path.Combine(dir.Path, "data"), null, "--agent", "--agent-config", config);
+        await NodesHttp.WaitForStatusAsync(silo.Http, name, "alive", TimeSpan.FromSeconds(20));
+        // Another node with a check of the same id: without the silo's own node as the default, the report would be ambiguous (409).
+        await using var other = await RawAgent.ConnectAsync(silo.Port, RawAgent.NewHello("other-" + name) with { Checks = [new("app", "App", "critical", "")] });
+
+        using (var pass = await silo.Http.PutAsync("/v1/agent/check/pass/app?note=local", null))
+            Assert.Equal(System.Net.HttpStatusCode.OK, pass.StatusCode);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var check = (await NodesHttp.NodeAsync(silo.Http, name))!.Value.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("id").GetString() == "app");
+            if (check.GetProperty("status").GetString() == "passing" && check.GetProperty("output").GetString() == "local") break;
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"{name}'s check app is still {check}");
+            await Task.Delay(25);
+        }
+        var otherCheck = (await NodesHttp.NodeAsync(silo.Http, "other-" + name))!.Value.GetProperty("checks").EnumerateArray().Single();
+        Assert.Equal("critical", otherCheck.GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task Silo_with_a_bad_agent_config_exits_2_naming_the_file_and_key()
     {
         using var dir = new TempDir();

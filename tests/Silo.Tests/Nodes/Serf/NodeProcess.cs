@@ -99,6 +99,7 @@ public sealed class NodeProcess : IAsyncDisposable
 /// <summary>Linux signal numbers the tests send.</summary>
 public static class NodeSignals
 {
+    public const int SIGHUP = 1;
     public const int SIGTERM = 15;
     public const int SIGSTOP = 19;
     public const int SIGCONT = 18;

@@ -1,0 +1,25 @@
+using Platform.Protocol;
+
+namespace Platform.Agent;
+
+public sealed partial class NodeAgent
+{
+    /// <summary>A TTL report made at a silo (<c>PUT /v1/agent/check/pass/:id</c>); the new state goes back as any check change does.</summary>
+    private void OnCheckReport(CheckState report)
+    {
+        if (_checks is null)
+        {
+            LogCheckReportRefused(_logger, report.Id, "this node defines no checks");
+            return;
+        }
+        try
+        {
+            _checks.Update(report.Id, report.Status, report.Output);
+        }
+        catch (Exception failure) when (failure is KeyNotFoundException or InvalidOperationException or ArgumentException or ObjectDisposedException)
+        {
+            // The silo only knows the checks this agent reported, not which have a TTL: a report for another kind ends here.
+            LogCheckReportRefused(_logger, report.Id, failure.Message);
+        }
+    }
+}

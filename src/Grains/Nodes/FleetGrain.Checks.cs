@@ -1,0 +1,13 @@
+namespace Platform.Grains.Nodes;
+
+/// <summary>TTL reports: from the silo that took the request to the one hub holding the node's connection.</summary>
+internal sealed partial class FleetGrain
+{
+    public async Task<bool> ReportCheck(string hub, string name, NodeCheck report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        // Only the holding hub is asked: a report is for one agent, not a broadcast.
+        if (!_hubs.TryGetValue(hub, out var holder) || !HubIsLive(hub, DateTimeOffset.UtcNow)) return false;
+        return await holder.Observer.OnCheckReport(name, report);
+    }
+}

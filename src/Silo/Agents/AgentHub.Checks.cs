@@ -1,0 +1,18 @@
+using Platform.Grains.Nodes;
+using Platform.Protocol;
+
+namespace Platform.Silo.Agents;
+
+/// <summary>TTL reports made at any silo (<c>PUT /v1/agent/check/pass/:id</c>): a <c>check</c> frame to the one agent that runs the check.</summary>
+public sealed partial class AgentHub
+{
+    /// <summary>Queues a <c>check</c> frame on node <paramref name="name"/>'s connection; false when this hub does not hold it.</summary>
+    public Task<bool> OnCheckReport(string name, NodeCheck report)
+    {
+        AgentConnection? connection;
+        lock (_lock) _byName.TryGetValue(name, out connection);
+        if (connection is not { Accepted: true, Ended: false }) return Task.FromResult(false);
+        connection.Send(AgentProtocol.Encode(new CheckFrame(new CheckState(report.Id, report.Name, report.Status, report.Output))));
+        return Task.FromResult(true);
+    }
+}
