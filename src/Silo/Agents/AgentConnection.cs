@@ -120,8 +120,9 @@ internal sealed class AgentConnection
     {
         try
         {
+            // The ReadOnlyMemory overload: a send that completes at once (the usual case) allocates nothing per agent.
             await foreach (var frame in _sends.Reader.ReadAllAsync(cancellationToken))
-                await Socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+                await Socket.SendAsync(new ReadOnlyMemory<byte>(frame), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
         {
