@@ -15,6 +15,8 @@ public sealed partial class AgentHub
     private readonly Lock _lock = new();
     private readonly Dictionary<string, AgentConnection> _byName = new(StringComparer.Ordinal);
     private AgentConnection[] _all = [];
+    private long _lastScan;
+    private long _failNotBefore;
 
     /// <summary>Serves one agent's WebSocket until it ends.</summary>
     public async Task RunAsync(WebSocket socket)
@@ -278,12 +280,17 @@ public sealed partial class AgentHub
     {
         var now = Environment.TickCount64;
         var timeout = (long)_options.HeartbeatTimeout.TotalMilliseconds;
+        // A scan that comes a third of the timeout late means this silo stalled (CPU starved, paused): the pings that
+        // arrived meanwhile are still unread, so nobody is failed until the receive loops had as long again to read them.
+        var previous = Interlocked.Exchange(ref _lastScan, now);
+        if (previous != 0 && now - previous > timeout / 3) Volatile.Write(ref _failNotBefore, now + (timeout / 3));
+        var mayFail = now >= Volatile.Read(ref _failNotBefore);
         foreach (var connection in Volatile.Read(ref _all))
         {
             if (!connection.Welcomed || connection.Ended) continue;
             var silent = now - connection.LastSeen;
-            if (silent > timeout) connection.End($"no heartbeat for {silent} ms (timeout {timeout} ms)");
-            else if (connection.TakeAppliedDue(now, AppliedWriteIntervalMs) is { } applied) Forward(Node(connection.Name).Applied(connection.Session, applied));
+            if (silent > timeout && mayFail) connection.End($"no heartbeat for {silent} ms (timeout {timeout} ms)");
+            else if (silent <= timeout && connection.TakeAppliedDue(now, AppliedWriteIntervalMs) is { } applied) Forward(Node(connection.Name).Applied(connection.Session, applied));
         }
         ExpireQueries(now);
     }
