@@ -45,6 +45,10 @@ public sealed class BenchOptions
                 case "--failure-rounds": o.FailureRounds = Int(Value(), "--failure-rounds", 1); break;
                 case "--silo": o.SiloDll = Path.GetFullPath(Value()); break;
                 case "--platform": o.PlatformDll = Path.GetFullPath(Value()); break;
+                case "--help" or "-h":
+                    Console.WriteLine(Usage);
+                    Environment.Exit(0);
+                    break;
                 default: throw new BenchFailure($"unknown option '{args[i]}'");
             }
         }

@@ -100,7 +100,7 @@ public sealed class SimulatedAgent(int index, string name, SimulatedFleet fleet)
             if (!result.EndOfMessage) continue;
             // Member events (N per join, so N² while agents connect) and pongs need no reading here: skip their decoding.
             var message = buffer.WrittenSpan;
-            if (message.StartsWith("{\"type\":\"member\""u8) || message.StartsWith("{\"type\":\"pong\""u8))
+            if (message.StartsWith("{\"type\":\"member"u8) || message.StartsWith("{\"type\":\"pong\""u8))
             {
                 buffer.ResetWrittenCount();
                 continue;

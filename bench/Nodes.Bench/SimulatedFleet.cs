@@ -121,6 +121,18 @@ public sealed class SimulatedFleet : IAsyncDisposable
 
     public int ClosedCount => _agents.Count(a => a.Closed);
 
+    /// <summary>Agents whose socket closed before the armed event reached them.</summary>
+    public int ClosedWithoutArrival
+    {
+        get
+        {
+            var n = 0;
+            for (var i = 0; i < _agents.Count && i < _arrivals.Length; i++)
+                if (_agents[i].Closed && Volatile.Read(ref _arrivals[i]) == 0) n++;
+            return n;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         _stop.Cancel();

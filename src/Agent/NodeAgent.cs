@@ -186,6 +186,13 @@ public sealed partial class NodeAgent : IAsyncDisposable
                 _members.Apply(member);
                 AddMemberEvent(member.Event, member.Member);
                 break;
+            case MembersFrame batch:
+                foreach (var member in batch.Events)
+                {
+                    _members.Apply(member);
+                    AddMemberEvent(member.Event, member.Member);
+                }
+                break;
             case UserEventFrame user:
                 OnUserEvent(user);
                 break;

@@ -19,6 +19,7 @@ namespace Platform.Protocol;
 [JsonDerivedType(typeof(RefusedFrame), "refused")]
 [JsonDerivedType(typeof(PongFrame), "pong")]
 [JsonDerivedType(typeof(MemberEventFrame), "member")]
+[JsonDerivedType(typeof(MembersFrame), "members")]
 [JsonDerivedType(typeof(UserEventFrame), "user")]
 [JsonDerivedType(typeof(QueryFrame), "query")]
 public abstract record AgentFrame;
@@ -79,6 +80,9 @@ public sealed record PongFrame([property: JsonPropertyName("seq")] long Seq) : A
 public sealed record MemberEventFrame(
     [property: JsonPropertyName("event")] string Event,
     [property: JsonPropertyName("member")] MemberInfo Member) : AgentFrame;
+
+/// <summary>Several member events in the fleet's order, in one message: the silo batches the member events that arrive together (a join ramp, a rack failing) instead of sending one message each.</summary>
+public sealed record MembersFrame([property: JsonPropertyName("events")] IReadOnlyList<MemberEventFrame> Events) : AgentFrame;
 
 /// <summary>A user event, ordered by its Lamport time. <see cref="NodeFilter"/>/<see cref="TagFilter"/>: Consul's regexp filters, applied by the agent.</summary>
 public sealed record UserEventFrame(

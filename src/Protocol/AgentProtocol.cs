@@ -31,6 +31,9 @@ public static class AgentProtocol
     /// <summary>A frame as the UTF-8 JSON text of one WebSocket message (encode once, send to many).</summary>
     public static byte[] Encode(AgentFrame frame) => JsonSerializer.SerializeToUtf8Bytes(frame, s_json);
 
+    /// <summary>A member's JSON as it appears inside frames, for senders that assemble frames from pre-encoded members.</summary>
+    public static byte[] EncodeMember(MemberInfo member) => JsonSerializer.SerializeToUtf8Bytes(member, s_json);
+
     /// <summary>Reads one message; throws <see cref="JsonException"/> naming what is wrong when it is not a frame.</summary>
     public static AgentFrame Decode(ReadOnlySpan<byte> utf8)
         => JsonSerializer.Deserialize<AgentFrame>(utf8, s_json) ?? throw new JsonException("an agent frame was the JSON null");

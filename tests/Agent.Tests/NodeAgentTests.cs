@@ -237,4 +237,29 @@ public sealed class NodeAgentTests : IDisposable
 
         Assert.Equal(["member-update:db-1", "member-reap:db-2", "member-join:db-3"], dispatched.Skip(4).Take(3).OrderBy(x => x.Split(':')[1]));
     }
+
+    [Fact]
+    public async Task A_members_batch_is_handled_as_its_member_events_in_order()
+    {
+        await using var silo = await FakeSilo.StartAsync();
+        await using var agent = new NodeAgent(Settings(silo));
+        var dispatched = new ConcurrentQueue<string>();
+        agent.EventDispatched += e =>
+        {
+            if (e is MemberHandlerEvent m) dispatched.Enqueue(m.Type + ":" + string.Join(",", m.Members.Select(x => x.Name)));
+        };
+        await agent.StartAsync();
+        await Eventually.True(() => dispatched.Count == 1, "the join of the agent itself");
+
+        await silo.SendAsync(new MembersFrame([
+            new MemberEventFrame("member-join", M("db-1", "10.0.0.2")),
+            new MemberEventFrame("member-join", M("db-2", "10.0.0.3")),
+            new MemberEventFrame("member-failed", M("db-1", "10.0.0.2") with { Status = "failed" }),
+        ]));
+
+        await Eventually.True(() => dispatched.Count == 4, "one dispatch per member event of the batch");
+        Assert.Equal(["member-join:db-1", "member-join:db-2", "member-failed:db-1"], dispatched.Skip(1));
+        Assert.Equal("failed", agent.Members["db-1"].Status);
+        Assert.Equal("alive", agent.Members["db-2"].Status);
+    }
 }

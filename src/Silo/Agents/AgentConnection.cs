@@ -49,6 +49,30 @@ internal sealed class AgentConnection
 
     public long LastSeen => Volatile.Read(ref _lastSeen);
 
+    private readonly Lock _appliedLock = new();
+    private ulong _applied;
+    private ulong _appliedWritten;
+    private long _appliedWrittenAt;
+
+    /// <summary>The agent handled every user event up to <paramref name="ltime"/> (kept here until written).</summary>
+    public void ReportApplied(ulong ltime)
+    {
+        lock (_appliedLock)
+            if (ltime > _applied) _applied = ltime;
+    }
+
+    /// <summary>The applied mark to write now: it moved, and the last write is at least <paramref name="intervalMs"/> old at <paramref name="now"/>.</summary>
+    public ulong? TakeAppliedDue(long now, long intervalMs)
+    {
+        lock (_appliedLock)
+        {
+            if (_applied <= _appliedWritten || now - _appliedWrittenAt < intervalMs) return null;
+            _appliedWritten = _applied;
+            _appliedWrittenAt = now;
+            return _applied;
+        }
+    }
+
     public void Touch() => Volatile.Write(ref _lastSeen, Environment.TickCount64);
 
     /// <summary>Queues a frame (shared bytes); while catching up, live frames wait. A full queue ends the connection.</summary>
@@ -96,8 +120,9 @@ internal sealed class AgentConnection
     {
         try
         {
+            // The ReadOnlyMemory overload: a send that completes at once (the usual case) allocates nothing per agent.
             await foreach (var frame in _sends.Reader.ReadAllAsync(cancellationToken))
-                await Socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+                await Socket.SendAsync(new ReadOnlyMemory<byte>(frame), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
         {

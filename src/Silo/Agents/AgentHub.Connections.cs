@@ -15,6 +15,8 @@ public sealed partial class AgentHub
     private readonly Lock _lock = new();
     private readonly Dictionary<string, AgentConnection> _byName = new(StringComparer.Ordinal);
     private AgentConnection[] _all = [];
+    private long _lastScan;
+    private long _failNotBefore;
 
     /// <summary>Serves one agent's WebSocket until it ends.</summary>
     public async Task RunAsync(WebSocket socket)
@@ -74,11 +76,9 @@ public sealed partial class AgentHub
                 return;
             }
             Accept(connection);
-            var members = await Fleet.Members();
-            var infos = new List<MemberInfo>(members.Count);
-            foreach (var m in members) infos.Add(AgentFrameMapping.ToInfo(m.Member));
-            connection.SendNow(AgentProtocol.Encode(new WelcomeFrame(AgentFrameMapping.ToInfo(result.Self!), infos,
-                (int)_options.HeartbeatInterval.TotalMilliseconds, (int)_options.HeartbeatTimeout.TotalMilliseconds, SiloName)));
+            var members = await WelcomeMembersAsync();
+            connection.SendNow(_memberJson.EncodeWelcome(result.Self!, members,
+                (int)_options.HeartbeatInterval.TotalMilliseconds, (int)_options.HeartbeatTimeout.TotalMilliseconds, SiloName));
             connection.Touch();
             connection.Welcomed = true;
             var sentUpTo = result.LastEventLTime;
@@ -117,6 +117,7 @@ public sealed partial class AgentHub
     /// <summary>Tells the node grain how the connection ended: leave → left; silo stopping → nothing (the agent reconnects); anything else → failed.</summary>
     private async Task ReportEnd(AgentConnection connection)
     {
+        await WriteApplied(connection);
         if (_closing && !connection.Leaving && connection.EndReason is null) return;
         var reason = connection.Leaving ? "left" : connection.EndReason ?? "its connection closed or was reset without a leave";
         try
@@ -159,7 +160,8 @@ public sealed partial class AgentHub
                 connection.Send(AgentProtocol.Encode(new PongFrame(ping.Seq)));
                 break;
             case AppliedFrame applied:
-                await node.Applied(connection.Session, applied.LTime);
+                // Written by the heartbeat scan, at most once per AppliedWriteInterval: an event to N agents is not N writes in its fan-out.
+                connection.ReportApplied(applied.LTime);
                 break;
             case QueryAckFrame ack:
                 if (FindQuery(ack.QueryId) is { } acked) Forward(acked.Collector.OnAck(connection.Name));
@@ -278,11 +280,17 @@ public sealed partial class AgentHub
     {
         var now = Environment.TickCount64;
         var timeout = (long)_options.HeartbeatTimeout.TotalMilliseconds;
+        // A scan that comes a third of the timeout late means this silo stalled (CPU starved, paused): the pings that
+        // arrived meanwhile are still unread, so nobody is failed until the receive loops had as long again to read them.
+        var previous = Interlocked.Exchange(ref _lastScan, now);
+        if (previous != 0 && now - previous > timeout / 3) Volatile.Write(ref _failNotBefore, now + (timeout / 3));
+        var mayFail = now >= Volatile.Read(ref _failNotBefore);
         foreach (var connection in Volatile.Read(ref _all))
         {
             if (!connection.Welcomed || connection.Ended) continue;
             var silent = now - connection.LastSeen;
-            if (silent > timeout) connection.End($"no heartbeat for {silent} ms (timeout {timeout} ms)");
+            if (silent > timeout && mayFail) connection.End($"no heartbeat for {silent} ms (timeout {timeout} ms)");
+            else if (silent <= timeout && connection.TakeAppliedDue(now, AppliedWriteIntervalMs) is { } applied) Forward(Node(connection.Name).Applied(connection.Session, applied));
         }
         ExpireQueries(now);
     }

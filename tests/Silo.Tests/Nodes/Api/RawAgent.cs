@@ -132,7 +132,9 @@ internal sealed class RawAgent : IAsyncDisposable
                 TaskCompletionSource changed;
                 lock (_received)
                 {
-                    _received.Add(frame);
+                    // A batch is kept as the member frames it carries: tests wait for single member events.
+                    if (frame is MembersFrame batch) _received.AddRange(batch.Events);
+                    else _received.Add(frame);
                     changed = _changed;
                     _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 }
