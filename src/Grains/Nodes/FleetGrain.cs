@@ -61,6 +61,8 @@ internal sealed partial class FleetGrain(IGrainJournal journal, IOptions<NodesOp
         return e;
     }
 
+    public Task<ulong> UserLTime() => Task.FromResult(_log.UserLTime);
+
     public Task<List<UserEvent>> UserEvents(ulong afterLTime) => Task.FromResult(_log.UserEventsAfter(afterLTime));
 
     public Task<List<MemberEntry>> Members() => Task.FromResult<List<MemberEntry>>([.. _log.Members]);

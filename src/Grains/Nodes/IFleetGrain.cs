@@ -20,6 +20,10 @@ public interface IFleetGrain : IGrainWithStringKey
     /// <summary>Fires a user event: takes the next user Lamport time, journals it, publishes it. The filters (Consul's, null for none) travel with it.</summary>
     Task<UserEvent> FireEvent(string name, byte[] payload, bool coalesce, string? nodeFilter, string? tagFilter);
 
+    /// <summary>The Lamport time of the last user event fired: a new node's mark, so it is sent what comes after and nothing before.</summary>
+    [ReadOnly]
+    Task<ulong> UserLTime();
+
     /// <summary>The user events kept, after <paramref name="afterLTime"/>, oldest first.</summary>
     [ReadOnly]
     Task<List<UserEvent>> UserEvents(ulong afterLTime);

@@ -40,6 +40,9 @@ internal sealed class NodeGrain([PersistentState("node")] IPersistentState<NodeS
             S.Status = NodeStatus.Alive;
             S.StatusChanged = now;
         }
+        // A node without a mark (new, or its agent never handled an event) starts at the fleet's clock: it is sent what
+        // is fired from now on, and a reconnect before its first event still gets what it missed, as Serf's new members.
+        if (hello.LastEventLTime == 0 && S.LastEventLTime == 0) S.LastEventLTime = await Fleet.UserLTime();
         var replayFrom = hello.LastEventLTime != 0 ? hello.LastEventLTime : S.LastEventLTime;
         S.Addr = hello.Addr;
         S.Port = hello.Port;

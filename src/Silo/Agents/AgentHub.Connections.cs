@@ -81,14 +81,12 @@ public sealed partial class AgentHub
                 (int)_options.HeartbeatInterval.TotalMilliseconds, (int)_options.HeartbeatTimeout.TotalMilliseconds, SiloName));
             connection.Touch();
             connection.Welcomed = true;
+            // Missed events first, from the node's mark (the fleet's clock when the node was new, so no old history).
             var sentUpTo = result.LastEventLTime;
-            if (sentUpTo != 0)
+            foreach (var missed in await Fleet.UserEvents(sentUpTo))
             {
-                foreach (var missed in await Fleet.UserEvents(sentUpTo))
-                {
-                    connection.SendNow(AgentProtocol.Encode(AgentFrameMapping.ToFrame(missed)));
-                    sentUpTo = Math.Max(sentUpTo, missed.LTime);
-                }
+                connection.SendNow(AgentProtocol.Encode(AgentFrameMapping.ToFrame(missed)));
+                sentUpTo = Math.Max(sentUpTo, missed.LTime);
             }
             connection.ReleaseHeld(sentUpTo);
             connection.Touch();

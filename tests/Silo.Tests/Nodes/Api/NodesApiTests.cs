@@ -145,6 +145,27 @@ public sealed class NodesApiTests(NodesSilo silo, ITestOutputHelper output) : IC
     }
 
     [Fact]
+    public async Task New_agent_that_reconnects_before_handling_any_event_gets_what_was_fired_meanwhile_and_nothing_older()
+    {
+        var node = Unique("fresh");
+        var agentId = Guid.NewGuid().ToString("N");
+        var name = Unique("evt");
+        var before = await NodesHttp.FireAsync(silo.Http, name, "before-join");
+        await using (var agent = await Connect(RawAgent.NewHello(node, agentId: agentId)))
+            Assert.NotNull(agent.Welcome);
+        await NodesHttp.WaitForStatusAsync(silo.Http, node, "failed", TimeSpan.FromSeconds(5));
+        var missed = await NodesHttp.FireAsync(silo.Http, name, "while-away");
+
+        // Still no event handled: the agent's hello says 0 again.
+        await using var again = await Connect(RawAgent.NewHello(node, agentId: agentId));
+        var live = await NodesHttp.FireAsync(silo.Http, name, "live");
+        await again.WaitForAsync<UserEventFrame>(e => e.LTime == live);
+        var got = again.All<UserEventFrame>(e => e.Name == name).Select(e => e.LTime).ToList();
+        Assert.Equal([missed, live], got);
+        Assert.DoesNotContain(before, got);
+    }
+
+    [Fact]
     public async Task Tags_changed_through_the_api_are_a_member_update_to_the_others_and_a_tags_frame_to_the_node()
     {
         var name = Unique("tagged");
