@@ -100,6 +100,39 @@ public sealed class EtcdFastPathTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Odd_heads_get_the_answer_kestrel_gives_them()
+    {
+        await PutAsync("/odd/a", "one");
+        string[] heads =
+        [
+            "GET /v2/keys/odd/a HTTP/1.1\nHost: x\n\n",
+            "GET /v2/keys/odd/a HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n  folded\r\n\r\n",
+            "GET /v2/keys/odd/a HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n",
+            "GET /v2/keys/odd/a HTTP/1.1\r\nHost: x\r\nX-A: caf\u00e9\r\n\r\n",
+            "GET /v2/keys/odd/\u00e9 HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET /v2/keys/odd/a HTTP/1.1\r\nHost: x\r\nHost: x\r\n\r\n",
+            "GET /v2/keys/odd/a HTTP/1.1\r\n\r\n",
+            "GET /v2/keys/odd/a HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            "GET /v2/keys/odd/a HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n",
+            "GET http://x/v2/keys/odd/a HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET /v2/keys/../version HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET /v2/keys/%2E%2E/version HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET /v2/keys/odd/" + new string('k', 9000) + " HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET /v2/keys/odd/a HTTP/1.1\r\nHost: x\r\nX-Big: " + new string('v', 33 * 1024) + "\r\n\r\n",
+        ];
+        foreach (var head in heads)
+        {
+            using var fast = await ConnectAsync();
+            var viaFastPath = await fast.RequestAsync(head);
+            using var kestrel = await ConnectAsync();
+            Assert.StartsWith("HTTP/1.1 200", (await kestrel.RequestAsync("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n")).Head);
+            var viaKestrel = await kestrel.RequestAsync(head);
+            output.WriteLine($"{head[..Math.Min(head.Length, 60)].ReplaceLineEndings("⏎")}: {viaFastPath.Head.Split("\r\n")[0]}");
+            Assert.Equal(viaKestrel.WithoutDate, viaFastPath.WithoutDate);
+        }
+    }
+
+    [Fact]
     public async Task A_long_poll_on_a_kept_connection_wakes_and_the_connection_serves_the_next_one()
     {
         var start = await PutAsync("/loop/k", "v0");

@@ -46,18 +46,13 @@ internal sealed class EtcdConnection
         });
     }
 
-    /// <summary>Kestrel's default limit on a request head (<c>MaxRequestHeadersTotalSize</c>): larger ones go to it.</summary>
-    private const int MaxHead = 32 * 1024;
-
-    private static ReadOnlySpan<byte> HeadEnd => "\r\n\r\n"u8;
-    private static ReadOnlySpan<byte> Crlf => "\r\n"u8;
-    private static ReadOnlySpan<byte> Get => "GET "u8;
     private static readonly byte[] s_lastChunk = "0\r\n\r\n"u8.ToArray();
 
     private readonly ConnectionContext _context;
     private readonly ConnectionDelegate _next;
     private readonly KeyWatchHub _hub;
     private readonly KestrelServerLimits _limits;
+    private readonly EtcdHeadLimits _headLimits;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly Socket? _socket;
@@ -87,6 +82,7 @@ internal sealed class EtcdConnection
         _next = next;
         _hub = hub;
         _limits = limits;
+        _headLimits = EtcdHeadLimits.From(limits);
         _input = context.Transport.Input;
         _output = context.Transport.Output;
         _socket = context.Features.Get<IConnectionSocketFeature>()?.Socket;
@@ -119,9 +115,8 @@ internal sealed class EtcdConnection
         {
             while (true)
             {
-                var head = await ReadHeadAsync();
-                if (head is null) return;
-                if (!head.Taken)
+                if (await ReadHeadAsync() is not { } parsed) return;
+                if (parsed.Head is not { } head)
                 {
                     closing?.Dispose();
                     closing = null;
@@ -151,24 +146,8 @@ internal sealed class EtcdConnection
         }
     }
 
-    /// <summary>A request head: either one this path answers, or one it leaves (unread) to Kestrel.</summary>
-    private sealed class RequestHead
-    {
-        public bool Taken;
-
-        /// <summary>The client sent <c>Connection: close</c>: the answer says so and the connection closes after it.</summary>
-        public bool Close;
-        public string Path = "";
-
-        /// <summary>The query's parameters, or the error etcd answers for a malformed query.</summary>
-        public EtcdForm? Form;
-        public KeyException? FormError;
-    }
-
-    private static readonly RequestHead s_handOver = new();
-
-    /// <summary>The next request head, consumed if taken; null when the connection should close (gone, idle, stopping).</summary>
-    private async ValueTask<RequestHead?> ReadHeadAsync()
+    /// <summary>The next request head, consumed if taken, unread if handed over; null when the connection should close (gone, idle, stopping).</summary>
+    private async ValueTask<EtcdHeadParse?> ReadHeadAsync()
     {
         var idle = true;
         CloseAfter(_limits.KeepAliveTimeout);
@@ -186,122 +165,25 @@ internal sealed class EtcdConnection
                 idle = false;
                 CloseAfter(_limits.RequestHeadersTimeout);
             }
-            if (!StartsWithGet(buffer))
+            var parsed = EtcdFastPathHead.Parse(buffer, _headLimits);
+            if (parsed.Outcome == EtcdHeadOutcome.Taken)
             {
-                _input.AdvanceTo(buffer.Start);
-                return s_handOver;
-            }
-            var end = IndexOfHeadEnd(buffer);
-            if (end >= 0)
-            {
-                var length = end + HeadEnd.Length;
-                var head = Parse(buffer.Slice(0, length));
-                _input.AdvanceTo(head.Taken ? buffer.GetPosition(length) : buffer.Start);
+                _input.AdvanceTo(buffer.GetPosition(parsed.Head!.Length));
                 CloseAfter(Timeout.InfiniteTimeSpan);
-                return head;
+                return parsed;
             }
-            if (buffer.Length > MaxHead || read.IsCompleted)
+            if (parsed.Outcome == EtcdHeadOutcome.HandOver || read.IsCompleted)
             {
-                // Kestrel answers an oversized head (431) or closes on a truncated one.
+                // Kestrel answers what this path does not take (400, 414, 431, …) and closes on a truncated head.
                 _input.AdvanceTo(buffer.Start);
-                return s_handOver;
+                return parsed with { Outcome = EtcdHeadOutcome.HandOver };
             }
             _input.AdvanceTo(buffer.Start, buffer.End);
         }
     }
 
-    /// <summary>Whether the bytes so far can begin <c>GET </c>.</summary>
-    private static bool StartsWithGet(ReadOnlySequence<byte> buffer)
-    {
-        var prefix = (int)Math.Min(buffer.Length, Get.Length);
-        Span<byte> first = stackalloc byte[4];
-        buffer.Slice(0, prefix).CopyTo(first);
-        return first[..prefix].SequenceEqual(Get[..prefix]);
-    }
-
-    private static long IndexOfHeadEnd(ReadOnlySequence<byte> buffer)
-    {
-        if (buffer.IsSingleSegment) return buffer.FirstSpan.IndexOf(HeadEnd);
-        var reader = new SequenceReader<byte>(buffer);
-        return reader.TryReadTo(out ReadOnlySequence<byte> before, HeadEnd, advancePastDelimiter: false) ? before.Length : -1;
-    }
-
-    /// <summary>Checks a complete head against what this path takes.</summary>
-    private static RequestHead Parse(ReadOnlySequence<byte> sequence)
-    {
-        var span = sequence.IsSingleSegment ? sequence.FirstSpan : sequence.ToArray();
-        var lineEnd = span.IndexOf(Crlf);
-        var requestLine = span[..lineEnd];
-        // "GET <target> HTTP/1.1"
-        if (!requestLine.EndsWith(" HTTP/1.1"u8)) return s_handOver;
-        var target = requestLine[Get.Length..^" HTTP/1.1"u8.Length];
-        if (!target.StartsWith("/v2/keys"u8) || target.Length > 8 && target[8] is not ((byte)'/' or (byte)'?')) return s_handOver;
-        foreach (var b in target)
-            if (b is <= 0x20 or >= 0x7F or (byte)'#') return s_handOver;
-
-        var hosts = 0;
-        var close = false;
-        var rest = span[(lineEnd + 2)..^2];
-        while (!rest.IsEmpty)
-        {
-            var end = rest.IndexOf(Crlf);
-            var line = rest[..end];
-            rest = rest[(end + 2)..];
-            var colon = line.IndexOf((byte)':');
-            if (colon <= 0) return s_handOver;
-            var name = line[..colon];
-            foreach (var b in name)
-                if (!IsTokenChar(b)) return s_handOver;
-            var value = line[(colon + 1)..].Trim(" \t"u8);
-            foreach (var b in value)
-                if (b is < 0x20 and not (byte)'\t' or >= 0x7F) return s_handOver;
-            if (System.Text.Ascii.EqualsIgnoreCase(name, "Host"u8))
-            {
-                hosts++;
-                foreach (var b in value)
-                    if (!(char.IsAsciiLetterOrDigit((char)b) || b is (byte)'.' or (byte)'-' or (byte)':' or (byte)'[' or (byte)']' or (byte)'_')) return s_handOver;
-            }
-            else if (System.Text.Ascii.EqualsIgnoreCase(name, "Content-Length"u8))
-            {
-                if (!value.SequenceEqual("0"u8)) return s_handOver;
-            }
-            else if (System.Text.Ascii.EqualsIgnoreCase(name, "Connection"u8))
-            {
-                if (System.Text.Ascii.EqualsIgnoreCase(value, "close"u8)) close = true;
-                else if (!System.Text.Ascii.EqualsIgnoreCase(value, "keep-alive"u8)) return s_handOver;
-            }
-            else if (System.Text.Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8) || System.Text.Ascii.EqualsIgnoreCase(name, "Expect"u8) || System.Text.Ascii.EqualsIgnoreCase(name, "Upgrade"u8))
-            {
-                return s_handOver;
-            }
-        }
-        if (hosts != 1) return s_handOver;
-
-        var query = target.IndexOf((byte)'?');
-        var head = new RequestHead
-        {
-            Taken = true,
-            Close = close,
-            Path = Encoding.ASCII.GetString(query < 0 ? target : target[..query]),
-        };
-        try
-        {
-            head.Form = EtcdForm.FromQuery(query < 0 ? "" : Encoding.ASCII.GetString(target[(query + 1)..]));
-        }
-        catch (KeyException e)
-        {
-            head.FormError = e;
-        }
-        // A stream of events (stream=true, however the name is escaped) is rare and long; Kestrel serves it.
-        return head.Form?.First("stream") is { } stream && EtcdForm.ParseBool(stream) == true ? s_handOver : head;
-    }
-
-    private static bool IsTokenChar(byte b) =>
-        char.IsAsciiLetterOrDigit((char)b) || b is (byte)'!' or (byte)'#' or (byte)'$' or (byte)'%' or (byte)'&' or (byte)'\'' or (byte)'*'
-            or (byte)'+' or (byte)'-' or (byte)'.' or (byte)'^' or (byte)'_' or (byte)'`' or (byte)'|' or (byte)'~';
-
     /// <summary>Answers one taken request; false when the connection should close.</summary>
-    private async ValueTask<bool> AnswerAsync(RequestHead head)
+    private async ValueTask<bool> AnswerAsync(EtcdFastPathHead head)
     {
         _close = head.Close;
         if (head.FormError is { } malformed) return await SendError(malformed.Code, malformed.Cause, malformed.Index);
