@@ -22,7 +22,7 @@ namespace Platform.Silo.Endpoints.Etcd;
 /// <para>Why: a woken long poll is one small write per watcher, and a fan-out to thousands of watchers is bound by
 /// what each costs. Through the HTTP layer each one finishes a response, resumes a handler and readies the
 /// connection for the next request, several thread-pool hops in all; here the hub's delivery writes the event's
-/// shared bytes (<see cref="KeyWatchEvent.EtcdLastChunk"/>) straight to the socket without blocking, split over the
+/// shared bytes (<see cref="EtcdEventBytes"/>) straight to the socket without blocking, split over the
 /// cores, and nothing else happens until the client's next request arrives.</para>
 /// <para>What it takes: a request head with <c>GET</c>, an origin-form target on <c>/v2/keys</c>, <c>HTTP/1.1</c>, one
 /// plain <c>Host</c>, no body, no <c>Transfer-Encoding</c>, <c>Expect</c>, <c>Upgrade</c> or <c>Connection</c> other
@@ -31,18 +31,20 @@ namespace Platform.Silo.Endpoints.Etcd;
 /// from then on. The answers are the same bytes the <see cref="EtcdEndpoints"/> write, headers in Kestrel's order;
 /// idle and slow heads time out as Kestrel's limits say, and a stopping server closes idle connections.</para>
 /// </remarks>
-internal sealed class EtcdConnection
+internal sealed partial class EtcdConnection
 {
     /// <summary>Puts the short path in front of the HTTP layer of <paramref name="listen"/>.</summary>
     public static void Use(ListenOptions listen)
     {
-        KeyWatchHub? hub = null;
+        EtcdKeysHandler? handler = null;
         KestrelServerLimits? limits = null;
+        ILogger? logger = null;
         listen.Use(next => context =>
         {
-            hub ??= listen.ApplicationServices.GetRequiredService<KeyWatchHub>();
+            handler ??= listen.ApplicationServices.GetRequiredService<EtcdKeysHandler>();
             limits ??= listen.ApplicationServices.GetRequiredService<IOptions<KestrelServerOptions>>().Value.Limits;
-            return new EtcdConnection(context, next, hub, limits).RunAsync();
+            logger ??= listen.ApplicationServices.GetRequiredService<ILogger<EtcdConnection>>();
+            return new EtcdConnection(context, next, handler, limits, logger).RunAsync();
         });
     }
 
@@ -50,7 +52,8 @@ internal sealed class EtcdConnection
 
     private readonly ConnectionContext _context;
     private readonly ConnectionDelegate _next;
-    private readonly KeyWatchHub _hub;
+    private readonly EtcdKeysHandler _handler;
+    private readonly ILogger _logger;
     private readonly KestrelServerLimits _limits;
     private readonly EtcdHeadLimits _headLimits;
     private readonly PipeReader _input;
@@ -76,11 +79,12 @@ internal sealed class EtcdConnection
     /// <summary>The request being answered asked for the connection to close after it.</summary>
     private volatile bool _close;
 
-    private EtcdConnection(ConnectionContext context, ConnectionDelegate next, KeyWatchHub hub, KestrelServerLimits limits)
+    private EtcdConnection(ConnectionContext context, ConnectionDelegate next, EtcdKeysHandler handler, KestrelServerLimits limits, ILogger logger)
     {
         _context = context;
         _next = next;
-        _hub = hub;
+        _handler = handler;
+        _logger = logger;
         _limits = limits;
         _headLimits = EtcdHeadLimits.From(limits);
         _input = context.Transport.Input;
@@ -186,62 +190,27 @@ internal sealed class EtcdConnection
     private async ValueTask<bool> AnswerAsync(EtcdFastPathHead head)
     {
         _close = head.Close;
-        if (head.FormError is { } malformed) return await SendError(malformed.Code, malformed.Cause, malformed.Index);
-        EtcdKeysRequest parsed;
+        EtcdReply reply;
         try
         {
-            parsed = EtcdKeysRequest.Parse("GET", EtcdEndpoints.RawKey(EtcdForm.DecodePath(head.Path)), head.Form!);
+            reply = head.FormError is { } malformed
+                ? EtcdReply.Error(malformed)
+                : await _handler.HandleAsync("GET", EtcdForm.DecodePath(head.Path), head.Form!, head.Authorization);
         }
         catch (KeyException e)
         {
-            return await SendError(e.Code, e.Cause, e.Index);
+            reply = EtcdReply.Error(e);
         }
-
-        if (parsed.Operation is { } operation)
-        {
-            KeyResult result;
-            try
-            {
-                result = await _hub.Keyspace.Execute(operation);
-            }
-            catch (Exception failure)
-            {
-                return await SendError(KeyErrorCode.RaftInternal, $"the keyspace is unavailable: {failure.Message}", _hub.LastIndex);
-            }
-            if (result.Failed) return await SendError(result.ErrorCode, result.ErrorCause, result.ErrorIndex);
-            var e = result.Event!;
-            var body = new ArrayBufferWriter<byte>(256);
-            EtcdJson.WriteEvent(body, e, parsed.NoValueOnSuccess);
-            return await SendAsync(Response(e.IsCreated ? 201 : 200, e.EtcdIndex, result.Term, body.WrittenSpan, _close));
-        }
-
-        KeyWatch watch;
-        try
-        {
-            watch = await _hub.WatchAsync(parsed.Key, parsed.Recursive, parsed.WaitIndex);
-        }
-        catch (KeyException e)
-        {
-            return await SendError(e.Code, e.Cause, e.Index);
-        }
-        catch (Exception e)
-        {
-            return await SendError(KeyErrorCode.RaftInternal, $"the keyspace is unavailable: {e.Message}", _hub.LastIndex);
-        }
-        return await WaitAsync(watch);
+        if (reply.Watch is { } watch) return await WaitAsync(watch, reply);
+        return await SendAsync(Response(reply, _close));
     }
 
     /// <summary>Sends the head of a long poll, then leaves its end to the hub's delivery while it watches the client.</summary>
-    private async ValueTask<bool> WaitAsync(KeyWatch watch)
+    private async ValueTask<bool> WaitAsync(KeyWatch watch, EtcdReply reply)
     {
         using var _ = watch;
-        if (watch.Event.IsCompletedSuccessfully && watch.Event.Result is { } ready)
-        {
-            // Found in the history: answer at once.
-            return await SendAsync(Response(200, watch.StartIndex, _hub.Term, ready.EtcdBody, _close));
-        }
         // The head goes out as soon as the watch is registered, as etcd flushes it.
-        if (!await SendAsync(ChunkedHead(watch.StartIndex, _hub.Term, _close), last: false)) return false;
+        if (!await SendAsync(Head(reply, contentLength: -1, _close).WrittenMemory, last: false)) return false;
         var sent = _sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         watch.OnCompleted(static (e, connection) => ((EtcdConnection)connection!).Finish(e), this);
 
@@ -270,7 +239,7 @@ internal sealed class EtcdConnection
         var sent = _sent!;
         try
         {
-            var bytes = e?.EtcdLastChunk ?? s_lastChunk;
+            var bytes = e is null ? s_lastChunk : EtcdEventBytes.Of(e).LastChunk;
             if (_gone) sent.TrySetResult();
             else if (TrySendNow(bytes, out var rest)) sent.TrySetResult();
             else _ = SendRestAsync(rest, sent);
@@ -289,8 +258,10 @@ internal sealed class EtcdConnection
         {
             await PipeAsync(rest);
         }
-        catch (Exception)
+        catch (Exception e)
         {
+            // The client is gone; its read side ends the connection.
+            LogSendFailed(_logger, e, _context.ConnectionId);
             _gone = true;
         }
         finally
@@ -342,31 +313,22 @@ internal sealed class EtcdConnection
         return !_gone && !(last && _close);
     }
 
-    private ValueTask<bool> SendError(KeyErrorCode code, string? cause, ulong index)
+    /// <summary>A complete response as the keys endpoint writes it.</summary>
+    private static ReadOnlyMemory<byte> Response(EtcdReply reply, bool close)
     {
-        var body = new ArrayBufferWriter<byte>(128);
-        EtcdJson.WriteError(body, code, cause, index);
-        return SendAsync(Response(KeyErrors.HttpStatus(code), index, term: null, body.WrittenSpan, _close));
-    }
-
-    /// <summary>A complete response as the keys endpoint writes it: error replies carry no raft headers.</summary>
-    private static ReadOnlyMemory<byte> Response(int status, ulong index, long? term, ReadOnlySpan<byte> body, bool close)
-    {
-        var response = Head(status, body.Length, index, term, close);
-        response.Write(body);
+        var response = Head(reply, reply.Body.Length, close);
+        response.Write(reply.Body.Span);
         return response.WrittenMemory;
     }
 
-    private static ReadOnlyMemory<byte> ChunkedHead(ulong index, long term, bool close) => Head(200, contentLength: -1, index, term, close).WrittenMemory;
-
     /// <summary>Status line and headers, in the order Kestrel writes them; <paramref name="contentLength"/> -1 is chunked.</summary>
-    private static ArrayBufferWriter<byte> Head(int status, int contentLength, ulong index, long? term, bool close)
+    private static ArrayBufferWriter<byte> Head(EtcdReply reply, int contentLength, bool close)
     {
         var w = new ArrayBufferWriter<byte>(320 + Math.Max(contentLength, 0));
         Text(w, "HTTP/1.1 ");
-        Number(w, (ulong)status);
+        Number(w, (ulong)reply.Status);
         Text(w, " ");
-        Text(w, ReasonPhrases.GetReasonPhrase(status));
+        Text(w, ReasonPhrases.GetReasonPhrase(reply.Status));
         if (contentLength >= 0)
         {
             Text(w, "\r\nContent-Length: ");
@@ -379,11 +341,11 @@ internal sealed class EtcdConnection
         Text(w, "\r\nX-Etcd-Cluster-Id: ");
         Text(w, EtcdEndpoints.ClusterId);
         Text(w, "\r\nX-Etcd-Index: ");
-        Number(w, index);
-        if (term is { } t)
+        Number(w, reply.Index);
+        if (reply.Term is { } t)
         {
             Text(w, "\r\nX-Raft-Index: ");
-            Number(w, index);
+            Number(w, reply.Index);
             Text(w, "\r\nX-Raft-Term: ");
             Number(w, (ulong)t);
         }
@@ -426,4 +388,7 @@ internal sealed class EtcdConnection
             }
         }
     }
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "etcd fast path, connection {ConnectionId}: sending the end of a long poll failed; the connection closes")]
+    private static partial void LogSendFailed(ILogger logger, Exception failure, string connectionId);
 }

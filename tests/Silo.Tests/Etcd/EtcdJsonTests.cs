@@ -1,8 +1,10 @@
 using System.Buffers;
 using System.Text;
 using Platform.Grains.Keys;
+using Platform.Grains.Tests.Keys;
+using Platform.Silo.Endpoints.Etcd;
 
-namespace Platform.Grains.Tests.Keys;
+namespace Platform.Silo.Tests.Etcd;
 
 /// <summary>etcd's JSON, byte for byte as Go's encoder writes it.</summary>
 public sealed class EtcdJsonTests
@@ -57,5 +59,17 @@ public sealed class EtcdJsonTests
             Encoding.UTF8.GetString(buffer.WrittenSpan));
         var store = new KeyStore(new KeyStoreOptions(), _time);
         Assert.Equal("{\"action\":\"set\"}\n", Text(EtcdJson.Event(store.Set("/k", "v"), noValueOnSuccess: true)));
+    }
+
+    [Fact]
+    public void A_watched_event_is_rendered_once_and_its_last_chunk_is_the_body_as_one_chunk_then_the_end_of_the_response()
+    {
+        var store = new KeyStore(new KeyStoreOptions(), _time);
+        var e = new KeyWatchEvent(store.Set("/chunk", "v"));
+        var bytes = EtcdEventBytes.Of(e);
+        var body = Encoding.ASCII.GetString(bytes.Body.Span);
+        Assert.Equal(Text(EtcdJson.Event(e.Event)), body);
+        Assert.Equal($"{body.Length:x}\r\n{body}\r\n0\r\n\r\n", Encoding.ASCII.GetString(bytes.LastChunk.Span));
+        Assert.Same(bytes, EtcdEventBytes.Of(e));
     }
 }
