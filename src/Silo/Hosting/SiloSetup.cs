@@ -59,7 +59,7 @@ public static class SiloSetup
             k.AddServerHeader = false;
             // Kestrel reads endpoints from its section but not its limits (KeepAliveTimeout, RequestHeadersTimeout, …).
             builder.Configuration.GetSection("Kestrel:Limits").Bind(k.Limits);
-            if (options.EtcdFastPath) k.ConfigureEndpointDefaults(Platform.Silo.Endpoints.Etcd.EtcdConnection.Use);
+            if (options.EtcdFastPath) k.ConfigureEndpointDefaults(Platform.Silo.Endpoints.Etcd.EtcdFastPath.Use);
         });
         builder.Services.AddGrainRuntime(o =>
         {

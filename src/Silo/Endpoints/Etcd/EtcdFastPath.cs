@@ -1,39 +1,22 @@
-using System.Buffers;
-using System.Buffers.Text;
-using System.Globalization;
 using System.IO.Pipelines;
 using System.Net.Sockets;
-using System.Text;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Platform.Grains.Keys;
 
 namespace Platform.Silo.Endpoints.Etcd;
 
 /// <summary>
-/// The short path for etcd reads and long polls: a connection middleware in front of Kestrel's HTTP/1.1 that
-/// answers plain <c>GET /v2/keys…</c> requests itself and gives the connection to Kestrel, untouched, at the first
-/// request it does not take.
+/// The etcd fast path: a connection middleware in front of Kestrel's HTTP/1.1 that answers plain
+/// <c>GET /v2/keys…</c> reads and long polls itself (heads parsed by <see cref="EtcdFastPathHead"/>, requests served by
+/// <see cref="EtcdKeysHandler"/>, a woken long poll's <see cref="EtcdEventBytes"/> written straight to the socket) and
+/// gives the connection to Kestrel, untouched, at the first request it does not take. Why and what: docs/keys.md.
 /// </summary>
-/// <remarks>
-/// <para>Why: a woken long poll is one small write per watcher, and a fan-out to thousands of watchers is bound by
-/// what each costs. Through the HTTP layer each one finishes a response, resumes a handler and readies the
-/// connection for the next request, several thread-pool hops in all; here the hub's delivery writes the event's
-/// shared bytes (<see cref="EtcdEventBytes"/>) straight to the socket without blocking, split over the
-/// cores, and nothing else happens until the client's next request arrives.</para>
-/// <para>What it takes: a request head with <c>GET</c>, an origin-form target on <c>/v2/keys</c>, <c>HTTP/1.1</c>, one
-/// plain <c>Host</c>, no body, no <c>Transfer-Encoding</c>, <c>Expect</c>, <c>Upgrade</c> or <c>Connection</c> other
-/// than keep-alive or close, only visible ASCII, and no <c>stream</c> parameter. Anything else (TLS, HTTP/2, other methods
-/// and paths, odd or oversized heads) goes to Kestrel with every byte still unread, and Kestrel keeps the connection
-/// from then on. The answers are the same bytes the <see cref="EtcdEndpoints"/> write, headers in Kestrel's order;
-/// idle and slow heads time out as Kestrel's limits say, and a stopping server closes idle connections.</para>
-/// </remarks>
-internal sealed partial class EtcdConnection
+internal sealed partial class EtcdFastPath
 {
-    /// <summary>Puts the short path in front of the HTTP layer of <paramref name="listen"/>.</summary>
+    /// <summary>Puts the fast path in front of the HTTP layer of <paramref name="listen"/>.</summary>
     public static void Use(ListenOptions listen)
     {
         EtcdKeysHandler? handler = null;
@@ -43,8 +26,8 @@ internal sealed partial class EtcdConnection
         {
             handler ??= listen.ApplicationServices.GetRequiredService<EtcdKeysHandler>();
             limits ??= listen.ApplicationServices.GetRequiredService<IOptions<KestrelServerOptions>>().Value.Limits;
-            logger ??= listen.ApplicationServices.GetRequiredService<ILogger<EtcdConnection>>();
-            return new EtcdConnection(context, next, handler, limits, logger).RunAsync();
+            logger ??= listen.ApplicationServices.GetRequiredService<ILogger<EtcdFastPath>>();
+            return new EtcdFastPath(context, next, handler, limits, logger).RunAsync();
         });
     }
 
@@ -79,7 +62,7 @@ internal sealed partial class EtcdConnection
     /// <summary>The request being answered asked for the connection to close after it.</summary>
     private volatile bool _close;
 
-    private EtcdConnection(ConnectionContext context, ConnectionDelegate next, EtcdKeysHandler handler, KestrelServerLimits limits, ILogger logger)
+    private EtcdFastPath(ConnectionContext context, ConnectionDelegate next, EtcdKeysHandler handler, KestrelServerLimits limits, ILogger logger)
     {
         _context = context;
         _next = next;
@@ -92,7 +75,7 @@ internal sealed partial class EtcdConnection
         _socket = context.Features.Get<IConnectionSocketFeature>()?.Socket;
         // A coarse clock instead of a cancellable timer per read: a woken long poll only moves the deadline.
         var tick = TimeSpan.FromSeconds(Math.Clamp(Math.Min(limits.KeepAliveTimeout.TotalSeconds, limits.RequestHeadersTimeout.TotalSeconds) / 8, 1, 5));
-        _clock = TimeProvider.System.CreateTimer(static c => ((EtcdConnection)c!).Tick(), this, tick, tick);
+        _clock = TimeProvider.System.CreateTimer(static c => ((EtcdFastPath)c!).Tick(), this, tick, tick);
     }
 
     /// <summary>Closes the connection after <paramref name="span"/> unless the deadline moves; infinite: no deadline.</summary>
@@ -111,7 +94,7 @@ internal sealed partial class EtcdConnection
         // A stopping server asks its connections to close: an idle one here closes at once.
         var closing = _context.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested.UnsafeRegister(static c =>
         {
-            var connection = (EtcdConnection)c!;
+            var connection = (EtcdFastPath)c!;
             connection._closing = true;
             connection._input.CancelPendingRead();
         }, this);
@@ -202,7 +185,7 @@ internal sealed partial class EtcdConnection
             reply = EtcdReply.Error(e);
         }
         if (reply.Watch is { } watch) return await WaitAsync(watch, reply);
-        return await SendAsync(Response(reply, _close));
+        return await SendAsync(EtcdResponseBytes.Response(reply, _close));
     }
 
     /// <summary>Sends the head of a long poll, then leaves its end to the hub's delivery while it watches the client.</summary>
@@ -210,9 +193,9 @@ internal sealed partial class EtcdConnection
     {
         using var _ = watch;
         // The head goes out as soon as the watch is registered, as etcd flushes it.
-        if (!await SendAsync(Head(reply, contentLength: -1, _close).WrittenMemory, last: false)) return false;
+        if (!await SendAsync(EtcdResponseBytes.Head(reply, contentLength: -1, _close).WrittenMemory, last: false)) return false;
         var sent = _sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        watch.OnCompleted(static (e, connection) => ((EtcdConnection)connection!).Finish(e), this);
+        watch.OnCompleted(static (e, connection) => ((EtcdFastPath)connection!).Finish(e), this);
 
         // The next request (or the client going away) is what comes next on the connection; an answer that closes
         // the connection cancels this read.
@@ -232,163 +215,4 @@ internal sealed partial class EtcdConnection
         await sent.Task;
         return !_gone && !_close;
     }
-
-    /// <summary>The hub's delivery (or the watch's end): sends the event's last chunk, or the empty end of a closed watch.</summary>
-    private void Finish(KeyWatchEvent? e)
-    {
-        var sent = _sent!;
-        try
-        {
-            var bytes = e is null ? s_lastChunk : EtcdEventBytes.Of(e).LastChunk;
-            if (_gone) sent.TrySetResult();
-            else if (TrySendNow(bytes, out var rest)) sent.TrySetResult();
-            else _ = SendRestAsync(rest, sent);
-            if (_close) _input.CancelPendingRead();
-            else CloseAfter(_limits.KeepAliveTimeout);
-        }
-        catch (ObjectDisposedException)
-        {
-            sent.TrySetResult();
-        }
-    }
-
-    private async Task SendRestAsync(ReadOnlyMemory<byte> rest, TaskCompletionSource sent)
-    {
-        try
-        {
-            await PipeAsync(rest);
-        }
-        catch (Exception e)
-        {
-            // The client is gone; its read side ends the connection.
-            LogSendFailed(_logger, e, _context.ConnectionId);
-            _gone = true;
-        }
-        finally
-        {
-            sent.TrySetResult();
-        }
-    }
-
-    /// <summary>
-    /// Writes <paramref name="bytes"/> to the socket without blocking; false with the part left when the socket
-    /// cannot take it all (or there is no socket), which then goes through the transport's output.
-    /// </summary>
-    private bool TrySendNow(ReadOnlyMemory<byte> bytes, out ReadOnlyMemory<byte> rest)
-    {
-        rest = bytes;
-        if (_socket is null || _piped) return false;
-        int sent;
-        SocketError error;
-        try
-        {
-            sent = _socket.Send(bytes.Span, SocketFlags.None, out error);
-        }
-        catch (ObjectDisposedException)
-        {
-            _gone = true;
-            return true;
-        }
-        if (error == SocketError.Success && sent == bytes.Length) return true;
-        if (error is not (SocketError.Success or SocketError.WouldBlock))
-        {
-            _gone = true;
-            return true;
-        }
-        rest = bytes[Math.Max(sent, 0)..];
-        return false;
-    }
-
-    private async ValueTask PipeAsync(ReadOnlyMemory<byte> bytes)
-    {
-        _piped = true;
-        var flushed = await _output.WriteAsync(bytes);
-        if (flushed.IsCompleted || flushed.IsCanceled) _gone = true;
-    }
-
-    /// <summary>Sends a whole response (or a head); false when the client is gone.</summary>
-    private async ValueTask<bool> SendAsync(ReadOnlyMemory<byte> bytes, bool last = true)
-    {
-        if (!TrySendNow(bytes, out var rest)) await PipeAsync(rest);
-        return !_gone && !(last && _close);
-    }
-
-    /// <summary>A complete response as the keys endpoint writes it.</summary>
-    private static ReadOnlyMemory<byte> Response(EtcdReply reply, bool close)
-    {
-        var response = Head(reply, reply.Body.Length, close);
-        response.Write(reply.Body.Span);
-        return response.WrittenMemory;
-    }
-
-    /// <summary>Status line and headers, in the order Kestrel writes them; <paramref name="contentLength"/> -1 is chunked.</summary>
-    private static ArrayBufferWriter<byte> Head(EtcdReply reply, int contentLength, bool close)
-    {
-        var w = new ArrayBufferWriter<byte>(320 + Math.Max(contentLength, 0));
-        Text(w, "HTTP/1.1 ");
-        Number(w, (ulong)reply.Status);
-        Text(w, " ");
-        Text(w, ReasonPhrases.GetReasonPhrase(reply.Status));
-        if (contentLength >= 0)
-        {
-            Text(w, "\r\nContent-Length: ");
-            Number(w, (ulong)contentLength);
-        }
-        if (close) Text(w, "\r\nConnection: close");
-        Text(w, "\r\nContent-Type: application/json\r\nDate: ");
-        w.Write(HttpDate.Now);
-        if (contentLength < 0) Text(w, "\r\nTransfer-Encoding: chunked");
-        Text(w, "\r\nX-Etcd-Cluster-Id: ");
-        Text(w, EtcdEndpoints.ClusterId);
-        Text(w, "\r\nX-Etcd-Index: ");
-        Number(w, reply.Index);
-        if (reply.Term is { } t)
-        {
-            Text(w, "\r\nX-Raft-Index: ");
-            Number(w, reply.Index);
-            Text(w, "\r\nX-Raft-Term: ");
-            Number(w, (ulong)t);
-        }
-        Text(w, "\r\n\r\n");
-        return w;
-    }
-
-    private static void Text(ArrayBufferWriter<byte> w, string text)
-    {
-        var span = w.GetSpan(text.Length);
-        var n = Encoding.ASCII.GetBytes(text, span);
-        w.Advance(n);
-    }
-
-    private static void Number(ArrayBufferWriter<byte> w, ulong value)
-    {
-        var span = w.GetSpan(20);
-        Utf8Formatter.TryFormat(value, span, out var n);
-        w.Advance(n);
-    }
-
-    /// <summary>The <c>Date</c> header's value, formatted once a second.</summary>
-    private static class HttpDate
-    {
-        private sealed record Stamp(long Second, byte[] Value);
-
-        private static volatile Stamp s_current = new(-1, []);
-
-        public static byte[] Now
-        {
-            get
-            {
-                var now = DateTimeOffset.UtcNow;
-                var second = now.ToUnixTimeSeconds();
-                var current = s_current;
-                if (current.Second == second) return current.Value;
-                var value = Encoding.ASCII.GetBytes(now.ToString("r", CultureInfo.InvariantCulture));
-                s_current = new Stamp(second, value);
-                return value;
-            }
-        }
-    }
-
-    [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "etcd fast path, connection {ConnectionId}: sending the end of a long poll failed; the connection closes")]
-    private static partial void LogSendFailed(ILogger logger, Exception failure, string connectionId);
 }
