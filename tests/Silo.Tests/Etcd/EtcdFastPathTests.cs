@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 namespace Platform.Silo.Tests.Etcd;
 
 /// <summary>
-/// The short path that answers plain <c>GET /v2/keys</c> requests below Kestrel's HTTP layer (EtcdConnection): the
+/// The etcd fast path that answers plain <c>GET /v2/keys</c> requests below Kestrel's HTTP layer (EtcdFastPath): the
 /// same bytes as the HTTP layer, long polls on kept connections, watchers that go away or do not read, requests it
 /// leaves to Kestrel, and a stopping silo. Over raw sockets, against a real silo process.
 /// </summary>
@@ -86,7 +86,7 @@ public sealed class EtcdFastPathTests(ITestOutputHelper output) : IAsyncLifetime
                 using var fast = await ConnectAsync();
                 var viaFastPath = await fast.RequestAsync($"GET {target} HTTP/1.1\r\nHost: x\r\n{extra}\r\n");
 
-                // A first request the short path does not take gives the connection to Kestrel for good.
+                // A first request the fast path does not take gives the connection to Kestrel for good.
                 using var kestrel = await ConnectAsync();
                 var health = await kestrel.RequestAsync("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n");
                 Assert.StartsWith("HTTP/1.1 200", health.Head);
