@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark of the etcd v2 keys API (/v2/keys): etcd 3.4 with --enable-v2 and a Platform silo, each on
-# loopback with a fresh data directory, the same workloads against both in one run (bench/Keys.Bench), one table.
-# Both servers are stopped at the end, on failure and on Ctrl-C.
+# loopback with a fresh data directory, and the floor (bench/floor/keys-floor.c, the least a server can do for a
+# watch fan-out), the same workloads against all in one run (bench/Keys.Bench), one table.
+# Every server is stopped at the end, on failure and on Ctrl-C.
 set -euo pipefail
 
 usage() {
     cat <<'USAGE'
-usage: bench/keys.sh [--targets etcd,platform] [--keep] [driver options]
-  --targets LIST  which servers to start and drive: etcd, platform or both (default etcd,platform)
+usage: bench/keys.sh [--targets etcd,platform,floor] [--keep] [driver options]
+  --targets LIST  which servers to start and drive, of etcd, platform and floor (default all three; floor needs cc
+                  and runs only the fan-out)
   --keep          keep the temporary directory (data dirs and server logs) after a successful run
   driver options  passed to bench/Keys.Bench, e.g. --quick, --workloads put,get, --seconds 5, --watchers 1000
                   (bench/Keys.Bench --help lists them)
@@ -15,7 +17,7 @@ USAGE
 }
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-targets=etcd,platform
+targets=etcd,platform,floor
 keep=0
 driver_args=()
 while [ $# -gt 0 ]; do
@@ -26,15 +28,20 @@ while [ $# -gt 0 ]; do
         *) driver_args+=("$1"); shift ;;
     esac
 done
-run_etcd=0 run_platform=0
+run_etcd=0 run_platform=0 run_floor=0
 for t in ${targets//,/ }; do
     case "$t" in
         etcd) run_etcd=1 ;;
         platform|Platform) run_platform=1 ;;
-        *) echo "keys.sh: unknown target '$t' in --targets; expected etcd and/or platform" >&2; exit 2 ;;
+        floor) run_floor=1 ;;
+        *) echo "keys.sh: unknown target '$t' in --targets; expected some of etcd, platform and floor" >&2; exit 2 ;;
     esac
 done
-[ $((run_etcd + run_platform)) -gt 0 ] || { echo "keys.sh: --targets is empty" >&2; exit 2; }
+[ $((run_etcd + run_platform + run_floor)) -gt 0 ] || { echo "keys.sh: --targets is empty" >&2; exit 2; }
+if [ "$run_floor" = 1 ] && ! command -v cc >/dev/null; then
+    echo "keys.sh: the floor target needs a C compiler (cc); install gcc or leave floor out of --targets" >&2
+    exit 2
+fi
 
 # 10,000 watchers are 10,000 sockets in the driver and in each server; the servers inherit this limit.
 ulimit -n 200000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -68,7 +75,7 @@ if [ "$run_etcd" = 1 ]; then
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/keys-bench.XXXXXX")
-etcd_pid="" silo_pid="" driver_pid=""
+etcd_pid="" silo_pid="" floor_pid="" driver_pid=""
 
 stop() {
     local pid=$1 name=$2
@@ -84,6 +91,7 @@ cleanup() {
     trap - EXIT INT TERM
     stop "$driver_pid" "the load driver"
     stop "$silo_pid" "the Platform silo"
+    stop "$floor_pid" "the floor server"
     stop "$etcd_pid" "etcd"
     wait 2>/dev/null || true
     if [ "$status" = 130 ] || [ "$status" = 143 ]; then
@@ -107,9 +115,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-mapfile -t ports < <(dotnet "$driver" free-ports 3)
+mapfile -t ports < <(dotnet "$driver" free-ports 4)
 etcd_url="http://127.0.0.1:${ports[0]}" etcd_peer="http://127.0.0.1:${ports[1]}"
-silo_url="http://127.0.0.1:${ports[2]}"
+silo_url="http://127.0.0.1:${ports[2]}" floor_url="http://127.0.0.1:${ports[3]}"
 
 start_etcd() {
     # Default durability: the WAL is fsynced before a write is acknowledged.
@@ -149,6 +157,7 @@ check_durable() {
 }
 
 target_args=()
+driver_extra=()
 if [ "$run_etcd" = 1 ]; then
     start_etcd
     check_durable etcd "$etcd_url" start_etcd etcd_pid
@@ -161,10 +170,18 @@ if [ "$run_platform" = 1 ]; then
     echo "Platform silo: pid $silo_pid, $silo_url, data $tmp/silo"
     target_args+=(--target "Platform=$silo_url@$silo_pid")
 fi
+if [ "$run_floor" = 1 ]; then
+    cc -O2 -Wall -o "$tmp/keys-floor" "$repo/bench/floor/keys-floor.c"
+    "$tmp/keys-floor" "${ports[3]}" >>"$tmp/floor.log" 2>&1 &
+    floor_pid=$!
+    echo "floor (bench/floor/keys-floor.c): pid $floor_pid, $floor_url; fan-out only, stores nothing"
+    target_args+=(--target "floor=$floor_url@$floor_pid")
+    driver_extra+=(--fanout-only floor)
+fi
 
 commit=$(git -C "$repo" describe --always --dirty 2>/dev/null || echo "?")
 # The driver's socket continuations run on the epoll threads: no thread-pool hop per response.
 # In the background with a wait, so that Ctrl-C or SIGTERM reaches the traps at once and not when the driver ends.
-DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 dotnet "$driver" "${target_args[@]}" ${not_durable[@]+"${not_durable[@]}"} --commit "$commit" ${driver_args[@]+"${driver_args[@]}"} &
+DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 dotnet "$driver" "${target_args[@]}" ${driver_extra[@]+"${driver_extra[@]}"} ${not_durable[@]+"${not_durable[@]}"} --commit "$commit" ${driver_args[@]+"${driver_args[@]}"} &
 driver_pid=$!
 wait "$driver_pid"

@@ -22,6 +22,12 @@ public sealed class BenchOptions
     public double QuietWaitSeconds { get; private set; } = 15;
     public string? Commit { get; private set; }
 
+    /// <summary>How the fan-out's watchers speak HTTP; each kind is a row of its own.</summary>
+    public List<DriverKind> Drivers { get; private set; } = [DriverKind.Raw, DriverKind.HttpClient];
+
+    /// <summary>Targets that serve only watches and a PUT that wakes them (the floor): they run the fan-out alone.</summary>
+    public HashSet<string> FanoutOnly { get; } = [];
+
     /// <summary>Targets that lost an acknowledged PUT across SIGKILL and restart (bench/keys.sh checks before the run).</summary>
     public List<string> NotDurable { get; } = [];
 
@@ -53,6 +59,9 @@ public sealed class BenchOptions
           --quiet-wait N     but no longer than N seconds (default 15)
           --not-durable NAME the target NAME lost an acknowledged write when killed: its PUT numbers are marked
           --commit TEXT      the commit to print (default: git rev-parse --short HEAD)
+          --drivers LIST     how fan-out watchers speak HTTP: raw (the driver's raw sockets), httpclient (one .NET
+                             HttpClient), or both (default raw,httpclient)
+          --fanout-only NAME the target NAME runs only the fan-out (a floor server that stores nothing)
           --quick            smoke test: 2 s windows, 1 s warm-up, 2 rounds, quiet wait 3 s, server warm-up 4 s
         """;
 
@@ -86,6 +95,18 @@ public sealed class BenchOptions
                 case "--quiet-wait": o.QuietWaitSeconds = NonNegative(arg, Next()); break;
                 case "--commit": o.Commit = Next(); break;
                 case "--not-durable": o.NotDurable.Add(Next()); break;
+                case "--fanout-only": o.FanoutOnly.Add(Next()); break;
+                case "--drivers":
+                    o.Drivers = [];
+                    foreach (var d in Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                        o.Drivers.Add(d.ToLowerInvariant() switch
+                        {
+                            "raw" => DriverKind.Raw,
+                            "httpclient" => DriverKind.HttpClient,
+                            _ => throw new BenchFailure($"--drivers: unknown driver '{d}'; expected raw and/or httpclient"),
+                        });
+                    if (o.Drivers.Count == 0) throw new BenchFailure("--drivers is empty; expected raw and/or httpclient");
+                    break;
                 case "--quick":
                     o.Seconds = 2;
                     o.Warmup = 1;

@@ -51,14 +51,15 @@ try
         if (!options.Workloads.Contains(name)) continue;
         foreach (var t in options.Targets)
         {
+            if (name != "fanout" && options.FanoutOnly.Contains(t.Name)) continue;
             t.EnsureAlive();
             await run(t);
         }
     }
 
     Console.WriteLine();
-    Console.WriteLine(names.Count == 2
-        ? $"Ratio: {names[1]} divided by {names[0]}; the 'better' column says which direction of the metric is better."
+    Console.WriteLine(ResultTable.Subject(names) is { } subject
+        ? $"Ratios: {subject} divided by each other target; the 'better' column says which direction of the metric is better."
         : "Results:");
     Console.WriteLine(table.Render());
     WarnNotDurable(options);
@@ -79,7 +80,8 @@ static void PrintHeader(BenchOptions o)
     Console.WriteLine($"commit: {o.Commit ?? Git("rev-parse --short HEAD") ?? "?"}");
     var inline = Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") == "1";
     Console.WriteLine($"driver: {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, GC {(GCSettings.IsServerGC ? "Server" : "Workstation")}, " +
-                      $"socket completions {(inline ? "inline on the epoll threads" : "on the thread pool")}, raw-socket HTTP/1.1 client");
+                      $"socket completions {(inline ? "inline on the epoll threads" : "on the thread pool")}, raw-socket HTTP/1.1 client; " +
+                      $"fan-out watchers over {string.Join(" and ", o.Drivers.Select(d => d == DriverKind.Raw ? "raw sockets" : "one HttpClient (SocketsHttpHandler)"))}");
     Console.WriteLine($"workloads: {string.Join(",", BenchOptions.AllWorkloads.Where(o.Workloads.Contains))}; PUT/GET windows {o.Seconds:0.#} s after {o.Warmup:0.#} s warm-up over {o.Keys:N0} keys, " +
                       $"{o.ValueBytes}-byte values; fan-out {string.Join(" and ", o.Watchers.Select(w => w.ToString("N0", CultureInfo.InvariantCulture)))} watchers × {o.Rounds} rounds (median round); " +
                       $"memory with {o.MemoryWatchers:N0} idle watchers; {o.ServerWarmupSeconds:0.#} s of unrecorded load against each server first");

@@ -6,7 +6,10 @@ namespace Platform.Keys.Bench;
 /// <summary>Which way a metric improves; <see cref="None"/> for context such as CPU use.</summary>
 public enum Better { Higher, Lower, None }
 
-/// <summary>The side-by-side table: one row per metric, one column per target, and the ratio of the second target to the first.</summary>
+/// <summary>
+/// The side-by-side table: one row per metric, one column per target, and the ratio of the subject (Platform, or the
+/// second of two targets) to each other target.
+/// </summary>
 public sealed class ResultTable(IReadOnlyList<string> targets)
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
@@ -26,13 +29,23 @@ public sealed class ResultTable(IReadOnlyList<string> targets)
         row.Values[target] = value;
     }
 
+    /// <summary>The target the ratios are of: Platform if it is one of them, else the second of two; null for none.</summary>
+    public static string? Subject(IReadOnlyList<string> targets) =>
+        targets.Count < 2 ? null : targets.FirstOrDefault(t => t.Equals("Platform", StringComparison.OrdinalIgnoreCase)) ?? (targets.Count == 2 ? targets[1] : null);
+
     /// <summary>A markdown table, aligned for reading in a terminal too.</summary>
     public string Render()
     {
-        var compare = targets.Count == 2;
+        var subject = Subject(targets);
+        var compare = subject is not null;
+        var others = targets.Where(t => t != subject).ToList();
         var header = new List<string> { "metric" };
         header.AddRange(targets);
-        if (compare) header.AddRange([$"{targets[1]}/{targets[0]}", "better"]);
+        if (compare)
+        {
+            foreach (var other in others) header.Add($"{subject}/{other}");
+            header.Add("better");
+        }
         var lines = new List<string[]> { header.ToArray() };
         foreach (var row in _rows)
         {
@@ -40,8 +53,9 @@ public sealed class ResultTable(IReadOnlyList<string> targets)
             foreach (var t in targets) cells.Add(row.Values.TryGetValue(t, out var v) ? Number(v) : "-");
             if (compare)
             {
-                cells.Add(row.Values.TryGetValue(targets[0], out var a) && row.Values.TryGetValue(targets[1], out var b) && a != 0 && !double.IsNaN(a) && !double.IsNaN(b)
-                    ? (b / a).ToString(b / a >= 10 ? "0" : "0.00", Inv) + "×" : "-");
+                foreach (var other in others)
+                    cells.Add(row.Values.TryGetValue(other, out var a) && row.Values.TryGetValue(subject!, out var b) && a != 0 && !double.IsNaN(a) && !double.IsNaN(b)
+                        ? (b / a).ToString(b / a >= 10 ? "0" : "0.00", Inv) + "×" : "-");
                 cells.Add(row.Better switch { Better.Higher => "higher", Better.Lower => "lower", _ => "" });
             }
             lines.Add(cells.ToArray());

@@ -2,12 +2,30 @@ using System.Diagnostics;
 
 namespace Platform.Keys.Bench;
 
+/// <summary>How the driver's watchers speak HTTP: its own raw-socket client, or .NET's HttpClient.</summary>
+public enum DriverKind { Raw, HttpClient }
+
 /// <summary>
 /// N long-poll watchers on one key, each on its own connection, reused from round to round while the server keeps
 /// them open. A round sends every watcher its GET ?wait=true; the response headers arriving is the sign the watch is
-/// registered (etcd flushes them at once, and the Platform facade is to do the same); the body completes it.
+/// registered (etcd flushes them at once, and so do Platform and the floor); the body completes it.
 /// </summary>
-public sealed class WatcherSet(Target target, int count) : IDisposable
+public interface IWatcherSet : IDisposable
+{
+    int Count { get; }
+
+    Task OpenAsync();
+
+    /// <summary>Sends every watcher <c>GET pathAndQuery</c>; the returned round tracks registration and completion.</summary>
+    WatchRound Start(string pathAndQuery);
+
+    /// <summary>Watchers over the driver's raw-socket connections or over one HttpClient.</summary>
+    static IWatcherSet Create(DriverKind kind, Target target, int count) =>
+        kind == DriverKind.Raw ? new WatcherSet(target, count) : new HttpClientWatcherSet(target, count);
+}
+
+/// <summary>Watchers over the driver's raw-socket HTTP/1.1 connections (<see cref="HttpConnection"/>).</summary>
+public sealed class WatcherSet(Target target, int count) : IWatcherSet
 {
     private readonly HttpConnection?[] _connections = new HttpConnection?[count];
 
@@ -19,9 +37,9 @@ public sealed class WatcherSet(Target target, int count) : IDisposable
         opened.CopyTo(_connections, 0);
     }
 
-    /// <summary>Sends every watcher the request; the returned round tracks registration and completion.</summary>
-    public WatchRound Start(byte[] watchRequest)
+    public WatchRound Start(string pathAndQuery)
     {
+        var watchRequest = Requests.Get(target.Host, pathAndQuery);
         var round = new WatchRound(count);
         for (var i = 0; i < count; i++) _ = WatchAsync(i, watchRequest, round);
         return round;

@@ -42,14 +42,21 @@ public sealed class Workloads(BenchOptions options, ResultTable table)
     public async Task WarmUpAsync(Target target)
     {
         if (options.ServerWarmupSeconds <= 0) return;
+        using (var watchers = new WatcherSet(target, 1000))
+        {
+            await watchers.OpenAsync();
+            using var control = await target.ConnectAsync();
+            await FanoutRoundAsync(target, watchers, control, $"{target.Name}, warm-up fan-out", "warm-up");
+        }
+        if (options.FanoutOnly.Contains(target.Name))
+        {
+            Console.WriteLine($"  {target.Name,-9} warmed up: one fan-out to 1,000 watchers");
+            return;
+        }
         var half = TimeSpan.FromSeconds(options.ServerWarmupSeconds / 2);
         var puts = await RequestLoad.RunAsync(target, "warm-up PUTs", 64, PutRequests(target), CheckPut, TimeSpan.Zero, half);
         var gets = await RequestLoad.RunAsync(target, "warm-up GETs", 64,
             [.. Enumerable.Range(0, options.Keys).Select(n => Requests.Get(target.Host, "/v2/keys" + Key(n)))], CheckGet, TimeSpan.Zero, half);
-        using var watchers = new WatcherSet(target, 1000);
-        await watchers.OpenAsync();
-        using var control = await target.ConnectAsync();
-        await FanoutRoundAsync(target, watchers, control, $"{target.Name}, warm-up fan-out", "warm-up");
         Console.WriteLine($"  {target.Name,-9} warmed up: {puts.PerSecond:#,0} PUT/s and {gets.PerSecond:#,0} GET/s with 64 clients for {half.TotalSeconds:0.#} s each, one fan-out to 1,000 watchers");
     }
 
@@ -100,18 +107,25 @@ public sealed class Workloads(BenchOptions options, ResultTable table)
     /// </summary>
     public async Task FanoutAsync(Target target)
     {
-        foreach (var count in options.Watchers)
+        foreach (var driver in options.Drivers)
+            foreach (var count in options.Watchers)
+                await FanoutAsync(target, driver, count);
+    }
+
+    private async Task FanoutAsync(Target target, DriverKind driver, int count)
+    {
         {
-            var where = $"{target.Name}, fan-out to {count:N0} watchers";
+            var kind = driver == DriverKind.Raw ? "" : ", HttpClient";
+            var where = $"{target.Name}, fan-out to {count:N0} watchers{kind}";
             await WaitQuietAsync(target);
-            using var watchers = new WatcherSet(target, count);
+            using var watchers = IWatcherSet.Create(driver, target, count);
             await watchers.OpenAsync();
             using var control = await target.ConnectAsync();
             var rounds = new List<FanoutRound>();
             for (var r = 1; r <= options.Rounds; r++)
             {
                 var round = await FanoutRoundAsync(target, watchers, control, $"{where}, round {r}", $"round-{r}-of-{count}");
-                Console.WriteLine($"  {target.Name,-9} fan-out {count,6:N0} round {r}: registered in {round.RegisterSeconds:0.00} s; PUT answered in {Ms(round.PutMicros)} ms; " +
+                Console.WriteLine($"  {target.Name,-9} fan-out {count,6:N0}{kind} round {r}: registered in {round.RegisterSeconds:0.00} s; PUT answered in {Ms(round.PutMicros)} ms; " +
                                   $"watchers p50 {Ms(round.Latency.P50)} ms  p99 {Ms(round.Latency.P99)} ms  max {Ms(round.Latency.Max)} ms; " +
                                   $"CPU from PUT to last watcher: server {round.ServerCpuSeconds * 1000:0.0} ms, driver {round.DriverCpuSeconds * 1000:0.0} ms" +
                                   (round.ClosedByServer > 0 ? $"; {round.ClosedByServer:N0} watch connections closed by the server" : ""));
@@ -121,7 +135,7 @@ public sealed class Workloads(BenchOptions options, ResultTable table)
             // Watcher latencies from one round (percentiles of different rounds do not combine); the rest is
             // the median over rounds.
             var median = rounds.OrderBy(x => x.Latency.Max).ElementAt((rounds.Count - 1) / 2);
-            var name = $"fan-out {count:N0} watchers";
+            var name = $"fan-out {count:N0} watchers{kind}";
             table.Add($"{name}: p50 ms", Better.Lower, target.Name, median.Latency.P50 / 1000);
             table.Add($"{name}: p99 ms", Better.Lower, target.Name, median.Latency.P99 / 1000);
             table.Add($"{name}: max ms", Better.Lower, target.Name, median.Latency.Max / 1000);
@@ -140,12 +154,11 @@ public sealed class Workloads(BenchOptions options, ResultTable table)
 
     private sealed record FanoutRound(Percentiles Latency, double PutMicros, double RegisterSeconds, double ServerCpuSeconds, double DriverCpuSeconds, int ClosedByServer);
 
-    private async Task<FanoutRound> FanoutRoundAsync(Target target, WatcherSet watchers, HttpConnection control, string where, string value)
+    private async Task<FanoutRound> FanoutRoundAsync(Target target, IWatcherSet watchers, HttpConnection control, string where, string value)
     {
         var errors = new ErrorTally(where);
-        var watch = Requests.Get(target.Host, $"/v2/keys{FanKey}?wait=true");
         var started = Stopwatch.GetTimestamp();
-        var round = watchers.Start(watch);
+        var round = watchers.Start($"/v2/keys{FanKey}?wait=true");
         await round.WaitRegisteredAsync(where, RegisterTimeout);
         var registerSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         CheckRegistered(round, errors);
@@ -210,7 +223,7 @@ public sealed class Workloads(BenchOptions options, ResultTable table)
         var before = ProcStats.RssKiB(pid);
         using var watchers = new WatcherSet(target, count);
         await watchers.OpenAsync();
-        var round = watchers.Start(Requests.Get(target.Host, $"/v2/keys{FanKey}?wait=true"));
+        var round = watchers.Start($"/v2/keys{FanKey}?wait=true");
         await round.WaitRegisteredAsync(where, RegisterTimeout);
         CheckRegistered(round, new ErrorTally(where));
         await Task.Delay(TimeSpan.FromSeconds(Math.Max(2, options.SettleSeconds)));

@@ -24,23 +24,26 @@ public sealed class KeyStore
     private readonly SortedSet<KeyNode> _expiring = new(s_byExpiry);
     private readonly TimeProvider _time;
 
-    /// <summary>Creates an empty keyspace at index 0.</summary>
-    public KeyStore(KeyStoreOptions? options = null, TimeProvider? timeProvider = null)
-        : this(options ?? new KeyStoreOptions(), timeProvider ?? TimeProvider.System, KeyNode.NewDirectory(KeyPath.Root, "", null, 0, KeyNode.Permanent), 0)
+    /// <summary>etcd's history window: 1,000 events.</summary>
+    public const int DefaultHistoryCapacity = 1000;
+
+    /// <summary>Creates an empty keyspace at index 0 that keeps the latest <paramref name="historyCapacity"/> events for watches.</summary>
+    public KeyStore(int historyCapacity = DefaultHistoryCapacity, TimeProvider? timeProvider = null)
+        : this(historyCapacity, timeProvider ?? TimeProvider.System, KeyNode.NewDirectory(KeyPath.Root, "", null, 0, KeyNode.Permanent), 0)
     {
     }
 
     /// <summary>Rebuilds a keyspace from a saved tree and index (see <see cref="KeyStoreSnapshot"/>).</summary>
-    internal KeyStore(KeyStoreOptions options, TimeProvider timeProvider, KeyNode root, ulong currentIndex)
+    internal KeyStore(int historyCapacity, TimeProvider timeProvider, KeyNode root, ulong currentIndex)
     {
-        if (options.HistoryCapacity < 1)
+        if (historyCapacity < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(options), options.HistoryCapacity, "KeyStoreOptions.HistoryCapacity must be at least 1");
+            throw new ArgumentOutOfRangeException(nameof(historyCapacity), historyCapacity, "the history capacity must be at least 1 event");
         }
         _time = timeProvider;
         _root = root;
         CurrentIndex = currentIndex;
-        History = new EventHistory(options.HistoryCapacity);
+        History = new EventHistory(historyCapacity);
         TrackExpiry(root);
     }
 

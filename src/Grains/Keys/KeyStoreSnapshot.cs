@@ -58,12 +58,11 @@ public static class KeyStoreSnapshot
     }
 
     /// <summary>
-    /// Rebuilds a store from <paramref name="data"/>. With a <see cref="KeyStoreOptions.HistoryCapacity"/> smaller than
-    /// the saved history, the newest events are kept.
+    /// Rebuilds a store from <paramref name="data"/>. With a <paramref name="historyCapacity"/> smaller than the saved
+    /// history, the newest events are kept.
     /// </summary>
-    public static KeyStore Load(ReadOnlySpan<byte> data, KeyStoreOptions? options = null, TimeProvider? timeProvider = null)
+    public static KeyStore Load(ReadOnlySpan<byte> data, int historyCapacity = KeyStore.DefaultHistoryCapacity, TimeProvider? timeProvider = null)
     {
-        options ??= new KeyStoreOptions();
         var reader = new Reader(data);
         if (!data.StartsWith(Magic)) throw reader.Corrupt("not a keyspace snapshot (no \"PKS\" header)");
         reader.Skip(Magic.Length);
@@ -74,9 +73,9 @@ public static class KeyStoreSnapshot
         var root = ReadNode(ref reader, KeyPath.Root, null, index, depth: 0);
         if (!root.IsDirectory || root.HasTtl) throw reader.Corrupt("the root is not a permanent directory");
 
-        var store = new KeyStore(options, timeProvider ?? TimeProvider.System, root, index);
+        var store = new KeyStore(historyCapacity, timeProvider ?? TimeProvider.System, root, index);
         var count = reader.VarUInt("history length");
-        var skip = count > (ulong)options.HistoryCapacity ? count - (ulong)options.HistoryCapacity : 0;
+        var skip = count > (ulong)historyCapacity ? count - (ulong)historyCapacity : 0;
         for (ulong i = 0; i < count; i++)
         {
             var action = reader.Byte("event action");

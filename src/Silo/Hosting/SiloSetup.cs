@@ -57,7 +57,7 @@ public static class SiloSetup
             k.AddServerHeader = false;
             // Kestrel reads endpoints from its section but not its limits (KeepAliveTimeout, RequestHeadersTimeout, …).
             builder.Configuration.GetSection("Kestrel:Limits").Bind(k.Limits);
-            if (options.EtcdFastPath) k.ConfigureEndpointDefaults(Platform.Silo.Endpoints.Etcd.EtcdConnection.Use);
+            if (options.EtcdFastPath) k.ConfigureEndpointDefaults(Platform.Silo.Endpoints.Etcd.EtcdFastPath.Use);
         });
         builder.Services.AddGrainRuntime(o =>
         {
@@ -66,6 +66,7 @@ public static class SiloSetup
         });
         builder.Services.AddGrains(GrainsAssembly.Assembly);
         builder.Services.AddKeyspace(o => builder.Configuration.GetSection("Platform:Keys").Bind(o));
+        builder.Services.AddSingleton<Platform.Silo.Endpoints.Etcd.EtcdKeysHandler>();
         builder.Services.AddNodes(o => builder.Configuration.GetSection(NodesOptions.Section).Bind(o));
         builder.Services.AddSingleton<AgentHub>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<AgentHub>());

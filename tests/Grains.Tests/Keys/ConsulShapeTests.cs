@@ -5,7 +5,7 @@ namespace Platform.Grains.Tests.Keys;
 /// <summary>What the Consul facade needs from the store: client flags, hidden keys in listings, deletes by string prefix.</summary>
 public sealed class ConsulShapeTests
 {
-    private readonly KeyStore _store = new(new KeyStoreOptions(), new ManualTime());
+    private readonly KeyStore _store = new(KeyStore.DefaultHistoryCapacity, new ManualTime());
 
     [Fact]
     public void Flags_are_kept_by_writes_that_set_them_and_by_snapshots()

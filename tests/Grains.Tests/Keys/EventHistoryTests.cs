@@ -6,7 +6,7 @@ public sealed class EventHistoryTests
 {
     private readonly ManualTime _time = new();
 
-    private KeyStore NewStore(int history = 1000) => new(new KeyStoreOptions { HistoryCapacity = history }, _time);
+    private KeyStore NewStore(int history = 1000) => new(history, _time);
 
     [Fact]
     public void Watch_with_waitIndex_older_than_history_returns_401_with_etcd_cause()
@@ -190,7 +190,7 @@ public sealed class EventHistoryTests
     [Fact]
     public void History_capacity_must_be_positive()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new KeyStore(new KeyStoreOptions { HistoryCapacity = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new KeyStore(0));
     }
 
     [Fact]

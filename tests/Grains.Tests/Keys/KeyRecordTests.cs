@@ -55,7 +55,7 @@ public sealed class KeyRecordTests
     public void Replaying_records_at_their_times_rebuilds_the_same_store()
     {
         var time = new ManualTime(T0);
-        var live = new KeyStore(new KeyStoreOptions(), time);
+        var live = new KeyStore(KeyStore.DefaultHistoryCapacity, time);
         var journal = new List<byte[]>();
         var random = new Random(7);
         for (var i = 0; i < 500; i++)
@@ -86,7 +86,7 @@ public sealed class KeyRecordTests
         }
 
         var replayTime = new ManualTime(T0);
-        var replayed = new KeyStore(new KeyStoreOptions(), replayTime);
+        var replayed = new KeyStore(KeyStore.DefaultHistoryCapacity, replayTime);
         foreach (var bytes in journal)
         {
             var (request, at) = KeyRecord.Read(bytes);

@@ -75,7 +75,7 @@ public sealed class KeyStoreSnapshotTests
     private static void AssertRoundTrip(int[] codes, int capacity)
     {
         var time = new ManualTime();
-        var options = new KeyStoreOptions { HistoryCapacity = capacity };
+        var options = capacity;
         var store = new KeyStore(options, time);
         var half = codes.Length / 2;
         for (var i = 0; i < half; i++) Apply(store, time, codes[i]);
@@ -120,7 +120,7 @@ public sealed class KeyStoreSnapshotTests
         byte[] Run()
         {
             var time = new ManualTime();
-            var store = new KeyStore(new KeyStoreOptions(), time);
+            var store = new KeyStore(KeyStore.DefaultHistoryCapacity, time);
             var random = new Random(99);
             for (var i = 0; i < 500; i++) Apply(store, time, random.Next());
             return KeyStoreSnapshot.Save(store);
@@ -133,7 +133,7 @@ public sealed class KeyStoreSnapshotTests
     {
         var store = new KeyStore();
         for (var i = 1; i <= 50; i++) store.Set("/k", i.ToString());
-        var loaded = KeyStoreSnapshot.Load(KeyStoreSnapshot.Save(store), new KeyStoreOptions { HistoryCapacity = 10 });
+        var loaded = KeyStoreSnapshot.Load(KeyStoreSnapshot.Save(store), 10);
         Assert.Equal(10, loaded.History.Count);
         Assert.Equal(41ul, loaded.History.StartIndex);
         Assert.Equal(50ul, loaded.CurrentIndex);
@@ -155,9 +155,9 @@ public sealed class KeyStoreSnapshotTests
     public void Ttls_survive_a_round_trip_and_expire_on_time_after_it()
     {
         var time = new ManualTime();
-        var store = new KeyStore(null, time);
+        var store = new KeyStore(timeProvider: time);
         store.Set("/lease", "me", TimeSpan.FromSeconds(10));
-        var loaded = KeyStoreSnapshot.Load(KeyStoreSnapshot.Save(store), null, time);
+        var loaded = KeyStoreSnapshot.Load(KeyStoreSnapshot.Save(store), timeProvider: time);
         Assert.Equal(ManualTime.Epoch.AddSeconds(10), loaded.NextExpiration);
         Assert.Empty(loaded.Expire(ManualTime.Epoch.AddSeconds(9)));
         Assert.Equal("/lease", Assert.Single(loaded.Expire(ManualTime.Epoch.AddSeconds(10))).Node.Key);
@@ -167,7 +167,7 @@ public sealed class KeyStoreSnapshotTests
     public void Every_truncation_of_a_snapshot_fails_with_a_clear_error()
     {
         var time = new ManualTime();
-        var store = new KeyStore(null, time);
+        var store = new KeyStore(timeProvider: time);
         store.Set("/a/b", "value", TimeSpan.FromSeconds(5));
         store.Set("/a/_c", "ключ");
         store.Get("/a", recursive: true);
@@ -198,7 +198,7 @@ public sealed class KeyStoreSnapshotTests
     public void Random_corruption_never_yields_anything_but_a_store_or_InvalidDataException()
     {
         var time = new ManualTime();
-        var store = new KeyStore(null, time);
+        var store = new KeyStore(timeProvider: time);
         var random = new Random(7);
         for (var i = 0; i < 200; i++) Apply(store, time, random.Next());
         var bytes = KeyStoreSnapshot.Save(store);

@@ -6,7 +6,7 @@ public sealed class KeyStoreTests
 {
     private readonly ManualTime _time = new();
 
-    private KeyStore NewStore(int history = 1000) => new(new KeyStoreOptions { HistoryCapacity = history }, _time);
+    private KeyStore NewStore(int history = 1000) => new(history, _time);
 
     private static KeyException Fails(KeyErrorCode code, Func<object?> operation)
     {

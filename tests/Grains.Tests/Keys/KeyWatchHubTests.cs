@@ -161,14 +161,17 @@ public sealed class KeyWatchHubTests : IAsyncLifetime
     }
 
     [Fact]
-    public void The_last_chunk_of_an_event_is_its_body_as_one_chunk_then_the_end_of_the_response()
+    public void A_watched_event_is_rendered_once_for_every_watcher_it_wakes()
     {
-        var e = new KeyWatchEvent(_store.Set("/chunk", "v"));
-        var text = System.Text.Encoding.ASCII.GetString(e.EtcdLastChunk);
-        var body = System.Text.Encoding.ASCII.GetString(e.EtcdBody);
-        Assert.Equal($"{body.Length:x}\r\n{body}\r\n0\r\n\r\n", text);
-        Assert.Same(e.EtcdLastChunk, e.EtcdLastChunk);
+        var e = new KeyWatchEvent(_store.Set("/render", "v"));
+        var renders = 0;
+        var first = e.Rendered(x => new RenderedValue(x.Node.Value!, ++renders));
+        var second = e.Rendered(x => new RenderedValue(x.Node.Value!, ++renders));
+        Assert.Same(first, second);
+        Assert.Equal(("v", 1), (first.Value, renders));
     }
+
+    private sealed record RenderedValue(string Value, int Render);
 
     [Fact]
     public async Task A_woken_watch_is_out_of_the_hub_before_its_owner_disposes_it()

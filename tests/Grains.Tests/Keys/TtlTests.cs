@@ -8,7 +8,7 @@ public sealed class TtlTests
 
     private readonly ManualTime _time = new();
 
-    private KeyStore NewStore() => new(new KeyStoreOptions(), _time);
+    private KeyStore NewStore() => new(KeyStore.DefaultHistoryCapacity, _time);
 
     [Fact]
     public void Ttl_gives_the_node_an_expiration_and_seconds_left_rounded_up()

@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 namespace Platform.Silo.Tests.Etcd;
 
 /// <summary>
-/// The short path that answers plain <c>GET /v2/keys</c> requests below Kestrel's HTTP layer (EtcdConnection): the
+/// The etcd fast path that answers plain <c>GET /v2/keys</c> requests below Kestrel's HTTP layer (EtcdFastPath): the
 /// same bytes as the HTTP layer, long polls on kept connections, watchers that go away or do not read, requests it
 /// leaves to Kestrel, and a stopping silo. Over raw sockets, against a real silo process.
 /// </summary>
@@ -86,7 +86,7 @@ public sealed class EtcdFastPathTests(ITestOutputHelper output) : IAsyncLifetime
                 using var fast = await ConnectAsync();
                 var viaFastPath = await fast.RequestAsync($"GET {target} HTTP/1.1\r\nHost: x\r\n{extra}\r\n");
 
-                // A first request the short path does not take gives the connection to Kestrel for good.
+                // A first request the fast path does not take gives the connection to Kestrel for good.
                 using var kestrel = await ConnectAsync();
                 var health = await kestrel.RequestAsync("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n");
                 Assert.StartsWith("HTTP/1.1 200", health.Head);
@@ -96,6 +96,39 @@ public sealed class EtcdFastPathTests(ITestOutputHelper output) : IAsyncLifetime
                 Assert.Equal(viaKestrel.WithoutDate, viaFastPath.WithoutDate);
                 if (close) Assert.True(await fast.ClosedAsync(), "the connection stays open after an answer with Connection: close");
             }
+        }
+    }
+
+    [Fact]
+    public async Task Odd_heads_get_the_answer_kestrel_gives_them()
+    {
+        await PutAsync("/odd/a", "one");
+        string[] heads =
+        [
+            "GET /v2/keys/odd/a HTTP/1.1\nHost: x\n\n",
+            "GET /v2/keys/odd/a HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n  folded\r\n\r\n",
+            "GET /v2/keys/odd/a HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n",
+            "GET /v2/keys/odd/a HTTP/1.1\r\nHost: x\r\nX-A: caf\u00e9\r\n\r\n",
+            "GET /v2/keys/odd/\u00e9 HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET /v2/keys/odd/a HTTP/1.1\r\nHost: x\r\nHost: x\r\n\r\n",
+            "GET /v2/keys/odd/a HTTP/1.1\r\n\r\n",
+            "GET /v2/keys/odd/a HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            "GET /v2/keys/odd/a HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n",
+            "GET http://x/v2/keys/odd/a HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET /v2/keys/../version HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET /v2/keys/%2E%2E/version HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET /v2/keys/odd/" + new string('k', 9000) + " HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET /v2/keys/odd/a HTTP/1.1\r\nHost: x\r\nX-Big: " + new string('v', 33 * 1024) + "\r\n\r\n",
+        ];
+        foreach (var head in heads)
+        {
+            using var fast = await ConnectAsync();
+            var viaFastPath = await fast.RequestAsync(head);
+            using var kestrel = await ConnectAsync();
+            Assert.StartsWith("HTTP/1.1 200", (await kestrel.RequestAsync("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n")).Head);
+            var viaKestrel = await kestrel.RequestAsync(head);
+            output.WriteLine($"{head[..Math.Min(head.Length, 60)].ReplaceLineEndings("⏎")}: {viaFastPath.Head.Split("\r\n")[0]}");
+            Assert.Equal(viaKestrel.WithoutDate, viaFastPath.WithoutDate);
         }
     }
 

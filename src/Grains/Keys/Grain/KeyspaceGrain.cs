@@ -45,8 +45,9 @@ internal sealed class KeyspaceGrain(IGrainJournal journal, IOptions<KeyspaceOpti
     {
         _stream = "keyspace/" + GetPrimaryKeyString();
         var opened = await journal.OpenAsync(_stream, cancellationToken);
-        var storeOptions = new KeyStoreOptions { HistoryCapacity = _options.HistoryCapacity };
-        _store = opened.Snapshot is null ? new KeyStore(storeOptions, _clock) : KeyStoreSnapshot.Load(opened.Snapshot, storeOptions, _clock);
+        _store = opened.Snapshot is null
+            ? new KeyStore(_options.HistoryCapacity, _clock)
+            : KeyStoreSnapshot.Load(opened.Snapshot, _options.HistoryCapacity, _clock);
         foreach (var record in opened.Records) Replay(record);
         _epoch = opened.Epoch;
         _lastSeq = opened.LastSeq;

@@ -4,7 +4,7 @@ namespace Platform.Grains.Keys;
 public sealed class KeyspaceOptions
 {
     /// <summary>Events kept for <c>waitIndex</c> watches across all keys (etcd keeps 1,000).</summary>
-    public int HistoryCapacity { get; set; } = KeyStoreOptions.DefaultHistoryCapacity;
+    public int HistoryCapacity { get; set; } = KeyStore.DefaultHistoryCapacity;
 
     /// <summary>A snapshot is written after this many journal records, so a restart replays at most about this many.</summary>
     public int SnapshotEvery { get; set; } = 10_000;

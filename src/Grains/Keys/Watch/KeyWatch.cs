@@ -1,32 +1,24 @@
 namespace Platform.Grains.Keys;
 
 /// <summary>
-/// A durable event as the watch hub hands it to its watchers: one object per event per silo, with the etcd body
-/// encoded once however many watchers receive it.
+/// A durable event as the watch hub hands it to its watchers: one object per event per silo, shared by every watcher
+/// it wakes, with a slot for the event as a front end writes it (<see cref="Rendered{T}"/>), made once.
 /// </summary>
 public sealed class KeyWatchEvent(KeyEvent e)
 {
-    private byte[]? _etcdBody, _etcdLastChunk;
+    private object? _rendered;
 
     public KeyEvent Event { get; } = e;
 
-    /// <summary>The event as etcd writes a watch notification (newline included).</summary>
-    public byte[] EtcdBody => _etcdBody ??= EtcdJson.Event(Event);
-
     /// <summary>
-    /// The end of a chunked HTTP/1.1 long-poll response whose head went out already: the body as one chunk, then
-    /// the last chunk. One array shared by every watcher it wakes.
+    /// The event as <paramref name="render"/> makes it, made by the first watcher that asks and shared with the rest
+    /// (racing first callers may each render; one result wins). One rendering per event: a second kind is not kept.
     /// </summary>
-    public byte[] EtcdLastChunk => _etcdLastChunk ??= LastChunk(EtcdBody);
-
-    private static byte[] LastChunk(byte[] body)
+    public T Rendered<T>(Func<KeyEvent, T> render) where T : class
     {
-        var size = System.Text.Encoding.ASCII.GetBytes(body.Length.ToString("x", System.Globalization.CultureInfo.InvariantCulture) + "\r\n");
-        var chunk = new byte[size.Length + body.Length + 7];
-        size.CopyTo(chunk, 0);
-        body.CopyTo(chunk, size.Length);
-        "\r\n0\r\n\r\n"u8.CopyTo(chunk.AsSpan(size.Length + body.Length));
-        return chunk;
+        if (Volatile.Read(ref _rendered) is T done) return done;
+        var mine = render(Event);
+        return Interlocked.CompareExchange(ref _rendered, mine, null) as T ?? mine;
     }
 }
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Text;
 using System.Text;
 using Platform.Grains.Keys;
+using Platform.Silo.Endpoints.Etcd;
 
 namespace Platform.Silo.Endpoints.Consul;
 

@@ -40,88 +40,41 @@ public static class EtcdEndpoints
             return;
         }
 
-        var hub = context.RequestServices.GetRequiredService<KeyWatchHub>();
-        EtcdKeysRequest parsed;
+        var handler = context.RequestServices.GetRequiredService<EtcdKeysHandler>();
+        var aborted = context.RequestAborted;
+        EtcdReply reply;
         try
         {
             var form = await EtcdForm.ReadAsync(request);
-            parsed = EtcdKeysRequest.Parse(method, RawKey(EtcdForm.RawPath(request)), form);
+            reply = await handler.HandleAsync(method, EtcdForm.RawPath(request), form, request.Headers.Authorization, aborted);
         }
         catch (KeyException e)
         {
-            await WriteError(context, e.Code, e.Cause, e.Index);
-            return;
-        }
-
-        if (parsed.Operation is { } operation)
-        {
-            KeyResult result;
-            try
-            {
-                result = await hub.Keyspace.Execute(operation);
-            }
-            catch (Exception failure) when (!context.RequestAborted.IsCancellationRequested)
-            {
-                // The keyspace is moving (its silo died) or unreachable: etcd's answer for a cluster that cannot commit.
-                await WriteError(context, KeyErrorCode.RaftInternal, $"the keyspace is unavailable: {failure.Message}", hub.LastIndex);
-                return;
-            }
-            if (result.Failed)
-            {
-                await WriteError(context, result.ErrorCode, result.ErrorCause, result.ErrorIndex);
-                return;
-            }
-            var e = result.Event!;
-            // A watch this client makes next, on this silo, must not wake for its own write.
-            if (operation.Op != KeyOp.Get) await hub.WaitSeenAsync(e.Index, context.RequestAborted);
-            SetHeaders(response, e.EtcdIndex, result.Term);
-            response.StatusCode = e.IsCreated ? 201 : 200;
-            var body = new ArrayBufferWriter<byte>(256);
-            EtcdJson.WriteEvent(body, e, parsed.NoValueOnSuccess);
-            response.ContentLength = body.WrittenCount;
-            await response.Body.WriteAsync(body.WrittenMemory, context.RequestAborted);
-            return;
-        }
-
-        await Watch(context, hub, parsed);
-    }
-
-    /// <summary>A long poll (one event) or, with <c>stream=true</c>, every event until the client goes away.</summary>
-    private static async Task Watch(HttpContext context, KeyWatchHub hub, EtcdKeysRequest parsed)
-    {
-        var response = context.Response;
-        var aborted = context.RequestAborted;
-        KeyWatch watch;
-        try
-        {
-            watch = await hub.WatchAsync(parsed.Key, parsed.Recursive, parsed.WaitIndex, cancellationToken: aborted);
-        }
-        catch (KeyException e)
-        {
-            await WriteError(context, e.Code, e.Cause, e.Index);
-            return;
+            reply = EtcdReply.Error(e);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
             return;
         }
-        catch (Exception e)
+        if (reply.Watch is null)
         {
-            await WriteError(context, KeyErrorCode.RaftInternal, $"the keyspace is unavailable: {e.Message}", hub.LastIndex);
+            SetHeaders(response, reply);
+            response.ContentLength = reply.Body.Length;
+            await response.Body.WriteAsync(reply.Body, aborted);
             return;
         }
+        await WatchAsync(context, handler.Hub, reply);
+    }
 
+    /// <summary>A long poll (one event) or, with <c>stream=true</c>, every event until the client goes away.</summary>
+    private static async Task WatchAsync(HttpContext context, KeyWatchHub hub, EtcdReply reply)
+    {
+        var response = context.Response;
+        var aborted = context.RequestAborted;
+        var watch = reply.Watch!;
         try
         {
-            SetHeaders(response, watch.StartIndex, hub.Term);
-            response.StatusCode = 200;
-            if (!parsed.Stream && watch.Event.IsCompletedSuccessfully && watch.Event.Result is { } ready)
-            {
-                // Found in the history: answer at once.
-                response.ContentLength = ready.EtcdBody.Length;
-                await response.Body.WriteAsync(ready.EtcdBody, aborted);
-                return;
-            }
+            SetHeaders(response, reply);
             // Headers go out as soon as the watch is registered, as etcd flushes them.
             await response.Body.FlushAsync(aborted);
             while (true)
@@ -131,20 +84,18 @@ public static class EtcdEndpoints
                 var e = await watch.Event;
                 if (e is null) return;
                 // Buffered, not flushed: a long poll's body and the end of its response leave in one send.
-                response.BodyWriter.Write(e.EtcdBody);
-                if (!parsed.Stream) return;
+                response.BodyWriter.Write(EtcdEventBytes.Of(e).Body.Span);
+                if (!reply.Stream) return;
                 await response.BodyWriter.FlushAsync(aborted);
                 watch.Dispose();
                 try
                 {
-                    watch = await hub.WatchAsync(parsed.Key, parsed.Recursive, e.Event.Index + 1, cancellationToken: aborted);
+                    watch = await hub.WatchAsync(watch.Key, watch.Recursive, e.Event.Index + 1, cancellationToken: aborted);
                 }
                 catch (KeyException cleared)
                 {
                     // A stream that fell behind the history ends with the error instead of skipping events.
-                    var error = new ArrayBufferWriter<byte>(128);
-                    EtcdJson.WriteError(error, cleared.Code, cleared.Cause, cleared.Index);
-                    await response.Body.WriteAsync(error.WrittenMemory, aborted);
+                    await response.Body.WriteAsync(EtcdReply.Error(cleared).Body, aborted);
                     return;
                 }
             }
@@ -212,32 +163,24 @@ public static class EtcdEndpoints
     /// <summary>The key part of the (decoded) path.</summary>
     internal static string RawKey(string path) => path.Length <= KeysPrefix.Length ? "" : path[KeysPrefix.Length..];
 
-    private static void SetHeaders(HttpResponse response, ulong etcdIndex, long term)
+    /// <summary>The reply's status and etcd's headers (raft headers only on a reply that has a term).</summary>
+    private static void SetHeaders(HttpResponse response, EtcdReply reply)
     {
+        response.StatusCode = reply.Status;
         var headers = response.Headers;
         headers.ContentType = "application/json";
-        var index = etcdIndex.ToString(CultureInfo.InvariantCulture);
+        var index = reply.Index.ToString(CultureInfo.InvariantCulture);
         headers["X-Etcd-Cluster-Id"] = ClusterId;
         headers["X-Etcd-Index"] = index;
-        headers["X-Raft-Index"] = index;
-        headers["X-Raft-Term"] = term.ToString(CultureInfo.InvariantCulture);
+        if (reply.Term is { } term)
+        {
+            headers["X-Raft-Index"] = index;
+            headers["X-Raft-Term"] = term.ToString(CultureInfo.InvariantCulture);
+        }
     }
 
     /// <summary>A fixed id for this deployment, as etcd sends its cluster's id on every reply.</summary>
     internal const string ClusterId = "706c6174666f726d";
-
-    private static async Task WriteError(HttpContext context, KeyErrorCode code, string? cause, ulong index)
-    {
-        var response = context.Response;
-        response.Headers.ContentType = "application/json";
-        response.Headers["X-Etcd-Cluster-Id"] = ClusterId;
-        response.Headers["X-Etcd-Index"] = index.ToString(CultureInfo.InvariantCulture);
-        response.StatusCode = KeyErrors.HttpStatus(code);
-        var body = new ArrayBufferWriter<byte>(128);
-        EtcdJson.WriteError(body, code, cause, index);
-        response.ContentLength = body.WrittenCount;
-        await response.Body.WriteAsync(body.WrittenMemory);
-    }
 
     private static Task WriteJson(HttpContext context, int status, string json)
     {

@@ -3,7 +3,9 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
 
-namespace Platform.Grains.Keys;
+using Platform.Grains.Keys;
+
+namespace Platform.Silo.Endpoints.Etcd;
 
 /// <summary>
 /// etcd v2's JSON, byte for byte as etcd writes it (Go's <c>encoding/json</c>): field order and omissions of
@@ -11,7 +13,7 @@ namespace Platform.Grains.Keys;
 /// control characters, U+2028/U+2029), RFC 3339 expirations with trimmed nanoseconds, and the newline that ends
 /// every body.
 /// </summary>
-public static class EtcdJson
+internal static class EtcdJson
 {
     /// <summary>An event (a reply or a watch notification). With <paramref name="noValueOnSuccess"/>, writes leave their nodes out.</summary>
     public static void WriteEvent(IBufferWriter<byte> output, KeyEvent e, bool noValueOnSuccess = false)

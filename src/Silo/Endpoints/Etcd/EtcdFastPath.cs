@@ -1,0 +1,218 @@
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using Platform.Grains.Keys;
+
+namespace Platform.Silo.Endpoints.Etcd;
+
+/// <summary>
+/// The etcd fast path: a connection middleware in front of Kestrel's HTTP/1.1 that answers plain
+/// <c>GET /v2/keys…</c> reads and long polls itself (heads parsed by <see cref="EtcdFastPathHead"/>, requests served by
+/// <see cref="EtcdKeysHandler"/>, a woken long poll's <see cref="EtcdEventBytes"/> written straight to the socket) and
+/// gives the connection to Kestrel, untouched, at the first request it does not take. Why and what: docs/keys.md.
+/// </summary>
+internal sealed partial class EtcdFastPath
+{
+    /// <summary>Puts the fast path in front of the HTTP layer of <paramref name="listen"/>.</summary>
+    public static void Use(ListenOptions listen)
+    {
+        EtcdKeysHandler? handler = null;
+        KestrelServerLimits? limits = null;
+        ILogger? logger = null;
+        listen.Use(next => context =>
+        {
+            handler ??= listen.ApplicationServices.GetRequiredService<EtcdKeysHandler>();
+            limits ??= listen.ApplicationServices.GetRequiredService<IOptions<KestrelServerOptions>>().Value.Limits;
+            logger ??= listen.ApplicationServices.GetRequiredService<ILogger<EtcdFastPath>>();
+            return new EtcdFastPath(context, next, handler, limits, logger).RunAsync();
+        });
+    }
+
+    private static readonly byte[] s_lastChunk = "0\r\n\r\n"u8.ToArray();
+
+    private readonly ConnectionContext _context;
+    private readonly ConnectionDelegate _next;
+    private readonly EtcdKeysHandler _handler;
+    private readonly ILogger _logger;
+    private readonly KestrelServerLimits _limits;
+    private readonly EtcdHeadLimits _headLimits;
+    private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+    private readonly Socket? _socket;
+    private readonly ITimer _clock;
+
+    /// <summary>When (<see cref="Environment.TickCount64"/>, ms) the connection closes unless something happens first.</summary>
+    private long _deadline = long.MaxValue;
+
+    private volatile bool _timedOut;
+    private volatile bool _closing;
+
+    /// <summary>A send failed: the client is gone (its read side says so soon).</summary>
+    private volatile bool _gone;
+
+    /// <summary>Bytes went through the transport's output once (the socket was full): from then on everything does, in order.</summary>
+    private bool _piped;
+
+    /// <summary>Completed once the end of the waiting long poll went out (the connection has one at a time).</summary>
+    private TaskCompletionSource? _sent;
+
+    /// <summary>The request being answered asked for the connection to close after it.</summary>
+    private volatile bool _close;
+
+    private EtcdFastPath(ConnectionContext context, ConnectionDelegate next, EtcdKeysHandler handler, KestrelServerLimits limits, ILogger logger)
+    {
+        _context = context;
+        _next = next;
+        _handler = handler;
+        _logger = logger;
+        _limits = limits;
+        _headLimits = EtcdHeadLimits.From(limits);
+        _input = context.Transport.Input;
+        _output = context.Transport.Output;
+        _socket = context.Features.Get<IConnectionSocketFeature>()?.Socket;
+        // A coarse clock instead of a cancellable timer per read: a woken long poll only moves the deadline.
+        var tick = TimeSpan.FromSeconds(Math.Clamp(Math.Min(limits.KeepAliveTimeout.TotalSeconds, limits.RequestHeadersTimeout.TotalSeconds) / 8, 1, 5));
+        _clock = TimeProvider.System.CreateTimer(static c => ((EtcdFastPath)c!).Tick(), this, tick, tick);
+    }
+
+    /// <summary>Closes the connection after <paramref name="span"/> unless the deadline moves; infinite: no deadline.</summary>
+    private void CloseAfter(TimeSpan span) =>
+        Volatile.Write(ref _deadline, span == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)span.TotalMilliseconds);
+
+    private void Tick()
+    {
+        if (Environment.TickCount64 < Volatile.Read(ref _deadline)) return;
+        _timedOut = true;
+        _input.CancelPendingRead();
+    }
+
+    private async Task RunAsync()
+    {
+        // A stopping server asks its connections to close: an idle one here closes at once.
+        var closing = _context.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested.UnsafeRegister(static c =>
+        {
+            var connection = (EtcdFastPath)c!;
+            connection._closing = true;
+            connection._input.CancelPendingRead();
+        }, this);
+        try
+        {
+            while (true)
+            {
+                if (await ReadHeadAsync() is not { } parsed) return;
+                if (parsed.Head is not { } head)
+                {
+                    closing?.Dispose();
+                    closing = null;
+                    // Kestrel's reads are its own from here: no deadline of ours may cancel one.
+                    CloseAfter(Timeout.InfiniteTimeSpan);
+                    _clock.Dispose();
+                    await _next(_context);
+                    return;
+                }
+                if (_socket is { Blocking: true } socket)
+                {
+                    // Kestrel only sends and receives asynchronously, which this does not change; a send of ours
+                    // that would block returns at once, and the rest goes through the transport's output.
+                    socket.Blocking = false;
+                }
+                if (!await AnswerAsync(head)) return;
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException or ObjectDisposedException or SocketException)
+        {
+            // A client that went away, an idle or slow connection timed out, or a stopping server: close.
+        }
+        finally
+        {
+            closing?.Dispose();
+            _clock.Dispose();
+        }
+    }
+
+    /// <summary>The next request head, consumed if taken, unread if handed over; null when the connection should close (gone, idle, stopping).</summary>
+    private async ValueTask<EtcdHeadParse?> ReadHeadAsync()
+    {
+        var idle = true;
+        CloseAfter(_limits.KeepAliveTimeout);
+        while (true)
+        {
+            var read = await _input.ReadAsync();
+            var buffer = read.Buffer;
+            if (read.IsCanceled && (_closing || _timedOut) || (read.IsCompleted && buffer.IsEmpty))
+            {
+                _input.AdvanceTo(buffer.Start);
+                return null;
+            }
+            if (!buffer.IsEmpty && idle)
+            {
+                idle = false;
+                CloseAfter(_limits.RequestHeadersTimeout);
+            }
+            var parsed = EtcdFastPathHead.Parse(buffer, _headLimits);
+            if (parsed.Outcome == EtcdHeadOutcome.Taken)
+            {
+                _input.AdvanceTo(buffer.GetPosition(parsed.Head!.Length));
+                CloseAfter(Timeout.InfiniteTimeSpan);
+                return parsed;
+            }
+            if (parsed.Outcome == EtcdHeadOutcome.HandOver || read.IsCompleted)
+            {
+                // Kestrel answers what this path does not take (400, 414, 431, …) and closes on a truncated head.
+                _input.AdvanceTo(buffer.Start);
+                return parsed with { Outcome = EtcdHeadOutcome.HandOver };
+            }
+            _input.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    /// <summary>Answers one taken request; false when the connection should close.</summary>
+    private async ValueTask<bool> AnswerAsync(EtcdFastPathHead head)
+    {
+        _close = head.Close;
+        EtcdReply reply;
+        try
+        {
+            reply = head.FormError is { } malformed
+                ? EtcdReply.Error(malformed)
+                : await _handler.HandleAsync("GET", EtcdForm.DecodePath(head.Path), head.Form!, head.Authorization);
+        }
+        catch (KeyException e)
+        {
+            reply = EtcdReply.Error(e);
+        }
+        if (reply.Watch is { } watch) return await WaitAsync(watch, reply);
+        return await SendAsync(EtcdResponseBytes.Response(reply, _close));
+    }
+
+    /// <summary>Sends the head of a long poll, then leaves its end to the hub's delivery while it watches the client.</summary>
+    private async ValueTask<bool> WaitAsync(KeyWatch watch, EtcdReply reply)
+    {
+        using var _ = watch;
+        // The head goes out as soon as the watch is registered, as etcd flushes it.
+        if (!await SendAsync(EtcdResponseBytes.Head(reply, contentLength: -1, _close).WrittenMemory, last: false)) return false;
+        var sent = _sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        watch.OnCompleted(static (e, connection) => ((EtcdFastPath)connection!).Finish(e), this);
+
+        // The next request (or the client going away) is what comes next on the connection; an answer that closes
+        // the connection cancels this read.
+        var read = await _input.ReadAsync();
+        var nothing = read.Buffer.IsEmpty;
+        _input.AdvanceTo(read.Buffer.Start);
+        if (read.IsCanceled || read.IsCompleted && nothing)
+        {
+            // Gone, stopping, or answered with Connection: close: the watch leaves the hub (its end is sent if not
+            // yet, for a server that stops).
+            if (read.IsCompleted && nothing) _gone = true;
+            watch.Dispose();
+            await sent.Task;
+            return false;
+        }
+        // A request sent before the answer: it waits for the answer to have gone out.
+        await sent.Task;
+        return !_gone && !_close;
+    }
+}
