@@ -37,7 +37,7 @@ public static class SiloSetup
     public static WebApplicationBuilder CreateBuilder(string[] args)
     {
         // --agent is a switch without a value; the configuration reader would take the next argument as its value.
-        args = [.. args.Select(a => a == "--agent" ? "--Platform:Agent:Enabled=true" : a)];
+        args = [.. args.Select(a => a == "--agent" ? "--Platform:Agent:Enabled=true" : Platform.Silo.Access.AccessSetup.Switches.GetValueOrDefault(a, a))];
         // Settings ship beside the binary; relative paths in them (DataDir) resolve against the working directory.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddCommandLine(args, new Dictionary<string, string>(SwitchMappings.Concat(TlsSetup.SwitchMappings)));
@@ -54,12 +54,14 @@ public static class SiloSetup
         var options = builder.Configuration.GetSection(PlatformOptions.Section).Get<PlatformOptions>() ?? new PlatformOptions();
         builder.Services.AddSingleton(options);
         TlsSetup.Configure(builder, options.Tls);
+        Platform.Silo.Access.AccessSetup.Configure(builder);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
             // Kestrel reads endpoints from its section but not its limits (KeepAliveTimeout, RequestHeadersTimeout, …).
             builder.Configuration.GetSection("Kestrel:Limits").Bind(k.Limits);
-            if (options.EtcdFastPath) k.ConfigureEndpointDefaults(Platform.Silo.Endpoints.Etcd.EtcdConnection.Use);
+            // The short path answers etcd reads below the HTTP layer, so access control decides which connections it may take.
+            if (options.EtcdFastPath) k.ConfigureEndpointDefaults(Platform.Silo.Access.EtcdShortPathGate.Use);
         });
         builder.Services.AddGrainRuntime(o =>
         {
