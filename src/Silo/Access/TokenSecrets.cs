@@ -47,6 +47,8 @@ public static class TokenSecrets
     /// <summary>Whether <paramref name="secret"/> hashes to <paramref name="hash"/>, in time that does not depend on where they differ.</summary>
     public static bool Matches(string secret, byte[] hash)
     {
+        // Only the form TryGetId accepts (64 ASCII characters) fits the buffer below.
+        if (!TryGetId(secret, out _)) return false;
         Span<byte> computed = stackalloc byte[32];
         Span<byte> utf8 = stackalloc byte[Length];
         var written = System.Text.Encoding.UTF8.GetBytes(secret, utf8);
