@@ -42,15 +42,13 @@ public static class AccessRoutes
 
         if (Under(path, "/v2/keys"))
         {
-            var key = KeyPath.TryNormalize(EtcdEndpoints.RawKey(EtcdForm.RawPath(request)), out var normal, out _) ? normal : null;
-            return new(read ? AccessScopes.KeysRead : AccessScopes.KeysWrite, key, AccessApi.Etcd, null);
+            return new(read ? AccessScopes.KeysRead : AccessScopes.KeysWrite, EtcdKey(request), AccessApi.Etcd, null);
         }
         if (Under(path, "/v2/members")) return new(AccessScopes.KeysRead, null, AccessApi.Etcd, null);
         if (Under(path, "/v1/kv"))
         {
             // Consul's prefixes are string prefixes of the key as given: "app/" asks for everything under /app/.
-            var key = "/" + ConsulKvRequest.DecodeKey(context, "/v1/kv");
-            return new(read ? AccessScopes.KeysRead : AccessScopes.KeysWrite, key, AccessApi.Consul, null);
+            return new(read ? AccessScopes.KeysRead : AccessScopes.KeysWrite, ConsulKey(context), AccessApi.Consul, null);
         }
 
         if (path == AgentProtocol.ConnectPath) return new(AccessScopes.Agent, null, AccessApi.Platform, null);
@@ -65,6 +63,32 @@ public static class AccessRoutes
         if (Under(path, "/v1/monitor") || Under(path, "/v1/cluster")) return new(AccessScopes.NodesRead, null, AccessApi.Platform, null);
         if (Under(path, "/v1/access")) return new(AccessScopes.Admin, null, AccessApi.Platform, null);
         return new(AccessScopes.Admin, null, AccessApi.Platform, null);
+    }
+
+    /// <summary>The keyspace key as the etcd handler will read it; null when it cannot be read (the handler answers that error, and a prefix scope does not match).</summary>
+    private static string? EtcdKey(HttpRequest request)
+    {
+        try
+        {
+            return KeyPath.TryNormalize(EtcdEndpoints.RawKey(EtcdForm.RawPath(request)), out var normal, out _) ? normal : null;
+        }
+        catch (KeyException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The Consul key with a leading slash, as the Consul handler decodes it; null when it cannot be decoded.</summary>
+    private static string? ConsulKey(HttpContext context)
+    {
+        try
+        {
+            return "/" + ConsulKvRequest.DecodeKey(context, "/v1/kv");
+        }
+        catch (ConsulKvException)
+        {
+            return null;
+        }
     }
 
     private static bool Under(string path, string prefix)
