@@ -118,7 +118,10 @@ public static class AgentProgram
             }
             catch (AgentRefusedException e)
             {
-                await Console.Error.WriteLineAsync($"error: {e.Message}; not retrying (is another agent running as '{settings.NodeName}'?)").ConfigureAwait(false);
+                var hint = e.Error.StartsWith("access refused", StringComparison.Ordinal)
+                    ? "does the agent have a token with scope agent? (-token, the 'token' config key, or PLATFORM_TOKEN)"
+                    : $"is another agent running as '{settings.NodeName}'?";
+                await Console.Error.WriteLineAsync($"error: {e.Message}; not retrying ({hint})").ConfigureAwait(false);
                 return AgentExitCodes.Refused;
             }
             catch (Exception e)

@@ -268,6 +268,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
             Servers = settings.Servers,
             HeartbeatInterval = settings.HeartbeatInterval,
             ConnectTimeout = settings.ConnectTimeout,
+            Token = settings.Token,
             ClientCertificates = client,
             TrustedRoots = roots,
             // The files were read above so that an unreadable one stops the agent at start; the shared settings re-read

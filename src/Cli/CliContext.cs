@@ -15,6 +15,12 @@ public sealed class CliContext(TextWriter output, TextWriter error)
     /// <summary>The value of <c>PLATFORM_URL</c> (read once, so tests can set their own).</summary>
     public string? UrlEnvironment { get; init; } = Environment.GetEnvironmentVariable(PlatformClientOptions.UrlEnvironmentVariable);
 
+    /// <summary>The value of <c>PLATFORM_TOKEN</c> (read once, so tests can set their own).</summary>
+    public string? TokenEnvironment { get; init; } = Environment.GetEnvironmentVariable(PlatformClientOptions.TokenEnvironmentVariable);
+
+    /// <summary>The token given with <c>--token</c> for this run; it wins over <c>PLATFORM_TOKEN</c>.</summary>
+    public string? Token { get; set; }
+
     /// <summary>PEM files for https silos, from <c>PLATFORM_CA_FILE</c>, <c>PLATFORM_CERT_FILE</c> and <c>PLATFORM_KEY_FILE</c> (null when none is set).</summary>
     public Platform.Client.Tls.TlsClientSettings? Tls { get; init; } = TlsFromEnvironment();
 
@@ -33,7 +39,8 @@ public sealed class CliContext(TextWriter output, TextWriter error)
         {
             throw new UsageException(e.Message);
         }
-        return new PlatformClient(new PlatformClientOptions { Urls = resolved, Tls = Tls });
+        var token = string.IsNullOrWhiteSpace(Token) ? TokenEnvironment : Token;
+        return new PlatformClient(new PlatformClientOptions { Urls = resolved, Tls = Tls, Token = string.IsNullOrWhiteSpace(token) ? null : token.Trim() });
     }
 
     private static Platform.Client.Tls.TlsClientSettings? TlsFromEnvironment()

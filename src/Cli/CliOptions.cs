@@ -20,6 +20,14 @@ public static class CliOptions
         HelpName = "URL",
     };
 
+    /// <summary><c>--token SECRET</c> on every command: the access token to send (default: <c>$PLATFORM_TOKEN</c>).</summary>
+    public static Option<string> Token() => new("--token", "-token")
+    {
+        Description = $"The access token to send (default: ${PlatformClientOptions.TokenEnvironmentVariable})",
+        Recursive = true,
+        HelpName = "token",
+    };
+
     /// <summary><c>-format text|json</c>.</summary>
     public static Option<string> Format()
     {

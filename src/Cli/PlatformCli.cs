@@ -10,6 +10,7 @@ public static class PlatformCli
     public static RootCommand Build(CliContext context)
     {
         var url = CliOptions.Url();
+        var token = CliOptions.Token();
         var agent = new Command("agent", "Run the node agent on this machine; every argument after 'agent' is the agent's")
         {
             TreatUnmatchedTokensAsErrors = false,
@@ -33,6 +34,7 @@ public static class PlatformCli
         var root = new RootCommand("platform: the fleet's members, events and queries (Serf's commands), and the node agent")
         {
             url,
+            token,
             agent,
             stretch,
             MembersCommand.Create(context, url),
@@ -44,6 +46,7 @@ public static class PlatformCli
             MonitorCommand.Create(context, url),
             ClusterCommand.Create(context, url),
             ReadyCommand.Create(context, url),
+            TokenCommand.Create(context, url),
         };
         return root;
     }
@@ -68,6 +71,7 @@ public static class PlatformCli
             await context.Error.WriteLineAsync("Error: a command is needed, such as members, event, query or agent. Run 'platform --help' for usage.").ConfigureAwait(false);
             return CommandAction.Usage;
         }
+        context.Token = parse.GetValue<string>("--token");
         var invocation = new InvocationConfiguration
         {
             Output = context.Out,

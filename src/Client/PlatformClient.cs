@@ -65,6 +65,8 @@ public sealed partial class PlatformClient : IDisposable
             BaseAddress = options.Urls[0],
             Timeout = Timeout.InfiniteTimeSpan, // streams (query, monitor) run as long as they need; other calls use RequestTimeout
         };
+        if (!string.IsNullOrEmpty(options.Token))
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.Token);
         _ownsHttp = true;
         _requestTimeout = options.RequestTimeout;
     }

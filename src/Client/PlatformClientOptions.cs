@@ -9,6 +9,12 @@ public sealed class PlatformClientOptions
     /// <summary>The silos, tried in order; an unreachable one fails over to the next. Default: <see cref="PlatformClient.DefaultUrl"/>.</summary>
     public IReadOnlyList<Uri> Urls { get; init; } = [new Uri(PlatformClient.DefaultUrl)];
 
+    /// <summary>The environment variable holding the access token the CLI sends.</summary>
+    public const string TokenEnvironmentVariable = "PLATFORM_TOKEN";
+
+    /// <summary>The access token sent as <c>Authorization: Bearer</c> with every request, or null (docs/security.md).</summary>
+    public string? Token { get; init; }
+
     /// <summary>CA, client certificate and key (PEM) for https silos; null trusts the system's roots and presents no certificate.</summary>
     public Tls.TlsClientSettings? Tls { get; init; }
 

@@ -1,4 +1,5 @@
 using Platform.Runtime.Hosting;
+using Platform.Silo.Access;
 using Platform.Silo.Endpoints;
 using Platform.Silo.Endpoints.Consul;
 using Platform.Silo.Endpoints.ConsulNodes;
@@ -24,6 +25,7 @@ catch (StartupException e)
 }
 
 app.UseWebSockets();
+app.UseAccessControl();
 app.MapHealthEndpoints();
 app.MapClusterEndpoints();
 app.MapEtcdEndpoints();
@@ -31,6 +33,7 @@ app.MapConsulEndpoints();
 app.MapNodesApi();
 app.MapConsulNodesApi();
 TelemetrySetup.MapMetrics(app);
+app.MapAccessEndpoints();
 foreach (var extension in app.Services.GetServices<ISiloExtension>()) extension.MapEndpoints(app);
 
 try
@@ -47,6 +50,21 @@ catch (Exception e) when (SiloSetup.DescribeListenFailure(e, app.Configuration) 
     Console.Error.WriteLine($"error: {why}");
     return 2;
 }
+
+string? bootstrapSecret;
+try
+{
+    bootstrapSecret = await AccessSetup.StartAsync(app);
+}
+catch (StartupException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    await app.StopAsync();
+    return 2;
+}
+// Printed once, here, and never logged: the cluster keeps only its hash.
+if (bootstrapSecret is not null)
+    Console.WriteLine($"bootstrap token (scope admin; shown this once, keep it safe): {bootstrapSecret}");
 
 var runtime = app.Services.GetRequiredService<GrainRuntime>();
 TelemetrySetup.StartInstruments(app);

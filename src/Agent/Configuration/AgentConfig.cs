@@ -54,6 +54,9 @@ public sealed class AgentConfig
     /// <summary><c>data_dir</c>: where the last applied user event is kept; default the snapshot's folder, else ./agent-data.</summary>
     public string? DataDir { get; set; }
 
+    /// <summary><c>token</c>: the access token (scope <c>agent</c>) sent to the silo when connecting (docs/security.md).</summary>
+    public string? Token { get; set; }
+
     /// <summary><c>ca_file</c>: PEM bundle the silo's certificate must chain to (else the system's roots).</summary>
     public string? CaFile { get; set; }
 
@@ -117,6 +120,7 @@ public sealed class AgentConfig
             Servers = [.. earlier.Servers, .. later.Servers],
             DataDir = later.DataDir ?? earlier.DataDir,
             CaFile = later.CaFile ?? earlier.CaFile,
+            Token = later.Token ?? earlier.Token,
             CertFile = later.CertFile ?? earlier.CertFile,
             KeyFile = later.KeyFile ?? earlier.KeyFile,
             HeartbeatInterval = later.HeartbeatInterval ?? earlier.HeartbeatInterval,

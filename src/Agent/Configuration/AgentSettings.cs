@@ -40,6 +40,9 @@ public sealed record AgentSettings
     /// <summary>Where the last applied user event is kept.</summary>
     public required string DataDir { get; init; }
 
+    /// <summary>The access token sent to the silo (<c>token</c>, <c>-token</c>, else <c>PLATFORM_TOKEN</c>), or null.</summary>
+    public string? Token { get; init; }
+
     /// <summary>TLS files: CA bundle, client certificate and its key (each may be null).</summary>
     public string? CaFile { get; init; }
 
@@ -179,6 +182,8 @@ public sealed record AgentSettings
             Servers = servers,
             DataDir = dataDir,
             CaFile = config.CaFile,
+            Token = !string.IsNullOrWhiteSpace(config.Token) ? config.Token.Trim()
+                : Environment.GetEnvironmentVariable("PLATFORM_TOKEN") is { Length: > 0 } fromEnvironment ? fromEnvironment.Trim() : null,
             CertFile = config.CertFile,
             KeyFile = config.KeyFile,
             HeartbeatInterval = heartbeat,

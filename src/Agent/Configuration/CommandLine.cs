@@ -23,6 +23,7 @@ public sealed record CommandLine(AgentConfig Flags, IReadOnlyList<(string Path, 
           -data-dir DIR           where the last applied user event is kept
           -handler-timeout DUR    kill a handler after this long (e.g. 30s; default none)
           -handler-concurrency N  handlers run at once (default 1)
+          -token TOKEN            the access token (scope agent) sent to the silo (default $PLATFORM_TOKEN)
         """;
 
     /// <summary>Parses Go-style flags (<c>-flag value</c>, <c>-flag=value</c>, <c>--flag</c>); throws <see cref="ConfigException"/> on a bad one.</summary>
@@ -70,6 +71,7 @@ public sealed record CommandLine(AgentConfig Flags, IReadOnlyList<(string Path, 
                 case "log-level": flags.LogLevel = Value(); break;
                 case "snapshot": flags.SnapshotPath = Value(); break;
                 case "data-dir": flags.DataDir = Value(); break;
+                case "token": flags.Token = Value(); break;
                 case "protocol": flags.Protocol = Int(name, Value()); break;
                 case "handler-concurrency": flags.HandlerConcurrency = Int(name, Value()); break;
                 case "handler-timeout":

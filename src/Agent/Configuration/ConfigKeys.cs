@@ -40,6 +40,7 @@ internal static class ConfigKeys
         ["servers"] = new(ConfigKind.StringList, (c, v) => c.Servers = (List<string>)v),
         ["data_dir"] = new(ConfigKind.String, (c, v) => c.DataDir = (string)v),
         ["ca_file"] = new(ConfigKind.String, (c, v) => c.CaFile = (string)v),
+        ["token"] = new(ConfigKind.String, (c, v) => c.Token = (string)v),
         ["cert_file"] = new(ConfigKind.String, (c, v) => c.CertFile = (string)v),
         ["key_file"] = new(ConfigKind.String, (c, v) => c.KeyFile = (string)v),
         ["heartbeat_interval"] = new(ConfigKind.Duration, (c, v) => c.HeartbeatInterval = (TimeSpan)v),

@@ -149,6 +149,8 @@ public sealed partial class AgentConnection
         using var socket = new ClientWebSocket();
         socket.Options.AddSubProtocol(AgentProtocol.SubProtocol);
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
+        socket.Options.CollectHttpResponseDetails = true;
+        if (_options.Token is { Length: > 0 } token) socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
         if (_options.Tls is { } tls)
         {
             try
@@ -198,6 +200,12 @@ public sealed partial class AgentConnection
             catch (OperationCanceledException)
             {
                 return (Outcome.ConnectFailed, $"no welcome within {_options.ConnectTimeout.TotalMilliseconds:0} ms");
+            }
+            catch (WebSocketException) when (socket.HttpStatusCode is System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden)
+            {
+                // The token is missing, wrong, expired, revoked or lacks scope agent: retrying would be refused again.
+                var reason = socket.HttpResponseHeaders?.TryGetValue("X-Platform-Denied", out var denied) == true ? string.Join(' ', denied) : "no reason given";
+                return (Outcome.Refused, $"access refused (HTTP {(int)socket.HttpStatusCode}): {reason}");
             }
             catch (Exception failure) when (failure is WebSocketException or HttpRequestException or IOException or JsonException or NotSupportedException)
             {

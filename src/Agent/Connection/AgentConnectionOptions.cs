@@ -30,6 +30,9 @@ public sealed class AgentConnectionOptions
     /// <summary>How long a graceful leave waits for the silo to close the socket; default 5 s.</summary>
     public TimeSpan LeaveTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>The access token sent as <c>Authorization: Bearer</c> when connecting (the silo wants scope <c>agent</c> once tokens exist), or null.</summary>
+    public string? Token { get; init; }
+
     /// <summary>Client certificate(s) presented to the silo (agent authentication), or null.</summary>
     public X509Certificate2Collection? ClientCertificates { get; init; }
 

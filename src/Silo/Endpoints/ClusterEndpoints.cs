@@ -12,7 +12,7 @@ public static class ClusterEndpoints
 {
     public static IEndpointRouteBuilder MapClusterEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGroup("/v1").MapGet("/cluster", (GrainRuntime runtime, IRuntimeStatistics statistics, PlatformOptions options, IConfiguration configuration, Platform.Grains.Keys.KeyWatchHub watches) =>
+        app.MapGroup("/v1").MapGet("/cluster", (GrainRuntime runtime, IRuntimeStatistics statistics, PlatformOptions options, IConfiguration configuration, Platform.Grains.Keys.KeyWatchHub watches, Platform.Silo.Access.AccessControl access) =>
         {
             var urls = configuration["urls"] ?? SiloSetup.DefaultUrls;
             List<SiloView> silos;
@@ -29,7 +29,7 @@ public static class ClusterEndpoints
             {
                 silos = [new SiloView(runtime.Options.SiloName, null, urls, runtime.IsStopping ? "ShuttingDown" : "Active", runtime.StartedAt, DateTimeOffset.UtcNow, true, runtime.ActivationCount)];
             }
-            return TypedResults.Ok(new ClusterView(clusterId, silos, options.Storage.ToLowerInvariant(), watches.WatchCount, watches.SeenTimeouts, statistics.GetGrainStatistics()));
+            return TypedResults.Ok(new ClusterView(clusterId, silos, options.Storage.ToLowerInvariant(), watches.WatchCount, watches.SeenTimeouts, access.Counters(), statistics.GetGrainStatistics()));
         });
         return app;
     }
@@ -39,7 +39,8 @@ public static class ClusterEndpoints
 
     /// <summary>
     /// <paramref name="KeyWatches"/>: etcd and Consul watches waiting on this silo for an event;
-    /// <paramref name="KeyWatchSeenTimeouts"/>: write replies sent before this silo's watch hub saw the write (docs/keys.md).
+    /// <paramref name="KeyWatchSeenTimeouts"/>: write replies sent before this silo's watch hub saw the write (docs/keys.md);
+    /// <paramref name="AccessRefused"/>: requests this silo refused since it started (docs/security.md).
     /// </summary>
-    public sealed record ClusterView(string? ClusterId, IReadOnlyList<SiloView> Silos, string Storage, int KeyWatches, long KeyWatchSeenTimeouts, IReadOnlyList<GrainTypeStatisticsSnapshot> GrainTypes);
+    public sealed record ClusterView(string? ClusterId, IReadOnlyList<SiloView> Silos, string Storage, int KeyWatches, long KeyWatchSeenTimeouts, Platform.Silo.Access.AccessCounters AccessRefused, IReadOnlyList<GrainTypeStatisticsSnapshot> GrainTypes);
 }

@@ -40,7 +40,7 @@ public static class SiloSetup
     public static WebApplicationBuilder CreateBuilder(string[] args)
     {
         // --agent is a switch without a value; the configuration reader would take the next argument as its value.
-        args = [.. args.Select(a => a == "--agent" ? "--Platform:Agent:Enabled=true" : a)];
+        args = [.. args.Select(a => a == "--agent" ? "--Platform:Agent:Enabled=true" : Platform.Silo.Access.AccessSetup.Switches.GetValueOrDefault(a, a))];
         // Settings ship beside the binary; relative paths in them (DataDir) resolve against the working directory.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddCommandLine(args, new Dictionary<string, string>(SwitchMappings.Concat(TlsSetup.SwitchMappings).Concat(Platform.Silo.Telemetry.TelemetrySetup.SwitchMappings)));
@@ -52,6 +52,7 @@ public static class SiloSetup
         var options = builder.Configuration.GetSection(PlatformOptions.Section).Get<PlatformOptions>() ?? new PlatformOptions();
         builder.Services.AddSingleton(options);
         TlsSetup.Configure(builder, options.Tls);
+        Platform.Silo.Access.AccessSetup.Configure(builder);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;

@@ -162,7 +162,7 @@ internal sealed class ConsulKvRequest
     /// The key: the request target after the route, percent-decoded as Go decodes a path (so <c>%2F</c> is a slash,
     /// as clients that encode the whole key send it). Read from the raw target, so nothing is decoded twice.
     /// </summary>
-    private static string DecodeKey(HttpContext context, string routePrefix)
+    internal static string DecodeKey(HttpContext context, string routePrefix)
     {
         var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
         if (target is null || !target.StartsWith(routePrefix, StringComparison.Ordinal))

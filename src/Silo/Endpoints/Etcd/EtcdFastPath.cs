@@ -4,7 +4,9 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
+using Platform.Grains.Access;
 using Platform.Grains.Keys;
+using Platform.Silo.Access;
 
 namespace Platform.Silo.Endpoints.Etcd;
 
@@ -22,12 +24,14 @@ internal sealed partial class EtcdFastPath
         EtcdKeysHandler? handler = null;
         KestrelServerLimits? limits = null;
         ILogger? logger = null;
+        AccessControl? access = null;
         listen.Use(next => context =>
         {
             handler ??= listen.ApplicationServices.GetRequiredService<EtcdKeysHandler>();
             limits ??= listen.ApplicationServices.GetRequiredService<IOptions<KestrelServerOptions>>().Value.Limits;
             logger ??= listen.ApplicationServices.GetRequiredService<ILogger<EtcdFastPath>>();
-            return new EtcdFastPath(context, next, handler, limits, logger).RunAsync();
+            access ??= listen.ApplicationServices.GetRequiredService<AccessControl>();
+            return new EtcdFastPath(context, next, handler, limits, logger, access).RunAsync();
         });
     }
 
@@ -38,6 +42,7 @@ internal sealed partial class EtcdFastPath
     private readonly EtcdKeysHandler _handler;
     private readonly ILogger _logger;
     private readonly KestrelServerLimits _limits;
+    private readonly AccessControl _access;
     private readonly EtcdHeadLimits _headLimits;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
@@ -62,8 +67,9 @@ internal sealed partial class EtcdFastPath
     /// <summary>The request being answered asked for the connection to close after it.</summary>
     private volatile bool _close;
 
-    private EtcdFastPath(ConnectionContext context, ConnectionDelegate next, EtcdKeysHandler handler, KestrelServerLimits limits, ILogger logger)
+    private EtcdFastPath(ConnectionContext context, ConnectionDelegate next, EtcdKeysHandler handler, KestrelServerLimits limits, ILogger logger, AccessControl access)
     {
+        _access = access;
         _context = context;
         _next = next;
         _handler = handler;
@@ -153,6 +159,8 @@ internal sealed partial class EtcdFastPath
                 CloseAfter(_limits.RequestHeadersTimeout);
             }
             var parsed = EtcdFastPathHead.Parse(buffer, _headLimits);
+            // A request its token does not allow goes to the HTTP layer, whose access check answers, counts and logs it.
+            if (parsed.Outcome == EtcdHeadOutcome.Taken && !Allowed(parsed.Head!)) parsed = parsed with { Outcome = EtcdHeadOutcome.HandOver };
             if (parsed.Outcome == EtcdHeadOutcome.Taken)
             {
                 _input.AdvanceTo(buffer.GetPosition(parsed.Head!.Length));
@@ -167,6 +175,22 @@ internal sealed partial class EtcdFastPath
             }
             _input.AdvanceTo(buffer.Start, buffer.End);
         }
+    }
+
+    /// <summary>Whether access control lets this read through (the key as the HTTP layer's check reads it).</summary>
+    private bool Allowed(EtcdFastPathHead head)
+    {
+        if (_access.IsOpen) return true;
+        string? key;
+        try
+        {
+            key = KeyPath.TryNormalize(EtcdEndpoints.RawKey(EtcdForm.DecodePath(head.Path)), out var normal, out _) ? normal : null;
+        }
+        catch (KeyException)
+        {
+            key = null;
+        }
+        return _access.Allows(head.Authorization, AccessScopes.KeysRead, key);
     }
 
     /// <summary>Answers one taken request; false when the connection should close.</summary>

@@ -27,7 +27,6 @@ internal sealed partial class EtcdKeysHandler(KeyWatchHub hub, ILogger<EtcdKeysH
         {
             return EtcdReply.Error(e);
         }
-        if (Authorize(authorization, parsed) is { } refused) return refused;
 
         if (parsed.Operation is { } operation)
         {
@@ -71,14 +70,6 @@ internal sealed partial class EtcdKeysHandler(KeyWatchHub hub, ILogger<EtcdKeysH
         }
         return EtcdReply.Waiting(watch, hub.Term, parsed.Stream);
     }
-
-    /// <summary>
-    /// Access control for <c>/v2/keys</c>: every request of both front ends passes here, with its <c>Authorization</c>
-    /// header, before it is served. Null lets it through; a refusal is a reply, e.g.
-    /// <c>EtcdReply.Error(KeyErrorCode.Unauthorized, message, hub.LastIndex)</c> (401) or the same with
-    /// <c>Status = 403</c>. The keys API has no access control yet, so everything passes.
-    /// </summary>
-    private static EtcdReply? Authorize(string? authorization, EtcdKeysRequest request) => null;
 
     private EtcdReply Unavailable(Exception failure) =>
         EtcdReply.Error(KeyErrorCode.RaftInternal, $"the keyspace is unavailable: {failure.Message}", hub.LastIndex);

@@ -1,0 +1,96 @@
+using Platform.Grains.Access;
+using Platform.Grains.Keys;
+using Platform.Protocol;
+using Platform.Silo.Endpoints.Consul;
+using Platform.Silo.Endpoints.Etcd;
+
+namespace Platform.Silo.Access;
+
+/// <summary>Which API a request belongs to: it decides where a token may come from and the shape of a refusal.</summary>
+public enum AccessApi
+{
+    /// <summary>Platform's own API: Bearer tokens, <c>{"error":"..."}</c>.</summary>
+    Platform,
+
+    /// <summary>etcd's v2 API: also basic auth, etcd's error JSON.</summary>
+    Etcd,
+
+    /// <summary>Consul's API: also <c>X-Consul-Token</c> and <c>?token=</c>, plain-text errors.</summary>
+    Consul,
+}
+
+/// <summary>What a request needs: no token at all (health), or a scope, on a key for the keys scopes, and what is audited.</summary>
+public readonly record struct AccessRequirement(string? Scope, string? Key, AccessApi Api, string? AuditAction)
+{
+    public static readonly AccessRequirement None = new(null, null, AccessApi.Platform, null);
+}
+
+/// <summary>
+/// The scope each route needs (docs/security.md has the table). Routes not listed need <c>admin</c>, so an endpoint
+/// added later is closed until it is given a scope here.
+/// </summary>
+public static class AccessRoutes
+{
+    public static AccessRequirement For(HttpContext context)
+    {
+        var request = context.Request;
+        var path = request.Path.Value ?? "/";
+        var method = request.Method;
+        var read = HttpMethods.IsGet(method) || HttpMethods.IsHead(method);
+
+        if (path.StartsWith("/health/", StringComparison.Ordinal) || path is "/health" or "/version") return AccessRequirement.None;
+
+        if (Under(path, "/v2/keys"))
+        {
+            return new(read ? AccessScopes.KeysRead : AccessScopes.KeysWrite, EtcdKey(request), AccessApi.Etcd, null);
+        }
+        if (Under(path, "/v2/members")) return new(AccessScopes.KeysRead, null, AccessApi.Etcd, null);
+        if (Under(path, "/v1/kv"))
+        {
+            // Consul's prefixes are string prefixes of the key as given: "app/" asks for everything under /app/.
+            return new(read ? AccessScopes.KeysRead : AccessScopes.KeysWrite, ConsulKey(context), AccessApi.Consul, null);
+        }
+
+        if (path == AgentProtocol.ConnectPath) return new(AccessScopes.Agent, null, AccessApi.Platform, null);
+        if (path.StartsWith("/v1/agent/check/", StringComparison.Ordinal)) return new(AccessScopes.Agent, null, AccessApi.Consul, null);
+        if (Under(path, "/v1/event/fire")) return new(AccessScopes.EventsFire, null, AccessApi.Consul, "event.fire");
+        if (Under(path, "/v1/event") || Under(path, "/v1/agent/members") || Under(path, "/v1/catalog") || Under(path, "/v1/health"))
+            return new(read ? AccessScopes.NodesRead : AccessScopes.Admin, null, AccessApi.Consul, null);
+
+        if (Under(path, "/v1/events")) return read ? new(AccessScopes.NodesRead, null, AccessApi.Platform, null) : new(AccessScopes.EventsFire, null, AccessApi.Platform, "event.fire");
+        if (Under(path, "/v1/queries")) return new(AccessScopes.Query, null, AccessApi.Platform, "query.run");
+        if (Under(path, "/v1/nodes")) return read ? new(AccessScopes.NodesRead, null, AccessApi.Platform, null) : new(AccessScopes.NodesWrite, null, AccessApi.Platform, "node.change");
+        if (Under(path, "/v1/monitor") || Under(path, "/v1/cluster")) return new(AccessScopes.NodesRead, null, AccessApi.Platform, null);
+        if (Under(path, "/v1/access")) return new(AccessScopes.Admin, null, AccessApi.Platform, null);
+        return new(AccessScopes.Admin, null, AccessApi.Platform, null);
+    }
+
+    /// <summary>The keyspace key as the etcd handler will read it; null when it cannot be read (the handler answers that error, and a prefix scope does not match).</summary>
+    private static string? EtcdKey(HttpRequest request)
+    {
+        try
+        {
+            return KeyPath.TryNormalize(EtcdEndpoints.RawKey(EtcdForm.RawPath(request)), out var normal, out _) ? normal : null;
+        }
+        catch (KeyException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The Consul key with a leading slash, as the Consul handler decodes it; null when it cannot be decoded.</summary>
+    private static string? ConsulKey(HttpContext context)
+    {
+        try
+        {
+            return "/" + ConsulKvRequest.DecodeKey(context, "/v1/kv");
+        }
+        catch (ConsulKvException)
+        {
+            return null;
+        }
+    }
+
+    private static bool Under(string path, string prefix)
+        => path.StartsWith(prefix, StringComparison.Ordinal) && (path.Length == prefix.Length || path[prefix.Length] == '/');
+}

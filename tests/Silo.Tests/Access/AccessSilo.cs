@@ -1,0 +1,79 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Platform.Silo.Tests.Etcd;
+using Platform.Silo.Tests.Support;
+
+namespace Platform.Silo.Tests.Access;
+
+/// <summary>
+/// A real silo with tokens: an admin token made while it was open (which closes it), and helpers to make and revoke
+/// tokens over HTTP and to run etcdctl and the <c>platform</c> command against it.
+/// </summary>
+public sealed class AccessSilo : IAsyncLifetime
+{
+    private readonly TempDir _dir = new();
+
+    public SiloProcess Silo { get; private set; } = null!;
+
+    /// <summary>The admin token's secret.</summary>
+    public string Admin { get; private set; } = "";
+
+    public Uri Url => new($"http://127.0.0.1:{Silo.Port}");
+
+    /// <summary>Every secret handed out, for the test that looks for them in the silo's output.</summary>
+    public List<string> Secrets { get; } = [];
+
+    public async Task InitializeAsync()
+    {
+        Silo = await SiloProcess.StartAsync(Path.Combine(_dir.Path, "data"));
+        Admin = await CreateAsAsync("admin", ["admin"], bearer: null, expiresIn: null);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Silo.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    /// <summary>Makes a token (as admin unless <paramref name="bearer"/> says otherwise) and returns its secret.</summary>
+    public Task<string> CreateAsync(string name, string[] scopes, string? expiresIn = null) => CreateAsAsync(name, scopes, Admin, expiresIn);
+
+    private async Task<string> CreateAsAsync(string name, string[] scopes, string? bearer, string? expiresIn)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/access/tokens") { Content = JsonContent.Create(new { name, scopes, expiresIn }) };
+        if (bearer is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        using var response = await Silo.Http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.Created, $"creating token {name}: {(int)response.StatusCode} {body}");
+        var secret = JsonDocument.Parse(body).RootElement.GetProperty("secret").GetString()!;
+        Secrets.Add(secret);
+        return secret;
+    }
+
+    public async Task RevokeAsync(string name)
+    {
+        using var response = await SendAsync(HttpMethod.Delete, $"/v1/access/tokens/{name}", Admin);
+        Assert.True(response.IsSuccessStatusCode, $"revoking {name}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    /// <summary>Sends a request with <paramref name="bearer"/> as its token (none when null).</summary>
+    public Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? bearer, HttpContent? content = null)
+    {
+        var request = new HttpRequestMessage(method, path) { Content = content };
+        if (bearer is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        return Silo.Http.SendAsync(request);
+    }
+
+    /// <summary>etcdctl v2 with <c>--username NAME:SECRET</c> (none when <paramref name="user"/> is null).</summary>
+    public Task<ProcessResult> EtcdctlAsync(string? user, params string[] args)
+        => Etcdctl.RunAsync(Url, user is null ? args : ["--username", user, .. args], noSync: true);
+
+    /// <summary>The real <c>platform</c> command against this silo; <paramref name="token"/> goes in PLATFORM_TOKEN (empty: none).</summary>
+    public async Task<ProcessResult> PlatformAsync(string token, params string[] args)
+    {
+        var env = new Dictionary<string, string> { ["PLATFORM_URL"] = Url.ToString(), ["PLATFORM_TOKEN"] = token, ["DOTNET_gcServer"] = "0" };
+        await using var process = CapturedProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "platform.dll"), .. args], env);
+        return await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
+    }
+}
