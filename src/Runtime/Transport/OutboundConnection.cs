@@ -25,6 +25,7 @@ internal sealed class OutboundConnection
     private readonly Lock _gate = new();
     private Socket? _socket;
     private Exception? _closeReason;
+    private int _queued;
 
     public OutboundConnection(TcpSiloTransport transport, SiloAddress peer)
     {
@@ -40,8 +41,28 @@ internal sealed class OutboundConnection
     /// <summary>Completes when both loops have ended and every pending frame has been failed.</summary>
     public Task Completion { get; private set; } = Task.CompletedTask;
 
-    /// <summary>False once the connection is closing: the caller opens a new one.</summary>
-    public bool TryEnqueue(IOutgoingFrame frame) => _queue.Writer.TryWrite(frame);
+    /// <summary>Frames queued and not yet taken by the writer.</summary>
+    public int QueuedFrames => Volatile.Read(ref _queued);
+
+    /// <summary>Queues a frame unless the queue is full or the connection is closing (the caller then opens a new one).</summary>
+    public EnqueueResult TryEnqueue(IOutgoingFrame frame)
+    {
+        if (Interlocked.Increment(ref _queued) > _transport.Options.MaxQueuedFrames)
+        {
+            Interlocked.Decrement(ref _queued);
+            return EnqueueResult.Full;
+        }
+        if (_queue.Writer.TryWrite(frame)) return EnqueueResult.Queued;
+        Interlocked.Decrement(ref _queued);
+        return EnqueueResult.Closed;
+    }
+
+    private bool TryDequeue(out IOutgoingFrame frame)
+    {
+        if (!_queue.Reader.TryRead(out frame!)) return false;
+        Interlocked.Decrement(ref _queued);
+        return true;
+    }
 
     /// <summary>Dials off the caller's thread; frames queue meanwhile.</summary>
     public void Start() => Completion = Task.Run(RunAsync);
@@ -72,7 +93,7 @@ internal sealed class OutboundConnection
     // reading too: each frame is dequeued, and so failed or sent, exactly once.
     private void FailQueued(Exception reason)
     {
-        while (_queue.Reader.TryRead(out var frame)) _transport.FailFrame(Peer, frame, reason);
+        while (TryDequeue(out var frame)) _transport.FailFrame(Peer, frame, reason);
     }
 
     private async Task RunAsync()
@@ -153,7 +174,7 @@ internal sealed class OutboundConnection
         while (await reader.WaitToReadAsync())
         {
             if (Volatile.Read(ref _closeReason) is not null) return;
-            while (batch.Length < MaxBatchBytes && reader.TryRead(out var frame)) Append(batch, frame, maxFrameSize);
+            while (batch.Length < MaxBatchBytes && TryDequeue(out var frame)) Append(batch, frame, maxFrameSize);
             if (batch.Length == 0) continue;
 
             var sent = await socket.SendAsync(batch.GetSegments(), SocketFlags.None);
@@ -214,4 +235,12 @@ internal sealed class OutboundConnection
         }
         Close(reason);
     }
+}
+
+/// <summary>What became of a frame offered to a connection's queue.</summary>
+internal enum EnqueueResult
+{
+    Queued,
+    Full,
+    Closed,
 }
