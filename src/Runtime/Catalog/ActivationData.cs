@@ -96,11 +96,12 @@ internal sealed partial class ActivationData : IThreadPoolWorkItem
             result = InvokeInline(request);
             return true;
         }
-        var message = new Message<T>(GrainId, request, Runtime);
+        var message = Message<T>.Rent(GrainId, request, Runtime);
         if (!request.Method.IsOneWay) Runtime.Deadlines.Register(message);
         if (!TryEnqueue(message, touch: true))
         {
             Runtime.Deadlines.Unregister(message);
+            message.ReturnUnused();
             result = default;
             return false;
         }
@@ -174,7 +175,7 @@ internal sealed partial class ActivationData : IThreadPoolWorkItem
             ExitInline(request.Method, finished: true);
             return pending;
         }
-        var message = new Message<T>(GrainId, request, Runtime);
+        var message = Message<T>.Rent(GrainId, request, Runtime);
         Runtime.Deadlines.Register(message);
         message.AttachInline(pending, this, timed ? start : System.Diagnostics.Stopwatch.GetTimestamp());
         ExitInline(request.Method, finished: false);

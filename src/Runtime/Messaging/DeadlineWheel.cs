@@ -11,8 +11,11 @@ internal abstract class PendingResponse
     /// <summary>Slot in the deadline wheel, or -1.</summary>
     public int DeadlineSlot = -1;
 
-    /// <summary>Fails the caller with a timeout if it is still waiting.</summary>
-    internal abstract void TimeOut(TimeSpan timeout);
+    /// <summary>Which use of a pooled object this is; a timeout collected for an earlier use is ignored.</summary>
+    public int Epoch;
+
+    /// <summary>Fails the caller with a timeout if it is still waiting in use <paramref name="epoch"/>.</summary>
+    internal abstract void TimeOut(TimeSpan timeout, int epoch);
 }
 
 /// <summary>
@@ -74,7 +77,7 @@ internal sealed class DeadlineWheel : IDisposable
         {
             var now = Stopwatch.GetTimestamp();
             var current = now / TicksPerSlot;
-            List<PendingResponse>? expired = null;
+            List<(PendingResponse Message, int Epoch)>? expired = null;
             // Never sweep more than one lap: older slots were swept already.
             for (var s = Math.Max(_sweptThrough + 1, current - SlotCount + 1); s <= current; s++)
             {
@@ -83,15 +86,15 @@ internal sealed class DeadlineWheel : IDisposable
                 {
                     if (set.Count == 0) continue;
                     foreach (var m in set)
-                        if (m.DeadlineTimestamp <= now) (expired ??= []).Add(m);
+                        if (m.DeadlineTimestamp <= now) (expired ??= []).Add((m, m.Epoch));
                     if (expired is null) continue;
-                    foreach (var m in expired)
+                    foreach (var (m, _) in expired)
                         if (m.DeadlineSlot >= 0 && set.Remove(m)) m.DeadlineSlot = -1;
                 }
             }
             _sweptThrough = current;
             if (expired is null) return;
-            foreach (var m in expired) m.TimeOut(_timeout);
+            foreach (var (m, epoch) in expired) m.TimeOut(_timeout, epoch);
         }
         finally
         {

@@ -19,8 +19,8 @@ internal abstract class Message : PendingResponse
         Method = method;
     }
 
-    public GrainId Target { get; }
-    public GrainMethodDescriptor Method { get; }
+    public GrainId Target { get; protected set; }
+    public GrainMethodDescriptor Method { get; protected set; }
 
     /// <summary>The activation running this request, set when it starts.</summary>
     public ActivationData? Activation;
@@ -39,19 +39,58 @@ internal abstract class Message : PendingResponse
 
 }
 
+/// <summary>
+/// A typed request. Instances are pooled: one is reused once both its caller has read the response
+/// (<see cref="GetResult"/>) and the grain's work has ended (finished, rejected or forwarded); a timeout
+/// responds only while the message is still in the use the deadline wheel saw (<see cref="PendingResponse.Epoch"/>).
+/// </summary>
 internal sealed class Message<T> : Message, IValueTaskSource<T>
 {
-    private readonly Invokable<T> _request;
-    private readonly GrainRuntime _runtime;
+    private Invokable<T> _request;
+    private GrainRuntime _runtime;
     private ManualResetValueTaskSourceCore<T> _response;
-    private int _responded;
+    private readonly Action _onPendingCompleted;
     private ValueTask<T> _pending;
     private long _startTimestamp;
+
+    // (Epoch << 1) | 1 once responded: responding is one compare-and-swap against the use it belongs to.
+    private int _responseState;
+
+    // Owners still holding this message: its caller (until GetResult) and its execution (until it ends).
+    private int _owners;
 
     public Message(GrainId target, Invokable<T> request, GrainRuntime runtime) : base(target, request.Method)
     {
         _request = request;
         _runtime = runtime;
+        _onPendingCompleted = OnPendingCompleted;
+        _owners = 2;
+    }
+
+    /// <summary>A message from the pool (or a new one) for a call with a caller waiting on <see cref="AsValueTask"/>, or none when one-way.</summary>
+    public static Message<T> Rent(GrainId target, Invokable<T> request, GrainRuntime runtime)
+    {
+        var message = CallPool<Message<T>>.TryTake();
+        if (message is null) message = new Message<T>(target, request, runtime);
+        else message.Reuse(target, request, runtime);
+        if (request.Method.IsOneWay) message._owners = 1;
+        return message;
+    }
+
+    private void Reuse(GrainId target, Invokable<T> request, GrainRuntime runtime)
+    {
+        Target = target;
+        Method = request.Method;
+        _request = request;
+        _runtime = runtime;
+        _owners = 2;
+    }
+
+    /// <summary>Gives back a message that was never queued nor handed to its caller.</summary>
+    public void ReturnUnused()
+    {
+        _owners = 0;
+        Recycle();
     }
 
     public ValueTask<T> AsValueTask() => new(this, _response.Version);
@@ -75,7 +114,7 @@ internal sealed class Message<T> : Message, IValueTaskSource<T>
             return;
         }
         _pending = pending;
-        pending.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(OnPendingCompleted);
+        pending.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onPendingCompleted);
     }
 
     /// <summary>Takes over a call that started inline on the caller's thread and did not complete synchronously.</summary>
@@ -84,7 +123,7 @@ internal sealed class Message<T> : Message, IValueTaskSource<T>
         Activation = activation;
         _startTimestamp = startTimestamp;
         _pending = pending;
-        pending.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(OnPendingCompleted);
+        pending.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onPendingCompleted);
     }
 
     private void OnPendingCompleted() => Finish(_pending);
@@ -105,32 +144,40 @@ internal sealed class Message<T> : Message, IValueTaskSource<T>
         Method.Statistics.Record(Stopwatch.GetTimestamp() - _startTimestamp, error is not null);
         if (error is InconsistentStateException) Activation!.RequestDeactivation(DeactivationReason.InconsistentState);
         Activation!.OnRequestFinished(this);
-        if (error is null) Respond(result, null);
-        else Respond(default!, error);
+        if (error is null) Respond(result, null, Epoch);
+        else Respond(default!, error, Epoch);
+        Release();
     }
 
-    public override void Reject(Exception error) => Respond(default!, error);
+    public override void Reject(Exception error)
+    {
+        Respond(default!, error, Epoch);
+        Release();
+    }
 
     public override void Forward(GrainRuntime runtime) => _ = ForwardAsync(runtime);
 
     private async Task ForwardAsync(GrainRuntime runtime)
     {
+        var epoch = Epoch;
         try
         {
-            Respond(await runtime.InvokeAsync(Target, _request, 1, mayRunInline: true).ConfigureAwait(false), null);
+            Respond(await runtime.InvokeAsync(Target, _request, 1, mayRunInline: true).ConfigureAwait(false), null, epoch);
         }
         catch (Exception e)
         {
-            Respond(default!, e);
+            Respond(default!, e, epoch);
         }
+        Release();
     }
 
-    internal override void TimeOut(TimeSpan timeout)
-        => Respond(default!, new TimeoutException($"Call to {Target}.{Method.MethodName} ({Method.InterfaceName}) timed out after {timeout.TotalSeconds:0.###} s: no response within the deadline."));
+    internal override void TimeOut(TimeSpan timeout, int epoch)
+        => Respond(default!, new TimeoutException($"Call to {Target}.{Method.MethodName} ({Method.InterfaceName}) timed out after {timeout.TotalSeconds:0.###} s: no response within the deadline."), epoch);
 
-    private void Respond(T result, Exception? error)
+    private void Respond(T result, Exception? error, int epoch)
     {
-        if (Interlocked.Exchange(ref _responded, 1) != 0) return;
+        var open = epoch << 1;
+        if (Interlocked.CompareExchange(ref _responseState, open | 1, open) != open) return;
         _runtime.Deadlines.Unregister(this);
         // The caller's continuation may run inline here; it must not inherit this activation's context.
         var context = SynchronizationContext.Current;
@@ -146,7 +193,38 @@ internal sealed class Message<T> : Message, IValueTaskSource<T>
         }
     }
 
-    public T GetResult(short token) => _response.GetResult(token);
+    private void Release()
+    {
+        if (Interlocked.Decrement(ref _owners) == 0) Recycle();
+    }
+
+    private void Recycle()
+    {
+        // A new epoch first: a timeout the wheel collected for the old use can no longer respond.
+        var epoch = (Epoch + 1) & 0x3FFF_FFFF;
+        Epoch = epoch;
+        Volatile.Write(ref _responseState, epoch << 1);
+        _response.Reset();
+        Activation = null;
+        _request = null!;
+        _pending = default;
+        CallPool<Message<T>>.Return(this);
+    }
+
+    public T GetResult(short token)
+    {
+        // Checked here, not only by the core: a second read must not give the message back twice.
+        if (token != _response.Version) throw new InvalidOperationException($"The response of a call to {Target}.{Method.MethodName} was read twice; a ValueTask may be awaited only once.");
+        try
+        {
+            return _response.GetResult(token);
+        }
+        finally
+        {
+            Release();
+        }
+    }
+
     public ValueTaskSourceStatus GetStatus(short token) => _response.GetStatus(token);
     public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
         => _response.OnCompleted(continuation, state, token, flags);

@@ -26,7 +26,7 @@ internal abstract class RemotePending : PendingResponse, IOutgoingFrame
         if (Center.TryRemove(this)) Fail(error);
     }
 
-    internal override void TimeOut(TimeSpan timeout)
+    internal override void TimeOut(TimeSpan timeout, int epoch)
     {
         if (Center.TryRemove(this)) Fail(TimeoutError(timeout));
     }
@@ -123,7 +123,7 @@ internal sealed class ControlCall(FrameKind kind, GrainId grain) : RemotePending
         _done.TrySetResult(false);
     }
 
-    internal override void TimeOut(TimeSpan timeout)
+    internal override void TimeOut(TimeSpan timeout, int epoch)
     {
         if (Center.TryRemove(this)) Fail(new TimeoutException());
     }

@@ -54,7 +54,7 @@ internal sealed class ResponseFrame<T>(ulong correlationId, T value, Exception? 
     {
         // A lost connection is reported to the caller by its own side. A response that could not be
         // written (too large, not serializable) becomes an error response, so the caller isn't left waiting.
-        if (transport is null || sendError is SiloUnavailableException or ObjectDisposedException) return;
+        if (transport is null || sendError is SiloUnavailableException or SiloOverloadedException or ObjectDisposedException) return;
         var why = new InvalidOperationException($"The result of the call could not be sent back: {sendError.GetType().Name}: {sendError.Message}");
         transport.Send(from, new ResponseFrame<VoidResult>(correlationId, default, why));
     }

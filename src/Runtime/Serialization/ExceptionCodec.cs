@@ -39,6 +39,7 @@ public static class ExceptionCodec
         [typeof(GrainActivationException).FullName!] = (m, _) => new GrainActivationException(m),
         [typeof(RuntimeRejectedException).FullName!] = (m, _) => new RuntimeRejectedException(m),
         [typeof(SiloUnavailableException).FullName!] = (m, _) => new SiloUnavailableException(m),
+        [typeof(SiloOverloadedException).FullName!] = (m, _) => new SiloOverloadedException(m),
         [typeof(MessageTooLargeException).FullName!] = (m, _) => new MessageTooLargeException(m),
     }.ToFrozenDictionary(StringComparer.Ordinal);
 

@@ -35,7 +35,10 @@ public interface ISiloTransport : IAsyncDisposable
     /// <summary>Starts listening; frames received are passed to <paramref name="handler"/>.</summary>
     Task StartAsync(IFrameHandler handler, CancellationToken cancellationToken = default);
 
-    /// <summary>Queues a frame for <paramref name="target"/>; failures are reported through <see cref="IOutgoingFrame.OnSendFailed"/>.</summary>
+    /// <summary>
+    /// Queues a frame for <paramref name="target"/>; failures are reported through <see cref="IOutgoingFrame.OnSendFailed"/>,
+    /// at once with <see cref="SiloOverloadedException"/> when the peer's queue is full.
+    /// </summary>
     void Send(SiloAddress target, IOutgoingFrame frame);
 
     /// <summary>Closes the connection to a peer declared dead (pending sends fail at once).</summary>
@@ -44,6 +47,12 @@ public interface ISiloTransport : IAsyncDisposable
 
 /// <summary>A frame over <see cref="TransportOptions.MaxFrameSize"/>.</summary>
 public sealed class MessageTooLargeException(string message) : Exception(message);
+
+/// <summary>
+/// The queue of frames to a peer is full (<see cref="TransportOptions.MaxQueuedFrames"/>): the peer does not read
+/// as fast as this silo sends, and the frame was not queued.
+/// </summary>
+public sealed class SiloOverloadedException(string message) : Exception(message);
 
 /// <summary>The peer silo could not be reached or its connection broke.</summary>
 public sealed class SiloUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -6,25 +6,35 @@ using Platform.Runtime.Membership;
 namespace Platform.Runtime.Transport;
 
 /// <summary>
-/// The one connection that carries everything this silo sends to a peer. Senders enqueue frames;
-/// a single writer loop dials, then drains whatever is queued into one <see cref="FrameBatch"/>
-/// and sends it with one gathered write. A second loop reads the socket only to learn that it
-/// closed (the peer never writes on it, except a reject frame when it refuses the connection).
-/// When the connection ends, every frame queued or in the unsent batch fails with the reason.
+/// The one connection that carries everything this silo sends to a peer. Senders enqueue frames; whoever
+/// finds no write in progress becomes the writer: it serializes what is queued into one <see cref="FrameBatch"/>
+/// and sends it with one gathered write, on its own thread when the socket takes it at once (no thread hop
+/// for a call on an idle connection). Frames that pile up meanwhile go in the next batch, written from the
+/// thread pool. A second loop reads the socket only to learn that it closed (the peer never writes on it,
+/// except a reject frame when it refuses the connection). When the connection ends, every frame queued or
+/// in the unsent batch fails with the reason.
 /// </summary>
 internal sealed class OutboundConnection
 {
     /// <summary>A batch stops taking frames past this many bytes, so one busy peer cannot grow it without bound.</summary>
     private const int MaxBatchBytes = 1024 * 1024;
 
+    private static readonly Action<OutboundConnection> s_writeOnPool = static c => c.Write(inline: false);
+
     private readonly TcpSiloTransport _transport;
     private readonly Channel<IOutgoingFrame> _queue = Channel.CreateUnbounded<IOutgoingFrame>(
         new UnboundedChannelOptions { SingleReader = false, SingleWriter = false, AllowSynchronousContinuations = false });
     private readonly CancellationTokenSource _closing = new();
-    private readonly List<IOutgoingFrame> _inBatch = [];
     private readonly Lock _gate = new();
+
+    // Owned by whoever holds the writer role (_writing == 1).
+    private readonly FrameBatch _batch = new();
+    private readonly List<IOutgoingFrame> _inBatch = [];
+    private int _writing;
+
     private Socket? _socket;
     private Exception? _closeReason;
+    private int _queued;
 
     public OutboundConnection(TcpSiloTransport transport, SiloAddress peer)
     {
@@ -37,19 +47,44 @@ internal sealed class OutboundConnection
     /// <summary>True once the dial succeeded (a later loss is then reported to the frame handler).</summary>
     public bool WasConnected => Volatile.Read(ref _socket) is not null;
 
-    /// <summary>Completes when both loops have ended and every pending frame has been failed.</summary>
+    /// <summary>Completes when the connection has ended and every queued frame has been failed.</summary>
     public Task Completion { get; private set; } = Task.CompletedTask;
 
-    /// <summary>False once the connection is closing: the caller opens a new one.</summary>
-    public bool TryEnqueue(IOutgoingFrame frame) => _queue.Writer.TryWrite(frame);
+    /// <summary>Frames queued and not yet taken by a writer.</summary>
+    public int QueuedFrames => Volatile.Read(ref _queued);
+
+    /// <summary>Queues a frame unless the queue is full or the connection is closing (the caller then opens a new one).</summary>
+    public EnqueueResult TryEnqueue(IOutgoingFrame frame)
+    {
+        if (Interlocked.Increment(ref _queued) > _transport.Options.MaxQueuedFrames)
+        {
+            Interlocked.Decrement(ref _queued);
+            return EnqueueResult.Full;
+        }
+        if (!_queue.Writer.TryWrite(frame))
+        {
+            Interlocked.Decrement(ref _queued);
+            return EnqueueResult.Closed;
+        }
+        // Not connected yet: the dial writes what queued once it succeeds.
+        if (Volatile.Read(ref _socket) is not null && Interlocked.CompareExchange(ref _writing, 1, 0) == 0) Write(inline: true);
+        return EnqueueResult.Queued;
+    }
+
+    private bool TryDequeue(out IOutgoingFrame frame)
+    {
+        if (!_queue.Reader.TryRead(out frame!)) return false;
+        Interlocked.Decrement(ref _queued);
+        return true;
+    }
 
     /// <summary>Dials off the caller's thread; frames queue meanwhile.</summary>
     public void Start() => Completion = Task.Run(RunAsync);
 
     /// <summary>
     /// Closes the connection (the first reason wins), fails the queued frames and reports the loss
-    /// at once; frames the writer loop already holds fail as soon as it lets go of them, which
-    /// may be later if a frame's serializer is slow.
+    /// at once; frames a writer already holds fail as soon as it lets go of them, which may be later
+    /// if a frame's serializer is slow.
     /// </summary>
     public Exception Close(Exception reason)
     {
@@ -68,11 +103,11 @@ internal sealed class OutboundConnection
         return reason;
     }
 
-    // The channel allows several readers so that Close can drain it while the writer loop may be
-    // reading too: each frame is dequeued, and so failed or sent, exactly once.
+    // The channel allows several readers so that Close can drain it while a writer may be reading
+    // too: each frame is dequeued, and so failed or sent, exactly once.
     private void FailQueued(Exception reason)
     {
-        while (_queue.Reader.TryRead(out var frame)) _transport.FailFrame(Peer, frame, reason);
+        while (TryDequeue(out var frame)) _transport.FailFrame(Peer, frame, reason);
     }
 
     private async Task RunAsync()
@@ -82,6 +117,8 @@ internal sealed class OutboundConnection
         try
         {
             var socket = await ConnectAsync();
+            // The writer role is taken before the socket is published, so the hello goes first.
+            Volatile.Write(ref _writing, 1);
             lock (_gate)
             {
                 if (_closeReason is not null)
@@ -93,7 +130,9 @@ internal sealed class OutboundConnection
             }
             _transport.OnConnected(this);
             watch = WatchForCloseAsync(socket);
-            await WriteLoopAsync(socket);
+            FrameCodec.WriteHello(_batch, _transport.LocalAddress, Peer);
+            Write(inline: false);
+            await watch;
         }
         catch (Exception e)
         {
@@ -105,8 +144,6 @@ internal sealed class OutboundConnection
         {
             var reason = Close(failure ?? new SiloUnavailableException($"connection to silo {Peer} at {Peer.Endpoint} was closed"));
             await watch;
-            foreach (var frame in _inBatch) _transport.FailFrame(Peer, frame, reason);
-            _inBatch.Clear();
             FailQueued(reason);
             _transport.OnClosed(this, reason);
         }
@@ -142,50 +179,113 @@ internal sealed class OutboundConnection
         }
     }
 
-    private async Task WriteLoopAsync(Socket socket)
+    /// <summary>
+    /// Runs with the writer role held: writes batches while frames are queued, then lets go of the role. A sender
+    /// writing <paramref name="inline"/> writes one batch at most and leaves the rest to the thread pool, so it
+    /// never becomes every other sender's writer; a send the socket cannot take at once finishes on the pool.
+    /// </summary>
+    private void Write(bool inline)
     {
-        var reader = _queue.Reader;
+        var socket = _socket!;
         var maxFrameSize = _transport.Options.MaxFrameSize;
-        using var batch = new FrameBatch();
-        FrameCodec.WriteHello(batch, _transport.LocalAddress, Peer);
-
-        // No cancellation token on the wait: a cancellable wait allocates; Close completes the channel instead.
-        while (await reader.WaitToReadAsync())
-        {
-            if (Volatile.Read(ref _closeReason) is not null) return;
-            while (batch.Length < MaxBatchBytes && reader.TryRead(out var frame)) Append(batch, frame, maxFrameSize);
-            if (batch.Length == 0) continue;
-
-            var sent = await socket.SendAsync(batch.GetSegments(), SocketFlags.None);
-            if (sent != batch.Length) throw new IOException($"the socket sent {sent} of {batch.Length} bytes");
-            _inBatch.Clear();
-            batch.Reset();
-        }
-    }
-
-    private void Append(FrameBatch batch, IOutgoingFrame frame, int maxFrameSize)
-    {
-        batch.BeginFrame();
         try
         {
-            frame.Write(batch);
+            while (true)
+            {
+                if (Volatile.Read(ref _closeReason) is { } closed)
+                {
+                    FailBatch(closed);
+                    return;  // the role stays taken: nothing is written on a closed connection
+                }
+                while (_batch.Length < MaxBatchBytes && TryDequeue(out var frame)) Append(frame, maxFrameSize);
+                if (_batch.Length == 0)
+                {
+                    Interlocked.Exchange(ref _writing, 0);
+                    // A frame queued after the last read but before the role was free has no writer yet.
+                    if (!_queue.Reader.TryPeek(out _) || Interlocked.CompareExchange(ref _writing, 1, 0) != 0) return;
+                    continue;
+                }
+                if (Volatile.Read(ref _closeReason) is not null) continue;
+
+                var send = socket.SendAsync(_batch.GetSegments(), SocketFlags.None);
+                if (!send.IsCompleted)
+                {
+                    _ = FinishSendAsync(send);
+                    return;
+                }
+                Sent(send.GetAwaiter().GetResult());
+                if (inline && _queue.Reader.TryPeek(out _))
+                {
+                    ThreadPool.UnsafeQueueUserWorkItem(s_writeOnPool, this, preferLocal: false);
+                    return;
+                }
+            }
         }
         catch (Exception e)
         {
-            batch.DiscardFrame();
+            WriteFailed(e);
+        }
+    }
+
+    private async Task FinishSendAsync(Task<int> send)
+    {
+        try
+        {
+            Sent(await send.ConfigureAwait(false));
+        }
+        catch (Exception e)
+        {
+            WriteFailed(e);
+            return;
+        }
+        Write(inline: false);
+    }
+
+    private void Sent(int sent)
+    {
+        if (sent != _batch.Length) throw new IOException($"the socket sent {sent} of {_batch.Length} bytes");
+        _inBatch.Clear();
+        _batch.Reset();
+    }
+
+    private void WriteFailed(Exception e)
+    {
+        var reason = Close(e is SocketException or ObjectDisposedException or IOException
+            ? new SiloUnavailableException($"connection to silo {Peer} at {Peer.Endpoint} broke: {e.Message}", e)
+            : e);
+        FailBatch(reason);
+    }
+
+    private void FailBatch(Exception reason)
+    {
+        foreach (var frame in _inBatch) _transport.FailFrame(Peer, frame, reason);
+        _inBatch.Clear();
+        _batch.Reset();
+    }
+
+    private void Append(IOutgoingFrame frame, int maxFrameSize)
+    {
+        _batch.BeginFrame();
+        try
+        {
+            frame.Write(_batch);
+        }
+        catch (Exception e)
+        {
+            _batch.DiscardFrame();
             _transport.RejectFrame(Peer, frame, e);
             return;
         }
 
-        var length = batch.FrameLength;
+        var length = _batch.FrameLength;
         if (length > maxFrameSize)
         {
-            batch.DiscardFrame();
+            _batch.DiscardFrame();
             _transport.RejectFrame(Peer, frame, new MessageTooLargeException(
                 $"A frame of {length} bytes to silo {Peer} exceeds the limit of {maxFrameSize} bytes (TransportOptions.MaxFrameSize)."));
             return;
         }
-        batch.EndFrame();
+        _batch.EndFrame();
         _inBatch.Add(frame);
     }
 
@@ -214,4 +314,12 @@ internal sealed class OutboundConnection
         }
         Close(reason);
     }
+}
+
+/// <summary>What became of a frame offered to a connection's queue.</summary>
+internal enum EnqueueResult
+{
+    Queued,
+    Full,
+    Closed,
 }

@@ -35,6 +35,8 @@ public sealed class TcpSiloTransport : ISiloTransport
             throw new ArgumentException($"TransportOptions.MaxFrameSize {options.MaxFrameSize} must be positive.", nameof(options));
         if (options.ConnectTimeout <= TimeSpan.Zero)
             throw new ArgumentException($"TransportOptions.ConnectTimeout {options.ConnectTimeout} must be positive.", nameof(options));
+        if (options.MaxQueuedFrames <= 0)
+            throw new ArgumentException($"TransportOptions.MaxQueuedFrames {options.MaxQueuedFrames} must be positive.", nameof(options));
         Options = options;
         Logger = logger;
         _generation = generation;
@@ -82,11 +84,22 @@ public sealed class TcpSiloTransport : ISiloTransport
                 connection = Open(target, frame);
                 if (connection is null) return;
             }
-            if (connection.TryEnqueue(frame)) return;
+            var queued = connection.TryEnqueue(frame);
+            if (queued == EnqueueResult.Queued) return;
+            if (queued == EnqueueResult.Full)
+            {
+                FailFrame(target, frame, new SiloOverloadedException(
+                    $"The queue of frames to silo {target} at {target.Endpoint} is full ({Options.MaxQueuedFrames} frames, TransportOptions.MaxQueuedFrames): " +
+                    "the silo does not read as fast as this one sends; the frame was not sent."));
+                return;
+            }
             // That connection is closing; it fails what it holds. This frame goes on a new one.
             _outbound.TryRemove(new KeyValuePair<SiloAddress, OutboundConnection>(target, connection));
         }
     }
+
+    /// <summary>Frames waiting to be written to <paramref name="peer"/> (0 without a connection).</summary>
+    internal int QueuedFrames(SiloAddress peer) => _outbound.TryGetValue(peer, out var c) ? c.QueuedFrames : 0;
 
     public void Disconnect(SiloAddress peer)
     {

@@ -17,4 +17,11 @@ public sealed class TransportOptions
 
     /// <summary>How long connecting to a peer may take. Default 3 s.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Most frames waiting to be written to one peer; a send over it fails at once with
+    /// <see cref="SiloOverloadedException"/>, so a peer that stops reading cannot grow this silo's memory. Default 262,144
+    /// (about 50 MB of small calls; the batch being written adds at most 1 MiB).
+    /// </summary>
+    public int MaxQueuedFrames { get; set; } = 262_144;
 }

@@ -126,6 +126,7 @@ public static class SiloSetup
         services.AddGrainCluster(
             t =>
             {
+                configuration.GetSection("Platform:Cluster:Transport").Bind(t);
                 t.Port = cluster.SiloPort;
                 t.ListenAddress = cluster.ListenAddress;
                 t.AdvertisedAddress = cluster.AdvertisedAddress;

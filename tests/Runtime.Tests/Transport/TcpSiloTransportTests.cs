@@ -233,10 +233,11 @@ public sealed class TcpSiloTransportTests(ITestOutputHelper output)
         a.Send(bAddress, TestFrame.OfInt64(0));
         await received.WaitForFramesAsync(1);
 
-        // The writer loop is held inside a frame's serializer while more frames queue behind it.
+        // A writer is held inside a frame's serializer (on the sending thread, which it holds) while more frames queue behind it.
         using var gate = new ManualResetEventSlim();
         var held = new TestFrame(new byte[8], gate);
-        a.Send(bAddress, held);
+        _ = Task.Run(() => a.Send(bAddress, held));
+        await held.Writing.WaitAsync(TimeSpan.FromSeconds(10));
         var queued = Enumerable.Range(1, 50).Select(i => TestFrame.OfInt64(i)).ToArray();
         foreach (var frame in queued) a.Send(bAddress, frame);
 
@@ -262,12 +263,13 @@ public sealed class TcpSiloTransportTests(ITestOutputHelper output)
 
         using var gate = new ManualResetEventSlim();
         var held = new TestFrame(new byte[8], gate);
-        a.Send(b.LocalAddress, held);
+        _ = Task.Run(() => a.Send(b.LocalAddress, held));  // the writer is held on that thread
+        await held.Writing.WaitAsync(TimeSpan.FromSeconds(10));
         var queued = Enumerable.Range(1, 20).Select(i => TestFrame.OfInt64(i)).ToArray();
         foreach (var frame in queued) a.Send(b.LocalAddress, frame);
 
         a.Disconnect(b.LocalAddress);
-        // Queued frames fail without waiting for the writer loop that is stuck in a serializer.
+        // Queued frames fail without waiting for the writer that is stuck in a serializer.
         foreach (var frame in queued)
         {
             var error = Assert.IsType<SiloUnavailableException>(await TransportTest.FailureOf(frame.Failed, OneSecond));

@@ -54,6 +54,7 @@ public sealed class RecordingHandler : IFrameHandler
 public sealed class TestFrame(byte[] payload, ManualResetEventSlim? gate = null) : IOutgoingFrame
 {
     private readonly TaskCompletionSource<Exception> _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _writing = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _failures;
 
     public static TestFrame OfInt64(long value, int size = 8)
@@ -66,8 +67,12 @@ public sealed class TestFrame(byte[] payload, ManualResetEventSlim? gate = null)
     public Task<Exception> Failed => _failed.Task;
     public int Failures => Volatile.Read(ref _failures);
 
+    /// <summary>Completes when a writer starts serializing this frame.</summary>
+    public Task Writing => _writing.Task;
+
     public void Write(IBufferWriter<byte> output)
     {
+        _writing.TrySetResult();
         gate?.Wait(TimeSpan.FromSeconds(10));  // bounded, so a failing test cannot hang the writer loop
         output.Write(payload);
     }
