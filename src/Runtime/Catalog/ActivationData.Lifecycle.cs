@@ -65,6 +65,7 @@ internal sealed partial class ActivationData
             return;
         }
         Interlocked.Increment(ref Class!._activationCount);
+        Runtime.Catalog.Backoff.OnActivated(GrainId);
         bool schedule;
         lock (_lock)
         {
@@ -90,10 +91,21 @@ internal sealed partial class ActivationData
             _runningMutating = 0;
             deactivated = _deactivated;
         }
-        Runtime.Catalog.Remove(this);
+        if (Class is not null) Interlocked.Increment(ref Class._activationFailures);
+        var wait = Runtime.Catalog.OnActivationFailed(this, error);
         DisposeTimers();
-        Runtime.LogActivationFailed(this, error);
-        var failure = new GrainActivationException($"Activation of grain {GrainId} failed: {error.GetType().Name}: {error.Message}", error);
+        Exception failure;
+        if (error is StorageUnavailableException storage)
+        {
+            // The storage monitor has said so once; a client is told no more than that storage is unavailable.
+            Runtime.LogActivationBackingOff(this, wait, storage);
+            failure = new StorageUnavailableException($"activation of grain {GrainId} failed: {storage.Detail}", storage);
+        }
+        else
+        {
+            Runtime.LogActivationFailed(this, error);
+            failure = new GrainActivationException($"Activation of grain {GrainId} failed: {error.GetType().Name}: {error.Message}", error);
+        }
         foreach (var m in pending) m.Reject(failure);
         deactivated?.TrySetResult();
     }
