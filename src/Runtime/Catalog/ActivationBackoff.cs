@@ -17,6 +17,7 @@ internal sealed class ActivationBackoff(SiloOptions options, TimeProvider time, 
     private const double Jitter = 0.2;
 
     private readonly ConcurrentDictionary<GrainId, Entry> _entries = new();
+    private long _lastSweep;
 
     /// <summary>Grains backing off now or waiting for their next try.</summary>
     public int Count => _entries.Count;
@@ -33,7 +34,7 @@ internal sealed class ActivationBackoff(SiloOptions options, TimeProvider time, 
         string detail;
         lock (entry)
         {
-            if (entry.Recoveries != Recoveries) return null;
+            if (!entry.Open || entry.Recoveries != Recoveries) return null;
             left = time.GetElapsedTime(time.GetTimestamp(), entry.RetryAt);
             if (left <= TimeSpan.Zero) return null;
             failures = entry.Failures;
@@ -50,6 +51,10 @@ internal sealed class ActivationBackoff(SiloOptions options, TimeProvider time, 
         var entry = _entries.GetOrAdd(grainId, static _ => new Entry());
         lock (entry)
         {
+            // A grain that activated but failed again soon after (a full disk can take the activation's small write and
+            // refuse the next) keeps growing its wait; one that stayed up a while starts from the minimum.
+            if (!entry.Open && time.GetElapsedTime(entry.ActivatedAt) > options.ActivationBackoffMaximum * 2) entry.Failures = 0;
+            entry.Open = true;
             entry.Failures++;
             var wait = Delay(entry.Failures, Random.Shared.NextDouble());
             entry.RetryAt = time.GetTimestamp() + (long)(wait.TotalSeconds * time.TimestampFrequency);
@@ -59,10 +64,35 @@ internal sealed class ActivationBackoff(SiloOptions options, TimeProvider time, 
         }
     }
 
-    /// <summary>An activation of <paramref name="grainId"/> succeeded: its next failure starts from the minimum again.</summary>
+    /// <summary>
+    /// An activation of <paramref name="grainId"/> succeeded: calls reach it, and its next failure starts from the minimum
+    /// again once it stayed up for twice the maximum back-off.
+    /// </summary>
     public void OnActivated(GrainId grainId)
     {
-        if (!_entries.IsEmpty) _entries.TryRemove(grainId, out _);
+        if (_entries.IsEmpty || !_entries.TryGetValue(grainId, out var entry)) return;
+        lock (entry)
+        {
+            entry.Open = false;
+            entry.ActivatedAt = time.GetTimestamp();
+        }
+        Sweep();
+    }
+
+    /// <summary>Forgets grains that stayed up for twice the maximum back-off; at most once per maximum back-off.</summary>
+    private void Sweep()
+    {
+        var now = time.GetTimestamp();
+        var last = Volatile.Read(ref _lastSweep);
+        if (time.GetElapsedTime(last, now) < options.ActivationBackoffMaximum || Interlocked.CompareExchange(ref _lastSweep, now, last) != last) return;
+        foreach (var (id, entry) in _entries)
+        {
+            lock (entry)
+            {
+                if (entry.Open || time.GetElapsedTime(entry.ActivatedAt, now) <= options.ActivationBackoffMaximum * 2) continue;
+            }
+            _entries.TryRemove(new KeyValuePair<GrainId, Entry>(id, entry));
+        }
     }
 
     /// <summary>The wait after the <paramref name="failures"/>-th failure in a row; <paramref name="random"/> in [0, 1) picks the jitter.</summary>
@@ -78,6 +108,8 @@ internal sealed class ActivationBackoff(SiloOptions options, TimeProvider time, 
 
     private sealed class Entry
     {
+        public bool Open;
+        public long ActivatedAt;
         public int Failures;
         public long RetryAt;
         public long Recoveries;

@@ -9,6 +9,7 @@ internal sealed partial class ActivationData
     private List<Func<CancellationToken, Task>>? _onActivate;
     private List<IDisposable>? _timers;
     private TaskCompletionSource? _deactivated;
+    private StorageUnavailableException? _storageFailure;
 
     /// <summary>The activation whose grain is being constructed on this thread (so that constructors can reach their context).</summary>
     public static ActivationData? Constructing => t_constructing;
@@ -42,6 +43,7 @@ internal sealed partial class ActivationData
 
     private async Task ActivateAsync()
     {
+        Interlocked.Increment(ref Class!._activationAttempts);
         try
         {
             using var cts = new CancellationTokenSource(Runtime.Options.ActivationTimeout);
@@ -111,7 +113,7 @@ internal sealed partial class ActivationData
     }
 
     /// <summary>Asks the activation to deactivate once its running requests finish; queued ones go to a new activation.</summary>
-    public void RequestDeactivation(DeactivationReason reason)
+    public void RequestDeactivation(DeactivationReason reason, StorageUnavailableException? storageFailure = null)
     {
         bool schedule;
         var neverActivated = false;
@@ -133,6 +135,7 @@ internal sealed partial class ActivationData
             {
                 _deactivationRequested = true;
                 _deactivationReason = reason;
+                _storageFailure = storageFailure;
                 schedule = !_pumping && HasRunnableWork();
                 if (schedule) _pumping = true;
             }
@@ -171,6 +174,9 @@ internal sealed partial class ActivationData
             _runningMutating--;
             deactivated = _deactivated;
         }
+        // Before it leaves the catalog, so that a caller who no longer finds it sees the back-off.
+        if (reason == DeactivationReason.StorageUnavailable && _storageFailure is { } storageFailure && Pool is null)
+            Runtime.Catalog.Backoff.OnFailed(GrainId, storageFailure);
         Runtime.Catalog.Remove(this);
         if (Class is not null) Interlocked.Decrement(ref Class._activationCount);
         foreach (var m in forward) Runtime.Redispatch(m);

@@ -74,10 +74,11 @@ public sealed partial class StorageMonitor : IDisposable
     internal void OnStillUnreachable(StorageDependency dependency, TimeSpan down, long failed, long refused, TimeSpan window) =>
         LogStillUnreachable(dependency.Name, Math.Round(down.TotalSeconds), failed, refused, Math.Round(window.TotalSeconds));
 
+    internal void OnBack() => Interlocked.Increment(ref _recoveries);
+
     internal void OnRecovered(StorageDependency dependency, TimeSpan down, long failed)
     {
         TakeRefusedCalls();
-        Interlocked.Increment(ref _recoveries);
         LogRecovered(dependency.Name, Math.Round(down.TotalSeconds, 1), failed);
     }
 

@@ -123,6 +123,36 @@ public sealed class ActivationBackoffTests
     }
 
     [Fact]
+    public async Task A_grain_that_activates_and_then_fails_a_write_for_want_of_storage_keeps_growing_its_wait()
+    {
+        var (silo, storage, clock, _) = await StartAsync();
+        await using var _ = silo;
+        var grain = silo.Factory.GetGrain<IPersistentCounterGrain>("backoff-5");
+        for (var failures = 1; failures <= 4; failures++)
+        {
+            // Activation reads fine; the write is refused, and the grain deactivates to read its state afresh later.
+            storage.Down = false;
+            Assert.Equal(0, await grain.Get());
+            storage.Down = true;
+            await Assert.ThrowsAsync<StorageUnavailableException>(() => grain.Add(1));
+            await grain.DeactivateForStorage();
+            // The back-off starts when the deactivation ends, on the activation's thread: the clock moves after that.
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (silo.Runtime.ActivationCount != 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the grain did not deactivate");
+                await Task.Delay(5);
+            }
+            var reads = storage.Reads;
+            var nominal = TimeSpan.FromTicks(Minimum.Ticks << (failures - 1));
+            clock.Advance(nominal * 0.79);
+            await Assert.ThrowsAsync<StorageUnavailableException>(() => grain.Get());
+            Assert.Equal(reads, storage.Reads);
+            clock.Advance(nominal * 0.42);
+        }
+    }
+
+    [Fact]
     public void The_wait_doubles_from_the_minimum_to_the_maximum_and_jitter_stays_within_20_percent()
     {
         var backoff = new ActivationBackoff(new SiloOptions { ActivationBackoffMinimum = Minimum, ActivationBackoffMaximum = Maximum }, new ManualClock(), null);

@@ -41,14 +41,36 @@ public sealed class StorageMonitorTests
         }
         dependency.ReportSuccess();
         dependency.ReportSuccess();
+        Assert.True(dependency.IsReachable);
+        Assert.Equal(1, monitor.Recoveries);
+        clock.Advance(TimeSpan.FromSeconds(1));
 
         var warnings = log.Entries.Where(e => e.Level >= LogLevel.Information).ToList();
         Assert.Equal([1601, 1603, 1603, 1604], warnings.Select(e => e.EventId.Id));
         Assert.Contains("192.0.2.1:5432", warnings[0].Message);
         Assert.Contains("3000 storage operations failed and 1000 calls were refused in the last 10 s", warnings[1].Message);
         Assert.Contains("after 25 s out", warnings[3].Message);
-        Assert.True(dependency.IsReachable);
-        Assert.Equal(1, monitor.Recoveries);
+    }
+
+    [Fact]
+    public void A_write_refused_just_after_one_was_taken_continues_the_outage_without_a_second_warning()
+    {
+        var (monitor, log, clock) = Create();
+        var dependency = monitor.Get("SQLite file '/data/platform.db'");
+        dependency.ReportFailure(Failure());
+        for (var i = 0; i < 5; i++)
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(500));
+            dependency.ReportSuccess();
+            clock.Advance(TimeSpan.FromMilliseconds(100));
+            dependency.ReportFailure(Failure());
+        }
+        Assert.False(dependency.IsReachable);
+        dependency.ReportSuccess();
+        clock.Advance(TimeSpan.FromSeconds(2));
+
+        Assert.Equal([1601, 1604], log.Entries.Where(e => e.Level >= LogLevel.Information).Select(e => e.EventId.Id));
+        Assert.Equal(6, monitor.Recoveries);
     }
 
     [Fact]
