@@ -1,12 +1,14 @@
 using System.Net.Sockets;
 using Npgsql;
+using Platform.Runtime.Storage;
 
 namespace Platform.Runtime.PostgreSql;
 
 /// <summary>
 /// A pooled connection to one PostgreSQL database for one component (storage, membership table): creates the
 /// component's schema once per process before the first connection is handed out, and turns failures into
-/// messages that name the server (never the password) and what was being done.
+/// messages that name the server (never the password) and what was being done. Connection failures become
+/// <see cref="PostgreSqlConnectionException"/> and are reported to the <see cref="StorageMonitor"/>.
 /// </summary>
 internal sealed class PostgreSqlConnector : IAsyncDisposable
 {
@@ -37,7 +39,11 @@ internal sealed class PostgreSqlConnector : IAsyncDisposable
         _component = component;
         _schemaDescription = schemaDescription;
         _createSchema = createSchema;
+        Dependency = (options.Monitor ?? new StorageMonitor()).Get($"PostgreSQL at {Endpoint}", ProbeAsync);
     }
+
+    /// <summary>The server as the storage monitor tracks it; every component on the same server shares it.</summary>
+    public StorageDependency Dependency { get; }
 
     /// <summary>Host, port and database, for messages; never the password.</summary>
     public string Endpoint { get; }
@@ -49,15 +55,50 @@ internal sealed class PostgreSqlConnector : IAsyncDisposable
         return await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Wraps a failure so the message names the server and what was being done.</summary>
-    public Exception Failure(string operation, Exception error) => error switch
+    /// <summary>
+    /// Wraps a failure so the message names the server and what was being done; a server that cannot be reached or is
+    /// shutting down becomes <see cref="PostgreSqlConnectionException"/> and is reported to the storage monitor.
+    /// </summary>
+    public Exception Failure(string operation, Exception error)
     {
-        PostgreSqlConnectionException or InconsistentStateException or OperationCanceledException => error,
-        PostgresException => new InvalidOperationException($"{_component} at {Endpoint}: {operation} failed: {error.Message}", error),
-        NpgsqlException or SocketException or IOException or TimeoutException =>
-            new PostgreSqlConnectionException($"{_component} at {Endpoint}: {operation} failed, connection lost or refused: {error.Message}", error),
-        _ => new InvalidOperationException($"{_component} at {Endpoint}: {operation} failed: {error.Message}", error),
-    };
+        switch (error)
+        {
+            case StorageUnavailableException or InconsistentStateException or OperationCanceledException:
+                return error;
+            case PostgresException postgres when !IsUnavailable(postgres.SqlState):
+                return new InvalidOperationException($"{_component} at {Endpoint}: {operation} failed: {error.Message}", error);
+            case NpgsqlException or SocketException or IOException or TimeoutException:
+                return Unavailable($"{_component} at {Endpoint}: {operation} failed, connection lost or refused: {error.Message}", error);
+            default:
+                return new InvalidOperationException($"{_component} at {Endpoint}: {operation} failed: {error.Message}", error);
+        }
+    }
+
+    /// <summary>A round trip succeeded: the server is reachable.</summary>
+    public void Succeeded() => Dependency.ReportSuccess();
+
+    /// <summary>
+    /// SQLSTATE classes that mean "try later", not "this statement is wrong": connection exceptions (08), insufficient
+    /// resources (53: disk full, out of memory, too many connections), operator intervention (57: shutdown, starting up).
+    /// </summary>
+    internal static bool IsUnavailable(string sqlState) => sqlState.StartsWith("08", StringComparison.Ordinal)
+        || sqlState.StartsWith("53", StringComparison.Ordinal) || sqlState.StartsWith("57P", StringComparison.Ordinal);
+
+    private PostgreSqlConnectionException Unavailable(string detail, Exception error)
+    {
+        var failure = new PostgreSqlConnectionException(detail, error);
+        // Idle pooled connections died with the server: without this, each would fail one call after it is back.
+        _dataSource.Clear();
+        Dependency.ReportFailure(failure);
+        return failure;
+    }
+
+    private async Task ProbeAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand("SELECT 1", connection);
+        await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -73,7 +114,7 @@ internal sealed class PostgreSqlConnector : IAsyncDisposable
         }
         catch (Exception e) when (e is NpgsqlException or SocketException or IOException or TimeoutException)
         {
-            throw new PostgreSqlConnectionException($"{_component} cannot connect to {Endpoint}: {e.Message}", e);
+            throw Unavailable($"{_component} cannot connect to {Endpoint}: {e.Message}", e);
         }
     }
 

@@ -78,6 +78,9 @@ internal sealed class PostgreSqlDatabase : IAsyncDisposable
     /// <summary>Wraps a failure so the message names the server and what was being done.</summary>
     public Exception Failure(string operation, Exception error) => _connector.Failure(operation, error);
 
+    /// <summary>A round trip succeeded: the server is reachable.</summary>
+    public void Succeeded() => _connector.Succeeded();
+
     public async ValueTask DisposeAsync()
     {
         // Drains what is queued (those callers still get their answer) before the pool goes away.

@@ -41,7 +41,9 @@ public sealed class PostgreSqlGrainStorage : IGrainStorage, IAsyncDisposable, ID
             await using var command = new NpgsqlCommand(SelectState, connection);
             AddAddress(command.Parameters, grainType, grainKey, stateName);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            var found = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            _database.Succeeded();
+            if (!found)
             {
                 return null;
             }

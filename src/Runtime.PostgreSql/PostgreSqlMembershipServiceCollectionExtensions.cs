@@ -22,6 +22,7 @@ public static class PostgreSqlMembershipServiceCollectionExtensions
 
         services.AddOptions<MembershipOptions>();
         services.AddOptions<PostgreSqlStorageOptions>(MembershipTableOptionsName).Configure(configure);
+        services.AddPostgreSqlStorageMonitor();
         services.RemoveAll<IMembershipTable>();
         services.AddSingleton<IMembershipTable>(provider => new PostgreSqlMembershipTable(
             provider.GetRequiredService<IOptionsMonitor<PostgreSqlStorageOptions>>().Get(MembershipTableOptionsName),

@@ -109,6 +109,7 @@ public sealed class PostgreSqlMembershipTable : IMembershipTable, IAsyncDisposab
             await using var command = new NpgsqlCommand(SelectAll, connection);
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ClusterId });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            _connector.Succeeded();
             TableVersion? version = null;
             var rows = new List<(MembershipEntry Entry, string ETag)>();
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

@@ -22,18 +22,23 @@ public static class PostgreSqlServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configure);
 
         services.AddOptions<PostgreSqlStorageOptions>(name).Configure(configure);
+        services.AddPostgreSqlStorageMonitor();
         return services.AddGrainStorage(name, provider =>
             new PostgreSqlGrainStorage(provider.GetRequiredService<IOptionsMonitor<PostgreSqlStorageOptions>>().Get(name)));
     }
 
     /// <summary>Registers the PostgreSQL reminder table, replacing any other; options are the <see cref="ReminderTableOptionsName"/> instance.</summary>
     public static IServiceCollection AddPostgreSqlReminderTable(this IServiceCollection services, Action<PostgreSqlStorageOptions> configure) =>
-        services.ReplaceSingleton<IReminderTable, PostgreSqlStorageOptions>(ReminderTableOptionsName, configure, options => new PostgreSqlReminderTable(options));
+        services.AddPostgreSqlStorageMonitor().ReplaceSingleton<IReminderTable, PostgreSqlStorageOptions>(ReminderTableOptionsName, configure, options => new PostgreSqlReminderTable(options));
 
     /// <summary>
     /// Registers the PostgreSQL grain journal, replacing any other; options are the <see cref="GrainJournalOptionsName"/>
     /// instance (the database may be the grain storage's). The container disposes it, which drains its queued writes.
     /// </summary>
     public static IServiceCollection AddPostgreSqlGrainJournal(this IServiceCollection services, Action<PostgreSqlStorageOptions> configure) =>
-        services.ReplaceSingleton<IGrainJournal, PostgreSqlStorageOptions>(GrainJournalOptionsName, configure, options => new PostgreSqlGrainJournal(options));
+        services.AddPostgreSqlStorageMonitor().ReplaceSingleton<IGrainJournal, PostgreSqlStorageOptions>(GrainJournalOptionsName, configure, options => new PostgreSqlGrainJournal(options));
+
+    /// <summary>Every PostgreSQL provider reports reachability to the silo's one monitor.</summary>
+    internal static IServiceCollection AddPostgreSqlStorageMonitor(this IServiceCollection services) =>
+        services.AddStorageMonitor<PostgreSqlStorageOptions>(static (o, monitor) => o.Monitor ??= monitor);
 }

@@ -1,4 +1,5 @@
 using Npgsql;
+using Platform.Runtime.Storage;
 
 namespace Platform.Runtime.PostgreSql;
 
@@ -13,6 +14,9 @@ public sealed class PostgreSqlStorageOptions
 
     /// <summary>Most queued writes committed in one transaction (one round trip, one WAL flush). Default 512.</summary>
     public int MaxBatchSize { get; set; } = 512;
+
+    /// <summary>Where reachability is reported: the silo's monitor (the service-collection extensions set it); null: one of its own that logs nothing.</summary>
+    public StorageMonitor? Monitor { get; set; }
 
     internal NpgsqlConnectionStringBuilder Validate()
     {

@@ -88,7 +88,7 @@ internal sealed class PostgreSqlWriteQueue : IAsyncDisposable
             {
                 await ExecuteAsync(connection, batch).ConfigureAwait(false);
             }
-            catch (PostgresException) when (batch.Count > 1)
+            catch (PostgresException refused) when (batch.Count > 1 && !PostgreSqlConnector.IsUnavailable(refused.SqlState))
             {
                 // A failing statement aborts the whole transaction (nothing of it committed); run each write
                 // alone so only the offending one fails.
@@ -143,6 +143,7 @@ internal sealed class PostgreSqlWriteQueue : IAsyncDisposable
         }
 
         Interlocked.Increment(ref _commits);
+        _database.Succeeded();
         await AnswerAsync(connection, batch).ConfigureAwait(false);
     }
 

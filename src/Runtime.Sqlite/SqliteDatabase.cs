@@ -3,221 +3,45 @@ using Microsoft.Data.Sqlite;
 namespace Platform.Runtime.Sqlite;
 
 /// <summary>
-/// One SQLite database file: opens it on first use (directory, WAL, synchronous=FULL, schema), hands out
-/// pooled read connections, and owns the single group-commit writer.
+/// One provider's use of a SQLite database file: the file and its writer are shared with the other providers on the
+/// same path (<see cref="SqliteFile"/>); disposing ends this provider's use, the last one closes the file.
 /// </summary>
 internal sealed class SqliteDatabase : IDisposable
 {
-    private const string Schema = """
-        CREATE TABLE IF NOT EXISTS grain_state (
-            grain_type TEXT    NOT NULL,
-            grain_key  TEXT    NOT NULL,
-            state_name TEXT    NOT NULL,
-            data       BLOB    NOT NULL,
-            etag       INTEGER NOT NULL,
-            PRIMARY KEY (grain_type, grain_key, state_name));
-        CREATE TABLE IF NOT EXISTS reminders (
-            grain_type         TEXT    NOT NULL,
-            grain_key          TEXT    NOT NULL,
-            name               TEXT    NOT NULL,
-            start_at_utc_ticks INTEGER NOT NULL,
-            period_ticks       INTEGER NOT NULL,
-            etag               INTEGER NOT NULL,
-            PRIMARY KEY (grain_type, grain_key, name));
-        CREATE TABLE IF NOT EXISTS etag_sequence (
-            id        INTEGER PRIMARY KEY CHECK (id = 1),
-            last_etag INTEGER NOT NULL);
-        INSERT OR IGNORE INTO etag_sequence (id, last_etag) VALUES (1, 0);
-        CREATE TABLE IF NOT EXISTS journal_head (
-            stream       TEXT    NOT NULL PRIMARY KEY,
-            epoch        INTEGER NOT NULL,
-            last_seq     INTEGER NOT NULL,
-            snapshot_seq INTEGER NOT NULL);
-        CREATE TABLE IF NOT EXISTS journal_snapshot (
-            stream TEXT NOT NULL PRIMARY KEY,
-            data   BLOB NOT NULL);
-        CREATE TABLE IF NOT EXISTS journal_log (
-            stream TEXT    NOT NULL,
-            seq    INTEGER NOT NULL,
-            data   BLOB    NOT NULL,
-            PRIMARY KEY (stream, seq));
-        """;
-
-    // Files written before snapshots had a table of their own kept them in journal_head, where every append's
-    // update of last_seq rewrote the whole blob. They move, once, in the transaction that opens the file.
-    private const string MoveSnapshotsOutOfHead = """
-        INSERT OR REPLACE INTO journal_snapshot (stream, data) SELECT stream, snapshot FROM journal_head WHERE snapshot IS NOT NULL;
-        ALTER TABLE journal_head DROP COLUMN snapshot;
-        """;
-
-    private readonly SqliteStorageOptions _options;
-    private readonly string _readConnectionString;
-    private readonly string _writeConnectionString;
-    private readonly Lock _openGate = new();
-    private SqliteWriteQueue? _writer;
-    private bool _disposed;
+    private readonly SqliteFile _file;
+    private int _disposed;
 
     public SqliteDatabase(SqliteStorageOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        _options = options;
-        FilePath = Path.GetFullPath(options.DataSource);
-
-        var builder = new SqliteConnectionStringBuilder
-        {
-            DataSource = FilePath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Cache = SqliteCacheMode.Private,
-            DefaultTimeout = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds),
-            Pooling = true,
-        };
-        _readConnectionString = builder.ToString();
-
-        // The writer holds its connection for its whole life; keeping it out of the pool keeps its prepared statements.
-        builder.Pooling = false;
-        _writeConnectionString = builder.ToString();
+        _file = SqliteFile.Acquire(options);
     }
 
     /// <summary>Full path of the database file, for messages.</summary>
-    public string FilePath { get; }
+    public string FilePath => _file.FilePath;
 
-    /// <summary>Transactions committed by the writer so far (tests use it to observe group commit).</summary>
-    public long Commits => _writer?.Commits ?? 0;
+    /// <summary>Transactions committed by the file's writer so far, for every provider on the file (tests use it to observe group commit).</summary>
+    public long Commits => _file.Commits;
 
     /// <summary>Opens a pooled connection for reads; WAL lets readers run beside the writer.</summary>
     public SqliteConnection OpenReader()
     {
-        EnsureOpen();
-        var connection = new SqliteConnection(_readConnectionString);
-        try
-        {
-            connection.Open();
-            return connection;
-        }
-        catch (SqliteException e)
-        {
-            connection.Dispose();
-            throw Failure("opening a read connection", e);
-        }
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return _file.OpenReader();
     }
 
-    /// <summary>Queues <paramref name="write"/> for the next group commit; its task completes once the batch is on disk.</summary>
+    /// <summary>Queues <paramref name="write"/> for the file's next group commit; its task completes once the batch is on disk.</summary>
     public Task<TResult> WriteAsync<TResult>(SqliteWrite<TResult> write)
     {
-        if (write.CancellationToken.IsCancellationRequested)
-        {
-            return Task.FromCanceled<TResult>(write.CancellationToken);
-        }
-
-        EnsureOpen().Enqueue(write);
-        return write.Task;
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return _file.WriteAsync(write);
     }
 
     /// <summary>Wraps a SQLite error so the message names the database file and what was being done.</summary>
-    public Exception Failure(string operation, Exception error) =>
-        new InvalidOperationException($"SQLite storage '{FilePath}': {operation} failed: {error.Message}", error);
+    public Exception Failure(string operation, Exception error) => _file.Failure(operation, error);
 
+    /// <summary>Ends this provider's use; the last user's dispose drains the queued writes and closes the file.</summary>
     public void Dispose()
     {
-        SqliteWriteQueue? writer;
-        lock (_openGate)
-        {
-            if (_disposed)
-            {
-                return;
-            }
-
-            _disposed = true;
-            writer = _writer;
-        }
-
-        // Drains what is queued (those callers still get their answer), then closes the writer connection.
-        writer?.Dispose();
-        using var pooled = new SqliteConnection(_readConnectionString);
-        SqliteConnection.ClearPool(pooled);
-    }
-
-    private SqliteWriteQueue EnsureOpen()
-    {
-        var writer = Volatile.Read(ref _writer);
-        if (writer is not null)
-        {
-            return writer;
-        }
-
-        lock (_openGate)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_writer is not null)
-            {
-                return _writer;
-            }
-
-            var directory = Path.GetDirectoryName(FilePath);
-            if (!string.IsNullOrEmpty(directory))
-            {
-                try
-                {
-                    Directory.CreateDirectory(directory);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    throw new InvalidOperationException($"SQLite storage '{FilePath}': cannot create directory '{directory}': {e.Message}", e);
-                }
-            }
-
-            var connection = new SqliteConnection(_writeConnectionString);
-            try
-            {
-                connection.Open();
-                Configure(connection);
-                using (var transaction = connection.BeginTransaction())
-                using (var command = connection.CreateCommand())
-                {
-                    command.Transaction = transaction;
-                    command.CommandText = Schema;
-                    command.ExecuteNonQuery();
-                    command.CommandText = "SELECT count(*) FROM pragma_table_info('journal_head') WHERE name = 'snapshot'";
-                    if ((long)command.ExecuteScalar()! != 0)
-                    {
-                        command.CommandText = MoveSnapshotsOutOfHead;
-                        command.ExecuteNonQuery();
-                    }
-
-                    transaction.Commit();
-                }
-            }
-            catch (SqliteException e)
-            {
-                connection.Dispose();
-                throw Failure("opening the database", e);
-            }
-            catch
-            {
-                connection.Dispose();
-                throw;
-            }
-
-            _writer = new SqliteWriteQueue(connection, _options.MaxBatchSize, this);
-            return _writer;
-        }
-    }
-
-    private void Configure(SqliteConnection connection)
-    {
-        using var command = connection.CreateCommand();
-
-        // WAL: readers never block the writer, and a commit is one sequential append plus one fsync.
-        command.CommandText = "PRAGMA journal_mode=WAL;";
-        var mode = command.ExecuteScalar() as string;
-        if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new InvalidOperationException($"SQLite storage '{FilePath}': the file system refused WAL journaling (journal_mode is '{mode}'); put the database on a local disk.");
-        }
-
-        // FULL: the WAL is fsynced at every commit, so a write that returned survives power loss.
-        command.CommandText = $"PRAGMA synchronous=FULL; PRAGMA busy_timeout={(long)_options.BusyTimeout.TotalMilliseconds};";
-        command.ExecuteNonQuery();
+        if (Interlocked.Exchange(ref _disposed, 1) == 0) _file.Release();
     }
 }

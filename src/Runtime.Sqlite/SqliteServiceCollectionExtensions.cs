@@ -22,18 +22,23 @@ public static class SqliteServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configure);
 
         services.AddOptions<SqliteStorageOptions>(name).Configure(configure);
+        services.AddSqliteStorageMonitor();
         return services.AddGrainStorage(name, provider =>
             new SqliteGrainStorage(provider.GetRequiredService<IOptionsMonitor<SqliteStorageOptions>>().Get(name)));
     }
 
     /// <summary>Registers the SQLite reminder table, replacing any other; options are the <see cref="ReminderTableOptionsName"/> instance.</summary>
     public static IServiceCollection AddSqliteReminderTable(this IServiceCollection services, Action<SqliteStorageOptions> configure) =>
-        services.ReplaceSingleton<IReminderTable, SqliteStorageOptions>(ReminderTableOptionsName, configure, options => new SqliteReminderTable(options));
+        services.AddSqliteStorageMonitor().ReplaceSingleton<IReminderTable, SqliteStorageOptions>(ReminderTableOptionsName, configure, options => new SqliteReminderTable(options));
 
     /// <summary>
     /// Registers the SQLite grain journal, replacing any other; options are the <see cref="GrainJournalOptionsName"/>
     /// instance (the file may be the grain storage's). The container disposes it, which drains its queued writes.
     /// </summary>
     public static IServiceCollection AddSqliteGrainJournal(this IServiceCollection services, Action<SqliteStorageOptions> configure) =>
-        services.ReplaceSingleton<IGrainJournal, SqliteStorageOptions>(GrainJournalOptionsName, configure, options => new SqliteGrainJournal(options));
+        services.AddSqliteStorageMonitor().ReplaceSingleton<IGrainJournal, SqliteStorageOptions>(GrainJournalOptionsName, configure, options => new SqliteGrainJournal(options));
+
+    /// <summary>Every SQLite provider reports reachability to the silo's one monitor.</summary>
+    internal static IServiceCollection AddSqliteStorageMonitor(this IServiceCollection services) =>
+        services.AddStorageMonitor<SqliteStorageOptions>(static (o, monitor) => o.Monitor ??= monitor);
 }

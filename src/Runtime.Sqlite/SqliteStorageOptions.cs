@@ -1,7 +1,10 @@
+using Platform.Runtime.Storage;
+
 namespace Platform.Runtime.Sqlite;
 
 /// <summary>
-/// Settings of the SQLite grain storage, grain journal and reminder table. Durability: the file runs in WAL mode with
+/// Settings of the SQLite grain storage, grain journal and reminder table; providers on the same file share one writer,
+/// set up by the first of them to open it. Durability: the file runs in WAL mode with
 /// <c>synchronous=FULL</c>, so a write that returned has been fsynced and survives a crash or power loss.
 /// </summary>
 public sealed class SqliteStorageOptions
@@ -14,6 +17,9 @@ public sealed class SqliteStorageOptions
 
     /// <summary>How long a statement waits for a lock held by another process before failing. Default 30 s.</summary>
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Where reachability is reported: the silo's monitor (the service-collection extensions set it); null: one of its own that logs nothing.</summary>
+    public StorageMonitor? Monitor { get; set; }
 
     internal void Validate()
     {

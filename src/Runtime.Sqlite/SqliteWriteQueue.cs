@@ -11,7 +11,7 @@ internal sealed class SqliteWriteQueue : IDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly int _maxBatchSize;
-    private readonly SqliteDatabase _database;
+    private readonly SqliteFile _database;
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
     private readonly object _gate = new();
     private readonly Thread _thread;
@@ -20,7 +20,7 @@ internal sealed class SqliteWriteQueue : IDisposable
     private bool _closing;
     private long _commits;
 
-    public SqliteWriteQueue(SqliteConnection connection, int maxBatchSize, SqliteDatabase database)
+    public SqliteWriteQueue(SqliteConnection connection, int maxBatchSize, SqliteFile database)
     {
         _connection = connection;
         _maxBatchSize = maxBatchSize;
@@ -150,6 +150,7 @@ internal sealed class SqliteWriteQueue : IDisposable
             context.SaveETagSequence();
             transaction.Commit();
             Interlocked.Increment(ref _commits);
+            _database.Dependency.ReportSuccess();
         }
         catch (Exception e)
         {

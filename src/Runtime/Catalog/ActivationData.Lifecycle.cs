@@ -9,6 +9,7 @@ internal sealed partial class ActivationData
     private List<Func<CancellationToken, Task>>? _onActivate;
     private List<IDisposable>? _timers;
     private TaskCompletionSource? _deactivated;
+    private StorageUnavailableException? _storageFailure;
 
     /// <summary>The activation whose grain is being constructed on this thread (so that constructors can reach their context).</summary>
     public static ActivationData? Constructing => t_constructing;
@@ -42,6 +43,7 @@ internal sealed partial class ActivationData
 
     private async Task ActivateAsync()
     {
+        Interlocked.Increment(ref Class!._activationAttempts);
         try
         {
             using var cts = new CancellationTokenSource(Runtime.Options.ActivationTimeout);
@@ -65,6 +67,7 @@ internal sealed partial class ActivationData
             return;
         }
         Interlocked.Increment(ref Class!._activationCount);
+        Runtime.Catalog.Backoff.OnActivated(GrainId);
         bool schedule;
         lock (_lock)
         {
@@ -90,16 +93,27 @@ internal sealed partial class ActivationData
             _runningMutating = 0;
             deactivated = _deactivated;
         }
-        Runtime.Catalog.Remove(this);
+        if (Class is not null) Interlocked.Increment(ref Class._activationFailures);
+        var wait = Runtime.Catalog.OnActivationFailed(this, error);
         DisposeTimers();
-        Runtime.LogActivationFailed(this, error);
-        var failure = new GrainActivationException($"Activation of grain {GrainId} failed: {error.GetType().Name}: {error.Message}", error);
+        Exception failure;
+        if (error is StorageUnavailableException storage)
+        {
+            // The storage monitor has said so once; a client is told no more than that storage is unavailable.
+            Runtime.LogActivationBackingOff(this, wait, storage);
+            failure = new StorageUnavailableException($"activation of grain {GrainId} failed: {storage.Detail}", storage);
+        }
+        else
+        {
+            Runtime.LogActivationFailed(this, error);
+            failure = new GrainActivationException($"Activation of grain {GrainId} failed: {error.GetType().Name}: {error.Message}", error);
+        }
         foreach (var m in pending) m.Reject(failure);
         deactivated?.TrySetResult();
     }
 
     /// <summary>Asks the activation to deactivate once its running requests finish; queued ones go to a new activation.</summary>
-    public void RequestDeactivation(DeactivationReason reason)
+    public void RequestDeactivation(DeactivationReason reason, StorageUnavailableException? storageFailure = null)
     {
         bool schedule;
         var neverActivated = false;
@@ -121,6 +135,7 @@ internal sealed partial class ActivationData
             {
                 _deactivationRequested = true;
                 _deactivationReason = reason;
+                _storageFailure = storageFailure;
                 schedule = !_pumping && HasRunnableWork();
                 if (schedule) _pumping = true;
             }
@@ -159,6 +174,9 @@ internal sealed partial class ActivationData
             _runningMutating--;
             deactivated = _deactivated;
         }
+        // Before it leaves the catalog, so that a caller who no longer finds it sees the back-off.
+        if (reason == DeactivationReason.StorageUnavailable && _storageFailure is { } storageFailure && Pool is null)
+            Runtime.Catalog.Backoff.OnFailed(GrainId, storageFailure);
         Runtime.Catalog.Remove(this);
         if (Class is not null) Interlocked.Decrement(ref Class._activationCount);
         foreach (var m in forward) Runtime.Redispatch(m);

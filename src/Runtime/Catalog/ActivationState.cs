@@ -24,4 +24,7 @@ public enum DeactivationReason
 
     /// <summary>A call failed with <see cref="InconsistentStateException"/>: the activation's state is stale, the next one reads it afresh.</summary>
     InconsistentState,
+
+    /// <summary>A write failed for want of storage: the grain backs off before its next activation, which reads its state afresh.</summary>
+    StorageUnavailable,
 }

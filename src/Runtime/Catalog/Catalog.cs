@@ -16,6 +16,9 @@ internal sealed class Catalog(GrainRuntime runtime)
 
     public int Count => _activations.Count;
 
+    /// <summary>Grains whose activation failed for want of storage, and when each may be tried again.</summary>
+    public ActivationBackoff Backoff { get; } = new(runtime.Options, runtime.Time, runtime.StorageMonitor);
+
     /// <summary>The activation a call to <paramref name="grainId"/> should go to, created if needed.</summary>
     public ActivationData GetOrCreate(GrainId grainId)
     {
@@ -32,6 +35,7 @@ internal sealed class Catalog(GrainRuntime runtime)
             throw new RuntimeRejectedException($"Unknown grain type '{grainId.Type}' in grain id {grainId}: no grain class is registered under that name.");
         }
         if (_closed) throw new RuntimeRejectedException($"Silo is shutting down: cannot activate grain {grainId}.");
+        if (Backoff.Refusal(grainId) is { } refusal) throw refusal;
         if (grainClass.StatelessWorkerMax > 0)
             return _pools.GetOrAdd(grainId, static (id, s) => new StatelessWorkerPool(id, s.grainClass, s.runtime), (grainClass, runtime)).Pick();
         return _activations.GetOrAdd(grainId, static (id, s) => new ActivationData(id, s.grainClass, s.runtime), (grainClass, runtime));
@@ -47,6 +51,18 @@ internal sealed class Catalog(GrainRuntime runtime)
     }
 
     public bool TryGet(GrainId grainId, out ActivationData activation) => _activations.TryGetValue(grainId, out activation!);
+
+    /// <summary>
+    /// An activation failed: when for want of storage, the grain backs off before the next try. Recorded before the
+    /// activation leaves the catalog, so that a caller who no longer finds it sees the back-off.
+    /// </summary>
+    /// <returns>The back-off before the next try; zero when the failure was not for want of storage.</returns>
+    public TimeSpan OnActivationFailed(ActivationData activation, Exception error)
+    {
+        var wait = error is StorageUnavailableException storage && activation.Pool is null ? Backoff.OnFailed(activation.GrainId, storage) : TimeSpan.Zero;
+        Remove(activation);
+        return wait;
+    }
 
     public void Remove(ActivationData activation)
     {

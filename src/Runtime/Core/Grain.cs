@@ -40,6 +40,16 @@ public abstract class Grain
     protected void DeactivateOnIdle() => _activation.RequestDeactivation(DeactivationReason.ApplicationRequested);
 
     /// <summary>
+    /// Deactivates once the current request finishes because a write failed for want of storage; the grain then backs
+    /// off before its next activation, as after an activation that failed for that reason.
+    /// </summary>
+    protected void DeactivateOnIdle(StorageUnavailableException cause)
+    {
+        ArgumentNullException.ThrowIfNull(cause);
+        _activation.RequestDeactivation(DeactivationReason.StorageUnavailable, cause);
+    }
+
+    /// <summary>
     /// A timer that runs <paramref name="callback"/> inside this activation's turn, first after
     /// <paramref name="dueTime"/> and then every <paramref name="period"/> (counted from the end of the previous tick);
     /// it dies with the activation and does not keep it alive.

@@ -26,6 +26,9 @@ public sealed partial class GrainRuntime : IGrainFactory, IGrainCallInvoker, IAs
         Options = options.Value;
         _logger = logger;
         _filters = [.. filters];
+        Options.Validate();
+        Time = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        StorageMonitor = services.GetService<Storage.StorageMonitor>();
         Catalog = new Catalog.Catalog(this);
         Deadlines = new DeadlineWheel(Options.ResponseTimeout);
     }
@@ -34,6 +37,12 @@ public sealed partial class GrainRuntime : IGrainFactory, IGrainCallInvoker, IAs
     public SiloOptions Options { get; }
     internal Catalog.Catalog Catalog { get; }
     internal DeadlineWheel Deadlines { get; }
+
+    /// <summary>The clock of activation back-offs.</summary>
+    internal TimeProvider Time { get; }
+
+    /// <summary>Whether storage answers; null when the container has none.</summary>
+    public Storage.StorageMonitor? StorageMonitor { get; }
 
     /// <summary>When the silo started serving.</summary>
     public DateTimeOffset StartedAt { get; private set; }
@@ -190,11 +199,18 @@ public sealed partial class GrainRuntime : IGrainFactory, IGrainCallInvoker, IAs
     internal void LogUnhandled(ActivationData activation, Exception e) => LogUnhandledError(activation.GrainId.ToString(), e);
     internal void LogActivationFailed(ActivationData activation, Exception e) => LogActivationError(activation.GrainId.ToString(), e);
 
+    internal void LogActivationBackingOff(ActivationData activation, TimeSpan wait, StorageUnavailableException e) =>
+        LogActivationBackoff(activation.GrainId.ToString(), (long)wait.TotalMilliseconds, e);
+
     [LoggerMessage(EventId = 1001, Level = LogLevel.Error, Message = "Unhandled exception in {GrainId}")]
     private partial void LogUnhandledError(string grainId, Exception e);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Activation of {GrainId} failed")]
     private partial void LogActivationError(string grainId, Exception e);
+
+    // Debug: while storage is out, the storage monitor's lines say it; these would be one per try and grain.
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Debug, Message = "Activation of {GrainId} failed for want of storage; calls that would activate it fail for the next {WaitMs} ms")]
+    private partial void LogActivationBackoff(string grainId, long waitMs, Exception e);
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Stopping: deactivating {Count} activations")]
     private partial void LogStopping(int count);

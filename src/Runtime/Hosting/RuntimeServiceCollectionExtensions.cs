@@ -21,6 +21,7 @@ public static class RuntimeServiceCollectionExtensions
         services.TryAddSingleton<IGrainFactory>(sp => sp.GetRequiredService<GrainRuntime>());
         services.TryAddSingleton<IRuntimeStatistics, RuntimeStatistics>();
         services.TryAddSingleton<ReminderService>();
+        services.TryAddSingleton<Storage.StorageMonitor>();
         // First in the list: started before the web host, stopped after it, so HTTP drains before grains deactivate.
         if (!services.Any(d => d.ImplementationType == typeof(SiloLifecycleService)))
             services.Insert(0, ServiceDescriptor.Singleton<IHostedService, SiloLifecycleService>());

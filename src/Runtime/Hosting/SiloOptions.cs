@@ -18,6 +18,15 @@ public sealed class SiloOptions
     /// <summary>Longest a grain's activation (state reads and OnActivateAsync) may take. Default 30 s.</summary>
     public TimeSpan ActivationTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// After an activation failed for want of storage, calls that would activate the grain again fail at once for this
+    /// long, doubling per failure in a row up to <see cref="ActivationBackoffMaximum"/> (±20% jitter). Default 200 ms.
+    /// </summary>
+    public TimeSpan ActivationBackoffMinimum { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Longest back-off between activation tries of a grain while storage is unavailable. Default 5 s.</summary>
+    public TimeSpan ActivationBackoffMaximum { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Longest OnDeactivateAsync may take. Default 30 s.</summary>
     public TimeSpan DeactivationTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -26,4 +35,12 @@ public sealed class SiloOptions
 
     /// <summary>Longest a graceful stop waits for grains to deactivate. Default 30 s.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    internal void Validate()
+    {
+        if (ActivationBackoffMinimum <= TimeSpan.Zero)
+            throw new ArgumentException($"SiloOptions.ActivationBackoffMinimum must be positive; it is {ActivationBackoffMinimum}.");
+        if (ActivationBackoffMaximum < ActivationBackoffMinimum)
+            throw new ArgumentException($"SiloOptions.ActivationBackoffMaximum ({ActivationBackoffMaximum}) must be at least ActivationBackoffMinimum ({ActivationBackoffMinimum}).");
+    }
 }

@@ -39,6 +39,14 @@ public sealed class GrainClassRegistration(string grainType, Type classType, Fun
     /// <summary>Live activations of this class on this silo.</summary>
     public long ActivationCount => Volatile.Read(ref _activationCount);
     internal long _activationCount;
+
+    /// <summary>Activations of this class that failed (storage unavailable, OnActivateAsync threw) since the process started.</summary>
+    public long ActivationFailures => Volatile.Read(ref _activationFailures);
+    internal long _activationFailures;
+
+    /// <summary>Activations of this class started since the process started (the failed ones included).</summary>
+    public long ActivationAttempts => Volatile.Read(ref _activationAttempts);
+    internal long _activationAttempts;
 }
 
 /// <summary>

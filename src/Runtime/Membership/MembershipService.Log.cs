@@ -29,6 +29,9 @@ public sealed partial class MembershipService
     [LoggerMessage(EventId = 1308, Level = LogLevel.Warning, Message = "Membership failed {Operation} ({Failures} in a row); keeping the view of table version {Version} and declaring nobody dead meanwhile")]
     private partial void LogLoopFailed(string operation, int failures, int version, Exception e);
 
+    [LoggerMessage(EventId = 1316, Level = LogLevel.Warning, Message = "Membership failed {Operation} ({Failures} in a row); keeping the view of table version {Version} and declaring nobody dead meanwhile: {Detail}")]
+    private partial void LogLoopFailedForStorage(string operation, int failures, int version, string detail);
+
     [LoggerMessage(EventId = 1309, Level = LogLevel.Information, Message = "Membership {Operation} works again after {Failures} failures")]
     private partial void LogLoopRecovered(string operation, int failures);
 

@@ -93,7 +93,9 @@ public sealed partial class MembershipService
             // The first failure and then every tenth: an outage stays visible without a warning per tick.
             if (failures == 1 || failures % 10 == 0)
             {
-                LogLoopFailed(operation, failures, CurrentView.Version, e);
+                // Storage being out is logged once by the storage monitor, with its stack; here a line is enough.
+                if (e is StorageUnavailableException unavailable) LogLoopFailedForStorage(operation, failures, CurrentView.Version, unavailable.Detail);
+                else LogLoopFailed(operation, failures, CurrentView.Version, e);
             }
 
             return failures;

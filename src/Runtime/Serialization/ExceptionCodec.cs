@@ -41,6 +41,7 @@ public static class ExceptionCodec
         [typeof(SiloUnavailableException).FullName!] = (m, _) => new SiloUnavailableException(m),
         [typeof(SiloOverloadedException).FullName!] = (m, _) => new SiloOverloadedException(m),
         [typeof(MessageTooLargeException).FullName!] = (m, _) => new MessageTooLargeException(m),
+        [typeof(StorageUnavailableException).FullName!] = (_, _) => new StorageUnavailableException(),
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     public static void Write(ref MessageWriter writer, Exception error)
@@ -51,6 +52,15 @@ public static class ExceptionCodec
             writer.WriteString(remote.Message[(remote.TypeName.Length + 2)..]);
             writer.WriteString(null);
             writer.WriteString(remote.RemoteStackTrace);
+            return;
+        }
+        if (error is StorageUnavailableException)
+        {
+            // Every provider's kind travels as the one the caller knows; its detail (servers, paths) stays in this silo's log.
+            writer.WriteString(typeof(StorageUnavailableException).FullName);
+            writer.WriteString(StorageUnavailableException.ClientMessage);
+            writer.WriteString(null);
+            writer.WriteString(null);
             return;
         }
         writer.WriteString(error.GetType().FullName ?? error.GetType().Name);

@@ -104,5 +104,5 @@ public sealed class MethodStatistics
 /// <summary>Counters of one grain type's method at one moment.</summary>
 public sealed record MethodStatisticsSnapshot(string GrainType, string Interface, string Method, long Calls, long Failures, double MeanMicros, double P50Micros, double P99Micros);
 
-/// <summary>One grain type on this silo: live activations and its methods' counters.</summary>
-public sealed record GrainTypeStatisticsSnapshot(string GrainType, string ClassName, long Activations, IReadOnlyList<MethodStatisticsSnapshot> Methods);
+/// <summary>One grain type on this silo: live activations, activations started and failed so far, and its methods' counters.</summary>
+public sealed record GrainTypeStatisticsSnapshot(string GrainType, string ClassName, long Activations, long ActivationAttempts, long ActivationFailures, IReadOnlyList<MethodStatisticsSnapshot> Methods);

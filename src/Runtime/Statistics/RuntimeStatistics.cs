@@ -26,7 +26,7 @@ internal sealed class RuntimeStatistics : IRuntimeStatistics
             }
             foreach (var m in new[] { cls.TimerMethod, cls.ReminderMethod })
                 if (m.Statistics.Calls > 0) methods.Add(m.Statistics.Snapshot(cls.GrainType, m.InterfaceName, m.MethodName));
-            result.Add(new GrainTypeStatisticsSnapshot(cls.GrainType, cls.ClassType.FullName ?? cls.ClassType.Name, cls.ActivationCount, methods));
+            result.Add(new GrainTypeStatisticsSnapshot(cls.GrainType, cls.ClassType.FullName ?? cls.ClassType.Name, cls.ActivationCount, cls.ActivationAttempts, cls.ActivationFailures, methods));
         }
         return result;
     }

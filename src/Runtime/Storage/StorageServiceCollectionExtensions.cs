@@ -44,6 +44,21 @@ public static class StorageServiceCollectionExtensions
     }
 
     /// <summary>
+    /// Registers the silo's <see cref="StorageMonitor"/> and hands it to every instance of <typeparamref name="TOptions"/>
+    /// (a durable provider's settings) through <paramref name="attach"/>, so that all its providers report to it.
+    /// </summary>
+    public static IServiceCollection AddStorageMonitor<TOptions>(this IServiceCollection services, Action<TOptions, StorageMonitor> attach)
+        where TOptions : class
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(attach);
+        services.TryAddSingleton<StorageMonitor>();
+        services.AddSingleton<IConfigureOptions<TOptions>>(provider =>
+            new ConfigureNamedOptions<TOptions>(null, o => attach(o, provider.GetRequiredService<StorageMonitor>())));
+        return services;
+    }
+
+    /// <summary>
     /// Registers the one <typeparamref name="TService"/>, replacing any other, as a singleton that
     /// <paramref name="factory"/> builds from the <typeparamref name="TOptions"/> instance named
     /// <paramref name="optionsName"/> (configured by <paramref name="configure"/>). Durable providers register their

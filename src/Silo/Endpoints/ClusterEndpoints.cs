@@ -12,7 +12,8 @@ public static class ClusterEndpoints
 {
     public static IEndpointRouteBuilder MapClusterEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGroup("/v1").MapGet("/cluster", (GrainRuntime runtime, IRuntimeStatistics statistics, PlatformOptions options, IConfiguration configuration, Platform.Grains.Keys.KeyWatchHub watches, Platform.Silo.Access.AccessControl access) =>
+        app.MapGroup("/v1").MapGet("/cluster", (GrainRuntime runtime, IRuntimeStatistics statistics, PlatformOptions options, IConfiguration configuration,
+            Platform.Grains.Keys.KeyWatchHub watches, Platform.Runtime.Storage.StorageMonitor storage, Platform.Silo.Access.AccessControl access) =>
         {
             var urls = configuration["urls"] ?? SiloSetup.DefaultUrls;
             List<SiloView> silos;
@@ -29,7 +30,8 @@ public static class ClusterEndpoints
             {
                 silos = [new SiloView(runtime.Options.SiloName, null, urls, runtime.IsStopping ? "ShuttingDown" : "Active", runtime.StartedAt, DateTimeOffset.UtcNow, true, runtime.ActivationCount)];
             }
-            return TypedResults.Ok(new ClusterView(clusterId, silos, options.Storage.ToLowerInvariant(), watches.WatchCount, watches.SeenTimeouts, access.Counters(), statistics.GetGrainStatistics()));
+            return TypedResults.Ok(new ClusterView(clusterId, silos, options.Storage.ToLowerInvariant(), storage.IsReachable, watches.WatchCount, watches.SeenTimeouts,
+                access.Counters(), statistics.GetGrainStatistics()));
         });
         return app;
     }
@@ -38,9 +40,11 @@ public static class ClusterEndpoints
     public sealed record SiloView(string Name, string? Address, string? Urls, string Status, DateTimeOffset StartedAt, DateTimeOffset IAmAlive, bool Self, int? Activations);
 
     /// <summary>
+    /// <paramref name="StorageReachable"/>: whether this silo's storage answered at its last use (false: writes fail until it is back);
     /// <paramref name="KeyWatches"/>: etcd and Consul watches waiting on this silo for an event;
     /// <paramref name="KeyWatchSeenTimeouts"/>: write replies sent before this silo's watch hub saw the write (docs/keys.md);
     /// <paramref name="AccessRefused"/>: requests this silo refused since it started (docs/security.md).
     /// </summary>
-    public sealed record ClusterView(string? ClusterId, IReadOnlyList<SiloView> Silos, string Storage, int KeyWatches, long KeyWatchSeenTimeouts, Platform.Silo.Access.AccessCounters AccessRefused, IReadOnlyList<GrainTypeStatisticsSnapshot> GrainTypes);
+    public sealed record ClusterView(string? ClusterId, IReadOnlyList<SiloView> Silos, string Storage, bool StorageReachable, int KeyWatches, long KeyWatchSeenTimeouts,
+        Platform.Silo.Access.AccessCounters AccessRefused, IReadOnlyList<GrainTypeStatisticsSnapshot> GrainTypes);
 }

@@ -4,6 +4,7 @@ using System.Runtime.Loader;
 using Platform.Grains;
 using Platform.Grains.Keys;
 using Platform.Grains.Nodes;
+using Platform.Runtime;
 using Platform.Runtime.Hosting;
 using Platform.Runtime.Membership;
 using Platform.Runtime.PostgreSql;
@@ -66,6 +67,7 @@ public static class SiloSetup
             if (!string.IsNullOrWhiteSpace(options.SiloName)) o.SiloName = options.SiloName;
         });
         builder.Services.AddGrains(GrainsAssembly.Assembly);
+        builder.Services.Configure<StorageMonitorOptions>(builder.Configuration.GetSection("Platform:Runtime:StorageMonitor"));
         builder.Services.AddKeyspace(o => builder.Configuration.GetSection("Platform:Keys").Bind(o));
         builder.Services.AddSingleton<Platform.Silo.Endpoints.Etcd.EtcdKeysHandler>();
         builder.Services.AddNodes(o => builder.Configuration.GetSection(NodesOptions.Section).Bind(o));
@@ -188,7 +190,8 @@ public static class SiloSetup
             var setting = options.Storage.StartsWith("postgres", StringComparison.OrdinalIgnoreCase)
                 ? "PostgreSQL (Platform:PostgreSql, --postgres)"
                 : $"SQLite database in '{Path.GetFullPath(options.DataDir)}' (Platform:DataDir, --data-dir)";
-            throw new StartupException($"{setting} is unusable: {e.Message}", e);
+            // The start-up error is for the operator: it names the server or file, which a client is never told.
+            throw new StartupException($"{setting} is unusable: {(e is StorageUnavailableException unavailable ? unavailable.Detail : e.Message)}", e);
         }
     }
 

@@ -46,6 +46,7 @@ public interface IPersistentCounterGrain : IGrainWithStringKey
     Task<int> Get();
     Task<int> Deactivations();
     Task Deactivate();
+    Task DeactivateForStorage();
     Task<string?> ETag();
     Task<int> Activations();
 }

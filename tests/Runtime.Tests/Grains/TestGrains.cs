@@ -117,6 +117,12 @@ public sealed class PersistentCounterGrain([PersistentState("counter")] IPersist
         return Task.CompletedTask;
     }
 
+    public Task DeactivateForStorage()
+    {
+        DeactivateOnIdle(new StorageUnavailableException("test storage refused a write", null));
+        return Task.CompletedTask;
+    }
+
     public Task<string?> ETag() => Task.FromResult(state.Etag);
     public Task<int> Activations() => Task.FromResult(ActivationsByKey.GetValueOrDefault(GetPrimaryKeyString()));
 }

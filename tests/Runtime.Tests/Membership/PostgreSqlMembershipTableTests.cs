@@ -58,8 +58,8 @@ public sealed class PostgreSqlMembershipTableTests(PostgresFixture postgres) : M
 
         var error = await Assert.ThrowsAsync<PostgreSqlConnectionException>(() => table.ReadAllAsync());
 
-        Assert.Contains("127.0.0.1:1", error.Message);
-        Assert.DoesNotContain("hunter2", error.Message);
+        Assert.Contains("127.0.0.1:1", error.Detail);
+        Assert.DoesNotContain("hunter2", error.ToString());
     }
 
     [Fact]

@@ -60,7 +60,7 @@ public sealed class PostgreSqlGrainStorageTests(PostgresFixture postgres) : Grai
 public sealed class PostgreSqlConnectionFailureTests
 {
     [Fact]
-    public async Task Connection_failure_names_host_and_port_but_not_the_password()
+    public async Task Connection_failure_names_host_and_port_to_the_log_never_the_password_and_tells_the_caller_storage_is_unavailable()
     {
         var port = ClosedLoopbackPort();
         await using var storage = new PostgreSqlGrainStorage(new PostgreSqlStorageOptions
@@ -73,7 +73,9 @@ public sealed class PostgreSqlConnectionFailureTests
 
         foreach (var error in new[] { read, write })
         {
-            Assert.Contains($"127.0.0.1:{port}", error.Message);
+            // The server is named for the log; a client is told only that storage is unavailable.
+            Assert.Contains($"127.0.0.1:{port}", error.Detail);
+            Assert.Equal("storage unavailable, retry later", error.Message);
             Assert.DoesNotContain("hunter2-secret", error.ToString());
         }
     }

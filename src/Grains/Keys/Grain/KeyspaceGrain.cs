@@ -252,10 +252,18 @@ internal sealed class KeyspaceGrain(IGrainJournal journal, IOptions<KeyspaceOpti
     private void Break(Exception e, Batch failed)
     {
         _broken = e;
-        logger.LogError(e, "keyspace {Stream}: journal append at {Seq} failed; the activation is dropped and rebuilt from the journal", _stream, failed.FirstSeq);
         failed.Done.TrySetException(e);
         while (TakeNext() is { } waiting) waiting.Done.TrySetException(e);
         _inflight = null;
+        if (e is StorageUnavailableException unavailable)
+        {
+            // The storage monitor logs the outage once, with its stack; the grain backs off before it is rebuilt.
+            logger.LogWarning("keyspace {Stream}: journal append at {Seq} failed for want of storage; the activation is dropped and rebuilt from the journal once storage answers",
+                _stream, failed.FirstSeq);
+            DeactivateOnIdle(unavailable);
+            return;
+        }
+        logger.LogError(e, "keyspace {Stream}: journal append at {Seq} failed; the activation is dropped and rebuilt from the journal", _stream, failed.FirstSeq);
         DeactivateOnIdle();
     }
 

@@ -26,6 +26,7 @@ public sealed partial class KeyWatchHub
     private async Task RenewLoop(CancellationToken stopping)
     {
         var delay = TimeSpan.FromMilliseconds(50);
+        var failures = 0;
         while (!stopping.IsCancellationRequested)
         {
             try
@@ -33,10 +34,14 @@ public sealed partial class KeyWatchHub
                 await CatchUpAsync();
                 _ready.TrySetResult();
                 delay = TimeSpan.FromSeconds(1);
+                if (failures > 0) _logger.LogInformation("watch hub: keyspace reachable again after {Failures} failed renewals", failures);
+                failures = 0;
             }
             catch (Exception e) when (!stopping.IsCancellationRequested)
             {
-                _logger.LogWarning("watch hub: keyspace not reachable ({Error}); retrying", e.Message);
+                // The first failure and every tenth: an outage stays visible without a line per second.
+                if (++failures == 1 || failures % 10 == 0)
+                    _logger.LogWarning("watch hub: keyspace not reachable ({Error}, {Failures} renewals in a row); retrying", e.Message, failures);
                 delay = TimeSpan.FromMilliseconds(Math.Min(1000, delay.TotalMilliseconds * 2));
             }
             catch (Exception) when (stopping.IsCancellationRequested)
