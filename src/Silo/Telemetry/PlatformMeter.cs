@@ -2,6 +2,8 @@ using System.Diagnostics.Metrics;
 using Platform.Grains.Keys;
 using Platform.Runtime.Hosting;
 using Platform.Runtime.Statistics;
+using Platform.Runtime.Storage;
+using Platform.Silo.Access;
 using Platform.Silo.Agents;
 
 namespace Platform.Silo.Telemetry;
@@ -18,7 +20,7 @@ public sealed class PlatformMeter : IDisposable
     private readonly Meter _meter = new(Name);
     private readonly MembershipSubscription? _membership;
 
-    public PlatformMeter(IRuntimeStatistics statistics, GrainRuntime runtime, KeyWatchHub watches, AgentHub agents)
+    public PlatformMeter(IRuntimeStatistics statistics, GrainRuntime runtime, KeyWatchHub watches, AgentHub agents, StorageMonitor storage, AccessControl access)
     {
         _meter.CreateObservableCounter("platform.grain.calls", () => Methods(statistics, failures: false), "{call}", "Grain calls completed, by grain type and method.");
         _meter.CreateObservableCounter("platform.grain.call.failures", () => Methods(statistics, failures: true), "{call}", "Grain calls that ended in an exception, by grain type and method.");
@@ -27,6 +29,8 @@ public sealed class PlatformMeter : IDisposable
         _meter.CreateObservableGauge("platform.keys.watches", () => watches.WatchCount, "{watch}", "Open etcd and Consul watches on this silo.");
         _meter.CreateObservableCounter("platform.keys.seen_timeouts", () => watches.SeenTimeouts, "{write}", "Writes answered before this silo's watch hub saw them (bounded wait hit).");
         _meter.CreateObservableGauge("platform.agents.connected", () => agents.ConnectionCount, "{agent}", "Node agents connected to this silo.");
+        _meter.CreateObservableGauge("platform.storage.reachable", () => storage.IsReachable ? 1 : 0, null, "1 while this silo reaches its storage (PostgreSQL or the SQLite file), 0 during an outage.");
+        _meter.CreateObservableCounter("platform.access.refused", () => Refused(access), "{request}", "Requests refused by access control, by reason (unauthenticated, forbidden, rate_limited).");
         _meter.CreateObservableGauge("platform.cluster.silos", () => Silos(runtime), "{silo}", "Silos in this silo's view of the membership table, by status.");
         if (runtime.Cluster?.Membership is { } membership)
         {
@@ -40,6 +44,14 @@ public sealed class PlatformMeter : IDisposable
         foreach (var type in statistics.GetGrainStatistics())
             foreach (var m in type.Methods)
                 yield return new(failures ? m.Failures : m.Calls, new("grain_type", type.GrainType), new("method", $"{ShortName(m.Interface)}.{m.Method}"));
+    }
+
+    private static IEnumerable<Measurement<long>> Refused(AccessControl access)
+    {
+        var counters = access.Counters();
+        yield return new(counters.Unauthenticated, new KeyValuePair<string, object?>("reason", "unauthenticated"));
+        yield return new(counters.Forbidden, new KeyValuePair<string, object?>("reason", "forbidden"));
+        yield return new(counters.RateLimited, new KeyValuePair<string, object?>("reason", "rate_limited"));
     }
 
     private static string ShortName(string type) => type[(type.LastIndexOf('.') + 1)..];

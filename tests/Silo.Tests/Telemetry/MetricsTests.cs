@@ -22,7 +22,7 @@ public sealed partial class MetricsTests
             Assert.True(m.Success, $"not a Prometheus sample line: {line}");
             // Labels other than the interesting ones are dropped so the tests name samples simply.
             var labels = string.Join(",", LabelPair().Matches(m.Groups["labels"].Value)
-                .Where(l => l.Groups[1].Value is "grain_type" or "method" or "status" or "http_route" or "http_request_method")
+                .Where(l => l.Groups[1].Value is "grain_type" or "method" or "status" or "http_route" or "http_request_method" or "reason")
                 .Select(l => $"{l.Groups[1].Value}={l.Groups[2].Value}"));
             var key = labels.Length == 0 ? m.Groups["name"].Value : $"{m.Groups["name"].Value}{{{labels}}}";
             samples[key] = samples.GetValueOrDefault(key) + double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture);
@@ -38,6 +38,8 @@ public sealed partial class MetricsTests
         var before = await ScrapeAsync(silo);
         Assert.Equal(1, before["platform_cluster_silos{status=active}"]);
         Assert.Equal(0, before["platform_agents_connected"]);
+        Assert.Equal(1, before["platform_storage_reachable"]);
+        Assert.Equal(0, before["platform_access_refused_total{reason=unauthenticated}"]);
         var executeBefore = before.GetValueOrDefault("platform_grain_calls_total{grain_type=keyspace,method=IKeyspaceGrain.Execute}");
         var indexBefore = before["platform_keys_index_total"];
 
