@@ -25,6 +25,7 @@ catch (StartupException e)
 }
 
 app.UseWebSockets();
+app.UseStorageUnavailableAnswer();
 app.UseAccessControl();
 app.MapHealthEndpoints();
 app.MapClusterEndpoints();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Text.Json;
 using Platform.Runtime.Tests.Support;
 using Platform.Silo.Tests.Support;
@@ -97,6 +98,17 @@ public sealed class StorageOutageTests(ITestOutputHelper output)
                 && await EveryStorageReachableIsAsync([silo.Http], false),
                 TimeSpan.FromSeconds(90), () => $"writes failing on the full disk, 2,000 of them ({load.Failures} so far)");
             var outage = Stopwatch.GetElapsedTime(filledAt);
+            // Platform's own API answers a write it cannot store as a 503 that says only that, never a bare 500.
+            await WaitForAsync(async () =>
+            {
+                using var fire = await silo.Http.PostAsync("/v1/events/outage-probe?coalesce=false", new ByteArrayContent([]));
+                var body = await fire.Content.ReadAsStringAsync();
+                Assert.True(fire.StatusCode is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, $"event fired on a full disk answered {(int)fire.StatusCode}: {body}");
+                if (fire.StatusCode != HttpStatusCode.ServiceUnavailable) return false;
+                Assert.Equal("{\"error\":\"storage unavailable, retry later\"}", body);
+                Assert.Equal("1", fire.Headers.RetryAfter?.ToString());
+                return true;
+            }, TimeSpan.FromSeconds(30), () => "an event fired on the full disk to be refused with 503");
 
             File.Delete(filler);
             var freedAt = Stopwatch.GetTimestamp();

@@ -160,7 +160,7 @@ internal sealed partial class EtcdFastPath
             }
             var parsed = EtcdFastPathHead.Parse(buffer, _headLimits);
             // A request its token does not allow goes to the HTTP layer, whose access check answers, counts and logs it.
-            if (parsed.Outcome == EtcdHeadOutcome.Taken && !Allowed(parsed.Head!)) parsed = parsed with { Outcome = EtcdHeadOutcome.HandOver };
+            if (parsed.Outcome == EtcdHeadOutcome.Taken && !Allowed(parsed.Head!)) parsed = EtcdHeadParse.HandOver("its token does not allow it");
             if (parsed.Outcome == EtcdHeadOutcome.Taken)
             {
                 _input.AdvanceTo(buffer.GetPosition(parsed.Head!.Length));

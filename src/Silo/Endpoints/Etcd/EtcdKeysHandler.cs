@@ -38,8 +38,7 @@ internal sealed partial class EtcdKeysHandler(KeyWatchHub hub, ILogger<EtcdKeysH
             catch (Exception failure) when (!cancellationToken.IsCancellationRequested)
             {
                 // The keyspace is moving (its silo died) or unreachable: etcd's answer for a cluster that cannot commit.
-                LogKeyspaceUnavailable(logger, failure, method, parsed.Key);
-                return Unavailable(failure);
+                return Unavailable(failure, method, parsed.Key);
             }
             if (result.Failed) return EtcdReply.Error(result.ErrorCode, result.ErrorCause, result.ErrorIndex);
             var e = result.Event!;
@@ -59,8 +58,7 @@ internal sealed partial class EtcdKeysHandler(KeyWatchHub hub, ILogger<EtcdKeysH
         }
         catch (Exception failure) when (!cancellationToken.IsCancellationRequested)
         {
-            LogKeyspaceUnavailable(logger, failure, method, parsed.Key);
-            return Unavailable(failure);
+            return Unavailable(failure, method, parsed.Key);
         }
         if (!parsed.Stream && watch.Event.IsCompletedSuccessfully && watch.Event.Result is { } ready)
         {
@@ -71,8 +69,20 @@ internal sealed partial class EtcdKeysHandler(KeyWatchHub hub, ILogger<EtcdKeysH
         return EtcdReply.Waiting(watch, hub.Term, parsed.Stream);
     }
 
-    private EtcdReply Unavailable(Exception failure) =>
-        EtcdReply.Error(KeyErrorCode.RaftInternal, $"the keyspace is unavailable: {failure.Message}", hub.LastIndex);
+    /// <summary>
+    /// etcd's answer for a cluster that cannot commit. A storage outage says only that (its detail is the storage
+    /// monitor's to log, once per outage); anything else is logged here with its exception.
+    /// </summary>
+    private EtcdReply Unavailable(Exception failure, string method, string key)
+    {
+        for (Exception? cur = failure; cur is not null; cur = cur.InnerException)
+        {
+            if (cur is Platform.Runtime.StorageUnavailableException)
+                return EtcdReply.Error(KeyErrorCode.RaftInternal, $"the keyspace is unavailable: {Platform.Runtime.StorageUnavailableException.ClientMessage}", hub.LastIndex);
+        }
+        LogKeyspaceUnavailable(logger, failure, method, key);
+        return EtcdReply.Error(KeyErrorCode.RaftInternal, $"the keyspace is unavailable: {failure.Message}", hub.LastIndex);
+    }
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "etcd {Method} {Key}: the keyspace is unavailable; answered error 300")]
     private static partial void LogKeyspaceUnavailable(ILogger logger, Exception failure, string method, string key);
