@@ -25,7 +25,7 @@ catch (StartupException e)
 }
 
 app.UseWebSockets();
-app.UseStorageUnavailableAnswer();
+app.UseOutageAnswer();
 app.UseAccessControl();
 app.MapHealthEndpoints();
 app.MapClusterEndpoints();

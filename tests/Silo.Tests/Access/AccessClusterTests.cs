@@ -25,9 +25,9 @@ public sealed class AccessClusterTests(PostgresFixture postgres, ITestOutputHelp
 
         for (var i = 0; i < cluster.Count; i++)
         {
+            // Until a silo has the tokens it is still open and would let any request through: wait for it to close first.
+            await PollAsync(cluster.Client(i), null, HttpStatusCode.Unauthorized, $"silo {i} to learn that tokens exist");
             await PollAsync(cluster.Client(i), reader, HttpStatusCode.OK, $"silo {i} to accept the new token");
-            using var anonymous = await cluster.Client(i).GetAsync("/v2/keys/");
-            Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         }
 
         using (var revoke = await Send(cluster.Client(1), HttpMethod.Delete, "/v1/access/tokens/reader", admin))
@@ -40,7 +40,7 @@ public sealed class AccessClusterTests(PostgresFixture postgres, ITestOutputHelp
         cluster.Passed = true;
     }
 
-    private static async Task<string> PollAsync(HttpClient client, string token, HttpStatusCode wanted, string what)
+    private static async Task<string> PollAsync(HttpClient client, string? token, HttpStatusCode wanted, string what)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)

@@ -45,7 +45,15 @@ internal static class NodesHttp
         string? last = null;
         while (clock.Elapsed < timeout)
         {
-            last = await StatusAsync(http, name);
+            try
+            {
+                last = await StatusAsync(http, name);
+            }
+            catch (HttpRequestException e) when (e.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable)
+            {
+                // The silo that held the node's grain just died: the API says retry until the grain has moved.
+                last = "(503: retry)";
+            }
             if (last == status) return clock.Elapsed;
             await Task.Delay(20);
         }
