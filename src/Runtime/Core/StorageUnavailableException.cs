@@ -26,6 +26,14 @@ public class StorageUnavailableException : Exception
     /// <summary>What failed and where (server or file, operation, the provider's error); for the log, never for a client.</summary>
     public string Detail { get; }
 
+    /// <summary>Whether <paramref name="error"/> or one of its inner exceptions is a storage outage.</summary>
+    public static bool IsCauseOf(Exception error)
+    {
+        for (Exception? cur = error; cur is not null; cur = cur.InnerException)
+            if (cur is StorageUnavailableException) return true;
+        return false;
+    }
+
     /// <summary>The detail, not the client message, so that logs keep what operators need.</summary>
     public override string ToString()
     {

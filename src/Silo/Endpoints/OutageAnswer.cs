@@ -30,11 +30,9 @@ public static class OutageAnswer
 
     private static string? Describe(Exception e)
     {
+        if (StorageUnavailableException.IsCauseOf(e)) return StorageUnavailableException.ClientMessage;
         for (Exception? cur = e; cur is not null; cur = cur.InnerException)
-        {
-            if (cur is StorageUnavailableException) return StorageUnavailableException.ClientMessage;
             if (cur is SiloUnavailableException or SiloOverloadedException) return SiloMessage;
-        }
         return null;
     }
 }

@@ -1,3 +1,4 @@
+using Platform.Agent.Tests.Support;
 using Platform.Agent.Checks;
 
 namespace Platform.Agent.Tests.Checks;

@@ -12,4 +12,19 @@ internal static class Eventually
             await Task.Delay(10);
         }
     }
+
+    /// <summary>True when no process <paramref name="pid"/> runs: gone, or a zombie waiting for its parent to reap it.</summary>
+    public static bool ProcessIsGone(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // The state follows the command name in parentheses: "123 (sleep) Z ...".
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or IOException)
+        {
+            return true;
+        }
+    }
 }

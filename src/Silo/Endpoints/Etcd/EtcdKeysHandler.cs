@@ -75,11 +75,8 @@ internal sealed partial class EtcdKeysHandler(KeyWatchHub hub, ILogger<EtcdKeysH
     /// </summary>
     private EtcdReply Unavailable(Exception failure, string method, string key)
     {
-        for (Exception? cur = failure; cur is not null; cur = cur.InnerException)
-        {
-            if (cur is Platform.Runtime.StorageUnavailableException)
-                return EtcdReply.Error(KeyErrorCode.RaftInternal, $"the keyspace is unavailable: {Platform.Runtime.StorageUnavailableException.ClientMessage}", hub.LastIndex);
-        }
+        if (Platform.Runtime.StorageUnavailableException.IsCauseOf(failure))
+            return EtcdReply.Error(KeyErrorCode.RaftInternal, $"the keyspace is unavailable: {Platform.Runtime.StorageUnavailableException.ClientMessage}", hub.LastIndex);
         LogKeyspaceUnavailable(logger, failure, method, key);
         return EtcdReply.Error(KeyErrorCode.RaftInternal, $"the keyspace is unavailable: {failure.Message}", hub.LastIndex);
     }
