@@ -22,6 +22,15 @@ namespace Platform.Protocol;
 [JsonDerivedType(typeof(MembersFrame), "members")]
 [JsonDerivedType(typeof(UserEventFrame), "user")]
 [JsonDerivedType(typeof(QueryFrame), "query")]
+[JsonDerivedType(typeof(JobCapacityFrame), "job-capacity")]
+[JsonDerivedType(typeof(JobStartedFrame), "job-started")]
+[JsonDerivedType(typeof(JobPipelineFrame), "job-pipeline")]
+[JsonDerivedType(typeof(JobLogFrame), "job-log")]
+[JsonDerivedType(typeof(JobDoneFrame), "job-done")]
+[JsonDerivedType(typeof(JobFrame), "job")]
+[JsonDerivedType(typeof(JobCancelFrame), "job-cancel")]
+[JsonDerivedType(typeof(JobLogAckFrame), "job-log-ack")]
+[JsonDerivedType(typeof(JobDoneAckFrame), "job-done-ack")]
 public abstract record AgentFrame;
 
 // ---- agent → silo ----
