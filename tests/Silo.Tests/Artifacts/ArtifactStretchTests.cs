@@ -35,15 +35,21 @@ public sealed class ArtifactStretchTests(AccessSilo silo) : IClassFixture<Access
         Assert.Contains("401", refused.StdErr);
         Assert.False(Directory.Exists(dest));
 
+        // The token goes only to the silos in PLATFORM_URL: with another silo listed, this one never sees it.
+        var elsewhere = await StretchAsync(manifestUrl, Path.Combine(dir.Path, "state-3.json"), agent, siloUrls: $"http://127.0.0.1:{silo.Silo.Port + 1}/");
+        Assert.NotEqual(0, elsewhere.ExitCode);
+        Assert.Contains("401", elsewhere.StdErr);
+        Assert.False(Directory.Exists(dest));
+
         var deployed = await StretchAsync(manifestUrl, Path.Combine(dir.Path, "state-2.json"), agent);
         Assert.True(deployed.ExitCode == 0, deployed.ToString());
         Assert.Equal("release 42\n", await File.ReadAllTextAsync(Path.Combine(dest, "index.html")));
         Assert.DoesNotContain(agent, deployed.StdErr + deployed.StdOut);
     }
 
-    private async Task<ProcessResult> StretchAsync(string manifestUrl, string stateFile, string? token)
+    private async Task<ProcessResult> StretchAsync(string manifestUrl, string stateFile, string? token, string? siloUrls = null)
     {
-        var env = new Dictionary<string, string> { ["PLATFORM_URL"] = silo.Url.ToString(), ["DOTNET_gcServer"] = "0", ["PLATFORM_TOKEN"] = token ?? "" };
+        var env = new Dictionary<string, string> { ["PLATFORM_URL"] = siloUrls ?? $"http://10.255.255.1:9/,{silo.Url}", ["DOTNET_gcServer"] = "0", ["PLATFORM_TOKEN"] = token ?? "" };
         var platform = Path.Combine(AppContext.BaseDirectory, "platform.dll");
         await using var process = CapturedProcess.Start("sh", ["-c", $"echo '{manifestUrl}' | dotnet '{platform}' stretch -state-file '{stateFile}'"], env);
         return await process.WaitForExitAsync(TimeSpan.FromSeconds(120));
