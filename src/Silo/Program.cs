@@ -1,5 +1,6 @@
 using Platform.Runtime.Hosting;
 using Platform.Silo.Access;
+using Platform.Silo.Artifacts;
 using Platform.Silo.Endpoints;
 using Platform.Silo.Endpoints.Consul;
 using Platform.Silo.Endpoints.ConsulNodes;
@@ -35,6 +36,7 @@ app.MapNodesApi();
 app.MapConsulNodesApi();
 TelemetrySetup.MapMetrics(app);
 app.MapAccessEndpoints();
+app.MapArtifactEndpoints();
 foreach (var extension in app.Services.GetServices<ISiloExtension>()) extension.MapEndpoints(app);
 
 try

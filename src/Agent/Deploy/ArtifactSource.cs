@@ -40,6 +40,7 @@ public sealed class ArtifactSource(HttpClient http, S3SourceOptions s3Options, F
     private async Task<Stream> OpenHttpAsync(Uri uri, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        if (SiloToken(uri) is { } token) request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
         HttpResponseMessage response;
         try
         {
@@ -56,6 +57,23 @@ public sealed class ArtifactSource(HttpClient http, S3SourceOptions s3Options, F
             throw new DeployException($"GET {LogSafe.Url(uri.ToString())}: {status}");
         }
         return await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <c>PLATFORM_TOKEN</c> when <paramref name="uri"/> is on one of the silos in <c>PLATFORM_URL</c> (the variables every
+    /// <c>platform</c> command reads), so that a manifest and its <c>src</c> can be the silo's artifacts; null for any other
+    /// server, which must never see the token.
+    /// </summary>
+    private string? SiloToken(Uri uri)
+    {
+        if (environment("PLATFORM_TOKEN") is not { Length: > 0 } token || environment("PLATFORM_URL") is not { Length: > 0 } silos) return null;
+        foreach (var silo in silos.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (Uri.TryCreate(silo, UriKind.Absolute, out var siloUri) && siloUri.Scheme == uri.Scheme && siloUri.Port == uri.Port
+                && string.Equals(siloUri.IdnHost, uri.IdnHost, StringComparison.OrdinalIgnoreCase))
+                return token.Trim();
+        }
+        return null;
     }
 
     private async Task<Stream> OpenS3Async(Uri uri, CancellationToken cancellationToken)

@@ -17,6 +17,9 @@ public static class AccessScopes
     public const string Agent = "agent";
     public const string Admin = "admin";
 
+    /// <summary>Separates scopes a route accepts any one of (<c>build|deploy</c>); never part of a scope's name.</summary>
+    public const string Alternative = "|";
+
     /// <summary>Every scope name, in the order the docs list them.</summary>
     public static readonly IReadOnlyList<string> All = [KeysRead, KeysWrite, NodesRead, NodesWrite, EventsFire, Query, Deploy, Build, Agent, Admin];
 

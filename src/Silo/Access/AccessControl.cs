@@ -105,9 +105,9 @@ public sealed class AccessControl(TimeProvider time)
             return AccessDecision.Unauthenticated($"token '{token.Name}' expired at {expires:u}", scope);
         foreach (var grant in entry.Grants)
         {
-            if (grant.Allows(scope, key)) return AccessDecision.Allow(token.Name, scope);
+            if (Allows(grant, scope, key)) return AccessDecision.Allow(token.Name, scope);
         }
-        return AccessDecision.Forbidden($"token '{token.Name}' lacks scope '{scope}'{(key is null ? "" : $" for key '{key}'")} (it has {string.Join(", ", token.Scopes)})", token.Name, scope);
+        return AccessDecision.Forbidden($"token '{token.Name}' lacks scope {Quoted(scope)}{(key is null ? "" : $" for key '{key}'")} (it has {string.Join(", ", token.Scopes)})", token.Name, scope);
     }
 
     /// <summary>Counts a request refused by a rate limit.</summary>
@@ -131,7 +131,21 @@ public sealed class AccessControl(TimeProvider time)
         return decision;
     }
 
-    private static string Describe(string scope, string? key) => key is null ? $"scope '{scope}'" : $"key '{key}' (scope '{scope}')";
+    private static string Describe(string scope, string? key) => key is null ? $"scope {Quoted(scope)}" : $"key '{key}' (scope {Quoted(scope)})";
+
+    /// <summary>A route may accept any one of several scopes (<see cref="AccessScopes.Alternative"/>); most name one.</summary>
+    private static bool Allows(ScopeGrant grant, string scope, string? key)
+    {
+        if (!scope.Contains(AccessScopes.Alternative, StringComparison.Ordinal)) return grant.Allows(scope, key);
+        foreach (var one in scope.Split(AccessScopes.Alternative))
+        {
+            if (grant.Allows(one, key)) return true;
+        }
+        return false;
+    }
+
+    /// <summary><c>'build'</c>, or <c>'build' or 'deploy'</c> for alternatives.</summary>
+    private static string Quoted(string scope) => "'" + scope.Replace(AccessScopes.Alternative, "' or '", StringComparison.Ordinal) + "'";
 }
 
 /// <summary>Refusals since the silo started: 401s, 403s (also by missing scope) and 429s.</summary>

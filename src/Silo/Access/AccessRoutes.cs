@@ -1,6 +1,7 @@
 using Platform.Grains.Access;
 using Platform.Grains.Keys;
 using Platform.Protocol;
+using Platform.Silo.Artifacts;
 using Platform.Silo.Endpoints.Consul;
 using Platform.Silo.Endpoints.Etcd;
 
@@ -31,6 +32,13 @@ public readonly record struct AccessRequirement(string? Scope, string? Key, Acce
 /// </summary>
 public static class AccessRoutes
 {
+    /// <summary>Build jobs upload what they made; deploys upload and remove what they ship.</summary>
+    public const string ArtifactWriters = AccessScopes.Build + AccessScopes.Alternative + AccessScopes.Deploy;
+
+    /// <summary>Agents fetch a manifest's <c>src</c>; whoever may see the fleet, build or deploy may read too.</summary>
+    public const string ArtifactReaders = AccessScopes.Agent + AccessScopes.Alternative + AccessScopes.NodesRead + AccessScopes.Alternative
+        + AccessScopes.Build + AccessScopes.Alternative + AccessScopes.Deploy;
+
     public static AccessRequirement For(HttpContext context)
     {
         var request = context.Request;
@@ -62,6 +70,11 @@ public static class AccessRoutes
         if (Under(path, "/v1/nodes")) return read ? new(AccessScopes.NodesRead, null, AccessApi.Platform, null) : new(AccessScopes.NodesWrite, null, AccessApi.Platform, "node.change");
         if (Under(path, "/v1/monitor") || Under(path, "/v1/cluster") || path == "/metrics") return new(AccessScopes.NodesRead, null, AccessApi.Platform, null);
         if (Under(path, "/v1/access")) return new(AccessScopes.Admin, null, AccessApi.Platform, null);
+        if (Under(path, ArtifactEndpoints.Prefix))
+        {
+            if (read) return new(ArtifactReaders, null, AccessApi.Platform, null);
+            return new(ArtifactWriters, null, AccessApi.Platform, HttpMethods.IsDelete(method) ? "artifact.delete" : "artifact.put");
+        }
         return new(AccessScopes.Admin, null, AccessApi.Platform, null);
     }
 

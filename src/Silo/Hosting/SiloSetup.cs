@@ -74,6 +74,7 @@ public static class SiloSetup
         builder.Services.AddSingleton<AgentHub>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<AgentHub>());
         ConfigureStorage(builder.Services, options, builder.Configuration);
+        Platform.Silo.Artifacts.ArtifactStoreStart.Configure(builder.Services, options, builder.Configuration);
         foreach (var extension in LoadExtensions(options))
         {
             extension.ConfigureServices(builder.Services);
