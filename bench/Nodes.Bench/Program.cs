@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Platform.Nodes.Bench;
 
 // Numbers print with the invariant culture: the build sets InvariantGlobalization.
@@ -17,6 +18,18 @@ catch (BenchFailure e)
 
 var dir = Path.Combine(Path.GetTempPath(), "platform-nodes-bench-" + Guid.NewGuid().ToString("N")[..8]);
 Directory.CreateDirectory(dir);
+// Interrupted (Ctrl-C, a kill): every silo, agent and serf process started goes too, and the temporary folder.
+void Interrupted(PosixSignalContext context)
+{
+    context.Cancel = true;
+    Console.Error.WriteLine($"\nBENCHMARK INTERRUPTED ({context.Signal}): stopping every process it started");
+    ChildProcess.KillAll();
+    try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+    Environment.Exit(130);
+}
+using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupted);
+using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupted);
+using var onHup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Interrupted);
 var report = new Report();
 var started = Stopwatch.GetTimestamp();
 PrintHeader(options);
