@@ -108,6 +108,7 @@ public sealed class SimulatedAgent(int index, string name, SimulatedFleet fleet)
             var result = await _socket.ReceiveAsync(buffer.GetMemory(1024), cancellationToken);
             if (result.MessageType == WebSocketMessageType.Close) return null;
             buffer.Advance(result.Count);
+            fleet.CountReceived(result.Count);
             if (!skipping && (buffer.WrittenCount >= 18 || result.EndOfMessage))
             {
                 var start = buffer.WrittenSpan;

@@ -23,6 +23,12 @@ public sealed class SimulatedFleet : IAsyncDisposable
     private TaskCompletionSource? _all;
 
     private int _retries;
+    private long _bytesReceived;
+
+    /// <summary>WebSocket payload bytes all agents have read so far (welcomes, member events, pongs, events).</summary>
+    public long BytesReceived => Interlocked.Read(ref _bytesReceived);
+
+    internal void CountReceived(int bytes) => Interlocked.Add(ref _bytesReceived, bytes);
     private long _longestPingGapMs;
 
     /// <summary>The longest time between two ping rounds of this driver: above the silo's heartbeat timeout, a lost node is the driver's fault.</summary>
