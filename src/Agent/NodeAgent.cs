@@ -54,7 +54,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
             _logger);
         _dispatcher.HandlerCompleted += result => HandlerCompleted?.Invoke(result);
         if (settings.CoalescePeriod > TimeSpan.Zero)
-            _memberCoalescer = new MemberEventCoalescer(_time, settings.CoalescePeriod, settings.QuiescentPeriod, Dispatch);
+            _memberCoalescer = new MemberEventCoalescer(_time, settings.CoalescePeriod, settings.QuiescentPeriod, Dispatch, settings.NodeName);
         if (settings.UserCoalescePeriod > TimeSpan.Zero)
             _userCoalescer = new UserEventCoalescer(_time, settings.UserCoalescePeriod, settings.UserQuiescentPeriod, DispatchUser, Superseded);
         _connection = new AgentConnection(ConnectionOptions(settings, _time), new Session(this), _logger);

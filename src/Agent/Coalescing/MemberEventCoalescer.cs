@@ -18,12 +18,18 @@ public sealed class MemberEventCoalescer : IDisposable
     private readonly Dictionary<string, string> _lastHandedOut = new(StringComparer.Ordinal);
     private readonly CoalesceWindow _window;
     private readonly Action<MemberHandlerEvent> _emit;
+    private readonly string? _self;
     private bool _failurePending;
 
-    /// <summary>Flushes to <paramref name="emit"/> <paramref name="period"/> after the first event or <paramref name="quiescent"/> after the last.</summary>
-    public MemberEventCoalescer(TimeProvider time, TimeSpan period, TimeSpan quiescent, Action<MemberHandlerEvent> emit)
+    /// <summary>
+    /// Flushes to <paramref name="emit"/> <paramref name="period"/> after the first event or <paramref name="quiescent"/>
+    /// after the last. A failure of <paramref name="self"/> (this agent's own connection dropped, a rejoin follows) does
+    /// not flush early: coalesced with the rejoin, as in Serf, it reaches no handler.
+    /// </summary>
+    public MemberEventCoalescer(TimeProvider time, TimeSpan period, TimeSpan quiescent, Action<MemberHandlerEvent> emit, string? self = null)
     {
         _emit = emit;
+        _self = self;
         _window = new CoalesceWindow(time, period, quiescent, _gate, Flush);
     }
 
@@ -33,7 +39,7 @@ public sealed class MemberEventCoalescer : IDisposable
         lock (_gate)
         {
             _latest[member.Name] = (type, member);
-            _failurePending |= type == "member-failed";
+            _failurePending |= type == "member-failed" && member.Name != _self;
             _window.Touch();
         }
     }

@@ -58,6 +58,22 @@ public sealed class CoalescerTests
     }
 
     [Fact]
+    public void A_failure_of_the_agent_itself_waits_for_the_quiet_period_and_is_coalesced_with_its_rejoin()
+    {
+        var time = new ManualTimeProvider();
+        var out_ = new List<MemberHandlerEvent>();
+        using var coalescer = new MemberEventCoalescer(time, Period, Quiet, out_.Add, self: "me");
+
+        coalescer.Add("member-failed", M("me", "failed"));
+        coalescer.FlushIfFailed();
+        Assert.Empty(out_);
+
+        coalescer.Add("member-join", M("me"));
+        time.Advance(Quiet);
+        Assert.Equal(["member-join:me"], out_.Select(e => e.Type + ":" + string.Join(",", e.Members.Select(m => m.Name))));
+    }
+
+    [Fact]
     public void A_steady_stream_of_member_events_flushes_at_the_coalesce_period()
     {
         var time = new ManualTimeProvider();
