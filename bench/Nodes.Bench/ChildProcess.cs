@@ -11,6 +11,7 @@ public sealed class ChildProcess : IAsyncDisposable
     public const int SIGSTOP = 19;
 
     private const int KeptLines = 40;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<ChildProcess, byte> s_running = new();
     private readonly Process _process;
     private readonly Queue<string> _tail = new();
     private readonly System.Text.StringBuilder? _all;
@@ -24,6 +25,24 @@ public sealed class ChildProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        s_running[this] = 0;
+    }
+
+    /// <summary>Kills every process started and not yet disposed (stopped ones continued first): the driver was interrupted.</summary>
+    public static void KillAll()
+    {
+        foreach (var child in s_running.Keys)
+        {
+            try
+            {
+                child.Signal(SIGCONT);
+                if (!child._process.HasExited) child._process.Kill(entireProcessTree: true);
+            }
+            catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                // Already gone.
+            }
+        }
     }
 
     public string Label { get; }
@@ -90,6 +109,7 @@ public sealed class ChildProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        s_running.TryRemove(this, out _);
         if (!_process.HasExited)
         {
             Signal(SIGCONT);

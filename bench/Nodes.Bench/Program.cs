@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Platform.Nodes.Bench;
+using Platform.Protocol;
 
 // Numbers print with the invariant culture: the build sets InvariantGlobalization.
 BenchOptions options;
@@ -17,6 +19,18 @@ catch (BenchFailure e)
 
 var dir = Path.Combine(Path.GetTempPath(), "platform-nodes-bench-" + Guid.NewGuid().ToString("N")[..8]);
 Directory.CreateDirectory(dir);
+// Interrupted (Ctrl-C, a kill): every silo, agent and serf process started goes too, and the temporary folder.
+void Interrupted(PosixSignalContext context)
+{
+    context.Cancel = true;
+    Console.Error.WriteLine($"\nBENCHMARK INTERRUPTED ({context.Signal}): stopping every process it started");
+    ChildProcess.KillAll();
+    try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+    Environment.Exit(130);
+}
+using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupted);
+using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupted);
+using var onHup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Interrupted);
 var report = new Report();
 var started = Stopwatch.GetTimestamp();
 PrintHeader(options);
@@ -66,10 +80,21 @@ static async Task RunSimulatedOnAsync(BenchOptions o, SiloHost silo, SimulatedFl
     foreach (var count in o.Simulated)
     {
         var connecting = Stopwatch.GetTimestamp();
-        await fleet.ConnectAsync(silo.Url, count - fleet.Count, TimeSpan.FromMinutes(5));
+        var joins = count - fleet.Count;
+        var (siloBefore, driverBefore, bytesBefore) = (silo.Counters(), ProcessCounters.Read("self"), fleet.BytesReceived);
+        await fleet.ConnectAsync(silo.Url, joins, TimeSpan.FromMinutes(5));
+        var (siloRamp, driverRamp, bytes) = (silo.Counters() - siloBefore, ProcessCounters.Read("self") - driverBefore, fleet.BytesReceived - bytesBefore);
         Console.WriteLine($"  {count:N0} connected after {Stopwatch.GetElapsedTime(connecting).TotalSeconds:0.0} s ({fleet.Retries} attempts retried so far; longest gap between ping rounds {fleet.LongestPingGapMs} ms)");
+        report.AddNote("join ramp: CPU and bytes per join", "platform", count,
+            $"silo {siloRamp.CpuMs / joins:0.00} ms CPU per join; agents read {bytes / (double)joins / 1024:0.0} KiB per join (welcomes, member events, pongs); driver {driverRamp.CpuMs / joins:0.00} ms CPU per join ({joins:N0} joins)");
         // Idle a few heartbeat intervals, then read memory before any event runs on this many.
+        var idleFrom = silo.Counters();
+        var idleStarted = Stopwatch.GetTimestamp();
         await Task.Delay(TimeSpan.FromSeconds(5));
+        var idle = silo.Counters() - idleFrom;
+        var idleSeconds = Stopwatch.GetElapsedTime(idleStarted).TotalSeconds;
+        report.AddNote("idle agents: silo CPU (heartbeats)", "platform", count,
+            $"{idle.CpuMs / idleSeconds:0} ms CPU per second ({idle.CpuMs / idleSeconds / 10:0.0} % of one core) for {count * 1000 / AgentProtocol.DefaultHeartbeatInterval.TotalMilliseconds:N0} pings/s");
         var rss = silo.RssKiB();
         report.AddNote("silo RSS, agents connected and idle 5 s", "platform", count,
             $"{rss / 1024.0:0} MiB (before any agent {baseline / 1024.0:0} MiB): {(rss - baseline) / (double)count:0.0} KiB per agent" +

@@ -91,6 +91,9 @@ public sealed class SiloHost : IAsyncDisposable
 
     public string Tail => _process.Tail;
 
+    /// <summary>The silo's CPU time and bytes written so far.</summary>
+    public ProcessCounters Counters() => ProcessCounters.Read(Pid.ToString(CultureInfo.InvariantCulture));
+
     public void EnsureAlive() => _process.EnsureAlive();
 
     public async ValueTask DisposeAsync()

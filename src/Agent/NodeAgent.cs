@@ -54,7 +54,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
             _logger);
         _dispatcher.HandlerCompleted += result => HandlerCompleted?.Invoke(result);
         if (settings.CoalescePeriod > TimeSpan.Zero)
-            _memberCoalescer = new MemberEventCoalescer(_time, settings.CoalescePeriod, settings.QuiescentPeriod, Dispatch);
+            _memberCoalescer = new MemberEventCoalescer(_time, settings.CoalescePeriod, settings.QuiescentPeriod, Dispatch, settings.NodeName);
         if (settings.UserCoalescePeriod > TimeSpan.Zero)
             _userCoalescer = new UserEventCoalescer(_time, settings.UserCoalescePeriod, settings.UserQuiescentPeriod, DispatchUser, Superseded);
         _connection = new AgentConnection(ConnectionOptions(settings, _time), new Session(this), _logger);
@@ -174,6 +174,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
         }
         if (!selfListed) members.Add(welcome.Self);
         foreach (var (type, member) in _members.Welcome(members)) AddMemberEvent(type, member);
+        _memberCoalescer?.FlushIfFailed();
         // A reconnect may come after events were handled while disconnected from the silo's view.
         await _connection.SendAsync(new AppliedFrame(_applied.Applied)).ConfigureAwait(false);
     }
@@ -185,6 +186,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
             case MemberEventFrame member:
                 _members.Apply(member);
                 AddMemberEvent(member.Event, member.Member);
+                _memberCoalescer?.FlushIfFailed();
                 break;
             case MembersFrame batch:
                 foreach (var member in batch.Events)
@@ -192,6 +194,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
                     _members.Apply(member);
                     AddMemberEvent(member.Event, member.Member);
                 }
+                _memberCoalescer?.FlushIfFailed();
                 break;
             case UserEventFrame user:
                 OnUserEvent(user);

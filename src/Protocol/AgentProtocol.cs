@@ -21,10 +21,10 @@ public static class AgentProtocol
     public const int SiloStoppingCloseStatus = 4002;
 
     /// <summary>Default heartbeat interval; the silo says the one in force in its welcome.</summary>
-    public static readonly TimeSpan DefaultHeartbeatInterval = TimeSpan.FromMilliseconds(500);
+    public static readonly TimeSpan DefaultHeartbeatInterval = TimeSpan.FromMilliseconds(400);
 
-    /// <summary>Default time without a heartbeat after which the silo declares the node failed.</summary>
-    public static readonly TimeSpan DefaultHeartbeatTimeout = TimeSpan.FromMilliseconds(1500);
+    /// <summary>Default time without a heartbeat after which the silo declares the node failed (three intervals: one late ping is not a failure).</summary>
+    public static readonly TimeSpan DefaultHeartbeatTimeout = TimeSpan.FromMilliseconds(1200);
 
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.General);
 

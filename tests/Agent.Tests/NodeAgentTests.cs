@@ -262,4 +262,29 @@ public sealed class NodeAgentTests : IDisposable
         Assert.Equal("failed", agent.Members["db-1"].Status);
         Assert.Equal("alive", agent.Members["db-2"].Status);
     }
+
+    [Fact]
+    public async Task A_member_failed_reaches_the_handlers_without_waiting_for_the_quiet_period()
+    {
+        await using var silo = await FakeSilo.StartAsync();
+        silo.HeartbeatIntervalMs = 60_000;
+        silo.Members.Add(M("db-1", "10.0.0.2"));
+        var time = new ManualTimeProvider();
+        var settings = Settings(silo) with { CoalescePeriod = TimeSpan.FromSeconds(3), QuiescentPeriod = TimeSpan.FromSeconds(1) };
+        await using var agent = new NodeAgent(settings, timeProvider: time);
+        var dispatched = new ConcurrentQueue<string>();
+        agent.EventDispatched += e =>
+        {
+            if (e is MemberHandlerEvent m) dispatched.Enqueue(m.Type + ":" + string.Join(",", m.Members.Select(x => x.Name).Order()));
+        };
+        await agent.StartAsync();
+        await Eventually.True(() => agent.Members.Count == 2, "the welcome's members");
+
+        // The clock never moves, so only the failure can flush the window; db-1's pending join is replaced by its failure
+        // (Serf keeps each member's latest event) and the agent's own join goes out with it, first (Serf's type order).
+        await silo.SendAsync(new MemberEventFrame("member-failed", M("db-1", "10.0.0.2") with { Status = "failed" }));
+
+        await Eventually.True(() => dispatched.Count == 2, "the pending events flushed by the failure");
+        Assert.Equal(["member-join:web-1", "member-failed:db-1"], dispatched);
+    }
 }

@@ -5,7 +5,9 @@ namespace Platform.Agent.Coalescing;
 
 /// <summary>
 /// Serf's member-event coalescing: keeps each member's latest event; a flush hands out one event per type with all its
-/// members, skipping a member whose event repeats the last one handed out for it (except member-update).
+/// members, skipping a member whose event repeats the last one handed out for it (except member-update). One difference
+/// from Serf: a pending member-failed does not wait out the quiet period (<see cref="FlushIfFailed"/>), so a failure
+/// reaches the handlers as soon as the silo reports it.
 /// </summary>
 public sealed class MemberEventCoalescer : IDisposable
 {
@@ -16,11 +18,18 @@ public sealed class MemberEventCoalescer : IDisposable
     private readonly Dictionary<string, string> _lastHandedOut = new(StringComparer.Ordinal);
     private readonly CoalesceWindow _window;
     private readonly Action<MemberHandlerEvent> _emit;
+    private readonly string? _self;
+    private bool _failurePending;
 
-    /// <summary>Flushes to <paramref name="emit"/> <paramref name="period"/> after the first event or <paramref name="quiescent"/> after the last.</summary>
-    public MemberEventCoalescer(TimeProvider time, TimeSpan period, TimeSpan quiescent, Action<MemberHandlerEvent> emit)
+    /// <summary>
+    /// Flushes to <paramref name="emit"/> <paramref name="period"/> after the first event or <paramref name="quiescent"/>
+    /// after the last. A failure of <paramref name="self"/> (this agent's own connection dropped, a rejoin follows) does
+    /// not flush early: coalesced with the rejoin, as in Serf, it reaches no handler.
+    /// </summary>
+    public MemberEventCoalescer(TimeProvider time, TimeSpan period, TimeSpan quiescent, Action<MemberHandlerEvent> emit, string? self = null)
     {
         _emit = emit;
+        _self = self;
         _window = new CoalesceWindow(time, period, quiescent, _gate, Flush);
     }
 
@@ -30,6 +39,7 @@ public sealed class MemberEventCoalescer : IDisposable
         lock (_gate)
         {
             _latest[member.Name] = (type, member);
+            _failurePending |= type == "member-failed" && member.Name != _self;
             _window.Touch();
         }
     }
@@ -40,8 +50,20 @@ public sealed class MemberEventCoalescer : IDisposable
         lock (_gate) _window.FlushNow();
     }
 
+    /// <summary>
+    /// Hands out what is pending now if a member-failed is among it (call after each frame from the silo, so the failures
+    /// of one frame, a rack going down, still go out as one event). Serf's agent holds them for its quiet period (1 s);
+    /// a failure waits for nothing here, and the other events pending go out with it, in Serf's type order.
+    /// </summary>
+    public void FlushIfFailed()
+    {
+        lock (_gate)
+            if (_failurePending) _window.FlushNow();
+    }
+
     private void Flush()
     {
+        _failurePending = false;
         if (_latest.Count == 0) return;
         var byType = new Dictionary<string, List<MemberInfo>>(StringComparer.Ordinal);
         foreach (var (name, (type, member)) in _latest)

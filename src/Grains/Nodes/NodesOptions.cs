@@ -5,11 +5,11 @@ public sealed class NodesOptions
 {
     public const string Section = "Platform:Nodes";
 
-    /// <summary>How often agents ping (sent in the welcome). Default 500 ms.</summary>
-    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+    /// <summary>How often agents ping (sent in the welcome). Default 400 ms.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMilliseconds(400);
 
-    /// <summary>A connection silent this long is closed and its node failed. Default 1,500 ms.</summary>
-    public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromMilliseconds(1500);
+    /// <summary>A connection silent this long (three intervals) is closed and its node failed. Default 1,200 ms: a hung agent is failed within 1.3 s.</summary>
+    public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromMilliseconds(1200);
 
     /// <summary>How often a hub scans its connections for missed heartbeats. Default 100 ms.</summary>
     public TimeSpan HeartbeatCheckInterval { get; set; } = TimeSpan.FromMilliseconds(100);

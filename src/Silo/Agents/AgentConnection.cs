@@ -9,7 +9,7 @@ namespace Platform.Silo.Agents;
 /// </summary>
 internal sealed class AgentConnection
 {
-    private readonly Channel<byte[]> _sends;
+    private readonly Channel<OutgoingFrame> _sends;
     private readonly Lock _lock = new();
     private List<(byte[] Frame, ulong LTime)>? _held = [];
     private long _lastSeen = Environment.TickCount64;
@@ -21,7 +21,7 @@ internal sealed class AgentConnection
         Socket = socket;
         Session = session;
         _limit = sendQueueLimit;
-        _sends = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(sendQueueLimit) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        _sends = Channel.CreateBounded<OutgoingFrame>(new BoundedChannelOptions(sendQueueLimit) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     }
 
     public WebSocket Socket { get; }
@@ -91,7 +91,7 @@ internal sealed class AgentConnection
     }
 
     /// <summary>Queues a frame ahead of the frames held back (the welcome, the missed events).</summary>
-    public void SendNow(byte[] frame)
+    public void SendNow(OutgoingFrame frame)
     {
         if (!_sends.Writer.TryWrite(frame)) End("its send queue filled while its missed events were sent");
     }
@@ -122,7 +122,17 @@ internal sealed class AgentConnection
         {
             // The ReadOnlyMemory overload: a send that completes at once (the usual case) allocates nothing per agent.
             await foreach (var frame in _sends.Reader.ReadAllAsync(cancellationToken))
-                await Socket.SendAsync(new ReadOnlyMemory<byte>(frame), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+            {
+                if (frame.Shared is null && frame.Tail is null)
+                {
+                    await Socket.SendAsync(new ReadOnlyMemory<byte>(frame.Head), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+                    continue;
+                }
+                // One message in fragments: the shared part is sent from its one copy.
+                await Socket.SendAsync(new ReadOnlyMemory<byte>(frame.Head), WebSocketMessageType.Text, endOfMessage: false, cancellationToken);
+                if (frame.Shared is { } shared) await Socket.SendAsync(new ReadOnlyMemory<byte>(shared), WebSocketMessageType.Text, endOfMessage: false, cancellationToken);
+                await Socket.SendAsync(new ReadOnlyMemory<byte>(frame.Tail ?? []), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+            }
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
         {

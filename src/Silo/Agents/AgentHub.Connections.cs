@@ -17,6 +17,7 @@ public sealed partial class AgentHub
     private AgentConnection[] _all = [];
     private long _lastScan;
     private long _failNotBefore;
+    private readonly SchedulingLagProbe _lag = new();
 
     /// <summary>Serves one agent's WebSocket until it ends.</summary>
     public async Task RunAsync(WebSocket socket)
@@ -280,8 +281,9 @@ public sealed partial class AgentHub
         var timeout = (long)_options.HeartbeatTimeout.TotalMilliseconds;
         // A scan that comes a third of the timeout late means this silo stalled (CPU starved, paused): the pings that
         // arrived meanwhile are still unread, so nobody is failed until the receive loops had as long again to read them.
+        // The same holds while the thread pool, where those reads wait, runs its work a third of the timeout late.
         var previous = Interlocked.Exchange(ref _lastScan, now);
-        if (previous != 0 && now - previous > timeout / 3) Volatile.Write(ref _failNotBefore, now + (timeout / 3));
+        if ((previous != 0 && now - previous > timeout / 3) || _lag.Check(now) > timeout / 3) Volatile.Write(ref _failNotBefore, now + (timeout / 3));
         var mayFail = now >= Volatile.Read(ref _failNotBefore);
         foreach (var connection in Volatile.Read(ref _all))
         {

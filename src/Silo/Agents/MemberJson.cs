@@ -75,24 +75,34 @@ internal sealed class MemberJson
         return buffer.WrittenSpan.ToArray();
     }
 
-    /// <summary>A welcome frame around an already encoded member list.</summary>
-    public byte[] EncodeWelcome(NodeMember self, byte[] memberList, int heartbeatIntervalMs, int heartbeatTimeoutMs, string silo)
+    /// <summary>
+    /// A welcome frame around an already encoded member list: its own head and tail (a few hundred bytes) and the list
+    /// itself, shared, not copied, by every welcome that carries it.
+    /// </summary>
+    public OutgoingFrame EncodeWelcome(NodeMember self, byte[] memberList, int heartbeatIntervalMs, int heartbeatTimeoutMs, string silo)
     {
-        var buffer = new ArrayBufferWriter<byte>(memberList.Length + 512);
-        using (var writer = new Utf8JsonWriter(buffer))
+        var head = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(head))
         {
             writer.WriteStartObject();
             writer.WriteString("type", "welcome");
             writer.WritePropertyName("self");
             writer.WriteRawValue(Get(self), skipInputValidation: true);
             writer.WritePropertyName("members");
-            writer.WriteRawValue(memberList, skipInputValidation: true);
+            // Flushed here: what follows is the shared list, then the tail.
+        }
+        var tail = new ArrayBufferWriter<byte>(128);
+        using (var writer = new Utf8JsonWriter(tail))
+        {
+            writer.WriteStartObject();
             writer.WriteNumber("heartbeat_interval_ms", heartbeatIntervalMs);
             writer.WriteNumber("heartbeat_timeout_ms", heartbeatTimeoutMs);
             writer.WriteString("silo", silo);
             writer.WriteEndObject();
         }
-        return buffer.WrittenSpan.ToArray();
+        var tailBytes = tail.WrittenSpan.ToArray();
+        tailBytes[0] = (byte)','; // the tail object's '{' becomes the comma after the member list
+        return new OutgoingFrame(head.WrittenSpan.ToArray(), memberList, tailBytes);
     }
 
     private void WriteEventBody(Utf8JsonWriter writer, FleetEvent e)

@@ -33,6 +33,47 @@ public sealed class CoalescerTests
     }
 
     [Fact]
+    public void A_member_failed_flushes_the_window_at_once_with_the_events_pending()
+    {
+        var time = new ManualTimeProvider();
+        var out_ = new List<MemberHandlerEvent>();
+        using var coalescer = new MemberEventCoalescer(time, Period, Quiet, out_.Add);
+
+        coalescer.Add("member-join", M("a"));
+        coalescer.FlushIfFailed();
+        Assert.Empty(out_);
+
+        coalescer.Add("member-failed", M("b", "failed"));
+        coalescer.Add("member-failed", M("c", "failed"));
+        coalescer.FlushIfFailed();
+
+        Assert.Equal(["member-join:a", "member-failed:b,c"], out_.Select(e => e.Type + ":" + string.Join(",", e.Members.Select(m => m.Name))));
+        // The window is closed: the next event opens a new one and waits for the quiet period again.
+        coalescer.Add("member-join", M("d"));
+        coalescer.FlushIfFailed();
+        Assert.Equal(2, out_.Count);
+        time.Advance(Quiet);
+        Assert.Equal(3, out_.Count);
+        Assert.Equal("member-join", out_[2].Type);
+    }
+
+    [Fact]
+    public void A_failure_of_the_agent_itself_waits_for_the_quiet_period_and_is_coalesced_with_its_rejoin()
+    {
+        var time = new ManualTimeProvider();
+        var out_ = new List<MemberHandlerEvent>();
+        using var coalescer = new MemberEventCoalescer(time, Period, Quiet, out_.Add, self: "me");
+
+        coalescer.Add("member-failed", M("me", "failed"));
+        coalescer.FlushIfFailed();
+        Assert.Empty(out_);
+
+        coalescer.Add("member-join", M("me"));
+        time.Advance(Quiet);
+        Assert.Equal(["member-join:me"], out_.Select(e => e.Type + ":" + string.Join(",", e.Members.Select(m => m.Name))));
+    }
+
+    [Fact]
     public void A_steady_stream_of_member_events_flushes_at_the_coalesce_period()
     {
         var time = new ManualTimeProvider();

@@ -21,8 +21,8 @@ public sealed class NodesApiTests(NodesSilo silo, ITestOutputHelper output) : IC
         await using var agent = await Connect(RawAgent.NewHello(name, new() { ["role"] = "web" }));
         Assert.NotNull(agent.Welcome);
         Assert.Equal("alive", agent.Welcome!.Self.Status);
-        Assert.Equal(500, agent.Welcome.HeartbeatIntervalMs);
-        Assert.Equal(1500, agent.Welcome.HeartbeatTimeoutMs);
+        Assert.Equal(400, agent.Welcome.HeartbeatIntervalMs);
+        Assert.Equal(1200, agent.Welcome.HeartbeatTimeoutMs);
 
         var listed = JsonDocument.Parse(await silo.Http.GetStringAsync($"/v1/nodes?name={name}")).RootElement;
         var node = Assert.Single(listed.EnumerateArray());

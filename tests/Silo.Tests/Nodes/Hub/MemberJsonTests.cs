@@ -55,7 +55,7 @@ public sealed class MemberJsonTests
     }
 
     [Fact]
-    public void An_assembled_welcome_decodes_as_the_serialized_welcome()
+    public void An_assembled_welcome_decodes_as_the_serialized_welcome_and_shares_its_member_list()
     {
         var json = new MemberJson();
         var members = new List<MemberEntry>
@@ -64,7 +64,12 @@ public sealed class MemberJsonTests
             new(Member("db-1", NodeStatus.Failed, "db"), "hub", DateTimeOffset.UnixEpoch),
         };
 
-        var welcome = Assert.IsType<WelcomeFrame>(AgentProtocol.Decode(json.EncodeWelcome(Member("web-1"), json.EncodeList(members), 500, 1500, "silo \"a\"")));
+        var list = json.EncodeList(members);
+        var frame = json.EncodeWelcome(Member("web-1"), list, 500, 1500, "silo \"a\"");
+        var welcome = Assert.IsType<WelcomeFrame>(AgentProtocol.Decode(frame.ToArray()));
+
+        // The list is sent from its one copy, as the middle fragment of the welcome.
+        Assert.Same(list, frame.Shared);
 
         var expected = new WelcomeFrame(AgentFrameMapping.ToInfo(Member("web-1")), [.. members.Select(m => AgentFrameMapping.ToInfo(m.Member))], 500, 1500, "silo \"a\"");
         Assert.Equal(System.Text.Encoding.UTF8.GetString(AgentProtocol.Encode(expected)), System.Text.Encoding.UTF8.GetString(AgentProtocol.Encode(welcome)));
