@@ -55,4 +55,8 @@ public sealed class MessageTooLargeException(string message) : Exception(message
 public sealed class SiloOverloadedException(string message) : Exception(message);
 
 /// <summary>The peer silo could not be reached or its connection broke.</summary>
-public sealed class SiloUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class SiloUnavailableException(string message, Exception? inner = null) : Exception(message, inner)
+{
+    /// <summary>True when one side refused the connection (a certificate not of the cluster's CA, plain TCP to a TLS silo, ...), rather than losing it.</summary>
+    public bool Refused { get; init; }
+}
