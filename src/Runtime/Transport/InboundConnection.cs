@@ -254,18 +254,24 @@ internal sealed class InboundConnection
 
         var check = new PeerCertificateCheck();
         var stream = new SslStream(new NetworkStream(_socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        // Synchronous, bounded by the socket's timeouts: an asynchronous handshake would switch the socket to
+        // non-blocking mode for good, and every later blocking read would then wait on the socket engine's thread.
+        _socket.ReceiveTimeout = _socket.SendTimeout = (int)Math.Max(1, timeout.TotalMilliseconds);
         try
         {
-            using var deadline = new CancellationTokenSource(timeout);
-            stream.AuthenticateAsServerAsync(SiloTls.ServerOptions(tls.ForNewConnection(), check), deadline.Token).GetAwaiter().GetResult();
+            stream.AuthenticateAsServer(SiloTls.ServerOptions(tls.ForNewConnection(), check));
         }
         catch (Exception e)
         {
             stream.Dispose();
-            _transport.OnTlsHandshakeFailed(_remote, e is OperationCanceledException
+            _transport.OnTlsHandshakeFailed(_remote, IsTimeout(e)
                 ? $"no handshake within {timeout.TotalMilliseconds:0} ms (TransportOptions.ConnectTimeout)"
                 : $"{e.Message}{(e.InnerException is { } inner ? $" ({inner.Message})" : "")}; the dialer may have refused this silo's certificate or may not be a silo");
             return false;
+        }
+        finally
+        {
+            _socket.ReceiveTimeout = _socket.SendTimeout = 0;
         }
         _tls = stream;
         _refusal = check.Problem;
