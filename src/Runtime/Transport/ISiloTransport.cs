@@ -57,6 +57,9 @@ public sealed class SiloOverloadedException(string message) : Exception(message)
 /// <summary>The peer silo could not be reached or its connection broke.</summary>
 public sealed class SiloUnavailableException(string message, Exception? inner = null) : Exception(message, inner)
 {
-    /// <summary>True when one side refused the connection (a certificate not of the cluster's CA, plain TCP to a TLS silo, ...), rather than losing it.</summary>
+    /// <summary>
+    /// True when one side refused who the other is (a certificate not of the cluster's CA, plain TCP against TLS): retrying
+    /// cannot help. False for a lost connection or a transient refusal (a slow hello, a stale address).
+    /// </summary>
     public bool Refused { get; init; }
 }

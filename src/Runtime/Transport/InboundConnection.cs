@@ -117,14 +117,15 @@ internal sealed class InboundConnection
                     var accepted = Accept(payload, out var from, out var refusal);
                     start = end - (int)received.Length;
                     if (accepted) return from;
-                    Refuse(refusal);
+                    Refuse(refusal, identity: _refusal is not null);
                     return null;
                 }
                 if (status == FrameStatus.TooLarge)
                 {
-                    Refuse(_tls is null && LooksLikeTls(buffer.AsSpan(start, end - start))
+                    var tlsOnPlain = _tls is null && LooksLikeTls(buffer.AsSpan(start, end - start));
+                    Refuse(tlsOnPlain
                         ? "the dialer opened a TLS handshake but this silo has no silo-to-silo TLS (Platform:Cluster:Tls): every silo of a cluster needs the same setting"
-                        : "the first frame is not a Platform silo hello");
+                        : "the first frame is not a Platform silo hello", identity: tlsOnPlain);
                     return null;
                 }
             }
@@ -238,7 +239,8 @@ internal sealed class InboundConnection
         }
         catch (SocketException e) when (IsTimeout(e))
         {
-            Refuse($"no hello within {timeout.TotalMilliseconds:0} ms");
+            // Closed without a reply: the dialer may be in a TLS handshake, where plain bytes would read as a broken one.
+            _transport.OnRefused(_remote, $"no hello within {timeout.TotalMilliseconds:0} ms");
             return false;
         }
         finally
@@ -278,12 +280,12 @@ internal sealed class InboundConnection
         return true;
     }
 
-    private void Refuse(string reason)
+    private void Refuse(string reason, bool identity = false)
     {
         _transport.OnRefused(_remote, reason);
         try
         {
-            var reject = FrameCodec.EncodeReject(reason);
+            var reject = FrameCodec.EncodeReject(reason, identity);
             if (_tls is { } tls) tls.Write(reject);
             else _socket.Send(reject, SocketFlags.None);
             _socket.Shutdown(SocketShutdown.Both);

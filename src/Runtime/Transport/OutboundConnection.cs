@@ -217,7 +217,7 @@ internal sealed class OutboundConnection
             if (check.Problem is { } problem)
             {
                 var reason = $"silo {Peer} at {Peer.Endpoint}: {problem}";
-                await tls.WriteAsync(FrameCodec.EncodeReject($"silo {_transport.LocalAddress} refused the connection to {reason}"), timeout.Token).ConfigureAwait(false);
+                await tls.WriteAsync(FrameCodec.EncodeReject($"silo {_transport.LocalAddress} refused the connection to {reason}", identity: true), timeout.Token).ConfigureAwait(false);
                 throw new SiloUnavailableException($"refused the connection to {reason}") { Refused = true };
             }
             return tls;
@@ -230,9 +230,11 @@ internal sealed class OutboundConnection
         catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException)
         {
             await tls.DisposeAsync().ConfigureAwait(false);
+            // Bytes that are not TLS (a plain silo's refusal) fail authentication: a refusal. A connection closed
+            // mid-handshake (the peer gave up waiting, or stopped) is an I/O error: worth retrying.
             throw new SiloUnavailableException(
                 $"TLS handshake with silo {Peer} at {Peer.Endpoint} failed: {e.Message}{(e.InnerException is { } inner ? $" ({inner.Message})" : "")}; " +
-                "a silo without silo-to-silo TLS (Platform:Cluster:Tls) refuses a TLS dialer, and its log says so", e) { Refused = true };
+                "a silo without silo-to-silo TLS (Platform:Cluster:Tls) refuses a TLS dialer, and its log says so", e) { Refused = e is System.Security.Authentication.AuthenticationException };
         }
         catch
         {
@@ -415,10 +417,10 @@ internal sealed class OutboundConnection
                 if (n == 0) break;
                 count += n;
             }
-            if (FrameCodec.TryParseReject(received.AsSpan(0, count), out var refusal))
+            if (FrameCodec.TryParseReject(received.AsSpan(0, count), out var refusal, out var identity))
             {
                 _transport.OnRefusedByPeer(Peer, refusal);
-                reason = new SiloUnavailableException($"silo {Peer} at {Peer.Endpoint} refused the connection: {refusal}") { Refused = true };
+                reason = new SiloUnavailableException($"silo {Peer} at {Peer.Endpoint} refused the connection: {refusal}") { Refused = identity };
             }
             else
             {
