@@ -234,7 +234,8 @@ internal sealed class OutboundConnection
             // mid-handshake (the peer gave up waiting, or stopped) is an I/O error: worth retrying.
             throw new SiloUnavailableException(
                 $"TLS handshake with silo {Peer} at {Peer.Endpoint} failed: {e.Message}{(e.InnerException is { } inner ? $" ({inner.Message})" : "")}; " +
-                "a silo without silo-to-silo TLS (Platform:Cluster:Tls) refuses a TLS dialer, and its log says so", e) { Refused = e is System.Security.Authentication.AuthenticationException };
+                "a silo without silo-to-silo TLS (Platform:Cluster:Tls) refuses a TLS dialer, and its log says so", e)
+            { Refused = e is System.Security.Authentication.AuthenticationException };
         }
         catch
         {
