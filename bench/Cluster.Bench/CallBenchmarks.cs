@@ -25,10 +25,11 @@ public static class CallBenchmarks
 
     public static async Task<List<CallRow>> RunAsync(BenchOptions o, Harness h)
     {
+        var transport = h.Certificates is null ? "plain TCP" : "TLS";
         var child = await h.SpawnAsync("child");
         await h.WaitForActiveAsync(2, [child], TimeSpan.FromSeconds(60));
         var version = h.Driver.View.Version;
-        Console.WriteLine($"cluster {h.ClusterId}: driver {h.Driver.Self} (pid {Environment.ProcessId}), child {child.Address} (pid {child.Pid}); both see 2 Active silos (table version {version})");
+        Console.WriteLine($"cluster {h.ClusterId} ({transport} between silos): driver {h.Driver.Self} (pid {Environment.ProcessId}), child {child.Address} (pid {child.Pid}); both see 2 Active silos (table version {version})");
 
         var max = o.Callers.Max();
         var sw = Stopwatch.StartNew();
@@ -59,7 +60,7 @@ public static class CallBenchmarks
             var median = sorted[sorted.Count / 2];
             var all = new LatencyHistogram();
             foreach (var t in trials) all.Add(t.Latency);
-            var row = new CallRow(callers == 1 ? "1 caller, Ping (cross-silo)" : $"{callers:N0} callers, Ping, own grain each (cross-silo)",
+            var row = new CallRow(callers == 1 ? $"1 caller, Ping (cross-silo, {transport})" : $"{callers:N0} callers, Ping, own grain each (cross-silo, {transport})",
                 callers, trials.Count, median.PerSecond, sorted[0].PerSecond, sorted[^1].PerSecond, all.Summary(),
                 median.Usage, median.Operations, median.BytesPerOp, median.Gen0, trials.Sum(t => t.Errors), trials.Select(t => t.FirstError).FirstOrDefault(e => e is not null));
             rows.Add(row);
@@ -124,13 +125,13 @@ public static class CallBenchmarks
     {
         var sb = new StringBuilder();
         var trials = rows.Count == 0 ? 0 : rows[0].Trials;
-        sb.AppendLine($"| scenario | calls/s (median of {trials}) | min–max of trials | p50 µs | p99 µs | p99.9 µs | max µs | CPU cores used: driver / child / other processes | CPU µs per call: driver / child | context switches per call: driver / child | TCP segments per call | errors |");
-        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine($"| scenario | calls/s (median of {trials}) | min–max of trials | p50 µs | p99 µs | p99.9 µs | max µs | CPU cores used: driver / child / other processes | CPU µs per call: driver / child | context switches per call: driver / child | TCP segments per call | driver alloc B/call | errors |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in rows)
         {
             var l = r.Latency;
             sb.AppendLine($"| {r.Scenario} | {r.Median.ToString("N0", Inv)} | {r.Min.ToString("N0", Inv)}–{r.Max.ToString("N0", Inv)} | {Micros(l.P50)} | {Micros(l.P99)} | {Micros(l.P999)} | {Micros(l.Max)} | " +
-                          $"{r.Usage.DriverCores:0.00} / {r.Usage.ChildCores:0.00} / {r.Usage.OtherCores:0.00} | {r.DriverMicrosPerCall:0.0} / {r.ChildMicrosPerCall:0.0} | {r.DriverSwitchesPerCall:0.00} / {r.ChildSwitchesPerCall:0.00} | {r.SegmentsPerCall:0.00} | {r.Errors} |");
+                          $"{r.Usage.DriverCores:0.00} / {r.Usage.ChildCores:0.00} / {r.Usage.OtherCores:0.00} | {r.DriverMicrosPerCall:0.0} / {r.ChildMicrosPerCall:0.0} | {r.DriverSwitchesPerCall:0.00} / {r.ChildSwitchesPerCall:0.00} | {r.SegmentsPerCall:0.00} | {r.BytesPerOp:0} | {r.Errors} |");
         }
         return sb.ToString();
     }

@@ -30,7 +30,7 @@ public sealed class ChildSilo : IAsyncDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>Starts <c>dotnet &lt;this dll&gt; serve ...</c>.</summary>
-    public static ChildSilo Start(string postgres, string clusterId, string name, string logDir)
+    public static ChildSilo Start(string postgres, string clusterId, string name, string logDir, Platform.Runtime.Transport.SiloTlsOptions? tls = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Platform.Cluster.Bench.dll");
         var psi = new ProcessStartInfo(DotnetHost())
@@ -42,6 +42,9 @@ public sealed class ChildSilo : IAsyncDisposable
         };
         foreach (var a in new[] { dll, "serve", "--postgres", postgres, "--silo-port", "0", "--cluster-id", clusterId, "--name", name })
             psi.ArgumentList.Add(a);
+        if (tls is not null)
+            foreach (var a in new[] { "--tls-cert", tls.CertificateFile!, "--tls-key", tls.KeyFile!, "--tls-ca", tls.CaFile! })
+                psi.ArgumentList.Add(a);
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
         var child = new ChildSilo(process, name, Path.Combine(logDir, $"{name}.log"));
         process.OutputDataReceived += (_, e) => child.OnLine(e.Data);

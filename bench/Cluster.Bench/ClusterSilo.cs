@@ -26,14 +26,18 @@ public sealed class ClusterSilo : IAsyncDisposable
         _hosted = [.. services.GetServices<IHostedService>()];
     }
 
-    public static async Task<ClusterSilo> StartAsync(string postgres, string clusterId, int siloPort, string name, ILoggerProvider? log)
+    public static async Task<ClusterSilo> StartAsync(string postgres, string clusterId, int siloPort, string name, ILoggerProvider? log, Platform.Runtime.Transport.SiloTlsOptions? tls = null)
     {
         var services = new ServiceCollection();
         services.AddGrainRuntime(o => o.SiloName = name);
         services.AddGrains(typeof(ClusterSilo).Assembly);
         services.AddMemoryGrainStorage();
         services.AddPostgreSqlMembershipTable(o => o.ConnectionString = postgres);
-        services.AddGrainCluster(t => t.Port = siloPort, m => m.ClusterId = clusterId);
+        services.AddGrainCluster(t =>
+        {
+            t.Port = siloPort;
+            if (tls is not null) t.Tls = tls;
+        }, m => m.ClusterId = clusterId);
         if (log is not null)
             services.AddLogging(b => b.ClearProviders().AddProvider(log).SetMinimumLevel(LogLevel.Information));
         var silo = new ClusterSilo(services.BuildServiceProvider());

@@ -10,8 +10,9 @@ public sealed class Harness : IAsyncDisposable
 {
     private readonly List<ChildSilo> _children = [];
 
-    private Harness(string postgres, string clusterId, string logDir, FileLog log, ClusterSilo driver)
+    private Harness(string postgres, string clusterId, string logDir, FileLog log, ClusterSilo driver, BenchCertificates? certificates)
     {
+        Certificates = certificates;
         Postgres = postgres;
         ClusterId = clusterId;
         LogDir = logDir;
@@ -25,20 +26,24 @@ public sealed class Harness : IAsyncDisposable
     public FileLog Log { get; }
     public ClusterSilo Driver { get; }
 
-    public static async Task<Harness> StartAsync(string postgres, string mode)
+    /// <summary>The cluster's CA and certificates when its silos talk TLS; null for plain TCP.</summary>
+    public BenchCertificates? Certificates { get; }
+
+    public static async Task<Harness> StartAsync(string postgres, string mode, bool tls = false)
     {
         var clusterId = $"bench-{mode}-{DateTime.UtcNow:yyyyMMddHHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
         var logDir = Path.Combine(Path.GetTempPath(), "platform-cluster-bench", clusterId);
         Directory.CreateDirectory(logDir);
         var log = FileLog.ToFile(Path.Combine(logDir, "driver.log"));
-        var driver = await ClusterSilo.StartAsync(postgres, clusterId, 0, "driver", log);
-        return new Harness(postgres, clusterId, logDir, log, driver);
+        var certificates = tls ? new BenchCertificates(logDir) : null;
+        var driver = await ClusterSilo.StartAsync(postgres, clusterId, 0, "driver", log, certificates?.Issue("driver"));
+        return new Harness(postgres, clusterId, logDir, log, driver, certificates);
     }
 
     /// <summary>Starts a <c>serve</c> child and waits until it is Active (it prints READY after becoming Active).</summary>
     public async Task<ChildSilo> SpawnAsync(string name)
     {
-        var child = ChildSilo.Start(Postgres, ClusterId, name, LogDir);
+        var child = ChildSilo.Start(Postgres, ClusterId, name, LogDir, Certificates?.Issue(name));
         _children.Add(child);
         await child.WaitReadyAsync(TimeSpan.FromSeconds(60));
         return child;

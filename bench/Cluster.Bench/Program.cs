@@ -35,6 +35,8 @@ if (which is not ("calls" or "failover" or "all"))
           --quick         smoke test: 1 trial of 1 s, 0.5 s warm-up, 2 kills
           --quiet-cores X before each call trial, wait (up to 15 s) until other processes use < X cores (default 0.3; 0 = don't wait)
           --no-breakdown  calls without the breakdown afterwards
+          --tls off|on|both  silo-to-silo transport of the calls cluster: plain TCP (default), TLS with mutual
+                          authentication, or both, one after the other in the same run
           --verbose       each trial
         PostgreSQL: PLATFORM_BENCH_PG or PLATFORM_TEST_PG (Npgsql connection string); if neither is set, a private
         server is started with scripts/pg-private.sh and stopped afterwards. Each run uses a fresh cluster id.
@@ -58,10 +60,15 @@ List<Breakdown.Line>? breakdown = null;
 string? callsLogs = null, failoverLogs = null;
 if (which is "calls" or "all")
 {
-    await using var h = await Harness.StartAsync(pg.ConnectionString, "calls");
-    callsLogs = h.LogDir;
-    calls = await CallBenchmarks.RunAsync(options, h);
-    Console.WriteLine($"stopping the cluster (logs in {h.LogDir})");
+    calls = [];
+    // "--tls both": the same scenarios on a plain cluster, then on a TLS cluster, side by side in one run.
+    foreach (var tls in options.Tls switch { "on" => new[] { true }, "both" => [false, true], _ => [false] })
+    {
+        await using var h = await Harness.StartAsync(pg.ConnectionString, tls ? "calls-tls" : "calls", tls);
+        callsLogs = callsLogs is null ? h.LogDir : $"{callsLogs} {h.LogDir}";
+        calls.AddRange(await CallBenchmarks.RunAsync(options, h));
+        Console.WriteLine($"stopping the cluster (logs in {h.LogDir})");
+    }
 }
 if (which is "calls" or "all" && options.Breakdown)
 {
@@ -120,6 +127,7 @@ public sealed class BenchOptions
     public int Kills { get; set; } = 10;
     public TimeSpan Settle { get; set; } = TimeSpan.FromSeconds(3);
     public bool Verbose { get; set; }
+    public string Tls { get; set; } = "off";
     public double QuietCores { get; set; } = 0.3;
     public TimeSpan QuietWait { get; set; } = TimeSpan.FromSeconds(15);
     public bool Breakdown { get; set; } = true;
@@ -152,6 +160,10 @@ public sealed class BenchOptions
                 case "--kills": o.Kills = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--settle": o.Settle = TimeSpan.FromSeconds(Seconds()); break;
                 case "--verbose": o.Verbose = true; break;
+                case "--tls":
+                    o.Tls = Next().ToLowerInvariant();
+                    if (o.Tls is not ("off" or "on" or "both")) throw new ArgumentException($"--tls is '{o.Tls}'; expected off, on or both");
+                    break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }

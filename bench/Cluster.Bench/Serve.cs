@@ -18,6 +18,7 @@ public static class Serve
     {
         string? postgres = null, clusterId = null, name = $"serve-{Environment.ProcessId}";
         var port = 0;
+        Platform.Runtime.Transport.SiloTlsOptions? tls = null;
         for (var i = 1; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -27,6 +28,9 @@ public static class Serve
                 case "--cluster-id": clusterId = Next(); break;
                 case "--silo-port": port = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--name": name = Next(); break;
+                case "--tls-cert": (tls ??= new()).CertificateFile = Next(); break;
+                case "--tls-key": (tls ??= new()).KeyFile = Next(); break;
+                case "--tls-ca": (tls ??= new()).CaFile = Next(); break;
                 default: throw new ArgumentException($"serve: unknown option {args[i]}");
             }
         }
@@ -52,7 +56,7 @@ public static class Serve
         })
         { IsBackground = true, Name = "stdin watch" }.Start();
 
-        var silo = await ClusterSilo.StartAsync(postgres, clusterId, port, name, log);
+        var silo = await ClusterSilo.StartAsync(postgres, clusterId, port, name, log, tls);
         silo.Cluster.ViewApplied += PrintView;
         Console.Out.WriteLine($"READY {Environment.ProcessId} {silo.Self}");
         PrintView(silo.View);

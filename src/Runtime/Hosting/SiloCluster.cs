@@ -111,6 +111,10 @@ public sealed partial class SiloCluster
         {
             await Transport.StartAsync(Messages, cancellationToken).ConfigureAwait(false);
         }
+        catch (SiloTlsException e)
+        {
+            throw new SiloStartupException($"silo-to-silo TLS: {e.Message}", e);
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             throw new SiloStartupException($"silo-to-silo port: {e.Message}", e);
@@ -130,7 +134,37 @@ public sealed partial class SiloCluster
         }
     }
 
-    internal Task BecomeActiveAsync() => Membership.BecomeActiveAsync();
+    internal async Task BecomeActiveAsync()
+    {
+        await CheckPeersAcceptAsync().ConfigureAwait(false);
+        await Membership.BecomeActiveAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Before taking grains, this silo pings every active silo. If one refuses it (its certificate is not of the
+    /// cluster's CA, it speaks plain TCP to TLS silos, or the other way round), it never becomes Active: it writes
+    /// its row Dead and the start fails saying why, so a misconfigured silo cannot take a share of the grains that
+    /// no peer can reach. A peer that merely does not answer (just died) is left to failure detection.
+    /// </summary>
+    private async Task CheckPeersAcceptAsync()
+    {
+        var peers = new List<SiloAddress>();
+        foreach (var silo in Membership.CurrentView.ActiveSilos)
+            if (silo != Self) peers.Add(silo);
+        if (peers.Count == 0) return;
+        var timeout = 2 * Membership.Options.ProbeTimeout + TimeSpan.FromSeconds(3);
+        var answers = await Task.WhenAll(peers.Select(p => Messages.PingAsync(p, timeout))).ConfigureAwait(false);
+        var refusals = new List<string>();
+        for (var i = 0; i < peers.Count; i++)
+            if (answers[i] is SiloUnavailableException { Refused: true } refused) refusals.Add(refused.Message);
+        if (refusals.Count == 0) return;
+
+        var why = string.Join("; ", refusals);
+        LogRefusedByCluster(Self.ToString(), why);
+        await Membership.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await Transport.DisposeAsync().ConfigureAwait(false);
+        throw new SiloStartupException($"silo-to-silo connections were refused, so this silo does not join the cluster: {why}", new InvalidOperationException(why));
+    }
 
     private long _shutDownAt;
 
@@ -160,6 +194,9 @@ public sealed partial class SiloCluster
 
     [LoggerMessage(EventId = 1402, Level = LogLevel.Critical, Message = "Silo {Silo} was declared Dead by the cluster; stopping at once")]
     private partial void LogDeclaredDead(string silo);
+
+    [LoggerMessage(EventId = 1405, Level = LogLevel.Critical, Message = "Silo {Silo} does not join the cluster: {Reason}")]
+    private partial void LogRefusedByCluster(string silo, string reason);
 
     [LoggerMessage(EventId = 1404, Level = LogLevel.Warning, Message = "Reading the membership table after a peer's notice failed; the next refresh tries again")]
     private partial void LogRefreshFailed(Exception e);

@@ -34,6 +34,11 @@ public sealed class GrainMethodDescriptor(string interfaceName, string methodNam
     /// <summary>Call counters for this method, updated by the runtime on every call.</summary>
     public MethodStatistics Statistics { get; } = new();
 
+    private string? _traceName;
+
+    /// <summary>The name of this method's spans: <c>{interface}/{method}</c>.</summary>
+    public string TraceName => _traceName ??= $"{InterfaceName}/{MethodName}";
+
     public override string ToString() => $"{InterfaceName}.{MethodName}";
 
     /// <summary>FNV-1a over the UTF-16 code units: deterministic across processes, unlike string.GetHashCode.</summary>

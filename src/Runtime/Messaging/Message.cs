@@ -53,6 +53,9 @@ internal sealed class Message<T> : Message, IValueTaskSource<T>
     private ValueTask<T> _pending;
     private long _startTimestamp;
 
+    // The caller's span, made current around the grain's code when it runs from the queue (see GrainCallTracing).
+    private Activity? _activity;
+
     // (Epoch << 1) | 1 once responded: responding is one compare-and-swap against the use it belongs to.
     private int _responseState;
 
@@ -74,6 +77,7 @@ internal sealed class Message<T> : Message, IValueTaskSource<T>
         if (message is null) message = new Message<T>(target, request, runtime);
         else message.Reuse(target, request, runtime);
         if (request.Method.IsOneWay) message._owners = 1;
+        if (GrainCallTracing.Source.HasListeners()) message._activity = Activity.Current;
         return message;
     }
 
@@ -100,6 +104,9 @@ internal sealed class Message<T> : Message, IValueTaskSource<T>
         Activation = activation;
         _startTimestamp = Stopwatch.GetTimestamp();
         ValueTask<T> pending;
+        var activity = _activity;
+        var previous = activity is null ? null : Activity.Current;
+        if (activity is not null) Activity.Current = activity;
         try
         {
             pending = _runtime.InvokeRequest(_request, target, activation);
@@ -107,6 +114,10 @@ internal sealed class Message<T> : Message, IValueTaskSource<T>
         catch (Exception e)
         {
             pending = ValueTask.FromException<T>(e);
+        }
+        finally
+        {
+            if (activity is not null) Activity.Current = previous;
         }
         if (pending.IsCompleted)
         {
@@ -208,6 +219,7 @@ internal sealed class Message<T> : Message, IValueTaskSource<T>
         Activation = null;
         _request = null!;
         _pending = default;
+        _activity = null;
         CallPool<Message<T>>.Return(this);
     }
 

@@ -38,10 +38,10 @@ internal sealed partial class MessageCenter(GrainRuntime runtime, ISiloTransport
     {
         if (request.Method.IsOneWay)
         {
-            Transport.Send(target, new OneWayFrame(grain, request, hops));
+            Transport.Send(target, new OneWayFrame(grain, request, hops, GrainCallTracing.Capture()));
             return default;
         }
-        var call = new RemoteCall<T>(grain, request, hops);
+        var call = new RemoteCall<T>(grain, request, hops, GrainCallTracing.Capture());
         Register(call, target);
         Transport.Send(target, call);
         return call.AsValueTask();
@@ -59,6 +59,26 @@ internal sealed partial class MessageCenter(GrainRuntime runtime, ISiloTransport
         catch (TimeoutException)
         {
             return false;
+        }
+        finally
+        {
+            TryRemove(call);
+        }
+    }
+
+    /// <summary>Pings <paramref name="silo"/>: null once it answered, otherwise why not (a refused or lost connection, a timeout).</summary>
+    public async Task<Exception?> PingAsync(SiloAddress silo, TimeSpan timeout)
+    {
+        var call = new ControlCall(FrameKind.Ping, default);
+        Register(call, silo, register: false);
+        Transport.Send(silo, call);
+        try
+        {
+            return await call.Task.WaitAsync(timeout).ConfigureAwait(false) ? null : call.Error ?? new SiloUnavailableException($"silo {silo} did not answer");
+        }
+        catch (TimeoutException e)
+        {
+            return e;
         }
         finally
         {
@@ -104,13 +124,15 @@ internal sealed partial class MessageCenter(GrainRuntime runtime, ISiloTransport
         ulong correlationId = 0;
         try
         {
-            kind = (FrameKind)reader.ReadByte();
+            var first = reader.ReadByte();
+            kind = (FrameKind)(first & ~GrainCallTracing.TracedFlag);
             switch (kind)
             {
                 case FrameKind.Request:
                 case FrameKind.OneWay:
+                    var trace = (first & GrainCallTracing.TracedFlag) != 0 ? GrainCallTracing.Read(ref reader) : default;
                     if (kind == FrameKind.Request) correlationId = reader.ReadVarUInt64();
-                    ReceiveRequest(from, correlationId, ref reader);
+                    ReceiveRequest(from, correlationId, ref reader, trace);
                     return;
                 case FrameKind.Response:
                     correlationId = reader.ReadVarUInt64();
@@ -142,7 +164,7 @@ internal sealed partial class MessageCenter(GrainRuntime runtime, ISiloTransport
         }
     }
 
-    private void ReceiveRequest(SiloAddress from, ulong correlationId, ref MessageReader reader)
+    private void ReceiveRequest(SiloAddress from, ulong correlationId, ref MessageReader reader, in System.Diagnostics.ActivityContext trace)
     {
         var hops = reader.ReadByte();
         var target = GrainIdCodec.Read(ref reader);
@@ -167,7 +189,8 @@ internal sealed partial class MessageCenter(GrainRuntime runtime, ISiloTransport
         // activation's queue in the order they were sent (a thread-pool hop per call would let a later call
         // overtake an earlier one). Grain code never runs here: the call waits for the activation's pump.
         if (correlationId != 0) InboundStarted();
-        new RemoteRequest(this, from, correlationId, hops + 1, target, request).Dispatch();
+        var span = GrainCallTracing.IsPresent(trace) ? GrainCallTracing.StartServerSpan(method, target, trace) : null;
+        new RemoteRequest(this, from, correlationId, hops + 1, target, request) { Activity = span }.Dispatch();
     }
 
     /// <summary>Tells <paramref name="peer"/> that the membership table changed.</summary>

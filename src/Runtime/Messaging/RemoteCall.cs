@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Threading.Tasks.Sources;
 using Platform.Runtime.Invocation;
 using Platform.Runtime.Membership;
@@ -35,7 +36,7 @@ internal abstract class RemotePending : PendingResponse, IOutgoingFrame
 }
 
 /// <summary>A grain call sent to the silo that owns the grain.</summary>
-internal sealed class RemoteCall<T>(GrainId grain, Invokable<T> request, int hops) : RemotePending, IValueTaskSource<T>
+internal sealed class RemoteCall<T>(GrainId grain, Invokable<T> request, int hops, ActivityContext trace) : RemotePending, IValueTaskSource<T>
 {
     private ManualResetValueTaskSourceCore<T> _response;
     private int _responded;
@@ -45,7 +46,15 @@ internal sealed class RemoteCall<T>(GrainId grain, Invokable<T> request, int hop
     public override void Write(IBufferWriter<byte> output)
     {
         var w = new MessageWriter(output);
-        w.WriteByte((byte)FrameKind.Request);
+        if (GrainCallTracing.IsPresent(trace))
+        {
+            w.WriteByte((byte)FrameKind.Request | GrainCallTracing.TracedFlag);
+            GrainCallTracing.Write(ref w, trace);
+        }
+        else
+        {
+            w.WriteByte((byte)FrameKind.Request);
+        }
         w.WriteVarUInt64(CorrelationId);
         w.WriteByte((byte)hops);
         GrainIdCodec.Write(ref w, grain);
@@ -102,6 +111,9 @@ internal sealed class ControlCall(FrameKind kind, GrainId grain) : RemotePending
 
     public Task<bool> Task => _done.Task;
 
+    /// <summary>Why the call failed (a refused connection, a lost one), once <see cref="Task"/> is false.</summary>
+    public Exception? Error { get; private set; }
+
     public override void Write(IBufferWriter<byte> output)
     {
         var w = new MessageWriter(output);
@@ -120,6 +132,7 @@ internal sealed class ControlCall(FrameKind kind, GrainId grain) : RemotePending
     public override void Fail(Exception error)
     {
         Center.Deadlines.Unregister(this);
+        Error ??= error;
         _done.TrySetResult(false);
     }
 

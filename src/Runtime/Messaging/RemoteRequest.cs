@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using Platform.Runtime.Invocation;
 using Platform.Runtime.Membership;
 using Platform.Runtime.Serialization;
@@ -11,11 +12,33 @@ internal sealed class RemoteRequest(MessageCenter center, SiloAddress from, ulon
 {
     public int Hops { get; } = hops;
 
+    /// <summary>The server span of a traced call (see <see cref="GrainCallTracing"/>); ended with the response.</summary>
+    public Activity? Activity { get; init; }
+
     /// <summary>Routes the call without running it, so the caller's thread is never held by grain code.</summary>
-    public void Dispatch() => request.DispatchRemote(center.Runtime, target, this);
+    public void Dispatch()
+    {
+        if (Activity is not { } activity)
+        {
+            request.DispatchRemote(center.Runtime, target, this);
+            return;
+        }
+        // Current while the call is routed, so the queued message (or a forwarded call) takes it along.
+        var previous = Activity.Current;
+        Activity.Current = activity;
+        try
+        {
+            request.DispatchRemote(center.Runtime, target, this);
+        }
+        finally
+        {
+            Activity.Current = previous;
+        }
+    }
 
     public void Respond<T>(T value)
     {
+        Activity?.Stop();
         if (correlationId == 0) return;
         center.Transport.Send(from, new ResponseFrame<T>(correlationId, value, null, center.Transport, from));
         center.InboundFinished();
@@ -23,6 +46,11 @@ internal sealed class RemoteRequest(MessageCenter center, SiloAddress from, ulon
 
     public void RespondError(Exception error)
     {
+        if (Activity is { } activity)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, error.GetType().Name);
+            activity.Stop();
+        }
         if (correlationId == 0) return;
         center.Transport.Send(from, new ResponseFrame<VoidResult>(correlationId, default, error, center.Transport, from));
         center.InboundFinished();
@@ -61,12 +89,20 @@ internal sealed class ResponseFrame<T>(ulong correlationId, T value, Exception? 
 }
 
 /// <summary>A one-way call or an Ack; no response expected.</summary>
-internal sealed class OneWayFrame(GrainId grain, Invokable request, int hops) : IOutgoingFrame
+internal sealed class OneWayFrame(GrainId grain, Invokable request, int hops, ActivityContext trace) : IOutgoingFrame
 {
     public void Write(IBufferWriter<byte> output)
     {
         var w = new MessageWriter(output);
-        w.WriteByte((byte)FrameKind.OneWay);
+        if (GrainCallTracing.IsPresent(trace))
+        {
+            w.WriteByte((byte)FrameKind.OneWay | GrainCallTracing.TracedFlag);
+            GrainCallTracing.Write(ref w, trace);
+        }
+        else
+        {
+            w.WriteByte((byte)FrameKind.OneWay);
+        }
         w.WriteByte((byte)hops);
         GrainIdCodec.Write(ref w, grain);
         w.WriteUInt32(request.Method.WireId);

@@ -26,6 +26,13 @@ public ref struct MessageReader
         return b;
     }
 
+    /// <summary>Fills <paramref name="destination"/> with the next bytes.</summary>
+    public void ReadRaw(scoped Span<byte> destination)
+    {
+        if (!_reader.TryCopyTo(destination)) throw Truncated();
+        _reader.Advance(destination.Length);
+    }
+
     public ulong ReadVarUInt64()
     {
         ulong result = 0;

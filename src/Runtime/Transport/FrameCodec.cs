@@ -22,7 +22,8 @@ internal enum FrameStatus
 /// The wire format: every frame is a 4-byte little-endian payload length followed by the payload.
 /// The dialing silo's first frame is a hello (<c>platform-silo/1 {from} {to}</c>) naming itself and
 /// the incarnation it meant to reach; an accepting silo that refuses the connection answers with a
-/// single reject frame (<c>platform-silo-reject/1 {reason}</c>) and closes.
+/// single reject frame (<c>platform-silo-reject/1 {reason}</c>, or <c>platform-silo-refuse/1 {reason}</c> when it refuses the
+/// dialer's identity: its certificate, or plain TCP against TLS) and closes.
 /// </summary>
 internal static class FrameCodec
 {
@@ -33,6 +34,9 @@ internal static class FrameCodec
 
     private static ReadOnlySpan<byte> HelloTag => "platform-silo/1 "u8;
     private static ReadOnlySpan<byte> RejectTag => "platform-silo-reject/1 "u8;
+
+    // A refusal of who the peer is (its certificate, TLS or not): unlike a reject (a stale address, a slow hello), retrying cannot help.
+    private static ReadOnlySpan<byte> RefuseTag => "platform-silo-refuse/1 "u8;
 
     /// <summary>
     /// Slices the first frame's payload off <paramref name="buffer"/> when it is complete. The
@@ -101,22 +105,28 @@ internal static class FrameCodec
     }
 
     /// <summary>The bytes (prefix included) an accepting silo writes before closing a connection it refuses.</summary>
-    public static byte[] EncodeReject(string reason)
+    public static byte[] EncodeReject(string reason, bool identity = false)
     {
         var output = new ArrayBufferWriter<byte>();
-        WriteTagged(output, RejectTag, reason);
+        WriteTagged(output, identity ? RefuseTag : RejectTag, reason);
         return output.WrittenSpan.ToArray();
     }
 
     /// <summary>Reads a reject frame from what a dialing silo received on its outbound connection.</summary>
-    public static bool TryParseReject(ReadOnlySpan<byte> received, out string reason)
+    public static bool TryParseReject(ReadOnlySpan<byte> received, out string reason) => TryParseReject(received, out reason, out _);
+
+    /// <summary>Reads a reject frame; <paramref name="identity"/> says whether it refused who the dialer is.</summary>
+    public static bool TryParseReject(ReadOnlySpan<byte> received, out string reason, out bool identity)
     {
         reason = "";
+        identity = false;
         if (received.Length < PrefixLength) return false;
         var length = BinaryPrimitives.ReadUInt32LittleEndian(received);
         var payload = received[PrefixLength..];
-        if (length != payload.Length || !payload.StartsWith(RejectTag)) return false;
-        reason = Encoding.UTF8.GetString(payload[RejectTag.Length..]);
+        if (length != payload.Length) return false;
+        identity = payload.StartsWith(RefuseTag);
+        if (!identity && !payload.StartsWith(RejectTag)) return false;
+        reason = Encoding.UTF8.GetString(payload[RejectTag.Length..]);  // both tags have the same length
         return true;
     }
 

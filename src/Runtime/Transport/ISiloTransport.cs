@@ -55,4 +55,11 @@ public sealed class MessageTooLargeException(string message) : Exception(message
 public sealed class SiloOverloadedException(string message) : Exception(message);
 
 /// <summary>The peer silo could not be reached or its connection broke.</summary>
-public sealed class SiloUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class SiloUnavailableException(string message, Exception? inner = null) : Exception(message, inner)
+{
+    /// <summary>
+    /// True when one side refused who the other is (a certificate not of the cluster's CA, plain TCP against TLS): retrying
+    /// cannot help. False for a lost connection or a transient refusal (a slow hello, a stale address).
+    /// </summary>
+    public bool Refused { get; init; }
+}

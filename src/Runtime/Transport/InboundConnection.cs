@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net.Security;
 using System.Net.Sockets;
 using Platform.Runtime.Membership;
 
@@ -9,7 +10,9 @@ namespace Platform.Runtime.Transport;
 /// frame handler as a slice of the receive buffer, in order, on this connection's one reading thread.
 /// The thread blocks in the socket's receive, so an arriving frame wakes it directly: no wake-up of the
 /// socket engine's event thread and then of a pool thread per read (two hand-offs where one does).
-/// A silo has one such connection per peer, so a thread each is affordable.
+/// A silo has one such connection per peer, so a thread each is affordable. With silo-to-silo TLS the thread
+/// shakes hands first and then reads through an <see cref="SslStream"/> (one copy more: decrypted into its buffer,
+/// then into this one); a dialer speaking plain TCP is told so in plain TCP and refused.
 /// </summary>
 internal sealed class InboundConnection
 {
@@ -21,6 +24,10 @@ internal sealed class InboundConnection
     private readonly string _remote;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Exception? _closeReason;
+    private SslStream? _tls;
+
+    // Set while the hello is read: the refusal it gets, whatever it says (plain TCP to a TLS silo, a bad certificate).
+    private string? _refusal;
 
     public InboundConnection(TcpSiloTransport transport, Socket socket)
     {
@@ -55,6 +62,7 @@ internal sealed class InboundConnection
         {
             var start = 0;
             var end = 0;
+            if (_transport.Tls is { } tls && !OpenTls(tls)) return;
             var peer = ReadHello(ref buffer, ref start, ref end);
             if (peer is not { } from) return;
             Peer = from;
@@ -68,6 +76,7 @@ internal sealed class InboundConnection
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            _tls?.Dispose();
             _socket.Dispose();
             _transport.OnClosed(this, Volatile.Read(ref _closeReason) ?? reason);
             _completion.TrySetResult();
@@ -85,9 +94,9 @@ internal sealed class InboundConnection
                 int n;
                 try
                 {
-                    n = _socket.Receive(buffer, end, buffer.Length - end, SocketFlags.None);
+                    n = Receive(buffer, end, buffer.Length - end);
                 }
-                catch (SocketException e) when (e.SocketErrorCode == SocketError.TimedOut || e.SocketErrorCode == SocketError.WouldBlock)
+                catch (Exception e) when (IsTimeout(e))
                 {
                     Refuse($"no hello within {timeout.TotalMilliseconds:0} ms");
                     return null;
@@ -99,15 +108,24 @@ internal sealed class InboundConnection
                 var status = FrameCodec.TryReadFrame(ref received, FrameCodec.MaxHelloLength, out var payload, out _);
                 if (status == FrameStatus.Complete)
                 {
+                    if (FrameCodec.TryParseReject(buffer.AsSpan(start, end - start), out var dialerRefusal))
+                    {
+                        // The dialer refused this silo (its certificate) instead of saying hello.
+                        _transport.OnRefusedByDialer(_remote, dialerRefusal);
+                        return null;
+                    }
                     var accepted = Accept(payload, out var from, out var refusal);
                     start = end - (int)received.Length;
                     if (accepted) return from;
-                    Refuse(refusal);
+                    Refuse(refusal, identity: _refusal is not null);
                     return null;
                 }
                 if (status == FrameStatus.TooLarge)
                 {
-                    Refuse("the first frame is not a Platform silo hello");
+                    var tlsOnPlain = _tls is null && LooksLikeTls(buffer.AsSpan(start, end - start));
+                    Refuse(tlsOnPlain
+                        ? "the dialer opened a TLS handshake but this silo has no silo-to-silo TLS (Platform:Cluster:Tls): every silo of a cluster needs the same setting"
+                        : "the first frame is not a Platform silo hello", identity: tlsOnPlain);
                     return null;
                 }
             }
@@ -121,6 +139,11 @@ internal sealed class InboundConnection
     private bool Accept(ReadOnlySequence<byte> hello, out SiloAddress from, out string refusal)
     {
         if (!FrameCodec.TryParseHello(hello, out from, out var to, out refusal)) return false;
+        if (_refusal is not null)
+        {
+            refusal = $"silo {from}: {_refusal}";
+            return false;
+        }
         var local = _transport.LocalAddress;
         // A dialer holding a previous incarnation's address must not reach this one: its frames
         // (responses, correlation ids) belong to a silo that is gone. Generation 0 means "whoever is there".
@@ -170,7 +193,7 @@ internal sealed class InboundConnection
                 }
             }
 
-            var n = _socket.Receive(buffer, end, buffer.Length - end, SocketFlags.None);
+            var n = Receive(buffer, end, buffer.Length - end);
             if (n == 0)
             {
                 return new SiloUnavailableException(start == end
@@ -191,15 +214,83 @@ internal sealed class InboundConnection
         start = 0;
     }
 
-    private void Refuse(string reason)
+    private int Receive(byte[] buffer, int offset, int count)
+        => _tls is { } tls ? tls.Read(buffer, offset, count) : _socket.Receive(buffer, offset, count, SocketFlags.None);
+
+    private static bool IsTimeout(Exception e)
+        => (e as SocketException ?? e.InnerException as SocketException) is { SocketErrorCode: SocketError.TimedOut or SocketError.WouldBlock };
+
+    /// <summary>A TLS handshake record: content type 22, protocol major version 3.</summary>
+    private static bool LooksLikeTls(ReadOnlySpan<byte> head) => head.Length >= 2 && head[0] == 0x16 && head[1] == 0x03;
+
+    /// <summary>
+    /// Shakes hands when the dialer speaks TLS; a dialer speaking plain TCP is read in plain TCP and refused with its hello.
+    /// False when the connection ended here (no data, a failed handshake).
+    /// </summary>
+    private bool OpenTls(SiloTls tls)
+    {
+        var timeout = _transport.Options.ConnectTimeout;
+        Span<byte> head = stackalloc byte[2];
+        int n;
+        _socket.ReceiveTimeout = (int)Math.Max(1, timeout.TotalMilliseconds);
+        try
+        {
+            n = _socket.Receive(head, SocketFlags.Peek);
+        }
+        catch (SocketException e) when (IsTimeout(e))
+        {
+            // Closed without a reply: the dialer may be in a TLS handshake, where plain bytes would read as a broken one.
+            _transport.OnRefused(_remote, $"no hello within {timeout.TotalMilliseconds:0} ms");
+            return false;
+        }
+        finally
+        {
+            _socket.ReceiveTimeout = 0;
+        }
+        if (n == 0) return false;
+        if (head[0] != 0x16 || n > 1 && head[1] != 0x03)
+        {
+            _refusal = "plain TCP; this silo takes silo-to-silo connections over TLS only (Platform:Cluster:Tls): every silo of a cluster needs a certificate of its CA";
+            return true;
+        }
+
+        var check = new PeerCertificateCheck();
+        var stream = new SslStream(new NetworkStream(_socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        // Synchronous, bounded by the socket's timeouts: an asynchronous handshake would switch the socket to
+        // non-blocking mode for good, and every later blocking read would then wait on the socket engine's thread.
+        _socket.ReceiveTimeout = _socket.SendTimeout = (int)Math.Max(1, timeout.TotalMilliseconds);
+        try
+        {
+            stream.AuthenticateAsServer(SiloTls.ServerOptions(tls.ForNewConnection(), check));
+        }
+        catch (Exception e)
+        {
+            stream.Dispose();
+            _transport.OnTlsHandshakeFailed(_remote, IsTimeout(e)
+                ? $"no handshake within {timeout.TotalMilliseconds:0} ms (TransportOptions.ConnectTimeout)"
+                : $"{e.Message}{(e.InnerException is { } inner ? $" ({inner.Message})" : "")}; the dialer may have refused this silo's certificate or may not be a silo");
+            return false;
+        }
+        finally
+        {
+            _socket.ReceiveTimeout = _socket.SendTimeout = 0;
+        }
+        _tls = stream;
+        _refusal = check.Problem;
+        return true;
+    }
+
+    private void Refuse(string reason, bool identity = false)
     {
         _transport.OnRefused(_remote, reason);
         try
         {
-            _socket.Send(FrameCodec.EncodeReject(reason), SocketFlags.None);
+            var reject = FrameCodec.EncodeReject(reason, identity);
+            if (_tls is { } tls) tls.Write(reject);
+            else _socket.Send(reject, SocketFlags.None);
             _socket.Shutdown(SocketShutdown.Both);
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
         {
             // The dialer is already gone; it has nothing to be told.
         }

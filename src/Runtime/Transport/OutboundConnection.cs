@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Platform.Runtime.Membership;
@@ -12,7 +13,9 @@ namespace Platform.Runtime.Transport;
 /// for a call on an idle connection). Frames that pile up meanwhile go in the next batch, written from the
 /// thread pool. A second loop reads the socket only to learn that it closed (the peer never writes on it,
 /// except a reject frame when it refuses the connection). When the connection ends, every frame queued or
-/// in the unsent batch fails with the reason.
+/// in the unsent batch fails with the reason. With silo-to-silo TLS, the dial shakes hands before the hello and
+/// batches are written through an <see cref="SslStream"/> (encrypted into its buffer: one copy more); a peer whose
+/// certificate is not of the cluster's CA is sent a reject frame saying why instead of the hello.
 /// </summary>
 internal sealed class OutboundConnection
 {
@@ -33,6 +36,7 @@ internal sealed class OutboundConnection
     private int _writing;
 
     private Socket? _socket;
+    private SslStream? _tls;
     private Exception? _closeReason;
     private int _queued;
 
@@ -117,19 +121,34 @@ internal sealed class OutboundConnection
         try
         {
             var socket = await ConnectAsync();
+            SslStream? tls = null;
+            if (_transport.Tls is { } settings)
+            {
+                try
+                {
+                    tls = await AuthenticateAsync(socket, settings);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            }
             // The writer role is taken before the socket is published, so the hello goes first.
             Volatile.Write(ref _writing, 1);
             lock (_gate)
             {
                 if (_closeReason is not null)
                 {
+                    tls?.Dispose();
                     socket.Dispose();
                     return;
                 }
+                _tls = tls;
                 _socket = socket;
             }
             _transport.OnConnected(this);
-            watch = WatchForCloseAsync(socket);
+            watch = WatchForCloseAsync(socket, tls);
             FrameCodec.WriteHello(_batch, _transport.LocalAddress, Peer);
             Write(inline: false);
             await watch;
@@ -144,6 +163,8 @@ internal sealed class OutboundConnection
         {
             var reason = Close(failure ?? new SiloUnavailableException($"connection to silo {Peer} at {Peer.Endpoint} was closed"));
             await watch;
+            // Only once the read side ended: a stream disposed under a pending read may hand its buffer back while in use.
+            _tls?.Dispose();
             FailQueued(reason);
             _transport.OnClosed(this, reason);
         }
@@ -180,6 +201,50 @@ internal sealed class OutboundConnection
     }
 
     /// <summary>
+    /// Shakes hands as the TLS client, presenting this silo's certificate. A server whose certificate is not of the
+    /// cluster's CA is told why (a reject frame instead of the hello) and the dial fails with a refusal.
+    /// </summary>
+    private async Task<SslStream> AuthenticateAsync(Socket socket, SiloTls settings)
+    {
+        var options = _transport.Options;
+        var check = new PeerCertificateCheck();
+        var tls = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
+        timeout.CancelAfter(options.ConnectTimeout);
+        try
+        {
+            await tls.AuthenticateAsClientAsync(SiloTls.ClientOptions(settings.ForNewConnection(), Peer.Host, check), timeout.Token).ConfigureAwait(false);
+            if (check.Problem is { } problem)
+            {
+                var reason = $"silo {Peer} at {Peer.Endpoint}: {problem}";
+                await tls.WriteAsync(FrameCodec.EncodeReject($"silo {_transport.LocalAddress} refused the connection to {reason}", identity: true), timeout.Token).ConfigureAwait(false);
+                throw new SiloUnavailableException($"refused the connection to {reason}") { Refused = true };
+            }
+            return tls;
+        }
+        catch (OperationCanceledException) when (!_closing.IsCancellationRequested)
+        {
+            await tls.DisposeAsync().ConfigureAwait(false);
+            throw new SiloUnavailableException($"silo {Peer} at {Peer.Endpoint} is unreachable: no TLS handshake within {options.ConnectTimeout.TotalMilliseconds:0} ms (TransportOptions.ConnectTimeout)");
+        }
+        catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException)
+        {
+            await tls.DisposeAsync().ConfigureAwait(false);
+            // Bytes that are not TLS (a plain silo's refusal) fail authentication: a refusal. A connection closed
+            // mid-handshake (the peer gave up waiting, or stopped) is an I/O error: worth retrying.
+            throw new SiloUnavailableException(
+                $"TLS handshake with silo {Peer} at {Peer.Endpoint} failed: {e.Message}{(e.InnerException is { } inner ? $" ({inner.Message})" : "")}; " +
+                "a silo without silo-to-silo TLS (Platform:Cluster:Tls) refuses a TLS dialer, and its log says so", e)
+            { Refused = e is System.Security.Authentication.AuthenticationException };
+        }
+        catch
+        {
+            await tls.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Runs with the writer role held: writes batches while frames are queued, then lets go of the role. A sender
     /// writing <paramref name="inline"/> writes one batch at most and leaves the rest to the thread pool, so it
     /// never becomes every other sender's writer; a send the socket cannot take at once finishes on the pool.
@@ -207,13 +272,27 @@ internal sealed class OutboundConnection
                 }
                 if (Volatile.Read(ref _closeReason) is not null) continue;
 
-                var send = socket.SendAsync(_batch.GetSegments(), SocketFlags.None);
-                if (!send.IsCompleted)
+                if (_tls is { } tls)
                 {
-                    _ = FinishSendAsync(send);
-                    return;
+                    var written = WriteTls(tls);
+                    if (!written.IsCompleted)
+                    {
+                        _ = FinishTlsWriteAsync(written);
+                        return;
+                    }
+                    written.GetAwaiter().GetResult();
+                    Sent((int)_batch.Length);
                 }
-                Sent(send.GetAwaiter().GetResult());
+                else
+                {
+                    var send = socket.SendAsync(_batch.GetSegments(), SocketFlags.None);
+                    if (!send.IsCompleted)
+                    {
+                        _ = FinishSendAsync(send);
+                        return;
+                    }
+                    Sent(send.GetAwaiter().GetResult());
+                }
                 if (inline && _queue.Reader.TryPeek(out _))
                 {
                     ThreadPool.UnsafeQueueUserWorkItem(s_writeOnPool, this, preferLocal: false);
@@ -232,6 +311,39 @@ internal sealed class OutboundConnection
         try
         {
             Sent(await send.ConfigureAwait(false));
+        }
+        catch (Exception e)
+        {
+            WriteFailed(e);
+            return;
+        }
+        Write(inline: false);
+    }
+
+    /// <summary>Writes the batch's segments through TLS; completes synchronously (allocating nothing) when the socket takes them at once.</summary>
+    private ValueTask WriteTls(SslStream tls)
+    {
+        var segments = _batch.GetSegments();
+        for (var i = 0; i < segments.Count; i++)
+        {
+            var write = tls.WriteAsync(segments[i].AsMemory());
+            if (!write.IsCompletedSuccessfully) return WriteRestAsync(tls, write, segments, i + 1);
+        }
+        return default;
+    }
+
+    private static async ValueTask WriteRestAsync(SslStream tls, ValueTask pending, IList<ArraySegment<byte>> segments, int next)
+    {
+        await pending.ConfigureAwait(false);
+        for (var i = next; i < segments.Count; i++) await tls.WriteAsync(segments[i].AsMemory()).ConfigureAwait(false);
+    }
+
+    private async Task FinishTlsWriteAsync(ValueTask write)
+    {
+        try
+        {
+            await write.ConfigureAwait(false);
+            Sent((int)_batch.Length);
         }
         catch (Exception e)
         {
@@ -289,7 +401,7 @@ internal sealed class OutboundConnection
         _inBatch.Add(frame);
     }
 
-    private async Task WatchForCloseAsync(Socket socket)
+    private async Task WatchForCloseAsync(Socket socket, SslStream? tls)
     {
         // A peer only ever writes a reject frame here; anything longer is not kept.
         var received = new byte[FrameCodec.PrefixLength + FrameCodec.MaxHelloLength];
@@ -300,13 +412,21 @@ internal sealed class OutboundConnection
             while (true)
             {
                 if (count == received.Length) count = 0;
-                var n = await socket.ReceiveAsync(received.AsMemory(count), SocketFlags.None);
+                var n = tls is null
+                    ? await socket.ReceiveAsync(received.AsMemory(count), SocketFlags.None)
+                    : await tls.ReadAsync(received.AsMemory(count));
                 if (n == 0) break;
                 count += n;
             }
-            reason = FrameCodec.TryParseReject(received.AsSpan(0, count), out var refusal)
-                ? new SiloUnavailableException($"silo {Peer} at {Peer.Endpoint} refused the connection: {refusal}")
-                : new SiloUnavailableException($"connection to silo {Peer} at {Peer.Endpoint} was closed by the peer");
+            if (FrameCodec.TryParseReject(received.AsSpan(0, count), out var refusal, out var identity))
+            {
+                _transport.OnRefusedByPeer(Peer, refusal);
+                reason = new SiloUnavailableException($"silo {Peer} at {Peer.Endpoint} refused the connection: {refusal}") { Refused = identity };
+            }
+            else
+            {
+                reason = new SiloUnavailableException($"connection to silo {Peer} at {Peer.Endpoint} was closed by the peer");
+            }
         }
         catch (Exception e)
         {

@@ -8,7 +8,7 @@ using Platform.Runtime.Membership;
 namespace Platform.Runtime.Transport;
 
 /// <summary>
-/// Silo-to-silo TCP over raw sockets: a listener whose accepted connections are read with
+/// Silo-to-silo TCP over raw sockets (optionally TLS with mutual authentication, see <see cref="SiloTlsOptions"/>): a listener whose accepted connections are read with
 /// System.IO.Pipelines, and one <see cref="OutboundConnection"/> per peer, dialed on the first send,
 /// that writes queued frames in batches. Several transports can run in one process.
 /// </summary>
@@ -45,6 +45,9 @@ public sealed class TcpSiloTransport : ISiloTransport
     internal TransportOptions Options { get; }
     internal ILogger Logger { get; }
 
+    /// <summary>The certificate and CA of silo-to-silo TLS; null for plain TCP.</summary>
+    internal SiloTls? Tls { get; private set; }
+
     public SiloAddress LocalAddress => _started
         ? _localAddress
         : throw new InvalidOperationException("The silo-to-silo transport has no address until StartAsync has bound its port.");
@@ -58,6 +61,7 @@ public sealed class TcpSiloTransport : ISiloTransport
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_started) throw new InvalidOperationException("The silo-to-silo transport is already started.");
 
+            Tls = SiloTls.Create(Options.Tls, Logger);
             var listenAddress = ParseListenAddress(Options.ListenAddress);
             var listener = Bind(listenAddress, Options.Port);
             var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
@@ -71,6 +75,7 @@ public sealed class TcpSiloTransport : ISiloTransport
             _acceptLoop = Task.Run(AcceptLoopAsync);
         }
         TransportLog.Listening(Logger, $"{Options.ListenAddress}:{_localAddress.Port}", _localAddress);
+        if (Tls is not null) TransportLog.TlsEnabled(Logger, Tls.Describe(), Path.GetFullPath(Options.Tls.CaFile!));
         return Task.CompletedTask;
     }
 
@@ -269,7 +274,9 @@ public sealed class TcpSiloTransport : ISiloTransport
     internal void OnClosed(OutboundConnection connection, Exception reason)
     {
         _outbound.TryRemove(new KeyValuePair<SiloAddress, OutboundConnection>(connection.Peer, connection));
-        if (!_disposed && !connection.WasConnected) TransportLog.ConnectFailed(Logger, connection.Peer, reason);
+        if (_disposed || connection.WasConnected) return;
+        if (reason is SiloUnavailableException { Refused: true }) TransportLog.ConnectRefused(Logger, connection.Peer, reason.Message);
+        else TransportLog.ConnectFailed(Logger, connection.Peer, reason);
     }
 
     internal void OnAccepted(InboundConnection connection, string remote) => TransportLog.Accepted(Logger, connection.Peer!.Value, remote);
@@ -286,6 +293,12 @@ public sealed class TcpSiloTransport : ISiloTransport
     internal void OnInboundFrameTooLarge(SiloAddress from, long length) => TransportLog.InboundFrameTooLarge(Logger, from, length, Options.MaxFrameSize);
 
     internal void OnRefused(string remote, string reason) => TransportLog.Refused(Logger, remote, reason);
+
+    internal void OnRefusedByDialer(string remote, string reason) => TransportLog.RefusedByDialer(Logger, remote, reason);
+
+    internal void OnTlsHandshakeFailed(string remote, string reason) => TransportLog.TlsHandshakeFailed(Logger, remote, reason);
+
+    internal void OnRefusedByPeer(SiloAddress peer, string reason) => TransportLog.RefusedByPeer(Logger, peer, reason);
 
     private void ConnectionLost(SiloAddress peer, Exception reason)
     {

@@ -44,4 +44,25 @@ internal static partial class TransportLog
 
     [LoggerMessage(EventId = 1513, Level = LogLevel.Error, Message = "The frame handler threw while told that the connection with silo {Peer} was lost")]
     public static partial void ConnectionLostCallbackFailed(ILogger logger, SiloAddress peer, Exception error);
+
+    [LoggerMessage(EventId = 1514, Level = LogLevel.Information, Message = "Silo-to-silo TLS certificate reloaded: {Certificate}; {Authorities} CA certificate(s)")]
+    public static partial void TlsReloaded(ILogger logger, string certificate, int authorities);
+
+    [LoggerMessage(EventId = 1515, Level = LogLevel.Warning, Message = "Silo-to-silo TLS files not reloaded, the ones in use stay: {Error}")]
+    public static partial void TlsReloadFailed(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 1516, Level = LogLevel.Information, Message = "Silo-to-silo TLS with certificate {Certificate}; peers must chain to the CA in '{CaFile}'")]
+    public static partial void TlsEnabled(ILogger logger, string certificate, string caFile);
+
+    [LoggerMessage(EventId = 1517, Level = LogLevel.Warning, Message = "Silo {Peer} refused this silo's connection: {Reason}")]
+    public static partial void RefusedByPeer(ILogger logger, SiloAddress peer, string reason);
+
+    [LoggerMessage(EventId = 1518, Level = LogLevel.Warning, Message = "The silo dialing from {Remote} refused this silo: {Reason}")]
+    public static partial void RefusedByDialer(ILogger logger, string remote, string reason);
+
+    [LoggerMessage(EventId = 1519, Level = LogLevel.Warning, Message = "TLS handshake with {Remote} failed: {Reason}")]
+    public static partial void TlsHandshakeFailed(ILogger logger, string remote, string reason);
+
+    [LoggerMessage(EventId = 1520, Level = LogLevel.Warning, Message = "No connection to silo {Peer}: {Reason}")]
+    public static partial void ConnectRefused(ILogger logger, SiloAddress peer, string reason);
 }

@@ -24,4 +24,7 @@ public sealed class TransportOptions
     /// (about 50 MB of small calls; the batch being written adds at most 1 MiB).
     /// </summary>
     public int MaxQueuedFrames { get; set; } = 262_144;
+
+    /// <summary>Mutual TLS between silos (<c>Platform:Cluster:Tls</c>); without a certificate the transport is plain TCP.</summary>
+    public SiloTlsOptions Tls { get; set; } = new();
 }

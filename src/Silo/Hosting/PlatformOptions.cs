@@ -53,4 +53,7 @@ public sealed class ClusterSettings
 
     /// <summary>Address other silos use to reach this one. Default: the listen address. Command line: --advertise.</summary>
     public string? AdvertisedAddress { get; set; }
+
+    /// <summary>Mutual TLS between silos from PEM files (section "Platform:Cluster:Tls", docs/tls.md); none: plain TCP.</summary>
+    public Platform.Runtime.Transport.SiloTlsOptions Tls { get; set; } = new();
 }

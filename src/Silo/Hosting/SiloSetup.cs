@@ -29,6 +29,9 @@ public static class SiloSetup
         ["--silo-port"] = "Platform:Cluster:SiloPort",
         ["--silo-listen"] = "Platform:Cluster:ListenAddress",
         ["--advertise"] = "Platform:Cluster:AdvertisedAddress",
+        ["--silo-tls-cert"] = "Platform:Cluster:Tls:CertificateFile",
+        ["--silo-tls-key"] = "Platform:Cluster:Tls:KeyFile",
+        ["--silo-tls-ca"] = "Platform:Cluster:Tls:CaFile",
         ["--agent-config"] = "Platform:Agent:ConfigFile",
     };
 
@@ -133,6 +136,7 @@ public static class SiloSetup
                 t.Port = cluster.SiloPort;
                 t.ListenAddress = cluster.ListenAddress;
                 t.AdvertisedAddress = cluster.AdvertisedAddress;
+                t.Tls = cluster.Tls;
             },
             m =>
             {

@@ -48,7 +48,7 @@ public static class TelemetrySetup
         var telemetry = builder.Services.AddOpenTelemetry().ConfigureResource(r => r.AddService("platform-silo"));
         if (options.Metrics) telemetry.WithMetrics(m => m.AddMeter(Meters).AddPrometheusExporter());
         if (otlp is not null)
-            telemetry.WithTracing(t => t.AddSource(PlatformMeter.Name).AddAspNetCoreInstrumentation().AddOtlpExporter(o => o.Endpoint = otlp));
+            telemetry.WithTracing(t => t.AddSource(PlatformMeter.Name, Platform.Runtime.RuntimeActivitySource.Name).AddAspNetCoreInstrumentation().AddOtlpExporter(o => o.Endpoint = otlp));
     }
 
     /// <summary>Maps <c>/metrics</c> and creates the silo's instruments; call once the silo has started.</summary>

@@ -100,3 +100,9 @@ public interface IChatLoggerGrain : IGrainWithStringKey, IChatObserver
 {
     Task<List<string>> Logged();
 }
+
+public interface ITraceGrain : IGrainWithStringKey
+{
+    /// <summary>The trace id of the activity current in the grain's code, or "" when none is.</summary>
+    Task<string> CurrentTraceId();
+}

@@ -252,3 +252,13 @@ public sealed class ChatLoggerGrain : Grain, IChatLoggerGrain
 
     public Task<List<string>> Logged() => Task.FromResult(_logged);
 }
+
+public sealed class TraceGrain : Grain, ITraceGrain
+{
+    public async Task<string> CurrentTraceId()
+    {
+        // After an await too: the span flows with the grain's execution context, not only its first synchronous part.
+        await Task.Yield();
+        return System.Diagnostics.Activity.Current?.TraceId.ToHexString() ?? "";
+    }
+}

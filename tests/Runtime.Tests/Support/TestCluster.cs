@@ -22,6 +22,12 @@ public sealed class TestCluster : IAsyncDisposable
     public IReadOnlyList<ClusterSilo> Silos => _silos;
     public Action<SiloOptions>? ConfigureSilo { get; init; }
 
+    /// <summary>Transport settings of the silo with the given index (the port is 0 unless set here).</summary>
+    public Action<int, TransportOptions>? ConfigureTransport { get; set; }
+
+    /// <summary>More services of the silo with the given index (a log provider, say).</summary>
+    public Action<int, IServiceCollection>? ConfigureServices { get; set; }
+
     /// <summary>Membership tuned for tests: detection in about a second.</summary>
     public static void FastMembership(MembershipOptions o)
     {
@@ -53,10 +59,24 @@ public sealed class TestCluster : IAsyncDisposable
         services.AddGrainStorage("Default", _ => Storage);
         services.AddSingleton<IReminderTable>(Reminders);
         services.AddSingleton<IMembershipTable>(Table);
+        var index = _silos.Count;
+        ConfigureServices?.Invoke(index, services);
         ClusterSilo? silo = null;
-        services.AddGrainCluster(t => t.Port = 0, FastMembership, c => c.OnDeclaredDead = () => _ = silo!.KillAsync());
+        services.AddGrainCluster(t =>
+        {
+            t.Port = 0;
+            ConfigureTransport?.Invoke(index, t);
+        }, FastMembership, c => c.OnDeclaredDead = () => _ = silo!.KillAsync());
         silo = new ClusterSilo(services.BuildServiceProvider());
-        await silo.StartAsync();
+        try
+        {
+            await silo.StartAsync();
+        }
+        catch
+        {
+            await silo.DisposeAsync();
+            throw;
+        }
         _silos.Add(silo);
         return silo;
     }

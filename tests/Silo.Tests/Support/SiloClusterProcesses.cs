@@ -52,10 +52,13 @@ public sealed class SiloClusterProcesses : IAsyncDisposable
     private readonly List<SiloProcess> _retired = [];
     private readonly TempDir[] _dirs;
     private readonly HttpClient[] _clients;
+    private readonly Func<int, string[]>? _extraArgs;
 
-    public SiloClusterProcesses(string postgresConnection, int count, ITestOutputHelper? output = null, string? clusterId = null)
+    /// <param name="extraArgs">More command-line arguments of silo i (its silo-to-silo certificate, say).</param>
+    public SiloClusterProcesses(string postgresConnection, int count, ITestOutputHelper? output = null, string? clusterId = null, Func<int, string[]>? extraArgs = null)
     {
         _connection = postgresConnection;
+        _extraArgs = extraArgs;
         _output = output;
         ClusterId = clusterId ?? "c" + Guid.NewGuid().ToString("N")[..10];
         _silos = new SiloProcess?[count];
@@ -94,6 +97,9 @@ public sealed class SiloClusterProcesses : IAsyncDisposable
     }
 
     public string ClusterId { get; }
+
+    /// <summary>The PostgreSQL connection string the silos share.</summary>
+    public string Connection => _connection;
     public int Count => _silos.Length;
     public int[] HttpPorts { get; }
     public int[] SiloPorts { get; }
@@ -122,11 +128,14 @@ public sealed class SiloClusterProcesses : IAsyncDisposable
             _silos[i] = null;
         }
         _silos[i] = await SiloProcess.StartAsync(_dirs[i].Path, HttpPorts[i],
+        [
             "--storage", "postgres",
             "--postgres", _connection,
             "--cluster-id", ClusterId,
             "--silo-name", Name(i),
-            "--silo-port", SiloPorts[i].ToString(System.Globalization.CultureInfo.InvariantCulture));
+            "--silo-port", SiloPorts[i].ToString(System.Globalization.CultureInfo.InvariantCulture),
+            .. _extraArgs?.Invoke(i) ?? [],
+        ]);
     }
 
     public async Task<ClusterStatus> StatusAsync(int i) => ClusterStatus.Parse(await _clients[i].GetStringAsync("/v1/cluster"));

@@ -42,6 +42,23 @@ public sealed class TestCertificates : IDisposable
     /// <summary>A certificate's PEM file, its key's PEM file, and its thumbprint.</summary>
     public sealed record Pem(string CertFile, string KeyFile, string Thumbprint, DateTimeOffset NotAfter);
 
+    /// <summary>A silo's certificate for silo-to-silo TLS (serverAuth and clientAuth), signed by the CA or by the other CA.</summary>
+    public Pem IssueSilo(string name, bool otherCa = false)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], false));
+        var now = DateTimeOffset.UtcNow;
+        using var cert = request.Create(otherCa ? _otherCa : _ca, now.AddDays(-1), now.AddDays(10), RandomNumberGenerator.GetBytes(12));
+        var certFile = Path.Combine(_dir.Path, $"silo-{name}.pem");
+        var keyFile = Path.Combine(_dir.Path, $"silo-{name}.key");
+        File.WriteAllText(certFile, cert.ExportCertificatePem());
+        File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem());
+        return new Pem(certFile, keyFile, cert.Thumbprint, now.AddDays(10));
+    }
+
     private static X509Certificate2 CreateCa(string subject)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
