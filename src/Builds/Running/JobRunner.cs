@@ -84,7 +84,14 @@ public sealed class JobRunner(JobRunnerOptions options)
             Say(output, $"running {step.Run}");
         }
         cancellationToken.ThrowIfCancellationRequested();
-        var exit = await StepProcess.RunAsync(command, output, step.Timeout, job.CancelGrace, cancellationToken, terminate).ConfigureAwait(false);
+        // The runner's own lines start a line of their own even after output that did not end one.
+        var endsLine = true;
+        var exit = await StepProcess.RunAsync(command, data =>
+        {
+            output(data);
+            if (!data.IsEmpty) endsLine = data[^1] == (byte)'\n';
+        }, step.Timeout, job.CancelGrace, cancellationToken, terminate).ConfigureAwait(false);
+        if (!endsLine) output("\n"u8);
         if (exit.Canceled)
         {
             Say(output, $"canceled (exit status {exit.ExitStatus})");
