@@ -93,14 +93,14 @@ install_node() {
     command -v node >/dev/null && command -v npm >/dev/null || apt_install "Node.js or npm" nodejs npm
 }
 
-# The build tests (tests/Builds.Tests/Running, tests/Agent.Tests/Builds) run steps with an image in the real podman:
+# The build tests (tests/Builds.Tests/Running) run steps with an image in the real podman:
 # as root with runc and lowered default ulimits (the tests write that containers.conf themselves), in a root
 # filesystem made from busybox-static and imported; nothing is pulled.
 install_podman() {
     local missing=()
     command -v podman >/dev/null || missing+=(podman)
     command -v runc >/dev/null || missing+=(runc)
-    [[ -x /bin/busybox ]] || missing+=(busybox-static)
+    dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
     ((${#missing[@]} == 0)) || apt_install "podman, runc or busybox-static" "${missing[@]}"
 }
 
@@ -108,18 +108,7 @@ pg_dir=""
 stop_postgresql() {
     if [[ -n $pg_dir ]]; then
         bash "$root/scripts/pg-private.sh" stop "$pg_dir" >&2 || echo "test.sh: could not stop the private PostgreSQL in $pg_dir" >&2
-        # The build tests (tests/Builds.Tests/Running, tests/Agent.Tests/Builds) run steps with an image in the real podman:
-# as root with runc and lowered default ulimits (the tests write that containers.conf themselves), in a root
-# filesystem made from busybox-static and imported; nothing is pulled.
-install_podman() {
-    local missing=()
-    command -v podman >/dev/null || missing+=(podman)
-    command -v runc >/dev/null || missing+=(runc)
-    [[ -x /bin/busybox ]] || missing+=(busybox-static)
-    ((${#missing[@]} == 0)) || apt_install "podman, runc or busybox-static" "${missing[@]}"
-}
-
-pg_dir=""
+        pg_dir=""
     fi
 }
 trap stop_postgresql EXIT
