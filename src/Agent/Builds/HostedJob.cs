@@ -20,6 +20,9 @@ internal sealed class HostedJob(string jobId, int attempt)
     /// <summary>Set when the job ends: the frames that say so (resent on every connection until acknowledged).</summary>
     public volatile JobEnd? End;
 
+    /// <summary>job-started reached some connection (a job refused at once, or recovered after a restart, never sends it).</summary>
+    public bool StartedEverSent;
+
     // Sender state for the current connection.
     public bool StartedSent;
     public long SentThrough;

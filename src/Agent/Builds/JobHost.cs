@@ -51,6 +51,9 @@ internal sealed partial class JobHost : IAsyncDisposable
     /// <summary>The jobs running or waiting for their end to be acknowledged.</summary>
     public int Count => _jobs.Count;
 
+    /// <summary>Every log chunk of the attempt up to this one is acknowledged (-1 when the attempt is not held).</summary>
+    internal long AcknowledgedLog(string jobId, int attempt) => _jobs.TryGetValue((jobId, attempt), out var job) ? job.Log.Acknowledged : -1;
+
     /// <summary>Raised when a job ends (after its end is on disk).</summary>
     public event Action<JobDoneFrame>? Ended;
 
@@ -116,6 +119,7 @@ internal sealed partial class JobHost : IAsyncDisposable
             if (other.End is null && !ReferenceEquals(other, job)) busy++;
         if (busy >= _slots)
         {
+            job.StartedEverSent = true;
             Finish(job, new JobOutcome(JobState.Failed, null, $"this agent runs {busy} job(s) already, its build_slots", []));
             return;
         }
@@ -176,7 +180,7 @@ internal sealed partial class JobHost : IAsyncDisposable
             _ledger.Write(entry with { Status = JobLedger.Done, Done = lost });
             job.End = new JobEnd(null, lost);
         }
-        job.StartedSent = true;
+        job.StartedEverSent = true;
         _jobs[(entry.JobId, entry.Attempt)] = job;
     }
 
@@ -217,9 +221,11 @@ internal sealed partial class JobHost : IAsyncDisposable
             sentThrough = job.SentThrough;
         }
         var end = job.End;
-        if (!started && (end is null || job.Log.LastSeq > 0))
+        // job-started goes once, and again on a new connection only while the job runs: an ended job's job-done says it all.
+        if (!started && (end is null || !job.StartedEverSent))
         {
             if (!await _send(new JobStartedFrame(job.JobId, job.Attempt)).ConfigureAwait(false)) return false;
+            job.StartedEverSent = true;
         }
         lock (job) job.StartedSent = true;
         foreach (var chunk in job.Log.After(sentThrough))
