@@ -24,6 +24,7 @@ public sealed partial class NodeAgent
                 Slots = settings.BuildSlots,
                 Engine = settings.BuildEngine,
                 CancelGrace = settings.BuildCancelGrace,
+                Repositories = settings.BuildRepositories,
                 // Artifacts go to the silo this agent is connected to, with the agent's token and TLS files.
                 Artifacts = () =>
                 {

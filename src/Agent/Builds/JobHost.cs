@@ -17,6 +17,7 @@ internal sealed partial class JobHost : IAsyncDisposable
     private readonly Func<AgentFrame, ValueTask<bool>> _send;
     private readonly ILogger _logger;
     private readonly int _slots;
+    private readonly IReadOnlyList<string> _repositories;
     private readonly TimeSpan _defaultGrace;
     private readonly ConcurrentDictionary<(string, int), HostedJob> _jobs = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
@@ -39,6 +40,7 @@ internal sealed partial class JobHost : IAsyncDisposable
         _send = send;
         _logger = logger;
         _slots = options.Slots;
+        _repositories = options.Repositories;
         _defaultGrace = options.CancelGrace;
         Engine = options.Engine;
         foreach (var entry in _ledger.Unacknowledged()) Recover(entry);
@@ -123,6 +125,13 @@ internal sealed partial class JobHost : IAsyncDisposable
             Finish(job, new JobOutcome(JobState.Failed, null, $"this agent runs {busy} job(s) already, its build_slots", []));
             return;
         }
+        if (!MayBuild(frame.Repository))
+        {
+            // A job runs the repository's code on this node: only repositories the node's own configuration names.
+            job.StartedEverSent = true;
+            Finish(job, new JobOutcome(JobState.Failed, null, $"repository '{frame.Repository}' is not one this agent builds (build_repositories: {string.Join(", ", _repositories)})", []));
+            return;
+        }
         LogStarting(_logger, frame.JobId, frame.Attempt, frame.Step ?? "(pipeline)", frame.Repository, frame.Commit);
         var spec = new JobSpec(frame.BuildId, frame.JobId, frame.Attempt, frame.Repository, frame.Commit, frame.Branch, frame.Step,
             frame.Env ?? new Dictionary<string, string>(), frame.CancelGraceMs > 0 ? TimeSpan.FromMilliseconds(frame.CancelGraceMs) : _defaultGrace);
@@ -145,6 +154,14 @@ internal sealed partial class JobHost : IAsyncDisposable
             _running.Add(run);
         }
         Wake();
+    }
+
+    private bool MayBuild(string repository)
+    {
+        if (_repositories.Count == 0) return true;
+        foreach (var pattern in _repositories)
+            if (Platform.Builds.Pipelines.Glob.Matches(pattern, repository)) return true;
+        return false;
     }
 
     private void Finish(HostedJob job, JobOutcome outcome)

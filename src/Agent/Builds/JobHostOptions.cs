@@ -17,6 +17,9 @@ internal sealed class JobHostOptions
     /// <summary>SIGTERM to SIGKILL when a job frame names no grace (<c>build_cancel_grace</c>).</summary>
     public TimeSpan CancelGrace { get; init; } = JobSpec.DefaultCancelGrace;
 
+    /// <summary>Patterns of the repository URLs jobs may check out (<c>*</c> any run of characters); empty: any.</summary>
+    public IReadOnlyList<string> Repositories { get; init; } = [];
+
     /// <summary>The artifact store of the silo connected now, or null.</summary>
     public Func<ArtifactUploader?>? Artifacts { get; init; }
 }

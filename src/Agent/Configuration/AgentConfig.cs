@@ -102,6 +102,9 @@ public sealed class AgentConfig
     /// <summary><c>build_engine</c>: the container engine for steps with an image (podman, docker, a path, or none); default podman if on PATH.</summary>
     public string? BuildEngine { get; set; }
 
+    /// <summary><c>build_repositories</c>: patterns (<c>*</c> any run of characters) of the repository URLs this agent builds; files append them; default any.</summary>
+    public List<string> BuildRepositories { get; set; } = [];
+
     /// <summary><c>build_cancel_grace</c>: SIGTERM to SIGKILL for a cancelled or timed-out job that names no grace; default 10s.</summary>
     public TimeSpan? BuildCancelGrace { get; set; }
 
@@ -145,6 +148,7 @@ public sealed class AgentConfig
             BuildSlots = later.BuildSlots ?? earlier.BuildSlots,
             BuildEngine = later.BuildEngine ?? earlier.BuildEngine,
             BuildCancelGrace = later.BuildCancelGrace ?? earlier.BuildCancelGrace,
+            BuildRepositories = [.. earlier.BuildRepositories, .. later.BuildRepositories],
         };
         foreach (var (key, value) in later.Tags) result.Tags[key] = value;
         return result;

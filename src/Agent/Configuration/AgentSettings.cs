@@ -91,6 +91,9 @@ public sealed record AgentSettings
     /// <summary>The container engine for steps with an image (<c>build_engine</c>); null: this agent takes no such step.</summary>
     public Platform.Builds.Running.ContainerEngine? BuildEngine { get; init; }
 
+    /// <summary>Patterns of the repository URLs this agent builds (<c>build_repositories</c>); empty: any.</summary>
+    public IReadOnlyList<string> BuildRepositories { get; init; } = [];
+
     /// <summary>SIGTERM to SIGKILL for a cancelled or timed-out job whose frame names no grace (<c>build_cancel_grace</c>).</summary>
     public TimeSpan BuildCancelGrace { get; init; } = Platform.Builds.Running.JobSpec.DefaultCancelGrace;
 
@@ -189,6 +192,7 @@ public sealed record AgentSettings
             BuildSlots = buildSlots,
             BuildEngine = engine,
             BuildCancelGrace = cancelGrace,
+            BuildRepositories = config.BuildRepositories,
             Checks = checks,
             EnableScriptChecks = config.EnableLocalScriptChecks,
             NodeName = nodeName,

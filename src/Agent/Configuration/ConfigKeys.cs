@@ -58,6 +58,7 @@ internal static class ConfigKeys
         // Build jobs (docs/builds.md, "Jobs on agents").
         ["build_slots"] = new(ConfigKind.Int, (c, v) => c.BuildSlots = (int)v),
         ["build_engine"] = new(ConfigKind.String, (c, v) => c.BuildEngine = (string)v),
+        ["build_repositories"] = new(ConfigKind.StringList, (c, v) => c.BuildRepositories = (List<string>)v),
         ["build_cancel_grace"] = new(ConfigKind.Duration, (c, v) => c.BuildCancelGrace = (TimeSpan)v),
     };
 

@@ -283,4 +283,24 @@ public sealed class BuildJobTests : IDisposable
         Assert.Equal(200000, silo.Artifacts["b-1/dist/big.txt"].Length);
         Assert.All(silo.ArtifactAuthorizations, header => Assert.Equal("Bearer agent-token", header));
     }
+
+    [Fact]
+    public async Task A_job_for_a_repository_outside_build_repositories_fails_without_a_checkout()
+    {
+        await using var silo = await FakeSilo.StartAsync();
+        _repo.Write(".platform/pipeline.yml", OneStep).Script("scripts/show.sh", "true");
+        var commit = _repo.Commit();
+        await using var agent = new NodeAgent(Settings(silo) with { BuildRepositories = ["https://git.example.com/*"] });
+        await agent.StartAsync();
+        await Eventually.True(() => silo.IsConnected, "the agent to connect");
+
+        var job = Job(commit, "show");
+        await silo.SendAsync(job);
+        var done = await DoneAsync(silo, job.JobId);
+
+        Assert.Equal("failed", done.State);
+        Assert.Equal($"repository '{_repo.Url}' is not one this agent builds (build_repositories: https://git.example.com/*)", done.Error);
+        Assert.DoesNotContain(silo.ReceivedOf<JobLogFrame>(), l => l.JobId == job.JobId);
+        Assert.False(Directory.Exists(Path.Combine(_dir.Path, "data", "builds", "mirrors")), "nothing was fetched");
+    }
 }
