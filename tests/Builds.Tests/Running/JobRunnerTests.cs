@@ -213,7 +213,7 @@ public sealed class JobRunnerTests : IDisposable
         Assert.Equal(JobState.TimedOut, outcome.State);
         Assert.Equal("timed out after 1s", outcome.Error);
         Assert.Equal(128 + 15, outcome.ExitStatus);
-        Assert.Contains("started", log);
+        Assert.Contains("~~~ platform: timed out after 1s (exit status 143)", log);
     }
 
     [Fact]
