@@ -22,8 +22,8 @@ public static class BusyboxImage
 
     public static string? Podman { get; } = new[] { "/usr/bin/podman", "/usr/local/bin/podman" }.FirstOrDefault(File.Exists);
 
-    /// <summary>The containers.conf the engine runs with.</summary>
-    public static string ContainersConf { get; } = Path.Combine(Path.GetTempPath(), $"platform-tests-containers-{Environment.ProcessId}.conf");
+    /// <summary>The containers.conf the engine runs with, beside the tests (so no temporary file outlives them).</summary>
+    public static string ContainersConf { get; } = Path.Combine(AppContext.BaseDirectory, "containers.conf");
 
     /// <summary>The engine's own environment for the tests.</summary>
     public static Dictionary<string, string> EngineEnvironment => new() { ["CONTAINERS_CONF"] = ContainersConf };
@@ -33,7 +33,6 @@ public static class BusyboxImage
 
     private static async Task ImportAsync()
     {
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(ContainersConf);
         File.WriteAllText(ContainersConf, """
             [engine]
             runtime = "runc"
@@ -53,7 +52,12 @@ public static class BusyboxImage
                 if (applet != "busybox") File.CreateSymbolicLink(Path.Combine(bin, applet), "busybox");
             var tar = Path.Combine(root, "rootfs.tar");
             await RunAsync("tar", "-C", Path.Combine(root, "rootfs"), "-cf", tar, ".");
-            await RunAsync(Podman!, "import", "--quiet", tar, Name);
+            string? previous = null;
+            try { previous = (await RunAsync(Podman!, "image", "inspect", "--format", "{{.Id}}", Name)).Trim(); }
+            catch (InvalidOperationException) { /* the first run on this machine */ }
+            var imported = (await RunAsync(Podman!, "import", "--quiet", tar, Name)).Trim();
+            // The image of an earlier run would stay behind untagged: it goes.
+            if (previous is { Length: > 0 } && !imported.EndsWith(previous, StringComparison.Ordinal)) await RunAsync(Podman!, "rmi", previous);
         }
         finally
         {
