@@ -6,7 +6,7 @@
 #
 # Installs what the tests need if missing (apt: PostgreSQL; etcd, etcdctl and curl for the
 # etcd compatibility tests; serf for the Serf compatibility tests; rsync for the deploy tests; Node.js and npm for the npm
-# packages some tests run), starts a private PostgreSQL on a free loopback port in
+# packages some tests run; podman, runc and busybox-static for the container build steps), starts a private PostgreSQL on a free loopback port in
 # a temporary directory for the duration of the run (set PLATFORM_TEST_PG to use an
 # existing server instead), builds once in Release, then tests each project in
 # tests/ even if an earlier one failed. TRX results land in .test-results/. A single test
@@ -93,6 +93,17 @@ install_node() {
     command -v node >/dev/null && command -v npm >/dev/null || apt_install "Node.js or npm" nodejs npm
 }
 
+# The build tests (tests/Builds.Tests/Running) run steps with an image in the real podman:
+# as root with runc and lowered default ulimits (the tests write that containers.conf themselves), in a root
+# filesystem made from busybox-static and imported; nothing is pulled.
+install_podman() {
+    local missing=()
+    command -v podman >/dev/null || missing+=(podman)
+    command -v runc >/dev/null || missing+=(runc)
+    dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
+    ((${#missing[@]} == 0)) || apt_install "podman, runc or busybox-static" "${missing[@]}"
+}
+
 pg_dir=""
 stop_postgresql() {
     if [[ -n $pg_dir ]]; then
@@ -136,6 +147,7 @@ install_etcd
 install_serf
 install_rsync
 install_node
+install_podman
 start_postgresql
 
 rm -rf "$results"

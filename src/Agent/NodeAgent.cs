@@ -58,6 +58,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
         if (settings.UserCoalescePeriod > TimeSpan.Zero)
             _userCoalescer = new UserEventCoalescer(_time, settings.UserCoalescePeriod, settings.UserQuiescentPeriod, DispatchUser, Superseded);
         _connection = new AgentConnection(ConnectionOptions(settings, _time), new Session(this), _logger);
+        _jobs = CreateJobHost(settings, loggerFactory);
         // A change is sent when it happens; a change made while disconnected reaches the silo in the next hello.
         if (settings.Checks.Count > 0)
             _checks = new CheckSet(settings.Checks, state => _ = _connection.SendAsync(new CheckFrame(state)),
@@ -144,6 +145,8 @@ public sealed partial class NodeAgent : IAsyncDisposable
         _memberCoalescer?.Dispose();
         _userCoalescer?.Dispose();
         await _dispatcher.StopAsync(HandlerStopGrace).ConfigureAwait(false);
+        await _jobs.StopAsync(_settings.BuildCancelGrace).ConfigureAwait(false);
+        _artifactsHttp?.Dispose();
     }
 
     /// <inheritdoc/>
@@ -177,6 +180,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
         _memberCoalescer?.FlushIfFailed();
         // A reconnect may come after events were handled while disconnected from the silo's view.
         await _connection.SendAsync(new AppliedFrame(_applied.Applied)).ConfigureAwait(false);
+        await _jobs.OnWelcomeAsync().ConfigureAwait(false);
     }
 
     private async ValueTask OnFrameAsync(AgentFrame frame)
@@ -213,7 +217,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
                 _ = Task.Run(() => StopAsync(leave: true));
                 break;
             default:
-                LogUnexpectedFrame(_logger, frame.GetType().Name);
+                if (!_jobs.OnFrame(frame)) LogUnexpectedFrame(_logger, frame.GetType().Name);
                 break;
         }
     }

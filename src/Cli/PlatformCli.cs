@@ -48,6 +48,7 @@ public static class PlatformCli
             ReadyCommand.Create(context, url),
             TokenCommand.Create(context, url),
             ArtifactCommand.Create(context, url),
+            BuildCommand.Create(context),
         };
         return root;
     }

@@ -96,6 +96,18 @@ public sealed class AgentConfig
     /// <summary>Consul's <c>enable_local_script_checks</c>: checks that run commands are refused unless it is true.</summary>
     public bool EnableLocalScriptChecks { get; set; }
 
+    /// <summary><c>build_slots</c>: build jobs run at once; default 1.</summary>
+    public int? BuildSlots { get; set; }
+
+    /// <summary><c>build_engine</c>: the container engine for steps with an image (podman, docker, a path, or none); default podman if on PATH.</summary>
+    public string? BuildEngine { get; set; }
+
+    /// <summary><c>build_repositories</c>: patterns (<c>*</c> any run of characters) of the repository URLs this agent builds; files append them; default any.</summary>
+    public List<string> BuildRepositories { get; set; } = [];
+
+    /// <summary><c>build_cancel_grace</c>: SIGTERM to SIGKILL for a cancelled or timed-out job that names no grace; default 10s.</summary>
+    public TimeSpan? BuildCancelGrace { get; set; }
+
     /// <summary>
     /// Serf's merge: <paramref name="later"/>'s set values win, tags merge key by key, event handlers and servers
     /// append, booleans only turn on.
@@ -133,6 +145,10 @@ public sealed class AgentConfig
             UserQuiescentPeriod = later.UserQuiescentPeriod ?? earlier.UserQuiescentPeriod,
             Checks = [.. earlier.Checks, .. later.Checks],
             EnableLocalScriptChecks = earlier.EnableLocalScriptChecks || later.EnableLocalScriptChecks,
+            BuildSlots = later.BuildSlots ?? earlier.BuildSlots,
+            BuildEngine = later.BuildEngine ?? earlier.BuildEngine,
+            BuildCancelGrace = later.BuildCancelGrace ?? earlier.BuildCancelGrace,
+            BuildRepositories = [.. earlier.BuildRepositories, .. later.BuildRepositories],
         };
         foreach (var (key, value) in later.Tags) result.Tags[key] = value;
         return result;

@@ -85,6 +85,18 @@ public sealed record AgentSettings
     /// <summary>Largest query response sent, in bytes.</summary>
     public int QueryResponseSizeLimit { get; init; } = 1024;
 
+    /// <summary>Build jobs run at once (<c>build_slots</c>).</summary>
+    public int BuildSlots { get; init; } = 1;
+
+    /// <summary>The container engine for steps with an image (<c>build_engine</c>); null: this agent takes no such step.</summary>
+    public Platform.Builds.Running.ContainerEngine? BuildEngine { get; init; }
+
+    /// <summary>Patterns of the repository URLs this agent builds (<c>build_repositories</c>); empty: any.</summary>
+    public IReadOnlyList<string> BuildRepositories { get; init; } = [];
+
+    /// <summary>SIGTERM to SIGKILL for a cancelled or timed-out job whose frame names no grace (<c>build_cancel_grace</c>).</summary>
+    public TimeSpan BuildCancelGrace { get; init; } = Platform.Builds.Running.JobSpec.DefaultCancelGrace;
+
     /// <summary>SIGINT exits without a graceful leave.</summary>
     public bool SkipLeaveOnInterrupt { get; init; }
 
@@ -167,8 +179,20 @@ public sealed record AgentSettings
             if (!seen.Add(check.Id))
                 throw new ConfigException($"health checks: check id '{check.Id}' is defined twice; expected each check to have its own id");
 
+        var buildSlots = config.BuildSlots ?? 1;
+        if (buildSlots < 0) throw new ConfigException($"build_slots: {buildSlots}; expected 0 (takes no build jobs) or more");
+        var engine = Platform.Builds.Running.ContainerEngine.Find(config.BuildEngine);
+        if (engine is null && config.BuildEngine is { Length: > 0 } named && named != "none")
+            throw new ConfigException($"build_engine: '{named}' is not found (on PATH, or as a file); expected podman, docker, the path of one, or none");
+        var cancelGrace = config.BuildCancelGrace ?? Platform.Builds.Running.JobSpec.DefaultCancelGrace;
+        if (cancelGrace < TimeSpan.Zero) throw new ConfigException($"build_cancel_grace: {cancelGrace}; expected 0 or more");
+
         return new AgentSettings
         {
+            BuildSlots = buildSlots,
+            BuildEngine = engine,
+            BuildCancelGrace = cancelGrace,
+            BuildRepositories = config.BuildRepositories,
             Checks = checks,
             EnableScriptChecks = config.EnableLocalScriptChecks,
             NodeName = nodeName,

@@ -55,6 +55,11 @@ internal static class ConfigKeys
         ["check"] = new(ConfigKind.Json, (c, v) => c.Checks.Add((System.Text.Json.JsonElement)v)),
         ["checks"] = new(ConfigKind.Json, (c, v) => c.Checks.Add((System.Text.Json.JsonElement)v)),
         ["enable_local_script_checks"] = new(ConfigKind.Bool, (c, v) => c.EnableLocalScriptChecks = (bool)v),
+        // Build jobs (docs/builds.md, "Jobs on agents").
+        ["build_slots"] = new(ConfigKind.Int, (c, v) => c.BuildSlots = (int)v),
+        ["build_engine"] = new(ConfigKind.String, (c, v) => c.BuildEngine = (string)v),
+        ["build_repositories"] = new(ConfigKind.StringList, (c, v) => c.BuildRepositories = (List<string>)v),
+        ["build_cancel_grace"] = new(ConfigKind.Duration, (c, v) => c.BuildCancelGrace = (TimeSpan)v),
     };
 
     /// <summary>Serf's keys that have no meaning with a silo (gossip, RPC, encryption, discovery): accepted, checked for type, ignored.</summary>

@@ -252,4 +252,21 @@ public sealed class ConfigFileTests
         Assert.Equal(new Dictionary<string, string> { ["role"] = "web", ["v"] = "2" }, TagsFile.Read(path));
         if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
     }
+
+    [Fact]
+    public void Build_keys_set_slots_engine_repositories_and_grace_and_a_missing_engine_is_named()
+    {
+        var settings = AgentSettings.Resolve(ConfigFile.Parse("""
+            {"servers":["http://s1:8080"],"build_slots":3,"build_engine":"none","build_cancel_grace":"30s","build_repositories":["https://git.example.com/team/*"]}
+            """, "build.json"));
+        Assert.Equal(3, settings.BuildSlots);
+        Assert.Null(settings.BuildEngine);
+        Assert.Equal(TimeSpan.FromSeconds(30), settings.BuildCancelGrace);
+        Assert.Equal(["https://git.example.com/team/*"], settings.BuildRepositories);
+
+        var error = Assert.Throws<ConfigException>(() => AgentSettings.Resolve(ConfigFile.Parse("""{"servers":["http://s1:8080"],"build_engine":"/nowhere/podman"}""", "engine.json")));
+        Assert.Equal("build_engine: '/nowhere/podman' is not found (on PATH, or as a file); expected podman, docker, the path of one, or none", error.Message);
+        error = Assert.Throws<ConfigException>(() => ConfigFile.Parse("""{"servers":["http://s1:8080"],"build_slots":"2"}""", "slots.json"));
+        Assert.Contains("build_slots", error.Message);
+    }
 }

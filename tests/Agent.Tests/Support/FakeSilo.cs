@@ -55,6 +55,12 @@ internal sealed class FakeSilo : IAsyncDisposable
 
     public IReadOnlyList<HelloFrame> Hellos => [.. _hellos];
 
+    /// <summary>Artifacts stored through <c>PUT /v1/artifacts/{build_id}/{path}</c>, by name (build_id/path), as received.</summary>
+    public ConcurrentDictionary<string, byte[]> Artifacts { get; } = new();
+
+    /// <summary>The Authorization headers of artifact uploads.</summary>
+    public ConcurrentQueue<string> ArtifactAuthorizations { get; } = new();
+
     /// <summary>The client certificate subjects seen (HTTPS silos only).</summary>
     public ConcurrentQueue<string> ClientCertificates { get; } = new();
 
@@ -78,6 +84,7 @@ internal sealed class FakeSilo : IAsyncDisposable
         silo.OnHello = silo.Welcome;
         app.UseWebSockets();
         app.Map(AgentProtocol.ConnectPath, silo.AcceptAsync);
+        app.MapPut("/v1/artifacts/{**name}", silo.StoreArtifactAsync);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         silo.Url = new Uri(address);
@@ -116,6 +123,17 @@ internal sealed class FakeSilo : IAsyncDisposable
     }
 
     public IEnumerable<T> ReceivedOf<T>() where T : AgentFrame => Received.OfType<T>();
+
+    /// <summary>The artifact store's contract: the raw body stored under build_id/path, answered with name, size and SHA-256.</summary>
+    private async Task StoreArtifactAsync(HttpContext context, string name)
+    {
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body);
+        var bytes = body.ToArray();
+        Artifacts[name] = bytes;
+        ArtifactAuthorizations.Enqueue(context.Request.Headers.Authorization.ToString());
+        await context.Response.WriteAsJsonAsync(new JobArtifact(name, bytes.Length, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes))));
+    }
 
     private async Task AcceptAsync(HttpContext context)
     {

@@ -1,0 +1,113 @@
+using System.ComponentModel;
+using System.Diagnostics;
+
+namespace Platform.Builds.Running;
+
+/// <summary>
+/// Runs a step's process in a session and process group of its own (<c>setsid</c>), stdout and stderr joined in one pipe
+/// and streamed as written. Cancel and timeout send SIGTERM to the whole group and SIGKILL after the grace period; when
+/// the step ends, whatever it left running in its group is killed so nothing outlives the job.
+/// </summary>
+public static class StepProcess
+{
+    private const string SetSid = "/usr/bin/setsid";
+    private const string Shell = "/bin/sh";
+
+    /// <summary>
+    /// Runs <paramref name="command"/>; <paramref name="terminate"/>, when given, is how a cancel or timeout stops it
+    /// (a container engine's kill), called with SIGTERM and then SIGKILL, after which the group is killed too.
+    /// </summary>
+    public static async Task<StepExit> RunAsync(
+        StepCommand command,
+        Action<ReadOnlySpan<byte>> output,
+        TimeSpan timeout,
+        TimeSpan grace,
+        CancellationToken cancellationToken,
+        Func<int, Task>? terminate = null)
+    {
+        var start = new ProcessStartInfo(File.Exists(SetSid) ? SetSid : throw new JobFailedException($"{SetSid} is missing; the agent needs util-linux's setsid to give each step its own process group"))
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = command.WorkingDirectory,
+        };
+        // setsid makes the new session (its pid is the group's id) and execs the shell, which joins stderr to stdout so
+        // both interleave as written, then execs the step itself: no shell stays between the group and the step.
+        start.ArgumentList.Add(Shell);
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("exec \"$0\" \"$@\" 2>&1");
+        start.ArgumentList.Add(command.FileName);
+        foreach (var arg in command.Args) start.ArgumentList.Add(arg);
+        start.Environment.Clear();
+        foreach (var (name, value) in command.Environment) start.Environment[name] = value;
+
+        using var process = new Process { StartInfo = start };
+        try
+        {
+            process.Start();
+        }
+        catch (Win32Exception e)
+        {
+            throw new JobFailedException($"'{command.FileName}' cannot be started: {e.Message}", e);
+        }
+        var group = process.Id;
+        process.StandardInput.Close();
+        var gate = new object();
+        var stdout = PumpAsync(process.StandardOutput.BaseStream, output, gate);
+        var stderr = PumpAsync(process.StandardError.BaseStream, output, gate);
+
+        using var deadline = new CancellationTokenSource(timeout);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
+        bool canceled = false, timedOut = false;
+        try
+        {
+            await process.WaitForExitAsync(stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            timedOut = deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
+            canceled = !timedOut;
+            await SignalAsync(group, Signals.Term, terminate).ConfigureAwait(false);
+            using var graceOver = new CancellationTokenSource(grace);
+            try
+            {
+                await process.WaitForExitAsync(graceOver.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                await SignalAsync(group, Signals.Kill, terminate).ConfigureAwait(false);
+                await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        // The step is over: children it left behind in its group go with it (they would hold the log's pipe open).
+        Signals.ToGroup(group, Signals.Kill);
+        // A process that left the group (its own setsid) and kept the pipe must not hold the job: its output is cut here.
+        await Task.WhenAny(Task.WhenAll(stdout, stderr), Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)).ConfigureAwait(false);
+        return new StepExit(process.ExitCode, canceled, timedOut);
+    }
+
+    private static async Task SignalAsync(int group, int signal, Func<int, Task>? terminate)
+    {
+        if (terminate is not null) await terminate(signal).ConfigureAwait(false);
+        if (terminate is null || signal == Signals.Kill) Signals.ToGroup(group, signal);
+    }
+
+    private static async Task PumpAsync(Stream stream, Action<ReadOnlySpan<byte>> output, object gate)
+    {
+        var buffer = new byte[JobLog.MaxChunkBytes];
+        try
+        {
+            int read;
+            while ((read = await stream.ReadAsync(buffer).ConfigureAwait(false)) > 0)
+            {
+                lock (gate) output(buffer.AsSpan(0, read));
+            }
+        }
+        catch (IOException)
+        {
+            // The pipe broke with the process: what arrived is the output.
+        }
+    }
+}
