@@ -5,6 +5,7 @@ using Platform.Silo.Endpoints.Consul;
 using Platform.Silo.Endpoints.ConsulNodes;
 using Platform.Silo.Endpoints.Etcd;
 using Platform.Silo.Endpoints.Nodes;
+using Platform.Silo.Endpoints.Rules;
 using Platform.Silo.Hosting;
 using Platform.Silo.Telemetry;
 
@@ -35,6 +36,7 @@ app.MapNodesApi();
 app.MapConsulNodesApi();
 TelemetrySetup.MapMetrics(app);
 app.MapAccessEndpoints();
+app.MapRulesEndpoints();
 foreach (var extension in app.Services.GetServices<ISiloExtension>()) extension.MapEndpoints(app);
 
 try

@@ -62,6 +62,8 @@ public static class AccessRoutes
         if (Under(path, "/v1/nodes")) return read ? new(AccessScopes.NodesRead, null, AccessApi.Platform, null) : new(AccessScopes.NodesWrite, null, AccessApi.Platform, "node.change");
         if (Under(path, "/v1/monitor") || Under(path, "/v1/cluster") || path == "/metrics") return new(AccessScopes.NodesRead, null, AccessApi.Platform, null);
         if (Under(path, "/v1/access")) return new(AccessScopes.Admin, null, AccessApi.Platform, null);
+        // Rules run actions (deploys, events that run handlers) as the silo: changing one is an admin's; changes are audited by the endpoints.
+        if (Under(path, "/v1/rules")) return new(read ? AccessScopes.NodesRead : AccessScopes.Admin, null, AccessApi.Platform, null);
         return new(AccessScopes.Admin, null, AccessApi.Platform, null);
     }
 
