@@ -78,7 +78,7 @@ public static class RulesEndpoints
 
     private static async Task<(RuleSpec? Spec, IResult? Error)> ReadAsync(HttpRequest request)
     {
-        if (request.ContentLength > MaxBody) return (null, Error(413, $"the rule is {request.ContentLength} bytes; at most {MaxBody} are read", "(body)"));
+        if (request.ContentLength > MaxBody) return (null, Error(413, $"(body): is {request.ContentLength} bytes; at most {MaxBody} are read", "(body)"));
         JsonDocument doc;
         try
         {
@@ -86,7 +86,7 @@ public static class RulesEndpoints
         }
         catch (JsonException e)
         {
-            return (null, Error(400, $"the body is not JSON: {e.Message}; expected a rule object", "(body)"));
+            return (null, Error(400, $"(body): is not JSON: {e.Message}; expected a rule object", "(body)"));
         }
         using (doc)
         {
