@@ -46,6 +46,7 @@ public interface IRuleEngineGrain : IGrainWithStringKey
     Task RunPending();
 
     /// <summary>The latest <paramref name="limit"/> runs of rule <paramref name="ruleId"/>, newest first, those still pending included.</summary>
-    [ReadOnly]
+    /// <remarks>Interleaves (reads between the engine's awaits): a run waiting on a slow action does not hold readers up.</remarks>
+    [AlwaysInterleave]
     Task<List<RuleRun>> Runs(string ruleId, int limit);
 }

@@ -42,3 +42,67 @@ public sealed class RulesRestartTests
         Assert.Equal("succeeded", runs[0].GetProperty("outcome").GetString());
     }
 }
+
+/// <summary>A rule run cut by a <c>kill -9</c> between its intent and its end is finished after the restart, without doing twice what it had done.</summary>
+public sealed class RulesRecoveryTests
+{
+    [Fact]
+    public async Task A_run_cut_by_a_killed_silo_is_finished_after_the_restart_and_its_done_set_key_is_not_done_again()
+    {
+        using var dir = new TempDir();
+        var log = Path.Combine(dir.Path, "deploys.log");
+        var environment = new Dictionary<string, string> { [Platform.Silo.TestGrains.TestGrainsExtension.DeployLogVariable] = log };
+        var port = SiloProcess.FreePort();
+        var data = Path.Combine(dir.Path, "silo");
+        string id;
+        ulong written;
+        await using (var first = await SiloProcess.StartAsync(data, port, environment))
+        {
+            using var added = await first.Http.PostAsync("/v1/rules", new StringContent(
+                """
+                {"name":"cut","trigger":{"type":"user_event","name":"ship"},"actions":[
+                  {"type":"set_key","key":"/shipped","value":"{{payload}}"},
+                  {"type":"start_deploy","manifestUrl":"https://artifacts.example/hang/manifest.yml","target":{"all":true}}]}
+                """, Encoding.UTF8, "application/json"));
+            Assert.True(added.IsSuccessStatusCode, await added.Content.ReadAsStringAsync());
+            id = (await added.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+            using (var fired = await first.Http.PostAsync("/v1/events/ship", new StringContent("v9")))
+                Assert.True(fired.IsSuccessStatusCode);
+            // The deploy starter was called (and hangs): the key was set, the run is still recorded as pending.
+            await Until(() => File.Exists(log), "the deploy starter being called", first);
+            var key = await first.Http.GetFromJsonAsync<JsonElement>("/v2/keys/shipped");
+            written = key.GetProperty("node").GetProperty("modifiedIndex").GetUInt64();
+            var runs = await first.Http.GetFromJsonAsync<JsonElement>($"/v1/rules/{id}/runs");
+            Assert.Equal("pending", runs[0].GetProperty("outcome").GetString());
+            first.Kill();
+        }
+        await using var second = await SiloProcess.StartAsync(data, port, environment);
+        JsonElement run = default;
+        await Until(async () =>
+        {
+            run = (await second.Http.GetFromJsonAsync<JsonElement>($"/v1/rules/{id}/runs"))[0];
+            return run.GetProperty("outcome").GetString() != "pending";
+        }, "the recorded run being finished", second);
+        Assert.Equal("succeeded", run.GetProperty("outcome").GetString());
+        Assert.Equal("skipped", run.GetProperty("actions")[0].GetProperty("outcome").GetString());
+        Assert.Equal("succeeded", run.GetProperty("actions")[1].GetProperty("outcome").GetString());
+        // The key was written once, before the kill; the deploy was asked for twice with one idempotency key.
+        var after = await second.Http.GetFromJsonAsync<JsonElement>("/v2/keys/shipped");
+        Assert.Equal(written, after.GetProperty("node").GetProperty("modifiedIndex").GetUInt64());
+        var requests = File.ReadAllLines(log);
+        Assert.Equal(2, requests.Length);
+        Assert.Equal(requests[0], requests[1]);
+    }
+
+    private static Task Until(Func<bool> condition, string what, SiloProcess silo) => Until(() => Task.FromResult(condition()), what, silo);
+
+    private static async Task Until(Func<Task<bool>> condition, string what, SiloProcess silo)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{what} did not happen within 30 s:\n{silo.Output}");
+            await Task.Delay(50);
+        }
+    }
+}
