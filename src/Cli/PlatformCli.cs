@@ -49,6 +49,7 @@ public static class PlatformCli
             TokenCommand.Create(context, url),
             ArtifactCommand.Create(context, url),
             BuildCommand.Create(context),
+            RuleCommand.Create(context, url),
         };
         return root;
     }

@@ -6,6 +6,7 @@ using Platform.Silo.Endpoints.Consul;
 using Platform.Silo.Endpoints.ConsulNodes;
 using Platform.Silo.Endpoints.Etcd;
 using Platform.Silo.Endpoints.Nodes;
+using Platform.Silo.Endpoints.Rules;
 using Platform.Silo.Hosting;
 using Platform.Silo.Telemetry;
 
@@ -37,6 +38,7 @@ app.MapConsulNodesApi();
 TelemetrySetup.MapMetrics(app);
 app.MapAccessEndpoints();
 app.MapArtifactEndpoints();
+app.MapRulesEndpoints();
 foreach (var extension in app.Services.GetServices<ISiloExtension>()) extension.MapEndpoints(app);
 
 try

@@ -53,8 +53,13 @@ public sealed class LedgerGrain([PersistentState("ledger")] IPersistentState<Led
 /// <summary>Maps /test/ledger endpoints onto the ledger grain.</summary>
 public sealed class TestGrainsExtension : ISiloExtension
 {
+    /// <summary>Set to a file path, the silo gets <see cref="RecordingDeployStarter"/> as its deploy starter.</summary>
+    public const string DeployLogVariable = "PLATFORM_TEST_DEPLOY_LOG";
+
     public void ConfigureServices(IServiceCollection services)
     {
+        if (Environment.GetEnvironmentVariable(DeployLogVariable) is { Length: > 0 } log)
+            services.AddSingleton<Platform.Grains.Rules.IDeployStarter>(new RecordingDeployStarter(log));
     }
 
     public void MapEndpoints(IEndpointRouteBuilder endpoints)
@@ -71,5 +76,20 @@ public sealed class TestGrainsExtension : ISiloExtension
             return Results.Ok();
         });
         group.MapGet("/ticks", async (string key, IGrainFactory grains) => Results.Ok(await grains.GetGrain<ILedgerGrain>(key).Ticks()));
+    }
+}
+
+/// <summary>
+/// A deploy starter that appends each request's idempotency key to a file; the first request for a key whose manifest
+/// URL contains "hang" never answers (the test kills the silo meanwhile), a later one for the same key answers at once.
+/// </summary>
+public sealed class RecordingDeployStarter(string log) : Platform.Grains.Rules.IDeployStarter
+{
+    public async Task<string> StartDeployAsync(Platform.Grains.Rules.RuleDeployRequest request, CancellationToken cancellationToken)
+    {
+        var seen = File.Exists(log) && File.ReadAllLines(log).Contains(request.IdempotencyKey);
+        File.AppendAllLines(log, [request.IdempotencyKey]);
+        if (!seen && request.ManifestUrl?.Contains("hang", StringComparison.Ordinal) == true) await Task.Delay(Timeout.Infinite, cancellationToken);
+        return "deploy-" + request.IdempotencyKey.Length;
     }
 }

@@ -75,6 +75,8 @@ public static class AccessRoutes
             if (read) return new(ArtifactReaders, null, AccessApi.Platform, null);
             return new(ArtifactWriters, null, AccessApi.Platform, HttpMethods.IsDelete(method) ? "artifact.delete" : "artifact.put");
         }
+        // Rules run actions (deploys, events that run handlers) as the silo: changing one is an admin's; changes are audited by the endpoints.
+        if (Under(path, "/v1/rules")) return new(read ? AccessScopes.NodesRead : AccessScopes.Admin, null, AccessApi.Platform, null);
         return new(AccessScopes.Admin, null, AccessApi.Platform, null);
     }
 

@@ -4,6 +4,7 @@ using System.Runtime.Loader;
 using Platform.Grains;
 using Platform.Grains.Keys;
 using Platform.Grains.Nodes;
+using Platform.Grains.Rules;
 using Platform.Runtime;
 using Platform.Runtime.Hosting;
 using Platform.Runtime.Membership;
@@ -74,6 +75,7 @@ public static class SiloSetup
         builder.Services.AddKeyspace(o => builder.Configuration.GetSection("Platform:Keys").Bind(o));
         builder.Services.AddSingleton<Platform.Silo.Endpoints.Etcd.EtcdKeysHandler>();
         builder.Services.AddNodes(o => builder.Configuration.GetSection(NodesOptions.Section).Bind(o));
+        builder.Services.AddRules(o => builder.Configuration.GetSection(RulesOptions.Section).Bind(o));
         builder.Services.AddSingleton<AgentHub>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<AgentHub>());
         ConfigureStorage(builder.Services, options, builder.Configuration);

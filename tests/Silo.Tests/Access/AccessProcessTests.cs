@@ -193,6 +193,31 @@ public sealed class AccessProcessTests(AccessSilo access) : IClassFixture<Access
     }
 
     [Fact]
+    public async Task Rules_are_read_with_nodes_read_changed_only_with_admin_and_their_changes_are_audited()
+    {
+        var reader = await access.CreateAsync("rule-reader", ["nodes:read", "events:fire"]);
+        static StringContent Rule() => new("""{"name":"audited","trigger":{"type":"user_event","name":"built"},"actions":[{"type":"set_key","key":"/audited","value":"{{payload}}"}]}""",
+            Encoding.UTF8, "application/json");
+        using (var denied = await access.SendAsync(HttpMethod.Post, "/v1/rules", reader, Rule()))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, denied.StatusCode);
+            Assert.Contains("token 'rule-reader' lacks scope 'admin'", await denied.Content.ReadAsStringAsync());
+        }
+        using (var added = await access.SendAsync(HttpMethod.Post, "/v1/rules", access.Admin, Rule()))
+            Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+        using (var listed = await access.SendAsync(HttpMethod.Get, "/v1/rules", reader))
+            Assert.Contains("\"audited\"", await listed.Content.ReadAsStringAsync());
+        using (var removed = await access.SendAsync(HttpMethod.Delete, "/v1/rules/audited", access.Admin))
+            Assert.True(removed.IsSuccessStatusCode, await removed.Content.ReadAsStringAsync());
+
+        using var audit = await access.SendAsync(HttpMethod.Get, "/v1/access/audit?limit=1000", access.Admin);
+        var entries = JsonDocument.Parse(await audit.Content.ReadAsStringAsync()).RootElement.EnumerateArray()
+            .Select(e => $"{e.GetProperty("actor").GetString()} {e.GetProperty("action").GetString()} {e.GetProperty("target").GetString()}").ToList();
+        Assert.Contains(entries, e => e.StartsWith("admin rule.add rule-", StringComparison.Ordinal) && e.EndsWith(" audited (user_event → set_key)", StringComparison.Ordinal));
+        Assert.Contains(entries, e => e.StartsWith("admin rule.remove rule-", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Refusals_are_counted_by_missing_scope_and_fired_events_and_token_changes_are_audited()
     {
         var firer = await access.CreateAsync("firer", ["events:fire"]);

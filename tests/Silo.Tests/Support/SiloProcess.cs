@@ -47,7 +47,10 @@ public sealed class SiloProcess : IAsyncDisposable
     }
 
     /// <summary>Starts a silo with SQLite in <paramref name="dataDir"/> (or the given extra args) and waits until /health/ready answers.</summary>
-    public static async Task<SiloProcess> StartAsync(string dataDir, int? port = null, params string[] extra)
+    public static Task<SiloProcess> StartAsync(string dataDir, int? port = null, params string[] extra) => StartAsync(dataDir, port, null, extra);
+
+    /// <summary>As <see cref="StartAsync(string, int?, string[])"/>, with extra environment variables for the silo.</summary>
+    public static async Task<SiloProcess> StartAsync(string dataDir, int? port, IReadOnlyDictionary<string, string>? environment, params string[] extra)
     {
         var p = port ?? FreePort();
         var args = new List<string>
@@ -57,7 +60,10 @@ public sealed class SiloProcess : IAsyncDisposable
             "--Platform:Extensions:0", Path.Combine(AppContext.BaseDirectory, "Platform.Silo.TestGrains.dll"),
         };
         args.AddRange(extra);
-        var process = Process.Start(StartInfo([.. args]))!;
+        var psi = StartInfo([.. args]);
+        if (environment is not null)
+            foreach (var (name, value) in environment) psi.Environment[name] = value;
+        var process = Process.Start(psi)!;
         var silo = new SiloProcess(process, p);
         try
         {
