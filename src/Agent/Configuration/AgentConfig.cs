@@ -96,6 +96,9 @@ public sealed class AgentConfig
     /// <summary>Consul's <c>enable_local_script_checks</c>: checks that run commands are refused unless it is true.</summary>
     public bool EnableLocalScriptChecks { get; set; }
 
+    /// <summary><c>enable_deploys</c>: cluster deploys (manifests sent by the silos, which run commands) are refused unless it is true.</summary>
+    public bool EnableDeploys { get; set; }
+
     /// <summary>
     /// Serf's merge: <paramref name="later"/>'s set values win, tags merge key by key, event handlers and servers
     /// append, booleans only turn on.
@@ -133,6 +136,7 @@ public sealed class AgentConfig
             UserQuiescentPeriod = later.UserQuiescentPeriod ?? earlier.UserQuiescentPeriod,
             Checks = [.. earlier.Checks, .. later.Checks],
             EnableLocalScriptChecks = earlier.EnableLocalScriptChecks || later.EnableLocalScriptChecks,
+            EnableDeploys = earlier.EnableDeploys || later.EnableDeploys,
         };
         foreach (var (key, value) in later.Tags) result.Tags[key] = value;
         return result;

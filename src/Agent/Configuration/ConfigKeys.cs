@@ -55,6 +55,7 @@ internal static class ConfigKeys
         ["check"] = new(ConfigKind.Json, (c, v) => c.Checks.Add((System.Text.Json.JsonElement)v)),
         ["checks"] = new(ConfigKind.Json, (c, v) => c.Checks.Add((System.Text.Json.JsonElement)v)),
         ["enable_local_script_checks"] = new(ConfigKind.Bool, (c, v) => c.EnableLocalScriptChecks = (bool)v),
+        ["enable_deploys"] = new(ConfigKind.Bool, (c, v) => c.EnableDeploys = (bool)v),
     };
 
     /// <summary>Serf's keys that have no meaning with a silo (gossip, RPC, encryption, discovery): accepted, checked for type, ignored.</summary>
