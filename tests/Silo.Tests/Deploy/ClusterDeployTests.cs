@@ -93,29 +93,43 @@ public sealed class ClusterDeployTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Contains("Deploy manifest succeeded.", log);
     }
 
+    /// <summary>Runs the <c>platform</c> CLI against the silo; its exit code and output.</summary>
+    private async Task<(int ExitCode, string Output)> Cli(params string[] args)
+    {
+        var result = await Nodes.Serf.NodeProcess.RunAsync("platform " + string.Join(' ', args), "dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "platform.dll"), .. args, "--url", $"http://127.0.0.1:{_silo.Port}"], TimeSpan.FromSeconds(60),
+            new Dictionary<string, string> { ["PLATFORM_URL"] = "", ["DOTNET_gcServer"] = "0" });
+        output.WriteLine($"$ platform {string.Join(' ', args)} → {result.ExitCode}\n{result.Output}");
+        return result;
+    }
+
     [Fact]
-    public async Task Cancel_during_a_pause_skips_the_nodes_not_started_and_leaves_the_finished_ones()
+    public async Task Cancel_from_the_cli_during_a_pause_skips_the_nodes_not_started_and_leaves_the_finished_ones()
     {
         await _fleet.StartAgentsAsync(Http, [DeployFleet.Pass, DeployFleet.Pass, DeployFleet.Pass]);
         var n = _fleet.Names.Order(StringComparer.Ordinal).ToArray();
-        var (status, body) = await DeployFleet.PostAsync(Http, new
-        {
-            manifest = File.ReadAllText(Path.Combine(_fleet.NodeDir(n[0]), "..", "site", "manifest.yml")),
-            target = new { nodes = n },
-            strategy = new { batch = 1, pause = "1h" },
-            on_finish = new { key = $"/deploy_notify/{_fleet.Prefix}", @event = "deployed" },
-        });
-        Assert.True(status == 201, body.ToString());
-        var id = body.GetProperty("id").GetString()!;
+        var manifest = Path.Combine(_dir.Path, "manifest.yml");
+        File.WriteAllText(manifest, _fleet.Manifest(_fleet.Checksum));
+        var (code, text) = await Cli(["deploy", "start", "--manifest-file", manifest, .. n.SelectMany(x => new[] { "--node", x }),
+            "--batch", "1", "--pause", "1h", "--notify-key", $"/deploy_notify/{_fleet.Prefix}", "--notify-event", "deployed", "--format", "json"]);
+        Assert.True(code == 0, text);
+        var id = JsonDocument.Parse(text[text.IndexOf('{')..]).RootElement.GetProperty("id").GetString()!;
         await UntilDeploy(id, d => DeployFleet.NodeStatuses(d)[n[0]] == "succeeded", "the first batch finishing");
 
-        using var cancel = await Http.DeleteAsync($"/v1/deploys/{id}?stop=false");
-        Assert.Equal(200, (int)cancel.StatusCode);
+        (code, text) = await Cli("deploy", "cancel", id);
+        Assert.True(code == 0, text);
+        Assert.Contains($"Deploy {id}: cancelled", text);
         var done = await UntilDeploy(id, d => d.GetProperty("status").GetString() != "running", "the deploy ending");
         Assert.Equal("cancelled", done.GetProperty("status").GetString());
         var nodes = DeployFleet.NodeStatuses(done);
         Assert.Equal(["succeeded", "skipped", "skipped"], n.Select(x => nodes[x]));
         Assert.Equal([1, 0, 0], n.Select(_fleet.Runs));
+
+        (code, text) = await Cli("deploy", "logs", id, "--node", n[0]);
+        Assert.True(code == 0, text);
+        Assert.Contains("Deploy manifest succeeded.", text);
+        (code, text) = await Cli("deploy", "list", "--target", n[0]);
+        Assert.True(code == 0 && text.Contains(id, StringComparison.Ordinal), text);
 
         // The finish set the notification key: existing etcd watchers react.
         var key = JsonDocument.Parse(await Http.GetStringAsync($"/v2/keys/deploy_notify/{_fleet.Prefix}")).RootElement;
