@@ -136,6 +136,36 @@ public sealed class ClusterDeployTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Contains(id, key.GetProperty("node").GetProperty("value").GetString());
     }
 
+    [Fact]
+    public async Task Cancel_with_stop_stops_the_running_node_and_it_ends_failed_without_running_post()
+    {
+        // The node waits for a release file that only cleanup writes.
+        const string gate = "touch \"$NODE_DIR/started\"\nwhile [ ! -e \"$NODE_DIR/release\" ]; do sleep 0.1; done\n";
+        await _fleet.StartAgentsAsync(Http, [gate, DeployFleet.Pass]);
+        var n = _fleet.Names.Order(StringComparer.Ordinal).ToArray();
+        try
+        {
+            var (status, body) = await DeployFleet.PostAsync(Http, new { manifest_url = _fleet.ManifestUrl, target = new { nodes = n }, strategy = new { batch = 1 } });
+            Assert.True(status == 201, body.ToString());
+            var id = body.GetProperty("id").GetString()!;
+            await _fleet.UntilAsync(() => Task.FromResult(_fleet.Started(n[0])), $"{n[0]} starting");
+
+            using var cancel = await Http.DeleteAsync($"/v1/deploys/{id}?stop=true");
+            Assert.Equal(200, (int)cancel.StatusCode);
+            var done = await UntilDeploy(id, d => d.GetProperty("status").GetString() != "running", "the deploy ending");
+            Assert.Equal("cancelled", done.GetProperty("status").GetString());
+            var first = done.GetProperty("nodes").EnumerateArray().Single(x => x.GetProperty("node").GetString() == n[0]);
+            Assert.Equal("failed", first.GetProperty("status").GetString());
+            Assert.Equal("stopped by cancel", first.GetProperty("reason").GetString());
+            Assert.Equal("skipped", DeployFleet.NodeStatuses(done)[n[1]]);
+            Assert.Equal([0, 0], n.Select(_fleet.Runs));
+        }
+        finally
+        {
+            File.WriteAllText(Path.Combine(_fleet.NodeDir(n[0]), "release"), "");
+        }
+    }
+
     private static readonly (string Json, string Expected)[] BadRequests =
     [
         ("""{"manifest_url":"http://x/m.yml","target":{"all":true},"strategy":{"batch":"0%"}}""", "strategy.batch"),
