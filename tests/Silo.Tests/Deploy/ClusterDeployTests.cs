@@ -40,8 +40,8 @@ public sealed class ClusterDeployTests(ITestOutputHelper output) : IAsyncLifetim
     [Fact]
     public async Task Rollout_in_batches_stops_past_the_failure_threshold_skips_later_batches_and_counts_a_killed_agent_lost()
     {
-        // Sorted by name: batch 1 = 01, 02 (02 blocks, then its agent is killed); batch 2 = 03, 04 (03 fails); 05-08 never start.
-        string[] scripts = [DeployFleet.Pass, DeployFleet.Block, DeployFleet.Fail, DeployFleet.Pass, DeployFleet.Pass, DeployFleet.Pass, DeployFleet.Pass, DeployFleet.Pass];
+        // 20 agents, sorted by name: batch 1 = 01, 02 (02 blocks, then its agent is killed); batch 2 = 03, 04 (03 fails); 05-20 never start.
+        string[] scripts = [DeployFleet.Pass, DeployFleet.Block, DeployFleet.Fail, .. Enumerable.Repeat(DeployFleet.Pass, 17)];
         await _fleet.StartAgentsAsync(Http, scripts);
         var n = _fleet.Names.Order(StringComparer.Ordinal).ToArray();
 
@@ -53,7 +53,7 @@ public sealed class ClusterDeployTests(ITestOutputHelper output) : IAsyncLifetim
         });
         Assert.True(status == 201, body.ToString());
         var id = body.GetProperty("id").GetString()!;
-        Assert.Equal(4, body.GetProperty("batches").GetInt32());
+        Assert.Equal(10, body.GetProperty("batches").GetInt32());
 
         await _fleet.UntilAsync(() => Task.FromResult(_fleet.Started(n[1])), $"{n[1]}'s deploy starting");
         await _fleet.Agent(n[1]).KillAsync();
