@@ -33,6 +33,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
     private readonly object _tagsGate = new();
     private IReadOnlyDictionary<string, string> _tags;
     private Task? _running;
+    private Task? _deploySending;
     private readonly object _stopGate = new();
     private Task? _stop;
 
@@ -113,6 +114,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
         foreach (var server in _settings.Servers)
             if (server.Scheme is "http" or "ws" && !server.IsLoopback) LogPlainText(_logger, server);
         _running = _connection.RunAsync(_stopping.Token);
+        _deploySending = DeployFramesLoop(_stopping.Token);
         _checks?.Start();
         return Task.CompletedTask;
     }
@@ -142,6 +144,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
             }
         }
         if (_checks is not null) await _checks.DisposeAsync().ConfigureAwait(false);
+        if (_deploySending is not null) await _deploySending.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _memberCoalescer?.Dispose();
         _userCoalescer?.Dispose();
         await _dispatcher.StopAsync(HandlerStopGrace).ConfigureAwait(false);
@@ -211,6 +214,15 @@ public sealed partial class NodeAgent : IAsyncDisposable
                 break;
             case CheckFrame check:
                 OnCheckReport(check.Check);
+                break;
+            case DeployFrame deploy:
+                OnDeploy(deploy);
+                break;
+            case DeployCancelFrame cancelDeploy:
+                OnDeployCancel(cancelDeploy);
+                break;
+            case DeployResultAckFrame ack:
+                OnDeployResultAck(ack);
                 break;
             case LeaveFrame:
                 LogSiloAskedLeave(_logger);

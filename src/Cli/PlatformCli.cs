@@ -50,6 +50,7 @@ public static class PlatformCli
             ArtifactCommand.Create(context, url),
             BuildCommand.Create(context),
             RuleCommand.Create(context, url),
+            DeployCommand.Create(context, url),
         };
         return root;
     }

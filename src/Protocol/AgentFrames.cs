@@ -31,6 +31,11 @@ namespace Platform.Protocol;
 [JsonDerivedType(typeof(JobCancelFrame), "job-cancel")]
 [JsonDerivedType(typeof(JobLogAckFrame), "job-log-ack")]
 [JsonDerivedType(typeof(JobDoneAckFrame), "job-done-ack")]
+[JsonDerivedType(typeof(DeployFrame), "deploy")]
+[JsonDerivedType(typeof(DeployCancelFrame), "deploy-cancel")]
+[JsonDerivedType(typeof(DeployResultAckFrame), "deploy-result-ack")]
+[JsonDerivedType(typeof(DeployLogFrame), "deploy-log")]
+[JsonDerivedType(typeof(DeployResultFrame), "deploy-result")]
 public abstract record AgentFrame;
 
 // ---- agent → silo ----

@@ -108,6 +108,9 @@ public sealed class AgentConfig
     /// <summary><c>build_cancel_grace</c>: SIGTERM to SIGKILL for a cancelled or timed-out job that names no grace; default 10s.</summary>
     public TimeSpan? BuildCancelGrace { get; set; }
 
+    /// <summary><c>enable_deploys</c>: cluster deploys (manifests sent by the silos, which run commands) are refused unless it is true.</summary>
+    public bool EnableDeploys { get; set; }
+
     /// <summary>
     /// Serf's merge: <paramref name="later"/>'s set values win, tags merge key by key, event handlers and servers
     /// append, booleans only turn on.
@@ -149,6 +152,7 @@ public sealed class AgentConfig
             BuildEngine = later.BuildEngine ?? earlier.BuildEngine,
             BuildCancelGrace = later.BuildCancelGrace ?? earlier.BuildCancelGrace,
             BuildRepositories = [.. earlier.BuildRepositories, .. later.BuildRepositories],
+            EnableDeploys = earlier.EnableDeploys || later.EnableDeploys,
         };
         foreach (var (key, value) in later.Tags) result.Tags[key] = value;
         return result;

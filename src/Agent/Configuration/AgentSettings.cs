@@ -70,6 +70,9 @@ public sealed record AgentSettings
     /// <summary>Whether checks may run commands (Consul's <c>enable_local_script_checks</c>).</summary>
     public bool EnableScriptChecks { get; init; }
 
+    /// <summary>Whether the node runs cluster deploys sent by the silos (<c>enable_deploys</c>); refused otherwise.</summary>
+    public bool EnableDeploys { get; init; }
+
     /// <summary>Member event coalescing (Serf agent: 3 s and 1 s); a zero period turns it off.</summary>
     public TimeSpan CoalescePeriod { get; init; } = TimeSpan.FromSeconds(3);
 
@@ -195,6 +198,7 @@ public sealed record AgentSettings
             BuildRepositories = config.BuildRepositories,
             Checks = checks,
             EnableScriptChecks = config.EnableLocalScriptChecks,
+            EnableDeploys = config.EnableDeploys,
             NodeName = nodeName,
             Tags = tags,
             TagsFile = config.TagsFile,

@@ -60,6 +60,7 @@ internal static class ConfigKeys
         ["build_engine"] = new(ConfigKind.String, (c, v) => c.BuildEngine = (string)v),
         ["build_repositories"] = new(ConfigKind.StringList, (c, v) => c.BuildRepositories = (List<string>)v),
         ["build_cancel_grace"] = new(ConfigKind.Duration, (c, v) => c.BuildCancelGrace = (TimeSpan)v),
+        ["enable_deploys"] = new(ConfigKind.Bool, (c, v) => c.EnableDeploys = (bool)v),
     };
 
     /// <summary>Serf's keys that have no meaning with a silo (gossip, RPC, encryption, discovery): accepted, checked for type, ignored.</summary>

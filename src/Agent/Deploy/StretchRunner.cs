@@ -37,6 +37,24 @@ public sealed class StretchRunner(
         return await DeployAsync(manifest, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Deploys the manifest given as YAML text (a cluster deploy's inline manifest); true when the deploy succeeded.</summary>
+    public async Task<bool> RunTextAsync(string manifestText, CancellationToken cancellationToken)
+    {
+        log.Line("Loading inline manifest");
+        StretchManifest manifest;
+        try
+        {
+            manifest = Checked(manifestText);
+        }
+        catch (DeployException e)
+        {
+            log.Line($"Load manifest failed: {e.Message}");
+            return false;
+        }
+        log.Line(Describe(manifest));
+        return await DeployAsync(manifest, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Deploys <paramref name="manifest"/> and runs its success or failure commands; true when it succeeded.</summary>
     public async Task<bool> DeployAsync(StretchManifest manifest, CancellationToken cancellationToken)
     {
@@ -69,6 +87,11 @@ public sealed class StretchRunner(
         {
             throw new DeployException($"reading {LogSafe.Url(url)}: {e.Message}", e);
         }
+        return Checked(text);
+    }
+
+    private StretchManifest Checked(string text)
+    {
         var warnings = new List<string>();
         var manifest = ManifestParser.Parse(text, environment, warnings);
         foreach (var warning in warnings) log.Line(warning);

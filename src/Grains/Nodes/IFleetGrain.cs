@@ -40,6 +40,9 @@ public interface IFleetGrain : IGrainWithStringKey
 
     /// <summary>Passes a TTL report for node <paramref name="name"/> to hub <paramref name="hub"/> (the one holding its connection); false when that hub is gone or no longer holds it.</summary>
     Task<bool> ReportCheck(string hub, string name, NodeCheck report);
+
+    /// <summary>Passes a deploy order for node <paramref name="name"/> to hub <paramref name="hub"/>; false when that hub is gone or no longer holds it.</summary>
+    Task<bool> SendDeployOrder(string hub, string name, DeployOrder order);
 }
 
 /// <summary>A silo's agent hub: told about every fleet event in sequence order, every query and every leave request.</summary>
@@ -56,7 +59,16 @@ public interface IFleetObserver : IGrainObserver
 
     /// <summary>Sends a TTL report to node <paramref name="name"/>'s agent if this hub holds its connection; answers whether it did.</summary>
     Task<bool> OnCheckReport(string name, NodeCheck report);
+
+    /// <summary>Sends a deploy order to node <paramref name="name"/>'s agent if this hub holds its connection; answers whether it did.</summary>
+    Task<bool> OnDeployOrder(string name, DeployOrder order);
 }
+
+/// <summary>
+/// Run (or, with <see cref="Cancel"/>, stop) deploy <see cref="DeployId"/> on one node: the manifest's URL or inline
+/// text, and how long the node may take.
+/// </summary>
+public sealed record DeployOrder(string DeployId, bool Cancel, string? ManifestUrl, string? Manifest, TimeSpan Timeout);
 
 /// <summary>Where a query's acks and responses go: an object on the silo that received the query.</summary>
 public interface IQueryCollector : IGrainObserver

@@ -68,6 +68,11 @@ public static class AccessRoutes
         if (Under(path, "/v1/events")) return read ? new(AccessScopes.NodesRead, null, AccessApi.Platform, null) : new(AccessScopes.EventsFire, null, AccessApi.Platform, "event.fire");
         if (Under(path, "/v1/queries")) return new(AccessScopes.Query, null, AccessApi.Platform, "query.run");
         if (Under(path, "/v1/nodes")) return read ? new(AccessScopes.NodesRead, null, AccessApi.Platform, null) : new(AccessScopes.NodesWrite, null, AccessApi.Platform, "node.change");
+        if (Under(path, "/v1/deploys"))
+        {
+            if (read) return new(AccessScopes.NodesRead, null, AccessApi.Platform, null);
+            return new(AccessScopes.Deploy, null, AccessApi.Platform, HttpMethods.IsDelete(method) ? "deploy.cancel" : "deploy.start");
+        }
         if (Under(path, "/v1/monitor") || Under(path, "/v1/cluster") || path == "/metrics") return new(AccessScopes.NodesRead, null, AccessApi.Platform, null);
         if (Under(path, "/v1/access")) return new(AccessScopes.Admin, null, AccessApi.Platform, null);
         if (Under(path, ArtifactEndpoints.Prefix))

@@ -178,6 +178,13 @@ public sealed partial class AgentHub
             case CheckFrame check:
                 await node.UpdateCheck(connection.Session, AgentFrameMapping.ToCheck(check.Check));
                 break;
+            case DeployLogFrame log:
+                OnDeployLog(connection, log);
+                break;
+            case DeployResultFrame result:
+                // Not awaited: a slow grain (reactivating after its silo died) must not hold up this connection's pings.
+                _ = OnDeployResult(connection, result);
+                break;
             case LeaveFrame:
                 connection.Leaving = true;
                 await node.Leave(connection.Session);

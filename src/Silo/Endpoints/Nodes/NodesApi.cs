@@ -1,3 +1,5 @@
+using Platform.Silo.Endpoints.Deploys;
+
 namespace Platform.Silo.Endpoints.Nodes;
 
 /// <summary>Maps every nodes endpoint: the agents' WebSocket, nodes, events, queries and the monitor.</summary>
@@ -10,6 +12,7 @@ public static class NodesApi
         app.MapEventsEndpoints();
         app.MapQueriesEndpoints();
         app.MapMonitorEndpoints();
+        app.MapDeploysEndpoints();
         return app;
     }
 }

@@ -1,0 +1,162 @@
+using Microsoft.Extensions.Logging;
+using Platform.Grains.Nodes;
+using Platform.Runtime;
+
+namespace Platform.Grains.Deploys;
+
+/// <summary>
+/// One deploy: plans the batches at start, then starts nodes batch by batch through the hub holding each node's
+/// connection, and records every node's outcome. Its reminder ticks every second while it runs, so a deploy whose
+/// silo died is reactivated from storage elsewhere and goes on (docs/deploys.md, "Cluster deploys").
+/// </summary>
+[GrainType("deploy")]
+internal sealed partial class DeployGrain([PersistentState("deploy")] IPersistentState<DeployState> state, ILogger<DeployGrain> logger)
+    : Grain, IDeployGrain, IRemindable
+{
+    /// <summary>The reminder that drives a running deploy.</summary>
+    internal const string Reminder = "rollout";
+
+    /// <summary>Live output kept per node while the deploy is active; older bytes are dropped.</summary>
+    internal const int LiveLogLimit = 1 << 20;
+
+    private readonly Dictionary<string, LiveLog> _logs = new(StringComparer.Ordinal);
+
+    private string Id => GetPrimaryKeyString();
+
+    private DeployState S => state.State;
+
+    private bool Known => state.RecordExists && S.Status.Length != 0;
+
+    private IFleetGrain Fleet => GrainFactory.GetGrain<IFleetGrain>(FleetGrain.DefaultKey);
+
+    public async Task<DeployStartResult> Start(DeploySpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (Known) return new DeployStartResult(null, $"deploy '{Id}' exists already", 409);
+        if (Validate(spec) is { } invalid) return new DeployStartResult(null, invalid);
+        var (nodes, error) = DeployTargets.Resolve(spec.Target, await Fleet.Members());
+        if (error is not null) return new DeployStartResult(null, error);
+
+        S.Spec = spec;
+        S.Status = DeployStatus.Running;
+        S.Created = DateTimeOffset.UtcNow;
+        S.Batches = DeployPlanner.Plan(nodes!, spec.Strategy);
+        for (var b = 0; b < S.Batches.Count; b++)
+            foreach (var name in S.Batches[b]) S.Nodes[name] = new DeployNodeRun { Batch = b };
+        await state.WriteStateAsync();
+        // The reminder is stored before anything is sent: from here on a dead silo does not stop the rollout.
+        await RegisterOrUpdateReminder(Reminder, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        await RecordHistory();
+        LogStarted(logger, Id, nodes!.Count, S.Batches.Count, spec.Target.Describe());
+        await Advance();
+        return new DeployStartResult(View(), null);
+    }
+
+    /// <summary>Why <paramref name="spec"/> cannot run, naming the field; null when it can.</summary>
+    internal static string? Validate(DeploySpec spec)
+    {
+        var hasUrl = !string.IsNullOrWhiteSpace(spec.ManifestUrl);
+        var hasText = !string.IsNullOrWhiteSpace(spec.Manifest);
+        if (hasUrl == hasText) return "manifest_url, manifest: expected exactly one of them (a manifest URL, or the manifest's YAML inline)";
+        if (hasUrl && (!Uri.TryCreate(spec.ManifestUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https" or "file" or "s3")))
+            return $"manifest_url: '{spec.ManifestUrl}' is not an http, https, file or s3 URL";
+        if (spec.OnFinish is { Key: { } key } && !key.StartsWith('/')) return $"on_finish.key: '{key}' is not a key path; expected one starting with /";
+        return spec.Strategy.Validate();
+    }
+
+    public Task<DeployView?> Get() => Task.FromResult(Known ? View() : null);
+
+    public async Task<DeployView?> Cancel(bool stop)
+    {
+        if (!Known) return null;
+        if (S.Status != DeployStatus.Running) return View();
+        if (!S.Cancelled)
+        {
+            S.Cancelled = true;
+            S.StopReason = stop ? "cancelled; running nodes stopped" : "cancelled; running nodes left to finish";
+            LogCancelled(logger, Id, stop);
+        }
+        if (stop)
+        {
+            var members = await MembersByName();
+            foreach (var (name, run) in S.Nodes)
+                if (run.Status == DeployNodeStatus.Running) await SendOrder(name, members, cancel: true);
+        }
+        await state.WriteStateAsync();
+        await Advance();
+        return View();
+    }
+
+    public async Task<bool> Report(DeployNodeReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        if (!Known || !S.Nodes.TryGetValue(report.Node, out var run)) return true;
+        // Idempotent by (deploy, node): a resent result, or one for a node already counted lost or timed out, changes nothing.
+        if (run.Status != DeployNodeStatus.Running) return true;
+        run.Status = report.Status is DeployNodeStatus.Succeeded or DeployNodeStatus.TimedOut ? report.Status : DeployNodeStatus.Failed;
+        run.ExitCode = report.ExitCode;
+        run.DurationMs = report.DurationMs;
+        run.Finished = DateTimeOffset.UtcNow;
+        run.OutputTail = report.OutputTail;
+        if (S.Cancelled && report.Status == DeployNodeStatus.Failed && S.StopReason?.EndsWith("stopped", StringComparison.Ordinal) == true) run.Reason = "stopped by cancel";
+        await state.WriteStateAsync();
+        await Advance();
+        return true;
+    }
+
+    public Task AppendLog(string node, long offset, byte[] data)
+    {
+        if (!Known || !S.Nodes.ContainsKey(node)) return Task.CompletedTask;
+        if (!_logs.TryGetValue(node, out var log)) _logs[node] = log = new LiveLog(offset);
+        log.Append(offset, data);
+        return Task.CompletedTask;
+    }
+
+    public Task<DeployLogRead> ReadLog(string node, long offset)
+    {
+        if (!Known || !S.Nodes.TryGetValue(node, out var run)) return Task.FromResult(new DeployLogRead(0, [], true, false));
+        var done = DeployNodeStatus.IsFinal(run.Status);
+        if (_logs.TryGetValue(node, out var log)) return Task.FromResult(log.Read(offset, done));
+        // No live log here (the node has not started, or this activation came after it ran): the stored tail.
+        var tail = offset == 0 ? System.Text.Encoding.UTF8.GetBytes(run.OutputTail) : [];
+        return Task.FromResult(new DeployLogRead(offset, tail, done, true));
+    }
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) => Advance();
+
+    private DeployView View()
+    {
+        var nodes = new List<DeployNodeView>(S.Nodes.Count);
+        foreach (var batch in S.Batches)
+        {
+            foreach (var name in batch)
+            {
+                var r = S.Nodes[name];
+                nodes.Add(new DeployNodeView(name, r.Batch + 1, r.Status, r.ExitCode, r.DurationMs, r.Started, r.Finished, r.Reason, r.OutputTail));
+            }
+        }
+        return new DeployView(Id, S.Status, S.Spec, S.Spec.Target.Describe(), S.Created, S.Finished, Math.Min(S.CurrentBatch + 1, S.Batches.Count), S.Batches.Count, S.StopReason, nodes);
+    }
+
+    private Task RecordHistory()
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var run in S.Nodes.Values) counts[run.Status] = counts.GetValueOrDefault(run.Status) + 1;
+        return GrainFactory.GetGrain<IDeployIndexGrain>("default").Record(new DeploySummary(Id, S.Spec.Target.Describe(), S.Status, S.Created, S.Finished, counts));
+    }
+
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Information, Message = "deploy {Id}: started on {Nodes} nodes in {Batches} batches (target {Target})")]
+    private static partial void LogStarted(ILogger logger, string id, int nodes, int batches, string target);
+
+    [LoggerMessage(EventId = 2102, Level = LogLevel.Information, Message = "deploy {Id}: cancelled (stop running nodes: {Stop})")]
+    private static partial void LogCancelled(ILogger logger, string id, bool stop);
+
+    [LoggerMessage(EventId = 2103, Level = LogLevel.Information, Message = "deploy {Id}: ended {Status} ({Reason})")]
+    private static partial void LogFinished(ILogger logger, string id, string status, string reason);
+
+    [LoggerMessage(EventId = 2104, Level = LogLevel.Warning, Message = "deploy {Id}: node {Node} is {Status}: {Reason}")]
+    private static partial void LogNodeLost(ILogger logger, string id, string node, string status, string reason);
+
+    [LoggerMessage(EventId = 2105, Level = LogLevel.Warning, Message = "deploy {Id}: the finish notification failed")]
+    private static partial void LogNotifyFailed(ILogger logger, Exception failure, string id);
+}

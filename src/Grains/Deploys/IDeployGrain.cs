@@ -1,0 +1,103 @@
+using Platform.Runtime;
+
+namespace Platform.Grains.Deploys;
+
+/// <summary>
+/// One deploy (<c>deploy/&lt;id&gt;</c>): its request, the batches it planned and every node's run, durable; it drives
+/// itself with a reminder while it runs, so it carries on after its silo dies (docs/deploys.md, "Cluster deploys").
+/// </summary>
+public interface IDeployGrain : IGrainWithStringKey
+{
+    /// <summary>Resolves the target against the fleet, plans the batches and starts; an error (naming the field) when it cannot.</summary>
+    Task<DeployStartResult> Start(DeploySpec spec);
+
+    /// <summary>The deploy now; null when no deploy has this id.</summary>
+    [ReadOnly]
+    Task<DeployView?> Get();
+
+    /// <summary>No node starts from now on; with <paramref name="stop"/> the running ones are stopped too. Null when unknown.</summary>
+    Task<DeployView?> Cancel(bool stop);
+
+    /// <summary>A node's agent reports how its run ended; true once it is stored (the agent may stop resending it).</summary>
+    Task<bool> Report(DeployNodeReport report);
+
+    /// <summary>A chunk of a node's live output at byte <paramref name="offset"/> of its log (kept in memory while the deploy is active).</summary>
+    [OneWay]
+    Task AppendLog(string node, long offset, byte[] data);
+
+    /// <summary>A node's output from byte <paramref name="offset"/>: the live log, or its stored tail once the live one is gone.</summary>
+    [ReadOnly]
+    Task<DeployLogRead> ReadLog(string node, long offset);
+}
+
+/// <summary>What a deploy is asked to do: one of <see cref="ManifestUrl"/> and <see cref="Manifest"/> (inline YAML), a target and a strategy.</summary>
+public sealed record DeploySpec
+{
+    public string? ManifestUrl { get; init; }
+
+    public string? Manifest { get; init; }
+
+    public DeployTarget Target { get; init; } = new();
+
+    public DeployStrategy Strategy { get; init; } = new();
+
+    /// <summary>Set this key (value: the deploy's id and status as JSON) and fire this user event when the deploy ends; null for none.</summary>
+    public DeployNotify? OnFinish { get; init; }
+}
+
+/// <summary>Which nodes: by <see cref="Nodes"/> (exact names), <see cref="Tags"/> (tag → regular expression, all must match) or <see cref="All"/>.</summary>
+public sealed record DeployTarget
+{
+    public List<string> Nodes { get; init; } = [];
+
+    public Dictionary<string, string> Tags { get; init; } = new(StringComparer.Ordinal);
+
+    public bool All { get; init; }
+
+    /// <summary>The target in one line, for history and its filter: <c>all</c>, <c>nodes=a,b</c>, <c>tags=role:web</c>.</summary>
+    public string Describe()
+    {
+        if (All) return "all";
+        var parts = new List<string>(2);
+        if (Nodes.Count != 0) parts.Add("nodes=" + string.Join(',', Nodes));
+        if (Tags.Count != 0) parts.Add("tags=" + string.Join(',', Tags.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => $"{t.Key}:{t.Value}")));
+        return string.Join(' ', parts);
+    }
+}
+
+/// <summary>What a finished deploy announces: a key set in the default keyspace and a user event fired (either may be null).</summary>
+public sealed record DeployNotify(string? Key, string? Event);
+
+/// <summary>An agent's report of one node's run.</summary>
+public sealed record DeployNodeReport(string Node, string Status, int ExitCode, long DurationMs, string OutputTail);
+
+/// <summary>The answer to <see cref="IDeployGrain.Start"/>: the deploy, or why it did not start (and the HTTP status that says so).</summary>
+public sealed record DeployStartResult(DeployView? Deploy, string? Error, int ErrorStatus = 400);
+
+/// <summary>A piece of a node's output: <see cref="Data"/> from <see cref="Offset"/>; <see cref="Done"/> once the node finished and nothing more will come.</summary>
+public sealed record DeployLogRead(long Offset, byte[] Data, bool Done, bool Known);
+
+/// <summary>A deploy as the API shows it.</summary>
+public sealed record DeployView(
+    string Id,
+    string Status,
+    DeploySpec Spec,
+    string Target,
+    DateTimeOffset Created,
+    DateTimeOffset? Finished,
+    int CurrentBatch,
+    int BatchCount,
+    string? StopReason,
+    List<DeployNodeView> Nodes);
+
+/// <summary>One node's run in a deploy.</summary>
+public sealed record DeployNodeView(
+    string Node,
+    int Batch,
+    string Status,
+    int? ExitCode,
+    long? DurationMs,
+    DateTimeOffset? Started,
+    DateTimeOffset? Finished,
+    string? Reason,
+    string OutputTail);

@@ -1,0 +1,17 @@
+using Platform.Runtime;
+
+namespace Platform.Grains.Deploys;
+
+/// <summary>The deploy history (<c>deploys/default</c>): one summary per deploy, newest first, the last <see cref="DeployIndexGrain.Kept"/> kept.</summary>
+public interface IDeployIndexGrain : IGrainWithStringKey
+{
+    /// <summary>Adds or replaces the summary of a deploy.</summary>
+    Task Record(DeploySummary summary);
+
+    /// <summary>The newest <paramref name="limit"/> deploys, those whose target description contains <paramref name="target"/> when given.</summary>
+    [ReadOnly]
+    Task<List<DeploySummary>> List(string? target, int limit);
+}
+
+/// <summary>A deploy in the history: its target, status and node counts by status.</summary>
+public sealed record DeploySummary(string Id, string Target, string Status, DateTimeOffset Created, DateTimeOffset? Finished, Dictionary<string, int> Counts);

@@ -1,0 +1,12 @@
+namespace Platform.Grains.Nodes;
+
+/// <summary>Deploy orders: from a deploy grain to the one hub holding the node's connection, as TTL reports go.</summary>
+internal sealed partial class FleetGrain
+{
+    public async Task<bool> SendDeployOrder(string hub, string name, DeployOrder order)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        if (!_hubs.TryGetValue(hub, out var holder) || !HubIsLive(hub, DateTimeOffset.UtcNow)) return false;
+        return await holder.Observer.OnDeployOrder(name, order);
+    }
+}

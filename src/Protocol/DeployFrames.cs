@@ -1,0 +1,50 @@
+using System.Text.Json.Serialization;
+
+namespace Platform.Protocol;
+
+// Deploys over the agent connection (docs/deploys.md, "Frames"). Every frame names the deploy and the node, so a frame
+// sent twice (a resend after a silo restart, a reconnect) is recognised and answered the same way.
+
+// ---- silo → agent ----
+
+/// <summary>
+/// Run a Stretcher manifest: from <see cref="ManifestUrl"/> or the inline <see cref="Manifest"/> text (one of them).
+/// The agent runs a deploy id once; a repeat of a finished one is answered with its result again.
+/// </summary>
+public sealed record DeployFrame(
+    [property: JsonPropertyName("deploy_id")] string DeployId,
+    [property: JsonPropertyName("node")] string Node,
+    [property: JsonPropertyName("manifest_url")] string? ManifestUrl,
+    [property: JsonPropertyName("manifest")] string? Manifest,
+    [property: JsonPropertyName("timeout_ms")] long TimeoutMs) : AgentFrame;
+
+/// <summary>Stop deploy <see cref="DeployId"/> if it is running here (its result says failed, "stopped").</summary>
+public sealed record DeployCancelFrame(
+    [property: JsonPropertyName("deploy_id")] string DeployId,
+    [property: JsonPropertyName("node")] string Node) : AgentFrame;
+
+/// <summary>The silo stored the result of <see cref="DeployId"/> on <see cref="Node"/>: the agent stops resending it.</summary>
+public sealed record DeployResultAckFrame(
+    [property: JsonPropertyName("deploy_id")] string DeployId,
+    [property: JsonPropertyName("node")] string Node) : AgentFrame;
+
+// ---- agent → silo ----
+
+/// <summary>A chunk of the deploy's output; <see cref="Offset"/> is its byte offset in the node's log, so a repeat is dropped.</summary>
+public sealed record DeployLogFrame(
+    [property: JsonPropertyName("deploy_id")] string DeployId,
+    [property: JsonPropertyName("node")] string Node,
+    [property: JsonPropertyName("offset")] long Offset,
+    [property: JsonPropertyName("data")] byte[] Data) : AgentFrame;
+
+/// <summary>
+/// How deploy <see cref="DeployId"/> ended on <see cref="Node"/>: <see cref="Status"/> is succeeded, failed or timed-out,
+/// <see cref="ExitCode"/> Stretcher's (0 or 1), <see cref="OutputTail"/> the last 4 KiB of its log. Resent until acknowledged.
+/// </summary>
+public sealed record DeployResultFrame(
+    [property: JsonPropertyName("deploy_id")] string DeployId,
+    [property: JsonPropertyName("node")] string Node,
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("exit_code")] int ExitCode,
+    [property: JsonPropertyName("duration_ms")] long DurationMs,
+    [property: JsonPropertyName("output_tail")] string OutputTail) : AgentFrame;

@@ -1,0 +1,204 @@
+using System.Text.Json;
+using Platform.Silo.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Platform.Silo.Tests.Deploy;
+
+/// <summary>
+/// Cluster deploys end to end on one silo: real agents running Stretcher's procedure (real HTTP, tar, rsync, sh), a
+/// rollout in batches with a failing node and a killed agent, cancel, and the API's bad input answers.
+/// </summary>
+public sealed class ClusterDeployTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private TempDir _dir = null!;
+    private SiloProcess _silo = null!;
+    private DeployFleet _fleet = null!;
+
+    public async Task InitializeAsync()
+    {
+        _dir = new TempDir();
+        _silo = await SiloProcess.StartAsync(_dir.Path);
+        _fleet = new DeployFleet($"http://127.0.0.1:{_silo.Port}");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _fleet.DisposeAsync();
+        await _silo.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    private HttpClient Http => _silo.Http;
+
+    private async Task<JsonElement> UntilDeploy(string id, Func<JsonElement, bool> condition, string what)
+    {
+        JsonElement last = default;
+        await _fleet.UntilAsync(async () => condition(last = await DeployFleet.GetAsync(Http, id)), what);
+        return last;
+    }
+
+    [Fact]
+    public async Task Rollout_in_batches_stops_past_the_failure_threshold_skips_later_batches_and_counts_a_killed_agent_lost()
+    {
+        // 20 agents, sorted by name: batch 1 = 01, 02 (02 blocks, then its agent is killed); batch 2 = 03, 04 (03 fails); 05-20 never start.
+        string[] scripts = [DeployFleet.Pass, DeployFleet.Block, DeployFleet.Fail, .. Enumerable.Repeat(DeployFleet.Pass, 17)];
+        await _fleet.StartAgentsAsync(Http, scripts);
+        var n = _fleet.Names.Order(StringComparer.Ordinal).ToArray();
+
+        var (status, body) = await DeployFleet.PostAsync(Http, new
+        {
+            manifest_url = _fleet.ManifestUrl,
+            target = new { tags = new Dictionary<string, string> { ["fleet"] = $"^{_fleet.Prefix}$" } },
+            strategy = new { batch = 2, failure_threshold = 1, node_timeout = "5m" },
+        });
+        Assert.True(status == 201, body.ToString());
+        var id = body.GetProperty("id").GetString()!;
+        Assert.Equal(10, body.GetProperty("batches").GetInt32());
+
+        await _fleet.UntilAsync(() => Task.FromResult(_fleet.Started(n[1])), $"{n[1]}'s deploy starting");
+        await _fleet.Agent(n[1]).KillAsync();
+
+        var done = await UntilDeploy(id, d => d.GetProperty("status").GetString() != "running", "the deploy ending");
+        output.WriteLine(done.ToString());
+        var nodes = DeployFleet.NodeStatuses(done);
+        Assert.Equal("failed", done.GetProperty("status").GetString());
+        Assert.Contains("failure threshold exceeded", done.GetProperty("stop_reason").GetString());
+        Assert.Equal("succeeded", nodes[n[0]]);
+        Assert.Equal("lost", nodes[n[1]]);
+        Assert.Equal("failed", nodes[n[2]]);
+        Assert.Equal("succeeded", nodes[n[3]]);
+        foreach (var later in n[4..]) Assert.Equal("skipped", nodes[later]);
+
+        // Real outcomes on disk: the archive synced where it succeeded, each node run once, nothing where it did not run.
+        Assert.Equal("release 1\n", File.ReadAllText(Path.Combine(_fleet.NodeDir(n[0]), "dest", "index.html")));
+        Assert.Equal(1, _fleet.Runs(n[0]));
+        Assert.Equal(1, _fleet.Runs(n[3]));
+        Assert.False(Directory.Exists(Path.Combine(_fleet.NodeDir(n[2]), "dest")), "a deploy failing in pre must not touch dest");
+        foreach (var later in n[4..]) Assert.Equal(0, _fleet.Runs(later));
+
+        var failed = done.GetProperty("nodes").EnumerateArray().Single(x => x.GetProperty("node").GetString() == n[2]);
+        Assert.Equal(1, failed.GetProperty("exit_code").GetInt32());
+        Assert.Contains("failing on purpose", failed.GetProperty("output_tail").GetString());
+        Assert.Equal(2, failed.GetProperty("batch").GetInt32());
+        var lost = done.GetProperty("nodes").EnumerateArray().Single(x => x.GetProperty("node").GetString() == n[1]);
+        Assert.Contains("failed while running", lost.GetProperty("reason").GetString());
+
+        // The history lists it, newest first, by its target.
+        var history = JsonDocument.Parse(await Http.GetStringAsync($"/v1/deploys?target={_fleet.Prefix}")).RootElement;
+        Assert.Equal(id, history[0].GetProperty("id").GetString());
+        Assert.Equal("failed", history[0].GetProperty("status").GetString());
+
+        // A node's output is readable after the fact.
+        var log = await Http.GetStringAsync($"/v1/deploys/{id}/logs?node={n[0]}");
+        Assert.Contains("Deploy manifest succeeded.", log);
+    }
+
+    /// <summary>Runs the <c>platform</c> CLI against the silo; its exit code and output.</summary>
+    private async Task<(int ExitCode, string Output)> Cli(params string[] args)
+    {
+        var result = await Nodes.Serf.NodeProcess.RunAsync("platform " + string.Join(' ', args), "dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "platform.dll"), .. args, "--url", $"http://127.0.0.1:{_silo.Port}"], TimeSpan.FromSeconds(60),
+            new Dictionary<string, string> { ["PLATFORM_URL"] = "", ["DOTNET_gcServer"] = "0" });
+        output.WriteLine($"$ platform {string.Join(' ', args)} → {result.ExitCode}\n{result.Output}");
+        return result;
+    }
+
+    [Fact]
+    public async Task Cancel_from_the_cli_during_a_pause_skips_the_nodes_not_started_and_leaves_the_finished_ones()
+    {
+        await _fleet.StartAgentsAsync(Http, [DeployFleet.Pass, DeployFleet.Pass, DeployFleet.Pass]);
+        var n = _fleet.Names.Order(StringComparer.Ordinal).ToArray();
+        var manifest = Path.Combine(_dir.Path, "manifest.yml");
+        File.WriteAllText(manifest, _fleet.Manifest(_fleet.Checksum));
+        var (code, text) = await Cli(["deploy", "start", "--manifest-file", manifest, .. n.SelectMany(x => new[] { "--node", x }),
+            "--batch", "1", "--pause", "1h", "--notify-key", $"/deploy_notify/{_fleet.Prefix}", "--notify-event", "deployed", "--format", "json"]);
+        Assert.True(code == 0, text);
+        var id = JsonDocument.Parse(text[text.IndexOf('{')..]).RootElement.GetProperty("id").GetString()!;
+        await UntilDeploy(id, d => DeployFleet.NodeStatuses(d)[n[0]] == "succeeded", "the first batch finishing");
+
+        (code, text) = await Cli("deploy", "cancel", id);
+        Assert.True(code == 0, text);
+        Assert.Contains($"Deploy {id}: cancelled", text);
+        var done = await UntilDeploy(id, d => d.GetProperty("status").GetString() != "running", "the deploy ending");
+        Assert.Equal("cancelled", done.GetProperty("status").GetString());
+        var nodes = DeployFleet.NodeStatuses(done);
+        Assert.Equal(["succeeded", "skipped", "skipped"], n.Select(x => nodes[x]));
+        Assert.Equal([1, 0, 0], n.Select(_fleet.Runs));
+
+        (code, text) = await Cli("deploy", "logs", id, "--node", n[0]);
+        Assert.True(code == 0, text);
+        Assert.Contains("Deploy manifest succeeded.", text);
+        (code, text) = await Cli("deploy", "list", "--target", n[0]);
+        Assert.True(code == 0 && text.Contains(id, StringComparison.Ordinal), text);
+
+        // The finish set the notification key: existing etcd watchers react.
+        var key = JsonDocument.Parse(await Http.GetStringAsync($"/v2/keys/deploy_notify/{_fleet.Prefix}")).RootElement;
+        Assert.Contains(id, key.GetProperty("node").GetProperty("value").GetString());
+    }
+
+    [Fact]
+    public async Task Cancel_with_stop_stops_the_running_node_and_it_ends_failed_without_running_post()
+    {
+        // The node waits for a release file that only cleanup writes.
+        const string gate = "touch \"$NODE_DIR/started\"\nwhile [ ! -e \"$NODE_DIR/release\" ]; do sleep 0.1; done\n";
+        await _fleet.StartAgentsAsync(Http, [gate, DeployFleet.Pass]);
+        var n = _fleet.Names.Order(StringComparer.Ordinal).ToArray();
+        try
+        {
+            var (status, body) = await DeployFleet.PostAsync(Http, new { manifest_url = _fleet.ManifestUrl, target = new { nodes = n }, strategy = new { batch = 1 } });
+            Assert.True(status == 201, body.ToString());
+            var id = body.GetProperty("id").GetString()!;
+            await _fleet.UntilAsync(() => Task.FromResult(_fleet.Started(n[0])), $"{n[0]} starting");
+
+            using var cancel = await Http.DeleteAsync($"/v1/deploys/{id}?stop=true");
+            Assert.Equal(200, (int)cancel.StatusCode);
+            var done = await UntilDeploy(id, d => d.GetProperty("status").GetString() != "running", "the deploy ending");
+            Assert.Equal("cancelled", done.GetProperty("status").GetString());
+            var first = done.GetProperty("nodes").EnumerateArray().Single(x => x.GetProperty("node").GetString() == n[0]);
+            Assert.Equal("failed", first.GetProperty("status").GetString());
+            Assert.Equal("stopped by cancel", first.GetProperty("reason").GetString());
+            Assert.Equal("skipped", DeployFleet.NodeStatuses(done)[n[1]]);
+            Assert.Equal([0, 0], n.Select(_fleet.Runs));
+        }
+        finally
+        {
+            File.WriteAllText(Path.Combine(_fleet.NodeDir(n[0]), "release"), "");
+        }
+    }
+
+    private static readonly (string Json, string Expected)[] BadRequests =
+    [
+        ("""{"manifest_url":"http://x/m.yml","target":{"all":true},"strategy":{"batch":"0%"}}""", "strategy.batch"),
+        ("""{"manifest_url":"http://x/m.yml","target":{"all":true},"strategy":{"failure_threshold":"150%"}}""", "strategy.failure_threshold"),
+        ("""{"manifest_url":"http://x/m.yml","target":{"all":true},"strategy":{"batch":[1,"0"]}}""", "strategy.batch[1]"),
+        ("""{"manifest_url":"http://x/m.yml","target":{"tags":{"role":"^no-such-role$"}}}""", "matches no alive node"),
+        ("""{"manifest_url":"http://x/m.yml","target":{"nodes":["no-such-node"]}}""", "target.nodes"),
+        ("""{"manifest_url":"http://x/m.yml","manifest":"src: x","target":{"all":true}}""", "manifest_url, manifest"),
+        ("""{"manifest_url":"ftp://x/m.yml","target":{"all":true}}""", "manifest_url"),
+        ("""{"manifest_url":"http://x/m.yml","target":{"all":true},"strategy":{"pause":"soon"}}""", "strategy.pause"),
+        ("""{"manifest_url":"http://x/m.yml","target":{"all":true},"stratgy":{}}""", "stratgy: unknown field"),
+        ("""{"manifest_url":"http://x/m.yml","target":{}}""", "target: expected"),
+    ];
+
+    [Fact]
+    public async Task A_request_that_makes_no_sense_is_a_400_naming_the_field()
+    {
+        foreach (var (json, expected) in BadRequests)
+        {
+            using var content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+            using var r = await Http.PostAsync("/v1/deploys", content);
+            var text = await r.Content.ReadAsStringAsync();
+            Assert.True(400 == (int)r.StatusCode, $"{json} → {(int)r.StatusCode}: {text}");
+            Assert.True(JsonDocument.Parse(text).RootElement.GetProperty("error").GetString()!.Contains(expected, StringComparison.Ordinal), $"{json} → {text}; expected it to name {expected}");
+        }
+    }
+
+    [Fact]
+    public async Task An_unknown_deploy_is_a_404()
+    {
+        using var r = await Http.GetAsync("/v1/deploys/no-such-deploy");
+        Assert.Equal(404, (int)r.StatusCode);
+        using var d = await Http.DeleteAsync("/v1/deploys/no-such-deploy");
+        Assert.Equal(404, (int)d.StatusCode);
+    }
+}
