@@ -1,6 +1,7 @@
 using Platform.Runtime.Hosting;
 using Platform.Silo.Access;
 using Platform.Silo.Endpoints;
+using Platform.Silo.Endpoints.Builds;
 using Platform.Silo.Endpoints.Consul;
 using Platform.Silo.Endpoints.ConsulNodes;
 using Platform.Silo.Endpoints.Etcd;
@@ -33,6 +34,7 @@ app.MapEtcdEndpoints();
 app.MapConsulEndpoints();
 app.MapNodesApi();
 app.MapConsulNodesApi();
+app.MapBuildsApi();
 TelemetrySetup.MapMetrics(app);
 app.MapAccessEndpoints();
 foreach (var extension in app.Services.GetServices<ISiloExtension>()) extension.MapEndpoints(app);

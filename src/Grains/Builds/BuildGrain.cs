@@ -188,12 +188,9 @@ internal sealed class BuildGrain(
         await state.WriteStateAsync();
         if (retried) logger.LogInformation("build {Build}: job {Job} ended {State}; retrying as attempt {Attempt}", B.Id, job.Key, endState, job.Attempt);
         Queue.Withdraw(JobId(job), attempt).Ignore(logger);
-        GrainFactory.GetGrain<IJobLogGrain>(LogKey(JobId(job), attempt)).End().Ignore(logger);
+        GrainFactory.GetGrain<IJobLogGrain>(BuildGrainKeys.Log(JobId(job), attempt)).End().Ignore(logger);
         await AfterChange();
     }
-
-    /// <summary>The key of the log grain of one attempt of a job.</summary>
-    public static string LogKey(string jobId, int attempt) => $"{jobId}/{attempt.ToString(CultureInfo.InvariantCulture)}";
 
     /// <summary>After a change: queues what is scheduled, or, once the build is finished, stops its reminder.</summary>
     private async Task AfterChange()
@@ -221,7 +218,7 @@ internal sealed class BuildGrain(
     private JobRecord? Current(string jobKey, int attempt)
         => Exists && B.Job(jobKey) is { } job && job.Attempt == attempt ? job : null;
 
-    private string JobId(JobRecord job) => $"{B.Id}/{job.Key}";
+    private string JobId(JobRecord job) => BuildGrainKeys.Job(B.Id, job.Key);
 
     private JobOrder Order(JobRecord job)
     {

@@ -34,6 +34,7 @@ internal sealed class RepositoryGrain(
         S.CancelRunning = settings.CancelRunning;
         S.Priority = settings.Priority;
         await state.WriteStateAsync();
+        await GrainFactory.GetGrain<IRepositoryIndexGrain>("default").Add(Name);
         return View();
     }
 
@@ -46,6 +47,7 @@ internal sealed class RepositoryGrain(
         var next = S.NextNumber;
         state.State = new RepositoryState { NextNumber = next };
         await state.WriteStateAsync();
+        await GrainFactory.GetGrain<IRepositoryIndexGrain>("default").Remove(Name);
         return true;
     }
 
@@ -121,7 +123,7 @@ internal sealed class RepositoryGrain(
         }
     }
 
-    private string BuildId(int number) => $"{Name}/{number}";
+    private string BuildId(int number) => BuildGrainKeys.Build(Name, number);
 
     private static string Kind(PushEvent push) => push.Kind == RefKind.Tag ? "tag" : "branch";
 

@@ -62,6 +62,11 @@ public static class AccessRoutes
         if (Under(path, "/v1/nodes")) return read ? new(AccessScopes.NodesRead, null, AccessApi.Platform, null) : new(AccessScopes.NodesWrite, null, AccessApi.Platform, "node.change");
         if (Under(path, "/v1/monitor") || Under(path, "/v1/cluster") || path == "/metrics") return new(AccessScopes.NodesRead, null, AccessApi.Platform, null);
         if (Under(path, "/v1/access")) return new(AccessScopes.Admin, null, AccessApi.Platform, null);
+        // Push hooks carry no token: the repository's signature is checked instead; they are rate limited as writes.
+        if (path.StartsWith("/hooks/", StringComparison.Ordinal)) return AccessRequirement.None;
+        // A repository holds its hook secret: changing one is for admins; builds and the queue need scope build.
+        if (Under(path, "/v1/repos")) return new(read ? AccessScopes.Build : AccessScopes.Admin, null, AccessApi.Platform, read ? null : "repo.change");
+        if (Under(path, "/v1/builds") || Under(path, "/v1/queue")) return new(AccessScopes.Build, null, AccessApi.Platform, null);
         return new(AccessScopes.Admin, null, AccessApi.Platform, null);
     }
 

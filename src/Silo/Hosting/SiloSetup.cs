@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Reflection;
 using System.Runtime.Loader;
 using Platform.Grains;
+using Platform.Grains.Builds;
 using Platform.Grains.Keys;
 using Platform.Grains.Nodes;
 using Platform.Runtime;
@@ -71,6 +72,7 @@ public static class SiloSetup
         builder.Services.AddKeyspace(o => builder.Configuration.GetSection("Platform:Keys").Bind(o));
         builder.Services.AddSingleton<Platform.Silo.Endpoints.Etcd.EtcdKeysHandler>();
         builder.Services.AddNodes(o => builder.Configuration.GetSection(NodesOptions.Section).Bind(o));
+        builder.Services.AddBuilds(o => builder.Configuration.GetSection(BuildsOptions.Section).Bind(o));
         builder.Services.AddSingleton<AgentHub>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<AgentHub>());
         ConfigureStorage(builder.Services, options, builder.Configuration);
