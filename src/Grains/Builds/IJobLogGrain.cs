@@ -15,7 +15,6 @@ public interface IJobLogGrain : IGrainWithStringKey
     /// Up to <paramref name="max"/> bytes from <paramref name="offset"/>; when there are none yet and the log has not
     /// ended, waits up to <paramref name="waitMs"/> for more.
     /// </summary>
-    [AlwaysInterleave]
     Task<LogSlice> Read(long offset, int max, int waitMs);
 }
 

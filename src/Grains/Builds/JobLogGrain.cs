@@ -9,6 +9,8 @@ namespace Platform.Grains.Builds;
 /// offsets make resent chunks harmless: bytes already stored are skipped, a chunk past a gap is not stored (the agent
 /// resends from its last acknowledgement). The log is held in memory while the grain is active.
 /// </summary>
+/// <remarks>Reentrant, so that followers waiting in <see cref="Read"/> never hold up appends; appends take turns on a lock.</remarks>
+[Reentrant]
 [GrainType("joblog")]
 internal sealed class JobLogGrain(IGrainJournal journal) : Grain, IJobLogGrain
 {
@@ -16,6 +18,7 @@ internal sealed class JobLogGrain(IGrainJournal journal) : Grain, IJobLogGrain
     private const byte EndRecord = 1;
 
     private readonly List<(long Offset, byte[] Data)> _chunks = [];
+    private readonly SemaphoreSlim _writing = new(1, 1);
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _epoch;
     private long _lastSeq;
@@ -50,6 +53,19 @@ internal sealed class JobLogGrain(IGrainJournal journal) : Grain, IJobLogGrain
     public async Task<long> Append(long seq, long offset, byte[] data)
     {
         ArgumentNullException.ThrowIfNull(data);
+        await _writing.WaitAsync();
+        try
+        {
+            return await AppendLocked(seq, offset, data);
+        }
+        finally
+        {
+            _writing.Release();
+        }
+    }
+
+    private async Task<long> AppendLocked(long seq, long offset, byte[] data)
+    {
         if (_ended || offset > _length) return _ackedSeq;
         var skip = _length - offset;
         if (skip < data.Length)
@@ -72,11 +88,19 @@ internal sealed class JobLogGrain(IGrainJournal journal) : Grain, IJobLogGrain
 
     public async Task End()
     {
-        if (_ended) return;
-        await journal.AppendAsync(Stream, _epoch, _lastSeq + 1, [new[] { EndRecord }]);
-        _lastSeq++;
-        _ended = true;
-        Wake();
+        await _writing.WaitAsync();
+        try
+        {
+            if (_ended) return;
+            await journal.AppendAsync(Stream, _epoch, _lastSeq + 1, [new[] { EndRecord }]);
+            _lastSeq++;
+            _ended = true;
+            Wake();
+        }
+        finally
+        {
+            _writing.Release();
+        }
     }
 
     public async Task<LogSlice> Read(long offset, int max, int waitMs)
