@@ -108,7 +108,7 @@ public sealed class BuildsApiTests(NodesSilo fixture) : IClassFixture<NodesSilo>
         bad.Headers.Add("X-GitHub-Event", "push");
         var (badStatus, badBody) = await SendAsync(Http, bad);
         Assert.Equal(400, badStatus);
-        Assert.Contains("'repository.full_name' is missing", badBody.GetProperty("error").GetString());
+        Assert.Contains("field 'repository' is missing", badBody.GetProperty("error").GetString());
 
         var (unknown, unknownBody) = await SendAsync(Http, GitHubPush("nobody/knows", "main", Commit, Secret));
         Assert.Equal(404, unknown);
