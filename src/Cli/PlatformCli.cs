@@ -47,6 +47,7 @@ public static class PlatformCli
             ClusterCommand.Create(context, url),
             ReadyCommand.Create(context, url),
             TokenCommand.Create(context, url),
+            BuildCommand.Create(context, url),
         };
         return root;
     }

@@ -50,11 +50,23 @@ internal sealed class SimulatedBuildAgent : IAsyncDisposable
         await DoneAsync(job, error is null ? "passed" : "failed", error is null ? 0 : 1);
     }
 
-    /// <summary>Sends a log chunk and waits until the silo acknowledges its sequence number.</summary>
+    /// <summary>Sends a log chunk, resending it every second (as a runner resends what is not acknowledged), until the silo acknowledges its sequence number.</summary>
     public async Task LogAsync(JobFrame job, long seq, long offset, string text)
     {
-        await _agent.SendAsync(new JobLogFrame(job.JobId, job.Attempt, seq, offset, Encoding.UTF8.GetBytes(text)));
-        await _agent.WaitForAsync<JobLogAckFrame>(a => a.JobId == job.JobId && a.Attempt == job.Attempt && a.Seq >= seq, TimeSpan.FromSeconds(30));
+        var frame = new JobLogFrame(job.JobId, job.Attempt, seq, offset, Encoding.UTF8.GetBytes(text));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            await _agent.SendAsync(frame);
+            try
+            {
+                await _agent.WaitForAsync<JobLogAckFrame>(a => a.JobId == job.JobId && a.Attempt == job.Attempt && a.Seq >= seq, TimeSpan.FromSeconds(1));
+                return;
+            }
+            catch (TimeoutException) when (DateTime.UtcNow < deadline)
+            {
+            }
+        }
     }
 
     /// <summary>Ends an attempt and waits until the silo acknowledges that it stored the end.</summary>
