@@ -328,6 +328,33 @@ public sealed class BuildsApiTests(NodesSilo fixture) : IClassFixture<NodesSilo>
         Assert.Equal("", await reader.ReadToEndAsync());
     }
 
+    [Fact]
+    public async Task Build_started_through_the_API_is_listed_by_repository_branch_and_state()
+    {
+        const string repo = "team/started";
+        await RegisterAsync(Http, repo, Secret);
+        using var refused = await Http.PostAsJsonAsync("/v1/builds", new { repo, branch = "main", commit = "not-a-sha" });
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("commit 'not-a-sha' is not a commit id", await refused.Content.ReadAsStringAsync());
+        using var unknown = await Http.PostAsJsonAsync("/v1/builds", new { repo = "team/never", branch = "main", commit = Commit });
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+
+        using var started = await Http.PostAsJsonAsync("/v1/builds", new { repo, branch = "release/1", commit = Commit });
+        Assert.Equal(HttpStatusCode.Created, started.StatusCode);
+        var build = JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement;
+        var id = build.GetProperty("id").GetString()!;
+        Assert.Equal("api", build.GetProperty("trigger").GetString());
+
+        var listed = await Http.GetFromJsonAsync<JsonElement>($"/v1/builds?repo={repo}&branch=release/1&state=scheduled");
+        Assert.Equal(id, Assert.Single(listed.EnumerateArray()).GetProperty("id").GetString());
+        Assert.Empty((await Http.GetFromJsonAsync<JsonElement>($"/v1/builds?repo={repo}&branch=main")).EnumerateArray());
+        using var retry = await Http.PostAsync($"/v1/builds/{id}/retry", null);
+        Assert.Equal(HttpStatusCode.Conflict, retry.StatusCode);
+        Assert.Contains("only a finished build is retried", await retry.Content.ReadAsStringAsync());
+        await CancelAsync(id);
+        Assert.Equal("canceled", (await BuildAsync(Http, id)).GetProperty("state").GetString());
+    }
+
     private async Task CancelAsync(string id)
     {
         using var r = await Http.PostAsync($"/v1/builds/{id}/cancel", null);
