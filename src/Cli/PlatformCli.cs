@@ -48,7 +48,7 @@ public static class PlatformCli
             ReadyCommand.Create(context, url),
             TokenCommand.Create(context, url),
             ArtifactCommand.Create(context, url),
-            BuildCommand.Create(context),
+            BuildCommand.Create(context, url),
             RuleCommand.Create(context, url),
             DeployCommand.Create(context, url),
         };

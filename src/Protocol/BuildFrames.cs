@@ -59,6 +59,7 @@ public sealed record JobDoneFrame(
 /// Run a job: check <see cref="Repository"/> out at <see cref="Commit"/> and run step <see cref="Step"/> of its pipeline file,
 /// or, when <see cref="Step"/> is null, only read the pipeline and answer <see cref="JobPipelineFrame"/>. The server never sends
 /// a command: the step is read from the repository. A job the agent runs or ran already is not started again.
+/// <see cref="CloneUrl"/> is where the repository is registered to be cloned from (null from silos that did not send it).
 /// </summary>
 public sealed record JobFrame(
     [property: JsonPropertyName("build_id")] string BuildId,
@@ -69,7 +70,8 @@ public sealed record JobFrame(
     [property: JsonPropertyName("branch")] string Branch,
     [property: JsonPropertyName("step")] string? Step,
     [property: JsonPropertyName("env")] IReadOnlyDictionary<string, string> Env,
-    [property: JsonPropertyName("cancel_grace_ms")] int CancelGraceMs) : AgentFrame;
+    [property: JsonPropertyName("cancel_grace_ms")] int CancelGraceMs,
+    [property: JsonPropertyName("clone_url")] string? CloneUrl = null) : AgentFrame;
 
 /// <summary>Cancel a job: SIGTERM to its process group, SIGKILL after the job's grace period; it ends canceled.</summary>
 public sealed record JobCancelFrame(

@@ -82,6 +82,11 @@ public static class AccessRoutes
         }
         // Rules run actions (deploys, events that run handlers) as the silo: changing one is an admin's; changes are audited by the endpoints.
         if (Under(path, "/v1/rules")) return new(read ? AccessScopes.NodesRead : AccessScopes.Admin, null, AccessApi.Platform, null);
+        // Push hooks carry no token: the repository's signature is checked instead; they are rate limited as writes.
+        if (path.StartsWith("/hooks/", StringComparison.Ordinal)) return AccessRequirement.None;
+        // A repository holds its hook secret: changing one is for admins; builds and the queue need scope build.
+        if (Under(path, "/v1/repos")) return new(read ? AccessScopes.Build : AccessScopes.Admin, null, AccessApi.Platform, read ? null : "repo.change");
+        if (Under(path, "/v1/builds") || Under(path, "/v1/queue")) return new(AccessScopes.Build, null, AccessApi.Platform, null);
         return new(AccessScopes.Admin, null, AccessApi.Platform, null);
     }
 

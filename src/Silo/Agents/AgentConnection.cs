@@ -44,6 +44,15 @@ internal sealed class AgentConnection
     /// <summary>The agent sent leave: closing it is not a failure.</summary>
     public volatile bool Leaving;
 
+    /// <summary>Build jobs the agent takes at once (its <c>job-capacity</c>); 0 until it says.</summary>
+    public volatile int JobSlots;
+
+    /// <summary>The agent's container engine (docker, podman); null when it has none.</summary>
+    public volatile string? Engine;
+
+    /// <summary>The node's incarnation when this connection was accepted: a job lost to a restarted agent is told apart by it.</summary>
+    public long Incarnation;
+
     /// <summary>Why the hub ended the connection (heartbeat deadline, slow reader); null when the socket ended by itself.</summary>
     public string? EndReason { get; private set; }
 

@@ -76,6 +76,7 @@ public sealed partial class AgentHub
                 await Refuse(connection, sending, refused);
                 return;
             }
+            connection.Incarnation = result.Self!.Incarnation;
             Accept(connection);
             var members = await WelcomeMembersAsync();
             connection.SendNow(_memberJson.EncodeWelcome(result.Self!, members,
@@ -109,7 +110,11 @@ public sealed partial class AgentHub
             if (registered) Remove(connection);
             connection.CompleteSends();
             await sending;
-            if (registered && connection.Accepted) await ReportEnd(connection);
+            if (registered && connection.Accepted)
+            {
+                if (connection.JobSlots > 0) AgentsChanged();
+                await ReportEnd(connection);
+            }
         }
     }
 
@@ -191,6 +196,7 @@ public sealed partial class AgentHub
                 await CloseQuietly(connection.Socket, WebSocketCloseStatus.NormalClosure, "left");
                 return true;
             default:
+                if (await HandleJobFrame(connection, frame)) break;
                 _logger.LogDebug("agent hub: node {Name} sent an unexpected {Frame} frame; ignored", connection.Name, frame.GetType().Name);
                 break;
         }

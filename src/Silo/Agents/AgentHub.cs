@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
+using Platform.Grains.Builds;
 using Platform.Grains.Nodes;
 using Platform.Protocol;
 using Platform.Runtime.Hosting;
@@ -18,6 +19,7 @@ public sealed partial class AgentHub : IFleetObserver, IHostedService, IDisposab
     private readonly IGrainFactory _grains;
     private readonly GrainRuntime _runtime;
     private readonly NodesOptions _options;
+    private readonly BuildsOptions _builds;
     private readonly ILogger<AgentHub> _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Channel<FleetEvent> _dispatch = Channel.CreateUnbounded<FleetEvent>(new UnboundedChannelOptions { SingleReader = true });
@@ -36,8 +38,9 @@ public sealed partial class AgentHub : IFleetObserver, IHostedService, IDisposab
     /// <summary>Fan-outs started: a welcome's cached member list is valid while this has not moved.</summary>
     private long _fanOuts;
 
-    public AgentHub(IGrainFactory grains, GrainRuntime runtime, IOptions<NodesOptions> options, ILogger<AgentHub> logger, IHostApplicationLifetime lifetime)
+    public AgentHub(IGrainFactory grains, GrainRuntime runtime, IOptions<NodesOptions> options, IOptions<BuildsOptions> builds, ILogger<AgentHub> logger, IHostApplicationLifetime lifetime)
     {
+        _builds = builds.Value;
         _grains = grains;
         _runtime = runtime;
         _options = options.Value;
@@ -75,6 +78,7 @@ public sealed partial class AgentHub : IFleetObserver, IHostedService, IDisposab
         _renewing = RenewLoop(_stopping.Token);
         _dispatching = DispatchLoop();
         _heartbeats = new Timer(static s => ((AgentHub)s!).CheckHeartbeats(), this, _options.HeartbeatCheckInterval, _options.HeartbeatCheckInterval);
+        StartJobs();
         return Task.CompletedTask;
     }
 
@@ -84,6 +88,7 @@ public sealed partial class AgentHub : IFleetObserver, IHostedService, IDisposab
         await _stopping.CancelAsync();
         if (_heartbeats is { } timer) await timer.DisposeAsync();
         _dispatch.Writer.TryComplete();
+        await StopJobsAsync(cancellationToken);
         if (_renewing is { } renewing) await renewing.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (_dispatching is { } dispatching) await dispatching.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _ready.TrySetException(new OperationCanceledException("the silo is stopping"));

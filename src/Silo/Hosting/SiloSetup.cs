@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Reflection;
 using System.Runtime.Loader;
 using Platform.Grains;
+using Platform.Grains.Builds;
 using Platform.Grains.Keys;
 using Platform.Grains.Nodes;
 using Platform.Grains.Rules;
@@ -76,6 +77,7 @@ public static class SiloSetup
         builder.Services.AddSingleton<Platform.Silo.Endpoints.Etcd.EtcdKeysHandler>();
         builder.Services.AddNodes(o => builder.Configuration.GetSection(NodesOptions.Section).Bind(o));
         builder.Services.AddRules(o => builder.Configuration.GetSection(RulesOptions.Section).Bind(o));
+        builder.Services.AddBuilds(o => builder.Configuration.GetSection(BuildsOptions.Section).Bind(o));
         builder.Services.AddSingleton<AgentHub>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<AgentHub>());
         ConfigureStorage(builder.Services, options, builder.Configuration);

@@ -1,0 +1,240 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Platform.Grains.Nodes;
+using Platform.Runtime;
+
+namespace Platform.Grains.Builds;
+
+/// <summary>
+/// A build: <see cref="BuildPlan"/>'s rules applied to its stored state, one change per turn, written before anything
+/// is sent. While it has unfinished jobs a reminder checks them (docs/builds.md, "Crashes"): scheduled jobs are queued
+/// again, an order never started is sent again (the same attempt), and a job whose agent's node failed is lost.
+/// </summary>
+[GrainType("build")]
+internal sealed class BuildGrain(
+    [PersistentState("build")] IPersistentState<BuildState> state,
+    IOptions<BuildsOptions> options,
+    ILogger<BuildGrain> logger) : Grain, IBuildGrain, IRemindable
+{
+    private const string Reminder = "jobs";
+    private readonly BuildsOptions _options = options.Value;
+
+    private BuildState B => state.State;
+
+    private bool Exists => state.RecordExists && B.Id.Length != 0;
+
+    private IBuildQueueGrain Queue => GrainFactory.GetGrain<IBuildQueueGrain>(BuildQueueGrain.DefaultKey);
+
+    public async Task<CreateResult> Create(BuildSpec spec, int number)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (Exists)
+            return B.Repository == spec.Repository && B.Commit == spec.Commit && B.Branch == spec.Branch && B.DeliveryId == spec.DeliveryId && B.Trigger == spec.Trigger
+                ? CreateResult.Existing : CreateResult.Taken;
+        state.State = BuildPlan.New(spec, GetPrimaryKeyString(), number, DateTimeOffset.UtcNow);
+        await state.WriteStateAsync();
+        await RegisterOrUpdateReminder(Reminder, _options.BuildCheckInterval, _options.BuildCheckInterval);
+        logger.LogInformation("build {Build} of {Branch} at {Commit} created ({Trigger})", B.Id, B.Branch, B.Commit, B.Trigger);
+        await QueueScheduled();
+        return CreateResult.Created;
+    }
+
+    public Task<BuildState?> Get() => Task.FromResult(Exists ? Copy(B) : null);
+
+    public async Task<JobOrder?> Assign(string jobKey, int attempt, string agent, long incarnation)
+    {
+        if (!Exists || B.Job(jobKey) is not { } job || job.Attempt != attempt) return null;
+        if (JobStates.OnAgent(job.State)) return job.Agent == agent ? Order(job) : null;
+        if (job.State != JobStates.Scheduled || B.CancelRequested) return null;
+        var now = DateTimeOffset.UtcNow;
+        job.State = JobStates.Assigned;
+        job.Agent = agent;
+        job.AgentIncarnation = incarnation;
+        job.Assigned = now;
+        B.Started ??= now;
+        BuildPlan.Settle(B, now);
+        await state.WriteStateAsync();
+        return Order(job);
+    }
+
+    public async Task JobStarted(string jobKey, int attempt, string agent)
+    {
+        if (Current(jobKey, attempt) is not { } job || job.State != JobStates.Assigned || job.Agent != agent) return;
+        job.State = JobStates.Running;
+        job.Started = DateTimeOffset.UtcNow;
+        await state.WriteStateAsync();
+    }
+
+    public async Task JobPipeline(string jobKey, int attempt, string file, string? yaml, string? error)
+    {
+        if (Current(jobKey, attempt) is not { } job || job.Step is not null || !JobStates.OnAgent(job.State)) return;
+        var now = DateTimeOffset.UtcNow;
+        job.Started ??= now;
+        if (B.CancelRequested)
+        {
+            await EndAttempt(job, JobStates.Canceled, null, "the build was cancelled");
+            return;
+        }
+        BuildPlan.Expand(B, file, yaml, error, now);
+        await state.WriteStateAsync();
+        if (B.Error is not null) logger.LogInformation("build {Build} failed: {Error}", B.Id, B.Error);
+        Queue.Withdraw(JobId(job), attempt).Ignore(logger);
+        await AfterChange();
+    }
+
+    public async Task<bool> JobDone(string jobKey, int attempt, JobReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        if (!Exists || B.Job(jobKey) is not { } job) return false;
+        // An older attempt, or this one again: already stored.
+        if (attempt != job.Attempt || JobStates.IsFinal(job.State) || job.State is JobStates.Scheduled or JobStates.Waiting) return true;
+        if (job.Agent != report.Agent) return true;
+        var now = DateTimeOffset.UtcNow;
+        job.LogLength = report.LogLength;
+        job.Artifacts = report.Artifacts;
+        job.Started ??= now;
+        var ended = JobStates.IsReportable(report.State) ? report.State : JobStates.Failed;
+        var error = JobStates.IsReportable(report.State) ? report.Error : $"the agent reported state '{report.State}'; expected passed, failed, canceled or timed_out";
+        if (job.Step is null && ended == JobStates.Passed)
+        {
+            // A pipeline job that ends without sending its pipeline cannot expand the build.
+            ended = JobStates.Failed;
+            error = "the pipeline job ended without sending the pipeline (job-pipeline)";
+        }
+        await EndAttempt(job, ended, report.ExitStatus, error);
+        return true;
+    }
+
+    public async Task<string?> Cancel()
+    {
+        if (!Exists) return $"build {GetPrimaryKeyString()} does not exist";
+        if (JobStates.IsFinal(B.State)) return null;
+        var now = DateTimeOffset.UtcNow;
+        var scheduled = B.Jobs.Where(j => j.State == JobStates.Scheduled).Select(j => (JobId(j), j.Attempt)).ToList();
+        var onAgents = BuildPlan.Cancel(B, now);
+        await state.WriteStateAsync();
+        logger.LogInformation("build {Build} cancelled", B.Id);
+        foreach (var (jobId, attempt) in scheduled) Queue.Withdraw(jobId, attempt).Ignore(logger);
+        foreach (var job in onAgents) Queue.CancelJob(job.Agent!, JobId(job), job.Attempt).Ignore(logger);
+        await AfterChange();
+        return null;
+    }
+
+    public async Task<string?> Retry()
+    {
+        if (!Exists) return $"build {GetPrimaryKeyString()} does not exist";
+        if (BuildPlan.Retry(B, DateTimeOffset.UtcNow) is { } refused) return refused;
+        await state.WriteStateAsync();
+        await RegisterOrUpdateReminder(Reminder, _options.BuildCheckInterval, _options.BuildCheckInterval);
+        await QueueScheduled();
+        return null;
+    }
+
+    public async Task Supersede(string newer, bool cancelRunning)
+    {
+        if (!Exists || JobStates.IsFinal(B.State)) return;
+        var scheduled = B.Jobs.Where(j => j.State == JobStates.Scheduled).Select(j => (JobId(j), j.Attempt)).ToList();
+        if (BuildPlan.SkipIfQueued(B, newer, DateTimeOffset.UtcNow))
+        {
+            await state.WriteStateAsync();
+            logger.LogInformation("build {Build} skipped: superseded by {Newer}", B.Id, newer);
+            foreach (var (jobId, attempt) in scheduled) Queue.Withdraw(jobId, attempt).Ignore(logger);
+            await AfterChange();
+        }
+        else if (cancelRunning)
+        {
+            await Cancel();
+        }
+    }
+
+    public Task<int> AttemptOnAgent(string jobKey)
+        => Task.FromResult(Exists && B.Job(jobKey) is { } job && JobStates.OnAgent(job.State) ? job.Attempt : 0);
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (!Exists || JobStates.IsFinal(B.State))
+        {
+            await UnregisterReminder(reminderName);
+            return;
+        }
+        var now = DateTimeOffset.UtcNow;
+        foreach (var job in B.Jobs.ToList())
+        {
+            if (!JobStates.OnAgent(job.State)) continue;
+            var node = await GrainFactory.GetGrain<INodeGrain>(job.Agent!).Get();
+            var lost = node is null ? "its agent's node is not known"
+                : node.Member.Status is NodeStatus.Failed or NodeStatus.Left ? $"its agent's node is {node.Member.Status}"
+                : node.Member.Incarnation != job.AgentIncarnation ? "its agent's node restarted" : null;
+            if (lost is not null)
+            {
+                logger.LogInformation("build {Build}: job {Job} attempt {Attempt} lost: {Why}", B.Id, job.Key, job.Attempt, lost);
+                await EndAttempt(job, JobStates.Lost, null, $"lost: {lost}");
+            }
+            else if (job.State == JobStates.Assigned && now - job.Assigned > _options.StartTimeout)
+            {
+                Queue.Deliver(job.Agent!, Order(job)).Ignore(logger);
+            }
+        }
+        await QueueScheduled();
+    }
+
+    /// <summary>Ends the current attempt of a job: stored, its slot freed, a retry or the jobs now ready queued.</summary>
+    private async Task EndAttempt(JobRecord job, string endState, int? exitStatus, string? error)
+    {
+        var attempt = job.Attempt;
+        var retried = BuildPlan.Finish(B, job, endState, exitStatus, error, DateTimeOffset.UtcNow);
+        await state.WriteStateAsync();
+        if (retried) logger.LogInformation("build {Build}: job {Job} ended {State}; retrying as attempt {Attempt}", B.Id, job.Key, endState, job.Attempt);
+        Queue.Withdraw(JobId(job), attempt).Ignore(logger);
+        GrainFactory.GetGrain<IJobLogGrain>(BuildGrainKeys.Log(JobId(job), attempt)).End().Ignore(logger);
+        await AfterChange();
+    }
+
+    /// <summary>After a change: queues what is scheduled, or, once the build is finished, stops its reminder.</summary>
+    private async Task AfterChange()
+    {
+        if (JobStates.IsFinal(B.State))
+        {
+            logger.LogInformation("build {Build} {State}", B.Id, B.State);
+            await UnregisterReminder(Reminder);
+            return;
+        }
+        await QueueScheduled();
+    }
+
+    private Task QueueScheduled()
+    {
+        foreach (var job in B.Jobs)
+        {
+            if (job.State != JobStates.Scheduled) continue;
+            Queue.Enqueue(new JobTicket(JobId(job), job.Attempt, B.Id, B.Repository, B.Branch, B.Priority,
+                job.Agents, job.Image, job.ConcurrencyGroup, job.Concurrency, job.Scheduled ?? DateTimeOffset.UtcNow)).Ignore(logger);
+        }
+        return Task.CompletedTask;
+    }
+
+    private JobRecord? Current(string jobKey, int attempt)
+        => Exists && B.Job(jobKey) is { } job && job.Attempt == attempt ? job : null;
+
+    private string JobId(JobRecord job) => BuildGrainKeys.Job(B.Id, job.Key);
+
+    private JobOrder Order(JobRecord job)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["PLATFORM_BUILD_ID"] = B.Id,
+            ["PLATFORM_BUILD_NUMBER"] = B.Number.ToString(CultureInfo.InvariantCulture),
+            ["PLATFORM_REPOSITORY"] = B.Repository,
+            ["PLATFORM_BRANCH"] = B.Branch,
+            ["PLATFORM_COMMIT"] = B.Commit,
+            ["PLATFORM_JOB_ID"] = JobId(job),
+            ["PLATFORM_JOB_ATTEMPT"] = job.Attempt.ToString(CultureInfo.InvariantCulture),
+        };
+        if (job.Step is { } step) env["PLATFORM_STEP_KEY"] = step;
+        return new JobOrder(B.Id, JobId(job), job.Attempt, B.Repository, B.CloneUrl, B.Commit, B.Branch, job.Step, env, (int)_options.CancelGrace.TotalMilliseconds);
+    }
+
+    private static BuildState Copy(BuildState build) => JsonSerializer.Deserialize<BuildState>(JsonSerializer.SerializeToUtf8Bytes(build))!;
+}

@@ -1,0 +1,363 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Platform.Builds.Hooks;
+using Platform.Protocol;
+using Platform.Silo.Tests.Nodes.Api;
+using static Platform.Silo.Tests.Builds.BuildsHttp;
+
+namespace Platform.Silo.Tests.Builds;
+
+/// <summary>
+/// Builds against a real silo process: push hooks in, jobs out to simulated agents over the real agent protocol, job
+/// ends and logs back. Every test uses repositories and agents of its own and waits only for frames of its own builds.
+/// </summary>
+public sealed class BuildsApiTests(NodesSilo fixture) : IClassFixture<NodesSilo>
+{
+    private const string Secret = "s3cret-hook";
+
+    private const string TwoSteps = """
+        steps:
+          - key: compile
+            run: scripts/compile.sh
+          - key: test
+            run: scripts/test.sh
+            depends_on: compile
+        """;
+
+    private HttpClient Http => fixture.Http;
+
+    [Fact]
+    public async Task Captured_Bitbucket_push_starts_a_build_of_master_at_its_commit()
+    {
+        await RegisterAsync(Http, "takitake/mysidia", Secret);
+        await using var agent = await SimulatedBuildAgent.ConnectAsync(fixture.Port, "bb-agent");
+        var body = await File.ReadAllBytesAsync(Path.Combine(AppContext.BaseDirectory, "Builds", "bitbucket-push.json"));
+        var request = new HttpRequestMessage(HttpMethod.Post, "/hooks/bitbucket") { Content = new ByteArrayContent(body) };
+        request.Headers.Add("X-Event-Key", "repo:push");
+        request.Headers.Add("X-Request-UUID", "0b9b0b1c-8d0c-4b5e-9d45-5a2a1d2a3c4f");
+        request.Headers.Add("X-Hub-Signature", HookSignature.SignHmacSha256(Secret, body));
+
+        var (status, answer) = await SendAsync(Http, request);
+
+        Assert.Equal(200, status);
+        var id = Assert.Single(answer.GetProperty("builds").EnumerateArray()).GetString()!;
+        Assert.StartsWith("takitake/mysidia/", id);
+        var build = await BuildAsync(Http, id);
+        Assert.Equal("master", build.GetProperty("branch").GetString());
+        Assert.Equal("8fb0eefc6a340d57598ca553a07fade1a10f2c30", build.GetProperty("commit").GetString());
+        Assert.Equal("push", build.GetProperty("trigger").GetString());
+        var job = await agent.PipelineJobAsync(id);
+        Assert.Equal("8fb0eefc6a340d57598ca553a07fade1a10f2c30", job.Commit);
+        Assert.Equal("master", job.Branch);
+        Assert.Equal("takitake/mysidia", job.Repository);
+        Assert.Equal("git://127.0.0.1/takitake/mysidia.git", job.CloneUrl);
+        Assert.Equal(id, job.Env["PLATFORM_BUILD_ID"]);
+        await CancelAsync(id);
+    }
+
+    [Fact]
+    public async Task Hook_with_a_bad_or_missing_signature_is_401_and_queues_nothing()
+    {
+        const string repo = "team/signed";
+        await RegisterAsync(Http, repo, Secret);
+
+        var (wrong, wrongBody) = await SendAsync(Http, GitHubPush(repo, "main", Commit, "not-the-secret"));
+        var (missing, missingBody) = await SendAsync(Http, GitHubPush(repo, "main", Commit, secret: null));
+
+        Assert.Equal(401, wrong);
+        Assert.Contains("X-Hub-Signature-256 does not match", wrongBody.GetProperty("error").GetString());
+        Assert.Equal(401, missing);
+        Assert.Contains("X-Hub-Signature-256 is missing", missingBody.GetProperty("error").GetString());
+        Assert.Empty(await BuildIdsAsync(Http, repo));
+        var queue = await Http.GetFromJsonAsync<JsonElement>("/v1/queue");
+        Assert.DoesNotContain(queue.GetProperty("waiting").EnumerateArray(), w => w.GetProperty("ticket").GetProperty("repository").GetString() == repo);
+    }
+
+    [Fact]
+    public async Task Redelivered_hook_queues_nothing_new()
+    {
+        const string repo = "team/redelivered";
+        await RegisterAsync(Http, repo, Secret);
+        var delivery = Guid.NewGuid().ToString();
+
+        var (first, firstBody) = await SendAsync(Http, GitHubPush(repo, "main", Commit, Secret, delivery));
+        var (again, againBody) = await SendAsync(Http, GitHubPush(repo, "main", Commit, Secret, delivery));
+
+        Assert.Equal(200, first);
+        Assert.Single(firstBody.GetProperty("builds").EnumerateArray());
+        Assert.Equal(200, again);
+        Assert.True(againBody.GetProperty("duplicate").GetBoolean());
+        Assert.Empty(againBody.GetProperty("builds").EnumerateArray());
+        var builds = await BuildIdsAsync(Http, repo);
+        Assert.Single(builds);
+        await CancelAsync(builds[0]);
+    }
+
+    [Fact]
+    public async Task Hooks_answer_ignored_events_bad_bodies_and_unknown_repositories_clearly()
+    {
+        var ping = new HttpRequestMessage(HttpMethod.Post, "/hooks/github") { Content = new StringContent("{}") };
+        ping.Headers.Add("X-GitHub-Event", "ping");
+        var (pingStatus, pingBody) = await SendAsync(Http, ping);
+        Assert.Equal(200, pingStatus);
+        Assert.Contains("not a push", pingBody.GetProperty("ignored").GetString());
+
+        var bad = new HttpRequestMessage(HttpMethod.Post, "/hooks/github") { Content = new StringContent("{\"ref\":\"refs/heads/main\"}") };
+        bad.Headers.Add("X-GitHub-Event", "push");
+        var (badStatus, badBody) = await SendAsync(Http, bad);
+        Assert.Equal(400, badStatus);
+        Assert.Contains("field 'repository' is missing", badBody.GetProperty("error").GetString());
+
+        var (unknown, unknownBody) = await SendAsync(Http, GitHubPush("nobody/knows", "main", Commit, Secret));
+        Assert.Equal(404, unknown);
+        Assert.Contains("repository 'nobody/knows' is not registered", unknownBody.GetProperty("error").GetString());
+
+        using var r = await Http.PostAsync("/hooks/svn", new StringContent("{}"));
+        Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
+    }
+
+    [Fact]
+    public async Task Repository_shows_whether_it_has_a_secret_but_never_the_secret()
+    {
+        await RegisterAsync(Http, "team/shown", Secret);
+        var text = await Http.GetStringAsync("/v1/repos/team/shown");
+        Assert.DoesNotContain(Secret, text);
+        Assert.True(JsonDocument.Parse(text).RootElement.GetProperty("hasSecret").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Pipeline_that_does_not_parse_fails_the_build_with_file_line_and_reason()
+    {
+        const string repo = "team/badpipe";
+        await RegisterAsync(Http, repo, Secret);
+        await using var agent = await SimulatedBuildAgent.ConnectAsync(fixture.Port, "badpipe-agent");
+        var id = await PushAsync(Http, repo, "main", Secret);
+
+        await agent.AnswerPipelineAsync(await agent.PipelineJobAsync(id), "steps:\n  - key: a\n    command: make all\n");
+
+        var build = await WaitForBuildAsync(Http, id, b => b.GetProperty("state").GetString() == "failed", "failed");
+        Assert.StartsWith(".platform/pipeline.yml:3:5: 'command' is not allowed", build.GetProperty("error").GetString());
+        Assert.Single(build.GetProperty("jobs").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Steps_run_in_dependency_order_and_their_logs_are_stored_once()
+    {
+        const string repo = "team/dag";
+        await RegisterAsync(Http, repo, Secret);
+        await using var agent = await SimulatedBuildAgent.ConnectAsync(fixture.Port, "dag-agent");
+        var id = await PushAsync(Http, repo, "main", Secret);
+        await agent.AnswerPipelineAsync(await agent.PipelineJobAsync(id), TwoSteps);
+
+        var compile = await agent.StepJobAsync(id, "compile");
+        var queued = await WaitForBuildAsync(Http, id, b => Job(b, "compile").GetProperty("state").GetString() == "assigned", "compile assigned");
+        Assert.Equal("waiting", Job(queued, "test").GetProperty("state").GetString());
+        Assert.DoesNotContain(agent.Jobs(id), j => j.Step == "test");
+
+        await agent.StartedAsync(compile);
+        await agent.LogAsync(compile, 1, 0, "compiling\n");
+        await agent.LogAsync(compile, 2, 10, "done\n");
+        // A reconnecting runner resends what was not acknowledged: stored once.
+        await agent.LogAsync(compile, 2, 10, "done\n");
+        await agent.DoneAsync(compile, "passed", 0, 15);
+        var test = await agent.StepJobAsync(id, "test");
+        await agent.RunAsync(test, "ok\n");
+
+        var build = await WaitForBuildAsync(Http, id, b => b.GetProperty("state").GetString() == "passed", "passed");
+        Assert.Equal(0, Job(build, "compile").GetProperty("exitStatus").GetInt32());
+        Assert.Equal("compiling\ndone\n", await LogAsync(Http, id, "compile"));
+        Assert.Equal("ok\n", await LogAsync(Http, id, "test"));
+        using var range = new HttpRequestMessage(HttpMethod.Get, $"/v1/builds/{id}/jobs/compile/log");
+        range.Headers.Add("Range", "bytes=10-");
+        using var partial = await Http.SendAsync(range);
+        Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
+        Assert.Equal("done\n", await partial.Content.ReadAsStringAsync());
+        Assert.Equal("bytes 10-14/15", partial.Content.Headers.ContentRange!.ToString());
+        Assert.Single(agent.Jobs(id), j => j.Step == "compile");
+        Assert.Single(agent.Jobs(id), j => j.Step == "test");
+    }
+
+    [Fact]
+    public async Task Step_that_fails_with_a_retry_exit_status_runs_again_as_a_new_attempt()
+    {
+        const string repo = "team/retry";
+        await RegisterAsync(Http, repo, Secret);
+        await using var agent = await SimulatedBuildAgent.ConnectAsync(fixture.Port, "retry-agent");
+        var id = await PushAsync(Http, repo, "main", Secret);
+        await agent.AnswerPipelineAsync(await agent.PipelineJobAsync(id), """
+            steps:
+              - key: flaky
+                run: scripts/flaky.sh
+                retry:
+                  automatic:
+                    - exit_status: 75
+                      limit: 1
+            """);
+
+        await agent.RunAsync(await agent.StepJobAsync(id, "flaky", attempt: 1), "temporary failure\n", "failed", 75);
+        var second = await agent.StepJobAsync(id, "flaky", attempt: 2);
+        await agent.RunAsync(second, "fine\n");
+
+        var build = await WaitForBuildAsync(Http, id, b => b.GetProperty("state").GetString() == "passed", "passed");
+        var job = Job(build, "flaky");
+        Assert.Equal(2, job.GetProperty("attempt").GetInt32());
+        Assert.Equal(75, job.GetProperty("history")[0].GetProperty("exitStatus").GetInt32());
+        Assert.Equal("temporary failure\n", await LogAsync(Http, id, "flaky", "?attempt=1"));
+        Assert.Equal("fine\n", await LogAsync(Http, id, "flaky"));
+    }
+
+    [Fact]
+    public async Task Cancel_tells_the_agent_and_the_build_ends_canceled()
+    {
+        const string repo = "team/cancel";
+        await RegisterAsync(Http, repo, Secret);
+        await using var agent = await SimulatedBuildAgent.ConnectAsync(fixture.Port, "cancel-agent");
+        var id = await PushAsync(Http, repo, "main", Secret);
+        await agent.AnswerPipelineAsync(await agent.PipelineJobAsync(id), TwoSteps);
+        var compile = await agent.StepJobAsync(id, "compile");
+        await agent.StartedAsync(compile);
+
+        using var r = await Http.PostAsync($"/v1/builds/{id}/cancel", null);
+        Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
+        var cancel = await agent.Raw.WaitForAsync<JobCancelFrame>(c => c.JobId == compile.JobId, TimeSpan.FromSeconds(30));
+        Assert.Equal(1, cancel.Attempt);
+        Assert.Equal("canceling", (await BuildAsync(Http, id)).GetProperty("state").GetString());
+        await agent.DoneAsync(compile, "canceled", 143);
+
+        var build = await WaitForBuildAsync(Http, id, b => b.GetProperty("state").GetString() == "canceled", "canceled");
+        Assert.Equal("canceled", Job(build, "compile").GetProperty("state").GetString());
+        Assert.Equal("canceled", Job(build, "test").GetProperty("state").GetString());
+        Assert.Equal(1, Job(build, "compile").GetProperty("attempt").GetInt32());
+    }
+
+    [Fact]
+    public async Task Job_of_an_agent_that_dies_is_lost_and_retried_on_another_agent()
+    {
+        const string repo = "team/lost";
+        await RegisterAsync(Http, repo, Secret);
+        var doomed = await SimulatedBuildAgent.ConnectAsync(fixture.Port, "lost-doomed", tags: new() { ["pool"] = "lost" });
+        var id = await PushAsync(Http, repo, "main", Secret);
+        await doomed.AnswerPipelineAsync(await doomed.PipelineJobAsync(id), """
+            steps:
+              - key: long
+                run: scripts/long.sh
+                agents: { pool: lost }
+                retry:
+                  automatic:
+                    - exit_status: -1
+                      limit: 1
+            """);
+        var first = await doomed.StepJobAsync(id, "long");
+        await doomed.StartedAsync(first);
+        await using var survivor = await SimulatedBuildAgent.ConnectAsync(fixture.Port, "lost-survivor", tags: new() { ["pool"] = "lost" });
+
+        doomed.Crash();
+        await doomed.DisposeAsync();
+        var second = await survivor.StepJobAsync(id, "long", attempt: 2);
+        await survivor.RunAsync(second, "");
+
+        var build = await WaitForBuildAsync(Http, id, b => b.GetProperty("state").GetString() == "passed", "passed");
+        Assert.Equal("lost", Job(build, "long").GetProperty("history")[0].GetProperty("state").GetString());
+        Assert.Equal("lost-survivor", Job(build, "long").GetProperty("agent").GetString());
+    }
+
+    [Fact]
+    public async Task Newer_push_to_a_branch_skips_its_queued_build()
+    {
+        const string repo = "team/superseded";
+        await RegisterAsync(Http, repo, Secret);
+        var older = await PushAsync(Http, repo, "feature/x", Secret, "1111111111111111111111111111111111111111");
+        var newer = await PushAsync(Http, repo, "feature/x", Secret, "2222222222222222222222222222222222222222");
+
+        var skipped = await WaitForBuildAsync(Http, older, b => b.GetProperty("state").GetString() == "skipped", "skipped");
+        Assert.Equal(newer, skipped.GetProperty("supersededBy").GetString());
+        Assert.Equal("scheduled", (await BuildAsync(Http, newer)).GetProperty("state").GetString());
+        await CancelAsync(newer);
+    }
+
+    [Fact]
+    public async Task Job_with_an_image_waits_with_a_visible_reason_when_no_agent_has_an_engine()
+    {
+        const string repo = "team/image";
+        await RegisterAsync(Http, repo, Secret);
+        await using var agent = await SimulatedBuildAgent.ConnectAsync(fixture.Port, "image-agent", tags: new() { ["pool"] = "image" });
+        var id = await PushAsync(Http, repo, "main", Secret);
+        await agent.AnswerPipelineAsync(await agent.PipelineJobAsync(id), """
+            steps:
+              - key: boxed
+                run: scripts/boxed.sh
+                image: localhost/builder:1
+                agents: { pool: image }
+            """);
+
+        var reason = "";
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(30) && !reason.Contains("container engine", StringComparison.Ordinal))
+        {
+            var queue = await Http.GetFromJsonAsync<JsonElement>("/v1/queue");
+            reason = queue.GetProperty("waiting").EnumerateArray()
+                .Where(w => w.GetProperty("ticket").GetProperty("buildId").GetString() == id)
+                .Select(w => w.GetProperty("reason").GetString()!).FirstOrDefault() ?? "";
+            await Task.Delay(50);
+        }
+        Assert.Equal("the step runs in image 'localhost/builder:1': none of the 1 matching agents has a container engine", reason);
+        await CancelAsync(id);
+    }
+
+    [Fact]
+    public async Task Followed_log_streams_chunks_until_the_job_ends()
+    {
+        const string repo = "team/follow";
+        await RegisterAsync(Http, repo, Secret);
+        await using var agent = await SimulatedBuildAgent.ConnectAsync(fixture.Port, "follow-agent");
+        var id = await PushAsync(Http, repo, "main", Secret);
+        await agent.AnswerPipelineAsync(await agent.PipelineJobAsync(id), "steps:\n  - key: talk\n    run: talk.sh\n");
+        var job = await agent.StepJobAsync(id, "talk");
+        await agent.StartedAsync(job);
+        await agent.LogAsync(job, 1, 0, "first\n");
+
+        using var response = await Http.GetAsync($"/v1/builds/{id}/jobs/talk/log?follow=true", HttpCompletionOption.ResponseHeadersRead);
+        var stream = await response.Content.ReadAsStreamAsync();
+        var reader = new StreamReader(stream, Encoding.UTF8);
+        Assert.Equal("first", await reader.ReadLineAsync());
+        await agent.LogAsync(job, 2, 6, "second\n");
+        Assert.Equal("second", await reader.ReadLineAsync());
+        await agent.DoneAsync(job, "passed", 0, 13);
+        Assert.Equal("", await reader.ReadToEndAsync());
+    }
+
+    [Fact]
+    public async Task Build_started_through_the_API_is_listed_by_repository_branch_and_state()
+    {
+        const string repo = "team/started";
+        await RegisterAsync(Http, repo, Secret);
+        using var refused = await Http.PostAsJsonAsync("/v1/builds", new { repo, branch = "main", commit = "not-a-sha" });
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("commit 'not-a-sha' is not a commit id", await refused.Content.ReadAsStringAsync());
+        using var unknown = await Http.PostAsJsonAsync("/v1/builds", new { repo = "team/never", branch = "main", commit = Commit });
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+
+        using var started = await Http.PostAsJsonAsync("/v1/builds", new { repo, branch = "release/1", commit = Commit });
+        Assert.Equal(HttpStatusCode.Created, started.StatusCode);
+        var build = JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement;
+        var id = build.GetProperty("id").GetString()!;
+        Assert.Equal("api", build.GetProperty("trigger").GetString());
+
+        var listed = await Http.GetFromJsonAsync<JsonElement>($"/v1/builds?repo={repo}&branch=release/1&state=scheduled");
+        Assert.Equal(id, Assert.Single(listed.EnumerateArray()).GetProperty("id").GetString());
+        Assert.Empty((await Http.GetFromJsonAsync<JsonElement>($"/v1/builds?repo={repo}&branch=main")).EnumerateArray());
+        using var retry = await Http.PostAsync($"/v1/builds/{id}/retry", null);
+        Assert.Equal(HttpStatusCode.Conflict, retry.StatusCode);
+        Assert.Contains("only a finished build is retried", await retry.Content.ReadAsStringAsync());
+        await CancelAsync(id);
+        Assert.Equal("canceled", (await BuildAsync(Http, id)).GetProperty("state").GetString());
+    }
+
+    private async Task CancelAsync(string id)
+    {
+        using var r = await Http.PostAsync($"/v1/builds/{id}/cancel", null);
+        Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
+    }
+}

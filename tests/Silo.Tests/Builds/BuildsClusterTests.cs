@@ -1,0 +1,76 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Platform.Runtime.Tests.Support;
+using Platform.Silo.Tests.Support;
+using Xunit.Abstractions;
+using static Platform.Silo.Tests.Builds.BuildsHttp;
+
+namespace Platform.Silo.Tests.Builds;
+
+/// <summary>Builds in a cluster of two silo processes on PostgreSQL: a build outlives the silo that held it.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class BuildsClusterTests(PostgresFixture postgres, ITestOutputHelper output)
+{
+    private const string Secret = "cluster-hook-secret";
+
+    [Fact]
+    public async Task Build_whose_silo_is_killed_goes_on_from_its_stored_state_and_no_job_is_dispatched_twice()
+    {
+        var connection = await postgres.DatabaseForAsync(nameof(Build_whose_silo_is_killed_goes_on_from_its_stored_state_and_no_job_is_dispatched_twice));
+        await using var cluster = new SiloClusterProcesses(connection, 2, output);
+        // One after the other: two silos starting together on a loaded 2-core machine may judge each other dead.
+        await cluster.StartAsync(0);
+        await cluster.StartAsync(1);
+        await cluster.WaitForAsync([0, 1], (_, s) => s.ActiveCount == 2, TimeSpan.FromSeconds(30), "both silos active");
+        const string repo = "team/durable";
+        await RegisterAsync(cluster[0].Http, repo, Secret);
+        var id = await PushAsync(cluster[0].Http, repo, "main", Secret);
+
+        // The silo holding the build's grain is killed; the agent is connected to the other one.
+        var holder = await HolderOfBuildAsync(cluster);
+        var survivor = 1 - holder;
+        output.WriteLine($"build {id} is held by silo{holder}; the agent connects to silo{survivor}");
+        await using var agent = await SimulatedBuildAgent.ConnectAsync(cluster.HttpPorts[survivor], "durable-agent");
+        await agent.AnswerPipelineAsync(await agent.PipelineJobAsync(id), """
+            steps:
+              - key: compile
+                run: scripts/compile.sh
+              - key: test
+                run: scripts/test.sh
+                depends_on: compile
+            """);
+        var compile = await agent.StepJobAsync(id, "compile");
+        await agent.StartedAsync(compile);
+        await agent.LogAsync(compile, 1, 0, "before the kill\n");
+        await WaitForBuildAsync(cluster[holder].Http, id, b => Job(b, "compile").GetProperty("state").GetString() == "running", "compile running");
+
+        cluster[holder].Kill();
+        await agent.LogAsync(compile, 2, 16, "after the kill\n");
+        await agent.DoneAsync(compile, "passed", 0, 31);
+        var test = await agent.StepJobAsync(id, "test");
+        await agent.RunAsync(test, "tested\n");
+
+        var http = cluster.Client(survivor);
+        var build = await WaitForBuildAsync(http, id, b => b.GetProperty("state").GetString() == "passed", "passed", TimeSpan.FromSeconds(90));
+        Assert.Equal(1, Job(build, "compile").GetProperty("attempt").GetInt32());
+        Assert.Equal(1, Job(build, "test").GetProperty("attempt").GetInt32());
+        Assert.Equal("before the kill\nafter the kill\n", await LogAsync(http, id, "compile"));
+        var jobs = agent.Jobs(id);
+        Assert.Single(jobs, j => j.Step == "compile");
+        Assert.Single(jobs, j => j.Step == "test");
+        Assert.All(jobs, j => Assert.Equal(1, j.Attempt));
+        cluster.Passed = true;
+    }
+
+    /// <summary>The silo whose /v1/cluster counts an activation of grain type 'build' (the test makes only one).</summary>
+    private static async Task<int> HolderOfBuildAsync(SiloClusterProcesses cluster)
+    {
+        for (var i = 0; i < cluster.Count; i++)
+        {
+            var status = await cluster.Client(i).GetFromJsonAsync<JsonElement>("/v1/cluster");
+            foreach (var type in status.GetProperty("grainTypes").EnumerateArray())
+                if (type.GetProperty("grainType").GetString() == "build" && type.GetProperty("activations").GetInt64() > 0) return i;
+        }
+        throw new InvalidOperationException("no silo holds the build's grain");
+    }
+}
