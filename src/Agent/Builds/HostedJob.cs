@@ -35,6 +35,13 @@ internal sealed class HostedJob(string jobId, int attempt)
         EndSent = false;
         SentThrough = Log.Acknowledged;
     }
+
+    /// <summary>Forgets the sent chunks and end not acknowledged yet, on the same connection (job-started is not repeated).</summary>
+    public void ResendUnacknowledged()
+    {
+        EndSent = false;
+        SentThrough = Log.Acknowledged;
+    }
 }
 
 /// <summary>A job's last frames: the pipeline answer (pipeline jobs only) and job-done.</summary>

@@ -19,6 +19,7 @@ internal sealed partial class JobHost : IAsyncDisposable
     private readonly int _slots;
     private readonly IReadOnlyList<string> _repositories;
     private readonly TimeSpan _defaultGrace;
+    private readonly TimeSpan _resendInterval;
     private readonly ConcurrentDictionary<(string, int), HostedJob> _jobs = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly CancellationTokenSource _stopping = new();
@@ -42,6 +43,7 @@ internal sealed partial class JobHost : IAsyncDisposable
         _slots = options.Slots;
         _repositories = options.Repositories;
         _defaultGrace = options.CancelGrace;
+        _resendInterval = options.ResendInterval;
         Engine = options.Engine;
         foreach (var entry in _ledger.Unacknowledged()) Recover(entry);
         _sender = Task.Run(SendLoopAsync);
@@ -125,16 +127,18 @@ internal sealed partial class JobHost : IAsyncDisposable
             Finish(job, new JobOutcome(JobState.Failed, null, $"this agent runs {busy} job(s) already, its build_slots", []));
             return;
         }
-        if (!MayBuild(frame.Repository))
+        // The registered clone URL is what the agent fetches; the repository's name is only its name.
+        var source = string.IsNullOrEmpty(frame.CloneUrl) ? frame.Repository : frame.CloneUrl;
+        if (!MayBuild(source))
         {
             // A job runs the repository's code on this node: only repositories the node's own configuration names.
             job.StartedEverSent = true;
-            Finish(job, new JobOutcome(JobState.Failed, null, $"repository '{frame.Repository}' is not one this agent builds (build_repositories: {string.Join(", ", _repositories)})", []));
+            Finish(job, new JobOutcome(JobState.Failed, null, $"repository '{source}' is not one this agent builds (build_repositories: {string.Join(", ", _repositories)})", []));
             return;
         }
-        LogStarting(_logger, frame.JobId, frame.Attempt, frame.Step ?? "(pipeline)", frame.Repository, frame.Commit);
+        LogStarting(_logger, frame.JobId, frame.Attempt, frame.Step ?? "(pipeline)", source, frame.Commit.Length > 0 ? frame.Commit : "the head of " + frame.Branch);
         var spec = new JobSpec(frame.BuildId, frame.JobId, frame.Attempt, frame.Repository, frame.Commit, frame.Branch, frame.Step,
-            frame.Env ?? new Dictionary<string, string>(), frame.CancelGraceMs > 0 ? TimeSpan.FromMilliseconds(frame.CancelGraceMs) : _defaultGrace);
+            frame.Env ?? new Dictionary<string, string>(), frame.CancelGraceMs > 0 ? TimeSpan.FromMilliseconds(frame.CancelGraceMs) : _defaultGrace, source);
         var run = Task.Run(async () =>
         {
             JobOutcome outcome;
@@ -211,7 +215,8 @@ internal sealed partial class JobHost : IAsyncDisposable
     {
         while (!_stopping.IsCancellationRequested)
         {
-            try { await _wake.WaitAsync(_stopping.Token).ConfigureAwait(false); }
+            bool woken;
+            try { woken = await _wake.WaitAsync(_resendInterval, _stopping.Token).ConfigureAwait(false); }
             catch (OperationCanceledException) { return; }
             var connection = Volatile.Read(ref _connection);
             if (connection != _senderConnection)
@@ -219,6 +224,13 @@ internal sealed partial class JobHost : IAsyncDisposable
                 _senderConnection = connection;
                 foreach (var job in _jobs.Values)
                     lock (job) job.Resend();
+            }
+            else if (!woken)
+            {
+                // Nothing happened for a resend interval: what is still unacknowledged goes again on this connection (the
+                // silo that took a chunk or an end may have died while this connection stayed).
+                foreach (var job in _jobs.Values)
+                    lock (job) job.ResendUnacknowledged();
             }
             foreach (var job in _jobs.Values)
             {

@@ -20,6 +20,9 @@ internal sealed class JobHostOptions
     /// <summary>Patterns of the repository URLs jobs may check out (<c>*</c> any run of characters); empty: any.</summary>
     public IReadOnlyList<string> Repositories { get; init; } = [];
 
+    /// <summary>How long unacknowledged frames wait before they are sent again on the same connection.</summary>
+    public TimeSpan ResendInterval { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The artifact store of the silo connected now, or null.</summary>
     public Func<ArtifactUploader?>? Artifacts { get; init; }
 }

@@ -96,7 +96,7 @@ public sealed class AgentConfig
     /// <summary>Consul's <c>enable_local_script_checks</c>: checks that run commands are refused unless it is true.</summary>
     public bool EnableLocalScriptChecks { get; set; }
 
-    /// <summary><c>build_slots</c>: build jobs run at once; default 1.</summary>
+    /// <summary><c>build_slots</c>: build jobs run at once; default 0 (no build jobs: a build runs repository code on the node).</summary>
     public int? BuildSlots { get; set; }
 
     /// <summary><c>build_engine</c>: the container engine for steps with an image (podman, docker, a path, or none); default podman if on PATH.</summary>

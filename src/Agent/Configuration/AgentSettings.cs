@@ -89,7 +89,7 @@ public sealed record AgentSettings
     public int QueryResponseSizeLimit { get; init; } = 1024;
 
     /// <summary>Build jobs run at once (<c>build_slots</c>).</summary>
-    public int BuildSlots { get; init; } = 1;
+    public int BuildSlots { get; init; }
 
     /// <summary>The container engine for steps with an image (<c>build_engine</c>); null: this agent takes no such step.</summary>
     public Platform.Builds.Running.ContainerEngine? BuildEngine { get; init; }
@@ -182,7 +182,8 @@ public sealed record AgentSettings
             if (!seen.Add(check.Id))
                 throw new ConfigException($"health checks: check id '{check.Id}' is defined twice; expected each check to have its own id");
 
-        var buildSlots = config.BuildSlots ?? 1;
+        // A build runs repository code on this node: an agent takes build jobs only when its configuration says how many.
+        var buildSlots = config.BuildSlots ?? 0;
         if (buildSlots < 0) throw new ConfigException($"build_slots: {buildSlots}; expected 0 (takes no build jobs) or more");
         var engine = Platform.Builds.Running.ContainerEngine.Find(config.BuildEngine);
         if (engine is null && config.BuildEngine is { Length: > 0 } named && named != "none")

@@ -21,10 +21,18 @@ public sealed partial class GitCheckout(string mirrorsDirectory)
     /// Makes <paramref name="workTree"/> (which must not exist) a checkout of <paramref name="repository"/> at
     /// <paramref name="commit"/>, detached. Throws <see cref="JobFailedException"/> for a commit the repository does not have.
     /// </summary>
-    public async Task CheckoutAsync(string repository, string commit, string workTree, CancellationToken cancellationToken)
+    public Task CheckoutAsync(string repository, string commit, string workTree, CancellationToken cancellationToken)
+        => CheckoutAsync(repository, commit, null, workTree, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="CheckoutAsync(string, string, string, CancellationToken)"/>, but an empty <paramref name="commit"/> means
+    /// the head of <paramref name="branch"/> as the repository has it now. Answers the full id of the commit checked out.
+    /// </summary>
+    public async Task<string> CheckoutAsync(string repository, string commit, string? branch, string workTree, CancellationToken cancellationToken)
     {
         CheckRepository(repository);
-        CheckCommit(commit);
+        if (commit.Length > 0 || branch is null) CheckCommit(commit);
+        else CheckBranch(branch);
         Directory.CreateDirectory(MirrorsDirectory);
         var mirror = Path.Combine(MirrorsDirectory, MirrorName(repository));
         var gate = s_mirrorLocks.GetOrAdd(mirror, _ => new SemaphoreSlim(1, 1));
@@ -33,6 +41,17 @@ public sealed partial class GitCheckout(string mirrorsDirectory)
         {
             if (!Directory.Exists(mirror))
                 await GitAsync(null, ["init", "--quiet", "--bare", mirror], "make the repository's mirror", cancellationToken).ConfigureAwait(false);
+            if (commit.Length == 0)
+            {
+                // No commit: the branch's head now. The fetched head is what the job builds and reports.
+                var (code, _, error) = await GitCommand.RunAsync(mirror,
+                    ["fetch", "--quiet", "--no-tags", "--", repository, $"+refs/heads/{branch}:refs/platform/heads/{branch}"], cancellationToken).ConfigureAwait(false);
+                if (code != 0)
+                    throw new JobFailedException($"branch '{branch}' cannot be fetched from repository '{repository}': {GitCommand.OneLine(error)}");
+                var (resolved, head, _) = await GitCommand.RunAsync(mirror, ["rev-parse", "--verify", $"refs/platform/heads/{branch}^{{commit}}"], cancellationToken).ConfigureAwait(false);
+                if (resolved != 0) throw new JobFailedException($"branch '{branch}' of repository '{repository}' has no commit");
+                commit = head.Trim();
+            }
             if (!await HasCommitAsync(mirror, commit, cancellationToken).ConfigureAwait(false))
             {
                 // Fetching the commit itself gets exactly it (and works for a commit no branch points at any more).
@@ -58,6 +77,16 @@ public sealed partial class GitCheckout(string mirrorsDirectory)
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(workTree))!);
         await GitAsync(null, ["clone", "--quiet", "--shared", "--no-checkout", "--", mirror, workTree], "make the job's work tree", cancellationToken).ConfigureAwait(false);
         await GitAsync(workTree, ["-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", commit], $"check out commit '{commit}'", cancellationToken).ConfigureAwait(false);
+        var (full, id, _) = await GitCommand.RunAsync(workTree, ["rev-parse", "HEAD"], cancellationToken).ConfigureAwait(false);
+        return full == 0 ? id.Trim() : commit;
+    }
+
+    /// <summary>A branch name git accepts (<c>git check-ref-format --branch</c> rules, checked without running git).</summary>
+    public static void CheckBranch(string branch)
+    {
+        if (!BranchName().IsMatch(branch) || branch.Contains("..", StringComparison.Ordinal) || branch.Contains("//", StringComparison.Ordinal)
+            || branch.EndsWith('/') || branch.EndsWith(".lock", StringComparison.Ordinal) || branch.Contains("@{", StringComparison.Ordinal))
+            throw new JobFailedException($"branch '{branch}' is not a branch name; expected one such as main or release/1.2");
     }
 
     /// <summary>A commit id: 4 to 64 hexadecimal digits (a full id names the build exactly); anything else is refused.</summary>
@@ -94,6 +123,9 @@ public sealed partial class GitCheckout(string mirrorsDirectory)
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(repository)));
         return hash[..24] + ".git";
     }
+
+    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9._/+-]{0,254}$")]
+    private static partial Regex BranchName();
 
     [GeneratedRegex("^[0-9a-fA-F]{4,64}$")]
     private static partial Regex CommitId();

@@ -38,8 +38,15 @@ public sealed class JobRunner(JobRunnerOptions options)
     private async Task<JobOutcome> RunInAsync(JobSpec job, string workTree, Action<ReadOnlySpan<byte>> output, CancellationToken cancellationToken)
     {
         RemoveTree(workTree);
-        Say(output, $"checking out {job.Repository} at {job.Commit}");
-        await options.Git.CheckoutAsync(job.Repository, job.Commit, workTree, cancellationToken).ConfigureAwait(false);
+        var source = job.CloneUrl ?? job.Repository;
+        Say(output, job.Commit.Length > 0 ? $"checking out {source} at {job.Commit}" : $"checking out {source} at the head of branch {job.Branch}");
+        var commit = await options.Git.CheckoutAsync(source, job.Commit, job.Branch, workTree, cancellationToken).ConfigureAwait(false);
+        if (job.Commit.Length == 0)
+        {
+            // The step sees, and the log says, the commit it builds.
+            Say(output, $"branch {job.Branch} is at commit {commit}");
+            job = job with { Commit = commit };
+        }
 
         Pipeline pipeline;
         string yaml;
@@ -141,7 +148,13 @@ public sealed class JobRunner(JobRunnerOptions options)
     private static string SafeName(string id)
     {
         var builder = new StringBuilder(id.Length);
-        foreach (var c in id) builder.Append(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_');
+        // Job ids are "{build id}/{job key}" (the pipeline job's key is "~pipeline"): every other character is written as
+        // "+XX" (its UTF-16 code in hex), so two ids never share a work tree.
+        foreach (var c in id)
+        {
+            if (char.IsAsciiLetterOrDigit(c) || c is '-' or '_') builder.Append(c);
+            else builder.Append('+').Append(((int)c).ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+        }
         return builder.Length == 0 ? "job" : builder.ToString();
     }
 

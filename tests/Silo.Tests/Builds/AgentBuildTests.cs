@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Platform.Silo.Tests.Nodes.AgentApi;
+using static Platform.Silo.Tests.Builds.BuildsHttp;
+
+namespace Platform.Silo.Tests.Builds;
+
+/// <summary>
+/// A real build end to end: a real silo process, a real <c>platform agent</c> with <c>build_slots</c> set, a bare git repository
+/// served as file://, a signed GitHub push (or <c>POST /v1/builds</c>), and a pipeline of two dependent steps.
+/// </summary>
+public sealed class AgentBuildTests : IAsyncLifetime
+{
+    private const string Secret = "agent-build-hook";
+    private AgentProcessFleet _fleet = null!;
+    private readonly string _work = Path.Combine(Path.GetTempPath(), "platform-agent-build-" + Guid.NewGuid().ToString("N")[..8]);
+
+    private string Bare => Path.Combine(_work, "app.git");
+
+    private string Order => Path.Combine(_work, "order.log");
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_work);
+        _fleet = await AgentProcessFleet.StartAsync();
+        await _fleet.StartAgentAsync("builder-" + _fleet.Suffix, new() { ["build_slots"] = 1 });
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_fleet is not null) await _fleet.DisposeAsync();
+        try { Directory.Delete(_work, recursive: true); }
+        catch (DirectoryNotFoundException) { /* nothing was made */ }
+    }
+
+    [Fact]
+    public async Task GitHub_push_builds_both_steps_in_order_on_a_real_agent_and_the_log_is_readable()
+    {
+        var commit = MakeRepository();
+        const string repo = "team/agent-built";
+        await RegisterAsync(repo);
+
+        var id = await PushAsync(_fleet.Http, repo, "main", Secret, commit);
+
+        var build = await PassedAsync(id);
+        Assert.Equal(["compile " + commit, "test " + commit], File.ReadAllLines(Order));
+        Assert.Equal("passed", Job(build, "compile").GetProperty("state").GetString());
+        Assert.Equal("passed", Job(build, "test").GetProperty("state").GetString());
+        var log = await LogAsync(_fleet.Http, id, "test");
+        Assert.Contains("testing in the checkout", log);
+        Assert.Contains("~~~ platform: scripts/step.sh exited with status 0", log);
+    }
+
+    [Fact]
+    public async Task Build_started_without_a_commit_builds_the_head_of_its_branch()
+    {
+        var commit = MakeRepository();
+        const string repo = "team/agent-head";
+        await RegisterAsync(repo);
+
+        using var response = await _fleet.Http.PostAsJsonAsync("/v1/builds", new { repo, branch = "main" });
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        var id = JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!;
+
+        await PassedAsync(id);
+        Assert.Equal(["compile " + commit, "test " + commit], File.ReadAllLines(Order));
+        Assert.Contains($"~~~ platform: branch main is at commit {commit}", await LogAsync(_fleet.Http, id, "compile"));
+    }
+
+    private async Task RegisterAsync(string repo)
+    {
+        using var r = await _fleet.Http.PutAsJsonAsync($"/v1/repos/{repo}", new { cloneUrl = "file://" + Bare, secret = Secret });
+        Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
+    }
+
+    private async Task<JsonElement> PassedAsync(string id)
+    {
+        try
+        {
+            return await WaitForBuildAsync(_fleet.Http, id, b => b.GetProperty("state").GetString() is "passed" or "failed" or "canceled", "its end",
+                TimeSpan.FromSeconds(120)) is var build && build.GetProperty("state").GetString() == "passed"
+                ? build
+                : throw new Xunit.Sdk.XunitException($"build {id} did not pass: {build}\n{_fleet.Diagnostics()}");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\n{_fleet.Diagnostics()}", e);
+        }
+    }
+
+    /// <summary>A bare repository with one commit on main: a pipeline whose two steps append their key and commit to <see cref="Order"/>.</summary>
+    private string MakeRepository()
+    {
+        var source = Path.Combine(_work, "source");
+        Directory.CreateDirectory(Path.Combine(source, ".platform"));
+        Directory.CreateDirectory(Path.Combine(source, "scripts"));
+        File.WriteAllText(Path.Combine(source, ".platform", "pipeline.yml"), $"""
+            steps:
+              - key: compile
+                run: scripts/step.sh
+                args: [{Order}, compile]
+              - key: test
+                run: scripts/step.sh
+                args: [{Order}, test]
+                depends_on: compile
+            """);
+        File.WriteAllText(Path.Combine(source, "scripts", "step.sh"), """
+            #!/bin/sh
+            set -e
+            echo "$2ing in the checkout $PWD"
+            echo "$2 $PLATFORM_COMMIT" >> "$1"
+
+            """);
+        Git(source, "init", "--quiet", "--initial-branch=main");
+        Git(source, "add", ".");
+        Git(source, "update-index", "--chmod=+x", "scripts/step.sh");
+        Git(source, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "--quiet", "-m", "pipeline");
+        Git(_work, "clone", "--quiet", "--bare", source, Bare);
+        return Git(source, "rev-parse", "HEAD").Trim();
+    }
+
+    private static string Git(string directory, params string[] args)
+    {
+        var start = new ProcessStartInfo("git") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var git = Process.Start(start)!;
+        var output = git.StandardOutput.ReadToEnd();
+        var error = git.StandardError.ReadToEnd();
+        git.WaitForExit();
+        Assert.True(git.ExitCode == 0, $"git {string.Join(' ', args)}: {error}");
+        return output;
+    }
+}
