@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Platform.Grains.Nodes;
+using Platform.Grains.Rules;
 using Platform.Runtime;
 
 namespace Platform.Grains.Builds;
@@ -156,7 +157,7 @@ internal sealed class BuildGrain(
     {
         if (!Exists || JobStates.IsFinal(B.State))
         {
-            await UnregisterReminder(reminderName);
+            if (!Exists || await TellRules()) await UnregisterReminder(reminderName);
             return;
         }
         var now = DateTimeOffset.UtcNow;
@@ -198,10 +199,30 @@ internal sealed class BuildGrain(
         if (JobStates.IsFinal(B.State))
         {
             logger.LogInformation("build {Build} {State}", B.Id, B.State);
-            await UnregisterReminder(Reminder);
+            // The reminder stays until the rule engine has the final state: it tells it again on its next tick.
+            if (await TellRules()) await UnregisterReminder(Reminder);
             return;
         }
         await QueueScheduled();
+    }
+
+    /// <summary>Tells the rule engine the build's final state (once durable there); false when it could not be told yet.</summary>
+    private async Task<bool> TellRules()
+    {
+        if (B.RulesTold) return true;
+        try
+        {
+            await GrainFactory.GetGrain<IRuleEngineGrain>(RuleEngineGrain.DefaultKey)
+                .OnBuildFinished(B.Repository, B.Branch, B.Commit.Length == 0 ? null : B.Commit, B.Id, B.State);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            logger.LogWarning("build {Build}: the rule engine could not be told it {State} ({Error}); telling it again on the next check", B.Id, B.State, e.Message);
+            return false;
+        }
+        B.RulesTold = true;
+        await state.WriteStateAsync();
+        return true;
     }
 
     private Task QueueScheduled()

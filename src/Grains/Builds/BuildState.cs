@@ -28,6 +28,9 @@ public sealed class BuildState
     public DateTimeOffset? Started { get; set; }
     public DateTimeOffset? Finished { get; set; }
     public Dictionary<string, string> Env { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The rule engine has this build's final state (it is told again from the reminder until it has).</summary>
+    public bool RulesTold { get; set; }
     public List<JobRecord> Jobs { get; set; } = [];
 
     public JobRecord? Job(string key)

@@ -21,6 +21,12 @@ public interface IRepositoryGrain : IGrainWithStringKey
     /// <summary>Starts a build of <paramref name="branch"/> at <paramref name="commit"/>; null build id and an error when the repository is not registered.</summary>
     Task<StartResult> Start(string branch, string commit, string trigger, string? triggeredBy);
 
+    /// <summary>
+    /// As <see cref="Start"/>, once per <paramref name="key"/>: a key seen before answers the build it started (a rule's
+    /// start_build finished again after a restart starts nothing new).
+    /// </summary>
+    Task<StartResult> StartOnce(string key, string branch, string commit, string trigger, string? triggeredBy);
+
     /// <summary>The ids of the latest builds, newest first.</summary>
     [ReadOnly]
     Task<List<string>> Builds(int limit);

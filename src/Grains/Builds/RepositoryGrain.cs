@@ -96,6 +96,19 @@ internal sealed class RepositoryGrain(
         return new(id, null);
     }
 
+    public async Task<StartResult> StartOnce(string key, string branch, string commit, string trigger, string? triggeredBy)
+    {
+        foreach (var (known, build) in S.StartedByKey)
+            if (known == key) return new(build, null);
+        if (!S.Registered) return new(null, $"repository '{Name}' is not registered; register it with PUT /v1/repos/{Name}");
+        var id = await StartBuild(branch, commit, trigger, triggeredBy, null);
+        S.StartedByKey.Add(new(key, id));
+        var limit = options.Value.DeliveriesRemembered;
+        if (S.StartedByKey.Count > limit) S.StartedByKey.RemoveRange(0, S.StartedByKey.Count - limit);
+        await state.WriteStateAsync();
+        return new(id, null);
+    }
+
     public Task<List<string>> Builds(int limit)
     {
         var ids = new List<string>(Math.Min(limit, S.Recent.Count));

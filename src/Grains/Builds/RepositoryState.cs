@@ -20,6 +20,9 @@ public sealed class RepositoryState
     /// <summary>The latest hook delivery ids, oldest first (bounded): a redelivery queues nothing.</summary>
     public List<string> Deliveries { get; set; } = [];
 
+    /// <summary>The latest idempotency keys of builds started by rules, oldest first (bounded like the deliveries), with their build ids.</summary>
+    public List<KeyValuePair<string, string>> StartedByKey { get; set; } = [];
+
     /// <summary>Per branch, the numbers of its latest builds (bounded): the ones a newer push supersedes.</summary>
     public Dictionary<string, List<int>> BranchBuilds { get; set; } = new(StringComparer.Ordinal);
 

@@ -70,6 +70,57 @@ public sealed class AgentBuildTests : IAsyncLifetime
         Assert.Contains($"~~~ platform: branch main is at commit {commit}", await LogAsync(_fleet.Http, id, "compile"));
     }
 
+    [Fact]
+    public async Task Rules_hear_the_push_and_the_passed_build_of_a_real_agent()
+    {
+        var commit = MakeRepository();
+        const string repo = "team/agent-ruled";
+        await RegisterAsync(repo);
+        await AddRuleAsync($$$"""{"name":"pushed","trigger":{"type":"push","repo":"{{{repo}}}"},"actions":[{"type":"set_key","key":"/pushed","value":"{{commit}}"}]}""");
+        await AddRuleAsync($$$"""{"name":"notify","trigger":{"type":"build_finished","repo":"{{{repo}}}","status":"passed"},"actions":[{"type":"set_key","key":"/build_notify","value":"{{build_id}}"}]}""");
+
+        var id = await PushAsync(_fleet.Http, repo, "main", Secret, commit);
+
+        await PassedAsync(id);
+        await _fleet.UntilAsync(async () => await KeyAsync("/build_notify") == id, $"/build_notify set to {id}");
+        Assert.Equal(commit, await KeyAsync("/pushed"));
+    }
+
+    [Fact]
+    public async Task Rule_start_build_runs_a_build_of_the_branch_head_on_a_real_agent()
+    {
+        var commit = MakeRepository();
+        const string repo = "team/agent-started";
+        await RegisterAsync(repo);
+        await AddRuleAsync($$$"""{"name":"starter","trigger":{"type":"key_changed","key":"/release"},"actions":[{"type":"start_build","repo":"{{{repo}}}","branch":"main"}]}""");
+        await AddRuleAsync($$$"""{"name":"notify","trigger":{"type":"build_finished","repo":"{{{repo}}}","status":"passed"},"actions":[{"type":"set_key","key":"/build_notify","value":"{{build_id}}"}]}""");
+
+        using (var set = await _fleet.Http.PutAsync("/v2/keys/release", new FormUrlEncodedContent([new("value", "go")])))
+            Assert.True(set.IsSuccessStatusCode, await set.Content.ReadAsStringAsync());
+
+        await _fleet.UntilAsync(async () => (await KeyAsync("/build_notify"))?.StartsWith(repo + "/", StringComparison.Ordinal) == true, "/build_notify set");
+        var id = (await KeyAsync("/build_notify"))!;
+        var build = await BuildAsync(_fleet.Http, id);
+        Assert.Equal("passed", build.GetProperty("state").GetString());
+        Assert.Equal(["compile " + commit, "test " + commit], File.ReadAllLines(Order));
+    }
+
+    private async Task AddRuleAsync(string json)
+    {
+        using var response = await _fleet.Http.PostAsync("/v1/rules", new StringContent(json, Encoding.UTF8, "application/json"));
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>The key's value, or null while it does not exist.</summary>
+    private async Task<string?> KeyAsync(string key)
+    {
+        using var response = await _fleet.Http.GetAsync("/v2/keys" + key);
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound) return null;
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, text);
+        return JsonDocument.Parse(text).RootElement.GetProperty("node").GetProperty("value").GetString();
+    }
+
     private async Task RegisterAsync(string repo)
     {
         using var r = await _fleet.Http.PutAsJsonAsync($"/v1/repos/{repo}", new { cloneUrl = "file://" + Bare, secret = Secret });

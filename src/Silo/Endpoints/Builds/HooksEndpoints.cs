@@ -1,5 +1,6 @@
 using Platform.Builds.Hooks;
 using Platform.Grains.Builds;
+using Platform.Grains.Rules;
 using Platform.Runtime;
 using Platform.Silo.Access;
 
@@ -50,12 +51,47 @@ public static class HooksEndpoints
                 return BuildsJson.Error(404, outcome.Error!);
             case HookStatus.Unauthorized:
                 return BuildsJson.Error(401, outcome.Error!);
-            case HookStatus.Duplicate:
-                return TypedResults.Ok(new HookAnswer([], outcome.Notes, Duplicate: true));
         }
+        // The rule engine hears of every accepted push, a redelivery too (it ignores a delivery id it has): a push it could not
+        // be told of is answered 503, so the provider delivers it again.
+        if (await TellRulesAsync(grains, delivery.Repository!, delivery.DeliveryId, pushes, context.RequestAborted) is { } failed)
+            return BuildsJson.Error(503, failed);
+        if (outcome.Status == HookStatus.Duplicate) return TypedResults.Ok(new HookAnswer([], outcome.Notes, Duplicate: true));
         foreach (var build in outcome.Builds)
             await audit.RecordAsync($"hook:{provider}", "build.start", build, context.Connection.RemoteIpAddress?.ToString(), context.RequestAborted);
         return TypedResults.Ok(new HookAnswer(outcome.Builds, outcome.Notes));
+    }
+
+    /// <summary>Tells the rule engine each pushed branch (tries three times); answers the error when it could not.</summary>
+    private static async Task<string?> TellRulesAsync(IGrainFactory grains, string repo, string? deliveryId, IReadOnlyList<PushEvent> pushes, CancellationToken cancellationToken)
+    {
+        var engine = grains.GetGrain<IRuleEngineGrain>("default");
+        var branches = 0;
+        foreach (var push in pushes)
+            if (!push.Deleted && push.Kind == RefKind.Branch) branches++;
+        foreach (var push in pushes)
+        {
+            if (push.Deleted || push.Kind != RefKind.Branch) continue;
+            // One delivery may push several branches (Bitbucket): each is its own occurrence.
+            var id = deliveryId is null ? $"{repo}:{push.Ref}:{push.Commit}" : branches == 1 ? deliveryId : $"{deliveryId}:{push.Ref}";
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await engine.OnPush(repo, push.Ref, push.Commit!, id);
+                    break;
+                }
+                catch (Exception e) when (e is not OperationCanceledException && attempt < 3)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    return $"the push of '{push.Ref}' could not be given to the rule engine ({e.Message}); deliver it again";
+                }
+            }
+        }
+        return null;
     }
 
     /// <summary>The whole body, or null when it is over <see cref="MaxBodyBytes"/>.</summary>

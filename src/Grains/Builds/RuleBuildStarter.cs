@@ -1,0 +1,23 @@
+using Platform.Grains.Rules;
+using Platform.Runtime;
+
+namespace Platform.Grains.Builds;
+
+/// <summary>
+/// A rule's start_build action: a build of the repository's branch (its head when the rule names no commit), started once
+/// per idempotency key by the repository's grain, so a run finished again after a restart finds the same build.
+/// </summary>
+internal sealed class RuleBuildStarter(IGrainFactory grains) : IBuildStarter
+{
+    public async Task<string> StartBuildAsync(RuleBuildRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (string.IsNullOrWhiteSpace(request.Branch))
+            throw new RuleActionException($"start_build of '{request.Repo}' names no branch, and the silo knows no default branch of a repository; name one (\"branch\": \"main\")");
+        var commit = request.Commit ?? "";
+        if (commit.Length != 0 && (commit.Length is < 7 or > 64 || !commit.All(char.IsAsciiHexDigit)))
+            throw new RuleActionException($"start_build: commit '{commit}' is not a commit id; expected 7 to 64 hex digits, or none to build the branch's head");
+        var result = await grains.GetGrain<IRepositoryGrain>(request.Repo).StartOnce(request.IdempotencyKey, request.Branch, commit, "rule", "rule:" + request.RuleId);
+        return result.BuildId ?? throw new RuleActionException(result.Error ?? $"repository '{request.Repo}' started no build");
+    }
+}
