@@ -120,11 +120,11 @@ public sealed class RulesProcessTests(RulesFleet fixture)
     }
 
     [Fact]
-    public async Task Start_build_on_a_silo_without_builds_fails_the_run_visibly()
+    public async Task Start_build_of_an_unregistered_repository_fails_the_run_visibly()
     {
         var eventName = Unique("ship");
         var rule = await fixture.AddRuleAsync($$"""
-            {"name":"{{Unique("ship")}}","trigger":{"type":"user_event","name":"{{eventName}}"},"actions":[{"type":"start_build","repo":"team/app","branch":"main"}]}
+            {"name":"{{Unique("ship")}}","trigger":{"type":"user_event","name":"{{eventName}}"},"actions":[{"type":"start_build","repo":"team/unregistered","branch":"main"}]}
             """);
         var id = rule.GetProperty("id").GetString()!;
         try
@@ -140,7 +140,7 @@ public sealed class RulesProcessTests(RulesFleet fixture)
                 return true;
             }, "the rule's run finishing");
             Assert.Equal("failed", run.GetProperty("outcome").GetString());
-            Assert.Contains("builds are not available on this silo", run.GetProperty("error").GetString(), StringComparison.Ordinal);
+            Assert.Contains("repository 'team/unregistered' is not registered", run.GetProperty("error").GetString(), StringComparison.Ordinal);
         }
         finally
         {
