@@ -181,6 +181,50 @@ public sealed class BuildJobTests : IDisposable
     }
 
     [Fact]
+    public async Task Unacknowledged_log_chunks_and_job_done_are_sent_again_on_the_same_connection()
+    {
+        await using var silo = await FakeSilo.StartAsync();
+        _repo.Write(".platform/pipeline.yml", OneStep).Script("scripts/show.sh", "echo once");
+        var commit = _repo.Commit();
+        await using var agent = new NodeAgent(Settings(silo));
+        await agent.StartAsync();
+        await Eventually.True(() => silo.IsConnected, "the agent to connect");
+
+        var job = Job(commit, "show");
+        await silo.SendAsync(job);
+        await DoneAsync(silo, job.JobId);
+        // Nothing is acknowledged: the silo that took the frames may have died while this connection stayed.
+        await DoneAsync(silo, job.JobId, count: 2);
+
+        Assert.Single(silo.Hellos);
+        Assert.True(silo.ReceivedOf<JobLogFrame>().Count(l => l.JobId == job.JobId && l.Seq == 1) >= 2, "the first chunk came again");
+        await silo.SendAsync(new JobLogAckFrame(job.JobId, 1, silo.ReceivedOf<JobLogFrame>().Where(l => l.JobId == job.JobId).Max(l => l.Seq)));
+        await silo.SendAsync(new JobDoneAckFrame(job.JobId, 1));
+        await Eventually.True(() => agent.Jobs.AcknowledgedLog(job.JobId, 1) == -1, "the agent to forget the acknowledged job");
+    }
+
+    [Fact]
+    public async Task A_job_frame_for_a_running_attempt_brings_job_started_again()
+    {
+        await using var silo = await FakeSilo.StartAsync();
+        var gate = Path.Combine(_repo.Scratch, "finish");
+        _repo.Write(".platform/pipeline.yml", OneStep).Script("scripts/show.sh", $"while [ ! -f {gate} ]; do sleep 0.05; done");
+        var commit = _repo.Commit();
+        await using var agent = new NodeAgent(Settings(silo));
+        await agent.StartAsync();
+        await Eventually.True(() => silo.IsConnected, "the agent to connect");
+
+        var job = Job(commit, "show");
+        await silo.SendAsync(job);
+        await Eventually.True(() => silo.ReceivedOf<JobStartedFrame>().Any(s => s.JobId == job.JobId), "job-started");
+        await silo.SendAsync(job);
+        await Eventually.True(() => silo.ReceivedOf<JobStartedFrame>().Count(s => s.JobId == job.JobId) == 2, "job-started again");
+        File.WriteAllText(gate, "");
+
+        Assert.Equal("passed", (await DoneAsync(silo, job.JobId)).State);
+    }
+
+    [Fact]
     public async Task Job_done_is_resent_on_reconnect_until_acknowledged_and_a_job_never_runs_twice_even_after_a_restart()
     {
         await using var silo = await FakeSilo.StartAsync();
