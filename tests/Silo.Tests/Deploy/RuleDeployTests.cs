@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Platform.Silo.Tests.Support;
+using Platform.Silo.Tests.Telemetry;
 using Xunit.Abstractions;
 
 namespace Platform.Silo.Tests.Deploy;
@@ -72,7 +73,7 @@ public sealed class RuleDeployTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Key_change_deploys_the_manifest_to_the_tagged_agents_once_per_change()
+    public async Task Key_change_deploys_the_manifest_to_the_tagged_agents_once_per_change_and_the_metrics_count_it()
     {
         await _fleet.StartAgentsAsync(Http, [DeployFleet.Pass, DeployFleet.Pass, DeployFleet.Pass, DeployFleet.Pass]);
         var n = _fleet.Names.Order(StringComparer.Ordinal).ToArray();
@@ -84,6 +85,7 @@ public sealed class RuleDeployTests(ITestOutputHelper output) : IAsyncLifetime
              "actions":[{"type":"start_deploy","manifestUrl":"{{{_fleet.ManifestUrl}}}","target":{"tags":{"role":"^web$","fleet":"^{{{_fleet.Prefix}}}$"}},"strategy":{"batch":"100%"}}]}
             """);
 
+        var before = await MetricsTests.ScrapeAsync(_silo);
         await SetKeyAsync(key, "build 1");
         var first = DeployId((await UntilRunAsync(rule, 1))[0]);
         var done = await UntilDeploy(first);
@@ -109,6 +111,14 @@ public sealed class RuleDeployTests(ITestOutputHelper output) : IAsyncLifetime
         foreach (var node in web) Assert.Equal(2, _fleet.Runs(node));
         var history = JsonDocument.Parse(await Http.GetStringAsync($"/v1/deploys?target={_fleet.Prefix}")).RootElement;
         Assert.Equal([second, first], history.EnumerateArray().Select(d => d.GetProperty("id").GetString()!));
+
+        // The silo's metrics count both deploys and their four node runs.
+        static double Of(Dictionary<string, double> s, string name) => s.GetValueOrDefault(name);
+        await MetricsTests.PollAsync(_silo, after =>
+            Of(after, "platform_deploys_started_total") == Of(before, "platform_deploys_started_total") + 2
+            && Of(after, "platform_deploys_finished_total{result=succeeded}") == Of(before, "platform_deploys_finished_total{result=succeeded}") + 2
+            && Of(after, "platform_deploys_node_results_total{status=succeeded}") == Of(before, "platform_deploys_node_results_total{status=succeeded}") + 4
+            && Of(after, "platform_deploys_finished_total{result=failed}") == Of(before, "platform_deploys_finished_total{result=failed}"));
     }
 
     [Fact]
