@@ -122,6 +122,33 @@ public sealed class RuleDeployTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Starting_twice_with_one_idempotency_key_answers_the_same_deploy_and_runs_each_node_once()
+    {
+        await _fleet.StartAgentsAsync(Http, [DeployFleet.Pass, DeployFleet.Pass]);
+        var web = _fleet.Names.Order(StringComparer.Ordinal).First();
+        async Task<string> Start(string key)
+        {
+            using var r = await Http.PostAsync($"/test/deploy-starter?key={Uri.EscapeDataString(key)}&manifestUrl={Uri.EscapeDataString(_fleet.ManifestUrl)}&fleet={_fleet.Prefix}", null);
+            var text = await r.Content.ReadAsStringAsync();
+            Assert.True(r.IsSuccessStatusCode, text);
+            return JsonSerializer.Deserialize<string>(text)!;
+        }
+
+        var first = await Start("intent-1#0");
+        Assert.Equal(first, await Start("intent-1#0"));
+        Assert.Equal("succeeded", (await UntilDeploy(first)).GetProperty("status").GetString());
+        // Asked again once it ended: still that deploy, nothing run again.
+        Assert.Equal(first, await Start("intent-1#0"));
+        var other = await Start("intent-2#0");
+        Assert.NotEqual(first, other);
+        Assert.Equal("succeeded", (await UntilDeploy(other)).GetProperty("status").GetString());
+
+        Assert.Equal(2, _fleet.Runs(web));
+        var history = JsonDocument.Parse(await Http.GetStringAsync($"/v1/deploys?target={_fleet.Prefix}")).RootElement;
+        Assert.Equal([other, first], history.EnumerateArray().Select(d => d.GetProperty("id").GetString()!));
+    }
+
+    [Fact]
     public async Task Strategy_the_deploy_api_refuses_fails_the_run_with_its_error_and_starts_nothing()
     {
         await _fleet.StartAgentsAsync(Http, [DeployFleet.Pass]);
