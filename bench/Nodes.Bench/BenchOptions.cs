@@ -7,7 +7,7 @@ public sealed class BenchOptions
 {
     public const string Usage = """
         usage: Platform.Nodes.Bench [options]
-          --workloads LIST     simulated,query,events,failure (default all)
+          --workloads LIST     simulated,query,deploy-dispatch,events,failure (default all)
           --agents N           real agents per target for events and failure (default 50)
           --targets LIST       serf,platform (default both)
           --simulated LIST     simulated agent counts, ascending (default 1000,10000)
@@ -17,7 +17,7 @@ public sealed class BenchOptions
           --platform PATH      platform.dll (default src/Cli/bin/Release/net10.0/platform.dll)
         """;
 
-    public HashSet<string> Workloads { get; private set; } = ["simulated", "query", "events", "failure"];
+    public HashSet<string> Workloads { get; private set; } = ["simulated", "query", "deploy-dispatch", "events", "failure"];
     public int Agents { get; private set; } = 50;
     public List<string> Targets { get; private set; } = ["serf", "platform"];
     public List<int> Simulated { get; private set; } = [1000, 10000];
@@ -37,7 +37,7 @@ public sealed class BenchOptions
             string Value() => i + 1 < args.Length ? args[++i] : throw new BenchFailure($"{args[i]} needs a value");
             switch (args[i])
             {
-                case "--workloads": o.Workloads = [.. List(Value(), "--workloads", ["simulated", "query", "events", "failure"])]; break;
+                case "--workloads": o.Workloads = [.. List(Value(), "--workloads", ["simulated", "query", "deploy-dispatch", "events", "failure"])]; break;
                 case "--agents": o.Agents = Int(Value(), "--agents", 2); break;
                 case "--targets": o.Targets = List(Value(), "--targets", ["serf", "platform"]); break;
                 case "--simulated": o.Simulated = [.. Value().Split(',').Select(v => Int(v, "--simulated", 1)).Order()]; break;

@@ -103,6 +103,7 @@ static async Task RunSimulatedOnAsync(BenchOptions o, SiloHost silo, SimulatedFl
         if (firstCount == 0) firstCount = count;
         await SimulatedRuns.EventsAsync(silo, fleet, o.Rounds, report, count <= 1000 ? 50 : 500);
         if (o.Workloads.Contains("query") && count == o.Simulated[0]) await SimulatedRuns.QueryAsync(silo, fleet, o.Rounds, report);
+        if (o.Workloads.Contains("deploy-dispatch")) await DeployDispatch.RunAsync(silo, fleet, o.Rounds, report, 200);
     }
 }
 

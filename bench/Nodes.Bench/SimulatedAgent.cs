@@ -79,6 +79,11 @@ public sealed class SimulatedAgent(int index, string name, SimulatedFleet fleet)
                         fleet.OnUserEvent(this, user, Stopwatch.GetTimestamp());
                         await SendAsync(AgentProtocol.Encode(new AppliedFrame(user.LTime)));
                         break;
+                    case DeployFrame deploy:
+                        // Stamped, then answered at once as a node that ran it: the silo's dispatch is what is timed.
+                        fleet.OnDeploy(this, Stopwatch.GetTimestamp());
+                        await SendAsync(AgentProtocol.Encode(new DeployResultFrame(deploy.DeployId, Name, "succeeded", 0, 0, "")));
+                        break;
                     case QueryFrame query:
                         if (query.RequestAck) await SendAsync(AgentProtocol.Encode(new QueryAckFrame(query.Id)));
                         await SendAsync(AgentProtocol.Encode(new QueryResponseFrame(query.Id, "ok"u8.ToArray())));

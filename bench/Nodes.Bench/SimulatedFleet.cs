@@ -123,6 +123,11 @@ public sealed class SimulatedFleet : IAsyncDisposable
 
     internal void OnQuery(SimulatedAgent agent, QueryFrame frame, long timestamp) => Record(agent, frame.Name, timestamp);
 
+    /// <summary>What <see cref="Arm"/> takes for a deploy round: the deploy's id is known only once the POST answers.</summary>
+    public const string DeployRound = "\u0001deploy";
+
+    internal void OnDeploy(SimulatedAgent agent, long timestamp) => Record(agent, DeployRound, timestamp);
+
     private void Record(SimulatedAgent agent, string name, long timestamp)
     {
         if (name != Volatile.Read(ref _awaited)) return;

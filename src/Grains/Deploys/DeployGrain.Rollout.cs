@@ -92,6 +92,7 @@ internal sealed partial class DeployGrain
         if (!active)
         {
             LogFinished(logger, Id, S.Status, S.StopReason ?? "every node ran");
+            Counters?.OnFinished(S.Status);
             await Finish();
             await UnregisterReminder(Reminder);
         }
@@ -158,8 +159,9 @@ internal sealed partial class DeployGrain
         return changed;
     }
 
-    private static void End(DeployNodeRun run, string status, string reason, DateTimeOffset now)
+    private void End(DeployNodeRun run, string status, string reason, DateTimeOffset now)
     {
+        Counters?.OnNodeEnded(status);
         run.Status = status;
         run.Reason = reason;
         run.Finished = now;

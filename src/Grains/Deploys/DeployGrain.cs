@@ -27,6 +27,9 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
 
     private bool Known => state.RecordExists && S.Status.Length != 0;
 
+    /// <summary>This silo's deploy counters; none when the host registers none (unit tests).</summary>
+    private DeployCounters? Counters => ServiceProvider.GetService(typeof(DeployCounters)) as DeployCounters;
+
     private IFleetGrain Fleet => GrainFactory.GetGrain<IFleetGrain>(FleetGrain.DefaultKey);
 
     public async Task<DeployStartResult> Start(DeploySpec spec)
@@ -48,6 +51,7 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
         await RegisterOrUpdateReminder(Reminder, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         await RecordHistory();
         LogStarted(logger, Id, nodes!.Count, S.Batches.Count, spec.Target.Describe());
+        Counters?.OnStarted();
         await Advance();
         return new DeployStartResult(View(), null);
     }
@@ -100,6 +104,7 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
         run.OutputTail = report.OutputTail;
         if (S.Cancelled && report.Status == DeployNodeStatus.Failed && S.StopReason?.EndsWith("stopped", StringComparison.Ordinal) == true) run.Reason = "stopped by cancel";
         await state.WriteStateAsync();
+        Counters?.OnNodeEnded(run.Status);
         await Advance();
         return true;
     }

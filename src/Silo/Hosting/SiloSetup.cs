@@ -78,6 +78,9 @@ public static class SiloSetup
         builder.Services.AddNodes(o => builder.Configuration.GetSection(NodesOptions.Section).Bind(o));
         builder.Services.AddRules(o => builder.Configuration.GetSection(RulesOptions.Section).Bind(o));
         builder.Services.AddBuilds(o => builder.Configuration.GetSection(BuildsOptions.Section).Bind(o));
+        // Before the extensions: a test extension's starter, registered later, wins.
+        builder.Services.AddSingleton<Platform.Grains.Rules.IDeployStarter, Platform.Silo.Endpoints.Deploys.RuleDeployStarter>();
+        builder.Services.AddSingleton<Platform.Grains.Deploys.DeployCounters>();
         builder.Services.AddSingleton<AgentHub>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<AgentHub>());
         ConfigureStorage(builder.Services, options, builder.Configuration);

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Platform.Grains.Deploys;
 using Platform.Grains.Keys;
 using Platform.Runtime.Hosting;
 using Platform.Runtime.Statistics;
@@ -20,7 +21,7 @@ public sealed class PlatformMeter : IDisposable
     private readonly Meter _meter = new(Name);
     private readonly MembershipSubscription? _membership;
 
-    public PlatformMeter(IRuntimeStatistics statistics, GrainRuntime runtime, KeyWatchHub watches, AgentHub agents, StorageMonitor storage, AccessControl access)
+    public PlatformMeter(IRuntimeStatistics statistics, GrainRuntime runtime, KeyWatchHub watches, AgentHub agents, StorageMonitor storage, AccessControl access, DeployCounters deploys)
     {
         _meter.CreateObservableCounter("platform.grain.calls", () => Methods(statistics, failures: false), "{call}", "Grain calls completed, by grain type and method.");
         _meter.CreateObservableCounter("platform.grain.call.failures", () => Methods(statistics, failures: true), "{call}", "Grain calls that ended in an exception, by grain type and method.");
@@ -31,6 +32,9 @@ public sealed class PlatformMeter : IDisposable
         _meter.CreateObservableGauge("platform.agents.connected", () => agents.ConnectionCount, "{agent}", "Node agents connected to this silo.");
         _meter.CreateObservableGauge("platform.storage.reachable", () => storage.IsReachable ? 1 : 0, null, "1 while this silo reaches its storage (PostgreSQL or the SQLite file), 0 during an outage.");
         _meter.CreateObservableCounter("platform.access.refused", () => Refused(access), "{request}", "Requests refused by access control, by reason (unauthenticated, forbidden, rate_limited).");
+        _meter.CreateObservableCounter("platform.deploys.started", () => deploys.Started, "{deploy}", "Deploys started by this silo's deploy grains (from the API or a rule).");
+        _meter.CreateObservableCounter("platform.deploys.finished", () => DeployResults(deploys), "{deploy}", "Deploys ended on this silo, by result (succeeded, failed, cancelled).");
+        _meter.CreateObservableCounter("platform.deploys.node_results", () => NodeResults(deploys), "{node}", "Nodes' runs ended in deploys on this silo, by status (succeeded, failed, timed-out, lost, skipped).");
         _meter.CreateObservableGauge("platform.cluster.silos", () => Silos(runtime), "{silo}", "Silos in this silo's view of the membership table, by status.");
         if (runtime.Cluster?.Membership is { } membership)
         {
@@ -52,6 +56,18 @@ public sealed class PlatformMeter : IDisposable
         yield return new(counters.Unauthenticated, new KeyValuePair<string, object?>("reason", "unauthenticated"));
         yield return new(counters.Forbidden, new KeyValuePair<string, object?>("reason", "forbidden"));
         yield return new(counters.RateLimited, new KeyValuePair<string, object?>("reason", "rate_limited"));
+    }
+
+    private static IEnumerable<Measurement<long>> DeployResults(DeployCounters deploys)
+    {
+        for (var i = 0; i < DeployCounters.Results.Length; i++)
+            yield return new(deploys.Finished(i), new KeyValuePair<string, object?>("result", DeployCounters.Results[i]));
+    }
+
+    private static IEnumerable<Measurement<long>> NodeResults(DeployCounters deploys)
+    {
+        for (var i = 0; i < DeployCounters.NodeStatuses.Length; i++)
+            yield return new(deploys.NodeResults(i), new KeyValuePair<string, object?>("status", DeployCounters.NodeStatuses[i]));
     }
 
     private static string ShortName(string type) => type[(type.LastIndexOf('.') + 1)..];

@@ -9,7 +9,8 @@ namespace Platform.Silo.Tests.Telemetry;
 /// <summary>A real silo's <c>/metrics</c>, scraped as Prometheus would, and its JSON log lines.</summary>
 public sealed partial class MetricsTests
 {
-    private static async Task<Dictionary<string, double>> ScrapeAsync(SiloProcess silo)
+    /// <summary>The silo's /metrics as sample name (with its interesting labels) → value.</summary>
+    internal static async Task<Dictionary<string, double>> ScrapeAsync(SiloProcess silo)
     {
         using var response = await silo.Http.GetAsync("/metrics");
         response.EnsureSuccessStatusCode();
@@ -22,7 +23,7 @@ public sealed partial class MetricsTests
             Assert.True(m.Success, $"not a Prometheus sample line: {line}");
             // Labels other than the interesting ones are dropped so the tests name samples simply.
             var labels = string.Join(",", LabelPair().Matches(m.Groups["labels"].Value)
-                .Where(l => l.Groups[1].Value is "grain_type" or "method" or "status" or "http_route" or "http_request_method" or "reason")
+                .Where(l => l.Groups[1].Value is "grain_type" or "method" or "status" or "http_route" or "http_request_method" or "reason" or "result")
                 .Select(l => $"{l.Groups[1].Value}={l.Groups[2].Value}"));
             var key = labels.Length == 0 ? m.Groups["name"].Value : $"{m.Groups["name"].Value}{{{labels}}}";
             samples[key] = samples.GetValueOrDefault(key) + double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture);
@@ -88,7 +89,8 @@ public sealed partial class MetricsTests
         Assert.Contains("Platform:Telemetry:LogFormat (--log-format) is 'xml'; expected 'text' or 'json'.", stderr);
     }
 
-    private static async Task<Dictionary<string, double>> PollAsync(SiloProcess silo, Func<Dictionary<string, double>, bool> condition)
+    /// <summary>Scrapes until <paramref name="condition"/> holds (30 s at most).</summary>
+    internal static async Task<Dictionary<string, double>> PollAsync(SiloProcess silo, Func<Dictionary<string, double>, bool> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
