@@ -188,7 +188,8 @@ public sealed class JobRunnerTests : IDisposable
             while :; do sleep 1; done
             """);
         using var cancel = new CancellationTokenSource();
-        var run = RunAsync(Job(_repo.Commit(), "show", grace: TimeSpan.FromSeconds(1)), cancel.Token);
+        // The grace must outlast the shell's wait for a core on a loaded machine: it runs the trap only once scheduled.
+        var run = RunAsync(Job(_repo.Commit(), "show", grace: TimeSpan.FromSeconds(5)), cancel.Token);
         var main = await Poll.PidFile(Path.Combine(pids, "main.pid"));
 
         await cancel.CancelAsync();
