@@ -132,14 +132,21 @@ internal sealed partial class FleetGrain(IGrainJournal journal, IOptions<NodesOp
 
     /// <summary>
     /// Whether hub <paramref name="key"/> may still hold its nodes: it renewed within the grace (a fresh activation
-    /// gives every hub one), or its silo is still Active or Joining in the cluster view (a stalled silo is the
-    /// membership's to judge: once declared dead it stops, and its agents reconnect elsewhere).
+    /// gives every hub one), it runs in this grain's own process, or its silo is still Active or Joining in the
+    /// cluster view (a stalled silo is the membership's to judge: once declared dead it stops, and its agents
+    /// reconnect elsewhere).
     /// </summary>
     private bool HubIsLive(string key, DateTimeOffset now)
     {
         var known = _hubs.TryGetValue(key, out var hub);
         if (now - (known ? hub.Renewed : _activatedAt) <= _options.OrphanGrace) return true;
-        if (!known || hub.Silo is not { } silo || ServiceProvider.GetService<GrainRuntime>()?.Cluster is not { } cluster) return false;
+        if (!known) return false;
+        // A hub in this very process cannot be gone while this grain runs: a late renewal means the process is
+        // starved (thousands of agents joining at once), and failing its nodes for it would fail healthy agents.
+        var cluster = ServiceProvider.GetService<GrainRuntime>()?.Cluster;
+        if (hub.Silo is not { } silo) return cluster is null;
+        if (cluster is null) return false;
+        if (silo == cluster.Self.ToString()) return true;
         SiloAddress address;
         try
         {
