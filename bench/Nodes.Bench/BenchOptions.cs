@@ -12,6 +12,8 @@ public sealed class BenchOptions
           --targets LIST       serf,platform (default both)
           --simulated LIST     simulated agent counts, ascending (default 1000,10000)
           --rounds N           events per measurement (default 10)
+          --member-events      simulated agents ask for member events, as an agent with a member handler does
+                               (default: they do not, as an agent whose handlers are all user or query ones)
           --failure-rounds N   rounds of kill -9 and of kill -STOP each (default 10)
           --silo PATH          Platform.Silo.dll (default src/Silo/bin/Release/net10.0/Platform.Silo.dll)
           --platform PATH      platform.dll (default src/Cli/bin/Release/net10.0/platform.dll)
@@ -22,6 +24,7 @@ public sealed class BenchOptions
     public List<string> Targets { get; private set; } = ["serf", "platform"];
     public List<int> Simulated { get; private set; } = [1000, 10000];
     public int Rounds { get; private set; } = 10;
+    public bool MemberEvents { get; private set; }
     public int FailureRounds { get; private set; } = 10;
     public string SiloDll { get; private set; } = "";
     public string PlatformDll { get; private set; } = "";
@@ -42,6 +45,7 @@ public sealed class BenchOptions
                 case "--targets": o.Targets = List(Value(), "--targets", ["serf", "platform"]); break;
                 case "--simulated": o.Simulated = [.. Value().Split(',').Select(v => Int(v, "--simulated", 1)).Order()]; break;
                 case "--rounds": o.Rounds = Int(Value(), "--rounds", 1); break;
+                case "--member-events": o.MemberEvents = true; break;
                 case "--failure-rounds": o.FailureRounds = Int(Value(), "--failure-rounds", 1); break;
                 case "--silo": o.SiloDll = Path.GetFullPath(Value()); break;
                 case "--platform": o.PlatformDll = Path.GetFullPath(Value()); break;

@@ -36,7 +36,7 @@ public sealed class SimulatedAgent(int index, string name, SimulatedFleet fleet)
         _socket.Options.AddSubProtocol(AgentProtocol.SubProtocol);
         _socket.Options.KeepAliveInterval = TimeSpan.Zero;
         await _socket.ConnectAsync(connect, cancellationToken);
-        var hello = new HelloFrame(Name, "127.0.0.1", 7946, new Dictionary<string, string> { ["role"] = "sim" }, _agentId, AgentProtocol.Version, 0);
+        var hello = new HelloFrame(Name, "127.0.0.1", 7946, new Dictionary<string, string> { ["role"] = "sim" }, _agentId, AgentProtocol.Version, 0, MemberEvents: fleet.MemberEvents);
         await SendAsync(AgentProtocol.Encode(hello));
         // A small buffer of its own: read whole, the welcome would grow it to the member list's size for good.
         var buffer = new ArrayBufferWriter<byte>(1024);

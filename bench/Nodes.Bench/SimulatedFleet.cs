@@ -36,6 +36,9 @@ public sealed class SimulatedFleet : IAsyncDisposable
 
     public int Count => _agents.Count;
 
+    /// <summary>Whether the agents' hellos ask for member events.</summary>
+    public bool MemberEvents { get; init; }
+
     /// <summary>Connection attempts that failed and were retried.</summary>
     public int Retries => Volatile.Read(ref _retries);
 

@@ -46,6 +46,9 @@ public sealed partial class NodeAgent
     [LoggerMessage(EventId = 15, Level = LogLevel.Information, Message = "agent: configuration reloaded: {Handlers} event handler(s)")]
     private static partial void LogReloaded(ILogger logger, int handlers);
 
+    [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "agent: the reloaded configuration has member handlers, but this agent started without any and asked the silo for no member events; they run after the agent is restarted")]
+    private static partial void LogMemberHandlersNeedRestart(ILogger logger);
+
     [LoggerMessage(EventId = 16, Level = LogLevel.Information, Message = "agent: tags changed locally ({Count} tag(s)); sending them to the silo")]
     private static partial void LogTagsChangedLocally(ILogger logger, int count);
 

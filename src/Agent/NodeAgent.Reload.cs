@@ -17,6 +17,8 @@ public sealed partial class NodeAgent
         ArgumentNullException.ThrowIfNull(settings);
         _dispatcher.UpdateScripts(settings.Handlers);
         LogReloaded(_logger, settings.Handlers.Count);
+        if (!TakesMemberEvents && settings.Handlers.Any(h => h.TakesMemberEvents))
+            LogMemberHandlersNeedRestart(_logger);
         if (SetTags(settings.Tags, fromSilo: false))
         {
             LogTagsChangedLocally(_logger, settings.Tags.Count);

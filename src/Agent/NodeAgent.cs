@@ -41,6 +41,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
     public NodeAgent(AgentSettings settings, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
     {
         _settings = settings;
+        TakesMemberEvents = settings.Handlers.Any(h => h.TakesMemberEvents);
         loggerFactory ??= NullLoggerFactory.Instance;
         _logger = loggerFactory.CreateLogger("Platform.Agent");
         _time = timeProvider ?? TimeProvider.System;
@@ -82,6 +83,13 @@ public sealed partial class NodeAgent : IAsyncDisposable
 
     /// <summary>The members known now, by name.</summary>
     public IReadOnlyDictionary<string, MemberInfo> Members => _members.Snapshot();
+
+    /// <summary>
+    /// Whether this agent asks for member events, decided by the handlers it started with: one that runs no member
+    /// handler is sent none, and its member view holds only itself. A silo with thousands of such agents then spends
+    /// one send per join instead of one per agent.
+    /// </summary>
+    public bool TakesMemberEvents { get; }
 
     /// <summary>Every user event up to this Lamport time is handled (and on disk).</summary>
     public ulong LastAppliedLTime => _applied.Applied;
@@ -163,7 +171,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
     {
         IReadOnlyDictionary<string, string> tags;
         lock (_tagsGate) _helloTags = tags = _tags;
-        return new(Name, _settings.Address, _settings.Port, tags, AgentId, _settings.Protocol, _applied.Applied, _checks?.Current);
+        return new(Name, _settings.Address, _settings.Port, tags, AgentId, _settings.Protocol, _applied.Applied, _checks?.Current, TakesMemberEvents);
     }
 
     private async ValueTask OnWelcomeAsync(WelcomeFrame welcome)

@@ -40,7 +40,12 @@ public abstract record AgentFrame;
 
 // ---- agent → silo ----
 
-/// <summary>The agent's first frame: who it is. <see cref="AgentId"/> is new for every agent process, so a reconnect of the same process is told apart from a second agent claiming the name.</summary>
+/// <summary>
+/// The agent's first frame: who it is. <see cref="AgentId"/> is new for every agent process, so a reconnect of the same
+/// process is told apart from a second agent claiming the name. <see cref="MemberEvents"/> false: the agent runs no
+/// member handler, so its welcome carries no member list and no member event is sent to it (a join then costs the silo
+/// one send, not one per connected agent); absent means true.
+/// </summary>
 public sealed record HelloFrame(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("addr")] string Addr,
@@ -49,7 +54,8 @@ public sealed record HelloFrame(
     [property: JsonPropertyName("agent_id")] string AgentId,
     [property: JsonPropertyName("protocol")] int Protocol,
     [property: JsonPropertyName("last_event_ltime")] ulong LastEventLTime,
-    [property: JsonPropertyName("checks")] IReadOnlyList<CheckState>? Checks = null) : AgentFrame;
+    [property: JsonPropertyName("checks")] IReadOnlyList<CheckState>? Checks = null,
+    [property: JsonPropertyName("member_events")] bool MemberEvents = true) : AgentFrame;
 
 /// <summary>Liveness: sent every heartbeat interval; the silo answers <see cref="PongFrame"/> with the same sequence number.</summary>
 public sealed record PingFrame([property: JsonPropertyName("seq")] long Seq) : AgentFrame;

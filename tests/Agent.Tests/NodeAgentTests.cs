@@ -98,6 +98,21 @@ public sealed class NodeAgentTests : IDisposable
         Assert.Equal("5\n6\n", File.ReadAllText(log));
     }
 
+    [Theory]
+    [InlineData(false, new[] { "user:deploy=deploy.sh", "query=answer.sh" })]
+    [InlineData(false, new string[0])]
+    [InlineData(true, new[] { "user:deploy=deploy.sh", "member-failed=page.sh" })]
+    [InlineData(true, new[] { "handler.sh" })]
+    public async Task The_hello_asks_for_member_events_only_when_a_handler_takes_them(bool expected, string[] handlers)
+    {
+        await using var silo = await FakeSilo.StartAsync();
+        await using var agent = new NodeAgent(Settings(silo, handlers));
+        await agent.StartAsync();
+        await Eventually.True(() => silo.Hellos.Count > 0, "a hello");
+        Assert.Equal(expected, silo.Hellos[0].MemberEvents);
+        Assert.Equal(expected, agent.TakesMemberEvents);
+    }
+
     [Fact]
     public async Task A_brand_new_agent_says_it_has_applied_nothing_and_keeps_a_mark_from_its_first_welcome()
     {

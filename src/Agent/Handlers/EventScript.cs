@@ -39,6 +39,9 @@ public sealed record EventScript(string Event, string Name, string Script)
     }
 
     /// <summary>Serf's rule: <c>*</c> takes everything; else the type must match and, for user events and queries, the name when one is given.</summary>
+    /// <summary>Whether this handler runs for some member event (<c>member-…</c> or <c>*</c>).</summary>
+    public bool TakesMemberEvents => Event == "*" || Event.StartsWith("member-", StringComparison.Ordinal);
+
     public bool Accepts(HandlerEvent e)
     {
         if (Event == "*") return true;

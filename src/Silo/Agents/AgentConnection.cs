@@ -38,6 +38,9 @@ internal sealed class AgentConnection
     /// <summary>Accepted by its node grain: it takes events, queries and heartbeats.</summary>
     public volatile bool Accepted;
 
+    /// <summary>The agent takes member events (its hello's <c>member_events</c>); when false, member fan-outs skip it.</summary>
+    public bool MemberEvents { get; set; } = true;
+
     /// <summary>Welcomed: from now on the agent pings, and the heartbeat deadline applies.</summary>
     public volatile bool Welcomed;
 

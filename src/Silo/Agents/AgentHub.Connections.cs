@@ -66,6 +66,7 @@ public sealed partial class AgentHub
             // Registered before the node grain answers, so no live event falls between the grain's view and this one's.
             connection.Name = hello.Name;
             connection.Tags = hello.Tags;
+            connection.MemberEvents = hello.MemberEvents;
             Add(connection);
             registered = true;
             var result = await Node(hello.Name).Connect(AgentFrameMapping.ToHello(hello), HubKey, connection.Session);
@@ -78,7 +79,7 @@ public sealed partial class AgentHub
             }
             connection.Incarnation = result.Self!.Incarnation;
             Accept(connection);
-            var members = await WelcomeMembersAsync();
+            var members = connection.MemberEvents ? await WelcomeMembersAsync() : MemberJson.EmptyList;
             connection.SendNow(_memberJson.EncodeWelcome(result.Self!, members,
                 (int)_options.HeartbeatInterval.TotalMilliseconds, (int)_options.HeartbeatTimeout.TotalMilliseconds, SiloName));
             connection.Touch();

@@ -6,14 +6,17 @@ public sealed partial class AgentHub
     /// <summary>A fan-out smaller than this runs on the dispatching thread.</summary>
     private const int FanOutChunk = 256;
 
-    /// <summary>Queues <paramref name="frame"/> on every connection (held back on those still catching up); completes once every queue has it.</summary>
-    private Task Broadcast(byte[] frame, ulong userLTime)
+    /// <summary>
+    /// Queues <paramref name="frame"/> on every connection (held back on those still catching up), or with
+    /// <paramref name="membersOnly"/> on those that take member events; completes once every queue has it.
+    /// </summary>
+    private Task Broadcast(byte[] frame, ulong userLTime, bool membersOnly = false)
     {
         var all = Volatile.Read(ref _all);
         var chunks = Math.Clamp(all.Length / FanOutChunk, 1, Environment.ProcessorCount);
         if (chunks == 1)
         {
-            SendRange(all, frame, userLTime, 0, all.Length);
+            SendRange(all, frame, userLTime, membersOnly, 0, all.Length);
             return Task.CompletedTask;
         }
         var parts = new Task[chunks];
@@ -23,19 +26,19 @@ public sealed partial class AgentHub
             var to = (int)((long)all.Length * (c + 1) / chunks);
             parts[c] = Task.Factory.StartNew(static s =>
             {
-                var (connections, bytes, ltime, start, end) = ((AgentConnection[], byte[], ulong, int, int))s!;
-                SendRange(connections, bytes, ltime, start, end);
-            }, (all, frame, userLTime, from, to), CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+                var (connections, bytes, ltime, members, start, end) = ((AgentConnection[], byte[], ulong, bool, int, int))s!;
+                SendRange(connections, bytes, ltime, members, start, end);
+            }, (all, frame, userLTime, membersOnly, from, to), CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
         }
         return Task.WhenAll(parts);
     }
 
-    private static void SendRange(AgentConnection[] connections, byte[] frame, ulong userLTime, int from, int to)
+    private static void SendRange(AgentConnection[] connections, byte[] frame, ulong userLTime, bool membersOnly, int from, int to)
     {
         for (var i = from; i < to; i++)
         {
             var connection = connections[i];
-            if (!connection.Ended) connection.Send(frame, userLTime);
+            if (!connection.Ended && (connection.MemberEvents || !membersOnly)) connection.Send(frame, userLTime);
         }
     }
 }

@@ -213,7 +213,7 @@ public sealed partial class AgentHub : IFleetObserver, IHostedService, IDisposab
             }
         }
         Interlocked.Increment(ref _fanOuts);
-        await Broadcast(_memberJson.EncodeEvents(batch), 0);
+        await Broadcast(_memberJson.EncodeEvents(batch), 0, membersOnly: true);
         foreach (var e in batch)
         {
             Monitor.Publish(JsonSerializer.SerializeToUtf8Bytes(new MonitorLine("member", e.MemberEvent, AgentFrameMapping.ToInfo(e.Member!), null, null, null, null), MonitorLine.Json));

@@ -11,6 +11,9 @@ namespace Platform.Silo.Agents;
 /// </summary>
 internal sealed class MemberJson
 {
+    /// <summary>The member list of a welcome to an agent that takes no member events: <c>[]</c>.</summary>
+    public static readonly byte[] EmptyList = "[]"u8.ToArray();
+
     private readonly Lock _lock = new();
     private readonly Dictionary<string, (NodeMember Member, byte[] Json)> _byName = new(StringComparer.Ordinal);
 

@@ -19,6 +19,16 @@ public sealed class EventScriptTests
         Assert.All(new HandlerEvent[] { Join, Deploy, Load }, e => Assert.True(script.Accepts(e)));
     }
 
+    [Theory]
+    [InlineData("handler.sh", true)]
+    [InlineData("member-join,member-leave=lb.sh", true)]
+    [InlineData("member-reap=gc.sh", true)]
+    [InlineData("user:deploy=deploy.sh", false)]
+    [InlineData("user=all-user.sh", false)]
+    [InlineData("query:load=uptime", false)]
+    public void Member_handlers_and_catch_alls_take_member_events(string entry, bool takes) =>
+        Assert.All(EventScript.Parse(entry), s => Assert.Equal(takes, s.TakesMemberEvents));
+
     [Fact]
     public void A_list_of_types_makes_one_handler_per_type()
     {

@@ -121,6 +121,26 @@ public sealed class NodesApiTests(NodesSilo silo, ITestOutputHelper output) : IC
     }
 
     [Fact]
+    public async Task Agent_that_asks_for_no_member_events_gets_no_member_list_nor_member_events_but_every_user_event()
+    {
+        await using var full = await Connect(RawAgent.NewHello(Unique("full")));
+        await using var quiet = await Connect(RawAgent.NewHello(Unique("quiet")) with { MemberEvents = false });
+        Assert.Empty(quiet.Welcome!.Members);
+        Assert.Contains(full.Welcome!.Members, m => m.Name == full.Name);
+
+        await using var joiner = await Connect(RawAgent.NewHello(Unique("joiner")));
+        await full.WaitForAsync<AgentFrame>(f => f is MemberEventFrame m && m.Member.Name == joiner.Name
+            || f is MembersFrame b && b.Events.Any(e => e.Member.Name == joiner.Name));
+        // Fleet events reach a connection in order: once the event fired after the join is in, a member event for the
+        // join would have come before it.
+        var ltime = await NodesHttp.FireAsync(silo.Http, Unique("after-join"), "x");
+        await quiet.WaitForAsync<UserEventFrame>(e => e.LTime == ltime);
+        Assert.Empty(quiet.All<MemberEventFrame>());
+        Assert.Empty(quiet.All<MembersFrame>());
+        Assert.Equal("alive", await NodesHttp.StatusAsync(silo.Http, quiet.Name));
+    }
+
+    [Fact]
     public async Task Agent_that_reconnects_with_last_event_ltime_gets_only_the_missed_events_once()
     {
         var node = Unique("rejoin");
