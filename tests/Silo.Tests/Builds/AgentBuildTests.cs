@@ -67,7 +67,7 @@ public sealed class AgentBuildTests : IAsyncLifetime
 
         await PassedAsync(id);
         Assert.Equal(["compile " + commit, "test " + commit], File.ReadAllLines(Order));
-        Assert.Contains($"~~~ platform: branch main is at commit {commit}", await LogAsync(_fleet.Http, id, "compile"));
+        Assert.Contains($"~~~ platform: branch main is at commit {commit}", await LogAsync(_fleet.Http, id, "~pipeline"));
     }
 
     [Fact]
