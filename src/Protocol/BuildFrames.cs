@@ -20,13 +20,16 @@ public sealed record JobStartedFrame(
 /// <summary>
 /// The answer of a pipeline job (<see cref="JobFrame.Step"/> null): the pipeline file's path and text at the commit, checked
 /// against the checkout; <see cref="Error"/> (file:line:column: reason) when it does not parse or names a missing file.
+/// <see cref="Commit"/> is the commit checked out: for a job frame without one, the branch's head the agent found, which the
+/// build keeps so that its later jobs build that same commit (null from agents that do not send it).
 /// </summary>
 public sealed record JobPipelineFrame(
     [property: JsonPropertyName("job_id")] string JobId,
     [property: JsonPropertyName("attempt")] int Attempt,
     [property: JsonPropertyName("file")] string File,
     [property: JsonPropertyName("yaml")] string? Yaml,
-    [property: JsonPropertyName("error")] string? Error) : AgentFrame;
+    [property: JsonPropertyName("error")] string? Error,
+    [property: JsonPropertyName("commit")] string? Commit = null) : AgentFrame;
 
 /// <summary>
 /// A chunk of the job's output (stdout and stderr interleaved as written): <see cref="Seq"/> counts chunks from 1 per attempt,

@@ -170,7 +170,7 @@ internal sealed partial class JobHost : IAsyncDisposable
 
     private void Finish(HostedJob job, JobOutcome outcome)
     {
-        var pipeline = outcome.Pipeline is { } p ? new JobPipelineFrame(job.JobId, job.Attempt, p.File, p.Yaml, p.Error) : null;
+        var pipeline = outcome.Pipeline is { } p ? new JobPipelineFrame(job.JobId, job.Attempt, p.File, p.Yaml, p.Error, p.Commit) : null;
         var done = new JobDoneFrame(job.JobId, job.Attempt, outcome.State, outcome.ExitStatus, job.Log.Length, outcome.Artifacts, outcome.Error);
         try
         {

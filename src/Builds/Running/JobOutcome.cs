@@ -13,5 +13,8 @@ public sealed record JobOutcome(
     IReadOnlyList<JobArtifact> Artifacts,
     PipelineAnswer? Pipeline = null);
 
-/// <summary>A pipeline job's answer: the file's path and text, or why it cannot run (file:line:column: reason).</summary>
-public sealed record PipelineAnswer(string File, string? Yaml, string? Error);
+/// <summary>
+/// A pipeline job's answer: the file's path and text, or why it cannot run (file:line:column: reason), and the commit
+/// checked out (the branch's head when the job named none), so every later job of the build builds that commit.
+/// </summary>
+public sealed record PipelineAnswer(string File, string? Yaml, string? Error, string? Commit = null);

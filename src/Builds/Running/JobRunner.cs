@@ -57,12 +57,12 @@ public sealed class JobRunner(JobRunnerOptions options)
         catch (PipelineException e)
         {
             Say(output, e.Message);
-            return new JobOutcome(JobState.Failed, null, e.Message, [], job.Step is null ? new PipelineAnswer(e.File, null, e.Message) : null);
+            return new JobOutcome(JobState.Failed, null, e.Message, [], job.Step is null ? new PipelineAnswer(e.File, null, e.Message, job.Commit) : null);
         }
         if (job.Step is null)
         {
             Say(output, $"read {Pipeline.DefaultPath}: {pipeline.Steps.Count} steps");
-            return new JobOutcome(JobState.Passed, null, null, [], new PipelineAnswer(Pipeline.DefaultPath, yaml, null));
+            return new JobOutcome(JobState.Passed, null, null, [], new PipelineAnswer(Pipeline.DefaultPath, yaml, null, job.Commit));
         }
         var step = pipeline.Find(job.Step)
             ?? throw new JobFailedException($"step '{job.Step}' is not in {Pipeline.DefaultPath} at commit {job.Commit} (steps: {string.Join(", ", pipeline.Steps.Select(s => s.Key))})");

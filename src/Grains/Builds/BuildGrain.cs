@@ -53,6 +53,7 @@ internal sealed class BuildGrain(
         job.State = JobStates.Assigned;
         job.Agent = agent;
         job.AgentIncarnation = incarnation;
+        job.AgentToken = null;
         job.Assigned = now;
         B.Started ??= now;
         BuildPlan.Settle(B, now);
@@ -60,19 +61,31 @@ internal sealed class BuildGrain(
         return Order(job);
     }
 
-    public async Task JobStarted(string jobKey, int attempt, string agent)
+    public async Task JobStarted(string jobKey, int attempt, string agent, string? token)
     {
-        if (Current(jobKey, attempt) is not { } job || job.State != JobStates.Assigned || job.Agent != agent) return;
+        if (Current(jobKey, attempt) is not { } job || !JobStates.OnAgent(job.State) || job.Agent != agent) return;
+        // Sent again after a reconnect: the token of the newest connection is the one that uploads.
+        if (job.State == JobStates.Running && job.AgentToken == token) return;
+        if (job.State == JobStates.Assigned) job.Started = DateTimeOffset.UtcNow;
         job.State = JobStates.Running;
-        job.Started = DateTimeOffset.UtcNow;
+        job.AgentToken = token;
         await state.WriteStateAsync();
     }
 
-    public async Task JobPipeline(string jobKey, int attempt, string file, string? yaml, string? error)
+    public Task<bool> RunsJobFor(string token)
+        => Task.FromResult(Exists && B.Jobs.Any(j => JobStates.OnAgent(j.State) && j.AgentToken == token));
+
+    public async Task JobPipeline(string jobKey, int attempt, string file, string? yaml, string? error, string? commit)
     {
         if (Current(jobKey, attempt) is not { } job || job.Step is not null || !JobStates.OnAgent(job.State)) return;
         var now = DateTimeOffset.UtcNow;
         job.Started ??= now;
+        // A build of a branch's head builds the head its pipeline job found: every later job, the rules and deploys see it.
+        if (B.Commit.Length == 0 && BuildPlan.IsFullCommit(commit))
+        {
+            B.Commit = commit!;
+            logger.LogInformation("build {Build}: branch {Branch} is at commit {Commit}", B.Id, B.Branch, B.Commit);
+        }
         if (B.CancelRequested)
         {
             await EndAttempt(job, JobStates.Canceled, null, "the build was cancelled");
@@ -173,6 +186,17 @@ internal sealed class BuildGrain(
                 logger.LogInformation("build {Build}: job {Job} attempt {Attempt} lost: {Why}", B.Id, job.Key, job.Attempt, lost);
                 await EndAttempt(job, JobStates.Lost, null, $"lost: {lost}");
             }
+            else if (now > Deadline(job))
+            {
+                // The agent ends a job at its timeout; one that has not reported by now is hung or cut off: the job is stopped
+                // here, and the agent is told to cancel it in case it still runs it (a late job-done is acknowledged, not stored).
+                var (agent, jobId, attempt) = (job.Agent!, JobId(job), job.Attempt);
+                var why = $"timed out: agent {agent} reported no end within the step's timeout of {TimeSpan.FromSeconds(job.TimeoutSeconds)} "
+                    + $"and {(_options.CancelGrace + _options.TimeoutGrace).TotalSeconds:0.###} s of grace (Platform:Builds:CancelGrace + TimeoutGrace)";
+                logger.LogWarning("build {Build}: job {Job} attempt {Attempt} {Why}", B.Id, job.Key, attempt, why);
+                Queue.CancelJob(agent, jobId, attempt).Ignore(logger);
+                await EndAttempt(job, JobStates.TimedOut, null, why);
+            }
             else if (job.State == JobStates.Assigned && now - job.Assigned > _options.StartTimeout)
             {
                 Queue.Deliver(job.Agent!, Order(job)).Ignore(logger);
@@ -180,6 +204,10 @@ internal sealed class BuildGrain(
         }
         await QueueScheduled();
     }
+
+    /// <summary>When the build stops waiting for an attempt's end: its timeout (at least 1 s), the cancel grace and <see cref="BuildsOptions.TimeoutGrace"/> after it started.</summary>
+    private DateTimeOffset Deadline(JobRecord job)
+        => (job.Started ?? job.Assigned ?? DateTimeOffset.UtcNow) + TimeSpan.FromSeconds(Math.Max(1, job.TimeoutSeconds)) + _options.CancelGrace + _options.TimeoutGrace;
 
     /// <summary>Ends the current attempt of a job: stored, its slot freed, a retry or the jobs now ready queued.</summary>
     private async Task EndAttempt(JobRecord job, string endState, int? exitStatus, string? error)

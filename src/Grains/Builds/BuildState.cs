@@ -63,6 +63,9 @@ public sealed class JobRecord
     public int TimeoutSeconds { get; set; }
     public string? Agent { get; set; }
     public long AgentIncarnation { get; set; }
+
+    /// <summary>The access token the agent's connection presented when it started this attempt: it may upload the build's artifacts.</summary>
+    public string? AgentToken { get; set; }
     public int? ExitStatus { get; set; }
     public string? Error { get; set; }
     public DateTimeOffset? Scheduled { get; set; }

@@ -23,6 +23,13 @@ public sealed class BuildsOptions
     /// <summary>How long a cancelled job has between SIGTERM and SIGKILL (sent in the job frame). Default 10 s.</summary>
     public TimeSpan CancelGrace { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The backstop of a job's timeout: an attempt on an agent whose end has not come within its step's <c>timeout</c>,
+    /// <see cref="CancelGrace"/> and this grace (counted from <c>job-started</c>, else from the assignment) ends
+    /// <c>timed_out</c> by the build itself, so a hung or silent agent cannot hold a build forever. Default 60 s.
+    /// </summary>
+    public TimeSpan TimeoutGrace { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Hook delivery ids a repository remembers, to ignore redeliveries. Default 1,000.</summary>
     public int DeliveriesRemembered { get; set; } = 1000;
 
@@ -35,6 +42,7 @@ public sealed class BuildsOptions
         if (LeaseCheckEvery < 1) return $"Platform:Builds:LeaseCheckEvery is {LeaseCheckEvery}; expected at least 1";
         if (AgentRenewal <= TimeSpan.Zero) return $"Platform:Builds:AgentRenewal is {AgentRenewal}; expected more than 0";
         if (CancelGrace < TimeSpan.Zero) return $"Platform:Builds:CancelGrace is {CancelGrace}; expected 0 or more";
+        if (TimeoutGrace < TimeSpan.Zero) return $"Platform:Builds:TimeoutGrace is {TimeoutGrace}; expected 0 or more";
         if (DeliveriesRemembered < 1) return $"Platform:Builds:DeliveriesRemembered is {DeliveriesRemembered}; expected at least 1";
         return null;
     }

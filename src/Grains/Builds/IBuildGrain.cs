@@ -15,11 +15,14 @@ public interface IBuildGrain : IGrainWithStringKey
     /// <summary>The queue gives <paramref name="attempt"/> of job <paramref name="jobKey"/> to an agent: the order to send, or null when it no longer runs.</summary>
     Task<JobOrder?> Assign(string jobKey, int attempt, string agent, long incarnation);
 
-    /// <summary>The agent started the attempt.</summary>
-    Task JobStarted(string jobKey, int attempt, string agent);
+    /// <summary>The agent started the attempt; <paramref name="token"/> names the access token its connection presented (null: none).</summary>
+    Task JobStarted(string jobKey, int attempt, string agent, string? token);
 
-    /// <summary>The pipeline job's answer: the file's text, or why it could not be read.</summary>
-    Task JobPipeline(string jobKey, int attempt, string file, string? yaml, string? error);
+    /// <summary>
+    /// The pipeline job's answer: the file's text, or why it could not be read, and the commit it checked out (kept as the
+    /// build's commit when the build was started without one).
+    /// </summary>
+    Task JobPipeline(string jobKey, int attempt, string file, string? yaml, string? error, string? commit);
 
     /// <summary>The attempt ended; true once stored (also when it was stored before: the agent may resend).</summary>
     Task<bool> JobDone(string jobKey, int attempt, JobReport report);
@@ -32,6 +35,10 @@ public interface IBuildGrain : IGrainWithStringKey
 
     /// <summary>A newer build of the same branch exists: skipped if none of this one's jobs started, else cancelled when <paramref name="cancelRunning"/>.</summary>
     Task Supersede(string newer, bool cancelRunning);
+
+    /// <summary>Whether a job of this build is on an agent (assigned or running) whose connection presented token <paramref name="token"/>.</summary>
+    [ReadOnly]
+    Task<bool> RunsJobFor(string token);
 
     /// <summary>The attempt of job <paramref name="jobKey"/> holding an agent's slot, or 0 when none does.</summary>
     [ReadOnly]

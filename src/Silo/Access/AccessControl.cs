@@ -60,19 +60,29 @@ public sealed class AccessControl(TimeProvider time)
     /// Decides a request that brings an <c>Authorization</c> header value (Bearer or basic auth): the synchronous check
     /// for code below the HTTP layer. <paramref name="key"/> is the keyspace path for the keys scopes.
     /// </summary>
-    public AccessDecision Authorize(string? authorizationHeader, string scope, string? key)
+    public AccessDecision Authorize(string? authorizationHeader, string scope, string? key, bool count = true)
     {
         var credential = Credential.FromAuthorization(authorizationHeader, out var problem);
-        if (problem is not null && !IsOpen) return Count(AccessDecision.Unauthenticated(problem, scope));
-        return Authorize(credential, scope, key);
+        if (problem is not null && !IsOpen)
+        {
+            var refused = AccessDecision.Unauthenticated(problem, scope);
+            return count ? Count(refused) : refused;
+        }
+        return Authorize(credential, scope, key, count);
     }
 
-    /// <summary>Decides a request presenting <paramref name="credential"/> (null: none) for <paramref name="scope"/>, counting a refusal.</summary>
-    public AccessDecision Authorize(Credential? credential, string scope, string? key)
+    /// <summary>
+    /// Decides a request presenting <paramref name="credential"/> (null: none) for <paramref name="scope"/>, counting a refusal
+    /// unless <paramref name="count"/> is false (the caller decides further and counts with <see cref="Refused"/>).
+    /// </summary>
+    public AccessDecision Authorize(Credential? credential, string scope, string? key, bool count = true)
     {
         var decision = Decide(credential, scope, key);
-        return decision.Allowed ? decision : Count(decision);
+        return decision.Allowed || !count ? decision : Count(decision);
     }
+
+    /// <summary>Counts a refusal decided without counting (see <see cref="Authorize(Credential?, string, string?, bool)"/>).</summary>
+    public AccessDecision Refused(AccessDecision decision) => decision.Allowed ? decision : Count(decision);
 
     /// <summary>
     /// Whether a request with this <c>Authorization</c> value would be allowed, without counting a refusal: the etcd fast

@@ -1,5 +1,7 @@
 using System.Buffers;
+using Platform.Grains.Access;
 using Platform.Grains.Keys;
+using Platform.Silo.Artifacts;
 using Platform.Silo.Endpoints.Etcd;
 
 namespace Platform.Silo.Access;
@@ -9,7 +11,7 @@ namespace Platform.Silo.Access;
 /// the request's API puts it, answers a refusal in that API's shape (401 or 403 naming the missing scope), logs it
 /// without the secret, and audits what <see cref="AccessRoutes"/> says is audited.
 /// </summary>
-public sealed partial class AccessMiddleware(RequestDelegate next, AccessControl access, AuditLog audit, ILogger<AccessMiddleware> logger)
+public sealed partial class AccessMiddleware(RequestDelegate next, AccessControl access, AuditLog audit, AgentUploadGate uploads, ILogger<AccessMiddleware> logger)
 {
     private const string ActorItem = "platform.access.actor";
 
@@ -27,7 +29,12 @@ public sealed partial class AccessMiddleware(RequestDelegate next, AccessControl
             await next(context);
             return;
         }
-        var decision = Decide(context, requirement, scope);
+        var decision = Decide(context, requirement, scope, count: !requirement.AgentUpload);
+        if (requirement.AgentUpload && !decision.Allowed)
+        {
+            if (decision.Status == 403) decision = await AgentUploadAsync(context, requirement, decision);
+            access.Refused(decision);
+        }
         if (!decision.Allowed)
         {
             LogDenied(logger, decision.Status, context.Request.Method, context.Request.Path.Value ?? "", context.Connection.RemoteIpAddress?.ToString() ?? "-", decision.Message ?? "");
@@ -40,7 +47,29 @@ public sealed partial class AccessMiddleware(RequestDelegate next, AccessControl
             await audit.RecordAsync(context, action, context.Request.Path.Value ?? "");
     }
 
-    private AccessDecision Decide(HttpContext context, AccessRequirement requirement, string scope)
+    /// <summary>
+    /// An artifact write refused for lack of <c>build</c> or <c>deploy</c>: a token of scope <c>agent</c> may still write
+    /// under a build that an agent connected with it is running (<see cref="AgentUploadGate"/>); otherwise the refusal says so.
+    /// </summary>
+    private async Task<AccessDecision> AgentUploadAsync(HttpContext context, AccessRequirement requirement, AccessDecision refused)
+    {
+        var agent = Decide(context, requirement, AccessScopes.Agent, count: false);
+        if (!agent.Allowed) return refused;
+        var name = ArtifactEndpoints.RequestedName(context);
+        try
+        {
+            if (await uploads.AllowsAsync(agent.Actor, name)) return agent;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The build's grain did not answer (its silo just died): not a refusal, the agent's upload may be tried again.
+            logger.LogWarning("access: could not check whether token {Token} runs a job of a build for artifact {Name}: {Error}", agent.Actor, name, e.Message);
+            return new AccessDecision(503, "the silo could not check which builds this agent's token runs now; retry in a moment", agent.Actor, refused.Scope);
+        }
+        return AccessDecision.Forbidden(AgentUploadGate.Refusal(agent.Actor, name), agent.Actor, refused.Scope);
+    }
+
+    private AccessDecision Decide(HttpContext context, AccessRequirement requirement, string scope, bool count = true)
     {
         var request = context.Request;
         var header = request.Headers.Authorization.ToString();
@@ -48,7 +77,7 @@ public sealed partial class AccessMiddleware(RequestDelegate next, AccessControl
         if (header.Length != 0)
         {
             credential = Credential.FromAuthorization(header, out var problem);
-            if (problem is not null && !access.IsOpen) return access.Authorize(header, scope, requirement.Key);
+            if (problem is not null && !access.IsOpen) return access.Authorize(header, scope, requirement.Key, count);
         }
         if (credential is null && requirement.Api == AccessApi.Consul)
         {
@@ -56,7 +85,7 @@ public sealed partial class AccessMiddleware(RequestDelegate next, AccessControl
             if (consul.Length == 0) consul = request.Query["token"].ToString();
             if (consul.Length != 0) credential = new Credential(consul, null);
         }
-        return access.Authorize(credential, scope, requirement.Key);
+        return access.Authorize(credential, scope, requirement.Key, count);
     }
 
     private static async Task RefuseAsync(HttpContext context, AccessApi api, AccessDecision decision)

@@ -20,8 +20,11 @@ public enum AccessApi
     Consul,
 }
 
-/// <summary>What a request needs: no token at all (health), or a scope, on a key for the keys scopes, and what is audited.</summary>
-public readonly record struct AccessRequirement(string? Scope, string? Key, AccessApi Api, string? AuditAction)
+/// <summary>
+/// What a request needs: no token at all (health), or a scope, on a key for the keys scopes, and what is audited.
+/// <see cref="AgentUpload"/>: an artifact write that a token of scope <c>agent</c> may also make, under a build it runs.
+/// </summary>
+public readonly record struct AccessRequirement(string? Scope, string? Key, AccessApi Api, string? AuditAction, bool AgentUpload = false)
 {
     public static readonly AccessRequirement None = new(null, null, AccessApi.Platform, null);
 }
@@ -78,7 +81,8 @@ public static class AccessRoutes
         if (Under(path, ArtifactEndpoints.Prefix))
         {
             if (read) return new(ArtifactReaders, null, AccessApi.Platform, null);
-            return new(ArtifactWriters, null, AccessApi.Platform, HttpMethods.IsDelete(method) ? "artifact.delete" : "artifact.put");
+            if (HttpMethods.IsDelete(method)) return new(ArtifactWriters, null, AccessApi.Platform, "artifact.delete");
+            return new(ArtifactWriters, null, AccessApi.Platform, "artifact.put", AgentUpload: HttpMethods.IsPut(method));
         }
         // Rules run actions (deploys, events that run handlers) as the silo: changing one is an admin's; changes are audited by the endpoints.
         if (Under(path, "/v1/rules")) return new(read ? AccessScopes.NodesRead : AccessScopes.Admin, null, AccessApi.Platform, null);

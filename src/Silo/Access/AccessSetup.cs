@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Platform.Grains.Access;
+using Platform.Silo.Artifacts;
 using Platform.Silo.Hosting;
 
 namespace Platform.Silo.Access;
@@ -24,6 +25,7 @@ public static class AccessSetup
         builder.Services.AddSingleton<AccessControl>();
         builder.Services.AddSingleton<AccessSync>();
         builder.Services.AddSingleton<AuditLog>();
+        builder.Services.AddSingleton<AgentUploadGate>();
         builder.Services.AddAccessRateLimits(options.RateLimit);
         return options;
     }

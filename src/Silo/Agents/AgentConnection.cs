@@ -29,6 +29,9 @@ internal sealed class AgentConnection
     /// <summary>Names this connection in the node grain: reports about an older connection are ignored there.</summary>
     public string Session { get; }
 
+    /// <summary>The name of the access token the agent connected with (<c>anonymous</c> on an open silo): its build jobs may upload with it.</summary>
+    public string? Token { get; set; }
+
     /// <summary>The node name, once the hello was read.</summary>
     public string Name { get; set; } = "";
 

@@ -19,10 +19,10 @@ public sealed partial class AgentHub
     private long _failNotBefore;
     private readonly SchedulingLagProbe _lag = new();
 
-    /// <summary>Serves one agent's WebSocket until it ends.</summary>
-    public async Task RunAsync(WebSocket socket)
+    /// <summary>Serves one agent's WebSocket until it ends; <paramref name="token"/> names the access token it connected with.</summary>
+    public async Task RunAsync(WebSocket socket, string? token = null)
     {
-        var connection = new AgentConnection(socket, Guid.NewGuid().ToString("N"), _options.SendQueueLimit);
+        var connection = new AgentConnection(socket, Guid.NewGuid().ToString("N"), _options.SendQueueLimit) { Token = token };
         var sending = connection.SendLoopAsync(_stopping.Token);
         var buffer = ArrayPool<byte>.Shared.Rent(4096);
         var registered = false;

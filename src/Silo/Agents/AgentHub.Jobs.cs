@@ -85,11 +85,11 @@ public sealed partial class AgentHub
                 AgentsChanged();
                 return true;
             case JobStartedFrame started:
-                if (Build(started.JobId, out var key) is { } startedBuild) await startedBuild.JobStarted(key, started.Attempt, connection.Name);
+                if (Build(started.JobId, out var key) is { } startedBuild) await startedBuild.JobStarted(key, started.Attempt, connection.Name, connection.Token);
                 return true;
             case JobPipelineFrame pipeline:
                 if (Build(pipeline.JobId, out key) is { } pipelineBuild)
-                    await pipelineBuild.JobPipeline(key, pipeline.Attempt, pipeline.File, pipeline.Yaml, pipeline.Error);
+                    await pipelineBuild.JobPipeline(key, pipeline.Attempt, pipeline.File, pipeline.Yaml, pipeline.Error, pipeline.Commit);
                 return true;
             case JobLogFrame log:
                 var acked = await _grains.GetGrain<IJobLogGrain>(BuildGrainKeys.Log(log.JobId, log.Attempt)).Append(log.Seq, log.Offset, log.Data);

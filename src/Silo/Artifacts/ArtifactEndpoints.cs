@@ -88,6 +88,13 @@ public static partial class ArtifactEndpoints
             : Error(StatusCodes.Status404NotFound, $"artifact '{name}' does not exist");
     }
 
+    /// <summary>The artifact name a request to <c>/v1/artifacts/{name}</c> names, as the client sent it; null when it names none.</summary>
+    public static string? RequestedName(HttpContext context)
+    {
+        var path = context.Request.Path.Value ?? "";
+        return NameOf(context, path.StartsWith(Prefix + "/", StringComparison.Ordinal) ? path[(Prefix.Length + 1)..] : null);
+    }
+
     /// <summary>
     /// The name as the client sent it: Kestrel removes <c>..</c> and <c>.</c> segments from the path before routing, and a
     /// name that had them must be refused, not quietly turned into another name.

@@ -67,7 +67,31 @@ public sealed class AgentBuildTests : IAsyncLifetime
 
         await PassedAsync(id);
         Assert.Equal(["compile " + commit, "test " + commit], File.ReadAllLines(Order));
-        Assert.Contains($"~~~ platform: branch main is at commit {commit}", await LogAsync(_fleet.Http, id, "compile"));
+        Assert.Contains($"~~~ platform: branch main is at commit {commit}", await LogAsync(_fleet.Http, id, "~pipeline"));
+    }
+
+    [Fact]
+    public async Task Build_of_a_branch_head_keeps_the_commit_its_pipeline_job_found_even_when_the_branch_moves()
+    {
+        // compile pushes a new commit to main before test runs: test must still build the commit the build started with.
+        var commit = MakeRepository(advanceFrom: "compile");
+        const string repo = "team/agent-pinned";
+        await RegisterAsync(repo);
+        await AddRuleAsync($$$"""{"name":"pinned","trigger":{"type":"build_finished","repo":"{{{repo}}}","status":"passed"},"actions":[{"type":"set_key","key":"/pinned","value":"{{commit}}"}]}""");
+
+        using var response = await _fleet.Http.PostAsJsonAsync("/v1/builds", new { repo, branch = "main" });
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        var id = JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!;
+
+        var build = await PassedAsync(id);
+        Assert.Equal(commit, build.GetProperty("commit").GetString());
+        Assert.Equal(["compile " + commit, "test " + commit], File.ReadAllLines(Order));
+        var moved = Git(Bare, "rev-parse", "main").Trim();
+        Assert.NotEqual(commit, moved);
+        Assert.Contains($"~~~ platform: checking out file://{Bare} at {commit}", await LogAsync(_fleet.Http, id, "test"));
+        // The rules see the exact commit too.
+        await _fleet.UntilAsync(async () => await KeyAsync("/pinned") == commit, $"/pinned set to {commit}");
     }
 
     [Fact]
@@ -142,8 +166,11 @@ public sealed class AgentBuildTests : IAsyncLifetime
         }
     }
 
-    /// <summary>A bare repository with one commit on main: a pipeline whose two steps append their key and commit to <see cref="Order"/>.</summary>
-    private string MakeRepository()
+    /// <summary>
+    /// A bare repository with one commit on main: a pipeline whose two steps append their key and commit to <see cref="Order"/>;
+    /// the step <paramref name="advanceFrom"/> also pushes a new commit to main of the bare repository.
+    /// </summary>
+    private string MakeRepository(string? advanceFrom = null)
     {
         var source = Path.Combine(_work, "source");
         Directory.CreateDirectory(Path.Combine(source, ".platform"));
@@ -152,7 +179,7 @@ public sealed class AgentBuildTests : IAsyncLifetime
             steps:
               - key: compile
                 run: scripts/step.sh
-                args: [{Order}, compile]
+                args: [{Order}, compile{(advanceFrom == "compile" ? ", " + Bare : "")}]
               - key: test
                 run: scripts/step.sh
                 args: [{Order}, test]
@@ -163,6 +190,11 @@ public sealed class AgentBuildTests : IAsyncLifetime
             set -e
             echo "$2ing in the checkout $PWD"
             echo "$2 $PLATFORM_COMMIT" >> "$1"
+            if [ -n "$3" ]; then
+              git clone --quiet "$3" "$1.next"
+              git -C "$1.next" -c user.name=t -c user.email=t@example.org commit --quiet --allow-empty -m next
+              git -C "$1.next" push --quiet origin HEAD:main
+            fi
 
             """);
         Git(source, "init", "--quiet", "--initial-branch=main");

@@ -1,4 +1,5 @@
 using Platform.Protocol;
+using Platform.Silo.Access;
 using Platform.Silo.Agents;
 
 namespace Platform.Silo.Endpoints.Nodes;
@@ -23,7 +24,7 @@ public static class AgentConnectEndpoints
                 : $"the WebSocket asks for subprotocol '{string.Join(", ", asked)}'; this silo speaks '{AgentProtocol.SubProtocol}'");
         // Liveness is the protocol's own ping/pong; WebSocket keep-alive frames would only add traffic.
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { SubProtocol = AgentProtocol.SubProtocol, KeepAliveInterval = TimeSpan.Zero });
-        await hub.RunAsync(socket);
+        await hub.RunAsync(socket, AccessMiddleware.ActorOf(context));
         return Results.Empty;
     }
 }

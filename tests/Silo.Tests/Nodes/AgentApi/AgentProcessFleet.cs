@@ -40,12 +40,13 @@ public sealed class AgentProcessFleet : IAsyncDisposable
     /// <summary>Node names unique to this fleet: <c>prefix-xxxxxx</c>.</summary>
     public string Suffix { get; } = Guid.NewGuid().ToString("N")[..6];
 
-    public static async Task<AgentProcessFleet> StartAsync()
+    /// <summary>Starts the silo, with <paramref name="siloArgs"/> added to its command line (settings such as <c>--Platform:Builds:TimeoutGrace</c>).</summary>
+    public static async Task<AgentProcessFleet> StartAsync(params string[] siloArgs)
     {
         var dir = new TempDir();
         try
         {
-            return new AgentProcessFleet(dir, await SiloProcess.StartAsync(Path.Combine(dir.Path, "silo")));
+            return new AgentProcessFleet(dir, await SiloProcess.StartAsync(Path.Combine(dir.Path, "silo"), null, siloArgs));
         }
         catch
         {
@@ -74,15 +75,20 @@ public sealed class AgentProcessFleet : IAsyncDisposable
         File.WriteAllText(ConfigFile(node), JsonSerializer.Serialize(full));
     }
 
-    /// <summary>Starts <c>platform agent -config-file</c> for <paramref name="node"/> and waits until the silo has it alive.</summary>
-    public async Task<NodeProcess> StartAgentAsync(string node, Dictionary<string, object> config)
+    /// <summary>
+    /// Starts <c>platform agent -config-file</c> for <paramref name="node"/> (with <paramref name="environment"/> added to its
+    /// environment, which its handlers and deploys inherit) and waits until the silo has it alive.
+    /// </summary>
+    public async Task<NodeProcess> StartAgentAsync(string node, Dictionary<string, object> config, IReadOnlyDictionary<string, string>? environment = null)
     {
         Directory.CreateDirectory(NodeDir(node));
         File.WriteAllText(Path.Combine(NodeDir(node), "record.sh"), Handler);
         WriteConfig(node, config);
+        var env = new Dictionary<string, string> { ["PLATFORM_URL"] = "", ["DOTNET_gcServer"] = "0" };
+        if (environment is not null)
+            foreach (var (name, value) in environment) env[name] = value;
         var agent = NodeProcess.Start($"platform agent {node}", "dotnet",
-            [Path.Combine(AppContext.BaseDirectory, "platform.dll"), "agent", "-config-file", ConfigFile(node)],
-            new Dictionary<string, string> { ["PLATFORM_URL"] = "", ["DOTNET_gcServer"] = "0" });
+            [Path.Combine(AppContext.BaseDirectory, "platform.dll"), "agent", "-config-file", ConfigFile(node)], env);
         _agents.Add(node, agent);
         try
         {
