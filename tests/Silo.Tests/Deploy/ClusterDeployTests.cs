@@ -186,7 +186,7 @@ public sealed class ClusterDeployTests(ITestOutputHelper output) : IAsyncLifetim
             // The agent goes away (frozen: no heartbeat) while its deploy goes on running on the node.
             agent.Signal(Nodes.Serf.NodeSignals.SIGSTOP);
             paused = true;
-            await Nodes.Api.NodesSilo.WaitForStatusAsync(Http, node, "failed", TimeSpan.FromSeconds(60));
+            await Nodes.Api.NodesHttp.WaitForStatusAsync(Http, node, "failed", TimeSpan.FromSeconds(60));
             using (var cancel = await Http.DeleteAsync($"/v1/deploys/{id}?stop=true"))
                 Assert.Equal(200, (int)cancel.StatusCode);
             var done = await UntilDeploy(id, d => d.GetProperty("status").GetString() != "running", "the deploy ending");
