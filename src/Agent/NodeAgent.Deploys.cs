@@ -1,7 +1,9 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Platform.Agent.Deploy;
+using Platform.Builds.Running;
 using Platform.Protocol;
 
 namespace Platform.Agent;
@@ -9,7 +11,8 @@ namespace Platform.Agent;
 /// <summary>
 /// Cluster deploys (docs/deploys.md, "Cluster deploys"): a <c>deploy</c> frame runs Stretcher's procedure in this
 /// process, once per deploy id (recorded on disk before it starts); its output streams back as <c>deploy-log</c>
-/// frames and its <c>deploy-result</c> is resent until the silo acknowledges it.
+/// chunks (numbered, with byte offsets, resent until <c>deploy-log-ack</c> covers them, as build job logs), and its
+/// <c>deploy-result</c> goes once the whole output is stored, resent until the silo acknowledges it.
 /// </summary>
 public sealed partial class NodeAgent
 {
@@ -17,9 +20,12 @@ public sealed partial class NodeAgent
     public static readonly TimeSpan DeployResultResend = TimeSpan.FromSeconds(2);
 
     private readonly Dictionary<string, CancellationTokenSource> _runningDeploys = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DeployStream> _deployStreams = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _deployGate = new(1, 1);
+    private readonly SemaphoreSlim _deployWake = new(0, 1);
     private readonly Channel<AgentFrame> _deployFrames = Channel.CreateUnbounded<AgentFrame>(new UnboundedChannelOptions { SingleReader = true });
     private ClusterDeployRecords? _deployRecords;
+    private int _deployConnection;
 
     private ClusterDeployRecords DeployRecords => _deployRecords ??= ClusterDeployRecords.Open(_settings.DataDir);
 
@@ -39,6 +45,12 @@ public sealed partial class NodeAgent
         lock (_runningDeploys)
         {
             if (_runningDeploys.ContainsKey(order.DeployId)) return;
+            if (_deployStreams.ContainsKey(order.DeployId))
+            {
+                // Ran here and its result waits for its output to be stored: the sender loop sends both.
+                WakeDeploys();
+                return;
+            }
             var record = DeployRecords.Find(order.DeployId);
             if (record is { Status: not ClusterDeployRecord.Running })
             {
@@ -62,25 +74,73 @@ public sealed partial class NodeAgent
             }
             DeployRecords.Begin(order.DeployId, _time.GetUtcNow());
             _runningDeploys[order.DeployId] = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            var stream = new DeployStream(order.DeployId);
+            stream.Log.Appended += WakeDeploys;
+            _deployStreams[order.DeployId] = stream;
         }
         _ = Task.Run(() => RunDeployAsync(order));
     }
 
+    /// <summary>
+    /// Stops the deploy if it runs here. One this node never started is recorded stopped (a <c>deploy</c> frame for it
+    /// arriving later is answered with that, never run); for a finished one the result goes again. Either way the node
+    /// reports, which is what makes the silo stop resending the cancel.
+    /// </summary>
     private void OnDeployCancel(DeployCancelFrame cancel)
     {
+        if (cancel.Node != Name) return;
         lock (_runningDeploys)
-            if (_runningDeploys.TryGetValue(cancel.DeployId, out var running)) running.Cancel();
+        {
+            if (_runningDeploys.TryGetValue(cancel.DeployId, out var running))
+            {
+                running.Cancel();
+                return;
+            }
+            var record = DeployRecords.Find(cancel.DeployId);
+            if (record is null || record.Status == ClusterDeployRecord.Running)
+            {
+                // Never started here, or started by an earlier agent process that died mid-run: it ends stopped.
+                record = new ClusterDeployRecord
+                {
+                    Status = "failed",
+                    ExitCode = StretchProgram.Failed,
+                    Started = record?.Started ?? _time.GetUtcNow(),
+                    OutputTail = record is null ? "stopped by the silo (deploy cancelled) before it started here" : "the agent stopped while this deploy ran; it is not run again",
+                };
+                DeployRecords.Finish(cancel.DeployId, record);
+            }
+            else if (_deployStreams.ContainsKey(cancel.DeployId))
+            {
+                // Its result goes once its output is stored.
+                return;
+            }
+            QueueDeployFrame(ResultFrame(cancel.DeployId, record));
+        }
     }
 
-    private void OnDeployResultAck(DeployResultAckFrame ack) => DeployRecords.Acknowledge(ack.DeployId);
+    private void OnDeployResultAck(DeployResultAckFrame ack)
+    {
+        if (ack.Node != Name) return;
+        DeployRecords.Acknowledge(ack.DeployId);
+        _deployStreams.TryRemove(ack.DeployId, out _);
+    }
+
+    private void OnDeployLogAck(DeployLogAckFrame ack)
+    {
+        if (ack.Node != Name || !_deployStreams.TryGetValue(ack.DeployId, out var stream)) return;
+        stream.Log.Acknowledge(ack.Seq);
+        // The result may now go (it waits for the whole output to be stored).
+        if (stream.Result is not null) WakeDeploys();
+    }
 
     private async Task RunDeployAsync(DeployFrame order)
     {
         CancellationTokenSource cancel;
         lock (_runningDeploys) cancel = _runningDeploys[order.DeployId];
         var started = Stopwatch.GetTimestamp();
-        var output = new DeployOutput((offset, data) => QueueDeployFrame(new DeployLogFrame(order.DeployId, Name, offset, data)));
-        var log = new DeployLog(output, TimeProvider.System);
+        var stream = _deployStreams[order.DeployId];
+        var output = new DeployOutput(data => stream.Log.Append(data));
+        var log = new DeployLog(output, TimeProvider.System, streamCommands: true);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(Math.Max(1, order.TimeoutMs)));
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel.Token, timeout.Token);
         string status;
@@ -94,7 +154,8 @@ public sealed partial class NodeAgent
                 using var http = new HttpClient(new SocketsHttpHandler { AutomaticDecompression = System.Net.DecompressionMethods.None }) { Timeout = Timeout.InfiniteTimeSpan };
                 http.DefaultRequestHeaders.UserAgent.ParseAdd("platform-agent");
                 using var source = new ArtifactSource(http, new S3SourceOptions(), Environment.GetEnvironmentVariable);
-                var runner = new StretchRunner(new StretchOptions(), source, log, output, output, Environment.GetEnvironmentVariable, TimeProvider.System);
+                var options = new StretchOptions { CancelGrace = _settings.DeployCancelGrace };
+                var runner = new StretchRunner(options, source, log, output, output, Environment.GetEnvironmentVariable, TimeProvider.System);
                 var ok = order.ManifestUrl is { } url
                     ? await runner.RunAsync(url, linked.Token).ConfigureAwait(false)
                     : await runner.RunTextAsync(order.Manifest ?? "", linked.Token).ConfigureAwait(false);
@@ -133,7 +194,9 @@ public sealed partial class NodeAgent
         cancel.Dispose();
         LogDeployFinished(_logger, order.DeployId, status);
         var result = ResultFrame(order.DeployId, record);
-        QueueDeployFrame(result);
+        // Sent by the sender loop once every chunk of the output is acknowledged.
+        stream.Result = result;
+        WakeDeploys();
         try { DeployFinished?.Invoke(result); }
         catch (Exception failure) { LogObserverFailed(_logger, failure); }
     }
@@ -141,34 +204,77 @@ public sealed partial class NodeAgent
     private DeployResultFrame ResultFrame(string deployId, ClusterDeployRecord record)
         => new(deployId, Name, record.Status, record.ExitCode, record.DurationMs, record.OutputTail);
 
-    private void QueueDeployFrame(AgentFrame frame) => _deployFrames.Writer.TryWrite(frame);
+    private void QueueDeployFrame(AgentFrame frame)
+    {
+        _deployFrames.Writer.TryWrite(frame);
+        WakeDeploys();
+    }
+
+    private void WakeDeploys()
+    {
+        try { _deployWake.Release(); }
+        catch (SemaphoreFullException) { /* the sender is already due to run */ }
+    }
+
+    /// <summary>After a welcome: every deploy's output not acknowledged, and every result, goes again on the new connection.</summary>
+    private void OnDeployWelcome()
+    {
+        Interlocked.Increment(ref _deployConnection);
+        WakeDeploys();
+    }
 
     /// <summary>
-    /// Sends deploy frames in order (a log chunk is dropped when there is no connection: the result carries the tail),
-    /// and every <see cref="DeployResultResend"/> the results not yet acknowledged.
+    /// Sends deploy frames in order: queued ones (answers to repeated orders and cancels), then each deploy's output chunks
+    /// not sent on this connection, then its result once the output is all acknowledged. Every <see cref="DeployResultResend"/>
+    /// the results not acknowledged go again, and so do the chunks of a deploy whose acknowledgements did not move (the silo
+    /// that took them may have died while this connection stayed). A new connection starts again from what is acknowledged.
     /// </summary>
     private async Task DeployFramesLoop(CancellationToken stopping)
     {
+        var connection = -1;
         var resendAt = _time.GetTimestamp();
         while (!stopping.IsCancellationRequested)
         {
             try
             {
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-                wait.CancelAfter(DeployResultResend);
-                try
+                await _deployWake.WaitAsync(DeployResultResend, stopping).ConfigureAwait(false);
+                var resend = false;
+                if (Volatile.Read(ref _deployConnection) is var current && current != connection)
                 {
-                    await _deployFrames.Reader.WaitToReadAsync(wait.Token).ConfigureAwait(false);
+                    connection = current;
+                    resend = true;
+                    foreach (var stream in _deployStreams.Values) stream.SentThrough = stream.Log.Acknowledged;
                 }
-                catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
-                {
-                    // The resend interval passed.
-                }
-                while (_deployFrames.Reader.TryRead(out var frame)) await _connection.SendAsync(frame, stopping).ConfigureAwait(false);
-                if (_time.GetElapsedTime(resendAt) >= DeployResultResend && _deployRecords is { } records)
+                if (_time.GetElapsedTime(resendAt) >= DeployResultResend)
                 {
                     resendAt = _time.GetTimestamp();
-                    foreach (var (id, record) in records.Unacknowledged()) await _connection.SendAsync(ResultFrame(id, record), stopping).ConfigureAwait(false);
+                    resend = true;
+                    foreach (var stream in _deployStreams.Values)
+                    {
+                        var acknowledged = stream.Log.Acknowledged;
+                        if (acknowledged == stream.AcknowledgedAtCheck && acknowledged < stream.SentThrough) stream.SentThrough = acknowledged;
+                        stream.AcknowledgedAtCheck = acknowledged;
+                    }
+                }
+                while (_deployFrames.Reader.TryRead(out var frame)) await _connection.SendAsync(frame, stopping).ConfigureAwait(false);
+                foreach (var stream in _deployStreams.Values)
+                {
+                    foreach (var chunk in stream.Log.After(stream.SentThrough))
+                    {
+                        if (!await _connection.SendAsync(new DeployLogFrame(stream.DeployId, Name, chunk.Seq, chunk.Offset, chunk.Data), stopping).ConfigureAwait(false)) break;
+                        stream.SentThrough = chunk.Seq;
+                    }
+                    // The result goes after the whole output is stored: once the silo has it, the node's log is complete.
+                    if (stream.Result is { } result && (resend || !stream.ResultSent) && stream.Log.Acknowledged == stream.Log.LastSeq)
+                    {
+                        stream.ResultSent = await _connection.SendAsync(result, stopping).ConfigureAwait(false);
+                    }
+                }
+                if (resend && _deployRecords is { } records)
+                {
+                    // Results of deploys with no output held here (refused, stopped before they started, run by an earlier agent process).
+                    foreach (var (id, record) in records.Unacknowledged())
+                        if (!_deployStreams.ContainsKey(id)) await _connection.SendAsync(ResultFrame(id, record), stopping).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -177,10 +283,25 @@ public sealed partial class NodeAgent
             }
             catch (Exception e) when (e is IOException or System.Net.WebSockets.WebSocketException or ObjectDisposedException or InvalidOperationException)
             {
-                // The connection went mid-send; what matters (results) is resent.
+                // The connection went mid-send; what is not acknowledged is resent.
                 LogDeploySendFailed(_logger, e.Message);
             }
         }
+    }
+
+    /// <summary>One deploy's output on this node until the silo has its result; only the sender loop touches the sent marks.</summary>
+    private sealed class DeployStream(string deployId)
+    {
+        public string DeployId { get; } = deployId;
+
+        public JobLog Log { get; } = new();
+
+        /// <summary>How the deploy ended; null while it runs.</summary>
+        public volatile DeployResultFrame? Result;
+
+        public long SentThrough;
+        public long AcknowledgedAtCheck;
+        public bool ResultSent;
     }
 
     [LoggerMessage(EventId = 320, Level = LogLevel.Warning, Message = "agent: deploy {DeployId} refused: enable_deploys is not set")]

@@ -192,6 +192,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
         // A reconnect may come after events were handled while disconnected from the silo's view.
         await _connection.SendAsync(new AppliedFrame(_applied.Applied)).ConfigureAwait(false);
         await _jobs.OnWelcomeAsync().ConfigureAwait(false);
+        OnDeployWelcome();
     }
 
     private async ValueTask OnFrameAsync(AgentFrame frame)
@@ -231,6 +232,9 @@ public sealed partial class NodeAgent : IAsyncDisposable
                 break;
             case DeployResultAckFrame ack:
                 OnDeployResultAck(ack);
+                break;
+            case DeployLogAckFrame logAck:
+                OnDeployLogAck(logAck);
                 break;
             case LeaveFrame:
                 LogSiloAskedLeave(_logger);

@@ -34,6 +34,7 @@ namespace Platform.Protocol;
 [JsonDerivedType(typeof(DeployFrame), "deploy")]
 [JsonDerivedType(typeof(DeployCancelFrame), "deploy-cancel")]
 [JsonDerivedType(typeof(DeployResultAckFrame), "deploy-result-ack")]
+[JsonDerivedType(typeof(DeployLogAckFrame), "deploy-log-ack")]
 [JsonDerivedType(typeof(DeployLogFrame), "deploy-log")]
 [JsonDerivedType(typeof(DeployResultFrame), "deploy-result")]
 public abstract record AgentFrame;

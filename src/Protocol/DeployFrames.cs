@@ -18,7 +18,10 @@ public sealed record DeployFrame(
     [property: JsonPropertyName("manifest")] string? Manifest,
     [property: JsonPropertyName("timeout_ms")] long TimeoutMs) : AgentFrame;
 
-/// <summary>Stop deploy <see cref="DeployId"/> if it is running here (its result says failed, "stopped").</summary>
+/// <summary>
+/// Stop deploy <see cref="DeployId"/> on <see cref="Node"/>: a run is stopped (its result says failed, "stopped"); a deploy the
+/// node never started is recorded as stopped and never runs; a finished one's result is sent again. Resent until the node reports.
+/// </summary>
 public sealed record DeployCancelFrame(
     [property: JsonPropertyName("deploy_id")] string DeployId,
     [property: JsonPropertyName("node")] string Node) : AgentFrame;
@@ -28,12 +31,22 @@ public sealed record DeployResultAckFrame(
     [property: JsonPropertyName("deploy_id")] string DeployId,
     [property: JsonPropertyName("node")] string Node) : AgentFrame;
 
+/// <summary>Every chunk of the node's log up to <see cref="Seq"/> is stored: the agent may forget them.</summary>
+public sealed record DeployLogAckFrame(
+    [property: JsonPropertyName("deploy_id")] string DeployId,
+    [property: JsonPropertyName("node")] string Node,
+    [property: JsonPropertyName("seq")] long Seq) : AgentFrame;
+
 // ---- agent → silo ----
 
-/// <summary>A chunk of the deploy's output; <see cref="Offset"/> is its byte offset in the node's log, so a repeat is dropped.</summary>
+/// <summary>
+/// A chunk of the deploy's output: <see cref="Seq"/> counts chunks from 1 per (deploy, node), <see cref="Offset"/> is its byte
+/// offset in the node's log, so a repeat is dropped. Resent until a <see cref="DeployLogAckFrame"/> covers it (as <c>job-log</c>).
+/// </summary>
 public sealed record DeployLogFrame(
     [property: JsonPropertyName("deploy_id")] string DeployId,
     [property: JsonPropertyName("node")] string Node,
+    [property: JsonPropertyName("seq")] long Seq,
     [property: JsonPropertyName("offset")] long Offset,
     [property: JsonPropertyName("data")] byte[] Data) : AgentFrame;
 

@@ -108,6 +108,9 @@ public sealed class AgentConfig
     /// <summary><c>build_cancel_grace</c>: SIGTERM to SIGKILL for a cancelled or timed-out job that names no grace; default 10s.</summary>
     public TimeSpan? BuildCancelGrace { get; set; }
 
+    /// <summary><c>deploy_cancel_grace</c>: SIGTERM to SIGKILL for a cluster deploy's command stopped by a cancel or timeout; default 5s.</summary>
+    public TimeSpan? DeployCancelGrace { get; set; }
+
     /// <summary><c>enable_deploys</c>: cluster deploys (manifests sent by the silos, which run commands) are refused unless it is true.</summary>
     public bool EnableDeploys { get; set; }
 
@@ -153,6 +156,7 @@ public sealed class AgentConfig
             BuildCancelGrace = later.BuildCancelGrace ?? earlier.BuildCancelGrace,
             BuildRepositories = [.. earlier.BuildRepositories, .. later.BuildRepositories],
             EnableDeploys = earlier.EnableDeploys || later.EnableDeploys,
+            DeployCancelGrace = later.DeployCancelGrace ?? earlier.DeployCancelGrace,
         };
         foreach (var (key, value) in later.Tags) result.Tags[key] = value;
         return result;

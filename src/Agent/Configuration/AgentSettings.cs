@@ -100,6 +100,9 @@ public sealed record AgentSettings
     /// <summary>SIGTERM to SIGKILL for a cancelled or timed-out job whose frame names no grace (<c>build_cancel_grace</c>).</summary>
     public TimeSpan BuildCancelGrace { get; init; } = Platform.Builds.Running.JobSpec.DefaultCancelGrace;
 
+    /// <summary>SIGTERM to SIGKILL for a cluster deploy's command stopped by a cancel or timeout (<c>deploy_cancel_grace</c>).</summary>
+    public TimeSpan DeployCancelGrace { get; init; } = Platform.Agent.Deploy.StretchOptions.DefaultCancelGrace;
+
     /// <summary>SIGINT exits without a graceful leave.</summary>
     public bool SkipLeaveOnInterrupt { get; init; }
 
@@ -190,12 +193,15 @@ public sealed record AgentSettings
             throw new ConfigException($"build_engine: '{named}' is not found (on PATH, or as a file); expected podman, docker, the path of one, or none");
         var cancelGrace = config.BuildCancelGrace ?? Platform.Builds.Running.JobSpec.DefaultCancelGrace;
         if (cancelGrace < TimeSpan.Zero) throw new ConfigException($"build_cancel_grace: {cancelGrace}; expected 0 or more");
+        var deployGrace = config.DeployCancelGrace ?? Platform.Agent.Deploy.StretchOptions.DefaultCancelGrace;
+        if (deployGrace < TimeSpan.Zero) throw new ConfigException($"deploy_cancel_grace: {deployGrace}; expected 0 or more");
 
         return new AgentSettings
         {
             BuildSlots = buildSlots,
             BuildEngine = engine,
             BuildCancelGrace = cancelGrace,
+            DeployCancelGrace = deployGrace,
             BuildRepositories = config.BuildRepositories,
             Checks = checks,
             EnableScriptChecks = config.EnableLocalScriptChecks,

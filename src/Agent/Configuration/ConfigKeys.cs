@@ -61,6 +61,7 @@ internal static class ConfigKeys
         ["build_repositories"] = new(ConfigKind.StringList, (c, v) => c.BuildRepositories = (List<string>)v),
         ["build_cancel_grace"] = new(ConfigKind.Duration, (c, v) => c.BuildCancelGrace = (TimeSpan)v),
         ["enable_deploys"] = new(ConfigKind.Bool, (c, v) => c.EnableDeploys = (bool)v),
+        ["deploy_cancel_grace"] = new(ConfigKind.Duration, (c, v) => c.DeployCancelGrace = (TimeSpan)v),
     };
 
     /// <summary>Serf's keys that have no meaning with a silo (gossip, RPC, encryption, discovery): accepted, checked for type, ignored.</summary>

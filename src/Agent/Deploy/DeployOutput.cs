@@ -3,10 +3,10 @@ using System.Text;
 namespace Platform.Agent.Deploy;
 
 /// <summary>
-/// A cluster deploy's output: everything written (the deploy log and the success/failure commands' output) is handed
-/// on in chunks with their byte offsets, in order, and the last <see cref="TailBytes"/> are kept for the result.
+/// A cluster deploy's output: everything written (the deploy log and the commands' output) is handed on as UTF-8 in
+/// order, one piece per flush, and the last <see cref="TailBytes"/> are kept for the result.
 /// </summary>
-public sealed class DeployOutput(Action<long, byte[]> chunk) : TextWriter
+public sealed class DeployOutput(Action<byte[]> chunk) : TextWriter
 {
     /// <summary>The tail kept for the result.</summary>
     public const int TailBytes = 4096;
@@ -15,7 +15,6 @@ public sealed class DeployOutput(Action<long, byte[]> chunk) : TextWriter
     private readonly StringBuilder _pending = new();
     private readonly byte[] _tail = new byte[TailBytes];
     private int _tailLength;
-    private long _offset;
 
     public override Encoding Encoding => Encoding.UTF8;
 
@@ -42,8 +41,7 @@ public sealed class DeployOutput(Action<long, byte[]> chunk) : TextWriter
             var bytes = Encoding.UTF8.GetBytes(_pending.ToString());
             _pending.Clear();
             KeepTail(bytes);
-            chunk(_offset, bytes);
-            _offset += bytes.Length;
+            chunk(bytes);
         }
     }
 

@@ -24,7 +24,7 @@ public static class RsyncSync
     {
         var args = Arguments(manifest, options, from, manifest.Dest!);
         log.Line("rsync " + string.Join(' ', args));
-        var exit = await ShellCommand.RunProgramAsync("rsync", args, log, cancellationToken).ConfigureAwait(false);
+        var exit = await ShellCommand.RunProgramAsync("rsync", args, log, options.CancelGrace, cancellationToken).ConfigureAwait(false);
         if (exit != 0) throw new DeployException($"rsync into {manifest.Dest} exited with {exit}");
     }
 }

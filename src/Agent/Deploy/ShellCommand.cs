@@ -1,115 +1,98 @@
-using System.ComponentModel;
-using System.Diagnostics;
-using System.Text;
+using System.Collections;
+using Platform.Builds.Running;
 
 namespace Platform.Agent.Deploy;
 
-/// <summary>Runs one manifest command line as Stretcher does, with <c>sh -c LINE</c>, and other programs (tar, rsync) the deploy needs.</summary>
+/// <summary>
+/// Runs one manifest command line as Stretcher does, with <c>sh -c LINE</c>, and the programs a deploy needs (rsync), each
+/// in a session and process group of its own (<see cref="StepProcess"/>, as build steps run): a cancel or timeout sends
+/// SIGTERM to the whole group and SIGKILL after the grace period, so no process of a stopped command outlives it. A command
+/// that ends by itself may leave a service it started running, as under Stretcher.
+/// </summary>
 public static class ShellCommand
 {
     private const string Shell = "/bin/sh";
 
-    /// <summary>Runs <paramref name="line"/>; its output joins the log. Returns the exit code.</summary>
-    public static Task<int> RunAsync(string line, DeployLog log, CancellationToken cancellationToken)
-        => RunProgramAsync(Shell, ["-c", line], log, cancellationToken);
+    /// <summary>Runs <paramref name="line"/>; its output (stdout and stderr joined) joins the log. Returns the exit code.</summary>
+    public static Task<int> RunAsync(string line, DeployLog log, TimeSpan grace, CancellationToken cancellationToken)
+        => RunProgramAsync(Shell, ["-c", line], log, grace, cancellationToken);
 
     /// <summary>Runs <paramref name="line"/> with <paramref name="stdin"/> on its standard input and its output passed through to ours, as for success and failure commands.</summary>
-    public static async Task<int> RunPipedAsync(string line, byte[] stdin, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    public static async Task<int> RunPipedAsync(string line, byte[] stdin, TextWriter output, TextWriter error, TimeSpan grace, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo(Shell)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(line);
-        using var process = Start(start, line);
-        var copyOut = PassThroughAsync(process.StandardOutput, output);
-        var copyErr = PassThroughAsync(process.StandardError, error);
+        var toOutput = new Utf8Writer(output);
+        var toError = new Utf8Writer(error);
+        var exit = await RunAsync(Command(Shell, ["-c", line]), toOutput.Write, toError.Write, stdin, grace, cancellationToken).ConfigureAwait(false);
+        toOutput.Complete();
+        toError.Complete();
+        return exit;
+    }
+
+    /// <summary>Runs <paramref name="program"/> with <paramref name="args"/>; stdout and stderr go to the log.</summary>
+    public static async Task<int> RunProgramAsync(string program, IEnumerable<string> args, DeployLog log, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        var output = log.Command();
         try
         {
-            await process.StandardInput.BaseStream.WriteAsync(stdin, cancellationToken).ConfigureAwait(false);
-        }
-        catch (IOException)
-        {
-            // The command did not read its standard input to the end: allowed, as with a pipe.
+            return await RunAsync(Command(program, args), output.Write, null, default, grace, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            try { process.StandardInput.Close(); }
-            catch (IOException) { }
+            output.Complete();
         }
-        await WaitAsync(process, cancellationToken).ConfigureAwait(false);
-        await Task.WhenAll(copyOut, copyErr).ConfigureAwait(false);
-        return process.ExitCode;
     }
 
-    /// <summary>Runs <paramref name="program"/> with <paramref name="args"/>; stdout and stderr go to the log when it ends.</summary>
-    public static async Task<int> RunProgramAsync(string program, IEnumerable<string> args, DeployLog log, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(StepCommand command, Action<ReadOnlySpan<byte>> output, Action<ReadOnlySpan<byte>>? error, ReadOnlyMemory<byte> stdin,
+        TimeSpan grace, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo(program)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = Start(start, program);
-        process.StandardInput.Close();
-        var output = new StringBuilder();
-        var stdout = CollectAsync(process.StandardOutput, output);
-        var stderr = CollectAsync(process.StandardError, output);
-        await WaitAsync(process, cancellationToken).ConfigureAwait(false);
-        await Task.WhenAll(stdout, stderr).ConfigureAwait(false);
-        if (output.Length > 0) log.Line(output.ToString());
-        return process.ExitCode;
-    }
-
-    private static Process Start(ProcessStartInfo start, string what)
-    {
+        StepExit exit;
         try
         {
-            return Process.Start(start) ?? throw new DeployException($"cannot start {what}");
+            // A command that starts a service in the background (post: "app start &") leaves it running when it ends normally.
+            exit = await StepProcess.RunAsync(command, output, Timeout.InfiniteTimeSpan, grace, cancellationToken, stdin: stdin, error: error, killGroupAtEnd: false).ConfigureAwait(false);
         }
-        catch (Win32Exception e)
+        catch (JobFailedException e)
         {
-            throw new DeployException($"cannot start {start.FileName} for '{what}': {e.Message}", e);
+            throw new DeployException($"cannot start {command.FileName}: {e.Message}", e);
         }
+        // Stopped by a cancel or the deploy's timeout: the caller says which.
+        if (exit.Canceled || exit.TimedOut) throw new OperationCanceledException(cancellationToken);
+        return exit.ExitStatus;
     }
 
-    private static async Task WaitAsync(Process process, CancellationToken cancellationToken)
+    /// <summary>The command with this process's environment and working directory, as a child process inherits them.</summary>
+    private static StepCommand Command(string program, IEnumerable<string> args)
     {
-        try
-        {
-            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-            throw;
-        }
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (DictionaryEntry variable in Environment.GetEnvironmentVariables())
+            if (variable.Key is string name && variable.Value is string value) environment[name] = value;
+        return new StepCommand(program, [.. args], Environment.CurrentDirectory, environment);
     }
 
-    private static async Task CollectAsync(StreamReader reader, StringBuilder into)
+    /// <summary>Bytes to a text writer as they come, a character split between two reads kept whole.</summary>
+    private sealed class Utf8Writer(TextWriter writer)
     {
-        var buffer = new char[4096];
-        int n;
-        while ((n = await reader.ReadAsync(buffer).ConfigureAwait(false)) > 0)
-            lock (into) into.Append(buffer, 0, n);
-    }
+        private readonly System.Text.Decoder _decoder = System.Text.Encoding.UTF8.GetDecoder();
 
-    private static async Task PassThroughAsync(StreamReader reader, TextWriter writer)
-    {
-        var buffer = new char[4096];
-        int n;
-        while ((n = await reader.ReadAsync(buffer).ConfigureAwait(false)) > 0)
+        public void Write(ReadOnlySpan<byte> data)
         {
-            await writer.WriteAsync(buffer.AsMemory(0, n)).ConfigureAwait(false);
-            await writer.FlushAsync().ConfigureAwait(false);
+            var chars = new char[System.Text.Encoding.UTF8.GetMaxCharCount(data.Length)];
+            var count = _decoder.GetChars(data, chars, flush: false);
+            Put(chars.AsSpan(0, count));
+        }
+
+        public void Complete()
+        {
+            var chars = new char[8];
+            Put(chars.AsSpan(0, _decoder.GetChars([], chars, flush: true)));
+        }
+
+        private void Put(ReadOnlySpan<char> text)
+        {
+            if (text.IsEmpty) return;
+            // One command's stdout and stderr never write at once (StepProcess takes turns).
+            writer.Write(text);
+            writer.Flush();
         }
     }
 }

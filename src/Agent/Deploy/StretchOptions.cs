@@ -21,6 +21,14 @@ public sealed record StretchOptions
     /// <summary>rsync's verbosity option (<c>-rsync-verbose</c>; default <c>-v</c>, empty for none).</summary>
     public string RsyncVerbose { get; init; } = "-v";
 
+    /// <summary>
+    /// A command (pre, post, success, failure, the rsync) stopped by a cancel or timeout gets SIGTERM to its process group,
+    /// then SIGKILL after this long (the agent's <c>deploy_cancel_grace</c>).
+    /// </summary>
+    public TimeSpan CancelGrace { get; init; } = DefaultCancelGrace;
+
+    public static readonly TimeSpan DefaultCancelGrace = TimeSpan.FromSeconds(5);
+
     /// <summary>Where <c>s3://</c> URLs are read from.</summary>
     public S3SourceOptions S3 { get; init; } = new();
 }

@@ -212,7 +212,7 @@ public sealed class StretchRunner(
         foreach (var line in lines)
         {
             log.Line($"invoking command: {line}");
-            var exit = await ShellCommand.RunAsync(line, log, cancellationToken).ConfigureAwait(false);
+            var exit = await ShellCommand.RunAsync(line, log, options.CancelGrace, cancellationToken).ConfigureAwait(false);
             if (exit != 0) throw new DeployException($"failed: {line} exit status {exit}");
         }
     }
@@ -225,7 +225,7 @@ public sealed class StretchRunner(
             int exit;
             try
             {
-                exit = await ShellCommand.RunPipedAsync(line, log.Snapshot(), output, error, cancellationToken).ConfigureAwait(false);
+                exit = await ShellCommand.RunPipedAsync(line, log.Snapshot(), output, error, options.CancelGrace, cancellationToken).ConfigureAwait(false);
             }
             catch (DeployException e)
             {

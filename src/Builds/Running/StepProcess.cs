@@ -16,6 +16,10 @@ public static class StepProcess
     /// <summary>
     /// Runs <paramref name="command"/>; <paramref name="terminate"/>, when given, is how a cancel or timeout stops it
     /// (a container engine's kill), called with SIGTERM and then SIGKILL, after which the group is killed too.
+    /// <paramref name="stdin"/> is written to its standard input (then closed; a command that does not read it all is
+    /// fine); with <paramref name="error"/> its standard error goes there instead of joining <paramref name="output"/>.
+    /// Without <paramref name="killGroupAtEnd"/>, what the command leaves running after a normal end is left alone (a deploy's
+    /// post command may start a service); a cancel or timeout still stops the whole group.
     /// </summary>
     public static async Task<StepExit> RunAsync(
         StepCommand command,
@@ -23,7 +27,10 @@ public static class StepProcess
         TimeSpan timeout,
         TimeSpan grace,
         CancellationToken cancellationToken,
-        Func<int, Task>? terminate = null)
+        Func<int, Task>? terminate = null,
+        ReadOnlyMemory<byte> stdin = default,
+        Action<ReadOnlySpan<byte>>? error = null,
+        bool killGroupAtEnd = true)
     {
         var start = new ProcessStartInfo(File.Exists(SetSid) ? SetSid : throw new JobFailedException($"{SetSid} is missing; the agent needs util-linux's setsid to give each step its own process group"))
         {
@@ -37,7 +44,7 @@ public static class StepProcess
         // both interleave as written, then execs the step itself: no shell stays between the group and the step.
         start.ArgumentList.Add(Shell);
         start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("exec \"$0\" \"$@\" 2>&1");
+        start.ArgumentList.Add(error is null ? "exec \"$0\" \"$@\" 2>&1" : "exec \"$0\" \"$@\"");
         start.ArgumentList.Add(command.FileName);
         foreach (var arg in command.Args) start.ArgumentList.Add(arg);
         start.Environment.Clear();
@@ -53,10 +60,10 @@ public static class StepProcess
             throw new JobFailedException($"'{command.FileName}' cannot be started: {e.Message}", e);
         }
         var group = process.Id;
-        process.StandardInput.Close();
-        var gate = new object();
+        var gate = new PumpGate();
         var stdout = PumpAsync(process.StandardOutput.BaseStream, output, gate);
-        var stderr = PumpAsync(process.StandardError.BaseStream, output, gate);
+        var stderr = PumpAsync(process.StandardError.BaseStream, error ?? output, gate);
+        var input = FeedAsync(process.StandardInput.BaseStream, stdin);
 
         using var deadline = new CancellationTokenSource(timeout);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
@@ -74,6 +81,8 @@ public static class StepProcess
             try
             {
                 await process.WaitForExitAsync(graceOver.Token).ConfigureAwait(false);
+                // The step went; the rest of its group (a child that traps SIGTERM to clean up) gets what is left of the grace period.
+                while (Signals.ToGroup(group, Signals.Probe)) await Task.Delay(50, graceOver.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -82,9 +91,11 @@ public static class StepProcess
             }
         }
         // The step is over: children it left behind in its group go with it (they would hold the log's pipe open).
-        Signals.ToGroup(group, Signals.Kill);
+        if (killGroupAtEnd || canceled || timedOut) Signals.ToGroup(group, Signals.Kill);
         // A process that left the group (its own setsid) and kept the pipe must not hold the job: its output is cut here.
-        await Task.WhenAny(Task.WhenAll(stdout, stderr), Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)).ConfigureAwait(false);
+        await Task.WhenAny(Task.WhenAll(stdout, stderr, input), Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)).ConfigureAwait(false);
+        // Output arriving after this (a process that kept the pipe) is not the step's: the caller's sink is done with it.
+        lock (gate) gate.Closed = true;
         return new StepExit(process.ExitCode, canceled, timedOut);
     }
 
@@ -94,7 +105,29 @@ public static class StepProcess
         if (terminate is null || signal == Signals.Kill) Signals.ToGroup(group, signal);
     }
 
-    private static async Task PumpAsync(Stream stream, Action<ReadOnlySpan<byte>> output, object gate)
+    private static async Task FeedAsync(Stream stdin, ReadOnlyMemory<byte> data)
+    {
+        try
+        {
+            if (!data.IsEmpty) await stdin.WriteAsync(data).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // The command did not read its standard input to the end: allowed, as with a pipe.
+        }
+        finally
+        {
+            try { stdin.Dispose(); }
+            catch (IOException) { }
+        }
+    }
+
+    private sealed class PumpGate
+    {
+        public bool Closed;
+    }
+
+    private static async Task PumpAsync(Stream stream, Action<ReadOnlySpan<byte>> output, PumpGate gate)
     {
         var buffer = new byte[JobLog.MaxChunkBytes];
         try
@@ -102,12 +135,16 @@ public static class StepProcess
             int read;
             while ((read = await stream.ReadAsync(buffer).ConfigureAwait(false)) > 0)
             {
-                lock (gate) output(buffer.AsSpan(0, read));
+                lock (gate)
+                {
+                    if (gate.Closed) return;
+                    output(buffer.AsSpan(0, read));
+                }
             }
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
-            // The pipe broke with the process: what arrived is the output.
+            // The pipe broke with the process (or was closed after it): what arrived is the output.
         }
     }
 }

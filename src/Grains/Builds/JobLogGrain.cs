@@ -7,7 +7,8 @@ namespace Platform.Grains.Builds;
 /// <summary>
 /// A job attempt's log as a grain journal stream: one record per chunk (its offset and bytes) and one at the end. The
 /// offsets make resent chunks harmless: bytes already stored are skipped, a chunk past a gap is not stored (the agent
-/// resends from its last acknowledgement). The log is held in memory while the grain is active.
+/// resends from its last acknowledgement). The log is held in memory while the grain is active. Build job attempts and
+/// deploy nodes (<see cref="Deploys.DeployLogKeys"/>) keep their output here.
 /// </summary>
 /// <remarks>Reentrant, so that followers waiting in <see cref="Read"/> never hold up appends; appends take turns on a lock.</remarks>
 [Reentrant]
@@ -66,7 +67,9 @@ internal sealed class JobLogGrain(IGrainJournal journal) : Grain, IJobLogGrain
 
     private async Task<long> AppendLocked(long seq, long offset, byte[] data)
     {
-        if (_ended || offset > _length) return _ackedSeq;
+        // An ended log takes nothing more: the chunk is acknowledged so its sender stops resending it.
+        if (_ended) return _ackedSeq = Math.Max(_ackedSeq, seq);
+        if (offset > _length) return _ackedSeq;
         var skip = _length - offset;
         if (skip < data.Length)
         {

@@ -8,7 +8,7 @@ namespace Platform.Grains.Deploys;
 /// <summary>The rollout: lost and timed-out nodes, the threshold, the next nodes to start, and the end.</summary>
 internal sealed partial class DeployGrain
 {
-    /// <summary>A running node without a result is sent its order again after this long (the agent runs a deploy id once).</summary>
+    /// <summary>A running node without a result is sent its order (or the cancel) again after this long (the agent runs a deploy id once).</summary>
     internal static readonly TimeSpan ResendAfter = TimeSpan.FromSeconds(5);
 
     /// <summary>What a node gets past its timeout to report timed-out itself before the silo decides it.</summary>
@@ -20,7 +20,8 @@ internal sealed partial class DeployGrain
         if (!Known || S.Status != DeployStatus.Running)
         {
             if (Known && !S.Notified) await Finish();
-            await UnregisterReminder(Reminder);
+            // A stop still on its way to a node whose agent was away keeps the reminder, which resends it.
+            if (!Known || !await ResendStops(DateTimeOffset.UtcNow, null)) await UnregisterReminder(Reminder);
             return;
         }
         var now = DateTimeOffset.UtcNow;
@@ -88,18 +89,42 @@ internal sealed partial class DeployGrain
         if (changed) await state.WriteStateAsync();
         // Sent after the write: a silo dying in between leaves the nodes running in storage, and the next activation resends.
         foreach (var name in start) await SendOrder(name, members, cancel: false);
-        foreach (var name in resend) await SendOrder(name, members, cancel: false);
+        // Once a cancel stops running nodes, what is resent is the cancel: a node that never got its deploy must not start it now.
+        foreach (var name in resend) await SendOrder(name, members, cancel: S.StopRunning);
+        var stopping = await ResendStops(now, members);
         if (!active)
         {
             LogFinished(logger, Id, S.Status, S.StopReason ?? "every node ran");
             Counters?.OnFinished(S.Status);
             await Finish();
-            await UnregisterReminder(Reminder);
+            if (!stopping) await UnregisterReminder(Reminder);
         }
         else if (changed)
         {
             await RecordHistory();
         }
+    }
+
+    /// <summary>
+    /// Once a cancel stops running nodes: sends <c>deploy-cancel</c> again to each node that ran, has not reported, and was
+    /// counted lost (its agent away when the cancel came, so it may still run the deploy when it comes back). Running ones
+    /// are resent above. Past the node timeout the agent has stopped the run itself, so the resending ends there. True
+    /// while any such stop is outstanding.
+    /// </summary>
+    private async Task<bool> ResendStops(DateTimeOffset now, Dictionary<string, MemberEntry>? members)
+    {
+        if (!S.StopRunning) return false;
+        var outstanding = false;
+        foreach (var (name, run) in S.Nodes)
+        {
+            if (run.Reported || run.Status != DeployNodeStatus.Lost || run.Started is not { } started) continue;
+            if (now - started > S.Spec.Strategy.NodeTimeout + TimeoutGrace) continue;
+            outstanding = true;
+            if (now - run.Sent <= ResendAfter) continue;
+            members ??= await MembersByName();
+            await SendOrder(name, members, cancel: true);
+        }
+        return outstanding;
     }
 
     /// <summary>Moves through the batches and marks the nodes to start now as running; true when anything changed.</summary>
@@ -184,7 +209,7 @@ internal sealed partial class DeployGrain
         try
         {
             await Fleet.SendDeployOrder(entry.Hub, name, order);
-            if (!cancel) S.Nodes[name].Sent = DateTimeOffset.UtcNow;
+            if (S.Nodes.TryGetValue(name, out var run) && (cancel || run.Status == DeployNodeStatus.Running)) run.Sent = DateTimeOffset.UtcNow;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

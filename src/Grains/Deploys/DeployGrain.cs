@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Platform.Grains.Builds;
 using Platform.Grains.Nodes;
 using Platform.Runtime;
 
@@ -15,11 +16,6 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
 {
     /// <summary>The reminder that drives a running deploy.</summary>
     internal const string Reminder = "rollout";
-
-    /// <summary>Live output kept per node while the deploy is active; older bytes are dropped.</summary>
-    internal const int LiveLogLimit = 1 << 20;
-
-    private readonly Dictionary<string, LiveLog> _logs = new(StringComparer.Ordinal);
 
     private string Id => GetPrimaryKeyString();
 
@@ -82,6 +78,9 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
         }
         if (stop)
         {
+            // Stored first: a node that does not answer (its agent away, this silo dying) is sent the cancel again until it reports.
+            S.StopRunning = true;
+            await state.WriteStateAsync();
             var members = await MembersByName();
             foreach (var (name, run) in S.Nodes)
                 if (run.Status == DeployNodeStatus.Running) await SendOrder(name, members, cancel: true);
@@ -95,39 +94,43 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
     {
         ArgumentNullException.ThrowIfNull(report);
         if (!Known || !S.Nodes.TryGetValue(report.Node, out var run)) return true;
-        // Idempotent by (deploy, node): a resent result, or one for a node already counted lost or timed out, changes nothing.
-        if (run.Status != DeployNodeStatus.Running) return true;
+        // Idempotent by (deploy, node): a resent result, or one for a node already counted lost or timed out, changes nothing
+        // but this: the node answered, so a stop is no longer sent to it.
+        if (run.Status != DeployNodeStatus.Running)
+        {
+            if (!run.Reported)
+            {
+                run.Reported = true;
+                await state.WriteStateAsync();
+                EndLog(report.Node);
+            }
+            return true;
+        }
+        run.Reported = true;
         run.Status = report.Status is DeployNodeStatus.Succeeded or DeployNodeStatus.TimedOut ? report.Status : DeployNodeStatus.Failed;
         run.ExitCode = report.ExitCode;
         run.DurationMs = report.DurationMs;
         run.Finished = DateTimeOffset.UtcNow;
         run.OutputTail = report.OutputTail;
-        if (S.Cancelled && report.Status == DeployNodeStatus.Failed && S.StopReason?.EndsWith("stopped", StringComparison.Ordinal) == true) run.Reason = "stopped by cancel";
+        if (S.StopRunning && report.Status == DeployNodeStatus.Failed) run.Reason = "stopped by cancel";
         await state.WriteStateAsync();
         Counters?.OnNodeEnded(run.Status);
+        // The agent sends its result once every chunk of its output is stored: the log is complete.
+        EndLog(report.Node);
         await Advance();
         return true;
     }
 
-    public Task AppendLog(string node, long offset, byte[] data)
-    {
-        if (!Known || !S.Nodes.ContainsKey(node)) return Task.CompletedTask;
-        if (!_logs.TryGetValue(node, out var log)) _logs[node] = log = new LiveLog(offset);
-        log.Append(offset, data);
-        return Task.CompletedTask;
-    }
-
-    public Task<DeployLogRead> ReadLog(string node, long offset)
-    {
-        if (!Known || !S.Nodes.TryGetValue(node, out var run)) return Task.FromResult(new DeployLogRead(0, [], true, false));
-        var done = DeployNodeStatus.IsFinal(run.Status);
-        if (_logs.TryGetValue(node, out var log)) return Task.FromResult(log.Read(offset, done));
-        // No live log here (the node has not started, or this activation came after it ran): the stored tail.
-        var tail = offset == 0 ? System.Text.Encoding.UTF8.GetBytes(run.OutputTail) : [];
-        return Task.FromResult(new DeployLogRead(offset, tail, done, true));
-    }
+    public Task<bool> Includes(string node) => Task.FromResult(Known && S.Nodes.ContainsKey(node));
 
     public Task ReceiveReminder(string reminderName, TickStatus status) => Advance();
+
+    /// <summary>
+    /// Marks node <paramref name="node"/>'s output ended, so followers stop: when its agent reports, which it does only once
+    /// every chunk is stored. A node the silo decided (lost, timed out) keeps taking output, which its agent may still send
+    /// when it comes back; a follower stops at the node's end anyway. A failed call only leaves followers to notice that.
+    /// </summary>
+    private void EndLog(string node) => GrainFactory.GetGrain<IJobLogGrain>(DeployLogKeys.Log(Id, node)).End().Ignore(logger);
 
     private DeployView View()
     {

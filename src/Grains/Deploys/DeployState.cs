@@ -27,6 +27,9 @@ public sealed class DeployState
 
     public bool Cancelled { get; set; }
 
+    /// <summary>A cancel asked to stop the running nodes: they are sent <c>deploy-cancel</c> (again every while) until they report.</summary>
+    public bool StopRunning { get; set; }
+
     /// <summary>The finish notification (key, event) was made.</summary>
     public bool Notified { get; set; }
 }
@@ -40,7 +43,7 @@ public sealed class DeployNodeRun
 
     public DateTimeOffset? Started { get; set; }
 
-    /// <summary>When the deploy frame was last sent: a running node without a result gets it again after a while (a lost frame, a silo that died).</summary>
+    /// <summary>When the deploy (or, once a cancel stops running nodes, deploy-cancel) frame was last sent: a running node without a result gets it again after a while (a lost frame, a silo that died, an agent away).</summary>
     public DateTimeOffset? Sent { get; set; }
 
     public DateTimeOffset? Finished { get; set; }
@@ -53,4 +56,7 @@ public sealed class DeployNodeRun
     public string? Reason { get; set; }
 
     public string OutputTail { get; set; } = "";
+
+    /// <summary>The node's agent sent a result (even one that came too late to count): a cancel that stops running nodes has reached it.</summary>
+    public bool Reported { get; set; }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Platform.Runtime;
 
 namespace Platform.Grains.Deploys;
@@ -21,13 +22,9 @@ public interface IDeployGrain : IGrainWithStringKey
     /// <summary>A node's agent reports how its run ended; true once it is stored (the agent may stop resending it).</summary>
     Task<bool> Report(DeployNodeReport report);
 
-    /// <summary>A chunk of a node's live output at byte <paramref name="offset"/> of its log (kept in memory while the deploy is active).</summary>
-    [OneWay]
-    Task AppendLog(string node, long offset, byte[] data);
-
-    /// <summary>A node's output from byte <paramref name="offset"/>: the live log, or its stored tail once the live one is gone.</summary>
+    /// <summary>Whether <paramref name="node"/> is one of this deploy's nodes (a hub checks it before storing output the node's agent sends).</summary>
     [ReadOnly]
-    Task<DeployLogRead> ReadLog(string node, long offset);
+    Task<bool> Includes(string node);
 }
 
 /// <summary>What a deploy is asked to do: one of <see cref="ManifestUrl"/> and <see cref="Manifest"/> (inline YAML), a target and a strategy.</summary>
@@ -74,9 +71,6 @@ public sealed record DeployNodeReport(string Node, string Status, int ExitCode, 
 /// <summary>The answer to <see cref="IDeployGrain.Start"/>: the deploy, or why it did not start (and the HTTP status that says so).</summary>
 public sealed record DeployStartResult(DeployView? Deploy, string? Error, int ErrorStatus = 400);
 
-/// <summary>A piece of a node's output: <see cref="Data"/> from <see cref="Offset"/>; <see cref="Done"/> once the node finished and nothing more will come.</summary>
-public sealed record DeployLogRead(long Offset, byte[] Data, bool Done, bool Known);
-
 /// <summary>A deploy as the API shows it.</summary>
 public sealed record DeployView(
     string Id,
@@ -101,3 +95,12 @@ public sealed record DeployNodeView(
     DateTimeOffset? Finished,
     string? Reason,
     string OutputTail);
+
+/// <summary>
+/// Where a node's deploy output is kept: a job log grain (<c>joblog/!deploy/{deploy id}/{node}</c>), durable and
+/// resumable as a build job's. No build's log key starts with '!' (repository names cannot), and deploy ids have no '/'.
+/// </summary>
+public static class DeployLogKeys
+{
+    public static string Log(string deployId, string node) => string.Create(CultureInfo.InvariantCulture, $"!deploy/{deployId}/{node}");
+}

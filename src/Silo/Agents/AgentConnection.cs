@@ -59,6 +59,9 @@ internal sealed class AgentConnection
     /// <summary>The node's incarnation when this connection was accepted: a job lost to a restarted agent is told apart by it.</summary>
     public long Incarnation;
 
+    /// <summary>Deploys this node is part of, as checked with their grains: its output for them is stored (read loop only).</summary>
+    public HashSet<string> DeploysIncluding { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Why the hub ended the connection (heartbeat deadline, slow reader); null when the socket ended by itself.</summary>
     public string? EndReason { get; private set; }
 

@@ -185,7 +185,7 @@ public sealed partial class AgentHub
                 await node.UpdateCheck(connection.Session, AgentFrameMapping.ToCheck(check.Check));
                 break;
             case DeployLogFrame log:
-                OnDeployLog(connection, log);
+                await OnDeployLog(connection, log);
                 break;
             case DeployResultFrame result:
                 // Not awaited: a slow grain (reactivating after its silo died) must not hold up this connection's pings.

@@ -1,3 +1,4 @@
+using Platform.Grains.Builds;
 using Platform.Grains.Deploys;
 using Platform.Grains.Nodes;
 using Platform.Protocol;
@@ -23,12 +24,35 @@ public sealed partial class AgentHub
 
     private IDeployGrain Deploy(string id) => _grains.GetGrain<IDeployGrain>(id);
 
-    /// <summary>A chunk of output: to the deploy grain, without waiting (a lost chunk only leaves a gap in the live log).</summary>
-    private void OnDeployLog(AgentConnection connection, DeployLogFrame log)
+    /// <summary>
+    /// A chunk of output: stored in the node's log grain for the deploy, then acknowledged up to the highest chunk stored (as
+    /// <c>job-log</c>); a chunk not acknowledged is resent by the agent. Awaited, so one connection's chunks are stored in order.
+    /// </summary>
+    private async Task OnDeployLog(AgentConnection connection, DeployLogFrame log)
     {
-        // An agent speaks for its own node only.
-        if (log.Node != connection.Name || log.DeployId.Length == 0) return;
-        Forward(Deploy(log.DeployId).AppendLog(log.Node, log.Offset, log.Data));
+        // An agent speaks for its own node only, and only about deploys that include it.
+        if (log.Node != connection.Name || log.DeployId.Length == 0 || log.DeployId.Contains('/')) return;
+        try
+        {
+            if (!connection.DeploysIncluding.Contains(log.DeployId))
+            {
+                if (!await Deploy(log.DeployId).Includes(log.Node))
+                {
+                    // Dropped, and acknowledged so that the agent stops sending it.
+                    _logger.LogDebug("agent hub: node {Name} sent output for deploy {Id}, which does not include it; dropped", log.Node, log.DeployId);
+                    connection.Send(AgentProtocol.Encode(new DeployLogAckFrame(log.DeployId, log.Node, log.Seq)));
+                    return;
+                }
+                connection.DeploysIncluding.Add(log.DeployId);
+            }
+            var acked = await _grains.GetGrain<IJobLogGrain>(DeployLogKeys.Log(log.DeployId, log.Node)).Append(log.Seq, log.Offset, log.Data);
+            connection.Send(AgentProtocol.Encode(new DeployLogAckFrame(log.DeployId, log.Node, acked)));
+        }
+        catch (Exception e) when (!_stopping.IsCancellationRequested)
+        {
+            // Not acknowledged: the agent sends it again.
+            _logger.LogWarning("agent hub: node {Name}'s output for deploy {Id} could not be stored ({Error}); the agent resends it", log.Node, log.DeployId, e.Message);
+        }
     }
 
     /// <summary>A node's result: stored by the deploy grain, then acknowledged so the agent stops resending it.</summary>

@@ -166,6 +166,109 @@ public sealed class ClusterDeployTests(ITestOutputHelper output) : IAsyncLifetim
         }
     }
 
+    [Fact]
+    public async Task A_cancel_that_stops_running_nodes_reaches_an_agent_that_was_away_when_it_was_sent()
+    {
+        // The node records its pre command's pid and waits for a release file that only cleanup writes.
+        const string gate = "echo $$ > \"$NODE_DIR/pre.pid\"\ntouch \"$NODE_DIR/started\"\nwhile [ ! -e \"$NODE_DIR/release\" ]; do sleep 0.1; done\n";
+        await _fleet.StartAgentsAsync(Http, [gate]);
+        var node = _fleet.Names.Single();
+        var agent = _fleet.Agent(node);
+        var paused = false;
+        try
+        {
+            var (status, body) = await DeployFleet.PostAsync(Http, new { manifest_url = _fleet.ManifestUrl, target = new { nodes = new[] { node } }, strategy = new { node_timeout = "5m" } });
+            Assert.True(status == 201, body.ToString());
+            var id = body.GetProperty("id").GetString()!;
+            await _fleet.UntilAsync(() => Task.FromResult(_fleet.Started(node) && File.Exists(Path.Combine(_fleet.NodeDir(node), "pre.pid"))), $"{node} starting");
+            var pre = int.Parse(File.ReadAllText(Path.Combine(_fleet.NodeDir(node), "pre.pid")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+            // The agent goes away (frozen: no heartbeat) while its deploy goes on running on the node.
+            agent.Signal(Nodes.Serf.NodeSignals.SIGSTOP);
+            paused = true;
+            await Nodes.Api.NodesHttp.WaitForStatusAsync(Http, node, "failed", TimeSpan.FromSeconds(60));
+            using (var cancel = await Http.DeleteAsync($"/v1/deploys/{id}?stop=true"))
+                Assert.Equal(200, (int)cancel.StatusCode);
+            var done = await UntilDeploy(id, d => d.GetProperty("status").GetString() != "running", "the deploy ending");
+            Assert.Equal("cancelled", done.GetProperty("status").GetString());
+            Assert.Equal("lost", DeployFleet.NodeStatuses(done)[node]);
+            Assert.True(Directory.Exists($"/proc/{pre}"), "the node's pre command must still run while its agent is away");
+
+            // Back: the silo's resent cancel reaches it, its run is stopped, and it reports (its output says so).
+            agent.Signal(Nodes.Serf.NodeSignals.SIGCONT);
+            paused = false;
+            await _fleet.UntilAsync(() => Task.FromResult(!Alive(pre)), "the pre command stopped by the cancel resent after the agent came back");
+            await _fleet.UntilAsync(async () => (await Http.GetStringAsync($"/v1/deploys/{id}/logs?node={node}")).Contains("stopped by the silo (deploy cancelled)", StringComparison.Ordinal),
+                "the node's output saying it was stopped");
+            Assert.Equal(0, _fleet.Runs(node));
+        }
+        finally
+        {
+            if (paused) agent.Signal(Nodes.Serf.NodeSignals.SIGCONT);
+            File.WriteAllText(Path.Combine(_fleet.NodeDir(node), "release"), "");
+        }
+    }
+
+    /// <summary>Whether process <paramref name="pid"/> lives (a zombie does not).</summary>
+    private static bool Alive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)] is not ('Z' or 'X');
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_finished_deploy_sets_its_notification_key_and_fires_its_user_event(bool succeed)
+    {
+        await _fleet.StartAgentsAsync(Http, [succeed ? DeployFleet.Pass : DeployFleet.Fail]);
+        var node = _fleet.Names.Single();
+        var key = $"/deploy_notify/{_fleet.Prefix}";
+        var eventName = $"deployed-{_fleet.Prefix}";
+        var (status, body) = await DeployFleet.PostAsync(Http, new
+        {
+            manifest_url = _fleet.ManifestUrl,
+            target = new { nodes = new[] { node } },
+            on_finish = new { key, @event = eventName },
+        });
+        Assert.True(status == 201, body.ToString());
+        var id = body.GetProperty("id").GetString()!;
+        var expected = succeed ? "succeeded" : "failed";
+        var done = await UntilDeploy(id, d => d.GetProperty("status").GetString() != "running", "the deploy ending");
+        Assert.Equal(expected, done.GetProperty("status").GetString());
+
+        // The key (an etcd ?wait=true watcher wakes up) and the user event (Serf handlers, consul watch) carry the same payload.
+        JsonElement notice = default;
+        await _fleet.UntilAsync(async () =>
+        {
+            using var r = await Http.GetAsync($"/v2/keys{key}");
+            if (!r.IsSuccessStatusCode) return false;
+            notice = JsonDocument.Parse(JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.GetProperty("node").GetProperty("value").GetString()!).RootElement.Clone();
+            return true;
+        }, "the notification key being set");
+        Assert.Equal(id, notice.GetProperty("id").GetString());
+        Assert.Equal(expected, notice.GetProperty("status").GetString());
+
+        JsonElement fired = default;
+        await _fleet.UntilAsync(async () =>
+        {
+            var events = JsonDocument.Parse(await Http.GetStringAsync($"/v1/events?name={eventName}")).RootElement;
+            if (events.GetArrayLength() == 0) return false;
+            fired = events[0].Clone();
+            return true;
+        }, "the user event being fired");
+        var payload = JsonDocument.Parse(fired.GetProperty("payload").GetBytesFromBase64()).RootElement;
+        Assert.Equal(id, payload.GetProperty("id").GetString());
+        Assert.Equal(expected, payload.GetProperty("status").GetString());
+    }
+
     private static readonly (string Json, string Expected)[] BadRequests =
     [
         ("""{"manifest_url":"http://x/m.yml","target":{"all":true},"strategy":{"batch":"0%"}}""", "strategy.batch"),

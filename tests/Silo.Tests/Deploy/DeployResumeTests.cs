@@ -87,4 +87,72 @@ public sealed class DeployResumeTests(PostgresFixture postgres, ITestOutputHelpe
         Assert.NotNull(now);
         cluster.Passed = true;
     }
+
+    /// <summary>pre.sh that prints 300 numbered lines over some seconds.</summary>
+    private const string Printer = "touch \"$NODE_DIR/started\"\ni=1\nwhile [ $i -le 300 ]; do echo \"line $i\"; i=$((i+1)); sleep 0.05; done\n";
+
+    [Fact]
+    public async Task A_nodes_output_survives_kill_9_of_the_deploys_silo_whole_in_order_and_without_duplicates()
+    {
+        var connection = await postgres.DatabaseForAsync(nameof(A_nodes_output_survives_kill_9_of_the_deploys_silo_whole_in_order_and_without_duplicates));
+        await using var cluster = new SiloClusterProcesses(connection, 3, output);
+        await cluster.StartAllAsync();
+        await cluster.WaitForActiveAsync(3, TimeSpan.FromSeconds(60));
+
+        const int agentsSilo = 2;
+        await using var fleet = new DeployFleet($"http://127.0.0.1:{cluster.HttpPorts[agentsSilo]}");
+        var http = cluster.Client(agentsSilo);
+        await fleet.StartAgentsAsync(http, [Printer]);
+        var node = fleet.Names.Single();
+
+        // The deploy grain must live on a silo other than the agent's (placement decides; a deploy placed beside the agent is
+        // stopped and another started). Each attempt's node runs its printer; the one kept is the first not beside the agent.
+        string? id = null;
+        int? holder = null;
+        for (var attempt = 0; attempt < 8 && holder is null; attempt++)
+        {
+            File.Delete(Path.Combine(fleet.NodeDir(node), "started"));
+            var (status, body) = await DeployFleet.PostAsync(http, new { manifest_url = fleet.ManifestUrl, target = new { nodes = new[] { node } } });
+            Assert.True(status == 201, body.ToString());
+            id = body.GetProperty("id").GetString()!;
+            var at = await HolderAsync(cluster, [0, 1, 2], "deploy");
+            output.WriteLine($"deploy {id} is held by silo{at}");
+            if (at is 0 or 1)
+            {
+                holder = at;
+                break;
+            }
+            using var cancel = await http.DeleteAsync($"/v1/deploys/{id}?stop=true");
+            var stoppedId = id;
+            await fleet.UntilAsync(async () => (await DeployFleet.GetAsync(http, stoppedId)).GetProperty("status").GetString() == "cancelled", "the cancelled attempt ending");
+        }
+        Assert.True(holder is not null, "placement never put the deploy grain on silo 0 or 1 in 8 tries");
+
+        // Killed while the node's command prints, once its output is being followed live.
+        var logPath = $"/v1/deploys/{id}/nodes/{node}/log";
+        await fleet.UntilAsync(async () => (await http.GetStringAsync(logPath)).Contains("line 3\n", StringComparison.Ordinal), "the node's output arriving live", seconds: 120);
+        var logHolder = await HolderAsync(cluster, [0, 1, 2], "joblog");
+        cluster[holder!.Value].Kill();
+        output.WriteLine($"killed silo{holder} (the deploy's; the log grain was on silo{logHolder})");
+
+        JsonElement done = default;
+        await fleet.UntilAsync(async () => (done = await DeployFleet.GetAsync(http, id!)).GetProperty("status").GetString() != "running", "the deploy finishing after its silo died", seconds: 180);
+        output.WriteLine(done.ToString());
+        Assert.Equal("succeeded", done.GetProperty("status").GetString());
+
+        var text = await http.GetStringAsync(logPath);
+        var printed = text.Split('\n').Where(l => l.StartsWith("line ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(Enumerable.Range(1, 300).Select(i => $"line {i}"), printed);
+        Assert.Equal(1, text.Split("Deploy manifest succeeded.").Length - 1);
+        Assert.Equal(1, fleet.Runs(node));
+
+        // The same log by the older route, and one byte range of it.
+        Assert.Equal(text, await http.GetStringAsync($"/v1/deploys/{id}/logs?node={node}"));
+        using var ranged = new HttpRequestMessage(HttpMethod.Get, logPath);
+        ranged.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(10, 19);
+        using var part = await http.SendAsync(ranged);
+        Assert.Equal(206, (int)part.StatusCode);
+        Assert.Equal(text.Substring(10, 10), await part.Content.ReadAsStringAsync());
+        cluster.Passed = true;
+    }
 }

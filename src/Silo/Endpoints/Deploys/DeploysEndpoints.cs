@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Platform.Grains.Builds;
 using Platform.Grains.Deploys;
 using Platform.Runtime;
 
@@ -11,8 +12,6 @@ public static class DeploysEndpoints
     /// <summary>The largest request body: an inline manifest is a small YAML file.</summary>
     public const int BodyLimit = 1 << 20;
 
-    private static readonly TimeSpan FollowPoll = TimeSpan.FromMilliseconds(200);
-
     public static IEndpointRouteBuilder MapDeploysEndpoints(this IEndpointRouteBuilder app)
     {
         var deploys = app.MapGroup("/v1/deploys");
@@ -21,6 +20,7 @@ public static class DeploysEndpoints
         deploys.MapGet("/{id}", Show);
         deploys.MapDelete("/{id}", Cancel);
         deploys.MapGet("/{id}/logs", Logs);
+        deploys.MapGet("/{id}/nodes/{node}/log", NodeLog);
         return app;
     }
 
@@ -74,25 +74,22 @@ public static class DeploysEndpoints
             : DeploysJson.Error(404, $"deploy '{id}' not found");
     }
 
-    /// <summary>A node's output as text; with <c>follow=true</c> streamed until the node ends.</summary>
-    private static async Task Logs(string id, HttpContext context, IGrainFactory grains)
+    /// <summary><c>/{id}/logs?node=N</c>: a node's output (<c>node</c> may be left out for a one-node deploy).</summary>
+    private static Task Logs(string id, HttpContext context, IGrainFactory grains) => NodeLog(id, context.Request.Query["node"].ToString(), context, grains);
+
+    /// <summary>
+    /// A node's output as text, from its log grain (durable, written by the agent chunk by chunk): whole, one byte range, or
+    /// followed with <c>follow=true</c> until the node ends. A node that ended with no output stored (its agent refused the
+    /// deploy, or restarted mid-run) answers the tail its result carried.
+    /// </summary>
+    private static async Task NodeLog(string id, string node, HttpContext context, IGrainFactory grains)
     {
-        var request = context.Request;
-        var response = context.Response;
-        var followText = request.Query["follow"].ToString();
-        var follow = false;
-        if (followText.Length != 0 && !bool.TryParse(followText, out follow))
-        {
-            await DeploysJson.Error(400, $"follow '{followText}': expected true or false").ExecuteAsync(context);
-            return;
-        }
         var grain = grains.GetGrain<IDeployGrain>(id);
         if (await grain.Get() is not { } deploy)
         {
             await DeploysJson.Error(404, $"deploy '{id}' not found").ExecuteAsync(context);
             return;
         }
-        var node = request.Query["node"].ToString();
         if (node.Length == 0)
         {
             if (deploy.Nodes.Count != 1)
@@ -107,27 +104,19 @@ public static class DeploysEndpoints
             await DeploysJson.Error(404, $"node '{node}' is not in deploy '{id}'").ExecuteAsync(context);
             return;
         }
-        response.ContentType = "text/plain; charset=utf-8";
-        var aborted = context.RequestAborted;
-        long offset = 0;
-        while (!aborted.IsCancellationRequested)
+        var log = grains.GetGrain<IJobLogGrain>(DeployLogKeys.Log(id, node));
+        var run = deploy.Nodes.Find(n => n.Node == node)!;
+        if (DeployNodeStatus.IsFinal(run.Status) && run.OutputTail.Length != 0 && context.Request.Headers.Range.Count == 0
+            && (await log.Read(0, 1, 0)).Length == 0)
         {
-            var read = await grain.ReadLog(node, offset);
-            if (read.Data.Length != 0)
-            {
-                await response.Body.WriteAsync(read.Data, aborted);
-                await response.Body.FlushAsync(aborted);
-            }
-            offset = read.Offset + read.Data.Length;
-            if (!follow || read.Done) return;
-            try
-            {
-                await Task.Delay(FollowPoll, aborted);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            await context.Response.WriteAsync(run.OutputTail, context.RequestAborted);
+            return;
         }
+        await LogResponse.WriteAsync(context, log, () => NodeOver(grain, node), DeploysJson.Error);
     }
+
+    /// <summary>The node's run ended (or the deploy is gone): a follower stops at the end of what is stored.</summary>
+    private static async Task<bool> NodeOver(IDeployGrain grain, string node)
+        => await grain.Get() is not { } deploy || deploy.Nodes.Find(n => n.Node == node) is not { } run || DeployNodeStatus.IsFinal(run.Status);
 }
