@@ -69,6 +69,6 @@ public sealed class DashboardServingTests(DashboardFleet fleet) : IClassFixture<
         var me = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
         Assert.True(me.GetProperty("open").GetBoolean());
         Assert.Equal("anonymous", me.GetProperty("name").GetString());
-        Assert.Equal(["admin"], me.GetProperty("scopes").EnumerateArray().Select(s => s.GetString()).ToArray());
+        Assert.Equal(["admin"], me.GetProperty("scopes").EnumerateArray().Select(s => s.GetString()!).ToArray());
     }
 }

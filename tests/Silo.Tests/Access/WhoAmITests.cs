@@ -15,7 +15,7 @@ public sealed class WhoAmITests(AccessSilo access) : IClassFixture<AccessSilo>
         Assert.True(response.StatusCode == HttpStatusCode.OK, body);
         var me = JsonDocument.Parse(body).RootElement;
         Assert.Equal("whoami-reader", me.GetProperty("name").GetString());
-        Assert.Equal(["keys:read:/app/", "nodes:read"], me.GetProperty("scopes").EnumerateArray().Select(s => s.GetString()).ToArray());
+        Assert.Equal(["keys:read:/app/", "nodes:read"], me.GetProperty("scopes").EnumerateArray().Select(s => s.GetString()!).ToArray());
         Assert.False(me.GetProperty("open").GetBoolean());
         Assert.True(me.GetProperty("expiresAt").GetDateTimeOffset() > DateTimeOffset.UtcNow);
 
