@@ -6,7 +6,7 @@
 #
 # Installs what the tests need if missing (apt: PostgreSQL; etcd, etcdctl and curl for the
 # etcd compatibility tests; serf for the Serf compatibility tests; rsync for the deploy tests; Node.js and npm for the npm
-# packages some tests run; podman, runc and busybox-static for the container build steps), starts a private PostgreSQL on a free loopback port in
+# packages some tests run; podman, runc and busybox-static for the container build steps; Chromium for the dashboard tests), starts a private PostgreSQL on a free loopback port in
 # a temporary directory for the duration of the run (set PLATFORM_TEST_PG to use an
 # existing server instead), builds once in Release, then tests each project in
 # tests/ even if an earlier one failed. TRX results land in .test-results/. A single test
@@ -104,6 +104,11 @@ install_podman() {
     ((${#missing[@]} == 0)) || apt_install "podman, runc or busybox-static" "${missing[@]}"
 }
 
+# The dashboard tests (tests/Dashboard.Tests) drive Debian's Chromium with Playwright: /usr/bin/chromium, headless.
+install_chromium() {
+    [[ -x /usr/bin/chromium ]] || apt_install "Chromium (/usr/bin/chromium)" chromium
+}
+
 pg_dir=""
 stop_postgresql() {
     if [[ -n $pg_dir ]]; then
@@ -148,6 +153,7 @@ install_serf
 install_rsync
 install_node
 install_podman
+install_chromium
 start_postgresql
 
 rm -rf "$results"

@@ -1,6 +1,7 @@
 using Platform.Runtime.Hosting;
 using Platform.Silo.Access;
 using Platform.Silo.Artifacts;
+using Platform.Silo.Dashboard;
 using Platform.Silo.Endpoints;
 using Platform.Silo.Endpoints.Builds;
 using Platform.Silo.Endpoints.Consul;
@@ -17,6 +18,7 @@ try
 {
     var builder = SiloSetup.CreateBuilder(args);
     builder.Services.AddSingleton<SiloReadiness>();
+    builder.Services.AddSingleton<DashboardFiles>();
     app = builder.Build();
     options = app.Services.GetRequiredService<PlatformOptions>();
     await SiloSetup.ProbeStorageAsync(app.Services, options);
@@ -41,6 +43,7 @@ TelemetrySetup.MapMetrics(app);
 app.MapAccessEndpoints();
 app.MapArtifactEndpoints();
 app.MapRulesEndpoints();
+app.MapDashboard();
 foreach (var extension in app.Services.GetServices<ISiloExtension>()) extension.MapEndpoints(app);
 
 try

@@ -13,6 +13,9 @@ public sealed class AccessControl(TimeProvider time)
     /// <summary>The name audit entries give callers of an open silo.</summary>
     public const string Anonymous = "anonymous";
 
+    /// <summary>The requirement of a route that any token in force may call, whatever its scopes (<c>/v1/access/whoami</c>).</summary>
+    public const string AnyScope = "";
+
     private volatile TokenTable _table = TokenTable.Empty;
     private volatile bool _loaded;
     private volatile bool _openWhenEmpty;
@@ -113,11 +116,22 @@ public sealed class AccessControl(TimeProvider time)
             return AccessDecision.Unauthenticated($"token '{token.Name}' was revoked at {revoked:u}", scope);
         if (token.ExpiresAt is { } expires && time.GetUtcNow() >= expires)
             return AccessDecision.Unauthenticated($"token '{token.Name}' expired at {expires:u}", scope);
+        if (scope.Length == 0) return AccessDecision.Allow(token.Name, scope);
         foreach (var grant in entry.Grants)
         {
             if (Allows(grant, scope, key)) return AccessDecision.Allow(token.Name, scope);
         }
         return AccessDecision.Forbidden($"token '{token.Name}' lacks scope {Quoted(scope)}{(key is null ? "" : $" for key '{key}'")} (it has {string.Join(", ", token.Scopes)})", token.Name, scope);
+    }
+
+    /// <summary>The token in force named <paramref name="name"/> (names are unique among tokens not revoked), or null.</summary>
+    public AccessToken? TokenNamed(string name)
+    {
+        foreach (var entry in _table.ById.Values)
+        {
+            if (entry.Token.Name == name && entry.Token.RevokedAt is null) return entry.Token;
+        }
+        return null;
     }
 
     /// <summary>Counts a request refused by a rate limit.</summary>
@@ -141,7 +155,8 @@ public sealed class AccessControl(TimeProvider time)
         return decision;
     }
 
-    private static string Describe(string scope, string? key) => key is null ? $"scope {Quoted(scope)}" : $"key '{key}' (scope {Quoted(scope)})";
+    private static string Describe(string scope, string? key)
+        => scope.Length == 0 ? "this request" : key is null ? $"scope {Quoted(scope)}" : $"key '{key}' (scope {Quoted(scope)})";
 
     /// <summary>A route may accept any one of several scopes (<see cref="AccessScopes.Alternative"/>); most name one.</summary>
     private static bool Allows(ScopeGrant grant, string scope, string? key)

@@ -11,8 +11,12 @@ namespace Platform.Silo.Access;
 /// </summary>
 public static partial class AccessEndpoints
 {
+    /// <summary>Any token in force may ask who it is (not only admins): the dashboard hides what its scopes do not allow.</summary>
+    public const string WhoAmIPath = "/v1/access/whoami";
+
     public static IEndpointRouteBuilder MapAccessEndpoints(this IEndpointRouteBuilder app)
     {
+        app.MapGet(WhoAmIPath, WhoAmI);
         var group = app.MapGroup("/v1/access");
         group.MapGet("/tokens", List);
         group.MapPost("/tokens", Create);
@@ -20,6 +24,17 @@ public static partial class AccessEndpoints
         group.MapGet("/audit", Audit);
         group.MapGet("/stats", (AccessControl access) => TypedResults.Ok(new AccessStats(access.IsOpen, access.TokensInForce, access.Version, access.Counters())));
         return app;
+    }
+
+    /// <summary>The caller's token: its name, scopes and expiry; an open silo says it is open (everything is allowed, as with admin).</summary>
+    private static IResult WhoAmI(HttpContext context, AccessControl access)
+    {
+        if (access.IsOpen || !AccessMiddleware.HasToken(context))
+            return TypedResults.Ok(new WhoAmIView(AccessControl.Anonymous, [AccessScopes.Admin], true, null));
+        var name = AccessMiddleware.ActorOf(context);
+        // Revoked between the check and here: answer as the check would now.
+        if (access.TokenNamed(name) is not { } token) return NodesJson.Error(401, $"token '{name}' is no longer in force");
+        return TypedResults.Ok(new WhoAmIView(token.Name, token.Scopes, false, token.ExpiresAt));
     }
 
     private static async Task<IResult> List(AccessSync sync)
@@ -103,6 +118,9 @@ public sealed record TokenView(string Id, string Name, IReadOnlyList<string> Sco
 
 /// <summary>The answer to a creation: the token and its secret, shown this once.</summary>
 public sealed record CreatedTokenView(TokenView Token, string Secret);
+
+/// <summary>GET /v1/access/whoami: the caller's token name and scopes; <paramref name="Open"/> when the silo needs no token.</summary>
+public sealed record WhoAmIView(string Name, IReadOnlyList<string> Scopes, bool Open, DateTimeOffset? ExpiresAt);
 
 /// <summary>GET /v1/access/stats.</summary>
 public sealed record AccessStats(bool Open, int TokensInForce, long Version, AccessCounters Refused);

@@ -2,6 +2,7 @@ using Platform.Grains.Access;
 using Platform.Grains.Keys;
 using Platform.Protocol;
 using Platform.Silo.Artifacts;
+using Platform.Silo.Dashboard;
 using Platform.Silo.Endpoints.Consul;
 using Platform.Silo.Endpoints.Etcd;
 
@@ -50,6 +51,8 @@ public static class AccessRoutes
         var read = HttpMethods.IsGet(method) || HttpMethods.IsHead(method);
 
         if (path.StartsWith("/health/", StringComparison.Ordinal) || path is "/health" or "/version") return AccessRequirement.None;
+        // The dashboard's page and files hold no data: it asks for a token and sends it with every API call.
+        if (path == "/" || Under(path, DashboardEndpoints.AssetPrefix)) return AccessRequirement.None;
 
         if (Under(path, "/v2/keys"))
         {
@@ -77,6 +80,7 @@ public static class AccessRoutes
             return new(AccessScopes.Deploy, null, AccessApi.Platform, HttpMethods.IsDelete(method) ? "deploy.cancel" : "deploy.start");
         }
         if (Under(path, "/v1/monitor") || Under(path, "/v1/cluster") || path == "/metrics") return new(AccessScopes.NodesRead, null, AccessApi.Platform, null);
+        if (path == AccessEndpoints.WhoAmIPath) return new(AccessControl.AnyScope, null, AccessApi.Platform, null);
         if (Under(path, "/v1/access")) return new(AccessScopes.Admin, null, AccessApi.Platform, null);
         if (Under(path, ArtifactEndpoints.Prefix))
         {

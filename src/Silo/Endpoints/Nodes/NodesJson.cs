@@ -15,7 +15,7 @@ internal static class NodesJson
         _ => Error(StatusCodes.Status400BadRequest, result.Error!),
     };
 
-    public static NodeView View(MemberEntry e) => new(e.Member.Name, e.Member.Addr, e.Member.Port, e.Member.Tags, e.Member.Status, e.Member.Protocol, e.Member.Incarnation, SiloOf(e.Hub));
+    public static NodeView View(MemberEntry e) => new(e.Member.Name, e.Member.Addr, e.Member.Port, e.Member.Tags, e.Member.Status, e.Member.Protocol, e.Member.Incarnation, SiloOf(e.Hub), e.Changed);
 
     public static NodeDetailView Detail(NodeDetail d) => new(d.Member.Name, d.Member.Addr, d.Member.Port, d.Member.Tags, d.Member.Status, d.Member.Protocol,
         d.Member.Incarnation, d.Joined, d.LastSeen, d.StatusChanged, d.Checks, d.LastEventLTime, SiloOf(d.Hub));
@@ -31,8 +31,9 @@ internal static class NodesJson
 /// <summary>Every error of the nodes API: <c>{"error":"..."}</c>.</summary>
 public sealed record ErrorBody(string Error);
 
-/// <summary>A node in a listing.</summary>
-public sealed record NodeView(string Name, string Addr, int Port, IReadOnlyDictionary<string, string> Tags, string Status, int Protocol, long Incarnation, string Silo);
+/// <summary>A node in a listing; <paramref name="Changed"/>: when the fleet last recorded a change of it (status, address, tags, its connection moving).</summary>
+public sealed record NodeView(string Name, string Addr, int Port, IReadOnlyDictionary<string, string> Tags, string Status, int Protocol, long Incarnation, string Silo,
+    DateTimeOffset Changed);
 
 /// <summary>One node with everything stored about it.</summary>
 public sealed record NodeDetailView(string Name, string Addr, int Port, IReadOnlyDictionary<string, string> Tags, string Status, int Protocol, long Incarnation,

@@ -1,0 +1,133 @@
+// @ts-check
+// One node: its details and checks (GET /v1/nodes/NAME; checks kept live by Consul's blocking query on
+// /v1/health/node/NAME), its member events as the monitor pushes them, the user events it has handled, and leave /
+// force-leave for tokens with nodes:write.
+import { blockingLoop, decodeBase64, follow, getJson, request, sendJson } from '../lib/api.js';
+import { age, badge, errorBox, h, keyedTable, replace, tagList, time } from '../lib/dom.js';
+import { can } from '../lib/identity.js';
+
+const EVENTS_KEPT = 100;
+
+/** @param {HTMLElement} root @param {import('../routes.js').ViewContext} context */
+export default async function mount(root, { params, signal }) {
+  const name = params.name;
+  const path = `/v1/nodes/${encodeURIComponent(name)}`;
+  const details = h('dl', { class: 'details' });
+  const actions = h('div', { class: 'actions' });
+  const problem = h('div');
+  const live = h('span', { class: 'live', text: 'connecting' });
+  /** @type {any} */
+  let node = await getJson(path, signal);
+
+  const checks = keyedTable({
+    key: (c) => c.CheckID,
+    empty: 'No checks.',
+    rowProps: (c) => ({ class: c.Status === 'critical' ? 'failed' : '', dataset: { check: c.CheckID } }),
+    columns: [
+      { title: 'Check', cell: (c) => h('span', { title: c.CheckID, text: c.Name }) },
+      { title: 'State', cell: (c) => badge(c.Status) },
+      { title: 'Output', cell: (c) => h('span', { class: 'mono', text: c.Output || c.Notes || '' }) },
+    ],
+  });
+
+  /** @type {any[]} */
+  const memberEvents = [];
+  const events = keyedTable({
+    key: (e) => String(e.seen),
+    empty: 'No member event of this node since the page opened.',
+    columns: [
+      { title: 'Seen', cell: (e) => time(e.at) },
+      { title: 'Event', cell: (e) => e.event },
+      { title: 'Status', cell: (e) => badge(e.member.status) },
+      { title: 'Tags', cell: (e) => tagList(e.member.tags) },
+    ],
+  });
+
+  const handled = keyedTable({
+    key: (e) => e.id,
+    empty: 'No user event kept.',
+    columns: [
+      { title: 'LTime', class: 'num', cell: (e) => e.lTime },
+      { title: 'Event', cell: (e) => e.name },
+      { title: 'Payload', cell: (e) => h('span', { class: 'mono', text: decodeBase64(e.payload) }) },
+      { title: 'Fired', cell: (e) => time(e.at) },
+      { title: 'Handled', cell: (e) => (e.lTime <= node.lastEventLTime ? '✓' : '…') },
+    ],
+  });
+
+  root.append(
+    h('div', { class: 'view-head' }, h('h1', null, h('a', { href: '#/nodes', text: 'Nodes' }), ' / ', name), live, actions),
+    problem,
+    h('div', { class: 'panel' }, details),
+    h('h2', null, 'Checks'), checks.element,
+    h('h2', null, 'Member events ', h('span', { class: 'muted', text: '(pushed while this page is open)' })), events.element,
+    h('h2', null, 'User events ', h('span', { class: 'muted', text: '(the fleet keeps the last 1,024; ✓ once this node reported it handled)' })), handled.element);
+
+  function renderDetails() {
+    replace(details,
+      h('dt', null, 'Status'), h('dd', { dataset: { status: node.status } }, badge(node.status), h('span', { class: 'muted', text: ` since ${time(node.statusChanged)} (${age(node.statusChanged)})` })),
+      h('dt', null, 'Address'), h('dd', { class: 'mono', text: `${node.addr}:${node.port}` }),
+      h('dt', null, 'Tags'), h('dd', null, tagList(node.tags)),
+      h('dt', null, 'Silo'), h('dd', { text: node.silo }),
+      h('dt', null, 'Joined'), h('dd', { text: time(node.joined) }),
+      h('dt', null, 'Last seen'), h('dd', { text: node.status === 'alive' ? 'now (connected)' : time(node.lastSeen) }),
+      h('dt', null, 'Incarnation'), h('dd', { text: String(node.incarnation) }),
+      h('dt', null, 'Protocol'), h('dd', { text: String(node.protocol) }),
+      h('dt', null, 'Last user event handled'), h('dd', { text: String(node.lastEventLTime) }));
+    replace(actions, ...(can('nodes:write') ? [
+      node.status === 'alive' ? h('button', { type: 'button', on: { click: () => act('leave') } }, 'Ask to leave') : null,
+      node.status === 'failed' ? h('button', { type: 'button', class: 'danger', on: { click: () => act('force-leave') } }, 'Force leave') : null,
+    ] : []));
+  }
+
+  /** @param {'leave' | 'force-leave'} what */
+  async function act(what) {
+    try {
+      await sendJson('POST', `${path}/${what}`, undefined, signal);
+      node = await getJson(path, signal);
+      renderDetails();
+    } catch (error) {
+      replace(problem, errorBox(error));
+    }
+  }
+
+  async function refreshHistory() {
+    const list = await getJson('/v1/events', signal);
+    handled.update(list.reverse());
+  }
+
+  renderDetails();
+  await refreshHistory();
+
+  let seen = 0;
+  void follow('/v1/monitor', {
+    signal,
+    async onOpen() {
+      node = await getJson(path, signal);
+      renderDetails();
+    },
+    onLine(line) {
+      if (line.type === 'user') {
+        void refreshHistory().catch(() => {});
+        return;
+      }
+      if (line.type !== 'member' || line.member?.name !== name) return;
+      node = { ...node, ...line.member, statusChanged: new Date().toISOString() };
+      memberEvents.unshift({ seen: ++seen, at: Date.now(), event: line.event, member: line.member });
+      if (memberEvents.length > EVENTS_KEPT) memberEvents.length = EVENTS_KEPT;
+      events.update(memberEvents);
+      renderDetails();
+    },
+    onState(state, error) {
+      live.className = `live ${state === 'live' ? 'on' : 'off'}`;
+      live.textContent = state === 'live' ? 'live' : 'reconnecting';
+      if (error) replace(problem, errorBox(error));
+    },
+  });
+
+  void blockingLoop(async (index, loopSignal) => {
+    const response = await request('GET', `/v1/health/node/${encodeURIComponent(name)}${index ? `?index=${index}&wait=5m` : ''}`, { signal: loopSignal });
+    checks.update(await response.json());
+    return response.headers.get('X-Consul-Index') ?? undefined;
+  }, { signal });
+}
