@@ -128,10 +128,10 @@ public sealed class BuildJobTests : IDisposable
         var goodDone = await DoneAsync(silo, good.JobId);
         var badDone = await DoneAsync(silo, bad.JobId);
 
-        Assert.Equal(new JobPipelineFrame(good.JobId, 1, ".platform/pipeline.yml", OneStep, null), silo.ReceivedOf<JobPipelineFrame>().First(p => p.JobId == good.JobId));
+        Assert.Equal(new JobPipelineFrame(good.JobId, 1, ".platform/pipeline.yml", OneStep, null, commit), silo.ReceivedOf<JobPipelineFrame>().First(p => p.JobId == good.JobId));
         Assert.Equal("passed", goodDone.State);
         const string error = ".platform/pipeline.yml:3:10: step 'show': run 'scripts/gone.sh' is not a file of the repository at this commit";
-        Assert.Equal(new JobPipelineFrame(bad.JobId, 1, ".platform/pipeline.yml", null, error), silo.ReceivedOf<JobPipelineFrame>().First(p => p.JobId == bad.JobId));
+        Assert.Equal(new JobPipelineFrame(bad.JobId, 1, ".platform/pipeline.yml", null, error, broken), silo.ReceivedOf<JobPipelineFrame>().First(p => p.JobId == bad.JobId));
         Assert.Equal("failed", badDone.State);
         Assert.Equal(error, badDone.Error);
     }

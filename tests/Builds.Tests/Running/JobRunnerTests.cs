@@ -78,7 +78,7 @@ public sealed class JobRunnerTests : IDisposable
 
         var (outcome, _) = await RunAsync(Job(commit, step: null));
         Assert.Equal(JobState.Passed, outcome.State);
-        Assert.Equal(new PipelineAnswer(".platform/pipeline.yml", OneStep, null), outcome.Pipeline);
+        Assert.Equal(new PipelineAnswer(".platform/pipeline.yml", OneStep, null, commit), outcome.Pipeline);
     }
 
     [Fact]
@@ -94,7 +94,7 @@ public sealed class JobRunnerTests : IDisposable
         var (outcome, log) = await RunAsync(Job(commit, step: null));
         const string error = ".platform/pipeline.yml:3:10: step 'show': run 'scripts/missing.sh' is not a file of the repository at this commit";
         Assert.Equal(JobState.Failed, outcome.State);
-        Assert.Equal(new PipelineAnswer(".platform/pipeline.yml", null, error), outcome.Pipeline);
+        Assert.Equal(new PipelineAnswer(".platform/pipeline.yml", null, error, commit), outcome.Pipeline);
         Assert.Contains(error, log);
     }
 
