@@ -93,6 +93,12 @@ internal sealed class AgentConnection
 
     public void Touch() => Volatile.Write(ref _lastSeen, Environment.TickCount64);
 
+    /// <summary>
+    /// A frame of this agent is being handled (a grain call, which may wait out a dead silo's failover): its later pings
+    /// wait unread behind it, so the silence is this silo's, not the agent's, and the heartbeat deadline does not apply.
+    /// </summary>
+    public volatile bool Handling;
+
     /// <summary>Queues a frame (shared bytes); while catching up, live frames wait. A full queue ends the connection.</summary>
     public void Send(byte[] frame, ulong userLTime = 0)
     {

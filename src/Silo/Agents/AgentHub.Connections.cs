@@ -144,6 +144,7 @@ public sealed partial class AgentHub
             if (received is not { } got) return buffer;
             buffer = got.Buffer;
             connection.Touch();
+            connection.Handling = true;
             try
             {
                 if (await Handle(connection, node, got.Frame)) return buffer;
@@ -152,6 +153,11 @@ public sealed partial class AgentHub
             {
                 // A grain call failed (its silo went away mid-call): the report is lost, not the connection.
                 _logger.LogWarning(e, "agent hub: node {Name}'s {Frame} frame could not be handled", connection.Name, got.Frame.GetType().Name);
+            }
+            finally
+            {
+                connection.Handling = false;
+                connection.Touch();
             }
         }
     }
@@ -303,7 +309,7 @@ public sealed partial class AgentHub
         {
             if (!connection.Welcomed || connection.Ended) continue;
             var silent = now - connection.LastSeen;
-            if (silent > timeout && mayFail) connection.End($"no heartbeat for {silent} ms (timeout {timeout} ms)");
+            if (silent > timeout && mayFail && !connection.Handling) connection.End($"no heartbeat for {silent} ms (timeout {timeout} ms)");
             else if (silent <= timeout && connection.TakeAppliedDue(now, AppliedWriteIntervalMs) is { } applied) Forward(Node(connection.Name).Applied(connection.Session, applied));
         }
         ExpireQueries(now);
