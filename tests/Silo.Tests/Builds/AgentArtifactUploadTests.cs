@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Platform.Silo.Tests.Nodes.AgentApi;
 using static Platform.Silo.Tests.Builds.BuildsHttp;
+using static Platform.Silo.Tests.Support.GitCli;
 
 namespace Platform.Silo.Tests.Builds;
 
@@ -156,17 +157,5 @@ public sealed class AgentArtifactUploadTests : IAsyncLifetime
         Git(source, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "--quiet", "-m", "pipeline");
         Git(_work, "clone", "--quiet", "--bare", source, Bare);
         return Git(source, "rev-parse", "HEAD").Trim();
-    }
-
-    private static string Git(string directory, params string[] args)
-    {
-        var start = new ProcessStartInfo("git") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var git = Process.Start(start)!;
-        var output = git.StandardOutput.ReadToEnd();
-        var error = git.StandardError.ReadToEnd();
-        git.WaitForExit();
-        Assert.True(git.ExitCode == 0, $"git {string.Join(' ', args)}: {error}");
-        return output;
     }
 }
