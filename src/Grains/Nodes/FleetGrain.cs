@@ -25,6 +25,8 @@ internal sealed partial class FleetGrain(IGrainJournal journal, IOptions<NodesOp
     private readonly NodesOptions _options = options.Value;
     private readonly Dictionary<string, Hub> _hubs = new(StringComparer.Ordinal);
     private readonly HashSet<string> _pending = new(StringComparer.Ordinal);
+    /// <summary>When this activation first saw each hub's silo no longer Active or Joining.</summary>
+    private readonly Dictionary<string, DateTimeOffset> _goneSince = new(StringComparer.Ordinal);
     private FleetLog _log = null!;
     private DateTimeOffset _activatedAt;
 
@@ -45,6 +47,7 @@ internal sealed partial class FleetGrain(IGrainJournal journal, IOptions<NodesOp
     {
         ArgumentNullException.ThrowIfNull(hub);
         _hubs[hubKey] = new Hub(hub, DateTimeOffset.UtcNow, silo);
+        _goneSince.Remove(hubKey);
         return Task.FromResult(_log.CatchUp(afterSeq, _publishedSeq));
     }
 
@@ -113,7 +116,11 @@ internal sealed partial class FleetGrain(IGrainJournal journal, IOptions<NodesOp
             else live.Add(hub.Observer);
         }
         if (gone is not null)
-            foreach (var key in gone) _hubs.Remove(key);
+            foreach (var key in gone)
+            {
+                _hubs.Remove(key);
+                _goneSince.Remove(key);
+            }
         return live;
     }
 
@@ -133,8 +140,8 @@ internal sealed partial class FleetGrain(IGrainJournal journal, IOptions<NodesOp
     /// <summary>
     /// Whether hub <paramref name="key"/> may still hold its nodes: it renewed within the grace (a fresh activation
     /// gives every hub one), it runs in this grain's own process, or its silo is still Active or Joining in the
-    /// cluster view (a stalled silo is the membership's to judge: once declared dead it stops, and its agents
-    /// reconnect elsewhere).
+    /// cluster view, or left it less than the grace ago (a stalled silo is the membership's to judge: once declared
+    /// dead it stops, and its agents reconnect elsewhere).
     /// </summary>
     private bool HubIsLive(string key, DateTimeOffset now)
     {
@@ -156,7 +163,11 @@ internal sealed partial class FleetGrain(IGrainJournal journal, IOptions<NodesOp
         {
             return false;
         }
-        return cluster.Membership.CurrentView.StatusOf(address) is SiloStatus.Active or SiloStatus.Joining;
+        if (cluster.Membership.CurrentView.StatusOf(address) is SiloStatus.Active or SiloStatus.Joining) return true;
+        // Until its silo was declared dead, an agent of that hub could not register elsewhere (its node grain was
+        // still placed there): the grace to reconnect starts when this grain first sees the silo gone.
+        if (!_goneSince.TryGetValue(key, out var since)) _goneSince[key] = since = now;
+        return now - since <= _options.OrphanGrace;
     }
 
     /// <summary>Fails nodes whose hub went away (they did not reconnect elsewhere in time) and reaps old failed and left nodes.</summary>

@@ -53,6 +53,43 @@ public sealed class NodesClusterTests(PostgresFixture postgres, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task Agent_that_reconnects_soon_after_its_silo_is_declared_dead_is_not_failed()
+    {
+        var connection = await postgres.DatabaseForAsync(nameof(Agent_that_reconnects_soon_after_its_silo_is_declared_dead_is_not_failed));
+        await using var cluster = new SiloClusterProcesses(connection, 2, output);
+        await cluster.StartAllAsync();
+        await cluster.WaitForAsync([0, 1], (_, s) => s.ActiveCount == 2, TimeSpan.FromSeconds(30), "both silos active");
+        var doomedSilo = (await cluster.StatusAsync(0)).Silos.Single(s => s.Self).Address;
+
+        var hello = RawAgent.NewHello("late", new() { ["role"] = "web" });
+        var agent = await RawAgent.ConnectAsync(cluster.HttpPorts[0], hello);
+        try
+        {
+            Assert.NotNull(agent.Welcome);
+            var before = (await NodesHttp.NodeAsync(cluster.Client(1), "late"))!.Value.GetProperty("incarnation").GetInt64();
+            cluster[0].Kill();
+            await agent.Closed;
+            await agent.DisposeAsync();
+            // Until the silo is declared dead the node's grain may still be placed there and no other silo can take
+            // the agent; the grace to come back counts from the declaration, not from the hub's last renewal.
+            await cluster.WaitForAsync([1], (_, s) => s.StatusOf(doomedSilo) == "Dead", TimeSpan.FromSeconds(60), "silo0 declared dead");
+            await Task.Delay(TimeSpan.FromSeconds(1.5)); // the agent's own delay (a slow machine), well inside the 3 s grace
+            agent = await ReconnectAsync(cluster.HttpPorts[1], hello, TimeSpan.FromSeconds(30));
+
+            var ltime = await NodesHttp.FireAsync(cluster.Client(1), "back", "x");
+            await agent.WaitForAsync<UserEventFrame>(e => e.LTime == ltime, TimeSpan.FromSeconds(15));
+            var node = (await NodesHttp.NodeAsync(cluster.Client(1), "late"))!.Value;
+            // A node failed meanwhile would be alive again, but at a new incarnation.
+            Assert.Equal(("alive", before), (node.GetProperty("status").GetString(), node.GetProperty("incarnation").GetInt64()));
+            cluster.Passed = true;
+        }
+        finally
+        {
+            await agent.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task TTL_report_made_at_one_silo_reaches_the_agent_connected_to_the_other()
     {
         var connection = await postgres.DatabaseForAsync(nameof(TTL_report_made_at_one_silo_reaches_the_agent_connected_to_the_other));
