@@ -16,6 +16,7 @@ public sealed class DeployCounters
     private readonly long[] _finished = new long[3];
     private readonly long[] _nodes = new long[5];
     private long _started;
+    private long _stateWrites;
 
     /// <summary>Deploys started.</summary>
     public long Started => Interlocked.Read(ref _started);
@@ -26,7 +27,12 @@ public sealed class DeployCounters
     /// <summary>Node runs ended, by status (<see cref="NodeStatuses"/>'s order).</summary>
     public long NodeResults(int status) => Interlocked.Read(ref _nodes[status]);
 
+    /// <summary>Writes of deploy grains' state (node results that arrive together share one).</summary>
+    public long StateWrites => Interlocked.Read(ref _stateWrites);
+
     internal void OnStarted() => Interlocked.Increment(ref _started);
+
+    internal void OnStateWritten() => Interlocked.Increment(ref _stateWrites);
 
     internal void OnFinished(string result)
     {

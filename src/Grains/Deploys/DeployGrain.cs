@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Platform.Grains.Builds;
 using Platform.Grains.Nodes;
 using Platform.Runtime;
+using Platform.Runtime.Storage;
 
 namespace Platform.Grains.Deploys;
 
@@ -28,6 +29,15 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
 
     private IFleetGrain Fleet => GrainFactory.GetGrain<IFleetGrain>(FleetGrain.DefaultKey);
 
+    private GroupCommit? _commits;
+
+    /// <summary>Every write of the state goes through here: node reports that arrive together share one write.</summary>
+    private GroupCommit Commits => _commits ??= new GroupCommit(async () =>
+    {
+        await state.WriteStateAsync();
+        Counters?.OnStateWritten();
+    });
+
     public async Task<DeployStartResult> Start(DeploySpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -42,7 +52,7 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
         S.Batches = DeployPlanner.Plan(nodes!, spec.Strategy);
         for (var b = 0; b < S.Batches.Count; b++)
             foreach (var name in S.Batches[b]) S.Nodes[name] = new DeployNodeRun { Batch = b };
-        await state.WriteStateAsync();
+        await Commits.CommitAsync();
         // The reminder is stored before anything is sent: from here on a dead silo does not stop the rollout.
         await RegisterOrUpdateReminder(Reminder, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         await RecordHistory();
@@ -80,12 +90,12 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
         {
             // Stored first: a node that does not answer (its agent away, this silo dying) is sent the cancel again until it reports.
             S.StopRunning = true;
-            await state.WriteStateAsync();
+            await Commits.CommitAsync();
             var members = await MembersByName();
             foreach (var (name, run) in S.Nodes)
                 if (run.Status == DeployNodeStatus.Running) await SendOrder(name, members, cancel: true);
         }
-        await state.WriteStateAsync();
+        await Commits.CommitAsync();
         await Advance();
         return View();
     }
@@ -101,8 +111,13 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
             if (!run.Reported)
             {
                 run.Reported = true;
-                await state.WriteStateAsync();
+                await Commits.CommitAsync();
                 EndLog(report.Node);
+            }
+            else
+            {
+                // The first report of this result may still be on its way to storage: no ack before it is there.
+                await Commits.DurableAsync();
             }
             return true;
         }
@@ -113,7 +128,7 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
         run.Finished = DateTimeOffset.UtcNow;
         run.OutputTail = report.OutputTail;
         if (S.StopRunning && report.Status == DeployNodeStatus.Failed) run.Reason = "stopped by cancel";
-        await state.WriteStateAsync();
+        await Commits.CommitAsync();
         Counters?.OnNodeEnded(run.Status);
         // The agent sends its result once every chunk of its output is stored: the log is complete.
         EndLog(report.Node);

@@ -19,7 +19,11 @@ public interface IDeployGrain : IGrainWithStringKey
     /// <summary>No node starts from now on; with <paramref name="stop"/> the running ones are stopped too. Null when unknown.</summary>
     Task<DeployView?> Cancel(bool stop);
 
-    /// <summary>A node's agent reports how its run ended; true once it is stored (the agent may stop resending it).</summary>
+    /// <summary>
+    /// A node's agent reports how its run ended; true once it is stored (the agent may stop resending it). Interleaved:
+    /// reports that arrive together are stored by one write.
+    /// </summary>
+    [AlwaysInterleave]
     Task<bool> Report(DeployNodeReport report);
 
     /// <summary>Whether <paramref name="node"/> is one of this deploy's nodes (a hub checks it before storing output the node's agent sends).</summary>

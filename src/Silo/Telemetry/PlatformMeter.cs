@@ -34,6 +34,7 @@ public sealed class PlatformMeter : IDisposable
         _meter.CreateObservableCounter("platform.access.refused", () => Refused(access), "{request}", "Requests refused by access control, by reason (unauthenticated, forbidden, rate_limited).");
         _meter.CreateObservableCounter("platform.deploys.started", () => deploys.Started, "{deploy}", "Deploys started by this silo's deploy grains (from the API or a rule).");
         _meter.CreateObservableCounter("platform.deploys.finished", () => DeployResults(deploys), "{deploy}", "Deploys ended on this silo, by result (succeeded, failed, cancelled).");
+        _meter.CreateObservableCounter("platform.deploys.state_writes", () => deploys.StateWrites, "{write}", "Writes of deploy grains' state on this silo; node results that arrive together share one.");
         _meter.CreateObservableCounter("platform.deploys.node_results", () => NodeResults(deploys), "{node}", "Nodes' runs ended in deploys on this silo, by status (succeeded, failed, timed-out, lost, skipped).");
         _meter.CreateObservableGauge("platform.cluster.silos", () => Silos(runtime), "{silo}", "Silos in this silo's view of the membership table, by status.");
         if (runtime.Cluster?.Membership is { } membership)
