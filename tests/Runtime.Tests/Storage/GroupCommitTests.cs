@@ -14,13 +14,7 @@ public sealed class GroupCommitTests
     {
         OnOneThread(async () =>
         {
-            var writes = new List<TaskCompletionSource>();
-            var commit = new GroupCommit(() =>
-            {
-                var write = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                writes.Add(write);
-                return write.Task;
-            });
+            var (commit, writes) = HeldWrites();
             var callers = Enumerable.Range(0, 100).Select(_ => commit.CommitAsync()).ToList();
             Assert.Single(writes);
 
@@ -40,13 +34,7 @@ public sealed class GroupCommitTests
     {
         OnOneThread(async () =>
         {
-            var writes = new List<TaskCompletionSource>();
-            var commit = new GroupCommit(() =>
-            {
-                var write = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                writes.Add(write);
-                return write.Task;
-            });
+            var (commit, writes) = HeldWrites();
             var first = commit.CommitAsync();
             var resent = commit.DurableAsync();
             var second = commit.CommitAsync();
@@ -78,6 +66,18 @@ public sealed class GroupCommitTests
             await commit.DurableAsync();
             Assert.Equal((3, 3L), (count, commit.Writes));
         });
+    }
+
+    /// <summary>A group commit whose every write waits until the test completes it.</summary>
+    private static (GroupCommit Commit, List<TaskCompletionSource> Writes) HeldWrites()
+    {
+        var writes = new List<TaskCompletionSource>();
+        return (new GroupCommit(() =>
+        {
+            var write = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            writes.Add(write);
+            return write.Task;
+        }), writes);
     }
 
     private static async Task WaitUntil(Func<bool> condition)
