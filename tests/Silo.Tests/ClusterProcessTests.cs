@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Text.Json;
 using Platform.Runtime.Tests.Support;
 using Platform.Silo.Tests.Support;
 using Xunit.Abstractions;
@@ -54,6 +55,18 @@ public sealed class ClusterProcessTests(PostgresFixture postgres, ITestOutputHel
         var deathSeen = Stopwatch.GetTimestamp();
         output.WriteLine($"kill -9 -> Dead on both survivors: {detection.TotalMilliseconds:0} ms");
         Assert.True(detection < TimeSpan.FromSeconds(10), $"the killed silo was declared Dead after {detection.TotalSeconds:0.0} s (limit 10 s)");
+
+        // Each survivor's membership history tells the story: three joins, the survivors' suspicions, the death.
+        var survivorAddresses = new HashSet<string>();
+        foreach (var s in survivors) survivorAddresses.Add((await cluster.StatusAsync(s)).SelfAddress);
+        foreach (var s in survivors)
+        {
+            var history = JsonDocument.Parse(await cluster.Client(s).GetStringAsync("/v1/cluster")).RootElement.GetProperty("history").EnumerateArray()
+                .Select(c => (Silo: c.GetProperty("silo").GetString(), Change: c.GetProperty("change").GetString(), By: c.GetProperty("by").GetString())).ToList();
+            Assert.Equal(3, history.Where(c => c.Change == "joined").Select(c => c.Silo).Distinct().Count());
+            Assert.Contains(history, c => c.Silo == victimAddress && c.Change == "suspected" && survivorAddresses.Contains(c.By!));
+            Assert.Contains(history, c => c.Silo == victimAddress && c.Change == "dead" && survivorAddresses.Contains(c.By!));
+        }
 
         // Every grain answers again (those of the dead silo from the survivors, reactivated from storage).
         await load.WaitUntilEveryKeyAcknowledgedSinceAsync(deathSeen, TimeSpan.FromSeconds(30));

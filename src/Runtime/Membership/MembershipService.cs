@@ -26,6 +26,7 @@ public sealed partial class MembershipService : IClusterMembership, IAsyncDispos
     // Serializes publishing so views are installed and announced one at a time, in version order.
     private readonly SemaphoreSlim _viewGate = new(1, 1);
     private ClusterView _view = ClusterView.Empty;
+    private readonly MembershipHistory _history = new();
 
     private int _started;
     private volatile bool _joined;
@@ -64,6 +65,9 @@ public sealed partial class MembershipService : IClusterMembership, IAsyncDispos
 
     /// <inheritdoc />
     public ClusterView CurrentView => Volatile.Read(ref _view);
+
+    /// <summary>The membership table's recent changes as this silo saw them, newest first (<see cref="MembershipHistory"/>).</summary>
+    public IReadOnlyList<MembershipChange> History => _history.Newest();
 
     private IReadOnlyList<MembershipEntry>? _lastRead;
 
@@ -259,6 +263,7 @@ public sealed partial class MembershipService : IClusterMembership, IAsyncDispos
                 return;
             }
 
+            _history.Observe(_view, view, _time.GetUtcNow());
             Volatile.Write(ref _view, view);
             LogViewChanged(view.Version, view.ActiveSilos.Count, view.Members.Count);
             var handlers = ViewChanged;

@@ -17,6 +17,7 @@ public static class ClusterEndpoints
         {
             var urls = configuration["urls"] ?? SiloSetup.DefaultUrls;
             List<SiloView> silos;
+            IReadOnlyList<Platform.Runtime.Membership.MembershipChange> history = [];
             string? clusterId = null;
             if (runtime.Cluster is { } cluster)
             {
@@ -25,13 +26,14 @@ public static class ClusterEndpoints
                     .OrderBy(m => m.Silo)
                     .Select(m => new SiloView(m.SiloName, m.Silo.ToString(), m.HttpUrl, m.Status.ToString(), m.StartTime, m.IAmAliveTime,
                         m.Silo == cluster.Self, m.Silo == cluster.Self ? runtime.ActivationCount : null))];
+                history = cluster.Membership.History;
             }
             else
             {
                 silos = [new SiloView(runtime.Options.SiloName, null, urls, runtime.IsStopping ? "ShuttingDown" : "Active", runtime.StartedAt, DateTimeOffset.UtcNow, true, runtime.ActivationCount)];
             }
             return TypedResults.Ok(new ClusterView(clusterId, silos, options.Storage.ToLowerInvariant(), storage.IsReachable, watches.WatchCount, watches.SeenTimeouts,
-                access.Counters(), statistics.GetGrainStatistics()));
+                access.Counters(), statistics.GetGrainStatistics(), history));
         });
         return app;
     }
@@ -43,8 +45,10 @@ public static class ClusterEndpoints
     /// <paramref name="StorageReachable"/>: whether this silo's storage answered at its last use (false: writes fail until it is back);
     /// <paramref name="KeyWatches"/>: etcd and Consul watches waiting on this silo for an event;
     /// <paramref name="KeyWatchSeenTimeouts"/>: write replies sent before this silo's watch hub saw the write (docs/keys.md);
-    /// <paramref name="AccessRefused"/>: requests this silo refused since it started (docs/security.md).
+    /// <paramref name="AccessRefused"/>: requests this silo refused since it started (docs/security.md);
+    /// <paramref name="History"/>: the membership table's recent joins, status changes, suspicions and deaths as this silo saw them, newest first.
     /// </summary>
     public sealed record ClusterView(string? ClusterId, IReadOnlyList<SiloView> Silos, string Storage, bool StorageReachable, int KeyWatches, long KeyWatchSeenTimeouts,
-        Platform.Silo.Access.AccessCounters AccessRefused, IReadOnlyList<GrainTypeStatisticsSnapshot> GrainTypes);
+        Platform.Silo.Access.AccessCounters AccessRefused, IReadOnlyList<GrainTypeStatisticsSnapshot> GrainTypes,
+        IReadOnlyList<Platform.Runtime.Membership.MembershipChange> History);
 }

@@ -1,5 +1,6 @@
 // @ts-check
-// Cluster: the silos, per grain type statistics and small charts of the last minutes, from GET /v1/cluster.
+// Cluster: the silos, per grain type statistics, small charts of the last minutes and the membership table's
+// history, from GET /v1/cluster.
 // Statistics are counters sampled by the silo; the view reads them every 2 s (the charts' resolution) and charts
 // the differences. Rings of fixed size keep the last 5 minutes only.
 import { getJson, isAbort, pause } from '../lib/api.js';
@@ -52,13 +53,28 @@ export default async function mount(root, { signal }) {
     ],
   });
 
+  /** @type {ReturnType<typeof keyedTable<any>>} */
+  const history = keyedTable({
+    key: (c) => `${c.time}|${c.silo}|${c.change}|${c.by ?? ''}`,
+    empty: 'No membership change seen yet (a single silo has no membership table).',
+    rowProps: (c) => ({ class: c.change === 'dead' ? 'failed' : '', dataset: { change: c.change } }),
+    columns: [
+      { title: 'When', cell: (c) => time(c.time) },
+      { title: 'Silo', cell: (c) => h('span', null, c.name, ' ', h('span', { class: 'mono muted', text: c.silo })) },
+      { title: 'Change', cell: (c) => badge(c.change) },
+      { title: 'By', cell: (c) => h('span', { class: 'mono', text: c.by ?? '' }) },
+      { title: 'Table version', class: 'num', cell: (c) => c.version },
+    ],
+  });
+
   root.append(
     h('div', { class: 'view-head' }, h('h1', null, 'Cluster'), status),
     summary,
     h('div', { class: 'cards' }, ...charts.map((c) => c.element)),
     problem,
     h('h2', null, 'Silos'), silos.element,
-    h('h2', null, 'Grain types ', h('span', { class: 'muted', text: '(on the answering silo; p50 of the busiest method, p99 of the slowest)' })), types.element);
+    h('h2', null, 'Grain types ', h('span', { class: 'muted', text: '(on the answering silo; p50 of the busiest method, p99 of the slowest)' })), types.element,
+    h('h2', null, 'Membership history ', h('span', { class: 'muted', text: '(joins, suspicions and deaths as the answering silo saw them, newest first)' })), history.element);
 
   /** @type {{ at: number, calls: number, failures: number, byType: Map<string, number> } | null} */
   let previous = null;
@@ -113,6 +129,7 @@ export default async function mount(root, { signal }) {
       stat('Refused', String((refused.unauthenticated ?? 0) + (refused.forbidden ?? 0) + (refused.rateLimited ?? 0))));
     silos.update(cluster.silos ?? []);
     types.update(rows);
+    history.update(cluster.history ?? []);
     for (const chart of charts) chart.draw();
     status.className = 'live on';
     status.textContent = `updated ${time(Date.now())}`;
