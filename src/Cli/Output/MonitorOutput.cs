@@ -17,7 +17,8 @@ public static class MonitorOutput
     {
         // Events are logged at INFO, as the Serf agent logs member events and received user events and queries;
         // lines lost because this reader fell behind at WARN.
-        var level = e.Type == "dropped" ? "WARN" : "INFO";
+        // Check changes at DEBUG, as Consul's agent logs them: the default output stays the Serf agent's.
+        var level = e.Type switch { "dropped" => "WARN", "check" => "DEBUG", _ => "INFO" };
         if (Array.IndexOf(Levels, minLevel) > Array.IndexOf(Levels, level)) return null;
         var time = (e.Time ?? now).ToLocalTime().ToString("yyyy/MM/dd HH:mm:ss", CultureInfo.InvariantCulture);
         var text = e.Type switch
@@ -25,6 +26,7 @@ public static class MonitorOutput
             "member" => $"serf: {MemberEventName(e.Event)}: {e.Member?.Name} {e.Member?.Addr}",
             "user" => $"agent: Received event: user-event: {e.Name}",
             "query" => $"agent: Received event: query: {e.Name}",
+            "check" => $"agent: Check status updated: node={e.Node} check={e.Check?.Id} status={e.Check?.Status}",
             "dropped" => $"monitor: {e.Count} events dropped: this monitor fell behind",
             _ => $"monitor: {e.Json}",
         };

@@ -4,7 +4,8 @@ namespace Platform.Client;
 
 /// <summary>
 /// One line of <c>GET /v1/monitor</c>: a member event (<see cref="Event"/>, <see cref="Member"/>), a user event or query
-/// (<see cref="Name"/>, <see cref="Payload"/>, <see cref="LTime"/>), or <c>dropped</c> (<see cref="Count"/>) when this
+/// (<see cref="Name"/>, <see cref="Payload"/>, <see cref="LTime"/>), a check's new state (<see cref="Node"/>,
+/// <see cref="Check"/>), or <c>dropped</c> (<see cref="Count"/>) when this
 /// reader fell behind. <see cref="Json"/> is the line as the silo sent it.
 /// </summary>
 public sealed record MonitorEvent(string Type, string Json)
@@ -29,6 +30,12 @@ public sealed record MonitorEvent(string Type, string Json)
 
     /// <summary>For a <c>dropped</c> line: how many lines this reader lost because it fell behind.</summary>
     public long Count { get; init; }
+
+    /// <summary>For a <c>check</c> line: the node whose check changed.</summary>
+    public string? Node { get; init; }
+
+    /// <summary>For a <c>check</c> line: the check's new state.</summary>
+    public MonitorCheck? Check { get; init; }
 
     /// <summary>When the silo saw it, if it said.</summary>
     public DateTimeOffset? Time { get; init; }
@@ -58,6 +65,8 @@ public sealed record MonitorEvent(string Type, string Json)
             Payload = payload,
             LTime = ltime,
             Count = count,
+            Node = String(root, "node"),
+            Check = root.TryGetProperty("check", out var k) && k.ValueKind == JsonValueKind.Object ? k.Deserialize<MonitorCheck>(json) : null,
             Time = time,
         };
     }
@@ -65,3 +74,6 @@ public sealed record MonitorEvent(string Type, string Json)
     private static string? String(JsonElement e, string name)
         => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 }
+
+/// <summary>A health check's state as a <c>check</c> monitor line carries it.</summary>
+public sealed record MonitorCheck(string Id, string Name, string Status, string Output);

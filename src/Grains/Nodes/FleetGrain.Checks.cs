@@ -1,6 +1,9 @@
 namespace Platform.Grains.Nodes;
 
-/// <summary>TTL reports: from the silo that took the request to the one hub holding the node's connection.</summary>
+/// <summary>
+/// Checks: TTL reports from the silo that took the request to the one hub holding the node's connection, and stored
+/// check changes to every hub.
+/// </summary>
 internal sealed partial class FleetGrain
 {
     public async Task<bool> ReportCheck(string hub, string name, NodeCheck report)
@@ -9,5 +12,12 @@ internal sealed partial class FleetGrain
         // Only the holding hub is asked: a report is for one agent, not a broadcast.
         if (!_hubs.TryGetValue(hub, out var holder) || !HubIsLive(hub, DateTimeOffset.UtcNow)) return false;
         return await holder.Observer.OnCheckReport(name, report);
+    }
+
+    public Task CheckChanged(string name, NodeCheck check)
+    {
+        ArgumentNullException.ThrowIfNull(check);
+        foreach (var hub in LiveHubs()) Send(hub, h => h.OnCheckChanged(name, check));
+        return Task.CompletedTask;
     }
 }

@@ -41,6 +41,10 @@ public interface IFleetGrain : IGrainWithStringKey
     /// <summary>Passes a TTL report for node <paramref name="name"/> to hub <paramref name="hub"/> (the one holding its connection); false when that hub is gone or no longer holds it.</summary>
     Task<bool> ReportCheck(string hub, string name, NodeCheck report);
 
+    /// <summary>Node <paramref name="name"/> stored a new state of its check: every hub hears it (monitors, Consul blocking queries on health). Not durable.</summary>
+    [OneWay]
+    Task CheckChanged(string name, NodeCheck check);
+
     /// <summary>Passes a deploy order for node <paramref name="name"/> to hub <paramref name="hub"/>; false when that hub is gone or no longer holds it.</summary>
     Task<bool> SendDeployOrder(string hub, string name, DeployOrder order);
 }
@@ -56,6 +60,10 @@ public interface IFleetObserver : IGrainObserver
 
     [OneWay]
     Task OnLeaveRequested(string name);
+
+    /// <summary>Node <paramref name="name"/>'s check changed state or output (stored): for the hub's monitor readers.</summary>
+    [OneWay]
+    Task OnCheckChanged(string name, NodeCheck check);
 
     /// <summary>Sends a TTL report to node <paramref name="name"/>'s agent if this hub holds its connection; answers whether it did.</summary>
     Task<bool> OnCheckReport(string name, NodeCheck report);

@@ -52,11 +52,18 @@ internal sealed class NodeGrain([PersistentState("node")] IPersistentState<NodeS
         S.Hub = hub;
         S.Session = session;
         S.LastSeen = now;
-        if (hello.Checks.Count != 0) S.Checks = [.. hello.Checks];
+        List<NodeCheck>? changedChecks = null;
+        if (hello.Checks.Count != 0)
+        {
+            foreach (var check in hello.Checks)
+                if (!S.Checks.Contains(check)) (changedChecks ??= []).Add(check);
+            S.Checks = [.. hello.Checks];
+        }
         if (hello.LastEventLTime > S.LastEventLTime) S.LastEventLTime = hello.LastEventLTime;
         await state.WriteStateAsync();
         var member = S.ToMember(Name);
         await Fleet.Record(new MemberChange(memberEvent, member, hub, now));
+        foreach (var check in changedChecks ?? []) await Fleet.CheckChanged(Name, check);
         return new NodeConnectResult(null, member, replayFrom);
     }
 
@@ -150,6 +157,7 @@ internal sealed class NodeGrain([PersistentState("node")] IPersistentState<NodeS
         if (at >= 0) S.Checks[at] = check;
         else S.Checks.Add(check);
         await state.WriteStateAsync();
+        await Fleet.CheckChanged(Name, check);
     }
 
     public async Task Applied(string session, ulong ltime)

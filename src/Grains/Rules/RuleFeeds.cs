@@ -21,6 +21,8 @@ internal sealed class RuleFleetFeed(IRuleEngineGrain engine, string hubKey) : IF
 
     public Task OnLeaveRequested(string name) => Task.CompletedTask;
 
+    public Task OnCheckChanged(string name, NodeCheck check) => Task.CompletedTask;
+
     public Task<bool> OnCheckReport(string name, NodeCheck report) => Task.FromResult(false);
 
     public Task<bool> OnDeployOrder(string name, DeployOrder order) => Task.FromResult(false);

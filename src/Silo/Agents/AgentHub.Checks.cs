@@ -1,9 +1,13 @@
+using System.Text.Json;
 using Platform.Grains.Nodes;
 using Platform.Protocol;
 
 namespace Platform.Silo.Agents;
 
-/// <summary>TTL reports made at any silo (<c>PUT /v1/agent/check/pass/:id</c>): a <c>check</c> frame to the one agent that runs the check.</summary>
+/// <summary>
+/// TTL reports made at any silo (<c>PUT /v1/agent/check/pass/:id</c>): a <c>check</c> frame to the one agent that runs
+/// the check; and stored check changes, published on the monitor (which also wakes Consul blocking queries on health).
+/// </summary>
 public sealed partial class AgentHub
 {
     /// <summary>Queues a <c>check</c> frame on node <paramref name="name"/>'s connection; false when this hub does not hold it.</summary>
@@ -14,5 +18,11 @@ public sealed partial class AgentHub
         if (connection is not { Accepted: true, Ended: false }) return Task.FromResult(false);
         connection.Send(AgentProtocol.Encode(new CheckFrame(new CheckState(report.Id, report.Name, report.Status, report.Output))));
         return Task.FromResult(true);
+    }
+
+    public Task OnCheckChanged(string name, NodeCheck check)
+    {
+        Monitor.Publish(JsonSerializer.SerializeToUtf8Bytes(new MonitorLine("check", null, null, null, null, null, null, name, check), MonitorLine.Json));
+        return Task.CompletedTask;
     }
 }

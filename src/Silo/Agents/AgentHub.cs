@@ -301,7 +301,8 @@ public sealed partial class AgentHub : IFleetObserver, IHostedService, IDisposab
 }
 
 /// <summary>One line of GET /v1/monitor: a member event, a user event or a query.</summary>
-internal sealed record MonitorLine(string Type, string? Event, MemberInfo? Member, string? Name, ulong? LTime, string? Id, byte[]? Payload)
+internal sealed record MonitorLine(string Type, string? Event, MemberInfo? Member, string? Name, ulong? LTime, string? Id, byte[]? Payload,
+    string? Node = null, NodeCheck? Check = null)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
 }

@@ -43,7 +43,7 @@ public static class ConsulCatalogEndpoints
             nodes.Sort(static (a, b) => string.CompareOrdinal(a.Node, b.Node));
             var bytes = ConsulNodesJson.Encode(nodes);
             return (bytes, ConsulIndex.OfAnswer(bytes));
-        }, index, wait, poll: null, request.HttpContext.RequestAborted);
+        }, index, wait, request.HttpContext.RequestAborted);
         return ConsulNodesJson.Answer(request.HttpContext.Response, json, answerIndex);
     }
 

@@ -48,7 +48,7 @@ public static class ConsulEventEndpoints
             foreach (var e in kept)
                 if (name.Length == 0 || e.Name == name) events.Add(ToConsul(e));
             return (ConsulNodesJson.Encode(events), ConsulIndex.OfEvents(events.Count == 0 ? null : events[^1].Id));
-        }, index, wait, poll: null, request.HttpContext.RequestAborted);
+        }, index, wait, request.HttpContext.RequestAborted);
         return ConsulNodesJson.Answer(request.HttpContext.Response, json, answerIndex);
     }
 

@@ -9,9 +9,6 @@ namespace Platform.Silo.Endpoints.ConsulNodes;
 /// </summary>
 public static class ConsulHealthEndpoints
 {
-    /// <summary>Check changes do not pass the hub's event feed, so a blocking health query also reads again this often.</summary>
-    private static readonly TimeSpan s_poll = TimeSpan.FromSeconds(1);
-
     private static readonly string[] s_noTags = [];
 
     public static IEndpointRouteBuilder MapConsulHealthEndpoints(this IEndpointRouteBuilder app)
@@ -30,7 +27,7 @@ public static class ConsulHealthEndpoints
             var checks = new List<ConsulHealthCheck>();
             if (await hub.Node(node).Get() is { } detail) AddChecks(detail, checks, state: null);
             return Render(checks);
-        }, index, wait, s_poll, request.HttpContext.RequestAborted);
+        }, index, wait, request.HttpContext.RequestAborted);
         return ConsulNodesJson.Answer(request.HttpContext.Response, json, answerIndex);
     }
 
@@ -49,7 +46,7 @@ public static class ConsulHealthEndpoints
             foreach (var detail in await Task.WhenAll(reads))
                 if (detail is not null) AddChecks(detail, checks, wanted);
             return Render(checks);
-        }, index, wait, s_poll, request.HttpContext.RequestAborted);
+        }, index, wait, request.HttpContext.RequestAborted);
         return ConsulNodesJson.Answer(request.HttpContext.Response, json, answerIndex);
     }
 

@@ -32,7 +32,7 @@ public static class ConsulMembersEndpoints
             list.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
             var bytes = ConsulNodesJson.Encode(list);
             return (bytes, ConsulIndex.OfAnswer(bytes));
-        }, index, wait, poll: null, request.HttpContext.RequestAborted);
+        }, index, wait, request.HttpContext.RequestAborted);
         return ConsulNodesJson.Answer(request.HttpContext.Response, json, answerIndex);
     }
 

@@ -7,8 +7,8 @@ namespace Platform.Silo.Endpoints.ConsulNodes;
 
 /// <summary>
 /// Consul's blocking query (<c>?index=N&amp;wait=5m</c>) for answers made from the fleet: the answer is read again
-/// whenever the silo's agent hub sees a member or user event (and, for answers an event does not announce, every
-/// <c>poll</c>), and returned once its index differs from N or the wait ends.
+/// whenever the silo's monitor has a line (a member or user event, a query, a check's new state), and returned once
+/// its index differs from N or the wait ends.
 /// </summary>
 internal static class ConsulNodesWait
 {
@@ -41,7 +41,7 @@ internal static class ConsulNodesWait
     /// <see cref="OperationCanceledException"/> when the client goes away.
     /// </summary>
     public static async Task<(byte[] Json, ulong Index)> RunAsync(
-        AgentHub hub, Func<Task<(byte[] Json, ulong Index)>> read, ulong index, TimeSpan wait, TimeSpan? poll, CancellationToken aborted)
+        AgentHub hub, Func<Task<(byte[] Json, ulong Index)>> read, ulong index, TimeSpan wait, CancellationToken aborted)
     {
         if (index == 0) return await read();
 
@@ -55,10 +55,7 @@ internal static class ConsulNodesWait
             if (answer.Index != index) return answer;
             try
             {
-                var woken = events.Lines.WaitToReadAsync(timeout.Token).AsTask();
-                if (poll is { } period) await Task.WhenAny(woken, Task.Delay(period, timeout.Token));
-                else await woken;
-                if (woken.IsCompletedSuccessfully && !woken.Result) return answer; // the silo is stopping
+                if (!await events.Lines.WaitToReadAsync(timeout.Token)) return answer; // the silo is stopping
                 while (events.Lines.TryRead(out _))
                 {
                 }

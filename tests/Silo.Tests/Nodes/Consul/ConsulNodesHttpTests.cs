@@ -99,6 +99,34 @@ public sealed class ConsulNodesHttpTests(ConsulNodesFleet fleet)
     }
 
     [Fact]
+    public async Task Health_blocking_query_wakes_when_a_check_changes_and_the_monitor_carries_the_change()
+    {
+        var name = "checked-" + Guid.NewGuid().ToString("N")[..6];
+        var agent = await fleet.Connect(RawAgent.NewHello(name) with { Checks = [new("app", "App", "passing", "ok")] });
+        using var before = await Http.GetAsync($"/v1/health/node/{name}");
+        var index = IndexOf(before);
+        using var monitor = await Http.GetAsync("/v1/monitor", HttpCompletionOption.ResponseHeadersRead);
+        using var lines = new StreamReader(await monitor.Content.ReadAsStreamAsync());
+        // Waits far longer than the test allows: only a wake by the change can answer in time.
+        var blocked = Http.GetAsync($"/v1/health/node/{name}?index={index}&wait=5m");
+
+        await agent.SendAsync(new Platform.Protocol.CheckFrame(new Platform.Protocol.CheckState("app", "App", "critical", "down")));
+
+        using var after = await blocked.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.NotEqual(index, IndexOf(after));
+        var app = JsonDocument.Parse(await after.Content.ReadAsStringAsync()).RootElement.EnumerateArray().Single(c => c.GetProperty("CheckID").GetString() == "app");
+        Assert.Equal(("critical", "down"), (app.GetProperty("Status").GetString(), app.GetProperty("Output").GetString()));
+        while (await lines.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)) is { } line)
+        {
+            var e = JsonDocument.Parse(line).RootElement;
+            if (e.GetProperty("type").GetString() != "check" || e.GetProperty("node").GetString() != name) continue;
+            Assert.Equal(("app", "critical", "down"), (e.GetProperty("check").GetProperty("id").GetString(), e.GetProperty("check").GetProperty("status").GetString(), e.GetProperty("check").GetProperty("output").GetString()));
+            return;
+        }
+        Assert.Fail("the monitor ended before the check line");
+    }
+
+    [Fact]
     public async Task Bad_index_is_refused_naming_the_parameter()
     {
         using var response = await Http.GetAsync("/v1/agent/members?index=abc");
