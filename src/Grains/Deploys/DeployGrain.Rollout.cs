@@ -86,7 +86,7 @@ internal sealed partial class DeployGrain
             S.Finished = now;
             changed = true;
         }
-        if (changed) await state.WriteStateAsync();
+        if (changed) await Save();
         // Sent after the write: a silo dying in between leaves the nodes running in storage, and the next activation resends.
         foreach (var name in start) await SendOrder(name, members, cancel: false);
         // Once a cancel stops running nodes, what is resent is the cancel: a node that never got its deploy must not start it now.
@@ -238,7 +238,7 @@ internal sealed partial class DeployGrain
             }
         }
         S.Notified = true;
-        await state.WriteStateAsync();
+        await Save();
     }
 
     private sealed record FinishNotice(string id, string status);

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Platform.Grains.Builds;
 using Platform.Grains.Nodes;
 using Platform.Runtime;
+using Platform.Runtime.Observers;
 
 namespace Platform.Grains.Deploys;
 
@@ -16,6 +17,9 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
 {
     /// <summary>The reminder that drives a running deploy.</summary>
     internal const string Reminder = "rollout";
+
+    /// <summary>The silos following this deploy (in memory: a follower renews, so a new activation learns them again).</summary>
+    private readonly ObserverManager<IDeployObserver> _followers = new(DeployFollow.Expiry);
 
     private string Id => GetPrimaryKeyString();
 
@@ -42,7 +46,7 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
         S.Batches = DeployPlanner.Plan(nodes!, spec.Strategy);
         for (var b = 0; b < S.Batches.Count; b++)
             foreach (var name in S.Batches[b]) S.Nodes[name] = new DeployNodeRun { Batch = b };
-        await state.WriteStateAsync();
+        await Save();
         // The reminder is stored before anything is sent: from here on a dead silo does not stop the rollout.
         await RegisterOrUpdateReminder(Reminder, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         await RecordHistory();
@@ -80,12 +84,12 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
         {
             // Stored first: a node that does not answer (its agent away, this silo dying) is sent the cancel again until it reports.
             S.StopRunning = true;
-            await state.WriteStateAsync();
+            await Save();
             var members = await MembersByName();
             foreach (var (name, run) in S.Nodes)
                 if (run.Status == DeployNodeStatus.Running) await SendOrder(name, members, cancel: true);
         }
-        await state.WriteStateAsync();
+        await Save();
         await Advance();
         return View();
     }
@@ -101,7 +105,7 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
             if (!run.Reported)
             {
                 run.Reported = true;
-                await state.WriteStateAsync();
+                await Save();
                 EndLog(report.Node);
             }
             return true;
@@ -113,12 +117,34 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
         run.Finished = DateTimeOffset.UtcNow;
         run.OutputTail = report.OutputTail;
         if (S.StopRunning && report.Status == DeployNodeStatus.Failed) run.Reason = "stopped by cancel";
-        await state.WriteStateAsync();
+        await Save();
         Counters?.OnNodeEnded(run.Status);
         // The agent sends its result once every chunk of its output is stored: the log is complete.
         EndLog(report.Node);
         await Advance();
+        // The history's counts follow every node's end (Advance records only when it changed something itself).
+        if (S.Status == DeployStatus.Running) await RecordHistory();
         return true;
+    }
+
+    public Task<DeployView?> Follow(IDeployObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        if (!Known) return Task.FromResult<DeployView?>(null);
+        _followers.Subscribe(observer);
+        return Task.FromResult<DeployView?>(View());
+    }
+
+    /// <summary>Writes the state, then tells the followers (the view they get is durable).</summary>
+    private async Task Save()
+    {
+        S.Revision++;
+        await state.WriteStateAsync();
+        if (_followers.Count != 0)
+        {
+            var view = View();
+            _followers.Notify(f => f.DeployChanged(view));
+        }
     }
 
     public Task<bool> Includes(string node) => Task.FromResult(Known && S.Nodes.ContainsKey(node));
@@ -143,14 +169,17 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
                 nodes.Add(new DeployNodeView(name, r.Batch + 1, r.Status, r.ExitCode, r.DurationMs, r.Started, r.Finished, r.Reason, r.OutputTail));
             }
         }
-        return new DeployView(Id, S.Status, S.Spec, S.Spec.Target.Describe(), S.Created, S.Finished, Math.Min(S.CurrentBatch + 1, S.Batches.Count), S.Batches.Count, S.StopReason, nodes);
+        return new DeployView(Id, S.Status, S.Spec, S.Spec.Target.Describe(), S.Created, S.Finished, Math.Min(S.CurrentBatch + 1, S.Batches.Count), S.Batches.Count, S.StopReason, nodes)
+        {
+            Revision = S.Revision,
+        };
     }
 
     private Task RecordHistory()
     {
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var run in S.Nodes.Values) counts[run.Status] = counts.GetValueOrDefault(run.Status) + 1;
-        return GrainFactory.GetGrain<IDeployIndexGrain>("default").Record(new DeploySummary(Id, S.Spec.Target.Describe(), S.Status, S.Created, S.Finished, counts));
+        return GrainFactory.GetGrain<IDeployIndexGrain>("default").Record(new DeploySummary(Id, S.Spec.Target.Describe(), S.Status, S.Created, S.Finished, counts) { Revision = S.Revision });
     }
 
     [LoggerMessage(EventId = 2101, Level = LogLevel.Information, Message = "deploy {Id}: started on {Nodes} nodes in {Batches} batches (target {Target})")]
