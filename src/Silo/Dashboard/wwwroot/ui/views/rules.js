@@ -86,7 +86,7 @@ export default async function mount(root, { signal }) {
  */
 function addForm(schema, repos, signal, added) {
   const result = h('div');
-  const name = /** @type {HTMLInputElement} */ (h('input', { name: 'name', required: true, placeholder: 'notify-deployed', size: 18, pattern: '[A-Za-z0-9._-]{1,64}' }));
+  const name = /** @type {HTMLInputElement} */ (h('input', { name: 'name', required: true, placeholder: 'notify-deployed', size: 18 }));
   const trigger = typePicker('trigger', schema.triggers, repos);
   const action = typePicker('action', schema.actions, repos);
   const provides = h('p', { class: 'muted rule-provides' });
