@@ -123,7 +123,7 @@ internal sealed partial class DeployGrain
             S.Finished = now;
             changed = true;
         }
-        if (changed) await Commits.CommitAsync();
+        if (changed) await Save();
         // Sent after the write: a silo dying in between leaves the nodes running in storage, and the next activation resends.
         // All at once: a batch of thousands is not thousands of round trips one after another.
         await Task.WhenAll(start.Select(name => SendOrder(name, members, cancel: false)));
@@ -137,8 +137,9 @@ internal sealed partial class DeployGrain
             await Finish();
             if (!stopping) await UnregisterReminder(Reminder);
         }
-        else if (changed)
+        else if (changed || S.Revision != _historyRevision)
         {
+            // Node results stored since the last step change the history's counts too.
             await RecordHistory();
         }
     }
@@ -276,7 +277,7 @@ internal sealed partial class DeployGrain
             }
         }
         S.Notified = true;
-        await Commits.CommitAsync();
+        await Save();
     }
 
     private sealed record FinishNotice(string id, string status);

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Platform.Grains.Builds;
 using Platform.Grains.Nodes;
 using Platform.Runtime;
+using Platform.Runtime.Observers;
 using Platform.Runtime.Storage;
 
 namespace Platform.Grains.Deploys;
@@ -18,6 +19,9 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
     /// <summary>The reminder that drives a running deploy.</summary>
     internal const string Reminder = "rollout";
 
+    /// <summary>The silos following this deploy (in memory: a follower renews, so a new activation learns them again).</summary>
+    private readonly ObserverManager<IDeployObserver> _followers = new(DeployFollow.Expiry);
+
     private string Id => GetPrimaryKeyString();
 
     private DeployState S => state.State;
@@ -30,6 +34,8 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
     private IFleetGrain Fleet => GrainFactory.GetGrain<IFleetGrain>(FleetGrain.DefaultKey);
 
     private GroupCommit? _commits;
+    private long _notifiedRevision = -1;
+    private long _historyRevision = -1;
 
     /// <summary>Every write of the state goes through here: node reports that arrive together share one write.</summary>
     private GroupCommit Commits => _commits ??= new GroupCommit(async () =>
@@ -52,7 +58,7 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
         S.Batches = DeployPlanner.Plan(nodes!, spec.Strategy);
         for (var b = 0; b < S.Batches.Count; b++)
             foreach (var name in S.Batches[b]) S.Nodes[name] = new DeployNodeRun { Batch = b };
-        await Commits.CommitAsync();
+        await Save();
         // The reminder is stored before anything is sent: from here on a dead silo does not stop the rollout.
         await RegisterOrUpdateReminder(Reminder, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         await RecordHistory();
@@ -90,12 +96,12 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
         {
             // Stored first: a node that does not answer (its agent away, this silo dying) is sent the cancel again until it reports.
             S.StopRunning = true;
-            await Commits.CommitAsync();
+            await Save();
             var members = await MembersByName();
             foreach (var (name, run) in S.Nodes)
                 if (run.Status == DeployNodeStatus.Running) await SendOrder(name, members, cancel: true);
         }
-        await Commits.CommitAsync();
+        await Save();
         await Advance();
         return View();
     }
@@ -111,7 +117,7 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
             if (!run.Reported)
             {
                 run.Reported = true;
-                await Commits.CommitAsync();
+                await Save();
                 EndLog(report.Node);
             }
             else
@@ -128,12 +134,35 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
         run.Finished = DateTimeOffset.UtcNow;
         run.OutputTail = report.OutputTail;
         if (S.StopRunning && report.Status == DeployNodeStatus.Failed) run.Reason = "stopped by cancel";
-        await Commits.CommitAsync();
+        await Save();
         Counters?.OnNodeEnded(run.Status);
         // The agent sends its result once every chunk of its output is stored: the log is complete.
         EndLog(report.Node);
+        // The step records the history too, so its counts follow the node ends (once per step, not per result).
         await Advance();
         return true;
+    }
+
+    public Task<DeployView?> Follow(IDeployObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        if (!Known) return Task.FromResult<DeployView?>(null);
+        _followers.Subscribe(observer);
+        return Task.FromResult<DeployView?>(View());
+    }
+
+    /// <summary>Writes the state, then tells the followers (the view they get is durable).</summary>
+    private async Task Save()
+    {
+        S.Revision++;
+        await Commits.CommitAsync();
+        // The first caller back from a shared write tells the followers, once, with the newest view.
+        if (_followers.Count != 0 && S.Revision != _notifiedRevision)
+        {
+            _notifiedRevision = S.Revision;
+            var view = View();
+            _followers.Notify(f => f.DeployChanged(view));
+        }
     }
 
     public Task<bool> Includes(string node) => Task.FromResult(Known && S.Nodes.ContainsKey(node));
@@ -158,14 +187,18 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
                 nodes.Add(new DeployNodeView(name, r.Batch + 1, r.Status, r.ExitCode, r.DurationMs, r.Started, r.Finished, r.Reason, r.OutputTail));
             }
         }
-        return new DeployView(Id, S.Status, S.Spec, S.Spec.Target.Describe(), S.Created, S.Finished, Math.Min(S.CurrentBatch + 1, S.Batches.Count), S.Batches.Count, S.StopReason, nodes);
+        return new DeployView(Id, S.Status, S.Spec, S.Spec.Target.Describe(), S.Created, S.Finished, Math.Min(S.CurrentBatch + 1, S.Batches.Count), S.Batches.Count, S.StopReason, nodes)
+        {
+            Revision = S.Revision,
+        };
     }
 
     private Task RecordHistory()
     {
+        _historyRevision = S.Revision;
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var run in S.Nodes.Values) counts[run.Status] = counts.GetValueOrDefault(run.Status) + 1;
-        return GrainFactory.GetGrain<IDeployIndexGrain>("default").Record(new DeploySummary(Id, S.Spec.Target.Describe(), S.Status, S.Created, S.Finished, counts));
+        return GrainFactory.GetGrain<IDeployIndexGrain>("default").Record(new DeploySummary(Id, S.Spec.Target.Describe(), S.Status, S.Created, S.Finished, counts) { Revision = S.Revision });
     }
 
     [LoggerMessage(EventId = 2101, Level = LogLevel.Information, Message = "deploy {Id}: started on {Nodes} nodes in {Batches} batches (target {Target})")]

@@ -1,4 +1,5 @@
 using Platform.Runtime;
+using Platform.Runtime.Observers;
 
 namespace Platform.Grains.Deploys;
 
@@ -8,6 +9,15 @@ internal sealed class DeployIndexGrain([PersistentState("deploys")] IPersistentS
 {
     /// <summary>Summaries kept.</summary>
     public const int Kept = 1000;
+
+    private readonly ObserverManager<IDeployObserver> _followers = new(DeployFollow.Expiry);
+
+    public Task Follow(IDeployObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        _followers.Subscribe(observer);
+        return Task.CompletedTask;
+    }
 
     public async Task Record(DeploySummary summary)
     {
@@ -21,6 +31,7 @@ internal sealed class DeployIndexGrain([PersistentState("deploys")] IPersistentS
             if (list.Count > Kept) list.RemoveRange(Kept, list.Count - Kept);
         }
         await state.WriteStateAsync();
+        _followers.Notify(f => f.SummaryChanged(summary));
     }
 
     public Task<List<DeploySummary>> List(string? target, int limit)

@@ -32,6 +32,9 @@ public sealed class DeployState
 
     /// <summary>The finish notification (key, event) was made.</summary>
     public bool Notified { get; set; }
+
+    /// <summary>Counts every write: followers keep the newest view they were told and drop one that arrives late.</summary>
+    public long Revision { get; set; }
 }
 
 /// <summary>One node's run in a deploy.</summary>

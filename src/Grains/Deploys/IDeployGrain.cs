@@ -26,9 +26,35 @@ public interface IDeployGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<bool> Report(DeployNodeReport report);
 
+    /// <summary>
+    /// Subscribes (or renews) <paramref name="observer"/> to every change of this deploy from now on and answers the deploy
+    /// now (null, and no subscription, when unknown). A subscription not renewed within <see cref="DeployFollow.Expiry"/> ends.
+    /// </summary>
+    Task<DeployView?> Follow(IDeployObserver observer);
+
     /// <summary>Whether <paramref name="node"/> is one of this deploy's nodes (a hub checks it before storing output the node's agent sends).</summary>
     [ReadOnly]
     Task<bool> Includes(string node);
+}
+
+/// <summary>A silo's deploy followers (docs/deploys.md, "Following"): told each change of a deploy, and of the history.</summary>
+public interface IDeployObserver : IGrainObserver
+{
+    /// <summary>The deploy after a change, once it is durable.</summary>
+    [OneWay]
+    Task DeployChanged(DeployView deploy);
+
+    /// <summary>A deploy's summary in the history after it was recorded.</summary>
+    [OneWay]
+    Task SummaryChanged(DeploySummary summary);
+}
+
+/// <summary>How long a follow subscription lasts, and how often a follower renews it (which also catches up on a missed change).</summary>
+public static class DeployFollow
+{
+    public static readonly TimeSpan Expiry = TimeSpan.FromSeconds(60);
+
+    public static readonly TimeSpan Renew = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>What a deploy is asked to do: one of <see cref="ManifestUrl"/> and <see cref="Manifest"/> (inline YAML), a target and a strategy.</summary>
@@ -86,7 +112,11 @@ public sealed record DeployView(
     int CurrentBatch,
     int BatchCount,
     string? StopReason,
-    List<DeployNodeView> Nodes);
+    List<DeployNodeView> Nodes)
+{
+    /// <summary>The state's write count: of two views of one deploy, the higher is the newer.</summary>
+    public long Revision { get; init; }
+}
 
 /// <summary>One node's run in a deploy.</summary>
 public sealed record DeployNodeView(

@@ -81,6 +81,7 @@ public static class SiloSetup
         // Before the extensions: a test extension's starter, registered later, wins.
         builder.Services.AddSingleton<Platform.Grains.Rules.IDeployStarter, Platform.Silo.Endpoints.Deploys.RuleDeployStarter>();
         builder.Services.AddSingleton<Platform.Grains.Deploys.DeployCounters>();
+        builder.Services.AddSingleton<Platform.Silo.Endpoints.Deploys.DeployWatch>();
         builder.Services.AddSingleton<AgentHub>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<AgentHub>());
         ConfigureStorage(builder.Services, options, builder.Configuration);

@@ -33,8 +33,8 @@ public sealed class DashboardFleet : IAsyncLifetime
 
     public string NodeDir(string node) => Path.Combine(_dir.Path, node);
 
-    /// <summary>Starts <c>platform agent</c> as <paramref name="node"/> with <paramref name="tags"/> and waits until the silo has it alive.</summary>
-    public async Task<NodeProcess> StartAgentAsync(string node, Dictionary<string, string>? tags = null, string? token = null)
+    /// <summary>Starts <c>platform agent</c> as <paramref name="node"/> with <paramref name="tags"/> (and deploys enabled when <paramref name="deploys"/>) and waits until the silo has it alive.</summary>
+    public async Task<NodeProcess> StartAgentAsync(string node, Dictionary<string, string>? tags = null, string? token = null, bool deploys = false)
     {
         var dir = NodeDir(node);
         Directory.CreateDirectory(dir);
@@ -51,6 +51,7 @@ public sealed class DashboardFleet : IAsyncLifetime
             ["event_handlers"] = new[] { "sh " + handler },
         };
         if (token is not null) settings["token"] = token;
+        if (deploys) settings["enable_deploys"] = true;
         File.WriteAllText(config, JsonSerializer.Serialize(settings));
         var agent = NodeProcess.Start($"platform agent {node}", "dotnet", [Path.Combine(AppContext.BaseDirectory, "platform.dll"), "agent", "-config-file", config],
             new Dictionary<string, string> { ["PLATFORM_URL"] = "", ["DOTNET_gcServer"] = "0" });

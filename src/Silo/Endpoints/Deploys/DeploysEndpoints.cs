@@ -48,21 +48,105 @@ public static class DeploysEndpoints
         return TypedResults.Json(DeploysJson.Render(started.Deploy), DeploysJson.Options, statusCode: 201);
     }
 
-    private static async Task<IResult> List(HttpRequest request, IGrainFactory grains)
+    private static async Task<IResult> List(HttpRequest request, IGrainFactory grains, DeployWatch watch)
     {
+        if (!TryFollow(request, out var follow, out var bad)) return bad!;
         var limitText = request.Query["limit"].ToString();
         var limit = 50;
         if (limitText.Length != 0 && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1))
             return DeploysJson.Error(400, $"limit '{limitText}': expected a whole number of 1 or more");
         var target = request.Query["target"].ToString();
+        if (follow) return new DeployStream(context => FollowHistory(context, grains, watch, target, limit));
         var list = await grains.GetGrain<IDeployIndexGrain>("default").List(target.Length == 0 ? null : target, limit);
         return TypedResults.Json(list, DeploysJson.Options);
     }
 
-    private static async Task<IResult> Show(string id, IGrainFactory grains)
-        => await grains.GetGrain<IDeployGrain>(id).Get() is { } deploy
-            ? TypedResults.Json(DeploysJson.Render(deploy), DeploysJson.Options)
-            : DeploysJson.Error(404, $"deploy '{id}' not found");
+    private static async Task<IResult> Show(string id, HttpRequest request, IGrainFactory grains, DeployWatch watch)
+    {
+        if (!TryFollow(request, out var follow, out var bad)) return bad!;
+        if (await grains.GetGrain<IDeployGrain>(id).Get() is not { } deploy) return DeploysJson.Error(404, $"deploy '{id}' not found");
+        if (follow) return new DeployStream(context => FollowDeploy(context, grains, watch, id));
+        return TypedResults.Json(DeploysJson.Render(deploy), DeploysJson.Options);
+    }
+
+    private static bool TryFollow(HttpRequest request, out bool follow, out IResult? bad)
+    {
+        var text = request.Query["follow"].ToString();
+        follow = false;
+        bad = null;
+        if (text.Length == 0 || bool.TryParse(text, out follow)) return true;
+        bad = DeploysJson.Error(400, $"follow '{text}': expected true or false");
+        return false;
+    }
+
+    /// <summary>
+    /// The deploy as a line, then a line each time it changes (its status, its batch, any node's state), ending once the
+    /// deploy is over. Subscribed before the deploy is read, so no change falls between; a line older than one sent is dropped.
+    /// </summary>
+    private static async Task FollowDeploy(HttpContext context, IGrainFactory grains, DeployWatch watch, string id)
+    {
+        var ct = context.RequestAborted;
+        using var follower = await watch.FollowDeploy(id, ct);
+        if (await grains.GetGrain<IDeployGrain>(id).Get() is not { } now) return;
+        follower.Offer(id, now, now.Revision);
+        await StartNdjson(context.Response, ct);
+        while (true)
+        {
+            DeployView? last = null;
+            foreach (var deploy in await follower.TakeAsync(ct))
+            {
+                await WriteLine(context.Response, DeploysJson.Render(deploy), ct);
+                last = deploy;
+            }
+            await context.Response.Body.FlushAsync(ct);
+            if (last is not null && last.Status != DeployStatus.Running) return;
+        }
+    }
+
+    /// <summary>The history (filtered and limited as without follow), a summary a line, newest first; then every summary recorded from then on that passes the filter. Ends only when the client goes.</summary>
+    private static async Task FollowHistory(HttpContext context, IGrainFactory grains, DeployWatch watch, string target, int limit)
+    {
+        var ct = context.RequestAborted;
+        using var follower = await watch.FollowHistory(ct);
+        var list = await grains.GetGrain<IDeployIndexGrain>("default").List(target.Length == 0 ? null : target, limit);
+        await StartNdjson(context.Response, ct);
+        foreach (var summary in list) await WriteLine(context.Response, summary, ct);
+        await context.Response.Body.FlushAsync(ct);
+        while (true)
+        {
+            foreach (var summary in await follower.TakeAsync(ct))
+                if (target.Length == 0 || summary.Target.Contains(target, StringComparison.Ordinal)) await WriteLine(context.Response, summary, ct);
+            await context.Response.Body.FlushAsync(ct);
+        }
+    }
+
+    private static async Task StartNdjson(HttpResponse response, CancellationToken ct)
+    {
+        response.ContentType = "application/x-ndjson";
+        await response.StartAsync(ct);
+        await response.Body.FlushAsync(ct);
+    }
+
+    private static async Task WriteLine<T>(HttpResponse response, T value, CancellationToken ct)
+    {
+        await JsonSerializer.SerializeAsync(response.Body, value, DeploysJson.Options, ct);
+        await response.Body.WriteAsync("\n"u8.ToArray(), ct);
+    }
+
+    /// <summary>A streamed answer; a client that goes away ends it quietly.</summary>
+    private sealed class DeployStream(Func<HttpContext, Task> write) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            try
+            {
+                await write(httpContext);
+            }
+            catch (OperationCanceledException) when (httpContext.RequestAborted.IsCancellationRequested)
+            {
+            }
+        }
+    }
 
     private static async Task<IResult> Cancel(string id, HttpRequest request, IGrainFactory grains)
     {

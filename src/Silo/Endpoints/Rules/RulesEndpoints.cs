@@ -15,6 +15,8 @@ public static class RulesEndpoints
     {
         var rules = app.MapGroup("/v1/rules");
         rules.MapGet("", List);
+        // A literal segment wins over {id}: a rule named "schema" is read by its id.
+        rules.MapGet("/schema", () => Json(RuleSchema.Answer));
         rules.MapPost("", Add);
         rules.MapGet("/{id}", Get);
         rules.MapPut("/{id}", Replace);

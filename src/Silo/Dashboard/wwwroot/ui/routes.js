@@ -16,8 +16,9 @@ export const routes = [
   { name: 'events', title: 'Events', pattern: /^events$/, load: () => import('./views/events.js'), scope: 'nodes:read' },
   { name: 'keys', title: 'Keys', pattern: /^keys(?<key>\/.*)?$/, load: () => import('./views/keys.js'), scope: 'keys:read' },
   { name: 'builds', title: 'Builds', pattern: /^builds(?:\/.*)?$/, load: null, scope: 'build' },
-  { name: 'deploys', title: 'Deploys', pattern: /^deploys(?:\/.*)?$/, load: null, scope: 'nodes:read' },
-  { name: 'rules', title: 'Rules', pattern: /^rules(?:\/.*)?$/, load: null, scope: 'nodes:read' },
+  { name: 'deploys', title: 'Deploys', pattern: /^deploys$/, load: () => import('./views/deploys.js'), scope: 'nodes:read' },
+  { name: 'deploy', title: 'Deploy', pattern: /^deploys\/(?<id>[^/]+)$/, load: () => import('./views/deploy.js'), nav: 'deploys', scope: 'nodes:read' },
+  { name: 'rules', title: 'Rules', pattern: /^rules$/, load: () => import('./views/rules.js'), scope: 'nodes:read' },
 ];
 
 /** The view shown for an empty hash. */
