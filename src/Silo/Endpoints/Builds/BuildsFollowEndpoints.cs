@@ -13,10 +13,10 @@ internal static class BuildsFollowEndpoints
 {
     private static readonly byte[] s_newline = "\n"u8.ToArray();
 
-    /// <summary>The list, then a line per build of the filtered repository and branch whose summary changed (whatever its state, so a reader drops those that leave a state filter).</summary>
+    /// <summary>The list, with the cursor of the page after it (null when it was not full), then a line per build of the filtered repository and branch whose summary changed (whatever its state, so a reader drops those that leave a state filter).</summary>
     public static Task List(HttpContext context, IGrainFactory grains, BuildsFeed feed, BuildsList.Query query)
         => Stream(context, feed, new BuildFollow(query.Repository, query.Branch, null, false),
-            async () => Line("list", "builds", (await BuildsList.PageAsync(grains, query)).Builds),
+            async () => ListLine(await BuildsList.PageAsync(grains, query)),
             change => Line("build", "build", BuildsJson.Summary((BuildState)change)));
 
     /// <summary>The build, then the build again after each change of it or its jobs.</summary>
@@ -66,6 +66,9 @@ internal static class BuildsFollowEndpoints
         await response.Body.WriteAsync(line, cancellationToken);
         await response.Body.WriteAsync(s_newline, cancellationToken);
     }
+
+    private static byte[] ListLine(BuildsList.Page page)
+        => JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object?> { ["type"] = "list", ["builds"] = page.Builds, ["nextBefore"] = page.NextBefore }, JsonSerializerOptions.Web);
 
     private static byte[] Line<T>(string type, string name, T value)
         => JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object?> { ["type"] = type, [name] = value }, JsonSerializerOptions.Web);

@@ -15,7 +15,8 @@ export const routes = [
   { name: 'node', title: 'Node', pattern: /^nodes\/(?<name>[^/]+)$/, load: () => import('./views/node.js'), nav: 'nodes', scope: 'nodes:read' },
   { name: 'events', title: 'Events', pattern: /^events$/, load: () => import('./views/events.js'), scope: 'nodes:read' },
   { name: 'keys', title: 'Keys', pattern: /^keys(?<key>\/.*)?$/, load: () => import('./views/keys.js'), scope: 'keys:read' },
-  { name: 'builds', title: 'Builds', pattern: /^builds(?:\/.*)?$/, load: null, scope: 'build' },
+  { name: 'builds', title: 'Builds', pattern: /^builds$/, load: () => import('./views/builds.js'), scope: 'build' },
+  { name: 'build', title: 'Build', pattern: /^builds\/(?<id>.+)$/, load: () => import('./views/build.js'), nav: 'builds', scope: 'build' },
   { name: 'deploys', title: 'Deploys', pattern: /^deploys(?:\/.*)?$/, load: null, scope: 'nodes:read' },
   { name: 'rules', title: 'Rules', pattern: /^rules(?:\/.*)?$/, load: null, scope: 'nodes:read' },
 ];
