@@ -12,15 +12,16 @@ namespace Platform.Dashboard.Tests;
 public sealed class DashboardBuildsTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>, IDisposable
 {
     /// <summary>
-    /// The step: a green line, then "second line" once go-N exists, then it ends once end-N exists (N the build number,
+    /// The step: a green line, then "second line" once go-N exists, then it ends once end-N exists (N the build's number, the end of its id,
     /// so builds of one repository wait for files of their own).
     /// </summary>
     private const string Step = """
         #!/bin/sh
+        n=${PLATFORM_BUILD_ID##*/}
         printf '\033[32mgreen start\033[0m plain\n'
-        while [ ! -f "$1/go-$PLATFORM_BUILD_NUMBER" ]; do sleep 0.1; done
+        while [ ! -f "$1/go-$n" ]; do sleep 0.1; done
         printf 'second line\n'
-        while [ ! -f "$1/end-$PLATFORM_BUILD_NUMBER" ]; do sleep 0.1; done
+        while [ ! -f "$1/end-$n" ]; do sleep 0.1; done
         echo done
 
         """;
@@ -45,7 +46,15 @@ public sealed class DashboardBuildsTests(DashboardFixture fixture) : IClassFixtu
         await page.Page.WaitForSelectorAsync("tr[data-job='talk'][data-state='running']");
 
         File.WriteAllText(Path.Combine(_work, "go-1"), "");
-        await page.Page.WaitForSelectorAsync("pre.build-log div:text('second line')");
+        await Fleet.UntilAsync(async () => (await LogAsync(id, "talk")).Contains("second line", StringComparison.Ordinal), "the step's second line stored");
+        try
+        {
+            await page.Page.WaitForSelectorAsync("pre.build-log div:text('second line')");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"the page did not show the second line; it shows:\n{await page.Page.InnerTextAsync("main")}", e);
+        }
         File.WriteAllText(Path.Combine(_work, "end-1"), "");
         await page.Page.WaitForSelectorAsync("[data-build-state='passed']");
         await page.Page.WaitForSelectorAsync("tr[data-job='talk'][data-state='passed']");
@@ -154,6 +163,8 @@ public sealed class DashboardBuildsTests(DashboardFixture fixture) : IClassFixtu
     }
 
     private async Task<JsonElement> BuildAsync(string id) => await Fleet.Http.GetFromJsonAsync<JsonElement>($"/v1/builds/{id}");
+
+    private async Task<string> LogAsync(string id, string job) => await Fleet.Http.GetStringAsync($"/v1/builds/{id}/jobs/{job}/log");
 
     private async Task CancelAsync(string id) => (await Fleet.Http.PostAsync($"/v1/builds/{id}/cancel", null)).Dispose();
 
