@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using Microsoft.Playwright;
 using System.Text.Json;
 using Platform.Dashboard.Tests.Support;
 using static Platform.Silo.Tests.Support.GitCli;
@@ -122,26 +123,85 @@ public sealed class DashboardBuildsTests(DashboardFixture fixture) : IClassFixtu
         }
     }
 
+    [Fact]
+    public async Task The_queue_groups_a_waiting_job_by_the_agent_tags_it_needs_with_why_it_waits()
+    {
+        const string repo = "dash/queue";
+        await BuilderAsync("builder-queue");
+        await RegisterAsync(repo, MakeRepository("queue", """
+            steps:
+              - key: far
+                run: scripts/talk.sh
+                agents:
+                  pool: nowhere
+            """));
+        var id = await StartAsync(repo, "main");
+        try
+        {
+            await using var page = await fixture.OpenAsync("builds", "builds");
+            var reason = page.Page.Locator($".queue-group[data-tags='pool=nowhere'] tr[data-job='{id}/far'] td.reason");
+            await Assertions.Expect(reason).ToContainTextAsync("has the tags pool=nowhere");
+            await page.ScreenshotAsync("builds-queue");
+            page.AssertNoConsoleErrors();
+        }
+        finally
+        {
+            await CancelAsync(id);
+        }
+    }
+
+    [Fact]
+    public async Task A_long_log_shows_its_tail_and_loads_earlier_lines_on_demand()
+    {
+        const string repo = "dash/long";
+        await BuilderAsync("builder-long");
+        await RegisterAsync(repo, MakeRepository("long", """
+            steps:
+              - key: count
+                run: scripts/count.sh
+            """));
+        var id = await StartAsync(repo, "main");
+        await Fleet.UntilAsync(async () => (await BuildAsync(id)).GetProperty("state").GetString() == "passed", $"build {id} passed");
+        await using var page = await fixture.OpenAsync($"builds/{id}?job=count", "build");
+        var log = page.Page.Locator("pre.build-log");
+        await Assertions.Expect(log.Locator("div", new() { HasTextRegex = new("^30000$") })).ToHaveCountAsync(1);
+        // 30,000 numbered lines are about 170 KB: the page holds the tail only, from a whole line.
+        Assert.Equal(0, await log.Locator("div", new() { HasTextRegex = new("^1$") }).CountAsync());
+        var first = int.Parse(await log.Locator("div").Nth(0).InnerTextAsync());
+        Assert.True(first > 1, $"the tail starts at line {first}");
+        var shown = await log.Locator("div").CountAsync();
+        Assert.True(shown <= 2000, $"{shown} lines on the page");
+
+        await page.Page.ClickAsync("button:text('Load earlier')");
+        await Assertions.Expect(log.Locator("div").Nth(0)).Not.ToHaveTextAsync(first.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var earlier = int.Parse(await log.Locator("div").Nth(0).InnerTextAsync());
+        Assert.True(earlier < first, $"after Load earlier the log starts at line {earlier}, before {first}");
+        // Contiguous: the line before the old first one is there.
+        await Assertions.Expect(log.Locator("div", new() { HasTextRegex = new($"^{first - 1}$") })).ToHaveCountAsync(1);
+        page.AssertNoConsoleErrors();
+    }
+
     private async Task BuilderAsync(string node)
         => await Fleet.StartAgentAsync(node, settings: new() { ["build_slots"] = 2 });
 
-    /// <summary>A bare repository with the pipeline and step; answers its file:// clone URL.</summary>
-    private string MakeRepository(string name)
+    /// <summary>A bare repository with <paramref name="pipeline"/> (default: one step running talk.sh) and the scripts; answers its file:// clone URL.</summary>
+    private string MakeRepository(string name, string? pipeline = null)
     {
         var source = Path.Combine(_work, name + "-source");
         var bare = Path.Combine(_work, name + ".git");
         Directory.CreateDirectory(Path.Combine(source, ".platform"));
         Directory.CreateDirectory(Path.Combine(source, "scripts"));
-        File.WriteAllText(Path.Combine(source, ".platform", "pipeline.yml"), $"""
+        File.WriteAllText(Path.Combine(source, ".platform", "pipeline.yml"), pipeline ?? $"""
             steps:
               - key: talk
                 run: scripts/talk.sh
                 args: [{_work}]
             """);
         File.WriteAllText(Path.Combine(source, "scripts", "talk.sh"), Step);
+        File.WriteAllText(Path.Combine(source, "scripts", "count.sh"), "#!/bin/sh\nseq 1 30000\n");
         Git(source, "init", "--quiet", "--initial-branch=main");
         Git(source, "add", ".");
-        Git(source, "update-index", "--chmod=+x", "scripts/talk.sh");
+        Git(source, "update-index", "--chmod=+x", "scripts/talk.sh", "scripts/count.sh");
         Git(source, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "--quiet", "-m", "pipeline");
         Git(_work, "clone", "--quiet", "--bare", source, bare);
         return "file://" + bare;
