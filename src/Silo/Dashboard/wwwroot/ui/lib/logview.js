@@ -27,22 +27,33 @@ export function logView(path, options) {
   let first = 0;
   let limit = MAX_LINES;
 
-  /** @param {number} offset @param {Uint8Array} bytes @param {'append' | Node | null} where null: at the end, before nothing */
-  function addLine(offset, bytes, where) {
-    const text = decoder.decode(bytes);
-    const row = h('div', { dataset: { offset: String(offset) } }, ...ansiLine(text, where === 'append' ? state : ansiState()));
-    if (where === 'append') {
-      const atBottom = lines.scrollHeight - lines.scrollTop - lines.clientHeight < 24;
-      lines.append(row);
-      while (lines.childElementCount > limit && lines.firstElementChild) {
-        lines.firstElementChild.remove();
-        first = Number(/** @type {HTMLElement} */ (lines.firstElementChild).dataset.offset ?? first);
-        earlier.hidden = false;
-      }
-      if (atBottom) lines.scrollTop = lines.scrollHeight;
-    } else {
-      lines.insertBefore(row, where);
+  /** One line as an element; the state carries colours from line to line. @param {number} offset @param {Uint8Array} bytes @param {import('./ansi.js').AnsiState} colours */
+  function lineOf(offset, bytes, colours) {
+    return h('div', { dataset: { offset: String(offset) } }, ...ansiLine(decoder.decode(bytes), colours));
+  }
+
+  /**
+   * Appends the lines of one read at once (one layout per read, not per line); past the limit the oldest leave.
+   * @param {Array<[number, Uint8Array]>} batch
+   */
+  function appendLines(batch) {
+    if (batch.length === 0) return;
+    const atBottom = lines.scrollHeight - lines.scrollTop - lines.clientHeight < 24;
+    const fragment = document.createDocumentFragment();
+    const skip = Math.max(0, batch.length - limit);
+    batch.forEach(([offset, bytes], i) => {
+      if (i < skip) ansiLine(decoder.decode(bytes), state);
+      else fragment.append(lineOf(offset, bytes, state));
+    });
+    lines.append(fragment);
+    let excess = lines.childElementCount - limit;
+    while (excess-- > 0 && lines.firstElementChild) lines.firstElementChild.remove();
+    const head = /** @type {HTMLElement | null} */ (lines.firstElementChild);
+    if (head && Number(head.dataset.offset) > first) {
+      first = Number(head.dataset.offset);
+      earlier.hidden = false;
     }
+    if (atBottom) lines.scrollTop = lines.scrollHeight;
   }
 
   async function start() {
@@ -60,22 +71,25 @@ export function logView(path, options) {
         const { value, done } = await reader.read();
         if (done) break;
         let bytes = pending.length ? concat(pending, value) : value;
+        /** @type {Array<[number, Uint8Array]>} */
+        const batch = [];
         let at = 0;
         for (let nl = bytes.indexOf(NEWLINE, at); nl >= 0; nl = bytes.indexOf(NEWLINE, at)) {
-          addLine(offset, bytes.subarray(at, nl), 'append');
+          batch.push([offset, bytes.subarray(at, nl)]);
           offset += nl + 1 - at;
           at = nl + 1;
         }
         bytes = bytes.subarray(at);
         // A line that never ends is shown in pieces rather than held.
         if (bytes.length > MAX_LINE) {
-          addLine(offset, bytes, 'append');
+          batch.push([offset, bytes]);
           offset += bytes.length;
           bytes = new Uint8Array(0);
         }
+        appendLines(batch);
         pending = bytes.slice();
       }
-      if (pending.length) addLine(offset, pending, 'append');
+      if (pending.length) appendLines([[offset, pending]]);
       status.textContent = '';
     } catch (error) {
       if (!options.signal.aborted) options.onError(error);
@@ -97,19 +111,17 @@ export function logView(path, options) {
           bytes = bytes.subarray(nl + 1);
         }
       }
-      const before = lines.firstChild;
+      // Earlier lines start without colour: what was set before them is not known.
+      const colours = ansiState();
+      const fragment = document.createDocumentFragment();
       let at = 0;
-      let count = 0;
       for (let nl = bytes.indexOf(NEWLINE); nl >= 0; nl = bytes.indexOf(NEWLINE, at)) {
-        addLine(offset + at, bytes.subarray(at, nl), before);
-        count++;
+        fragment.append(lineOf(offset + at, bytes.subarray(at, nl), colours));
         at = nl + 1;
       }
-      if (at < bytes.length) {
-        addLine(offset + at, bytes.subarray(at), before);
-        count++;
-      }
-      limit += count;
+      if (at < bytes.length) fragment.append(lineOf(offset + at, bytes.subarray(at), colours));
+      limit += fragment.childElementCount;
+      lines.insertBefore(fragment, lines.firstChild);
       first = offset;
       earlier.hidden = first === 0;
     } catch (error) {
