@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using Microsoft.Playwright;
 using System.Text.Json;
 using Platform.Dashboard.Tests.Support;
+using Xunit.Abstractions;
 using static Platform.Silo.Tests.Support.GitCli;
 
 namespace Platform.Dashboard.Tests;
@@ -10,7 +11,7 @@ namespace Platform.Dashboard.Tests;
 /// The builds views in headless Chromium against a real silo and a real <c>platform agent</c> with build slots, building a
 /// local git repository whose step prints a coloured line, then waits for a file the test writes before each next line.
 /// </summary>
-public sealed class DashboardBuildsTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>, IDisposable
+public sealed class DashboardBuildsTests(DashboardFixture fixture, ITestOutputHelper output) : IClassFixture<DashboardFixture>, IDisposable
 {
     /// <summary>
     /// The step: a green line, then "second line" once go-N exists, then it ends once end-N exists (N the build's number, the end of its id,
@@ -46,18 +47,22 @@ public sealed class DashboardBuildsTests(DashboardFixture fixture) : IClassFixtu
         Assert.Equal(0, await page.Page.Locator("pre.build-log div:text('second line')").CountAsync());
         await page.Page.WaitForSelectorAsync("tr[data-job='talk'][data-state='running']");
 
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         File.WriteAllText(Path.Combine(_work, "go-1"), "");
         await Fleet.UntilAsync(async () => (await LogAsync(id, "talk")).Contains("second line", StringComparison.Ordinal), "the step's second line stored");
         try
         {
             await page.Page.WaitForSelectorAsync("pre.build-log div:text('second line')");
+            output.WriteLine($"the step's next line on the open page {clock.ElapsedMilliseconds} ms after it was let go");
         }
         catch (TimeoutException e)
         {
             throw new TimeoutException($"the page did not show the second line; it shows:\n{await page.Page.InnerTextAsync("main")}", e);
         }
+        clock.Restart();
         File.WriteAllText(Path.Combine(_work, "end-1"), "");
         await page.Page.WaitForSelectorAsync("[data-build-state='passed']");
+        output.WriteLine($"the build passed on the open page {clock.ElapsedMilliseconds} ms after its step was let end");
         await page.Page.WaitForSelectorAsync("tr[data-job='talk'][data-state='passed']");
 
         Assert.True(await page.Page.EvaluateAsync<bool>("() => window.notReloaded === true"), "the page was reloaded");
