@@ -70,7 +70,7 @@ export default async function mount(root, { params, query, signal }) {
     const final = FINAL.includes(build.state);
     replace(actions, ...(can('build') ? [
       !final ? h('button', { type: 'button', class: 'danger', dataset: { action: 'cancel' }, on: { click: () => act('cancel') } }, 'Cancel') : null,
-      final && build.state !== 'passed' ? h('button', { type: 'button', dataset: { action: 'retry' }, on: { click: () => act('retry') } }, 'Retry') : null,
+      final && build.state !== 'passed' && build.state !== 'skipped' ? h('button', { type: 'button', dataset: { action: 'retry' }, on: { click: () => act('retry') } }, 'Retry') : null,
     ] : []));
     jobs.update(build.jobs ?? []);
     showLog();
