@@ -129,14 +129,6 @@ public sealed class DashboardViewTests(DashboardFixture fixture, ITestOutputHelp
         page.AssertNoConsoleErrors();
     }
 
-    [Fact]
-    public async Task Views_not_built_yet_keep_their_place_in_the_nav_with_no_console_error()
-    {
-        await using var page = await fixture.OpenAsync("builds", "builds");
-        Assert.Equal(1, await page.Page.Locator("#nav a.slot[data-route='builds']").CountAsync());
-        page.AssertNoConsoleErrors();
-    }
-
     /// <summary>Sets a key through etcd's API; returns its modified index.</summary>
     private async Task<long> PutAsync(string key, string value)
     {

@@ -28,6 +28,8 @@ internal sealed class BuildGrain(
 
     private IBuildQueueGrain Queue => GrainFactory.GetGrain<IBuildQueueGrain>(BuildQueueGrain.DefaultKey);
 
+    private IBuildFeedGrain Feed => GrainFactory.GetGrain<IBuildFeedGrain>(BuildFeedGrain.DefaultKey);
+
     public async Task<CreateResult> Create(BuildSpec spec, int number)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -35,7 +37,7 @@ internal sealed class BuildGrain(
             return B.Repository == spec.Repository && B.Commit == spec.Commit && B.Branch == spec.Branch && B.DeliveryId == spec.DeliveryId && B.Trigger == spec.Trigger
                 ? CreateResult.Existing : CreateResult.Taken;
         state.State = BuildPlan.New(spec, GetPrimaryKeyString(), number, DateTimeOffset.UtcNow);
-        await state.WriteStateAsync();
+        await Save();
         await RegisterOrUpdateReminder(Reminder, _options.BuildCheckInterval, _options.BuildCheckInterval);
         logger.LogInformation("build {Build} of {Branch} at {Commit} created ({Trigger})", B.Id, B.Branch, B.Commit, B.Trigger);
         await QueueScheduled();
@@ -57,7 +59,7 @@ internal sealed class BuildGrain(
         job.Assigned = now;
         B.Started ??= now;
         BuildPlan.Settle(B, now);
-        await state.WriteStateAsync();
+        await Save();
         return Order(job);
     }
 
@@ -69,7 +71,7 @@ internal sealed class BuildGrain(
         if (job.State == JobStates.Assigned) job.Started = DateTimeOffset.UtcNow;
         job.State = JobStates.Running;
         job.AgentToken = token;
-        await state.WriteStateAsync();
+        await Save();
     }
 
     public Task<bool> RunsJobFor(string token)
@@ -92,7 +94,7 @@ internal sealed class BuildGrain(
             return;
         }
         BuildPlan.Expand(B, file, yaml, error, now);
-        await state.WriteStateAsync();
+        await Save();
         if (B.Error is not null) logger.LogInformation("build {Build} failed: {Error}", B.Id, B.Error);
         Queue.Withdraw(JobId(job), attempt).Ignore(logger);
         await AfterChange();
@@ -128,7 +130,7 @@ internal sealed class BuildGrain(
         var now = DateTimeOffset.UtcNow;
         var scheduled = B.Jobs.Where(j => j.State == JobStates.Scheduled).Select(j => (JobId(j), j.Attempt)).ToList();
         var onAgents = BuildPlan.Cancel(B, now);
-        await state.WriteStateAsync();
+        await Save();
         logger.LogInformation("build {Build} cancelled", B.Id);
         foreach (var (jobId, attempt) in scheduled) Queue.Withdraw(jobId, attempt).Ignore(logger);
         foreach (var job in onAgents) Queue.CancelJob(job.Agent!, JobId(job), job.Attempt).Ignore(logger);
@@ -140,7 +142,7 @@ internal sealed class BuildGrain(
     {
         if (!Exists) return $"build {GetPrimaryKeyString()} does not exist";
         if (BuildPlan.Retry(B, DateTimeOffset.UtcNow) is { } refused) return refused;
-        await state.WriteStateAsync();
+        await Save();
         await RegisterOrUpdateReminder(Reminder, _options.BuildCheckInterval, _options.BuildCheckInterval);
         await QueueScheduled();
         return null;
@@ -152,7 +154,7 @@ internal sealed class BuildGrain(
         var scheduled = B.Jobs.Where(j => j.State == JobStates.Scheduled).Select(j => (JobId(j), j.Attempt)).ToList();
         if (BuildPlan.SkipIfQueued(B, newer, DateTimeOffset.UtcNow))
         {
-            await state.WriteStateAsync();
+            await Save();
             logger.LogInformation("build {Build} skipped: superseded by {Newer}", B.Id, newer);
             foreach (var (jobId, attempt) in scheduled) Queue.Withdraw(jobId, attempt).Ignore(logger);
             await AfterChange();
@@ -214,7 +216,7 @@ internal sealed class BuildGrain(
     {
         var attempt = job.Attempt;
         var retried = BuildPlan.Finish(B, job, endState, exitStatus, error, DateTimeOffset.UtcNow);
-        await state.WriteStateAsync();
+        await Save();
         if (retried) logger.LogInformation("build {Build}: job {Job} ended {State}; retrying as attempt {Attempt}", B.Id, job.Key, endState, job.Attempt);
         Queue.Withdraw(JobId(job), attempt).Ignore(logger);
         GrainFactory.GetGrain<IJobLogGrain>(BuildGrainKeys.Log(JobId(job), attempt)).End().Ignore(logger);
@@ -249,7 +251,7 @@ internal sealed class BuildGrain(
             return false;
         }
         B.RulesTold = true;
-        await state.WriteStateAsync();
+        await Save();
         return true;
     }
 
@@ -262,6 +264,13 @@ internal sealed class BuildGrain(
                 job.Agents, job.Image, job.ConcurrencyGroup, job.Concurrency, job.Scheduled ?? DateTimeOffset.UtcNow)).Ignore(logger);
         }
         return Task.CompletedTask;
+    }
+
+    /// <summary>Stores the build, then tells the feed (a copy: the message may be sent after the next change).</summary>
+    private async Task Save()
+    {
+        await state.WriteStateAsync();
+        Feed.BuildChanged(Copy(B)).Ignore(logger);
     }
 
     private JobRecord? Current(string jobKey, int attempt)

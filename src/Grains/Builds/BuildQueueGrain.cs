@@ -40,6 +40,7 @@ internal sealed class BuildQueueGrain(
         Q.Waiting.Add(ticket);
         await state.WriteStateAsync();
         await Pump();
+        Changed();
     }
 
     public async Task Withdraw(string jobId, int attempt)
@@ -49,6 +50,7 @@ internal sealed class BuildQueueGrain(
         if (removed == 0) return;
         await state.WriteStateAsync();
         await Pump();
+        Changed();
     }
 
     public async Task UpdateAgents(IJobDispatcher hub, string hubKey, List<AgentSlots> agents)
@@ -69,7 +71,9 @@ internal sealed class BuildQueueGrain(
             changed |= !_agents.TryGetValue(agent.Name, out var old) || old.HubKey != hubKey || !Same(old.Slots, agent);
             _agents[agent.Name] = new AgentEntry(agent, hub, hubKey, now);
         }
-        if (changed) await Pump();
+        if (!changed) return;
+        await Pump();
+        Changed();
     }
 
     public Task Deliver(string agent, JobOrder order)
@@ -92,9 +96,10 @@ internal sealed class BuildQueueGrain(
         return Task.FromResult(new QueueView(waiting, [.. Q.Running], agents));
     }
 
-    /// <summary>Dispatches while a waiting job fits a free slot.</summary>
-    private async Task Pump()
+    /// <summary>Dispatches while a waiting job fits a free slot; true when it dispatched or dropped one.</summary>
+    private async Task<bool> Pump()
     {
+        var moved = false;
         while (QueuePolicy.Next(Q, LiveAgents()) is { } next)
         {
             var (ticket, agent) = next;
@@ -109,20 +114,22 @@ internal sealed class BuildQueueGrain(
             {
                 // The build's silo may have just died: the ticket stays, and the next tick tries again.
                 logger.LogWarning(e, "build queue: build {Build} did not confirm job {Job}; retrying at the next check", ticket.BuildId, ticket.JobId);
-                return;
+                return moved;
             }
             if (order is null) Q.Waiting.Remove(ticket);
             else QueuePolicy.Lease(Q, ticket, agent.Name, DateTimeOffset.UtcNow);
             await state.WriteStateAsync();
             if (order is not null) Send(_agents[agent.Name].Hub.Dispatch(agent.Name, order));
+            moved = true;
         }
+        return moved;
     }
 
     /// <summary>Dispatches what a lost message left waiting, and now and then frees the slots of jobs that ended without a word here.</summary>
     private async Task Tick()
     {
         if (++_ticks % _options.LeaseCheckEvery == 0) await DropEndedLeases();
-        await Pump();
+        if (await Pump()) Changed();
     }
 
     private async Task DropEndedLeases()
@@ -144,7 +151,11 @@ internal sealed class BuildQueueGrain(
         if (ended.Count == 0) return;
         foreach (var lease in ended) Q.Running.Remove(lease);
         await state.WriteStateAsync();
+        Changed();
     }
+
+    /// <summary>Tells the builds' feed that what <see cref="View"/> shows changed (followers of /v1/queue read it again).</summary>
+    private void Changed() => GrainFactory.GetGrain<IBuildFeedGrain>(BuildFeedGrain.DefaultKey).QueueChanged().Ignore(logger);
 
     private List<AgentSlots> LiveAgents()
     {

@@ -5,7 +5,8 @@ namespace Platform.Silo.Endpoints;
 
 /// <summary>
 /// Serves a log kept in a job log grain (a build job attempt's, a deploy node's): whole, as one byte range
-/// (<c>Range: bytes=a-b</c>, answered 206), or followed (<c>?follow=true</c>) as it grows until it ends.
+/// (<c>Range: bytes=a-b</c>, answered 206), only its last bytes (<c>?tail=N</c>, from the first line start within them;
+/// <c>X-Platform-Log-Offset</c> says where), or followed (<c>?follow=true</c>, also with a tail) as it grows until it ends.
 /// </summary>
 internal static class LogResponse
 {
@@ -25,15 +26,29 @@ internal static class LogResponse
             await error(400, $"follow '{followText}' is not true or false").ExecuteAsync(context);
             return;
         }
+        var tailText = context.Request.Query["tail"].ToString();
+        long tail = 0;
+        if (tailText.Length != 0 && (!long.TryParse(tailText, NumberStyles.None, CultureInfo.InvariantCulture, out tail) || tail < 1))
+        {
+            await error(400, $"tail '{tailText}' is not a number of bytes; expected a whole number from 1").ExecuteAsync(context);
+            return;
+        }
         long from = 0;
         long? to = null;
         var range = context.Request.Headers.Range.ToString();
+        if (range.Length != 0 && tail != 0)
+        {
+            await error(400, $"tail '{tailText}' and Range '{range}' do not go together; expected one of them").ExecuteAsync(context);
+            return;
+        }
         if (range.Length != 0 && !TryParseRange(range, out from, out to))
         {
             await error(416, $"Range '{range}' is not one byte range; expected bytes=FIRST-[LAST]").ExecuteAsync(context);
             return;
         }
         response.ContentType = "text/plain; charset=utf-8";
+        if (tail != 0) from = await TailStart(log, tail);
+        response.Headers["X-Platform-Log-Offset"] = from.ToString(CultureInfo.InvariantCulture);
         var first = await log.Read(from, ReadSize, 0);
         if (range.Length != 0)
         {
@@ -75,6 +90,21 @@ internal static class LogResponse
             slice = await log.Read(offset, ReadSize, follow ? 15_000 : 0);
             if (!follow && slice.Data.Length == 0) return;
         }
+    }
+
+    /// <summary>
+    /// Where the last <paramref name="tail"/> bytes start, moved on to the first line start within them so a reader
+    /// never gets half a line (half a character or half a colour code); a tail of one long line starts inside it.
+    /// </summary>
+    private static async Task<long> TailStart(IJobLogGrain log, long tail)
+    {
+        var length = (await log.Read(0, 1, 0)).Length;
+        if (length <= tail) return 0;
+        var start = length - tail;
+        // The byte before the start decides whether the start is already a line start.
+        var head = await log.Read(start - 1, (int)Math.Min(tail + 1, ReadSize), 0);
+        var newline = Array.IndexOf(head.Data, (byte)'\n');
+        return newline < 0 || newline == head.Data.Length - 1 ? start : start - 1 + newline + 1;
     }
 
     private static bool TryParseRange(string header, out long from, out long? to)

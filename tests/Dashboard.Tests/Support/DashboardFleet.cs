@@ -33,15 +33,19 @@ public sealed class DashboardFleet : IAsyncLifetime
 
     public string NodeDir(string node) => Path.Combine(_dir.Path, node);
 
-    /// <summary>Starts <c>platform agent</c> as <paramref name="node"/> with <paramref name="tags"/> (and deploys enabled when <paramref name="deploys"/>) and waits until the silo has it alive.</summary>
-    public async Task<NodeProcess> StartAgentAsync(string node, Dictionary<string, string>? tags = null, string? token = null, bool deploys = false)
+    /// <summary>
+    /// Starts <c>platform agent</c> as <paramref name="node"/> with <paramref name="tags"/> (deploys enabled when
+    /// <paramref name="deploys"/>, and more settings of its config file in <paramref name="settings"/>, such as
+    /// <c>build_slots</c>) and waits until the silo has it alive.
+    /// </summary>
+    public async Task<NodeProcess> StartAgentAsync(string node, Dictionary<string, string>? tags = null, string? token = null, bool deploys = false, Dictionary<string, object>? settings = null)
     {
         var dir = NodeDir(node);
         Directory.CreateDirectory(dir);
         var handler = Path.Combine(dir, "record.sh");
         File.WriteAllText(handler, Handler);
         var config = Path.Combine(dir, "agent.json");
-        var settings = new Dictionary<string, object>
+        var agentConfig = new Dictionary<string, object>
         {
             ["node_name"] = node,
             ["servers"] = new[] { Url },
@@ -50,9 +54,10 @@ public sealed class DashboardFleet : IAsyncLifetime
             ["tags"] = tags ?? new Dictionary<string, string>(),
             ["event_handlers"] = new[] { "sh " + handler },
         };
-        if (token is not null) settings["token"] = token;
-        if (deploys) settings["enable_deploys"] = true;
-        File.WriteAllText(config, JsonSerializer.Serialize(settings));
+        if (token is not null) agentConfig["token"] = token;
+        if (deploys) agentConfig["enable_deploys"] = true;
+        if (settings is not null) foreach (var (name, value) in settings) agentConfig[name] = value;
+        File.WriteAllText(config, JsonSerializer.Serialize(agentConfig));
         var agent = NodeProcess.Start($"platform agent {node}", "dotnet", [Path.Combine(AppContext.BaseDirectory, "platform.dll"), "agent", "-config-file", config],
             new Dictionary<string, string> { ["PLATFORM_URL"] = "", ["DOTNET_gcServer"] = "0" });
         _agents.Add(node, agent);

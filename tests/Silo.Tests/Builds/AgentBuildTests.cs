@@ -55,6 +55,41 @@ public sealed class AgentBuildTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Followed_build_sees_each_job_of_a_real_agent_run_then_pass()
+    {
+        var commit = MakeRepository();
+        const string repo = "team/agent-followed";
+        await RegisterAsync(repo);
+        using var created = await _fleet.Http.PostAsJsonAsync("/v1/builds", new { repo, branch = "main", commit });
+        var id = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+
+        using var response = await _fleet.Http.GetAsync($"/v1/builds/{id}?follow=true", HttpCompletionOption.ResponseHeadersRead);
+        var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var seen = new List<string>();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        // Every state a job went through, in the order the pushed lines showed it.
+        var states = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        while (await reader.ReadLineAsync(deadline.Token) is { } text)
+        {
+            seen.Add(text);
+            var build = JsonDocument.Parse(text).RootElement.GetProperty("build");
+            foreach (var job in build.GetProperty("jobs").EnumerateArray())
+            {
+                var list = states.TryGetValue(job.GetProperty("key").GetString()!, out var l) ? l : states[job.GetProperty("key").GetString()!] = [];
+                var state = job.GetProperty("state").GetString()!;
+                if (list.Count == 0 || list[^1] != state) list.Add(state);
+            }
+            if (build.GetProperty("state").GetString() is "passed" or "failed" or "canceled") break;
+        }
+        Assert.True(seen.Count > 0 && JsonDocument.Parse(seen[^1]).RootElement.GetProperty("build").GetProperty("state").GetString() == "passed",
+            $"the followed build did not pass: {string.Join('\n', seen.TakeLast(3))}\n{_fleet.Diagnostics()}");
+        Assert.Contains("running", states["compile"]);
+        Assert.Equal("passed", states["compile"][^1]);
+        Assert.Contains("running", states["test"]);
+        Assert.Equal("passed", states["test"][^1]);
+    }
+
+    [Fact]
     public async Task Build_started_without_a_commit_builds_the_head_of_its_branch()
     {
         var commit = MakeRepository();

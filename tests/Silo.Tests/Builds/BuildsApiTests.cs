@@ -329,6 +329,40 @@ public sealed class BuildsApiTests(NodesSilo fixture) : IClassFixture<NodesSilo>
     }
 
     [Fact]
+    public async Task Log_tail_starts_at_a_line_start_says_its_offset_and_follows()
+    {
+        const string repo = "team/tail";
+        await RegisterAsync(Http, repo, Secret);
+        await using var agent = await SimulatedBuildAgent.ConnectAsync(fixture.Port, "tail-agent");
+        var id = await PushAsync(Http, repo, "main", Secret);
+        await agent.AnswerPipelineAsync(await agent.PipelineJobAsync(id), "steps:\n  - key: talk\n    run: talk.sh\n");
+        var job = await agent.StepJobAsync(id, "talk");
+        await agent.StartedAsync(job);
+        await agent.LogAsync(job, 1, 0, "alpha\nbeta\ngamma\n");
+
+        // The last 8 bytes start inside "beta": the tail begins at the next line.
+        using var tail = await Http.GetAsync($"/v1/builds/{id}/jobs/talk/log?tail=8");
+        Assert.Equal(HttpStatusCode.OK, tail.StatusCode);
+        Assert.Equal("gamma\n", await tail.Content.ReadAsStringAsync());
+        Assert.Equal("11", tail.Headers.GetValues("X-Platform-Log-Offset").Single());
+        using var whole = await Http.GetAsync($"/v1/builds/{id}/jobs/talk/log?tail=1000");
+        Assert.Equal("alpha\nbeta\ngamma\n", await whole.Content.ReadAsStringAsync());
+        Assert.Equal("0", whole.Headers.GetValues("X-Platform-Log-Offset").Single());
+        using var bad = await Http.GetAsync($"/v1/builds/{id}/jobs/talk/log?tail=-3");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("tail '-3' is not a number of bytes", await bad.Content.ReadAsStringAsync());
+
+        using var followed = await Http.GetAsync($"/v1/builds/{id}/jobs/talk/log?tail=6&follow=true", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal("11", followed.Headers.GetValues("X-Platform-Log-Offset").Single());
+        var reader = new StreamReader(await followed.Content.ReadAsStreamAsync(), Encoding.UTF8);
+        Assert.Equal("gamma", await reader.ReadLineAsync());
+        await agent.LogAsync(job, 2, 17, "delta\n");
+        Assert.Equal("delta", await reader.ReadLineAsync());
+        await agent.DoneAsync(job, "passed", 0, 23);
+        Assert.Equal("", await reader.ReadToEndAsync());
+    }
+
+    [Fact]
     public async Task Build_started_through_the_API_is_listed_by_repository_branch_and_state()
     {
         const string repo = "team/started";

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Platform.Grains.Builds;
 using Platform.Runtime;
@@ -6,12 +5,9 @@ using Platform.Silo.Access;
 
 namespace Platform.Silo.Endpoints.Builds;
 
-/// <summary>/v1/builds: list (filters repo, branch, state), show, start, cancel, retry; /v1/queue: what waits and why.</summary>
+/// <summary>/v1/builds: list (filters repo, branch, state; paged; followed), show (followed), start, cancel, retry; /v1/queue: what waits and why (followed).</summary>
 public static class BuildsEndpoints
 {
-    private static readonly string[] s_buildStates =
-        [JobStates.Scheduled, JobStates.Running, JobStates.Canceling, JobStates.Passed, JobStates.Failed, JobStates.Canceled, JobStates.Skipped];
-
     public static IEndpointRouteBuilder MapBuildsEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/builds", List);
@@ -23,31 +19,22 @@ public static class BuildsEndpoints
         return app;
     }
 
-    private static async Task<IResult> List(HttpRequest request, IGrainFactory grains)
+    private static async Task List(HttpContext context, IGrainFactory grains, BuildsFeed feed)
     {
-        var repo = request.Query["repo"].ToString();
-        var branch = request.Query["branch"].ToString();
-        var state = request.Query["state"].ToString();
-        var limitText = request.Query["limit"].ToString();
-        var limit = 50;
-        if (limitText.Length != 0 && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 1000))
-            return BuildsJson.Error(400, $"limit '{limitText}' is not a number from 1 to 1000");
-        if (state.Length != 0 && !s_buildStates.Contains(state))
-            return BuildsJson.Error(400, $"state '{state}' is not a build state; expected one of {string.Join(", ", s_buildStates)}");
-        if (repo.Length != 0 && BuildsJson.CheckRepository(repo) is { } bad) return BuildsJson.Error(400, bad);
-        var repositories = repo.Length != 0 ? [repo] : await grains.GetGrain<IRepositoryIndexGrain>("default").Names();
-        var builds = new List<BuildSummary>();
-        foreach (var name in repositories)
+        var (query, error) = BuildsList.Parse(context.Request);
+        if (query is null)
         {
-            foreach (var id in await grains.GetGrain<IRepositoryGrain>(name).Builds(limit))
-            {
-                if (await grains.GetGrain<IBuildGrain>(id).Get() is not { } build) continue;
-                if ((branch.Length == 0 || build.Branch == branch) && (state.Length == 0 || build.State == state)) builds.Add(BuildsJson.Summary(build));
-            }
+            await BuildsJson.Error(400, error!).ExecuteAsync(context);
+            return;
         }
-        builds.Sort((a, b) => b.Created.CompareTo(a.Created));
-        if (builds.Count > limit) builds.RemoveRange(limit, builds.Count - limit);
-        return TypedResults.Ok(builds);
+        if (query.Follow)
+        {
+            await BuildsFollowEndpoints.List(context, grains, feed, query);
+            return;
+        }
+        var page = await BuildsList.PageAsync(grains, query);
+        if (page.NextBefore is { } next) context.Response.Headers["X-Platform-Next-Before"] = next;
+        await TypedResults.Ok(page.Builds).ExecuteAsync(context);
     }
 
     private static async Task<IResult> Start(HttpContext context, IGrainFactory grains, AuditLog audit)
@@ -74,17 +61,33 @@ public static class BuildsEndpoints
         return TypedResults.Created($"/v1/builds/{id}", build);
     }
 
-    private static async Task Show(string id, HttpContext context, IGrainFactory grains)
+    private static async Task Show(string id, HttpContext context, IGrainFactory grains, BuildsFeed feed)
     {
         if (id.EndsWith("/log", StringComparison.Ordinal))
         {
             await BuildLogEndpoints.Log(id, context, grains);
             return;
         }
-        var result = await grains.GetGrain<IBuildGrain>(id).Get() is { } build
-            ? TypedResults.Ok(build)
-            : BuildsJson.Error(404, $"build '{id}' does not exist");
-        await result.ExecuteAsync(context);
+        if (Follow(context, out var follow) is { } bad)
+        {
+            await BuildsJson.Error(400, bad).ExecuteAsync(context);
+            return;
+        }
+        if (await grains.GetGrain<IBuildGrain>(id).Get() is not { } build)
+        {
+            await BuildsJson.Error(404, $"build '{id}' does not exist").ExecuteAsync(context);
+            return;
+        }
+        if (follow) await BuildsFollowEndpoints.Build(context, grains, feed, id);
+        else await TypedResults.Ok(build).ExecuteAsync(context);
+    }
+
+    /// <summary>Reads <c>?follow=</c>; null when it is absent, true or false, else why not.</summary>
+    private static string? Follow(HttpContext context, out bool follow)
+    {
+        follow = false;
+        var text = context.Request.Query["follow"].ToString();
+        return text.Length == 0 || bool.TryParse(text, out follow) ? null : $"follow '{text}' is not true or false";
     }
 
     private static async Task<IResult> Act(string path, HttpContext context, IGrainFactory grains, AuditLog audit)
@@ -102,5 +105,10 @@ public static class BuildsEndpoints
         return TypedResults.Ok(await build.Get());
     }
 
-    private static async Task<IResult> Queue(IGrainFactory grains) => TypedResults.Ok(await grains.GetGrain<IBuildQueueGrain>("default").View());
+    private static async Task Queue(HttpContext context, IGrainFactory grains, BuildsFeed feed)
+    {
+        if (Follow(context, out var follow) is { } bad) await BuildsJson.Error(400, bad).ExecuteAsync(context);
+        else if (follow) await BuildsFollowEndpoints.Queue(context, grains, feed);
+        else await TypedResults.Ok(await grains.GetGrain<IBuildQueueGrain>("default").View()).ExecuteAsync(context);
+    }
 }
