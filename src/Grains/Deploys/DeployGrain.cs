@@ -34,14 +34,16 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
     private IFleetGrain Fleet => GrainFactory.GetGrain<IFleetGrain>(FleetGrain.DefaultKey);
 
     private GroupCommit? _commits;
-    private long _notifiedRevision = -1;
     private long _historyRevision = -1;
 
     /// <summary>Every write of the state goes through here: node reports that arrive together share one write.</summary>
     private GroupCommit Commits => _commits ??= new GroupCommit(async () =>
     {
+        // The view as it is written: followers hear each durable state once, never one a crash could still undo.
+        var view = _followers.Count != 0 ? View() : null;
         await state.WriteStateAsync();
         Counters?.OnStateWritten();
+        if (view is not null) _followers.Notify(f => f.DeployChanged(view));
     });
 
     public async Task<DeployStartResult> Start(DeploySpec spec)
@@ -152,17 +154,11 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
     }
 
     /// <summary>Writes the state, then tells the followers (the view they get is durable).</summary>
-    private async Task Save()
+    /// <summary>Stores a change (group-committed with any made meanwhile); followers hear of it once it is durable.</summary>
+    private Task Save()
     {
         S.Revision++;
-        await Commits.CommitAsync();
-        // The first caller back from a shared write tells the followers, once, with the newest view.
-        if (_followers.Count != 0 && S.Revision != _notifiedRevision)
-        {
-            _notifiedRevision = S.Revision;
-            var view = View();
-            _followers.Notify(f => f.DeployChanged(view));
-        }
+        return Commits.CommitAsync();
     }
 
     public Task<bool> Includes(string node) => Task.FromResult(Known && S.Nodes.ContainsKey(node));
