@@ -16,6 +16,8 @@ public static class DeployDispatch
     {
         var samples = new List<double>();
         var lasts = new List<double>();
+        var stored = new List<double>();
+        var writesBefore = await StateWrites(silo);
         for (var round = 0; round < rounds; round++)
         {
             var all = fleet.Arm(SimulatedFleet.DeployRound);
@@ -34,10 +36,24 @@ public static class DeployDispatch
             samples.AddRange(ms);
             lasts.Add(ms.Max());
             await UntilEnded(silo, id);
+            stored.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
         }
+        var writes = await StateWrites(silo) - writesBefore;
         var last = new Latencies(lasts);
         report.Add("POST /v1/deploys → deploy frame read, every simulated agent", "platform", fleet.Count, rounds, new Latencies(samples),
             $"one batch of 100%; time to the last agent: median {Latencies.Ms(last.P50)} ms, max {Latencies.Ms(last.Max)} ms (goal {goalMs:0} ms)");
+        var end = new Latencies(stored);
+        report.AddNote("deploy: every node's result stored (deploy ended)", "platform", fleet.Count,
+            $"median {Latencies.Ms(end.P50)} ms, max {Latencies.Ms(end.Max)} ms from the POST; {writes / (double)rounds:0} writes of the deploy's state per deploy of {fleet.Count:N0} nodes");
+    }
+
+    /// <summary>platform_deploys_state_writes_total from the silo's /metrics.</summary>
+    private static async Task<double> StateWrites(SiloHost silo)
+    {
+        foreach (var line in (await silo.Http.GetStringAsync("/metrics")).Split('\n'))
+            if (line.StartsWith("platform_deploys_state_writes_total", StringComparison.Ordinal))
+                return double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        return 0;
     }
 
     /// <summary>Until every result is stored, so the next round's frames do not meet this round's results.</summary>

@@ -104,9 +104,7 @@ static async Task RunSimulatedOnAsync(BenchOptions o, SiloHost silo, SimulatedFl
         if (firstCount == 0) firstCount = count;
         await SimulatedRuns.EventsAsync(silo, fleet, o.Rounds, report, count <= 1000 ? 50 : 500);
         if (o.Workloads.Contains("query") && count == o.Simulated[0]) await SimulatedRuns.QueryAsync(silo, fleet, o.Rounds, report);
-        // At the first count only, as the query: the deploy grain writes its whole state (every node's run) at each node's
-        // result, so a 10,000-node deploy's results take minutes to store (BENCHMARKS.md), which says nothing of dispatch.
-        if (o.Workloads.Contains("deploy-dispatch") && count == o.Simulated[0]) await DeployDispatch.RunAsync(silo, fleet, o.Rounds, report, 200);
+        if (o.Workloads.Contains("deploy-dispatch")) await DeployDispatch.RunAsync(silo, fleet, o.Rounds, report, 200);
     }
 }
 
