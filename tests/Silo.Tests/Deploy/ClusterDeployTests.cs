@@ -8,32 +8,14 @@ namespace Platform.Silo.Tests.Deploy;
 /// Cluster deploys end to end on one silo: real agents running Stretcher's procedure (real HTTP, tar, rsync, sh), a
 /// rollout in batches with a failing node and a killed agent, cancel, and the API's bad input answers.
 /// </summary>
-public sealed class ClusterDeployTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class ClusterDeployTests(ITestOutputHelper output) : DeploySiloTest
 {
-    private TempDir _dir = null!;
-    private SiloProcess _silo = null!;
-    private DeployFleet _fleet = null!;
-
-    public async Task InitializeAsync()
-    {
-        _dir = new TempDir();
-        _silo = await SiloProcess.StartAsync(_dir.Path);
-        _fleet = new DeployFleet($"http://127.0.0.1:{_silo.Port}");
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _fleet.DisposeAsync();
-        await _silo.DisposeAsync();
-        _dir.Dispose();
-    }
-
-    private HttpClient Http => _silo.Http;
+    private HttpClient Http => TestSilo.Http;
 
     private async Task<JsonElement> UntilDeploy(string id, Func<JsonElement, bool> condition, string what)
     {
         JsonElement last = default;
-        await _fleet.UntilAsync(async () => condition(last = await DeployFleet.GetAsync(Http, id)), what);
+        await Fleet.UntilAsync(async () => condition(last = await DeployFleet.GetAsync(Http, id)), what);
         return last;
     }
 
@@ -42,21 +24,21 @@ public sealed class ClusterDeployTests(ITestOutputHelper output) : IAsyncLifetim
     {
         // 20 agents, sorted by name: batch 1 = 01, 02 (02 blocks, then its agent is killed); batch 2 = 03, 04 (03 fails); 05-20 never start.
         string[] scripts = [DeployFleet.Pass, DeployFleet.Block, DeployFleet.Fail, .. Enumerable.Repeat(DeployFleet.Pass, 17)];
-        await _fleet.StartAgentsAsync(Http, scripts);
-        var n = _fleet.Names.Order(StringComparer.Ordinal).ToArray();
+        await Fleet.StartAgentsAsync(Http, scripts);
+        var n = Fleet.Names.Order(StringComparer.Ordinal).ToArray();
 
         var (status, body) = await DeployFleet.PostAsync(Http, new
         {
-            manifest_url = _fleet.ManifestUrl,
-            target = new { tags = new Dictionary<string, string> { ["fleet"] = $"^{_fleet.Prefix}$" } },
+            manifest_url = Fleet.ManifestUrl,
+            target = new { tags = new Dictionary<string, string> { ["fleet"] = $"^{Fleet.Prefix}$" } },
             strategy = new { batch = 2, failure_threshold = 1, node_timeout = "5m" },
         });
         Assert.True(status == 201, body.ToString());
         var id = body.GetProperty("id").GetString()!;
         Assert.Equal(10, body.GetProperty("batches").GetInt32());
 
-        await _fleet.UntilAsync(() => Task.FromResult(_fleet.Started(n[1])), $"{n[1]}'s deploy starting");
-        await _fleet.Agent(n[1]).KillAsync();
+        await Fleet.UntilAsync(() => Task.FromResult(Fleet.Started(n[1])), $"{n[1]}'s deploy starting");
+        await Fleet.Agent(n[1]).KillAsync();
 
         var done = await UntilDeploy(id, d => d.GetProperty("status").GetString() != "running", "the deploy ending");
         output.WriteLine(done.ToString());
@@ -70,11 +52,11 @@ public sealed class ClusterDeployTests(ITestOutputHelper output) : IAsyncLifetim
         foreach (var later in n[4..]) Assert.Equal("skipped", nodes[later]);
 
         // Real outcomes on disk: the archive synced where it succeeded, each node run once, nothing where it did not run.
-        Assert.Equal("release 1\n", File.ReadAllText(Path.Combine(_fleet.NodeDir(n[0]), "dest", "index.html")));
-        Assert.Equal(1, _fleet.Runs(n[0]));
-        Assert.Equal(1, _fleet.Runs(n[3]));
-        Assert.False(Directory.Exists(Path.Combine(_fleet.NodeDir(n[2]), "dest")), "a deploy failing in pre must not touch dest");
-        foreach (var later in n[4..]) Assert.Equal(0, _fleet.Runs(later));
+        Assert.Equal("release 1\n", File.ReadAllText(Path.Combine(Fleet.NodeDir(n[0]), "dest", "index.html")));
+        Assert.Equal(1, Fleet.Runs(n[0]));
+        Assert.Equal(1, Fleet.Runs(n[3]));
+        Assert.False(Directory.Exists(Path.Combine(Fleet.NodeDir(n[2]), "dest")), "a deploy failing in pre must not touch dest");
+        foreach (var later in n[4..]) Assert.Equal(0, Fleet.Runs(later));
 
         var failed = done.GetProperty("nodes").EnumerateArray().Single(x => x.GetProperty("node").GetString() == n[2]);
         Assert.Equal(1, failed.GetProperty("exit_code").GetInt32());
@@ -84,7 +66,7 @@ public sealed class ClusterDeployTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Contains("failed while running", lost.GetProperty("reason").GetString());
 
         // The history lists it, newest first, by its target.
-        var history = JsonDocument.Parse(await Http.GetStringAsync($"/v1/deploys?target={_fleet.Prefix}")).RootElement;
+        var history = JsonDocument.Parse(await Http.GetStringAsync($"/v1/deploys?target={Fleet.Prefix}")).RootElement;
         Assert.Equal(id, history[0].GetProperty("id").GetString());
         Assert.Equal("failed", history[0].GetProperty("status").GetString());
 
@@ -97,7 +79,7 @@ public sealed class ClusterDeployTests(ITestOutputHelper output) : IAsyncLifetim
     private async Task<(int ExitCode, string Output)> Cli(params string[] args)
     {
         var result = await Nodes.Serf.NodeProcess.RunAsync("platform " + string.Join(' ', args), "dotnet",
-            [Path.Combine(AppContext.BaseDirectory, "platform.dll"), .. args, "--url", $"http://127.0.0.1:{_silo.Port}"], TimeSpan.FromSeconds(60),
+            [Path.Combine(AppContext.BaseDirectory, "platform.dll"), .. args, "--url", $"http://127.0.0.1:{TestSilo.Port}"], TimeSpan.FromSeconds(60),
             new Dictionary<string, string> { ["PLATFORM_URL"] = "", ["DOTNET_gcServer"] = "0" });
         output.WriteLine($"$ platform {string.Join(' ', args)} → {result.ExitCode}\n{result.Output}");
         return result;
@@ -106,12 +88,12 @@ public sealed class ClusterDeployTests(ITestOutputHelper output) : IAsyncLifetim
     [Fact]
     public async Task Cancel_from_the_cli_during_a_pause_skips_the_nodes_not_started_and_leaves_the_finished_ones()
     {
-        await _fleet.StartAgentsAsync(Http, [DeployFleet.Pass, DeployFleet.Pass, DeployFleet.Pass]);
-        var n = _fleet.Names.Order(StringComparer.Ordinal).ToArray();
-        var manifest = Path.Combine(_dir.Path, "manifest.yml");
-        File.WriteAllText(manifest, _fleet.Manifest(_fleet.Checksum));
+        await Fleet.StartAgentsAsync(Http, [DeployFleet.Pass, DeployFleet.Pass, DeployFleet.Pass]);
+        var n = Fleet.Names.Order(StringComparer.Ordinal).ToArray();
+        var manifest = Path.Combine(Dir, "manifest.yml");
+        File.WriteAllText(manifest, Fleet.Manifest(Fleet.Checksum));
         var (code, text) = await Cli(["deploy", "start", "--manifest-file", manifest, .. n.SelectMany(x => new[] { "--node", x }),
-            "--batch", "1", "--pause", "1h", "--notify-key", $"/deploy_notify/{_fleet.Prefix}", "--notify-event", "deployed", "--format", "json"]);
+            "--batch", "1", "--pause", "1h", "--notify-key", $"/deploy_notify/{Fleet.Prefix}", "--notify-event", "deployed", "--format", "json"]);
         Assert.True(code == 0, text);
         var id = JsonDocument.Parse(text[text.IndexOf('{')..]).RootElement.GetProperty("id").GetString()!;
         await UntilDeploy(id, d => DeployFleet.NodeStatuses(d)[n[0]] == "succeeded", "the first batch finishing");
@@ -123,7 +105,7 @@ public sealed class ClusterDeployTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Equal("cancelled", done.GetProperty("status").GetString());
         var nodes = DeployFleet.NodeStatuses(done);
         Assert.Equal(["succeeded", "skipped", "skipped"], n.Select(x => nodes[x]));
-        Assert.Equal([1, 0, 0], n.Select(_fleet.Runs));
+        Assert.Equal([1, 0, 0], n.Select(Fleet.Runs));
 
         (code, text) = await Cli("deploy", "logs", id, "--node", n[0]);
         Assert.True(code == 0, text);
@@ -132,7 +114,7 @@ public sealed class ClusterDeployTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.True(code == 0 && text.Contains(id, StringComparison.Ordinal), text);
 
         // The finish set the notification key: existing etcd watchers react.
-        var key = JsonDocument.Parse(await Http.GetStringAsync($"/v2/keys/deploy_notify/{_fleet.Prefix}")).RootElement;
+        var key = JsonDocument.Parse(await Http.GetStringAsync($"/v2/keys/deploy_notify/{Fleet.Prefix}")).RootElement;
         Assert.Contains(id, key.GetProperty("node").GetProperty("value").GetString());
     }
 
@@ -141,14 +123,14 @@ public sealed class ClusterDeployTests(ITestOutputHelper output) : IAsyncLifetim
     {
         // The node waits for a release file that only cleanup writes.
         const string gate = "touch \"$NODE_DIR/started\"\nwhile [ ! -e \"$NODE_DIR/release\" ]; do sleep 0.1; done\n";
-        await _fleet.StartAgentsAsync(Http, [gate, DeployFleet.Pass]);
-        var n = _fleet.Names.Order(StringComparer.Ordinal).ToArray();
+        await Fleet.StartAgentsAsync(Http, [gate, DeployFleet.Pass]);
+        var n = Fleet.Names.Order(StringComparer.Ordinal).ToArray();
         try
         {
-            var (status, body) = await DeployFleet.PostAsync(Http, new { manifest_url = _fleet.ManifestUrl, target = new { nodes = n }, strategy = new { batch = 1 } });
+            var (status, body) = await DeployFleet.PostAsync(Http, new { manifest_url = Fleet.ManifestUrl, target = new { nodes = n }, strategy = new { batch = 1 } });
             Assert.True(status == 201, body.ToString());
             var id = body.GetProperty("id").GetString()!;
-            await _fleet.UntilAsync(() => Task.FromResult(_fleet.Started(n[0])), $"{n[0]} starting");
+            await Fleet.UntilAsync(() => Task.FromResult(Fleet.Started(n[0])), $"{n[0]} starting");
 
             using var cancel = await Http.DeleteAsync($"/v1/deploys/{id}?stop=true");
             Assert.Equal(200, (int)cancel.StatusCode);
@@ -158,11 +140,11 @@ public sealed class ClusterDeployTests(ITestOutputHelper output) : IAsyncLifetim
             Assert.Equal("failed", first.GetProperty("status").GetString());
             Assert.Equal("stopped by cancel", first.GetProperty("reason").GetString());
             Assert.Equal("skipped", DeployFleet.NodeStatuses(done)[n[1]]);
-            Assert.Equal([0, 0], n.Select(_fleet.Runs));
+            Assert.Equal([0, 0], n.Select(Fleet.Runs));
         }
         finally
         {
-            File.WriteAllText(Path.Combine(_fleet.NodeDir(n[0]), "release"), "");
+            File.WriteAllText(Path.Combine(Fleet.NodeDir(n[0]), "release"), "");
         }
     }
 
@@ -171,17 +153,17 @@ public sealed class ClusterDeployTests(ITestOutputHelper output) : IAsyncLifetim
     {
         // The node records its pre command's pid and waits for a release file that only cleanup writes.
         const string gate = "echo $$ > \"$NODE_DIR/pre.pid\"\ntouch \"$NODE_DIR/started\"\nwhile [ ! -e \"$NODE_DIR/release\" ]; do sleep 0.1; done\n";
-        await _fleet.StartAgentsAsync(Http, [gate]);
-        var node = _fleet.Names.Single();
-        var agent = _fleet.Agent(node);
+        await Fleet.StartAgentsAsync(Http, [gate]);
+        var node = Fleet.Names.Single();
+        var agent = Fleet.Agent(node);
         var paused = false;
         try
         {
-            var (status, body) = await DeployFleet.PostAsync(Http, new { manifest_url = _fleet.ManifestUrl, target = new { nodes = new[] { node } }, strategy = new { node_timeout = "5m" } });
+            var (status, body) = await DeployFleet.PostAsync(Http, new { manifest_url = Fleet.ManifestUrl, target = new { nodes = new[] { node } }, strategy = new { node_timeout = "5m" } });
             Assert.True(status == 201, body.ToString());
             var id = body.GetProperty("id").GetString()!;
-            await _fleet.UntilAsync(() => Task.FromResult(_fleet.Started(node) && File.Exists(Path.Combine(_fleet.NodeDir(node), "pre.pid"))), $"{node} starting");
-            var pre = int.Parse(File.ReadAllText(Path.Combine(_fleet.NodeDir(node), "pre.pid")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            await Fleet.UntilAsync(() => Task.FromResult(Fleet.Started(node) && File.Exists(Path.Combine(Fleet.NodeDir(node), "pre.pid"))), $"{node} starting");
+            var pre = int.Parse(File.ReadAllText(Path.Combine(Fleet.NodeDir(node), "pre.pid")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
 
             // The agent goes away (frozen: no heartbeat) while its deploy goes on running on the node.
             agent.Signal(Nodes.Serf.NodeSignals.SIGSTOP);
@@ -197,15 +179,15 @@ public sealed class ClusterDeployTests(ITestOutputHelper output) : IAsyncLifetim
             // Back: the silo's resent cancel reaches it, its run is stopped, and it reports (its output says so).
             agent.Signal(Nodes.Serf.NodeSignals.SIGCONT);
             paused = false;
-            await _fleet.UntilAsync(() => Task.FromResult(!Alive(pre)), "the pre command stopped by the cancel resent after the agent came back");
-            await _fleet.UntilAsync(async () => (await Http.GetStringAsync($"/v1/deploys/{id}/logs?node={node}")).Contains("stopped by the silo (deploy cancelled)", StringComparison.Ordinal),
+            await Fleet.UntilAsync(() => Task.FromResult(!Alive(pre)), "the pre command stopped by the cancel resent after the agent came back");
+            await Fleet.UntilAsync(async () => (await Http.GetStringAsync($"/v1/deploys/{id}/logs?node={node}")).Contains("stopped by the silo (deploy cancelled)", StringComparison.Ordinal),
                 "the node's output saying it was stopped");
-            Assert.Equal(0, _fleet.Runs(node));
+            Assert.Equal(0, Fleet.Runs(node));
         }
         finally
         {
             if (paused) agent.Signal(Nodes.Serf.NodeSignals.SIGCONT);
-            File.WriteAllText(Path.Combine(_fleet.NodeDir(node), "release"), "");
+            File.WriteAllText(Path.Combine(Fleet.NodeDir(node), "release"), "");
         }
     }
 
@@ -228,13 +210,13 @@ public sealed class ClusterDeployTests(ITestOutputHelper output) : IAsyncLifetim
     [InlineData(false)]
     public async Task A_finished_deploy_sets_its_notification_key_and_fires_its_user_event(bool succeed)
     {
-        await _fleet.StartAgentsAsync(Http, [succeed ? DeployFleet.Pass : DeployFleet.Fail]);
-        var node = _fleet.Names.Single();
-        var key = $"/deploy_notify/{_fleet.Prefix}";
-        var eventName = $"deployed-{_fleet.Prefix}";
+        await Fleet.StartAgentsAsync(Http, [succeed ? DeployFleet.Pass : DeployFleet.Fail]);
+        var node = Fleet.Names.Single();
+        var key = $"/deploy_notify/{Fleet.Prefix}";
+        var eventName = $"deployed-{Fleet.Prefix}";
         var (status, body) = await DeployFleet.PostAsync(Http, new
         {
-            manifest_url = _fleet.ManifestUrl,
+            manifest_url = Fleet.ManifestUrl,
             target = new { nodes = new[] { node } },
             on_finish = new { key, @event = eventName },
         });
@@ -246,7 +228,7 @@ public sealed class ClusterDeployTests(ITestOutputHelper output) : IAsyncLifetim
 
         // The key (an etcd ?wait=true watcher wakes up) and the user event (Serf handlers, consul watch) carry the same payload.
         JsonElement notice = default;
-        await _fleet.UntilAsync(async () =>
+        await Fleet.UntilAsync(async () =>
         {
             using var r = await Http.GetAsync($"/v2/keys{key}");
             if (!r.IsSuccessStatusCode) return false;
@@ -257,7 +239,7 @@ public sealed class ClusterDeployTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Equal(expected, notice.GetProperty("status").GetString());
 
         JsonElement fired = default;
-        await _fleet.UntilAsync(async () =>
+        await Fleet.UntilAsync(async () =>
         {
             var events = JsonDocument.Parse(await Http.GetStringAsync($"/v1/events?name={eventName}")).RootElement;
             if (events.GetArrayLength() == 0) return false;

@@ -8,49 +8,31 @@ namespace Platform.Silo.Tests.Deploy;
 /// <c>GET /v1/deploys/{id}?follow=true</c> and <c>GET /v1/deploys?follow=true</c> against a real silo and real agents: every
 /// node's change arrives as a line while the deploy runs, the stream ends with the deploy, and the history stream shows it.
 /// </summary>
-public sealed class DeployFollowTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class DeployFollowTests(ITestOutputHelper output) : DeploySiloTest
 {
     /// <summary>pre.sh that waits until the test lets the node go on (a file named go in its folder).</summary>
     public const string Gate = "echo waiting for the gate\nwhile [ ! -f \"$NODE_DIR/go\" ]; do sleep 0.1; done\necho gate passed\n";
 
-    private TempDir _dir = null!;
-    private SiloProcess _silo = null!;
-    private DeployFleet _fleet = null!;
-
-    public async Task InitializeAsync()
-    {
-        _dir = new TempDir();
-        _silo = await SiloProcess.StartAsync(_dir.Path);
-        _fleet = new DeployFleet($"http://127.0.0.1:{_silo.Port}");
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _fleet.DisposeAsync();
-        await _silo.DisposeAsync();
-        _dir.Dispose();
-    }
-
     [Fact]
     public async Task A_followed_deploy_streams_each_node_change_and_ends_with_the_deploy_and_the_history_stream_shows_it()
     {
-        await _fleet.StartAgentsAsync(_silo.Http, [Gate, Gate]);
-        var n = _fleet.Names.Order(StringComparer.Ordinal).ToArray();
+        await Fleet.StartAgentsAsync(TestSilo.Http, [Gate, Gate]);
+        var n = Fleet.Names.Order(StringComparer.Ordinal).ToArray();
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         var ct = deadline.Token;
 
-        await using var history = await NdjsonStream.OpenAsync(_silo.Http, $"/v1/deploys?follow=true&target={_fleet.Prefix}", ct);
+        await using var history = await NdjsonStream.OpenAsync(TestSilo.Http, $"/v1/deploys?follow=true&target={Fleet.Prefix}", ct);
 
-        var (status, body) = await DeployFleet.PostAsync(_silo.Http, new
+        var (status, body) = await DeployFleet.PostAsync(TestSilo.Http, new
         {
-            manifest_url = _fleet.ManifestUrl,
-            target = new { tags = new Dictionary<string, string> { ["fleet"] = $"^{_fleet.Prefix}$" } },
+            manifest_url = Fleet.ManifestUrl,
+            target = new { tags = new Dictionary<string, string> { ["fleet"] = $"^{Fleet.Prefix}$" } },
             strategy = new { batch = 1, node_timeout = "5m" },
         });
         Assert.True(status == 201, body.ToString());
         var id = body.GetProperty("id").GetString()!;
 
-        await using var follow = await NdjsonStream.OpenAsync(_silo.Http, $"/v1/deploys/{id}?follow=true", ct);
+        await using var follow = await NdjsonStream.OpenAsync(TestSilo.Http, $"/v1/deploys/{id}?follow=true", ct);
         Assert.Equal("application/x-ndjson", follow.ContentType);
         var first = await follow.NextAsync(ct);
         Assert.Equal(id, first!.Value.GetProperty("id").GetString());
@@ -58,11 +40,11 @@ public sealed class DeployFollowTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal("pending", DeployFleet.NodeStatuses(first.Value)[n[1]]);
 
         // The first node ends: a line says so, and that the second one runs (batch 2).
-        File.WriteAllText(Path.Combine(_fleet.NodeDir(n[0]), "go"), "");
+        File.WriteAllText(Path.Combine(Fleet.NodeDir(n[0]), "go"), "");
         var seen = await follow.UntilAsync(d => DeployFleet.NodeStatuses(d)[n[0]] == "succeeded" && DeployFleet.NodeStatuses(d)[n[1]] == "running", ct);
         Assert.Equal(2, seen.GetProperty("batch").GetInt32());
 
-        File.WriteAllText(Path.Combine(_fleet.NodeDir(n[1]), "go"), "");
+        File.WriteAllText(Path.Combine(Fleet.NodeDir(n[1]), "go"), "");
         var last = await follow.UntilAsync(d => d.GetProperty("status").GetString() != "running", ct);
         output.WriteLine(last.ToString());
         Assert.Equal("succeeded", last.GetProperty("status").GetString());
@@ -75,7 +57,7 @@ public sealed class DeployFollowTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(2, summary.GetProperty("counts").GetProperty("succeeded").GetInt32());
 
         // A deploy that is over answers its one line and ends at once.
-        await using var again = await NdjsonStream.OpenAsync(_silo.Http, $"/v1/deploys/{id}?follow=true", ct);
+        await using var again = await NdjsonStream.OpenAsync(TestSilo.Http, $"/v1/deploys/{id}?follow=true", ct);
         Assert.Equal("succeeded", (await again.NextAsync(ct))!.Value.GetProperty("status").GetString());
         Assert.Null(await again.NextAsync(ct));
     }
@@ -83,10 +65,10 @@ public sealed class DeployFollowTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task Follow_refuses_a_value_that_is_not_true_or_false_and_an_unknown_deploy()
     {
-        using var bad = await _silo.Http.GetAsync("/v1/deploys?follow=yes");
+        using var bad = await TestSilo.Http.GetAsync("/v1/deploys?follow=yes");
         Assert.Equal(400, (int)bad.StatusCode);
         Assert.Equal("follow 'yes': expected true or false", JsonDocument.Parse(await bad.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString());
-        using var unknown = await _silo.Http.GetAsync("/v1/deploys/nope?follow=true");
+        using var unknown = await TestSilo.Http.GetAsync("/v1/deploys/nope?follow=true");
         Assert.Equal(404, (int)unknown.StatusCode);
         Assert.Equal("deploy 'nope' not found", JsonDocument.Parse(await unknown.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString());
     }

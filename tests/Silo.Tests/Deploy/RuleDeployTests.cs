@@ -11,27 +11,9 @@ namespace Platform.Silo.Tests.Deploy;
 /// A rule's start_deploy action on a real silo with real agents: a key change deploys the manifest to the tagged
 /// nodes once, and a strategy the deploy API refuses fails the run with the API's error.
 /// </summary>
-public sealed class RuleDeployTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class RuleDeployTests(ITestOutputHelper output) : DeploySiloTest
 {
-    private TempDir _dir = null!;
-    private SiloProcess _silo = null!;
-    private DeployFleet _fleet = null!;
-
-    public async Task InitializeAsync()
-    {
-        _dir = new TempDir();
-        _silo = await SiloProcess.StartAsync(_dir.Path);
-        _fleet = new DeployFleet($"http://127.0.0.1:{_silo.Port}");
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _fleet.DisposeAsync();
-        await _silo.DisposeAsync();
-        _dir.Dispose();
-    }
-
-    private HttpClient Http => _silo.Http;
+    private HttpClient Http => TestSilo.Http;
 
     private async Task<string> AddRuleAsync(string json)
     {
@@ -53,7 +35,7 @@ public sealed class RuleDeployTests(ITestOutputHelper output) : IAsyncLifetime
     private async Task<JsonElement> UntilRunAsync(string rule, int count)
     {
         JsonElement runs = default;
-        await _fleet.UntilAsync(async () =>
+        await Fleet.UntilAsync(async () =>
         {
             runs = await RunsAsync(rule);
             return runs.GetArrayLength() >= count && runs.EnumerateArray().All(r => r.GetProperty("outcome").GetString() is not ("running" or "pending" or null));
@@ -75,17 +57,17 @@ public sealed class RuleDeployTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task Key_change_deploys_the_manifest_to_the_tagged_agents_once_per_change_and_the_metrics_count_it()
     {
-        await _fleet.StartAgentsAsync(Http, [DeployFleet.Pass, DeployFleet.Pass, DeployFleet.Pass, DeployFleet.Pass]);
-        var n = _fleet.Names.Order(StringComparer.Ordinal).ToArray();
+        await Fleet.StartAgentsAsync(Http, [DeployFleet.Pass, DeployFleet.Pass, DeployFleet.Pass, DeployFleet.Pass]);
+        var n = Fleet.Names.Order(StringComparer.Ordinal).ToArray();
         string[] web = [n[0], n[2]];
         string[] workers = [n[1], n[3]];
-        var key = $"/build_notify/{_fleet.Prefix}";
+        var key = $"/build_notify/{Fleet.Prefix}";
         var rule = await AddRuleAsync($$$"""
-            {"name":"deploy-{{{_fleet.Prefix}}}","trigger":{"type":"key_changed","key":"{{{key}}}"},
-             "actions":[{"type":"start_deploy","manifestUrl":"{{{_fleet.ManifestUrl}}}","target":{"tags":{"role":"^web$","fleet":"^{{{_fleet.Prefix}}}$"}},"strategy":{"batch":"100%"}}]}
+            {"name":"deploy-{{{Fleet.Prefix}}}","trigger":{"type":"key_changed","key":"{{{key}}}"},
+             "actions":[{"type":"start_deploy","manifestUrl":"{{{Fleet.ManifestUrl}}}","target":{"tags":{"role":"^web$","fleet":"^{{{Fleet.Prefix}}}$"}},"strategy":{"batch":"100%"}}]}
             """);
 
-        var before = await MetricsTests.ScrapeAsync(_silo);
+        var before = await MetricsTests.ScrapeAsync(TestSilo);
         await SetKeyAsync(key, "build 1");
         var first = DeployId((await UntilRunAsync(rule, 1))[0]);
         var done = await UntilDeploy(first);
@@ -93,13 +75,13 @@ public sealed class RuleDeployTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(web, DeployFleet.NodeStatuses(done).Keys.Order(StringComparer.Ordinal));
         foreach (var node in web)
         {
-            Assert.Equal("release 1\n", File.ReadAllText(Path.Combine(_fleet.NodeDir(node), "dest", "index.html")));
-            Assert.Equal(1, _fleet.Runs(node));
+            Assert.Equal("release 1\n", File.ReadAllText(Path.Combine(Fleet.NodeDir(node), "dest", "index.html")));
+            Assert.Equal(1, Fleet.Runs(node));
         }
         foreach (var node in workers)
         {
-            Assert.False(Directory.Exists(Path.Combine(_fleet.NodeDir(node), "dest")), $"{node} is not tagged role=web");
-            Assert.Equal(0, _fleet.Runs(node));
+            Assert.False(Directory.Exists(Path.Combine(Fleet.NodeDir(node), "dest")), $"{node} is not tagged role=web");
+            Assert.Equal(0, Fleet.Runs(node));
         }
 
         // A second change is a second deploy; the first one's run is not repeated.
@@ -108,13 +90,13 @@ public sealed class RuleDeployTests(ITestOutputHelper output) : IAsyncLifetime
         var second = DeployId(runs[0]);
         Assert.NotEqual(first, second);
         Assert.Equal("succeeded", (await UntilDeploy(second)).GetProperty("status").GetString());
-        foreach (var node in web) Assert.Equal(2, _fleet.Runs(node));
-        var history = JsonDocument.Parse(await Http.GetStringAsync($"/v1/deploys?target={_fleet.Prefix}")).RootElement;
+        foreach (var node in web) Assert.Equal(2, Fleet.Runs(node));
+        var history = JsonDocument.Parse(await Http.GetStringAsync($"/v1/deploys?target={Fleet.Prefix}")).RootElement;
         Assert.Equal([second, first], history.EnumerateArray().Select(d => d.GetProperty("id").GetString()!));
 
         // The silo's metrics count both deploys and their four node runs.
         static double Of(Dictionary<string, double> s, string name) => s.GetValueOrDefault(name);
-        await MetricsTests.PollAsync(_silo, after =>
+        await MetricsTests.PollAsync(TestSilo, after =>
             Of(after, "platform_deploys_started_total") == Of(before, "platform_deploys_started_total") + 2
             && Of(after, "platform_deploys_finished_total{result=succeeded}") == Of(before, "platform_deploys_finished_total{result=succeeded}") + 2
             && Of(after, "platform_deploys_node_results_total{status=succeeded}") == Of(before, "platform_deploys_node_results_total{status=succeeded}") + 4
@@ -124,11 +106,11 @@ public sealed class RuleDeployTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task Starting_twice_with_one_idempotency_key_answers_the_same_deploy_and_runs_each_node_once()
     {
-        await _fleet.StartAgentsAsync(Http, [DeployFleet.Pass, DeployFleet.Pass]);
-        var web = _fleet.Names.Order(StringComparer.Ordinal).First();
+        await Fleet.StartAgentsAsync(Http, [DeployFleet.Pass, DeployFleet.Pass]);
+        var web = Fleet.Names.Order(StringComparer.Ordinal).First();
         async Task<string> Start(string key)
         {
-            using var r = await Http.PostAsync($"/test/deploy-starter?key={Uri.EscapeDataString(key)}&manifestUrl={Uri.EscapeDataString(_fleet.ManifestUrl)}&fleet={_fleet.Prefix}", null);
+            using var r = await Http.PostAsync($"/test/deploy-starter?key={Uri.EscapeDataString(key)}&manifestUrl={Uri.EscapeDataString(Fleet.ManifestUrl)}&fleet={Fleet.Prefix}", null);
             var text = await r.Content.ReadAsStringAsync();
             Assert.True(r.IsSuccessStatusCode, text);
             return JsonSerializer.Deserialize<string>(text)!;
@@ -143,19 +125,19 @@ public sealed class RuleDeployTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.NotEqual(first, other);
         Assert.Equal("succeeded", (await UntilDeploy(other)).GetProperty("status").GetString());
 
-        Assert.Equal(2, _fleet.Runs(web));
-        var history = JsonDocument.Parse(await Http.GetStringAsync($"/v1/deploys?target={_fleet.Prefix}")).RootElement;
+        Assert.Equal(2, Fleet.Runs(web));
+        var history = JsonDocument.Parse(await Http.GetStringAsync($"/v1/deploys?target={Fleet.Prefix}")).RootElement;
         Assert.Equal([other, first], history.EnumerateArray().Select(d => d.GetProperty("id").GetString()!));
     }
 
     [Fact]
     public async Task Strategy_the_deploy_api_refuses_fails_the_run_with_its_error_and_starts_nothing()
     {
-        await _fleet.StartAgentsAsync(Http, [DeployFleet.Pass]);
-        var key = $"/build_notify/{_fleet.Prefix}";
+        await Fleet.StartAgentsAsync(Http, [DeployFleet.Pass]);
+        var key = $"/build_notify/{Fleet.Prefix}";
         var rule = await AddRuleAsync($$$"""
-            {"name":"bad-{{{_fleet.Prefix}}}","trigger":{"type":"key_changed","key":"{{{key}}}"},
-             "actions":[{"type":"start_deploy","manifestUrl":"{{{_fleet.ManifestUrl}}}","target":{"all":true},"strategy":{"batch":0}}]}
+            {"name":"bad-{{{Fleet.Prefix}}}","trigger":{"type":"key_changed","key":"{{{key}}}"},
+             "actions":[{"type":"start_deploy","manifestUrl":"{{{Fleet.ManifestUrl}}}","target":{"all":true},"strategy":{"batch":0}}]}
             """);
 
         await SetKeyAsync(key, "build 1");
@@ -170,7 +152,7 @@ public sealed class RuleDeployTests(ITestOutputHelper output) : IAsyncLifetime
     private async Task<JsonElement> UntilDeploy(string id)
     {
         JsonElement last = default;
-        await _fleet.UntilAsync(async () => (last = await DeployFleet.GetAsync(Http, id)).GetProperty("status").GetString() != "running", $"deploy {id} ending");
+        await Fleet.UntilAsync(async () => (last = await DeployFleet.GetAsync(Http, id)).GetProperty("status").GetString() != "running", $"deploy {id} ending");
         output.WriteLine(last.ToString());
         return last;
     }
