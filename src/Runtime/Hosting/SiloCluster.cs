@@ -167,23 +167,46 @@ public sealed partial class SiloCluster
     }
 
     private long _shutDownAt;
+    private Task<bool> _leaveConfirmed = Task.FromResult(false);
 
     internal async Task ShutDownAsync(CancellationToken cancellationToken)
     {
         await Membership.ShutDownAsync(cancellationToken).ConfigureAwait(false);
         Volatile.Write(ref _shutDownAt, Environment.TickCount64);
+        // While grains deactivate, each peer reads the table and confirms: from then on it routes nothing new here.
+        _leaveConfirmed = ConfirmLeaveAsync();
+    }
+
+    private async Task<bool> ConfirmLeaveAsync()
+    {
+        var peers = new List<SiloAddress>();
+        foreach (var m in Membership.CurrentView.Members)
+            if (m.Silo != Self && m.Status is SiloStatus.Joining or SiloStatus.Active or SiloStatus.ShuttingDown) peers.Add(m.Silo);
+        var answers = await Task.WhenAll(peers.Select(p => Messages.LeavingAsync(p, _options.DrainTimeout))).ConfigureAwait(false);
+        var unconfirmed = peers.Where((_, i) => !answers[i]).Select(p => p.ToString()).ToList();
+        if (unconfirmed.Count > 0) LogLeaveUnconfirmed(string.Join(", ", unconfirmed));
+        return unconfirmed.Count == 0;
     }
 
     internal async Task StopAsync(CancellationToken cancellationToken)
     {
-        // Peers learn of the leave at their next table read; until then they may still send here, and this
-        // silo forwards. Connections close only once peers had time to see it and every call in either
-        // direction was answered.
-        var refresh = (long)Membership.Options.TableRefreshInterval.TotalMilliseconds;
-        var quietUntil = Volatile.Read(ref _shutDownAt) + 2 * refresh + 100;
+        // Connections close once every peer confirmed it routes nothing new here (or, for a peer that did not
+        // answer, had two table refreshes to see the leave), every call in either direction was answered, and
+        // every response was handed to the kernel: a FIN then follows the last of them.
         var deadline = Environment.TickCount64 + (long)_options.DrainTimeout.TotalMilliseconds;
+        bool confirmed;
+        try
+        {
+            confirmed = await _leaveConfirmed.WaitAsync(_options.DrainTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            confirmed = false;
+        }
+        var refresh = (long)Membership.Options.TableRefreshInterval.TotalMilliseconds;
+        var quietUntil = confirmed ? 0 : Volatile.Read(ref _shutDownAt) + 2 * refresh + 100;
         while (Environment.TickCount64 < deadline
-               && (Environment.TickCount64 < quietUntil || Messages.PendingCount > 0 || Messages.InboundCount > 0))
+               && (Environment.TickCount64 < quietUntil || Messages.PendingCount > 0 || Messages.InboundCount > 0 || Transport.HasUnsentFrames))
             await Task.Delay(20, cancellationToken).ConfigureAwait(false);
         await Membership.StopAsync(cancellationToken).ConfigureAwait(false);
         await Transport.DisposeAsync().ConfigureAwait(false);
@@ -197,6 +220,9 @@ public sealed partial class SiloCluster
 
     [LoggerMessage(EventId = 1405, Level = LogLevel.Critical, Message = "Silo {Silo} does not join the cluster: {Reason}")]
     private partial void LogRefusedByCluster(string silo, string reason);
+
+    [LoggerMessage(EventId = 1406, Level = LogLevel.Warning, Message = "Leaving: {Peers} did not confirm reading the table in time; waiting for their next refresh instead")]
+    private partial void LogLeaveUnconfirmed(string peers);
 
     [LoggerMessage(EventId = 1404, Level = LogLevel.Warning, Message = "Reading the membership table after a peer's notice failed; the next refresh tries again")]
     private partial void LogRefreshFailed(Exception e);

@@ -23,4 +23,7 @@ internal enum FrameKind : byte
 
     /// <summary>The membership table changed: read it now rather than at the next refresh.</summary>
     TableChanged = 7,
+
+    /// <summary>corr: the sender is leaving (its row says ShuttingDown); read the membership table, then Ack.</summary>
+    Leaving = 8,
 }

@@ -87,9 +87,17 @@ internal sealed partial class MessageCenter(GrainRuntime runtime, ISiloTransport
     }
 
     /// <summary>Asks <paramref name="silo"/> to deactivate its activation of <paramref name="grain"/>; true once it confirmed.</summary>
-    public async Task<bool> ReleaseAsync(SiloAddress silo, GrainId grain, TimeSpan timeout)
+    public Task<bool> ReleaseAsync(SiloAddress silo, GrainId grain, TimeSpan timeout) => ControlAsync(FrameKind.Release, silo, grain, timeout);
+
+    /// <summary>
+    /// Tells <paramref name="silo"/> that this silo is leaving; true once it confirmed that it read the table since, so it
+    /// routes no new call here (false: it did not answer in time, or its connection was lost).
+    /// </summary>
+    public Task<bool> LeavingAsync(SiloAddress silo, TimeSpan timeout) => ControlAsync(FrameKind.Leaving, silo, default, timeout);
+
+    private async Task<bool> ControlAsync(FrameKind kind, SiloAddress silo, GrainId grain, TimeSpan timeout)
     {
-        var call = new ControlCall(FrameKind.Release, grain);
+        var call = new ControlCall(kind, grain);
         Register(call, silo, register: false);
         Transport.Send(silo, call);
         try
@@ -152,6 +160,9 @@ internal sealed partial class MessageCenter(GrainRuntime runtime, ISiloTransport
                     correlationId = reader.ReadVarUInt64();
                     _ = ReleaseLocal(from, correlationId, GrainIdCodec.Read(ref reader));
                     return;
+                case FrameKind.Leaving:
+                    _ = AcknowledgeLeave(from, reader.ReadVarUInt64());
+                    return;
                 default:
                     LogMalformed(from.ToString(), $"unknown frame kind {(byte)kind}");
                     return;
@@ -211,12 +222,32 @@ internal sealed partial class MessageCenter(GrainRuntime runtime, ISiloTransport
         }
     }
 
+    private async Task AcknowledgeLeave(SiloAddress from, ulong correlationId)
+    {
+        try
+        {
+            // Once the view that says the sender is leaving is installed, placement sends it nothing new; the Ack
+            // goes on the same connection as every call routed there before, so it arrives after them.
+            if (Runtime.Cluster is { } cluster) await cluster.Membership.RefreshNowAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // Not confirmed: the leaving silo falls back to waiting for this silo's next refresh.
+            LogLeaveNotConfirmed(from.ToString(), e);
+            return;
+        }
+        Transport.Send(from, new AckFrame(correlationId));
+    }
+
     public void OnConnectionLost(SiloAddress peer, Exception reason)
     {
         var error = reason as SiloUnavailableException ?? new SiloUnavailableException($"Connection to silo {peer} lost: {reason.Message}", reason);
         foreach (var (_, call) in _pending)
             if (call.Target == peer && TryRemove(call)) call.Fail(error);
     }
+
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Warning, Message = "Silo {Silo} is leaving, but reading the membership table failed, so its leave is not confirmed")]
+    private partial void LogLeaveNotConfirmed(string silo, Exception e);
 
     [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Malformed frame from {Silo}: {Reason}")]
     private partial void LogMalformed(string silo, string reason);

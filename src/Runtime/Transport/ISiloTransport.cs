@@ -41,6 +41,12 @@ public interface ISiloTransport : IAsyncDisposable
     /// </summary>
     void Send(SiloAddress target, IOutgoingFrame frame);
 
+    /// <summary>
+    /// True while frames to some peer are queued or being written. A graceful stop waits for false before closing,
+    /// so that its last responses reach their callers.
+    /// </summary>
+    bool HasUnsentFrames { get; }
+
     /// <summary>Closes the connection to a peer declared dead (pending sends fail at once).</summary>
     void Disconnect(SiloAddress peer);
 }

@@ -57,6 +57,12 @@ internal sealed class OutboundConnection
     /// <summary>Frames queued and not yet taken by a writer.</summary>
     public int QueuedFrames => Volatile.Read(ref _queued);
 
+    /// <summary>
+    /// True while frames are queued or a writer holds the role (writing a batch, or the dial not done): what is
+    /// left to hand to the kernel. Once false, a close sends the peer everything before its FIN.
+    /// </summary>
+    public bool HasUnsentFrames => Volatile.Read(ref _queued) > 0 || Volatile.Read(ref _writing) != 0;
+
     /// <summary>Queues a frame unless the queue is full or the connection is closing (the caller then opens a new one).</summary>
     public EnqueueResult TryEnqueue(IOutgoingFrame frame)
     {

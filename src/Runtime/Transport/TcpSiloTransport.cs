@@ -106,6 +106,8 @@ public sealed class TcpSiloTransport : ISiloTransport
     /// <summary>Frames waiting to be written to <paramref name="peer"/> (0 without a connection).</summary>
     internal int QueuedFrames(SiloAddress peer) => _outbound.TryGetValue(peer, out var c) ? c.QueuedFrames : 0;
 
+    public bool HasUnsentFrames => _outbound.Values.Any(c => c.HasUnsentFrames);
+
     public void Disconnect(SiloAddress peer)
     {
         var reason = new SiloUnavailableException($"the connection to silo {peer} at {peer.Endpoint} was closed because the silo was declared dead");

@@ -164,53 +164,19 @@ public sealed class ClusterTests
     public async Task Graceful_stop_hands_grains_off_with_no_failed_calls_and_a_restarted_silo_takes_grains_back()
     {
         await using var cluster = await TestCluster.StartAsync(3);
-        var failures = new ConcurrentQueue<Exception>();
-        var acknowledged = new ConcurrentDictionary<int, int>();
-        var calls = 0L;
-        using var stop = new CancellationTokenSource();
-        var writers = Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
-        {
-            var n = 0;
-            while (!stop.IsCancellationRequested)
-            {
-                var key = w * 100 + n % 10;
-                try
-                {
-                    var value = await cluster.Silos[0].Factory.GetGrain<IPersistentCounterGrain>($"hand-{key}").Add(1);
-                    acknowledged.AddOrUpdate(key, value, (_, old) => Math.Max(old, value));
-                    Interlocked.Increment(ref calls);
-                }
-                catch (Exception e)
-                {
-                    failures.Enqueue(e);
-                }
-                n++;
-            }
-        })).ToList();
-
-        // Each phase lasts until the writers have made progress through it, not for a fixed time.
-        Task WritersProgressAsync(string phase)
-        {
-            var from = Volatile.Read(ref calls);
-            return TestCluster.WaitUntilAsync(() => Volatile.Read(ref calls) >= from + 200, TimeSpan.FromSeconds(20), $"200 more acknowledged calls {phase}");
-        }
+        await using var writers = new CounterWriters(() => cluster.Silos[0].Factory, "hand");
 
         // Every one of the 80 grains has answered, so silo 2 hosts some of them when it leaves.
-        await TestCluster.WaitUntilAsync(() => acknowledged.Count == 80, TimeSpan.FromSeconds(20), "every grain to answer once");
+        await writers.AllAnsweredAsync();
         Assert.True(cluster.Silos[2].Runtime.Catalog.Count > 0, "silo 2 hosts none of the grains it is to hand off");
         await cluster.Silos[2].StopAsync();
         await cluster.WaitForViewAsync(2);
-        await WritersProgressAsync("after silo 2 left");
+        await writers.ProgressAsync("after silo 2 left");
         var rejoined = await cluster.AddSiloAsync();
         await cluster.WaitForViewAsync(3);
         await TestCluster.WaitUntilAsync(() => rejoined.Runtime.Catalog.Count > 0, TimeSpan.FromSeconds(20), "the rejoined silo to take grains back");
-        await WritersProgressAsync("after the new silo joined");
-        stop.Cancel();
-        await Task.WhenAll(writers);
-
-        Assert.True(failures.IsEmpty, $"{failures.Count} failed calls, first: {failures.FirstOrDefault()}");
-        foreach (var (key, value) in acknowledged)
-            Assert.Equal(value, await cluster.Silos[1].Factory.GetGrain<IPersistentCounterGrain>($"hand-{key}").Get());
+        await writers.ProgressAsync("after the new silo joined");
+        await writers.StopAndCheckAsync(cluster.Silos[1].Factory);
         Assert.True(rejoined.Runtime.Catalog.Count > 0, "the rejoined silo took no grains");
     }
 
