@@ -118,9 +118,10 @@ public static class AgentProgram
             }
             catch (AgentRefusedException e)
             {
-                var hint = e.Error.StartsWith("access refused", StringComparison.Ordinal)
-                    ? "does the agent have a token with scope agent? (-token, the 'token' config key, or PLATFORM_TOKEN)"
-                    : $"is another agent running as '{settings.NodeName}'?";
+                var hint = !e.Error.StartsWith("access refused", StringComparison.Ordinal) ? $"is another agent running as '{settings.NodeName}'?"
+                    : e.Error.Contains("client certificate", StringComparison.Ordinal)
+                        ? "does the agent present a certificate signed by the silo's client CA? (the 'cert_file' and 'key_file' config keys)"
+                        : "does the agent have a token with scope agent? (-token, the 'token' config key, or PLATFORM_TOKEN)";
                 await Console.Error.WriteLineAsync($"error: {e.Message}; not retrying ({hint})").ConfigureAwait(false);
                 return AgentExitCodes.Refused;
             }

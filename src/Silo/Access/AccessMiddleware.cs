@@ -103,7 +103,7 @@ public sealed partial class AccessMiddleware(RequestDelegate next, AccessControl
             };
         }
         // The agent's WebSocket client sees headers only, not the body: the reason goes in a header too.
-        response.Headers["X-Platform-Denied"] = HeaderSafe(message);
+        response.Headers["X-Platform-Denied"] = HeaderText.Safe(message);
         if (decision.Status == 401)
             response.Headers.WWWAuthenticate = api == AccessApi.Etcd ? "Basic realm=\"etcd\"" : "Bearer realm=\"platform\"";
         switch (api)
@@ -126,12 +126,6 @@ public sealed partial class AccessMiddleware(RequestDelegate next, AccessControl
     }
 
     /// <summary>Header values must be visible ASCII: anything else (a key's name may hold it) becomes '?'.</summary>
-    private static string HeaderSafe(string text)
-        => string.Create(text.Length, text, static (span, t) =>
-        {
-            for (var i = 0; i < t.Length; i++) span[i] = t[i] is >= ' ' and <= '~' ? t[i] : '?';
-        });
-
     [LoggerMessage(EventId = 3100, Level = LogLevel.Warning, Message = "access: refused {Status} {Method} {Path} from {Address}: {Reason}")]
     private static partial void LogDenied(ILogger logger, int status, string method, string path, string address, string reason);
 }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using Platform.Silo.Access;
 
 namespace Platform.Silo.Tls;
 
@@ -38,6 +39,8 @@ public sealed partial class AgentCertificateCheck(
         LogRefused(context.Connection.RemoteIpAddress?.ToString() ?? "an unknown address", context.Connection.RemotePort, reason);
         context.Response.StatusCode = StatusCodes.Status403Forbidden;
         context.Response.ContentType = "text/plain; charset=utf-8";
+        // A WebSocket client sees the refused upgrade's headers, not its body: the agent says why from this one.
+        context.Response.Headers["X-Platform-Denied"] = HeaderText.Safe($"{Refusal}: {reason}");
         await context.Response.WriteAsync($"{Refusal}: {reason}\n", context.RequestAborted);
         return false;
     }

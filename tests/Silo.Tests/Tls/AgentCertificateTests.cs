@@ -2,6 +2,9 @@ using System.Net.WebSockets;
 using System.Net;
 using Platform.Client.Tls;
 using Platform.Protocol;
+using Platform.Silo.Tests.Nodes.Serf;
+using Platform.Silo.Tests.Support;
+using Platform.Silo.Tls;
 
 namespace Platform.Silo.Tests.Tls;
 
@@ -29,7 +32,10 @@ public sealed class AgentCertificateTests(ClientCaSiloFixture fixture) : IClassF
     private TlsClientSettings Agent(TestCertificates.Pem? client) => new() { CaFile = Certs.CaFile, CertFile = client?.CertFile, KeyFile = client?.KeyFile };
 
     /// <summary>Opens the agent WebSocket as an agent does; the HTTP status the silo answered the upgrade with.</summary>
-    private async Task<HttpStatusCode> ConnectAgentAsync(TlsClientSettings settings)
+    private async Task<HttpStatusCode> ConnectAgentAsync(TlsClientSettings settings) => (await UpgradeAsync(settings)).Status;
+
+    /// <summary>The upgrade's status and its <c>X-Platform-Denied</c> header: all a WebSocket client learns of a refusal.</summary>
+    private async Task<(HttpStatusCode Status, string? Denied)> UpgradeAsync(TlsClientSettings settings)
     {
         using var ws = new ClientWebSocket();
         ws.Options.CollectHttpResponseDetails = true;
@@ -45,7 +51,8 @@ public sealed class AgentCertificateTests(ClientCaSiloFixture fixture) : IClassF
         {
             Assert.Null(TlsClientSettings.DescribeFailure(e));
         }
-        return ws.HttpStatusCode;
+        var denied = ws.HttpResponseHeaders?.TryGetValue("X-Platform-Denied", out var values) == true ? string.Join(' ', values) : null;
+        return (ws.HttpStatusCode, denied);
     }
 
     private async Task<(HttpStatusCode Status, string Body)> GetConnectPathAsync(TlsClientSettings settings)
@@ -77,7 +84,9 @@ public sealed class AgentCertificateTests(ClientCaSiloFixture fixture) : IClassF
     [Fact]
     public async Task Agent_connection_without_a_client_certificate_is_refused_with_403_saying_why_and_logged()
     {
-        Assert.Equal(HttpStatusCode.Forbidden, await ConnectAgentAsync(Agent(null)));
+        var (upgrade, denied) = await UpgradeAsync(Agent(null));
+        Assert.Equal(HttpStatusCode.Forbidden, upgrade);
+        Assert.Equal($"{AgentCertificateCheck.Refusal}: no client certificate was sent", denied);
 
         var (status, body) = await GetConnectPathAsync(Agent(null));
         Assert.Equal(HttpStatusCode.Forbidden, status);
@@ -114,5 +123,27 @@ public sealed class AgentCertificateTests(ClientCaSiloFixture fixture) : IClassF
         var status = await ConnectAgentAsync(Agent(Certs.Client));
         Assert.NotEqual(HttpStatusCode.Forbidden, status);
         Assert.Contains(status, new[] { HttpStatusCode.SwitchingProtocols, HttpStatusCode.NotFound });
+    }
+
+    [Fact]
+    public async Task A_platform_agent_without_a_client_certificate_exits_3_saying_the_silo_wants_one_and_not_retrying()
+    {
+        using var dir = new TempDir();
+        var config = Path.Combine(dir.Path, "agent.json");
+        await File.WriteAllTextAsync(config, System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["node_name"] = "no-cert",
+            ["servers"] = new[] { $"https://{Silo.BaseAddress.Authority}" },
+            ["ca_file"] = Certs.CaFile,
+            ["data_dir"] = Path.Combine(dir.Path, "data"),
+            ["bind"] = $"127.0.0.1:{SiloProcess.FreePort()}",
+        }));
+        var (exit, output) = await NodeProcess.RunAsync("platform agent no-cert", "dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "platform.dll"), "agent", "-config-file", config], TimeSpan.FromSeconds(60),
+            new Dictionary<string, string> { ["PLATFORM_URL"] = "", ["PLATFORM_TOKEN"] = "" });
+
+        Assert.True(exit == 3, $"exit {exit}, expected 3 (refused); output:\n{output}");
+        Assert.Contains($"access refused (HTTP 403): {AgentCertificateCheck.Refusal}: no client certificate was sent; not retrying", output);
+        Assert.Contains("the 'cert_file' and 'key_file' config keys", output);
     }
 }
