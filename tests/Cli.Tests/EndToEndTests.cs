@@ -68,6 +68,23 @@ public sealed class EndToEndTests(FleetFixture fleet) : IClassFixture<FleetFixtu
     }
 
     [Fact]
+    public async Task Event_size_is_limited_by_the_silos_setting_not_serfs_default()
+    {
+        var fits = new string('x', 700);  // over Serf's 512, within the silo's 1,024
+        var (code, stdout, stderr) = await PlatformCommand.RunAsync("event", "big-event", fits, "--url", fleet.Url);
+        Assert.True(code == 0, stderr);
+        Assert.Equal("Event 'big-event' dispatched! Coalescing enabled: true\n", stdout);
+
+        var over = new string('x', FleetFixture.UserEventSizeLimit);
+        (code, stdout, stderr) = await PlatformCommand.RunAsync("event", "too-big", over, "--url", fleet.Url);
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        Assert.Contains($"user event 'too-big' is {FleetFixture.UserEventSizeLimit + 7} bytes (name + payload); the limit is {FleetFixture.UserEventSizeLimit} bytes", stderr);
+        using var client = fleet.Client();
+        Assert.Empty(await client.ListEventsAsync("too-big"));
+    }
+
+    [Fact]
     public async Task Event_prints_serfs_answer_and_is_in_the_history()
     {
         var (code, stdout, stderr) = await PlatformCommand.RunAsync("event", "-coalesce=false", "cli-deploy", "v1", "--url", fleet.Url);

@@ -23,7 +23,8 @@ public static class EventCommand
         {
             var eventName = parse.GetValue(name)!;
             var body = Encoding.UTF8.GetBytes(parse.GetValue(payload) ?? "");
-            if (UserEvents.Validate(eventName, body) is { } invalid) throw new UsageException(invalid);
+            // The name's rules are Serf's everywhere; the size limit is the silo's setting, so the silo checks it.
+            if (UserEvents.Validate(eventName, body, int.MaxValue) is { } invalid) throw new UsageException(invalid);
             var coalescing = parse.GetValue(coalesce);
             using var client = context.Client(parse.GetValue(url));
             var fired = await client.FireEventAsync(eventName, body, coalescing, cancellationToken).ConfigureAwait(false);

@@ -20,6 +20,9 @@ public sealed class FleetFixture : IAsyncLifetime
 
     public int DbPort { get; } = SerfCluster.FreePort();
 
+    /// <summary>Larger than Serf's 512 bytes, so that the CLI is seen to go by the silo's setting.</summary>
+    public const int UserEventSizeLimit = 1024;
+
     public string Handler => System.IO.Path.Combine(_dir.Path, "greet.sh");
 
     public async Task InitializeAsync()
@@ -30,7 +33,7 @@ public sealed class FleetFixture : IAsyncLifetime
         Url = $"http://127.0.0.1:{port}";
         var dir = AppContext.BaseDirectory;
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = dir };
-        foreach (var a in new[] { Path.Combine(dir, "Platform.Silo.dll"), "--urls", Url, "--data-dir", Path.Combine(_dir.Path, "silo") }) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { Path.Combine(dir, "Platform.Silo.dll"), "--urls", Url, "--data-dir", Path.Combine(_dir.Path, "silo"), "--Platform:Nodes:UserEventSizeLimit", UserEventSizeLimit.ToString() }) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_gcServer"] = "0";
         Silo = RunningProcess.Start(psi);
         using var http = new HttpClient { BaseAddress = new Uri(Url) };

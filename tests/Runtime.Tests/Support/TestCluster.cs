@@ -28,13 +28,15 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>More services of the silo with the given index (a log provider, say).</summary>
     public Action<int, IServiceCollection>? ConfigureServices { get; set; }
 
-    /// <summary>Membership tuned for tests: detection in about a second.</summary>
+    /// <summary>Membership tuned for tests: detection in a second or two.</summary>
     public static void FastMembership(MembershipOptions o)
     {
         o.IAmAliveInterval = TimeSpan.FromMilliseconds(200);
         o.TableRefreshInterval = TimeSpan.FromMilliseconds(100);
         o.ProbeInterval = TimeSpan.FromMilliseconds(100);
-        o.ProbeTimeout = TimeSpan.FromMilliseconds(200);
+        // A probe waits behind whatever its connection is writing (a 16 MB frame being refused, say), and CI runs
+        // on two busy cores: 3 × 500 ms of silence before a suspicion keeps detection fast without false deaths.
+        o.ProbeTimeout = TimeSpan.FromMilliseconds(500);
         o.MissedProbesLimit = 3;
         o.IAmAliveStaleAfter = TimeSpan.FromSeconds(3);
     }

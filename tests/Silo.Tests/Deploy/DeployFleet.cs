@@ -118,6 +118,13 @@ public sealed class DeployFleet : IAsyncDisposable
                 throw new TimeoutException($"{e.Message}\n{Diagnostics()}", e);
             }
         }
+        // A node's own grain says alive a moment before the fleet's member list has it, and deploys pick their
+        // targets from that list: wait for it too, or a deploy posted now could miss the last nodes to join.
+        await UntilAsync(async () =>
+        {
+            var listed = await http.GetFromJsonAsync<JsonElement>($"/v1/nodes?status=alive&tag=fleet=^{Prefix}$");
+            return listed.GetArrayLength() == names.Count;
+        }, $"the fleet's member list to have all {names.Count} nodes alive");
     }
 
     /// <summary>POST /v1/deploys with <paramref name="body"/>; the status and the JSON answer.</summary>
