@@ -92,6 +92,10 @@ internal static class ConfigKeys
         ["statsite_addr"] = ConfigKind.String,
         ["statsd_addr"] = ConfigKind.String,
         ["broadcast_timeout"] = ConfigKind.Duration,
+        ["enable_compression"] = ConfigKind.Bool,
+        ["mdns"] = ConfigKind.Json,
+        // The limit is the silo's (Platform:Nodes:UserEventSizeLimit): events are fired there, not by the agent.
+        ["user_event_size_limit"] = ConfigKind.Int,
     };
 
     public static string Describe(ConfigKind kind) => kind switch

@@ -27,6 +27,9 @@ public sealed class ConfigFileTests
           "leave_on_terminate": true,
           "skip_leave_on_interrupt": false,
           "disable_coordinates": true,
+          "enable_compression": true,
+          "mdns": { "interface": "eth0", "disable_ipv6": true },
+          "user_event_size_limit": 1024,
           "servers": ["http://10.0.0.1:8080", "http://10.0.0.2:8080"]
         }
         """;
