@@ -77,13 +77,13 @@ public sealed class TestGrainsExtension : ISiloExtension
         });
         group.MapGet("/ticks", async (string key, IGrainFactory grains) => Results.Ok(await grains.GetGrain<ILedgerGrain>(key).Ticks()));
         // The silo's own rule deploy starter, called as the rules engine calls it, so a test can repeat an idempotency key.
-        endpoints.MapPost("/test/deploy-starter", async (string key, string manifestUrl, string fleet, IGrainFactory grains) =>
+        endpoints.MapPost("/test/deploy-starter", async (string key, string manifestUrl, string fleet, IGrainFactory grains, Platform.Silo.Access.AuditLog audit) =>
         {
             var request = new Platform.Grains.Rules.RuleDeployRequest(manifestUrl, null,
                 new Platform.Grains.Rules.RuleDeployTarget(Tags: new() { ["role"] = "^web$", ["fleet"] = $"^{fleet}$" }), null, key, "rule-test");
             try
             {
-                return Results.Ok(await new Platform.Silo.Endpoints.Deploys.RuleDeployStarter(grains).StartDeployAsync(request, CancellationToken.None));
+                return Results.Ok(await new Platform.Silo.Endpoints.Deploys.RuleDeployStarter(grains, audit).StartDeployAsync(request, CancellationToken.None));
             }
             catch (Platform.Grains.Rules.RuleActionException e)
             {

@@ -26,6 +26,18 @@ internal sealed class BuildGrain(
 
     private bool Exists => state.RecordExists && B.Id.Length != 0;
 
+    /// <summary>This silo's build counters; none when the host registers none (unit tests).</summary>
+    private BuildCounters? Counters => ServiceProvider.GetService(typeof(BuildCounters)) as BuildCounters;
+
+    /// <summary>The build's state as last stored, so that a build is counted finished once per finish.</summary>
+    private string? _savedState;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _savedState = Exists ? B.State : null;
+        return Task.CompletedTask;
+    }
+
     private IBuildQueueGrain Queue => GrainFactory.GetGrain<IBuildQueueGrain>(BuildQueueGrain.DefaultKey);
 
     private IBuildFeedGrain Feed => GrainFactory.GetGrain<IBuildFeedGrain>(BuildFeedGrain.DefaultKey);
@@ -38,6 +50,7 @@ internal sealed class BuildGrain(
                 ? CreateResult.Existing : CreateResult.Taken;
         state.State = BuildPlan.New(spec, GetPrimaryKeyString(), number, DateTimeOffset.UtcNow);
         await Save();
+        Counters?.OnStarted();
         await RegisterOrUpdateReminder(Reminder, _options.BuildCheckInterval, _options.BuildCheckInterval);
         logger.LogInformation("build {Build} of {Branch} at {Commit} created ({Trigger})", B.Id, B.Branch, B.Commit, B.Trigger);
         await QueueScheduled();
@@ -143,6 +156,7 @@ internal sealed class BuildGrain(
         if (!Exists) return $"build {GetPrimaryKeyString()} does not exist";
         if (BuildPlan.Retry(B, DateTimeOffset.UtcNow) is { } refused) return refused;
         await Save();
+        Counters?.OnStarted();
         await RegisterOrUpdateReminder(Reminder, _options.BuildCheckInterval, _options.BuildCheckInterval);
         await QueueScheduled();
         return null;
@@ -270,6 +284,8 @@ internal sealed class BuildGrain(
     private async Task Save()
     {
         await state.WriteStateAsync();
+        if (JobStates.IsFinal(B.State) && !(_savedState is { } saved && JobStates.IsFinal(saved))) Counters?.OnFinished(B.State);
+        _savedState = B.State;
         Feed.BuildChanged(Copy(B)).Ignore(logger);
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Platform.Runtime;
+using Platform.Runtime.Catalog;
 
 namespace Platform.Grains.Builds;
 
@@ -23,9 +24,20 @@ internal sealed class BuildQueueGrain(
 
     private QueueState Q => state.State;
 
+    /// <summary>This silo's build counters, which show the queue's depth; none when the host registers none (unit tests).</summary>
+    private BuildCounters? Counters => ServiceProvider.GetService(typeof(BuildCounters)) as BuildCounters;
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         RegisterGrainTimer(_ => Tick(), _options.QueueCheckInterval, _options.QueueCheckInterval);
+        Counters?.OnQueue(Q.Waiting, Q.Running.Count);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The queue is shown by the silo it runs on: one that no longer runs it shows nothing waiting.</summary>
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        Counters?.OnQueue([], 0);
         return Task.CompletedTask;
     }
 
@@ -155,7 +167,11 @@ internal sealed class BuildQueueGrain(
     }
 
     /// <summary>Tells the builds' feed that what <see cref="View"/> shows changed (followers of /v1/queue read it again).</summary>
-    private void Changed() => GrainFactory.GetGrain<IBuildFeedGrain>(BuildFeedGrain.DefaultKey).QueueChanged().Ignore(logger);
+    private void Changed()
+    {
+        Counters?.OnQueue(Q.Waiting, Q.Running.Count);
+        GrainFactory.GetGrain<IBuildFeedGrain>(BuildFeedGrain.DefaultKey).QueueChanged().Ignore(logger);
+    }
 
     private List<AgentSlots> LiveAgents()
     {

@@ -33,6 +33,9 @@ internal sealed partial class FleetGrain(IGrainJournal journal, IOptions<NodesOp
     /// <summary>The last event published (durable); the log may have applied more that are still in the journal's queue.</summary>
     private ulong _publishedSeq;
 
+    /// <summary>This silo's event counters; none when the host registers none (unit tests).</summary>
+    private EventCounters? Counters => ServiceProvider.GetService(typeof(EventCounters)) as EventCounters;
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _log = new FleetLog(_options.UserEventHistory, _options.RecentEvents);
@@ -61,6 +64,7 @@ internal sealed partial class FleetGrain(IGrainJournal journal, IOptions<NodesOp
     {
         var e = _log.NewUserEvent(name, payload, coalesce, DateTimeOffset.UtcNow) with { NodeFilter = nodeFilter, TagFilter = tagFilter };
         await Append(new FleetRecord(null, e));
+        Counters?.OnFired();
         return e;
     }
 
@@ -81,6 +85,7 @@ internal sealed partial class FleetGrain(IGrainJournal journal, IOptions<NodesOp
             Send(hub, h => h.OnQuery(sent, collector));
             hubs++;
         }
+        Counters?.OnQuery();
         return Task.FromResult(new QueryStart(sent, hubs));
     }
 

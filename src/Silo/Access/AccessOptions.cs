@@ -46,7 +46,7 @@ public sealed class RateLimitOptions
     /// <summary>Writes one client address may make at once above the sustained rate. Default 200.</summary>
     public int PerAddressBurst { get; set; } = 200;
 
-    /// <summary>Whether loopback clients count against the per-address limit. Default false: this machine is trusted as in the open default.</summary>
+    /// <summary>Whether loopback clients count against the per-address limit. Default false: this machine is trusted as in the open default (push hooks are limited from loopback too).</summary>
     public bool LimitLoopback { get; set; }
 
     /// <summary>The first setting that is out of range, named, or null.</summary>

@@ -6,7 +6,9 @@ namespace Platform.Silo.Access;
 
 /// <summary>
 /// Token buckets on writes (every request but GET and HEAD: key writes, events, queries, hooks): one per token and one
-/// per client address. A refusal is a 429 with <c>Retry-After</c>, counted with the access refusals.
+/// per client address. A refusal is a 429 with <c>Retry-After</c>, counted with the access refusals. Loopback clients
+/// are left out of the per-address bucket unless <see cref="RateLimitOptions.LimitLoopback"/>, except on push hooks:
+/// they carry no token, so the address is their only limit, and a reverse proxy on this machine makes every sender loopback.
 /// </summary>
 public static class AccessRateLimits
 {
@@ -28,6 +30,8 @@ public static class AccessRateLimits
         return services;
     }
 
+    private static bool IsHook(HttpContext context) => context.Request.Path.StartsWithSegments("/hooks", StringComparison.Ordinal);
+
     private static bool IsWrite(HttpContext context) => !(HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method));
 
     private static PartitionedRateLimiter<HttpContext> PerToken(RateLimitOptions options) => PartitionedRateLimiter.Create<HttpContext, string>(context =>
@@ -38,7 +42,7 @@ public static class AccessRateLimits
     private static PartitionedRateLimiter<HttpContext> PerAddress(RateLimitOptions options) => PartitionedRateLimiter.Create<HttpContext, string>(context =>
     {
         var address = context.Connection.RemoteIpAddress;
-        if (options.PerAddress <= 0 || !IsWrite(context) || address is null || (!options.LimitLoopback && IPAddress.IsLoopback(address)))
+        if (options.PerAddress <= 0 || !IsWrite(context) || address is null || (!options.LimitLoopback && IPAddress.IsLoopback(address) && !IsHook(context)))
             return RateLimitPartition.GetNoLimiter("");
         return RateLimitPartition.GetTokenBucketLimiter("address:" + address, _ => Bucket(options.PerAddress, options.PerAddressBurst, options.Period));
     });

@@ -77,7 +77,8 @@ public static class AccessRoutes
         if (Under(path, "/v1/deploys"))
         {
             if (read) return new(AccessScopes.NodesRead, null, AccessApi.Platform, null);
-            return new(AccessScopes.Deploy, null, AccessApi.Platform, HttpMethods.IsDelete(method) ? "deploy.cancel" : "deploy.start");
+            // A start is audited by the endpoint, which knows the new deploy's id; a cancel's path names its deploy.
+            return new(AccessScopes.Deploy, null, AccessApi.Platform, HttpMethods.IsDelete(method) ? "deploy.cancel" : null);
         }
         if (Under(path, "/v1/monitor") || Under(path, "/v1/cluster") || path == "/metrics") return new(AccessScopes.NodesRead, null, AccessApi.Platform, null);
         if (path == AccessEndpoints.WhoAmIPath) return new(AccessControl.AnyScope, null, AccessApi.Platform, null);

@@ -81,6 +81,8 @@ public static class SiloSetup
         // Before the extensions: a test extension's starter, registered later, wins.
         builder.Services.AddSingleton<Platform.Grains.Rules.IDeployStarter, Platform.Silo.Endpoints.Deploys.RuleDeployStarter>();
         builder.Services.AddSingleton<Platform.Grains.Deploys.DeployCounters>();
+        builder.Services.AddSingleton<Platform.Grains.Builds.BuildCounters>();
+        builder.Services.AddSingleton<Platform.Grains.Nodes.EventCounters>();
         builder.Services.AddSingleton<Platform.Silo.Endpoints.Deploys.DeployWatch>();
         builder.Services.AddSingleton<AgentHub>();
         builder.Services.AddSingleton<Platform.Silo.Endpoints.Builds.BuildsFeed>();

@@ -1,6 +1,8 @@
 using System.Diagnostics.Metrics;
+using Platform.Grains.Builds;
 using Platform.Grains.Deploys;
 using Platform.Grains.Keys;
+using Platform.Grains.Nodes;
 using Platform.Runtime.Hosting;
 using Platform.Runtime.Statistics;
 using Platform.Runtime.Storage;
@@ -21,7 +23,8 @@ public sealed class PlatformMeter : IDisposable
     private readonly Meter _meter = new(Name);
     private readonly MembershipSubscription? _membership;
 
-    public PlatformMeter(IRuntimeStatistics statistics, GrainRuntime runtime, KeyWatchHub watches, AgentHub agents, StorageMonitor storage, AccessControl access, DeployCounters deploys)
+    public PlatformMeter(IRuntimeStatistics statistics, GrainRuntime runtime, KeyWatchHub watches, AgentHub agents, StorageMonitor storage, AccessControl access, DeployCounters deploys,
+        EventCounters events, BuildCounters builds)
     {
         _meter.CreateObservableCounter("platform.grain.calls", () => Methods(statistics, failures: false), "{call}", "Grain calls completed, by grain type and method.");
         _meter.CreateObservableCounter("platform.grain.call.failures", () => Methods(statistics, failures: true), "{call}", "Grain calls that ended in an exception, by grain type and method.");
@@ -36,6 +39,12 @@ public sealed class PlatformMeter : IDisposable
         _meter.CreateObservableCounter("platform.deploys.finished", () => DeployResults(deploys), "{deploy}", "Deploys ended on this silo, by result (succeeded, failed, cancelled).");
         _meter.CreateObservableCounter("platform.deploys.state_writes", () => deploys.StateWrites, "{write}", "Writes of deploy grains' state on this silo; node results that arrive together share one.");
         _meter.CreateObservableCounter("platform.deploys.node_results", () => NodeResults(deploys), "{node}", "Nodes' runs ended in deploys on this silo, by status (succeeded, failed, timed-out, lost, skipped).");
+        _meter.CreateObservableCounter("platform.events.fired", () => events.Fired, "{event}", "User events fired through this silo's fleet grain (API, Consul's event API, rules, deploys).");
+        _meter.CreateObservableCounter("platform.queries", () => events.Queries, "{query}", "Queries sent to the fleet by this silo's fleet grain.");
+        _meter.CreateObservableCounter("platform.builds.started", () => builds.Started, "{build}", "Builds created or retried on this silo's build grains (API, push hooks, rules).");
+        _meter.CreateObservableCounter("platform.builds.finished", () => BuildResults(builds), "{build}", "Builds ended on this silo, by result (passed, failed, canceled, skipped).");
+        _meter.CreateObservableGauge("platform.builds.queue.waiting", () => Waiting(builds), "{job}", "Jobs waiting for an agent, by the agent tags they ask for; on the silo running the queue (others show 0).");
+        _meter.CreateObservableGauge("platform.builds.queue.running", () => builds.Running, "{job}", "Jobs holding an agent's slot; on the silo running the queue (others show 0).");
         _meter.CreateObservableGauge("platform.cluster.silos", () => Silos(runtime), "{silo}", "Silos in this silo's view of the membership table, by status.");
         if (runtime.Cluster?.Membership is { } membership)
         {
@@ -63,6 +72,18 @@ public sealed class PlatformMeter : IDisposable
     {
         for (var i = 0; i < DeployCounters.Results.Length; i++)
             yield return new(deploys.Finished(i), new KeyValuePair<string, object?>("result", DeployCounters.Results[i]));
+    }
+
+    private static IEnumerable<Measurement<long>> BuildResults(BuildCounters builds)
+    {
+        for (var i = 0; i < BuildCounters.Results.Length; i++)
+            yield return new(builds.Finished(i), new KeyValuePair<string, object?>("result", BuildCounters.Results[i]));
+    }
+
+    private static IEnumerable<Measurement<int>> Waiting(BuildCounters builds)
+    {
+        foreach (var (agents, count) in builds.Waiting())
+            yield return new(count, new KeyValuePair<string, object?>("agents", agents));
     }
 
     private static IEnumerable<Measurement<long>> NodeResults(DeployCounters deploys)

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Platform.Silo.Tests.Etcd;
 using Platform.Silo.Tests.Support;
+using Platform.Silo.Tests.Telemetry;
 
 namespace Platform.Silo.Tests.Access;
 
@@ -210,9 +211,7 @@ public sealed class AccessProcessTests(AccessSilo access) : IClassFixture<Access
         using (var removed = await access.SendAsync(HttpMethod.Delete, "/v1/rules/audited", access.Admin))
             Assert.True(removed.IsSuccessStatusCode, await removed.Content.ReadAsStringAsync());
 
-        using var audit = await access.SendAsync(HttpMethod.Get, "/v1/access/audit?limit=1000", access.Admin);
-        var entries = JsonDocument.Parse(await audit.Content.ReadAsStringAsync()).RootElement.EnumerateArray()
-            .Select(e => $"{e.GetProperty("actor").GetString()} {e.GetProperty("action").GetString()} {e.GetProperty("target").GetString()}").ToList();
+        var entries = await access.AuditAsync();
         Assert.Contains(entries, e => e.StartsWith("admin rule.add rule-", StringComparison.Ordinal) && e.EndsWith(" audited (user_event → set_key)", StringComparison.Ordinal));
         Assert.Contains(entries, e => e.StartsWith("admin rule.remove rule-", StringComparison.Ordinal));
     }
@@ -222,6 +221,7 @@ public sealed class AccessProcessTests(AccessSilo access) : IClassFixture<Access
     {
         var firer = await access.CreateAsync("firer", ["events:fire"]);
         var before = await Refused();
+        var metricsBefore = await MetricsTests.ScrapeAsync(access.Silo, access.Admin);
         using (var fired = await access.SendAsync(HttpMethod.Post, "/v1/events/deploy", firer, new StringContent("v42")))
             Assert.True(fired.IsSuccessStatusCode, await fired.Content.ReadAsStringAsync());
         using (var denied = await access.SendAsync(HttpMethod.Post, "/v1/queries/uptime", firer, new StringContent("")))
@@ -235,10 +235,10 @@ public sealed class AccessProcessTests(AccessSilo access) : IClassFixture<Access
         Assert.Equal(before.Forbidden + 1, after.Forbidden);
         Assert.Equal(before.Query + 1, after.Query);
         Assert.Equal(before.Unauthenticated + 1, after.Unauthenticated);
+        const string Forbidden = "platform_access_refused_total{reason=forbidden}", Unauthenticated = "platform_access_refused_total{reason=unauthenticated}";
+        await MetricsTests.PollAsync(access.Silo, s => s[Forbidden] == metricsBefore[Forbidden] + 1 && s[Unauthenticated] == metricsBefore[Unauthenticated] + 1, access.Admin);
 
-        using var audit = await access.SendAsync(HttpMethod.Get, "/v1/access/audit?limit=1000", access.Admin);
-        var entries = JsonDocument.Parse(await audit.Content.ReadAsStringAsync()).RootElement.EnumerateArray()
-            .Select(e => $"{e.GetProperty("actor").GetString()} {e.GetProperty("action").GetString()} {e.GetProperty("target").GetString()}").ToList();
+        var entries = await access.AuditAsync();
         Assert.Contains("firer event.fire /v1/events/deploy", entries);
         Assert.Contains("admin token.create firer (events:fire)", entries);
         Assert.Contains("anonymous token.create admin (admin)", entries);

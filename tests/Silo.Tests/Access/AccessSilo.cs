@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Platform.Silo.Tests.Etcd;
+using Platform.Silo.Tests.Nodes.Api;
 using Platform.Silo.Tests.Support;
 
 namespace Platform.Silo.Tests.Access;
@@ -63,6 +64,31 @@ public sealed class AccessSilo : IAsyncLifetime
         var request = new HttpRequestMessage(method, path) { Content = content };
         if (bearer is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
         return Silo.Http.SendAsync(request);
+    }
+
+    /// <summary>The audit log, newest last, as <c>actor action target</c> lines.</summary>
+    public async Task<List<string>> AuditAsync()
+    {
+        using var audit = await SendAsync(HttpMethod.Get, "/v1/access/audit?limit=1000", Admin);
+        var body = await audit.Content.ReadAsStringAsync();
+        Assert.True(audit.IsSuccessStatusCode, body);
+        return JsonDocument.Parse(body).RootElement.EnumerateArray()
+            .Select(e => $"{e.GetProperty("actor").GetString()} {e.GetProperty("action").GetString()} {e.GetProperty("target").GetString()}").ToList();
+    }
+
+    /// <summary>An agent connected with a token of scope <c>agent</c>, once its node is alive (deploys and queries reach it then).</summary>
+    internal async Task<RawAgent> ConnectNodeAsync(string node, bool answerQueries = false)
+    {
+        var token = await CreateAsync($"{node}-agent", ["agent"]);
+        var agent = await RawAgent.ConnectAsync(Silo.Port, RawAgent.NewHello(node), answerQueries, token);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            using var response = await SendAsync(HttpMethod.Get, $"/v1/nodes/{node}", Admin);
+            if (response.IsSuccessStatusCode && (await response.Content.ReadAsStringAsync()).Contains("\"status\":\"alive\"", StringComparison.Ordinal)) return agent;
+            Assert.True(DateTime.UtcNow < deadline, $"node {node} never became alive");
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>etcdctl v2 with <c>--username NAME:SECRET</c> (none when <paramref name="user"/> is null).</summary>

@@ -9,10 +9,12 @@ namespace Platform.Silo.Tests.Telemetry;
 /// <summary>A real silo's <c>/metrics</c>, scraped as Prometheus would, and its JSON log lines.</summary>
 public sealed partial class MetricsTests
 {
-    /// <summary>The silo's /metrics as sample name (with its interesting labels) → value.</summary>
-    internal static async Task<Dictionary<string, double>> ScrapeAsync(SiloProcess silo)
+    /// <summary>The silo's /metrics as sample name (with its interesting labels) → value; <paramref name="bearer"/>: the token to scrape with.</summary>
+    internal static async Task<Dictionary<string, double>> ScrapeAsync(SiloProcess silo, string? bearer = null)
     {
-        using var response = await silo.Http.GetAsync("/metrics");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        if (bearer is not null) request.Headers.Authorization = new("Bearer", bearer);
+        using var response = await silo.Http.SendAsync(request);
         response.EnsureSuccessStatusCode();
         Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType);
         var samples = new Dictionary<string, double>();
@@ -23,7 +25,7 @@ public sealed partial class MetricsTests
             Assert.True(m.Success, $"not a Prometheus sample line: {line}");
             // Labels other than the interesting ones are dropped so the tests name samples simply.
             var labels = string.Join(",", LabelPair().Matches(m.Groups["labels"].Value)
-                .Where(l => l.Groups[1].Value is "grain_type" or "method" or "status" or "http_route" or "http_request_method" or "reason" or "result")
+                .Where(l => l.Groups[1].Value is "grain_type" or "method" or "status" or "http_route" or "http_request_method" or "reason" or "result" or "agents")
                 .Select(l => $"{l.Groups[1].Value}={l.Groups[2].Value}"));
             var key = labels.Length == 0 ? m.Groups["name"].Value : $"{m.Groups["name"].Value}{{{labels}}}";
             samples[key] = samples.GetValueOrDefault(key) + double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture);
@@ -89,13 +91,13 @@ public sealed partial class MetricsTests
         Assert.Contains("Platform:Telemetry:LogFormat (--log-format) is 'xml'; expected 'text' or 'json'.", stderr);
     }
 
-    /// <summary>Scrapes until <paramref name="condition"/> holds (30 s at most).</summary>
-    internal static async Task<Dictionary<string, double>> PollAsync(SiloProcess silo, Func<Dictionary<string, double>, bool> condition)
+    /// <summary>Scrapes until <paramref name="condition"/> holds (30 s at most); the exporter caches its answer briefly, so a change shows a little later.</summary>
+    internal static async Task<Dictionary<string, double>> PollAsync(SiloProcess silo, Func<Dictionary<string, double>, bool> condition, string? bearer = null)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
-            var samples = await ScrapeAsync(silo);
+            var samples = await ScrapeAsync(silo, bearer);
             if (condition(samples)) return samples;
             if (DateTime.UtcNow > deadline)
                 Assert.Fail("the metrics did not reach the expected values within 30 s:\n" + string.Join("\n", samples.Where(s => s.Key.StartsWith("platform_", StringComparison.Ordinal)).Select(s => $"{s.Key} {s.Value}")));

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Platform.Grains.Builds;
 using Platform.Grains.Deploys;
 using Platform.Runtime;
+using Platform.Silo.Access;
 
 namespace Platform.Silo.Endpoints.Deploys;
 
@@ -24,7 +25,7 @@ public static class DeploysEndpoints
         return app;
     }
 
-    private static async Task<IResult> Start(HttpRequest request, IGrainFactory grains)
+    private static async Task<IResult> Start(HttpRequest request, IGrainFactory grains, AuditLog audit)
     {
         DeploySpec spec;
         try
@@ -45,6 +46,7 @@ public static class DeploysEndpoints
         var id = $"{DateTimeOffset.UtcNow:yyyyMMddHHmmssfff}-{Guid.NewGuid().ToString("N")[..6]}";
         var started = await grains.GetGrain<IDeployGrain>(id).Start(spec);
         if (started.Deploy is null) return DeploysJson.Error(started.ErrorStatus, started.Error!);
+        await audit.RecordAsync(request.HttpContext, "deploy.start", id);
         return TypedResults.Json(DeploysJson.Render(started.Deploy), DeploysJson.Options, statusCode: 201);
     }
 

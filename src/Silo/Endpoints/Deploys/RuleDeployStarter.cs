@@ -4,14 +4,16 @@ using System.Text.Json;
 using Platform.Grains.Deploys;
 using Platform.Grains.Rules;
 using Platform.Runtime;
+using Platform.Silo.Access;
 
 namespace Platform.Silo.Endpoints.Deploys;
 
 /// <summary>
 /// Starts a rule's deploy: the request is read exactly as a <c>POST /v1/deploys</c> body is, and the deploy's id comes
 /// from the idempotency key, so a run finished again after a restart finds its deploy instead of starting a second one.
+/// A deploy it starts is audited as <c>deploy.start</c> by <c>rule:{rule id}</c>, as one from the API is by its token.
 /// </summary>
-public sealed class RuleDeployStarter(IGrainFactory grains) : IDeployStarter
+public sealed class RuleDeployStarter(IGrainFactory grains, AuditLog audit) : IDeployStarter
 {
     /// <inheritdoc />
     public async Task<string> StartDeployAsync(RuleDeployRequest request, CancellationToken cancellationToken)
@@ -34,7 +36,11 @@ public sealed class RuleDeployStarter(IGrainFactory grains) : IDeployStarter
         var id = IdFor(request.IdempotencyKey);
         var grain = grains.GetGrain<IDeployGrain>(id);
         var started = await grain.Start(spec);
-        if (started.Deploy is not null) return id;
+        if (started.Deploy is not null)
+        {
+            await audit.RecordAsync($"rule:{request.RuleId}", "deploy.start", id, null, cancellationToken);
+            return id;
+        }
         // 409: this key started its deploy before (the grain keeps it); anything else is the request's fault.
         if (started.ErrorStatus == 409 && await grain.Get() is not null) return id;
         throw new RuleActionException(started.Error ?? "the deploy did not start");

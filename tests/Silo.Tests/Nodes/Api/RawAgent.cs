@@ -37,11 +37,12 @@ internal sealed class RawAgent : IAsyncDisposable
     public static HelloFrame NewHello(string name, Dictionary<string, string>? tags = null, string? agentId = null, ulong lastEventLTime = 0) =>
         new(name, "127.0.0.1", 7946, tags ?? [], agentId ?? Guid.NewGuid().ToString("N"), AgentProtocol.Version, lastEventLTime);
 
-    /// <summary>Connects, sends the hello and waits for the welcome or the refusal.</summary>
-    public static async Task<RawAgent> ConnectAsync(int port, HelloFrame hello, bool answerQueries = false)
+    /// <summary>Connects (with <paramref name="token"/> as its bearer token, if any), sends the hello and waits for the welcome or the refusal.</summary>
+    public static async Task<RawAgent> ConnectAsync(int port, HelloFrame hello, bool answerQueries = false, string? token = null)
     {
         var agent = new RawAgent(hello) { AnswerQueries = answerQueries };
         agent._socket.Options.AddSubProtocol(AgentProtocol.SubProtocol);
+        if (token is not null) agent._socket.Options.SetRequestHeader("Authorization", $"Bearer {token}");
         agent._socket.Options.KeepAliveInterval = TimeSpan.Zero;
         await agent._socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}{AgentProtocol.ConnectPath}"), CancellationToken.None);
         agent._receiving = agent.ReceiveLoop();
