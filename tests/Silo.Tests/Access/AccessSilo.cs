@@ -76,6 +76,24 @@ public sealed class AccessSilo : IAsyncLifetime
             .Select(e => $"{e.GetProperty("actor").GetString()} {e.GetProperty("action").GetString()} {e.GetProperty("target").GetString()}").ToList();
     }
 
+    /// <summary>
+    /// Reads the audit log until it holds every one of <paramref name="expected"/>: work started by a rule or a hook is
+    /// recorded once it has started, which may be just after its effects are seen elsewhere.
+    /// </summary>
+    public async Task<List<string>> AuditHoldsAsync(params string[] expected)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var entries = await AuditAsync();
+            var missing = expected.Where(e => !entries.Contains(e)).ToList();
+            if (missing.Count == 0) return entries;
+            if (clock.Elapsed > TimeSpan.FromSeconds(30))
+                Assert.Fail($"the audit log lacks {string.Join("; ", missing)} after 30 s; it holds: {string.Join("; ", entries)}");
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>An agent connected with a token of scope <c>agent</c>, once its node is alive (deploys and queries reach it then).</summary>
     internal async Task<RawAgent> ConnectNodeAsync(string node, bool answerQueries = false)
     {
