@@ -238,6 +238,48 @@ public sealed class KeyWatchHubTests : IAsyncLifetime
     /// The keyspace as the hub sees it, over a store: the subscription answers the store's index and the events after
     /// the hub's, as the grain does.
     /// </summary>
+    private static KeyResult Refused(bool notApplied) => new()
+    {
+        ErrorCode = KeyErrorCode.RaftInternal,
+        ErrorCause = "keyspace default is recovering: journal 'keyspace/default': append at 1 by epoch 1 refused: current epoch 2",
+        NotApplied = notApplied,
+    };
+
+    [Fact]
+    public async Task A_request_the_keyspace_refused_before_storing_anything_is_sent_again_until_it_is_stored()
+    {
+        var stored = new KeyResult { Event = _store.Set("/k", "v"), Term = 3 };
+        _keyspace.Answers.AddRange([Refused(notApplied: true), Refused(notApplied: true), stored]);
+
+        var result = await _hub.ExecuteAsync(new KeyRequest { Op = KeyOp.Set, Key = "/k", Value = "v" });
+
+        Assert.Same(stored, result);
+        Assert.Equal(3, _keyspace.Executed);
+    }
+
+    [Fact]
+    public async Task A_request_refused_unapplied_every_time_gets_the_refusal_after_a_bounded_number_of_tries()
+    {
+        _keyspace.Answers.Add(Refused(notApplied: true));
+
+        var result = await _hub.ExecuteAsync(new KeyRequest { Op = KeyOp.Set, Key = "/k", Value = "v" });
+
+        Assert.True(result.NotApplied);
+        Assert.Equal(KeyErrorCode.RaftInternal, result.ErrorCode);
+        Assert.Equal(6, _keyspace.Executed);
+    }
+
+    [Fact]
+    public async Task A_failure_that_may_have_stored_the_request_is_answered_as_it_is_never_sent_again()
+    {
+        _keyspace.Answers.Add(Refused(notApplied: false));
+
+        var result = await _hub.ExecuteAsync(new KeyRequest { Op = KeyOp.Set, Key = "/k", Value = "v" });
+
+        Assert.False(result.NotApplied);
+        Assert.Equal(1, _keyspace.Executed);
+    }
+
     private sealed class OneKeyspace(KeyStore store) : IGrainFactory, IKeyspaceGrain
     {
         public TGrain GetGrain<TGrain>(string key) where TGrain : IGrainWithStringKey => (TGrain)(object)this;
@@ -248,7 +290,16 @@ public sealed class KeyWatchHubTests : IAsyncLifetime
         {
         }
 
-        public Task<KeyResult> Execute(KeyRequest request) => throw new NotSupportedException("the hub does not write");
+        /// <summary>Answers <see cref="Execute"/> gives, in order; the last one repeats.</summary>
+        public List<KeyResult> Answers { get; } = [];
+
+        public int Executed { get; private set; }
+
+        public Task<KeyResult> Execute(KeyRequest request)
+        {
+            if (Answers.Count == 0) throw new NotSupportedException("no answer scripted");
+            return Task.FromResult(Answers[Math.Min(Executed++, Answers.Count - 1)]);
+        }
 
         public Task<KeyResult> ScanHistory(string key, bool recursive, ulong sinceIndex, bool includeHidden) => throw new NotSupportedException("not needed here");
 

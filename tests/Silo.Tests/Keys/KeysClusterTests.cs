@@ -58,6 +58,36 @@ public sealed class KeysClusterTests(PostgresFixture postgres, ITestOutputHelper
     }
 
     [Fact]
+    public async Task A_write_refused_because_another_activation_fenced_the_journal_is_stored_not_answered_with_an_error()
+    {
+        var connection = await postgres.DatabaseForAsync(nameof(A_write_refused_because_another_activation_fenced_the_journal_is_stored_not_answered_with_an_error));
+        await using var cluster = new SiloClusterProcesses(connection, 1, output);
+        await cluster.StartAllAsync();
+        using var first = await cluster.Client(0).PutAsync("/v2/keys/fence/k", Value("0"));
+        Assert.True(first.IsSuccessStatusCode, await first.Content.ReadAsStringAsync());
+        var index = (await Json(first)).GetProperty("node").GetProperty("modifiedIndex").GetUInt64();
+
+        // What a second activation does when it opens the stream (two silos briefly disagreeing on the owner while
+        // they join): the running activation's next append is refused, and nothing of that write is stored.
+        await using (var db = new Npgsql.NpgsqlConnection(connection))
+        {
+            await db.OpenAsync();
+            await using var bump = new Npgsql.NpgsqlCommand("UPDATE journal_head SET epoch = epoch + 1 WHERE stream = 'keyspace/default'", db);
+            Assert.Equal(1, await bump.ExecuteNonQueryAsync());
+        }
+
+        using var second = await cluster.Client(0).PutAsync("/v2/keys/fence/k", Value("1"));
+        Assert.True(second.IsSuccessStatusCode, await second.Content.ReadAsStringAsync());
+        var stored = (await Json(second)).GetProperty("node");
+        Assert.Equal("1", stored.GetProperty("value").GetString());
+        Assert.Equal(index + 1, stored.GetProperty("modifiedIndex").GetUInt64());
+        Assert.Contains("refused", cluster[0].Output);
+        var read = (await Json(await cluster.Client(0).GetAsync("/v2/keys/fence/k"))).GetProperty("node");
+        Assert.Equal("1", read.GetProperty("value").GetString());
+        cluster.Passed = true;
+    }
+
+    [Fact]
     public async Task A_watch_made_after_a_write_was_answered_through_another_silo_wakes_for_the_next_write_never_for_that_one()
     {
         var connection = await postgres.DatabaseForAsync(nameof(A_watch_made_after_a_write_was_answered_through_another_silo_wakes_for_the_next_write_never_for_that_one));

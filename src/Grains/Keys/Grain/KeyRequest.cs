@@ -90,6 +90,12 @@ public sealed class KeyResult
     /// <summary>The journal's epoch: etcd's <c>X-Raft-Term</c>.</summary>
     public long Term { get; init; }
 
+    /// <summary>
+    /// The request was refused before anything of it was stored (the keyspace's activation was fenced by a newer one,
+    /// or had already broken): nothing changed, so the same request may be sent again.
+    /// </summary>
+    public bool NotApplied { get; init; }
+
     public bool Failed => Event is null && ErrorCode != 0;
 
     public static KeyResult From(KeyException e, long term) => new() { ErrorCode = e.Code, ErrorCause = e.Cause, ErrorIndex = e.Index, Term = term };

@@ -68,7 +68,7 @@ internal sealed class KeyspaceGrain(IGrainJournal journal, IOptions<KeyspaceOpti
     public async Task<KeyResult> Execute(KeyRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (_broken is { } broken) return Unavailable(broken);
+        if (_broken is { } broken) return Unavailable(broken, notApplied: true);
         if (request.Op == KeyOp.Get)
         {
             KeyEvent read;
@@ -110,14 +110,16 @@ internal sealed class KeyspaceGrain(IGrainJournal journal, IOptions<KeyspaceOpti
         }
         catch (Exception failure)
         {
-            return Unavailable(failure);
+            // A refused append stored none of its batch (the journal appends all or nothing), and a batch that never
+            // reached the journal stored nothing either; any other failure may have stored it.
+            return Unavailable(failure, notApplied: failure is InconsistentStateException or NotAppendedException);
         }
         return new KeyResult { Event = events[^1], Term = _epoch };
     }
 
     public Task<KeyResult> ScanHistory(string key, bool recursive, ulong sinceIndex, bool includeHidden)
     {
-        if (_broken is { } broken) return Task.FromResult(Unavailable(broken));
+        if (_broken is { } broken) return Task.FromResult(Unavailable(broken, notApplied: true));
         KeyEvent? found;
         try
         {
@@ -253,7 +255,7 @@ internal sealed class KeyspaceGrain(IGrainJournal journal, IOptions<KeyspaceOpti
     {
         _broken = e;
         failed.Done.TrySetException(e);
-        while (TakeNext() is { } waiting) waiting.Done.TrySetException(e);
+        while (TakeNext() is { } waiting) waiting.Done.TrySetException(new NotAppendedException(e));
         _inflight = null;
         if (e is StorageUnavailableException unavailable)
         {
@@ -312,8 +314,18 @@ internal sealed class KeyspaceGrain(IGrainJournal journal, IOptions<KeyspaceOpti
         };
     }
 
-    private KeyResult Unavailable(Exception cause) =>
-        new() { ErrorCode = KeyErrorCode.RaftInternal, ErrorCause = $"keyspace {GetPrimaryKeyString()} is recovering: {cause.Message}", ErrorIndex = _durableIndex, Term = _epoch };
+    private KeyResult Unavailable(Exception cause, bool notApplied = false) =>
+        new()
+        {
+            ErrorCode = KeyErrorCode.RaftInternal,
+            ErrorCause = $"keyspace {GetPrimaryKeyString()} is recovering: {(cause is NotAppendedException ? cause.InnerException!.Message : cause.Message)}",
+            ErrorIndex = _durableIndex,
+            Term = _epoch,
+            NotApplied = notApplied,
+        };
+
+    /// <summary>A batch queued behind one whose append failed: it was never sent to the journal.</summary>
+    private sealed class NotAppendedException(Exception cause) : Exception(cause.Message, cause);
 
     private sealed class Batch(long firstSeq)
     {

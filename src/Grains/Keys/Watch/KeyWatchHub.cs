@@ -63,6 +63,27 @@ public sealed partial class KeyWatchHub : IKeyspaceObserver, IHostedService, IDi
     /// <summary>The keyspace grain.</summary>
     public IKeyspaceGrain Keyspace => _grains.GetGrain<IKeyspaceGrain>(DefaultKeyspace);
 
+    /// <summary>How often a request the keyspace refused before storing anything is sent again, and the pause before each.</summary>
+    private static readonly TimeSpan[] NotAppliedRetries = [TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(500)];
+
+    /// <summary>
+    /// Runs <paramref name="request"/> on the keyspace. An answer that says nothing was stored (an activation fenced by
+    /// a newer one while silos joined, rebuilt from the journal on its next call) is not the client's business: the
+    /// request is sent again, a few times over about a second, before that answer goes out.
+    /// </summary>
+    public async Task<KeyResult> ExecuteAsync(KeyRequest request)
+    {
+        var result = await Keyspace.Execute(request);
+        foreach (var pause in NotAppliedRetries)
+        {
+            if (!result.NotApplied) return result;
+            await Task.Delay(pause);
+            result = await Keyspace.Execute(request);
+        }
+        if (result.NotApplied) _logger.LogWarning("keys: {Op} {Key} refused unapplied {Times} times: {Cause}", request.Op, request.Key, NotAppliedRetries.Length + 1, result.ErrorCause);
+        return result;
+    }
+
     /// <summary>The index of the latest event this hub has seen.</summary>
     public ulong LastIndex
     {

@@ -84,7 +84,7 @@ public static class ConsulEndpoints
             null => KeyOp.Set,
             _ => KeyOp.CompareAndSwap,
         };
-        var result = await hub.Keyspace.Execute(new KeyRequest
+        var result = await hub.ExecuteAsync(new KeyRequest
         {
             Op = op,
             Key = key,
@@ -106,7 +106,7 @@ public static class ConsulEndpoints
                 throw Conflict(request, $"{KeyPath.Quote(request.Key + "/")} is a folder, so {KeyPath.Quote(request.Key)} cannot also hold a value", result.ErrorIndex);
             case KeyErrorCode.NodeExist:
                 // Something is there already: a folder for a folder is success without cas; the other kind is a conflict.
-                var existing = await hub.Keyspace.Execute(new KeyRequest { Op = KeyOp.Get, Key = key });
+                var existing = await hub.ExecuteAsync(new KeyRequest { Op = KeyOp.Get, Key = key });
                 if (existing.Event is { Node.Dir: var isDir } found && isDir != request.IsFolder)
                 {
                     throw Conflict(request, isDir
@@ -116,7 +116,7 @@ public static class ConsulEndpoints
                 if (request.IsFolder && request.Cas is null or 0 && existing.Event is { Node: { Dir: true, Implicit: true } })
                 {
                     // A directory made by writing below it was never put, so the folder key is new: naming it in a write makes it one.
-                    var named = await hub.Keyspace.Execute(new KeyRequest { Op = KeyOp.Update, Key = key, Dir = true, Flags = request.Flags });
+                    var named = await hub.ExecuteAsync(new KeyRequest { Op = KeyOp.Update, Key = key, Dir = true, Flags = request.Flags });
                     if (named.Failed) throw ConsulKvException.From(named);
                     return await Written(hub, named.Event!.Index);
                 }
@@ -139,10 +139,10 @@ public static class ConsulEndpoints
             if (cas == 0)
             {
                 // No key has modify index 0: the delete "succeeds" exactly when there is nothing to delete.
-                var read = await hub.Keyspace.Execute(new KeyRequest { Op = KeyOp.Get, Key = request.NormalKey });
+                var read = await hub.ExecuteAsync(new KeyRequest { Op = KeyOp.Get, Key = request.NormalKey });
                 return Bool(read.Event is not { Node.Dir: false }, read.Event?.EtcdIndex ?? read.ErrorIndex);
             }
-            var compared = await hub.Keyspace.Execute(new KeyRequest { Op = KeyOp.CompareAndDelete, Key = request.NormalKey, PrevIndex = cas });
+            var compared = await hub.ExecuteAsync(new KeyRequest { Op = KeyOp.CompareAndDelete, Key = request.NormalKey, PrevIndex = cas });
             if (!compared.Failed) return await Written(hub, compared.Event!.Index);
             return compared.ErrorCode switch
             {
@@ -156,7 +156,7 @@ public static class ConsulEndpoints
         var operation = request.Recurse || request.IsFolder
             ? new KeyRequest { Op = KeyOp.DeletePrefix, Key = "/" + request.Key }
             : new KeyRequest { Op = KeyOp.Delete, Key = request.NormalKey };
-        var result = await hub.Keyspace.Execute(operation);
+        var result = await hub.ExecuteAsync(operation);
         if (result.Event is { } e) return await Written(hub, e.Index);
         if (!result.Failed || result.ErrorCode is KeyErrorCode.KeyNotFound or KeyErrorCode.NotDir or KeyErrorCode.NotFile) return Bool(true, result.ErrorIndex);
         throw ConsulKvException.From(result);

@@ -33,7 +33,7 @@ internal sealed partial class EtcdKeysHandler(KeyWatchHub hub, ILogger<EtcdKeysH
             KeyResult result;
             try
             {
-                result = await hub.Keyspace.Execute(operation);
+                result = await hub.ExecuteAsync(operation);
             }
             catch (Exception failure) when (!cancellationToken.IsCancellationRequested)
             {
