@@ -46,6 +46,24 @@ public sealed class TlsStartupTests : IDisposable
     }
 
     [Fact]
+    public async Task Unreadable_key_file_exits_2_naming_the_setting_and_the_file()
+    {
+        var missing = Path.Combine(_certs.Directory, "missing-key.pem");
+        var line = await ExpectExit2("--urls", $"https://127.0.0.1:{SiloProcess.FreePort()}", "--tls-cert", _certs.Server.CertFile, "--tls-key", missing);
+        Assert.Contains($"Platform:Tls:Key (--tls-key) '{missing}' cannot be read", line);
+    }
+
+    [Fact]
+    public async Task Unreadable_client_ca_file_exits_2_naming_the_setting_and_the_file()
+    {
+        var missing = Path.Combine(_certs.Directory, "missing-ca.pem");
+        var line = await ExpectExit2("--urls", $"https://127.0.0.1:{SiloProcess.FreePort()}", "--tls-cert", _certs.Server.CertFile, "--tls-key", _certs.Server.KeyFile,
+            "--tls-client-ca", missing);
+        Assert.Contains($"'{missing}' cannot be read", line);
+        Assert.Contains("Platform:Tls:ClientCa", line);
+    }
+
+    [Fact]
     public async Task Key_of_another_certificate_exits_2_naming_both_files()
     {
         var line = await ExpectExit2("--urls", $"https://127.0.0.1:{SiloProcess.FreePort()}", "--tls-cert", _certs.Server.CertFile, "--tls-key", _certs.Client.KeyFile);
