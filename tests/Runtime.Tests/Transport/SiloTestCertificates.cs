@@ -29,7 +29,7 @@ public sealed class SiloTestCertificates : IDisposable
     public string OtherCaFile { get; }
 
     /// <summary>A certificate and key file of a silo, signed by the cluster's CA (or by the other one).</summary>
-    public (string Cert, string Key) Issue(string name, bool otherCa = false)
+    public (string Cert, string Key) Issue(string name, bool otherCa = false, bool expired = false)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
@@ -37,15 +37,16 @@ public sealed class SiloTestCertificates : IDisposable
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], false));
         var now = DateTimeOffset.UtcNow;
-        using var cert = request.Create(otherCa ? _otherCa : _ca, now.AddDays(-1), now.AddDays(10), RandomNumberGenerator.GetBytes(12));
+        var (from, until) = expired ? (now.AddDays(-10), now.AddDays(-1)) : (now.AddDays(-1), now.AddDays(10));
+        using var cert = request.Create(otherCa ? _otherCa : _ca, from, until, RandomNumberGenerator.GetBytes(12));
         var n = Interlocked.Increment(ref _issued);
         return (Write($"{name}-{n}.pem", cert.ExportCertificatePem()), Write($"{name}-{n}.key", key.ExportPkcs8PrivateKeyPem()));
     }
 
     /// <summary>TLS settings of a silo with a fresh certificate of the cluster's CA (or of the other CA), trusting the cluster's CA.</summary>
-    public Action<TransportOptions> Silo(string name, bool otherCa = false)
+    public Action<TransportOptions> Silo(string name, bool otherCa = false, bool expired = false)
     {
-        var (cert, key) = Issue(name, otherCa);
+        var (cert, key) = Issue(name, otherCa, expired);
         return t => t.Tls = new SiloTlsOptions { CertificateFile = cert, KeyFile = key, CaFile = CaFile };
     }
 

@@ -94,6 +94,24 @@ public sealed class SiloTlsTests : IDisposable
     }
 
     [Fact]
+    public async Task A_peer_whose_certificate_expired_is_refused_saying_when_it_expired()
+    {
+        var goodLog = new ListLogger<TcpSiloTransport>();
+        var staleFrames = new RecordingHandler();
+        await using var good = await TransportTest.StartAsync(new RecordingHandler(), _certs.Silo("good"), logger: goodLog);
+        await using var stale = await TransportTest.StartAsync(staleFrames, _certs.Silo("stale", expired: true));
+
+        stale.Send(good.LocalAddress, TestFrame.OfInt64(1));
+        var refused = Assert.IsType<SiloUnavailableException>(await staleFrames.WaitForLostAsync(good.LocalAddress));
+        Assert.True(refused.Refused);
+        Assert.Contains("CN=stale", refused.Message);
+        Assert.Contains("expired on", refused.Message);
+        await TransportTest.Eventually(() => goodLog.Entries.Any(e => e.Id.Id == 1508 && e.Message.Contains($"silo {stale.LocalAddress}") && e.Message.Contains("expired on")),
+            "the good silo's log line naming the silo whose certificate expired");
+        Assert.Equal(0, staleFrames.FrameCount);
+    }
+
+    [Fact]
     public async Task A_plain_TCP_silo_and_a_TLS_silo_refuse_each_other_saying_so()
     {
         var tlsLog = new ListLogger<TcpSiloTransport>();
