@@ -24,6 +24,15 @@ public sealed class AgentConfig
     /// <summary><c>event_handlers</c>: <c>filter=script</c> entries; files append them.</summary>
     public List<string> EventHandlers { get; set; } = [];
 
+    /// <summary>
+    /// Where each key's value came from (<c>config file 'a.json'</c>, <c>flag -bind</c>), with each event handler and
+    /// server entry under <c>KEY:ENTRY</c>: values are checked after the merge, and their errors name the file that set them.
+    /// </summary>
+    public Dictionary<string, string> Sources { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The prefix an error about <paramref name="key"/> starts with: its source and a colon, or nothing when it is not known.</summary>
+    public string From(string key) => Sources.TryGetValue(key, out var source) ? source + ": " : "";
+
     /// <summary><c>log_level</c>: trace, debug, info, warn or err (Serf's names); default info.</summary>
     public string? LogLevel { get; set; }
 
@@ -159,6 +168,8 @@ public sealed class AgentConfig
             DeployCancelGrace = later.DeployCancelGrace ?? earlier.DeployCancelGrace,
         };
         foreach (var (key, value) in later.Tags) result.Tags[key] = value;
+        result.Sources = new Dictionary<string, string>(earlier.Sources, StringComparer.Ordinal);
+        foreach (var (key, source) in later.Sources) result.Sources[key] = source;
         return result;
     }
 }
