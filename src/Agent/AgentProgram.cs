@@ -14,7 +14,7 @@ public static class AgentProgram
     /// <summary>
     /// Runs the agent with <paramref name="args"/> (what follows <c>platform agent</c>). SIGTERM, SIGINT or
     /// <paramref name="cancellationToken"/> make it leave gracefully and return 0; SIGINT under <c>skip_leave_on_interrupt</c>
-    /// exits 1 without a leave, as Serf's agent does; see <see cref="AgentExitCodes"/>.
+    /// and SIGTERM under <c>leave_on_terminate: false</c> exit 1 without a leave, as Serf's agent does; see <see cref="AgentExitCodes"/>.
     /// </summary>
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
@@ -75,7 +75,7 @@ public static class AgentProgram
                     forced.TrySetResult();
                     return;
                 }
-                var leave = context.Signal != PosixSignal.SIGINT || !settings.SkipLeaveOnInterrupt;
+                var leave = context.Signal == PosixSignal.SIGINT ? !settings.SkipLeaveOnInterrupt : settings.LeaveOnTerminate;
                 logger.LogInformation("agent: caught {Signal}, {Action}", context.Signal, leave ? "leaving gracefully" : "exiting without a leave");
                 stop.TrySetResult(leave);
             }

@@ -45,8 +45,11 @@ public sealed class AgentConfig
     /// <summary><c>advertise</c>: <c>ip[:port]</c> reported to the silo as the node's address.</summary>
     public string? Advertise { get; set; }
 
-    /// <summary><c>leave_on_terminate</c>: accepted for Serf's files; SIGTERM always leaves gracefully here.</summary>
-    public bool LeaveOnTerminate { get; set; }
+    /// <summary>
+    /// <c>leave_on_terminate</c>: whether SIGTERM leaves gracefully. Unset, it does (a stopped service is not a failed
+    /// node); set to false, SIGTERM exits without a leave, as Serf's default does.
+    /// </summary>
+    public bool? LeaveOnTerminate { get; set; }
 
     /// <summary><c>skip_leave_on_interrupt</c>: SIGINT exits without a graceful leave (the node goes failed).</summary>
     public bool SkipLeaveOnInterrupt { get; set; }
@@ -125,7 +128,7 @@ public sealed class AgentConfig
 
     /// <summary>
     /// Serf's merge: <paramref name="later"/>'s set values win, tags merge key by key, event handlers and servers
-    /// append, booleans only turn on.
+    /// append, booleans only turn on (except <c>leave_on_terminate</c>, which a later file may turn off).
     /// </summary>
     public static AgentConfig Merge(AgentConfig earlier, AgentConfig later)
     {
@@ -140,7 +143,7 @@ public sealed class AgentConfig
             Protocol = later.Protocol ?? earlier.Protocol,
             Bind = later.Bind ?? earlier.Bind,
             Advertise = later.Advertise ?? earlier.Advertise,
-            LeaveOnTerminate = earlier.LeaveOnTerminate || later.LeaveOnTerminate,
+            LeaveOnTerminate = later.LeaveOnTerminate ?? earlier.LeaveOnTerminate,
             SkipLeaveOnInterrupt = earlier.SkipLeaveOnInterrupt || later.SkipLeaveOnInterrupt,
             SnapshotPath = later.SnapshotPath ?? earlier.SnapshotPath,
             QueryResponseSizeLimit = later.QueryResponseSizeLimit ?? earlier.QueryResponseSizeLimit,

@@ -106,6 +106,9 @@ public sealed record AgentSettings
     /// <summary>SIGINT exits without a graceful leave.</summary>
     public bool SkipLeaveOnInterrupt { get; init; }
 
+    /// <summary>SIGTERM leaves gracefully (default); false: it exits without a leave, as Serf's default.</summary>
+    public bool LeaveOnTerminate { get; init; } = true;
+
     /// <summary>Reads the flags and every config file they name, merges them as Serf does (files in order, flags last) and resolves the result.</summary>
     public static AgentSettings Load(CommandLine commandLine, ILogger? logger = null)
     {
@@ -231,6 +234,7 @@ public sealed record AgentSettings
             UserQuiescentPeriod = config.UserQuiescentPeriod ?? TimeSpan.FromSeconds(1),
             QueryResponseSizeLimit = responseLimit,
             SkipLeaveOnInterrupt = config.SkipLeaveOnInterrupt,
+            LeaveOnTerminate = config.LeaveOnTerminate ?? true,
         };
     }
 

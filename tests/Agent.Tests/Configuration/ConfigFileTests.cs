@@ -242,6 +242,17 @@ public sealed class ConfigFileTests
     }
 
     [Fact]
+    public void Leave_on_terminate_is_on_unless_a_file_turns_it_off_and_skip_leave_on_interrupt_is_off_unless_turned_on()
+    {
+        var unset = AgentSettings.Resolve(ConfigFile.Parse("""{"servers":["http://s"]}""", "a.json"));
+        Assert.Equal((true, false), (unset.LeaveOnTerminate, unset.SkipLeaveOnInterrupt));
+        var serfs = AgentSettings.Resolve(AgentConfig.Merge(
+            ConfigFile.Parse("""{"servers":["http://s"],"leave_on_terminate":true}""", "a.json"),
+            ConfigFile.Parse("""{"leave_on_terminate":false,"skip_leave_on_interrupt":true}""", "b.json")));
+        Assert.Equal((false, true), (serfs.LeaveOnTerminate, serfs.SkipLeaveOnInterrupt));
+    }
+
+    [Fact]
     public void Tags_file_is_read_back_and_conflicts_with_tags_as_in_serf()
     {
         using var dir = new TempDir();

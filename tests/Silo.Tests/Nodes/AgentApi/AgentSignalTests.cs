@@ -6,7 +6,7 @@ namespace Platform.Silo.Tests.Nodes.AgentApi;
 
 /// <summary>
 /// SIGTERM and SIGINT sent to a real standalone <c>platform agent</c>: a graceful leave (leaving, then left, never
-/// failed) as Serf's agent does it, and under <c>skip_leave_on_interrupt</c> an interrupt that exits without one.
+/// failed) as Serf's agent does it, and under <c>skip_leave_on_interrupt</c> or <c>leave_on_terminate: false</c> an exit without one.
 /// </summary>
 public sealed class AgentSignalTests : IAsyncLifetime
 {
@@ -47,18 +47,20 @@ public sealed class AgentSignalTests : IAsyncLifetime
         Assert.DoesNotContain(_fleet.Events(Watcher), l => l.StartsWith($"member-failed {node} ", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task SIGINT_under_skip_leave_on_interrupt_exits_1_without_a_leave_and_the_node_is_failed()
+    [Theory]
+    [InlineData(NodeSignals.SIGINT, "SIGINT", "skip_leave_on_interrupt", true)]
+    [InlineData(NodeSignals.SIGTERM, "SIGTERM", "leave_on_terminate", false)]
+    public async Task A_signal_configured_not_to_leave_exits_1_without_a_leave_and_the_node_is_failed(int signal, string name, string key, bool value)
     {
-        var node = "skip-" + _fleet.Suffix;
-        var agent = await _fleet.StartAgentAsync(node, new() { ["skip_leave_on_interrupt"] = true });
+        var node = $"no-{name.ToLowerInvariant()}-{_fleet.Suffix}";
+        var agent = await _fleet.StartAgentAsync(node, new() { [key] = value });
         using var monitor = await MonitorLines.OpenAsync(_fleet.Http);
 
-        agent.Signal(NodeSignals.SIGINT);
+        agent.Signal(signal);
         await agent.WaitForExitAsync(TimeSpan.FromSeconds(30));
         // Serf's agent exits 1 when a signal ends it without a graceful leave.
         Assert.True(agent.ExitCode == 1, $"exit code {agent.ExitCode}\n{agent.Output}");
-        Assert.Contains("caught SIGINT, exiting without a leave", agent.Output);
+        Assert.Contains($"caught {name}, exiting without a leave", agent.Output);
 
         var lines = await monitor.UntilAsync(l => IsMember(l, "member-failed", node), $"{node}'s member-failed", _fleet.Diagnostics);
         Assert.DoesNotContain(lines, l => l.GetProperty("type").GetString() == "leaving" && l.GetProperty("node").GetString() == node);
