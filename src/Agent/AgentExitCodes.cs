@@ -6,7 +6,7 @@ public static class AgentExitCodes
     /// <summary>Left gracefully (a signal, or the silo asked the node to leave), or -help.</summary>
     public const int Ok = 0;
 
-    /// <summary>A fatal error while running (data directory unusable, TLS files unreadable, a second signal forced the exit).</summary>
+    /// <summary>A fatal error while running (data directory unusable, TLS files unreadable, a second signal forced the exit), or a signal that exits without a leave (as Serf).</summary>
     public const int Error = 1;
 
     /// <summary>Bad flags or configuration: the message names the file, key or flag and what was expected.</summary>

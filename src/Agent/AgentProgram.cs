@@ -13,7 +13,8 @@ public static class AgentProgram
 {
     /// <summary>
     /// Runs the agent with <paramref name="args"/> (what follows <c>platform agent</c>). SIGTERM, SIGINT or
-    /// <paramref name="cancellationToken"/> make it leave gracefully and return 0; see <see cref="AgentExitCodes"/>.
+    /// <paramref name="cancellationToken"/> make it leave gracefully and return 0; SIGINT under <c>skip_leave_on_interrupt</c>
+    /// and SIGTERM under <c>leave_on_terminate: false</c> exit 1 without a leave, as Serf's agent does; see <see cref="AgentExitCodes"/>.
     /// </summary>
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
@@ -74,7 +75,7 @@ public static class AgentProgram
                     forced.TrySetResult();
                     return;
                 }
-                var leave = context.Signal != PosixSignal.SIGINT || !settings.SkipLeaveOnInterrupt;
+                var leave = context.Signal == PosixSignal.SIGINT ? !settings.SkipLeaveOnInterrupt : settings.LeaveOnTerminate;
                 logger.LogInformation("agent: caught {Signal}, {Action}", context.Signal, leave ? "leaving gracefully" : "exiting without a leave");
                 stop.TrySetResult(leave);
             }
@@ -100,9 +101,11 @@ public static class AgentProgram
             }
             await Task.WhenAny(agent.Completion, stop.Task).ConfigureAwait(false);
 
+            var leftBySignal = true;
             if (stop.Task.IsCompleted)
             {
-                var stopping = agent.StopAsync(leave: stop.Task.Result);
+                leftBySignal = stop.Task.Result;
+                var stopping = agent.StopAsync(leave: leftBySignal);
                 if (await Task.WhenAny(stopping, forced.Task).ConfigureAwait(false) == forced.Task)
                 {
                     await Console.Error.WriteLineAsync("error: a second signal: exiting without waiting for the leave").ConfigureAwait(false);
@@ -114,7 +117,8 @@ public static class AgentProgram
             {
                 await agent.Completion.ConfigureAwait(false);
                 await agent.StopAsync(leave: false).ConfigureAwait(false);
-                return AgentExitCodes.Ok;
+                // Serf's agent exits 1 when a signal ends it without a graceful leave.
+                return leftBySignal ? AgentExitCodes.Ok : AgentExitCodes.Error;
             }
             catch (AgentRefusedException e)
             {

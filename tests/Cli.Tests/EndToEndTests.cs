@@ -174,17 +174,36 @@ public sealed class EndToEndTests(FleetFixture fleet) : IClassFixture<FleetFixtu
     [Fact]
     public async Task An_error_from_the_silo_exits_1_with_its_message()
     {
+        var before = await fleet.NodeStatesAsync();
+        Assert.Contains("web-1 alive role=web", before);
         var (code, _, stderr) = await PlatformCommand.RunAsync("force-leave", "ghost-node", "--url", fleet.Url);
         Assert.Equal(1, code);
         Assert.StartsWith("Error force leaving: node 'ghost-node' is not known (HTTP 404 from ", stderr);
+        (code, _, stderr) = await PlatformCommand.RunAsync("force-leave", "web-1", "--url", fleet.Url);
+        Assert.Equal(1, code);
+        Assert.StartsWith("Error force leaving: node 'web-1' is alive; force-leave only moves a failed node to left (HTTP 409 from ", stderr);
+        (code, _, stderr) = await PlatformCommand.RunAsync("tags", "-node", "ghost-node", "-set", "role=web", "--url", fleet.Url);
+        Assert.Equal(1, code);
+        Assert.StartsWith("Error setting tags: node 'ghost-node' is not known (HTTP 404 from ", stderr);
+        (code, _, stderr) = await PlatformCommand.RunAsync("leave", "-node", "ghost-node", "--url", fleet.Url);
+        Assert.Equal(1, code);
+        Assert.StartsWith("Error leaving: node 'ghost-node' is not known (HTTP 404 from ", stderr);
+
+        // No node state is lost or changed by the refused commands, and none is made up.
+        Assert.Equal(before, await fleet.NodeStatesAsync());
     }
 
     [Fact]
     public async Task A_usage_error_exits_2()
     {
+        var before = await fleet.NodeStatesAsync();
         var (code, _, stderr) = await PlatformCommand.RunAsync("query", "-tag", "role", "greet", "--url", fleet.Url);
         Assert.Equal(2, code);
         Assert.Contains("tag filter 'role' is not valid; expected key=regexp", stderr);
+        (code, _, stderr) = await PlatformCommand.RunAsync("tags", "-node", "web-1", "-set", "role", "--url", fleet.Url);
+        Assert.Equal(2, code);
+        Assert.Contains("-set 'role' is not valid; expected key=value", stderr);
+        Assert.Equal(before, await fleet.NodeStatesAsync());
     }
 
     [Fact]

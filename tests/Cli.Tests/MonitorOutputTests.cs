@@ -4,7 +4,7 @@ using Platform.Client;
 
 namespace Platform.Cli.Tests;
 
-/// <summary><c>platform monitor</c>'s text: Serf's log lines at INFO, check changes only at DEBUG (as Consul's agent logs them).</summary>
+/// <summary><c>platform monitor</c>'s text: Serf's log lines at INFO, check changes and leave intents only at DEBUG.</summary>
 public sealed class MonitorOutputTests
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -24,5 +24,13 @@ public sealed class MonitorOutputTests
     {
         var e = MonitorEvent.Parse("""{"type":"member","event":"member-join","member":{"name":"web-1","addr":"10.0.0.1","port":7946,"tags":{},"status":"alive"}}""", Json);
         Assert.EndsWith("[INFO] serf: EventMemberJoin: web-1 10.0.0.1", MonitorOutput.Line(e, "INFO", Now));
+    }
+
+    [Fact]
+    public void A_node_leaving_is_serfs_leave_intent_line_at_debug()
+    {
+        var e = MonitorEvent.Parse("""{"type":"leaving","node":"web-1"}""", Json);
+        Assert.Null(MonitorOutput.Line(e, "INFO", Now));
+        Assert.EndsWith("[DEBUG] serf: messageLeaveType: web-1", MonitorOutput.Line(e, "DEBUG", Now));
     }
 }

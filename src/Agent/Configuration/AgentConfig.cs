@@ -24,6 +24,15 @@ public sealed class AgentConfig
     /// <summary><c>event_handlers</c>: <c>filter=script</c> entries; files append them.</summary>
     public List<string> EventHandlers { get; set; } = [];
 
+    /// <summary>
+    /// Where each key's value came from (<c>config file 'a.json'</c>, <c>flag -bind</c>), with each event handler and
+    /// server entry under <c>KEY:ENTRY</c>: values are checked after the merge, and their errors name the file that set them.
+    /// </summary>
+    public Dictionary<string, string> Sources { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The prefix an error about <paramref name="key"/> starts with: its source and a colon, or nothing when it is not known.</summary>
+    public string From(string key) => Sources.TryGetValue(key, out var source) ? source + ": " : "";
+
     /// <summary><c>log_level</c>: trace, debug, info, warn or err (Serf's names); default info.</summary>
     public string? LogLevel { get; set; }
 
@@ -36,8 +45,11 @@ public sealed class AgentConfig
     /// <summary><c>advertise</c>: <c>ip[:port]</c> reported to the silo as the node's address.</summary>
     public string? Advertise { get; set; }
 
-    /// <summary><c>leave_on_terminate</c>: accepted for Serf's files; SIGTERM always leaves gracefully here.</summary>
-    public bool LeaveOnTerminate { get; set; }
+    /// <summary>
+    /// <c>leave_on_terminate</c>: whether SIGTERM leaves gracefully. Unset, it does (a stopped service is not a failed
+    /// node); set to false, SIGTERM exits without a leave, as Serf's default does.
+    /// </summary>
+    public bool? LeaveOnTerminate { get; set; }
 
     /// <summary><c>skip_leave_on_interrupt</c>: SIGINT exits without a graceful leave (the node goes failed).</summary>
     public bool SkipLeaveOnInterrupt { get; set; }
@@ -116,7 +128,7 @@ public sealed class AgentConfig
 
     /// <summary>
     /// Serf's merge: <paramref name="later"/>'s set values win, tags merge key by key, event handlers and servers
-    /// append, booleans only turn on.
+    /// append, booleans only turn on (except <c>leave_on_terminate</c>, which a later file may turn off).
     /// </summary>
     public static AgentConfig Merge(AgentConfig earlier, AgentConfig later)
     {
@@ -131,7 +143,7 @@ public sealed class AgentConfig
             Protocol = later.Protocol ?? earlier.Protocol,
             Bind = later.Bind ?? earlier.Bind,
             Advertise = later.Advertise ?? earlier.Advertise,
-            LeaveOnTerminate = earlier.LeaveOnTerminate || later.LeaveOnTerminate,
+            LeaveOnTerminate = later.LeaveOnTerminate ?? earlier.LeaveOnTerminate,
             SkipLeaveOnInterrupt = earlier.SkipLeaveOnInterrupt || later.SkipLeaveOnInterrupt,
             SnapshotPath = later.SnapshotPath ?? earlier.SnapshotPath,
             QueryResponseSizeLimit = later.QueryResponseSizeLimit ?? earlier.QueryResponseSizeLimit,
@@ -159,6 +171,8 @@ public sealed class AgentConfig
             DeployCancelGrace = later.DeployCancelGrace ?? earlier.DeployCancelGrace,
         };
         foreach (var (key, value) in later.Tags) result.Tags[key] = value;
+        result.Sources = new Dictionary<string, string>(earlier.Sources, StringComparer.Ordinal);
+        foreach (var (key, source) in later.Sources) result.Sources[key] = source;
         return result;
     }
 }

@@ -106,6 +106,9 @@ public sealed record AgentSettings
     /// <summary>SIGINT exits without a graceful leave.</summary>
     public bool SkipLeaveOnInterrupt { get; init; }
 
+    /// <summary>SIGTERM leaves gracefully (default); false: it exits without a leave, as Serf's default.</summary>
+    public bool LeaveOnTerminate { get; init; } = true;
+
     /// <summary>Reads the flags and every config file they name, merges them as Serf does (files in order, flags last) and resolves the result.</summary>
     public static AgentSettings Load(CommandLine commandLine, ILogger? logger = null)
     {
@@ -135,34 +138,34 @@ public sealed record AgentSettings
         foreach (var entry in config.EventHandlers)
         {
             try { handlers.AddRange(EventScript.Parse(entry)); }
-            catch (FormatException e) { throw new ConfigException(e.Message); }
+            catch (FormatException e) { throw new ConfigException(config.From($"event_handlers:{entry}") + e.Message); }
         }
 
         var servers = new List<Uri>();
         foreach (var server in config.Servers)
         {
             if (!Uri.TryCreate(server, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https" or "ws" or "wss"))
-                throw new ConfigException($"servers: '{server}' is not a silo URL; expected http://host:port, https://…, ws://… or wss://…");
+                throw new ConfigException($"{config.From($"servers:{server}")}servers: '{server}' is not a silo URL; expected http://host:port, https://…, ws://… or wss://…");
             servers.Add(uri);
         }
         if (servers.Count == 0)
             throw new ConfigException("servers: none given; expected 'servers' in a config file or -server URL (a silo such as http://10.0.0.1:8080)");
 
-        var (bindHost, bindPort) = HostPort("bind", config.Bind);
-        var (advertiseHost, advertisePort) = HostPort("advertise", config.Advertise);
+        var (bindHost, bindPort) = Named(config, "bind", () => HostPort("bind", config.Bind));
+        var (advertiseHost, advertisePort) = Named(config, "advertise", () => HostPort("advertise", config.Advertise));
         var address = advertiseHost ?? (bindHost is null or "0.0.0.0" or "::" or "[::]" ? FirstNonLoopbackIPv4() : bindHost);
 
         if (config.CertFile is null != (config.KeyFile is null))
-            throw new ConfigException("cert_file and key_file: give both (the client certificate and its private key) or neither");
+            throw new ConfigException($"{config.From(config.CertFile is null ? "key_file" : "cert_file")}cert_file and key_file: give both (the client certificate and its private key) or neither");
 
         var concurrency = config.HandlerConcurrency ?? 1;
-        if (concurrency < 1) throw new ConfigException($"handler_concurrency: {concurrency}; expected 1 or more");
+        if (concurrency < 1) throw new ConfigException($"{config.From("handler_concurrency")}handler_concurrency: {concurrency}; expected 1 or more");
         var responseLimit = config.QueryResponseSizeLimit ?? 1024;
-        if (responseLimit < 1) throw new ConfigException($"query_response_size_limit: {responseLimit}; expected 1 or more bytes");
+        if (responseLimit < 1) throw new ConfigException($"{config.From("query_response_size_limit")}query_response_size_limit: {responseLimit}; expected 1 or more bytes");
         var heartbeat = config.HeartbeatInterval ?? AgentProtocol.DefaultHeartbeatInterval;
-        if (heartbeat <= TimeSpan.Zero) throw new ConfigException($"heartbeat_interval: {heartbeat}; expected more than zero");
+        if (heartbeat <= TimeSpan.Zero) throw new ConfigException($"{config.From("heartbeat_interval")}heartbeat_interval: {heartbeat}; expected more than zero");
         var connectTimeout = config.ConnectTimeout ?? TimeSpan.FromSeconds(5);
-        if (connectTimeout <= TimeSpan.Zero) throw new ConfigException($"connect_timeout: {connectTimeout}; expected more than zero");
+        if (connectTimeout <= TimeSpan.Zero) throw new ConfigException($"{config.From("connect_timeout")}connect_timeout: {connectTimeout}; expected more than zero");
 
         var dataDir = config.DataDir
             ?? (config.SnapshotPath is { } snapshot ? Path.GetDirectoryName(Path.GetFullPath(snapshot))! : Path.GetFullPath("agent-data"));
@@ -187,14 +190,14 @@ public sealed record AgentSettings
 
         // A build runs repository code on this node: an agent takes build jobs only when its configuration says how many.
         var buildSlots = config.BuildSlots ?? 0;
-        if (buildSlots < 0) throw new ConfigException($"build_slots: {buildSlots}; expected 0 (takes no build jobs) or more");
+        if (buildSlots < 0) throw new ConfigException($"{config.From("build_slots")}build_slots: {buildSlots}; expected 0 (takes no build jobs) or more");
         var engine = Platform.Builds.Running.ContainerEngine.Find(config.BuildEngine);
         if (engine is null && config.BuildEngine is { Length: > 0 } named && named != "none")
-            throw new ConfigException($"build_engine: '{named}' is not found (on PATH, or as a file); expected podman, docker, the path of one, or none");
+            throw new ConfigException($"{config.From("build_engine")}build_engine: '{named}' is not found (on PATH, or as a file); expected podman, docker, the path of one, or none");
         var cancelGrace = config.BuildCancelGrace ?? Platform.Builds.Running.JobSpec.DefaultCancelGrace;
-        if (cancelGrace < TimeSpan.Zero) throw new ConfigException($"build_cancel_grace: {cancelGrace}; expected 0 or more");
+        if (cancelGrace < TimeSpan.Zero) throw new ConfigException($"{config.From("build_cancel_grace")}build_cancel_grace: {cancelGrace}; expected 0 or more");
         var deployGrace = config.DeployCancelGrace ?? Platform.Agent.Deploy.StretchOptions.DefaultCancelGrace;
-        if (deployGrace < TimeSpan.Zero) throw new ConfigException($"deploy_cancel_grace: {deployGrace}; expected 0 or more");
+        if (deployGrace < TimeSpan.Zero) throw new ConfigException($"{config.From("deploy_cancel_grace")}deploy_cancel_grace: {deployGrace}; expected 0 or more");
 
         return new AgentSettings
         {
@@ -210,7 +213,7 @@ public sealed record AgentSettings
             Tags = tags,
             TagsFile = config.TagsFile,
             Handlers = handlers,
-            LogLevel = ParseLogLevel(config.LogLevel),
+            LogLevel = Named(config, "log_level", () => ParseLogLevel(config.LogLevel)),
             Protocol = config.Protocol ?? AgentProtocol.Version,
             Address = address,
             Port = advertisePort ?? bindPort ?? AgentConfig.DefaultBindPort,
@@ -231,7 +234,15 @@ public sealed record AgentSettings
             UserQuiescentPeriod = config.UserQuiescentPeriod ?? TimeSpan.FromSeconds(1),
             QueryResponseSizeLimit = responseLimit,
             SkipLeaveOnInterrupt = config.SkipLeaveOnInterrupt,
+            LeaveOnTerminate = config.LeaveOnTerminate ?? true,
         };
+    }
+
+    /// <summary>Runs <paramref name="check"/>; its error starts with where <paramref name="key"/> was set.</summary>
+    private static T Named<T>(AgentConfig config, string key, Func<T> check)
+    {
+        try { return check(); }
+        catch (ConfigException e) { throw new ConfigException(config.From(key) + e.Message); }
     }
 
     /// <summary>Serf's level names (and .NET's); throws naming the value when it is none of them.</summary>

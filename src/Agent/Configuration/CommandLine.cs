@@ -51,29 +51,39 @@ public sealed record CommandLine(AgentConfig Flags, IReadOnlyList<(string Path, 
                 return args[++i];
             }
 
+            // A flag wins over the files, so an error in its value names the flag (a key ending in ':' is a list entry's).
+            string Sourced(string key, string value)
+            {
+                flags.Sources[key.EndsWith(':') ? key + value : key] = $"flag -{name}";
+                return value;
+            }
+
             switch (name)
             {
-                case "server": flags.Servers.Add(Value()); break;
+                case "server": flags.Servers.Add(Sourced("servers:", Value())); break;
                 case "config-file": paths.Add((Value(), false)); break;
                 case "config-dir": paths.Add((Value(), true)); break;
                 case "node": flags.NodeName = Value(); break;
-                case "role": flags.Role = Value(); break;
+                case "role": flags.Role = Sourced("role", Value()); break;
                 case "tag":
                     var tag = Value();
                     var split = tag.IndexOf('=');
                     if (split <= 0) throw new ConfigException($"flag -tag '{tag}': expected KEY=VALUE");
                     flags.Tags[tag[..split]] = tag[(split + 1)..];
                     break;
-                case "tags-file": flags.TagsFile = Value(); break;
-                case "event-handler": flags.EventHandlers.Add(Value()); break;
-                case "bind": flags.Bind = Value(); break;
-                case "advertise": flags.Advertise = Value(); break;
-                case "log-level": flags.LogLevel = Value(); break;
+                case "tags-file": flags.TagsFile = Sourced("tags_file", Value()); break;
+                case "event-handler": flags.EventHandlers.Add(Sourced("event_handlers:", Value())); break;
+                case "bind": flags.Bind = Sourced("bind", Value()); break;
+                case "advertise": flags.Advertise = Sourced("advertise", Value()); break;
+                case "log-level": flags.LogLevel = Sourced("log_level", Value()); break;
                 case "snapshot": flags.SnapshotPath = Value(); break;
                 case "data-dir": flags.DataDir = Value(); break;
                 case "token": flags.Token = Value(); break;
                 case "protocol": flags.Protocol = Int(name, Value()); break;
-                case "handler-concurrency": flags.HandlerConcurrency = Int(name, Value()); break;
+                case "handler-concurrency":
+                    flags.HandlerConcurrency = Int(name, Value());
+                    flags.Sources["handler_concurrency"] = $"flag -{name}";
+                    break;
                 case "handler-timeout":
                     var text = Value();
                     flags.HandlerTimeout = GoDuration.TryParse(text, out var timeout) && timeout >= TimeSpan.Zero

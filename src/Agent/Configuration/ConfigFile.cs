@@ -49,7 +49,12 @@ public static class ConfigFile
             {
                 if (ConfigKeys.Supported.TryGetValue(property.Name, out var used))
                 {
-                    used.Set(config, Convert(property, used.Kind, source));
+                    var value = Convert(property, used.Kind, source);
+                    used.Set(config, value);
+                    var from = $"config file '{source}'";
+                    config.Sources[property.Name] = from;
+                    if (value is List<string> entries)
+                        foreach (var entry in entries) config.Sources[$"{property.Name}:{entry}"] = from;
                 }
                 else if (ConfigKeys.Ignored.TryGetValue(property.Name, out var kind))
                 {

@@ -17,8 +17,9 @@ public static class MonitorOutput
     {
         // Events are logged at INFO, as the Serf agent logs member events and received user events and queries;
         // lines lost because this reader fell behind at WARN.
-        // Check changes at DEBUG, as Consul's agent logs them: the default output stays the Serf agent's.
-        var level = e.Type switch { "dropped" => "WARN", "check" => "DEBUG", _ => "INFO" };
+        // Check changes at DEBUG, as Consul's agent logs them, and a node starting to leave, as Serf logs a leave intent:
+        // the default output stays the Serf agent's.
+        var level = e.Type switch { "dropped" => "WARN", "check" or "leaving" => "DEBUG", _ => "INFO" };
         if (Array.IndexOf(Levels, minLevel) > Array.IndexOf(Levels, level)) return null;
         var time = (e.Time ?? now).ToLocalTime().ToString("yyyy/MM/dd HH:mm:ss", CultureInfo.InvariantCulture);
         var text = e.Type switch
@@ -26,6 +27,7 @@ public static class MonitorOutput
             "member" => $"serf: {MemberEventName(e.Event)}: {e.Member?.Name} {e.Member?.Addr}",
             "user" => $"agent: Received event: user-event: {e.Name}",
             "query" => $"agent: Received event: query: {e.Name}",
+            "leaving" => $"serf: messageLeaveType: {e.Node}",
             "check" => $"agent: Check status updated: node={e.Node} check={e.Check?.Id} status={e.Check?.Status}",
             "dropped" => $"monitor: {e.Count} events dropped: this monitor fell behind",
             _ => $"monitor: {e.Json}",

@@ -50,5 +50,5 @@ public enum HookStatus
 /// <summary>The outcome of a hook delivery: the builds it started and, per push it did not build, why.</summary>
 public sealed record HookOutcome(HookStatus Status, string? Error, List<string> Builds, List<string> Notes);
 
-/// <summary>The outcome of starting a build.</summary>
-public sealed record StartResult(string? BuildId, string? Error);
+/// <summary>The outcome of starting a build; <c>New</c> when this call started it (not when a key found an earlier one).</summary>
+public sealed record StartResult(string? BuildId, string? Error, bool New = false);

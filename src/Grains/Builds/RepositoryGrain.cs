@@ -106,7 +106,7 @@ internal sealed class RepositoryGrain(
         var limit = options.Value.DeliveriesRemembered;
         if (S.StartedByKey.Count > limit) S.StartedByKey.RemoveRange(0, S.StartedByKey.Count - limit);
         await state.WriteStateAsync();
-        return new(id, null);
+        return new(id, null, New: true);
     }
 
     public Task<List<string>> Builds(int limit)

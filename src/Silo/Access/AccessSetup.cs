@@ -25,6 +25,7 @@ public static class AccessSetup
         builder.Services.AddSingleton<AccessControl>();
         builder.Services.AddSingleton<AccessSync>();
         builder.Services.AddSingleton<AuditLog>();
+        builder.Services.AddSingleton<Platform.Grains.Rules.IRuleActionAudit>(provider => provider.GetRequiredService<AuditLog>());
         builder.Services.AddSingleton<AgentUploadGate>();
         builder.Services.AddAccessRateLimits(options.RateLimit);
         return options;

@@ -7,8 +7,12 @@ namespace Platform.Silo.Access;
 /// The audit log that features call for what must be traceable to a token (events fired, queries run, token changes,
 /// deploys, builds): a log line without secrets and a durable entry in the cluster's audit grain.
 /// </summary>
-public sealed partial class AuditLog(GrainRuntime runtime, ILogger<AuditLog> logger)
+public sealed partial class AuditLog(GrainRuntime runtime, ILogger<AuditLog> logger) : Platform.Grains.Rules.IRuleActionAudit
 {
+    /// <summary>What a rule's action started (no address: no request carried it).</summary>
+    Task Platform.Grains.Rules.IRuleActionAudit.RecordAsync(string actor, string action, string target, CancellationToken cancellationToken)
+        => RecordAsync(actor, action, target, null, cancellationToken);
+
     /// <summary>Records that <paramref name="actor"/> did <paramref name="action"/> (<c>deploy.start</c>, …) on <paramref name="target"/>; durable when it returns.</summary>
     public async Task RecordAsync(string actor, string action, string target, string? address, CancellationToken cancellationToken = default)
     {

@@ -200,6 +200,8 @@ public sealed partial class AgentHub
             case LeaveFrame:
                 connection.Leaving = true;
                 await node.Leave(connection.Session);
+                // Leaving is no member event (Serf has none either), but monitors see it, as Serf logs the leave intent.
+                Monitor.Publish(JsonSerializer.SerializeToUtf8Bytes(new MonitorLine("leaving", null, null, null, null, null, null, connection.Name), MonitorLine.Json));
                 await CloseQuietly(connection.Socket, WebSocketCloseStatus.NormalClosure, "left");
                 return true;
             default:

@@ -205,17 +205,51 @@ public sealed class ConfigFileTests
     }
 
     [Theory]
-    [InlineData("""{"servers":["10.0.0.1:8080"]}""", "servers: '10.0.0.1:8080' is not a silo URL; expected http://host:port, https://…, ws://… or wss://…")]
-    [InlineData("""{"servers":["http://s"],"event_handlers":["member-joined=x.sh"]}""", "event handler 'member-joined=x.sh': unknown event type 'member-joined'; expected member-join, member-leave, member-failed, member-update, member-reap, user, user:NAME, query, query:NAME or *")]
-    [InlineData("""{"servers":["http://s"],"event_handlers":["user="]}""", "event handler 'user=': the script is empty; expected 'filter=script' or 'script'")]
-    [InlineData("""{"servers":["http://s"],"log_level":"loud"}""", "log_level: 'loud'; expected trace, debug, info, warn or err")]
-    [InlineData("""{"servers":["http://s"],"bind":"10.0.0.1:99999"}""", "bind: '10.0.0.1:99999' has port '99999'; expected a number from 1 to 65535")]
-    [InlineData("""{"servers":["http://s"],"handler_concurrency":0}""", "handler_concurrency: 0; expected 1 or more")]
-    [InlineData("""{"servers":["http://s"],"cert_file":"/etc/agent.pem"}""", "cert_file and key_file: give both (the client certificate and its private key) or neither")]
+    [InlineData("""{"servers":["10.0.0.1:8080"]}""", "config file 'v.json': servers: '10.0.0.1:8080' is not a silo URL; expected http://host:port, https://…, ws://… or wss://…")]
+    [InlineData("""{"servers":["http://s"],"event_handlers":["member-joined=x.sh"]}""", "config file 'v.json': event handler 'member-joined=x.sh': unknown event type 'member-joined'; expected member-join, member-leave, member-failed, member-update, member-reap, user, user:NAME, query, query:NAME or *")]
+    [InlineData("""{"servers":["http://s"],"event_handlers":["user="]}""", "config file 'v.json': event handler 'user=': the script is empty; expected 'filter=script' or 'script'")]
+    [InlineData("""{"servers":["http://s"],"log_level":"loud"}""", "config file 'v.json': log_level: 'loud'; expected trace, debug, info, warn or err")]
+    [InlineData("""{"servers":["http://s"],"bind":"10.0.0.1:99999"}""", "config file 'v.json': bind: '10.0.0.1:99999' has port '99999'; expected a number from 1 to 65535")]
+    [InlineData("""{"servers":["http://s"],"handler_concurrency":0}""", "config file 'v.json': handler_concurrency: 0; expected 1 or more")]
+    [InlineData("""{"servers":["http://s"],"cert_file":"/etc/agent.pem"}""", "config file 'v.json': cert_file and key_file: give both (the client certificate and its private key) or neither")]
     public void Bad_values_are_errors_naming_the_key(string json, string message)
     {
         var error = Assert.Throws<ConfigException>(() => AgentSettings.Resolve(ConfigFile.Parse(json, "v.json")));
         Assert.Equal(message, error.Message);
+    }
+
+    [Fact]
+    public void A_bad_value_names_the_file_that_set_it_among_merged_files_or_the_flag_that_won()
+    {
+        using var dir = new TempDir();
+        dir.File("10-base.json", """{"servers":["http://s"],"log_level":"info","bind":"10.0.0.1:99999","event_handlers":["a.sh"]}""");
+        var later = dir.File("20-level.json", """{"log_level":"loud","event_handlers":["usr:deploy=b.sh"]}""");
+        var first = Path.Combine(dir.Path, "10-base.json");
+
+        var error = Assert.Throws<ConfigException>(() => AgentSettings.Resolve(ConfigFile.ReadDirectory(dir.Path)));
+        Assert.Equal($"config file '{later}': event handler 'usr:deploy=b.sh': unknown event type 'usr:deploy'; expected member-join, member-leave, member-failed, member-update, member-reap, user, user:NAME, query, query:NAME or *", error.Message);
+
+        File.WriteAllText(later, """{"log_level":"loud"}""");
+        error = Assert.Throws<ConfigException>(() => AgentSettings.Resolve(ConfigFile.ReadDirectory(dir.Path)));
+        Assert.Equal($"config file '{first}': bind: '10.0.0.1:99999' has port '99999'; expected a number from 1 to 65535", error.Message);
+
+        // A flag that overrides the bad file value wins; a bad flag value names the flag.
+        var fixedBind = CommandLine.Parse(["-config-dir", dir.Path, "-bind", "10.0.0.1:7946"]);
+        error = Assert.Throws<ConfigException>(() => AgentSettings.Load(fixedBind));
+        Assert.Equal($"config file '{later}': log_level: 'loud'; expected trace, debug, info, warn or err", error.Message);
+        error = Assert.Throws<ConfigException>(() => AgentSettings.Load(CommandLine.Parse(["-config-dir", dir.Path, "-bind", "10.0.0.1:7946", "-log-level", "shout"])));
+        Assert.Equal("flag -log-level: log_level: 'shout'; expected trace, debug, info, warn or err", error.Message);
+    }
+
+    [Fact]
+    public void Leave_on_terminate_is_on_unless_a_file_turns_it_off_and_skip_leave_on_interrupt_is_off_unless_turned_on()
+    {
+        var unset = AgentSettings.Resolve(ConfigFile.Parse("""{"servers":["http://s"]}""", "a.json"));
+        Assert.Equal((true, false), (unset.LeaveOnTerminate, unset.SkipLeaveOnInterrupt));
+        var serfs = AgentSettings.Resolve(AgentConfig.Merge(
+            ConfigFile.Parse("""{"servers":["http://s"],"leave_on_terminate":true}""", "a.json"),
+            ConfigFile.Parse("""{"leave_on_terminate":false,"skip_leave_on_interrupt":true}""", "b.json")));
+        Assert.Equal((false, true), (serfs.LeaveOnTerminate, serfs.SkipLeaveOnInterrupt));
     }
 
     [Fact]
@@ -268,7 +302,7 @@ public sealed class ConfigFileTests
         Assert.Equal(["https://git.example.com/team/*"], settings.BuildRepositories);
 
         var error = Assert.Throws<ConfigException>(() => AgentSettings.Resolve(ConfigFile.Parse("""{"servers":["http://s1:8080"],"build_engine":"/nowhere/podman"}""", "engine.json")));
-        Assert.Equal("build_engine: '/nowhere/podman' is not found (on PATH, or as a file); expected podman, docker, the path of one, or none", error.Message);
+        Assert.Equal("config file 'engine.json': build_engine: '/nowhere/podman' is not found (on PATH, or as a file); expected podman, docker, the path of one, or none", error.Message);
         error = Assert.Throws<ConfigException>(() => ConfigFile.Parse("""{"servers":["http://s1:8080"],"build_slots":"2"}""", "slots.json"));
         Assert.Contains("build_slots", error.Message);
     }

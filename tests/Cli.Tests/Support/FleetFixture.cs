@@ -80,6 +80,15 @@ public sealed class FleetFixture : IAsyncLifetime
         }, $"{string.Join(", ", nodes)} to be alive");
     }
 
+    /// <summary>Every node's name, status and tags, one line each in name order: compared before and after refused commands.</summary>
+    public async Task<string> NodeStatesAsync()
+    {
+        using var client = Client();
+        var nodes = await client.ListNodesAsync();
+        return string.Join('\n', nodes.OrderBy(n => n.Name, StringComparer.Ordinal).Select(n =>
+            $"{n.Name} {n.Status} {string.Join(',', (n.Tags ?? new Dictionary<string, string>()).OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => $"{t.Key}={t.Value}"))}"));
+    }
+
     public static async Task PollAsync(Func<Task<bool>> condition, string what, int seconds = 60)
     {
         var deadline = Stopwatch.StartNew();

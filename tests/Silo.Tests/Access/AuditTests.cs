@@ -39,6 +39,7 @@ public sealed class AuditTests(AccessSilo access) : IClassFixture<AccessSilo>
         using (var fired = await access.SendAsync(HttpMethod.Post, "/v1/events/audit-ship", access.Admin, new StringContent("")))
             Assert.True(fired.IsSuccessStatusCode, await fired.Content.ReadAsStringAsync());
         var ruled = await agent.WaitForAsync<DeployFrame>(d => d.DeployId != id, TimeSpan.FromSeconds(30));
+        await AuditEntryAsync($"rule:{ruleId} deploy.start ");
 
         await access.AuditHoldsAsync(
             $"deployer deploy.start {id}",
@@ -75,5 +76,46 @@ public sealed class AuditTests(AccessSilo access) : IClassFixture<AccessSilo>
             $"builder build.cancel {id}",
             $"hook:github build.start {pushed}",
             "admin token.revoke short-lived");
+    }
+
+    [Fact]
+    public async Task A_build_started_by_a_rule_is_audited_naming_the_rule()
+    {
+        const string repo = "audit/ruled";
+        using (var registered = await access.SendAsync(HttpMethod.Put, $"/v1/repos/{repo}", access.Admin, JsonContent.Create(new { cloneUrl = $"git://127.0.0.1/{repo}.git" })))
+            Assert.True(registered.IsSuccessStatusCode, await registered.Content.ReadAsStringAsync());
+        var rule = $$$"""{"name":"audit-build","trigger":{"type":"user_event","name":"audit-build"},"actions":[{"type":"start_build","repo":"{{{repo}}}","branch":"main"}]}""";
+        string ruleId;
+        using (var added = await access.SendAsync(HttpMethod.Post, "/v1/rules", access.Admin, new StringContent(rule, Encoding.UTF8, "application/json")))
+        {
+            var body = await added.Content.ReadAsStringAsync();
+            Assert.True(added.StatusCode == HttpStatusCode.Created, body);
+            ruleId = JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!;
+        }
+        using (var fired = await access.SendAsync(HttpMethod.Post, "/v1/events/audit-build", access.Admin, new StringContent("")))
+            Assert.True(fired.IsSuccessStatusCode, await fired.Content.ReadAsStringAsync());
+
+        // The rule runs after the event is answered: wait for its entry.
+        var prefix = $"rule:{ruleId} build.start ";
+        var id = (await AuditEntryAsync(prefix))[prefix.Length..];
+        Assert.StartsWith(repo + "/", id);
+        using var build = await access.SendAsync(HttpMethod.Get, $"/v1/builds/{id}", access.Admin);
+        var text = await build.Content.ReadAsStringAsync();
+        Assert.True(build.IsSuccessStatusCode, text);
+        Assert.Contains($"\"rule:{ruleId}\"", text);
+        Assert.Single(await access.AuditAsync(), e => e.StartsWith(prefix, StringComparison.Ordinal));
+    }
+
+    /// <summary>Polls the audit log until an entry starts with <paramref name="prefix"/>: a rule's action records it after it started what it started.</summary>
+    private async Task<string> AuditEntryAsync(string prefix)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var entries = await access.AuditAsync();
+            if (entries.FirstOrDefault(e => e.StartsWith(prefix, StringComparison.Ordinal)) is { } found) return found;
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"no '{prefix}…' entry in the audit log within 30 s:\n{string.Join('\n', entries)}");
+            await Task.Delay(50);
+        }
     }
 }

@@ -295,6 +295,29 @@ public sealed class NodesApiTests(NodesSilo silo, ITestOutputHelper output) : IC
     [Fact]
     public async Task Bad_input_gets_a_clear_4xx()
     {
+        // Nodes of every kind whose state the refused requests must leave as it was: alive with tags, failed, left.
+        var tagged = Unique("kept");
+        await using var watcher = await Connect(RawAgent.NewHello(Unique("watcher")));
+        await using var alive = await Connect(RawAgent.NewHello(tagged, new() { ["role"] = "web", ["dc"] = "east" }));
+        var failedName = Unique("kept-failed");
+        await using (var failed = await Connect(RawAgent.NewHello(failedName, new() { ["role"] = "db" })))
+        {
+            failed.Abort();
+            await NodesHttp.WaitForStatusAsync(silo.Http, failedName, "failed", TimeSpan.FromSeconds(5));
+        }
+        var leftName = Unique("kept-left");
+        await using (var left = await Connect(RawAgent.NewHello(leftName)))
+        {
+            await left.SendAsync(new LeaveFrame());
+            await left.Closed;
+            await NodesHttp.WaitForStatusAsync(silo.Http, leftName, "left", TimeSpan.FromSeconds(5));
+        }
+        string[] kept = [tagged, failedName, leftName];
+        var before = await NodeStatesAsync(kept);
+        await watcher.WaitForAsync<MemberEventFrame>(m => m.Event == "member-failed" && m.Member.Name == failedName);
+        await watcher.WaitForAsync<MemberEventFrame>(m => m.Event == "member-leave" && m.Member.Name == leftName);
+        var seenBefore = watcher.All<MemberEventFrame>().Count;
+
         using (var r = await silo.Http.PostAsync("/v1/queries/uptime?tag=role=%5Bweb", new StringContent("")))
         {
             var (status, error) = await NodesHttp.ErrorAsync(r);
@@ -329,6 +352,38 @@ public sealed class NodesApiTests(NodesSilo silo, ITestOutputHelper output) : IC
             Assert.Equal(400, status);
             Assert.Contains(AgentProtocol.SubProtocol, error);
         }
+        using (var r = await NodesHttp.PutTagsAsync(silo.Http, tagged, new { set = new Dictionary<string, string> { [""] = "x" }, delete = new[] { "role" } }))
+        {
+            var (status, error) = await NodesHttp.ErrorAsync(r);
+            Assert.Equal(400, status);
+            Assert.Contains("a tag name is empty", error);
+        }
+        using (var r = await NodesHttp.PutTagsAsync(silo.Http, Unique("ghost"), new { set = new Dictionary<string, string> { ["role"] = "web" } }))
+            Assert.Equal(404, (await NodesHttp.ErrorAsync(r)).Status);
+        using (var r = await silo.Http.PostAsync($"/v1/nodes/{tagged}/force-leave", null))
+            Assert.Equal(409, (await NodesHttp.ErrorAsync(r)).Status);
+        using (var r = await silo.Http.PostAsync($"/v1/nodes/{failedName}/leave", null))
+            Assert.Equal(409, (await NodesHttp.ErrorAsync(r)).Status);
+
+        // No node state is lost or changed: statuses, tags and incarnations as before, and no member event for them.
+        Assert.Equal(before, await NodeStatesAsync(kept));
+        await using var probe = await Connect(RawAgent.NewHello(Unique("probe")));
+        await watcher.WaitForAsync<MemberEventFrame>(m => m.Event == "member-join" && m.Member.Name == probe.Name);
+        // Member events reach the watcher in order: once the probe's join is in, any event the refused requests made is too.
+        Assert.Equal(seenBefore + 1, watcher.All<MemberEventFrame>().Count);
+    }
+
+    /// <summary>Each node's status, tags and incarnation, one line each.</summary>
+    private async Task<string> NodeStatesAsync(IEnumerable<string> names)
+    {
+        var lines = new List<string>();
+        foreach (var name in names)
+        {
+            var node = await NodesHttp.NodeAsync(silo.Http, name) ?? throw new InvalidOperationException($"node {name} is gone");
+            var tags = node.GetProperty("tags").EnumerateObject().OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => $"{t.Name}={t.Value.GetString()}");
+            lines.Add($"{name} {node.GetProperty("status").GetString()} {node.GetProperty("incarnation")} {string.Join(',', tags)}");
+        }
+        return string.Join('\n', lines);
     }
 
     [Fact]

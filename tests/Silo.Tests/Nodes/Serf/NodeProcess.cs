@@ -24,6 +24,9 @@ public sealed class NodeProcess : IAsyncDisposable
     public int Pid => _process.Id;
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The exit code, once <see cref="HasExited"/>.</summary>
+    public int ExitCode => _process.ExitCode;
+
     public string Output
     {
         get { lock (_output) return _output.ToString(); }
@@ -55,7 +58,7 @@ public sealed class NodeProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
-    /// <summary>Sends a signal (SIGTERM, SIGSTOP, SIGCONT) without waiting.</summary>
+    /// <summary>Sends a signal (SIGTERM, SIGINT, SIGSTOP, SIGCONT) without waiting.</summary>
     public void Signal(int signal)
     {
         if (!_process.HasExited) Posix.Kill(_process.Id, signal);
@@ -100,6 +103,7 @@ public sealed class NodeProcess : IAsyncDisposable
 public static class NodeSignals
 {
     public const int SIGHUP = 1;
+    public const int SIGINT = 2;
     public const int SIGTERM = 15;
     public const int SIGSTOP = 19;
     public const int SIGCONT = 18;

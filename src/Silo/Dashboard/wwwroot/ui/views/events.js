@@ -60,6 +60,7 @@ function describe(line) {
     case 'member': return `${line.event} ${line.member?.name} (${line.member?.status})`;
     case 'user': return `user event ${line.name} #${line.lTime}: ${decodeBase64(line.payload)}`;
     case 'query': return `query ${line.name} #${line.lTime}: ${decodeBase64(line.payload)}`;
+    case 'leaving': return `${line.node} leaving`;
     case 'dropped': return `(${line.count} lines dropped: this page read too slowly)`;
     default: return JSON.stringify(line);
   }
