@@ -70,10 +70,6 @@ public sealed class AccessSilo : IAsyncLifetime
         => Etcdctl.RunAsync(Url, user is null ? args : ["--username", user, .. args], noSync: true);
 
     /// <summary>The real <c>platform</c> command against this silo; <paramref name="token"/> goes in PLATFORM_TOKEN (empty: none).</summary>
-    public async Task<ProcessResult> PlatformAsync(string token, params string[] args)
-    {
-        var env = new Dictionary<string, string> { ["PLATFORM_URL"] = Url.ToString(), ["PLATFORM_TOKEN"] = token, ["DOTNET_gcServer"] = "0" };
-        await using var process = CapturedProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "platform.dll"), .. args], env);
-        return await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
-    }
+    public Task<ProcessResult> PlatformAsync(string token, params string[] args)
+        => PlatformCommand.RunAsync(new Dictionary<string, string> { ["PLATFORM_URL"] = Url.ToString(), ["PLATFORM_TOKEN"] = token }, args);
 }
