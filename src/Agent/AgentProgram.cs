@@ -75,7 +75,7 @@ public static class AgentProgram
                     return;
                 }
                 var leave = context.Signal != PosixSignal.SIGINT || !settings.SkipLeaveOnInterrupt;
-                logger.LogInformation("agent: caught {Signal}, {Action}", context.Signal, leave ? "leaving gracefully" : "exiting without a leave");
+                logger.LogInformation(new EventId(500), "agent: caught {Signal}, {Action}", context.Signal, leave ? "leaving gracefully" : "exiting without a leave");
                 stop.TrySetResult(leave);
             }
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
@@ -138,7 +138,7 @@ public static class AgentProgram
         await reloads.WaitAsync().ConfigureAwait(false);
         try
         {
-            logger.LogInformation("agent: caught SIGHUP, reloading configuration");
+            logger.LogInformation(new EventId(501), "agent: caught SIGHUP, reloading configuration");
             AgentSettings settings;
             try
             {
@@ -146,7 +146,7 @@ public static class AgentProgram
             }
             catch (ConfigException e)
             {
-                logger.LogError("agent: failed to reload the configuration, keeping the running one: {Error}", e.Message);
+                logger.LogError(new EventId(502), "agent: failed to reload the configuration, keeping the running one: {Error}", e.Message);
                 return;
             }
             level.Level = settings.LogLevel;
@@ -154,7 +154,7 @@ public static class AgentProgram
         }
         catch (Exception e)
         {
-            logger.LogError(e, "agent: applying the reloaded configuration failed");
+            logger.LogError(new EventId(503), e, "agent: applying the reloaded configuration failed");
         }
         finally
         {

@@ -78,7 +78,7 @@ internal sealed class HttpProbe(CheckDefinition definition, HttpClient client, i
             catch (Exception e) when (e is IOException or HttpRequestException || (e is OperationCanceledException && !stopping.IsCancellationRequested))
             {
                 // As Consul: the status code decides; a body cut short is shown as far as it came.
-                logger.LogWarning("Check {CheckId} could not read the whole response body: {Error}", definition.Id, e.Message);
+                logger.LogWarning(new EventId(545), "Check {CheckId} could not read the whole response body: {Error}", definition.Id, e.Message);
             }
 
             var code = (int)response.StatusCode;

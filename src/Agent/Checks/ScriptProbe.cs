@@ -44,7 +44,7 @@ internal sealed class ScriptProbe(CheckDefinition definition, int outputMaxSize,
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
-            logger.LogWarning("Check {CheckId} failed to start {Command}: {Error}", definition.Id, start.FileName, e.Message);
+            logger.LogWarning(new EventId(546), "Check {CheckId} failed to start {Command}: {Error}", definition.Id, start.FileName, e.Message);
             return new CheckResult(CheckStatus.Critical, e.Message);
         }
         // Consul gives a check no stdin.
@@ -71,7 +71,7 @@ internal sealed class ScriptProbe(CheckDefinition definition, int outputMaxSize,
             await pumps.WaitAsync(s_drainAfterKill, CancellationToken.None).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
             stopping.ThrowIfCancellationRequested();
 
-            logger.LogWarning("Check {CheckId} timed out after {Timeout}", definition.Id, timeout);
+            logger.LogWarning(new EventId(547), "Check {CheckId} timed out after {Timeout}", definition.Id, timeout);
             var message = $"Timed out ({GoDuration.Format(timeout)}) running check";
             var captured = output.TextWithNote();
             if (captured.Length > 0) message += "\n\n" + captured;
@@ -114,7 +114,7 @@ internal sealed class ScriptProbe(CheckDefinition definition, int outputMaxSize,
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or AggregateException)
         {
-            logger.LogWarning(e, "Check {CheckId} could not kill its process {Pid} after the timeout", definition.Id, process.Id);
+            logger.LogWarning(new EventId(548), e, "Check {CheckId} could not kill its process {Pid} after the timeout", definition.Id, process.Id);
         }
     }
 }

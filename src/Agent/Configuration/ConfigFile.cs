@@ -54,7 +54,7 @@ public static class ConfigFile
                 else if (ConfigKeys.Ignored.TryGetValue(property.Name, out var kind))
                 {
                     Convert(property, kind, source);
-                    logger?.LogDebug("config file '{Source}': key '{Key}' has no meaning for a Platform agent; ignored", source, property.Name);
+                    logger?.LogDebug(new EventId(504), "config file '{Source}': key '{Key}' has no meaning for a Platform agent; ignored", source, property.Name);
                 }
                 else
                 {

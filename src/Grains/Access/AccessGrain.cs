@@ -82,12 +82,12 @@ internal sealed class AccessGrain([PersistentState("access")] IPersistentState<A
             }
             try
             {
-                _ = observer.OnTokens(set).ContinueWith(static (t, s) => ((ILogger)s!).LogDebug(t.Exception, "access: telling a silo about a token change failed; it catches up at its next renewal"),
+                _ = observer.OnTokens(set).ContinueWith(static (t, s) => ((ILogger)s!).LogDebug(new EventId(2500), t.Exception, "access: telling a silo about a token change failed; it catches up at its next renewal"),
                     logger, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
             catch (Exception e)
             {
-                logger.LogDebug(e, "access: telling a silo about a token change failed; it catches up at its next renewal");
+                logger.LogDebug(new EventId(2501), e, "access: telling a silo about a token change failed; it catches up at its next renewal");
             }
         }
         if (gone is not null)

@@ -87,7 +87,7 @@ internal sealed class NodeGrain([PersistentState("node")] IPersistentState<NodeS
         {
             S.Status = NodeStatus.Failed;
             memberEvent = MemberEvents.Failed;
-            logger.LogInformation("node {Name} failed: {Reason}", Name, reason);
+            logger.LogInformation(new EventId(2306), "node {Name} failed: {Reason}", Name, reason);
         }
         else if (S.Status == NodeStatus.Leaving)
         {

@@ -76,7 +76,7 @@ internal sealed class RuleRegistryGrain([PersistentState("rules")] IPersistentSt
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "rules: telling the engine about version {Version} failed; it reads the rules at its next wake", S.Version);
+            logger.LogWarning(new EventId(2411), e, "rules: telling the engine about version {Version} failed; it reads the rules at its next wake", S.Version);
         }
     }
 

@@ -97,12 +97,12 @@ public sealed partial class AgentHub
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or JsonException)
         {
-            _logger.LogDebug(e, "agent hub: connection {Session} ({Name}) ended", connection.Session, connection.Name);
+            _logger.LogDebug(new EventId(3200), e, "agent hub: connection {Session} ({Name}) ended", connection.Session, connection.Name);
         }
         catch (Exception e) when (!connection.Accepted)
         {
             // The node grain or the fleet did not answer (a silo of the cluster just died, say): not a refusal, the agent retries.
-            _logger.LogWarning(e, "agent hub: node {Name} could not be registered; its agent is asked to reconnect", connection.Name);
+            _logger.LogWarning(new EventId(3201), e, "agent hub: node {Name} could not be registered; its agent is asked to reconnect", connection.Name);
             await CloseQuietly(socket, WebSocketCloseStatus.InternalServerError, "the node could not be registered now; reconnect");
         }
         finally
@@ -131,7 +131,7 @@ public sealed partial class AgentHub
         }
         catch (Exception e)
         {
-            _logger.LogWarning(e, "agent hub: reporting the end of node {Name}'s connection failed; the fleet fails it when its hub is gone", connection.Name);
+            _logger.LogWarning(new EventId(3202), e, "agent hub: reporting the end of node {Name}'s connection failed; the fleet fails it when its hub is gone", connection.Name);
         }
     }
 
@@ -152,7 +152,7 @@ public sealed partial class AgentHub
             catch (Exception e) when (e is not (WebSocketException or OperationCanceledException or ObjectDisposedException))
             {
                 // A grain call failed (its silo went away mid-call): the report is lost, not the connection.
-                _logger.LogWarning(e, "agent hub: node {Name}'s {Frame} frame could not be handled", connection.Name, got.Frame.GetType().Name);
+                _logger.LogWarning(new EventId(3203), e, "agent hub: node {Name}'s {Frame} frame could not be handled", connection.Name, got.Frame.GetType().Name);
             }
             finally
             {
@@ -204,7 +204,7 @@ public sealed partial class AgentHub
                 return true;
             default:
                 if (await HandleJobFrame(connection, frame)) break;
-                _logger.LogDebug("agent hub: node {Name} sent an unexpected {Frame} frame; ignored", connection.Name, frame.GetType().Name);
+                _logger.LogDebug(new EventId(3204), "agent hub: node {Name} sent an unexpected {Frame} frame; ignored", connection.Name, frame.GetType().Name);
                 break;
         }
         return false;
@@ -257,7 +257,7 @@ public sealed partial class AgentHub
 
     private async Task Refuse(AgentConnection connection, Task sending, string error)
     {
-        _logger.LogInformation("agent hub: refused an agent: {Error}", error);
+        _logger.LogInformation(new EventId(3205), "agent hub: refused an agent: {Error}", error);
         connection.SendNow(AgentProtocol.Encode(new RefusedFrame(error)));
         connection.CompleteSends();
         await sending.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -332,6 +332,6 @@ public sealed partial class AgentHub
         if (socket.State != WebSocketState.Closed) socket.Abort();
     }
 
-    private void Forward(Task call) => _ = call.ContinueWith(static (t, s) => ((ILogger)s!).LogDebug(t.Exception, "agent hub: forwarding to a query collector failed"),
+    private void Forward(Task call) => _ = call.ContinueWith(static (t, s) => ((ILogger)s!).LogDebug(new EventId(3206), t.Exception, "agent hub: forwarding to a query collector failed"),
         _logger, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 }

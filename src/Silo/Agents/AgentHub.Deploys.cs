@@ -39,7 +39,7 @@ public sealed partial class AgentHub
                 if (!await Deploy(log.DeployId).Includes(log.Node))
                 {
                     // Dropped, and acknowledged so that the agent stops sending it.
-                    _logger.LogDebug("agent hub: node {Name} sent output for deploy {Id}, which does not include it; dropped", log.Node, log.DeployId);
+                    _logger.LogDebug(new EventId(3207), "agent hub: node {Name} sent output for deploy {Id}, which does not include it; dropped", log.Node, log.DeployId);
                     connection.Send(AgentProtocol.Encode(new DeployLogAckFrame(log.DeployId, log.Node, log.Seq)));
                     return;
                 }
@@ -51,7 +51,7 @@ public sealed partial class AgentHub
         catch (Exception e) when (!_stopping.IsCancellationRequested)
         {
             // Not acknowledged: the agent sends it again.
-            _logger.LogWarning("agent hub: node {Name}'s output for deploy {Id} could not be stored ({Error}); the agent resends it", log.Node, log.DeployId, e.Message);
+            _logger.LogWarning(new EventId(3208), "agent hub: node {Name}'s output for deploy {Id} could not be stored ({Error}); the agent resends it", log.Node, log.DeployId, e.Message);
         }
     }
 
@@ -67,7 +67,7 @@ public sealed partial class AgentHub
         catch (Exception e) when (!_stopping.IsCancellationRequested)
         {
             // Not acknowledged: the agent sends it again.
-            _logger.LogWarning(e, "agent hub: node {Name}'s result for deploy {Id} could not be stored; the agent resends it", result.Node, result.DeployId);
+            _logger.LogWarning(new EventId(3209), e, "agent hub: node {Name}'s result for deploy {Id} could not be stored; the agent resends it", result.Node, result.DeployId);
         }
     }
 }

@@ -39,7 +39,7 @@ public sealed partial class AgentHub
         catch (ArgumentException e)
         {
             // The receiving silo checked the filters already; a hub never guesses what a bad one meant.
-            _logger.LogWarning("agent hub: query {Id}: {Error}; sent to no node here", query.Id, e.Message);
+            _logger.LogWarning(new EventId(3215), "agent hub: query {Id}: {Error}; sent to no node here", query.Id, e.Message);
             Forward(collector.OnDelivered(HubKey, []));
             return Task.CompletedTask;
         }
@@ -90,7 +90,7 @@ public sealed partial class AgentHub
         var size = response.Payload?.Length ?? 0;
         if (size > _options.QueryResponseSizeLimit)
         {
-            _logger.LogWarning("agent hub: node {Name}'s response to query {Id} is {Size} bytes; the limit is {Limit} bytes; dropped",
+            _logger.LogWarning(new EventId(3216), "agent hub: node {Name}'s response to query {Id} is {Size} bytes; the limit is {Limit} bytes; dropped",
                 connection.Name, response.QueryId, size, _options.QueryResponseSizeLimit);
             return;
         }

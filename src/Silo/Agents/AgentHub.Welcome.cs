@@ -41,7 +41,7 @@ public sealed partial class AgentHub
         }
         catch (Exception e)
         {
-            _logger.LogDebug(e, "agent hub: writing node {Name}'s applied mark failed; its agent reports it again in its next hello", connection.Name);
+            _logger.LogDebug(new EventId(3217), e, "agent hub: writing node {Name}'s applied mark failed; its agent reports it again in its next hello", connection.Name);
         }
     }
 }

@@ -142,7 +142,7 @@ public sealed partial class AgentHub : IFleetObserver, IHostedService, IDisposab
             }
             catch (Exception failure)
             {
-                _logger.LogError(failure, "agent hub: delivering fleet events failed");
+                _logger.LogError(new EventId(3218), failure, "agent hub: delivering fleet events failed");
             }
             finally
             {
@@ -238,7 +238,7 @@ public sealed partial class AgentHub : IFleetObserver, IHostedService, IDisposab
         }
         catch (Exception e) when (!_stopping.IsCancellationRequested)
         {
-            _logger.LogWarning(e, "agent hub: catching up with the fleet failed; retrying at the next renewal");
+            _logger.LogWarning(new EventId(3219), e, "agent hub: catching up with the fleet failed; retrying at the next renewal");
         }
     }
 
@@ -260,7 +260,7 @@ public sealed partial class AgentHub : IFleetObserver, IHostedService, IDisposab
         }
         if (answer.Cleared || answer.LastSeq < after)
         {
-            _logger.LogWarning("agent hub: fleet events after {After} are no longer kept (the fleet is at {Seq}); agents get the events from here on", after, answer.LastSeq);
+            _logger.LogWarning(new EventId(3220), "agent hub: fleet events after {After} are no longer kept (the fleet is at {Seq}); agents get the events from here on", after, answer.LastSeq);
             lock (_seqLock) _lastSeq = answer.LastSeq;
             return;
         }
@@ -281,7 +281,7 @@ public sealed partial class AgentHub : IFleetObserver, IHostedService, IDisposab
             }
             catch (Exception e) when (!stopping.IsCancellationRequested)
             {
-                _logger.LogWarning("agent hub: fleet not reachable ({Error}); retrying", e.Message);
+                _logger.LogWarning(new EventId(3221), "agent hub: fleet not reachable ({Error}); retrying", e.Message);
                 delay = TimeSpan.FromMilliseconds(Math.Min(1000, delay.TotalMilliseconds * 2));
             }
             catch (Exception) when (stopping.IsCancellationRequested)
