@@ -128,12 +128,12 @@ internal sealed partial class FleetGrain(IGrainJournal journal, IOptions<NodesOp
     {
         try
         {
-            _ = call(hub).ContinueWith(static (t, s) => ((ILogger)s!).LogDebug(new EventId(2303), t.Exception, "fleet: a hub notification failed"),
+            _ = call(hub).ContinueWith(static (t, s) => LogHubNotificationFailed(((ILogger)s!), t.Exception),
                 logger, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
         catch (Exception e)
         {
-            logger.LogDebug(new EventId(2304), e, "fleet: a hub notification failed");
+            LogHubNotificationThrew(logger, e);
         }
     }
 
@@ -206,7 +206,7 @@ internal sealed partial class FleetGrain(IGrainJournal journal, IOptions<NodesOp
         }
         catch (Exception e)
         {
-            logger.LogWarning(new EventId(2305), e, "fleet: updating node {Name} failed; retrying at the next check", name);
+            LogNodeUpdateFailed(logger, e, name);
         }
         finally
         {

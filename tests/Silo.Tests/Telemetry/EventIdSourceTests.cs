@@ -37,28 +37,36 @@ public sealed partial class EventIdSourceTests
     }
 
     [Fact]
-    public void The_event_ids_given_to_direct_log_calls_are_each_used_once_and_by_no_logger_message()
+    public void Within_a_logging_class_no_two_log_messages_share_an_event_id()
     {
-        var direct = new List<(int Id, string Where)>();
-        var generated = new HashSet<int>();
+        // A class's log lines share its category: one id per message within it is what lets a shipper tell them apart.
+        var ids = new Dictionary<string, List<(int Id, string Where)>>();
         foreach (var (file, text) in Sources())
         {
-            foreach (Match m in DirectEventId().Matches(text)) direct.Add((int.Parse(m.Groups[1].Value), $"{file}:{Line(text, m.Index)}"));
-            foreach (Match m in LoggerMessageEventId().Matches(text)) generated.Add(int.Parse(m.Groups[1].Value));
+            if (ClassName().Match(text) is not { Success: true } declared) continue;
+            var type = $"{Namespace().Match(text).Groups[1].Value}.{declared.Groups[1].Value}";
+            foreach (Match m in EventIdOf().Matches(text))
+            {
+                if (!ids.TryGetValue(type, out var list)) ids[type] = list = [];
+                list.Add((int.Parse(m.Groups[1].Value), $"{file}:{Line(text, m.Index)}"));
+            }
         }
-        Assert.NotEmpty(direct);
-        var clashes = direct.GroupBy(d => d.Id).Where(g => g.Count() > 1 || generated.Contains(g.Key))
-            .Select(g => $"{g.Key}: {string.Join(", ", g.Select(d => d.Where))}{(generated.Contains(g.Key) ? " and a [LoggerMessage]" : "")}").ToList();
-        Assert.True(clashes.Count == 0, "event ids used more than once:\n" + string.Join('\n', clashes));
+        Assert.True(ids.Count > 10, $"only {ids.Count} classes with log messages found");
+        var clashes = ids.SelectMany(t => t.Value.GroupBy(e => e.Id).Where(g => g.Count() > 1)
+            .Select(g => $"{t.Key} event {g.Key}: {string.Join(", ", g.Select(e => e.Where))}")).ToList();
+        Assert.True(clashes.Count == 0, "event ids used twice in one class:\n" + string.Join('\n', clashes));
     }
 
     /// <summary><c>x.LogWarning(first, …</c> or <c>x.Log(LogLevel.Warning, first, …</c>, with the first argument after the level.</summary>
     [GeneratedRegex(@"\.Log(?:Trace|Debug|Information|Warning|Error|Critical)\(\s*(?<first>[^\s,)][^,)]*)|\.Log\(\s*LogLevel\.\w+\s*,\s*(?<first>[^\s,)][^,)]*)")]
     private static partial Regex DirectLogCall();
 
-    [GeneratedRegex(@"new EventId\((\d+)")]
-    private static partial Regex DirectEventId();
+    [GeneratedRegex(@"(?:EventId = |new EventId\()(\d+)")]
+    private static partial Regex EventIdOf();
 
-    [GeneratedRegex(@"EventId = (\d+)")]
-    private static partial Regex LoggerMessageEventId();
+    [GeneratedRegex(@"^(?:public|internal)[^(\n{:]*?\bclass (\w+)", RegexOptions.Multiline)]
+    private static partial Regex ClassName();
+
+    [GeneratedRegex(@"^namespace ([\w.]+);", RegexOptions.Multiline)]
+    private static partial Regex Namespace();
 }

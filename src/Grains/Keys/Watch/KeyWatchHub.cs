@@ -131,8 +131,7 @@ public sealed partial class KeyWatchHub : IKeyspaceObserver, IHostedService, IDi
             // The reply goes out anyway (the write is durable); a watch made next without waitIndex still starts
             // after it, by its read index, but one with a waitIndex at or before it would see it.
             Interlocked.Increment(ref _seenTimeouts);
-            _logger.LogWarning(new EventId(2209), "watch hub: write {Index} not seen within {Wait} (hub at {LastIndex}); the reply goes out without it",
-                index, SeenWait, LastIndex);
+            LogWriteNotSeen(_logger, index, SeenWait, LastIndex);
         }
     }
 
