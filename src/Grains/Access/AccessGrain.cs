@@ -82,7 +82,7 @@ internal sealed partial class AccessGrain([PersistentState("access")] IPersisten
             }
             try
             {
-                _ = observer.OnTokens(set).ContinueWith(static (t, s) => LogSiloNotTold(((ILogger)s!), t.Exception),
+                _ = observer.OnTokens(set).ContinueWith(static (t, s) => LogSiloNotTold((ILogger)s!, t.Exception),
                     logger, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
             catch (Exception e)

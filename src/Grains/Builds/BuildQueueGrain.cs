@@ -171,7 +171,7 @@ internal sealed partial class BuildQueueGrain(
             && a.Tags.All(t => b.Tags.TryGetValue(t.Key, out var v) && v == t.Value);
 
     private void Send(Task call)
-        => _ = call.ContinueWith(static (t, s) => LogHubMessageFailed(((ILogger)s!), t.Exception),
+        => _ = call.ContinueWith(static (t, s) => LogHubMessageFailed((ILogger)s!, t.Exception),
             logger, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     private sealed record AgentEntry(AgentSlots Slots, IJobDispatcher Hub, string HubKey, DateTimeOffset Renewed);

@@ -6,6 +6,6 @@ namespace Platform.Grains.Builds;
 internal static partial class OneWayCalls
 {
     public static void Ignore(this Task call, ILogger logger)
-        => _ = call.ContinueWith(static (t, s) => LogOneWayCallFailed(((ILogger)s!), t.Exception),
+        => _ = call.ContinueWith(static (t, s) => LogOneWayCallFailed((ILogger)s!, t.Exception),
             logger, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 }

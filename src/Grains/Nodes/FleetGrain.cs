@@ -128,7 +128,7 @@ internal sealed partial class FleetGrain(IGrainJournal journal, IOptions<NodesOp
     {
         try
         {
-            _ = call(hub).ContinueWith(static (t, s) => LogHubNotificationFailed(((ILogger)s!), t.Exception),
+            _ = call(hub).ContinueWith(static (t, s) => LogHubNotificationFailed((ILogger)s!, t.Exception),
                 logger, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
         catch (Exception e)

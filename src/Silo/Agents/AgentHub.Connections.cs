@@ -332,7 +332,7 @@ public sealed partial class AgentHub
         if (socket.State != WebSocketState.Closed) socket.Abort();
     }
 
-    private void Forward(Task call) => _ = call.ContinueWith(static (t, s) => LogForwardFailed(((ILogger)s!), t.Exception),
+    private void Forward(Task call) => _ = call.ContinueWith(static (t, s) => LogForwardFailed((ILogger)s!, t.Exception),
         _logger, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     [LoggerMessage(EventId = 3200, Level = LogLevel.Debug, Message = "agent hub: connection {Session} ({Name}) ended")]
