@@ -9,7 +9,7 @@ using Platform.Agent.Connection;
 namespace Platform.Agent;
 
 /// <summary><c>platform agent</c>: parses flags and configuration, runs a <see cref="NodeAgent"/> until a signal or a fatal error.</summary>
-public static class AgentProgram
+public static partial class AgentProgram
 {
     /// <summary>
     /// Runs the agent with <paramref name="args"/> (what follows <c>platform agent</c>). SIGTERM, SIGINT or
@@ -76,7 +76,7 @@ public static class AgentProgram
                     return;
                 }
                 var leave = context.Signal == PosixSignal.SIGINT ? !settings.SkipLeaveOnInterrupt : settings.LeaveOnTerminate;
-                logger.LogInformation("agent: caught {Signal}, {Action}", context.Signal, leave ? "leaving gracefully" : "exiting without a leave");
+                LogSignal(logger, context.Signal, leave ? "leaving gracefully" : "exiting without a leave");
                 stop.TrySetResult(leave);
             }
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
@@ -143,7 +143,7 @@ public static class AgentProgram
         await reloads.WaitAsync().ConfigureAwait(false);
         try
         {
-            logger.LogInformation("agent: caught SIGHUP, reloading configuration");
+            LogReloading(logger);
             AgentSettings settings;
             try
             {
@@ -151,7 +151,7 @@ public static class AgentProgram
             }
             catch (ConfigException e)
             {
-                logger.LogError("agent: failed to reload the configuration, keeping the running one: {Error}", e.Message);
+                LogReloadRefused(logger, e.Message);
                 return;
             }
             level.Level = settings.LogLevel;
@@ -159,7 +159,7 @@ public static class AgentProgram
         }
         catch (Exception e)
         {
-            logger.LogError(e, "agent: applying the reloaded configuration failed");
+            LogReloadFailed(logger, e);
         }
         finally
         {

@@ -21,7 +21,7 @@ public sealed class CliContext(TextWriter output, TextWriter error)
     /// <summary>The token given with <c>--token</c> for this run; it wins over <c>PLATFORM_TOKEN</c>.</summary>
     public string? Token { get; set; }
 
-    /// <summary>PEM files for https silos, from <c>PLATFORM_CA_FILE</c>, <c>PLATFORM_CERT_FILE</c> and <c>PLATFORM_KEY_FILE</c> (null when none is set).</summary>
+    /// <summary>PEM files for https silos, from <c>PLATFORM_CA_FILE</c>, <c>PLATFORM_CERT_FILE</c> and <c>PLATFORM_KEY_FILE</c> (with none set, the machine's CA store).</summary>
     public Platform.Client.Tls.TlsClientSettings? Tls { get; init; } = TlsFromEnvironment();
 
     /// <summary>The node name commands default to: this machine's host name, as Serf's agent names itself.</summary>
@@ -40,15 +40,39 @@ public sealed class CliContext(TextWriter output, TextWriter error)
             throw new UsageException(e.Message);
         }
         var token = string.IsNullOrWhiteSpace(Token) ? TokenEnvironment : Token;
-        return new PlatformClient(new PlatformClientOptions { Urls = resolved, Tls = Tls, Token = string.IsNullOrWhiteSpace(token) ? null : token.Trim() });
+        try
+        {
+            return new PlatformClient(new PlatformClientOptions { Urls = resolved, Tls = Tls, Token = string.IsNullOrWhiteSpace(token) ? null : token.Trim() });
+        }
+        catch (Platform.Client.Tls.TlsSettingsException e)
+        {
+            throw new UsageException($"{TlsVariableOf(e.Message)}: {e.Message}");
+        }
     }
 
-    private static Platform.Client.Tls.TlsClientSettings? TlsFromEnvironment()
+    /// <summary>The variable whose file <paramref name="message"/> names, so the error says which setting to fix.</summary>
+    private string TlsVariableOf(string message)
     {
-        var ca = Environment.GetEnvironmentVariable("PLATFORM_CA_FILE");
-        var cert = Environment.GetEnvironmentVariable("PLATFORM_CERT_FILE");
-        var key = Environment.GetEnvironmentVariable("PLATFORM_KEY_FILE");
-        if (string.IsNullOrEmpty(ca) && string.IsNullOrEmpty(cert)) return null;
+        foreach (var (variable, file) in new[] { (CertFileVariable, Tls?.CertFile), (KeyFileVariable, Tls?.KeyFile), (CaFileVariable, Tls?.CaFile) })
+            if (file is not null && message.Contains($"'{file}'", StringComparison.Ordinal)) return variable;
+        return $"{CaFileVariable}/{CertFileVariable}/{KeyFileVariable}";
+    }
+
+    /// <summary>PEM bundle of the CA(s) an https silo's certificate must chain to (else the machine's CA store).</summary>
+    public const string CaFileVariable = "PLATFORM_CA_FILE";
+
+    /// <summary>PEM file of a client certificate to present to the silo.</summary>
+    public const string CertFileVariable = "PLATFORM_CERT_FILE";
+
+    /// <summary>PEM file of that certificate's key (else read from the certificate file).</summary>
+    public const string KeyFileVariable = "PLATFORM_KEY_FILE";
+
+    private static Platform.Client.Tls.TlsClientSettings TlsFromEnvironment()
+    {
+        var ca = Environment.GetEnvironmentVariable(CaFileVariable);
+        var cert = Environment.GetEnvironmentVariable(CertFileVariable);
+        var key = Environment.GetEnvironmentVariable(KeyFileVariable);
+        // Settings even when none is set: the machine's CA store is then checked by the same validator, whose refusals say why.
         return new Platform.Client.Tls.TlsClientSettings
         {
             CaFile = string.IsNullOrEmpty(ca) ? null : ca,

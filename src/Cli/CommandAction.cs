@@ -44,7 +44,7 @@ public static class CommandAction
             }
             catch (Exception e) when (e is HttpRequestException or IOException)
             {
-                await context.Error.WriteLineAsync($"{failure}: {Platform.Client.Tls.TlsClientSettings.DescribeFailure(e) ?? e.Message}").ConfigureAwait(false);
+                await context.Error.WriteLineAsync($"{failure}: {DescribeTransportFailure(context, e)}").ConfigureAwait(false);
                 return Failed;
             }
             catch (JsonException e)
@@ -58,4 +58,14 @@ public static class CommandAction
                 return Failed;
             }
         };
+
+    /// <summary>Why the connection failed; a refused silo certificate says why, and one no CA of this machine signs, which variable names the CA.</summary>
+    private static string DescribeTransportFailure(CliContext context, Exception e)
+    {
+        var certificate = Platform.Client.Tls.TlsClientSettings.DescribeFailure(e);
+        if (certificate is null) return e.Message;
+        return context.Tls?.CaFile is null && certificate.EndsWith("give the silo's CA file", StringComparison.Ordinal)
+            ? $"{certificate} in {CliContext.CaFileVariable}"
+            : certificate;
+    }
 }

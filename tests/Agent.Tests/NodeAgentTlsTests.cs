@@ -54,5 +54,29 @@ public sealed class NodeAgentTlsTests : IDisposable
         await Eventually.True(() => !reasons.IsEmpty, "a failed attempt");
         Assert.Equal(0, silo.Connections);
         Assert.False(agent.Connection.IsConnected);
+        // The reason is what the agent logs ("agent: connection to … ended: …"): it names the certificate and the CA file.
+        Assert.Equal($"the silo's certificate (CN=127.0.0.1), issued by CN=Platform Test CA, is not signed by the CA in '{trusted.CaFile}'", reasons.First());
+    }
+
+    [Fact]
+    public async Task An_expired_silo_certificate_is_not_trusted_and_the_reason_says_when_it_expired()
+    {
+        var certificates = TestCertificates.Create(_dir.Path, expiredServer: true);
+        await using var silo = await FakeSilo.StartAsync(certificate: certificates.Server);
+        var settings = AgentSettings.Resolve(new AgentConfig
+        {
+            NodeName = "web-1",
+            Servers = [silo.Url.ToString()],
+            DataDir = Path.Combine(_dir.Path, "data"),
+            CaFile = certificates.CaFile,
+        });
+        await using var agent = new NodeAgent(settings);
+        var reasons = new ConcurrentQueue<string>();
+        agent.Connection.Disconnected += (_, reason) => reasons.Enqueue(reason);
+        await agent.StartAsync();
+
+        await Eventually.True(() => !reasons.IsEmpty, "a failed attempt");
+        Assert.Equal(0, silo.Connections);
+        Assert.Equal($"the silo's certificate (CN=127.0.0.1) expired on {certificates.Server.NotAfter.ToUniversalTime():u}", reasons.First());
     }
 }

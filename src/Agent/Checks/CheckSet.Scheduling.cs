@@ -24,9 +24,7 @@ public sealed partial class CheckSet
                     continue;
                 }
                 if (check.Definition.Interval < CheckDefinition.MinInterval)
-                    _logger.LogWarning(
-                        "Check {CheckId} has interval {Interval}, below the minimum; it runs every {Minimum}",
-                        check.Definition.Id, check.Definition.Interval, CheckDefinition.MinInterval);
+                    LogIntervalBelowMinimum(_logger, check.Definition.Id, check.Definition.Interval, CheckDefinition.MinInterval);
                 check.Timer = _time.CreateTimer(static state => ((IntervalRun)state!).Fire(), new IntervalRun(this, check), Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
                 check.Running = RunAsync(check);
             }
@@ -57,14 +55,14 @@ public sealed partial class CheckSet
         }
         catch (Exception e)
         {
-            _logger.LogError(e, "Check {CheckId} failed to run", check.Definition.Id);
+            LogCheckFailedToRun(_logger, e, check.Definition.Id);
             result = new CheckResult(CheckStatus.Critical, e.Message);
         }
 
         var applied = result.SkipsThresholds ? result : check.Thresholds.Apply(result);
         if (applied is { } change) Report(check, change);
         else
-            _logger.LogDebug("Check {CheckId} is {Status} but has not reached its threshold", check.Definition.Id, result.Status);
+            LogBelowThreshold(_logger, check.Definition.Id, result.Status);
 
         lock (_gate)
         {

@@ -104,7 +104,7 @@ public sealed partial class CheckSet : IAsyncDisposable
             if (_stopping.IsCancellationRequested) return;
             if (check.Status == result.Status && check.Output == result.Output) return;
             if (check.Status != result.Status)
-                _logger.LogInformation("Check {CheckId} is now {Status}", check.Definition.Id, result.Status);
+                LogCheckChanged(_logger, check.Definition.Id, result.Status);
             check.Status = result.Status;
             check.Output = result.Output;
             try
@@ -113,7 +113,7 @@ public sealed partial class CheckSet : IAsyncDisposable
             }
             catch (Exception e)
             {
-                _logger.LogError(e, "The listener of check changes failed on check {CheckId}", check.Definition.Id);
+                LogListenerFailed(_logger, e, check.Definition.Id);
             }
         }
     }

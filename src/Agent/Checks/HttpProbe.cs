@@ -10,7 +10,7 @@ namespace Platform.Agent.Checks;
 /// An HTTP check, as Consul runs one: 2xx passing, 429 warning, anything else (or no answer within the timeout)
 /// critical; the output is <c>HTTP GET url: 200 OK Output: body</c> with the body's last bytes.
 /// </summary>
-internal sealed class HttpProbe(CheckDefinition definition, HttpClient client, int outputMaxSize, TimeProvider time, ILogger logger) : ICheckProbe
+internal sealed partial class HttpProbe(CheckDefinition definition, HttpClient client, int outputMaxSize, TimeProvider time, ILogger logger) : ICheckProbe
 {
     /// <summary>Consul's User-Agent for health checks, sent unless the definition sets one.</summary>
     public const string UserAgent = "Consul Health Check";
@@ -78,7 +78,7 @@ internal sealed class HttpProbe(CheckDefinition definition, HttpClient client, i
             catch (Exception e) when (e is IOException or HttpRequestException || (e is OperationCanceledException && !stopping.IsCancellationRequested))
             {
                 // As Consul: the status code decides; a body cut short is shown as far as it came.
-                logger.LogWarning("Check {CheckId} could not read the whole response body: {Error}", definition.Id, e.Message);
+                LogBodyUnread(logger, definition.Id, e.Message);
             }
 
             var code = (int)response.StatusCode;

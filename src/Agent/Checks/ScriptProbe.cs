@@ -10,7 +10,7 @@ namespace Platform.Agent.Checks;
 /// and stderr into one bounded buffer, exit 0 passing, 1 warning, anything else critical. At the timeout the
 /// process and its children are killed and the check is critical.
 /// </summary>
-internal sealed class ScriptProbe(CheckDefinition definition, int outputMaxSize, TimeProvider time, ILogger logger) : ICheckProbe
+internal sealed partial class ScriptProbe(CheckDefinition definition, int outputMaxSize, TimeProvider time, ILogger logger) : ICheckProbe
 {
     // After a kill, output still buffered in the pipe is worth this long a wait, not more: an escaped
     // grandchild holding the pipe must not hold the check.
@@ -44,7 +44,7 @@ internal sealed class ScriptProbe(CheckDefinition definition, int outputMaxSize,
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
-            logger.LogWarning("Check {CheckId} failed to start {Command}: {Error}", definition.Id, start.FileName, e.Message);
+            LogStartFailed(logger, definition.Id, start.FileName, e.Message);
             return new CheckResult(CheckStatus.Critical, e.Message);
         }
         // Consul gives a check no stdin.
@@ -71,7 +71,7 @@ internal sealed class ScriptProbe(CheckDefinition definition, int outputMaxSize,
             await pumps.WaitAsync(s_drainAfterKill, CancellationToken.None).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
             stopping.ThrowIfCancellationRequested();
 
-            logger.LogWarning("Check {CheckId} timed out after {Timeout}", definition.Id, timeout);
+            LogTimedOut(logger, definition.Id, timeout);
             var message = $"Timed out ({GoDuration.Format(timeout)}) running check";
             var captured = output.TextWithNote();
             if (captured.Length > 0) message += "\n\n" + captured;
@@ -114,7 +114,7 @@ internal sealed class ScriptProbe(CheckDefinition definition, int outputMaxSize,
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or AggregateException)
         {
-            logger.LogWarning(e, "Check {CheckId} could not kill its process {Pid} after the timeout", definition.Id, process.Id);
+            LogKillFailed(logger, e, definition.Id, process.Id);
         }
     }
 }

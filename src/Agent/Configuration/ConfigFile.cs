@@ -5,7 +5,7 @@ using Platform.Protocol;
 namespace Platform.Agent.Configuration;
 
 /// <summary>Reads Serf-style JSON configuration files and folders (<c>-config-file</c>, <c>-config-dir</c>).</summary>
-public static class ConfigFile
+public static partial class ConfigFile
 {
     /// <summary>Reads one file; throws <see cref="ConfigException"/> naming the file, the key and what was expected.</summary>
     public static AgentConfig Read(string path, ILogger? logger = null)
@@ -59,7 +59,7 @@ public static class ConfigFile
                 else if (ConfigKeys.Ignored.TryGetValue(property.Name, out var kind))
                 {
                     Convert(property, kind, source);
-                    logger?.LogDebug("config file '{Source}': key '{Key}' has no meaning for a Platform agent; ignored", source, property.Name);
+                    if (logger is not null) LogIgnoredKey(logger, source, property.Name);
                 }
                 else
                 {

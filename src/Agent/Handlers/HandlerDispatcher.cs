@@ -8,7 +8,7 @@ namespace Platform.Agent.Handlers;
 /// with <c>handler_concurrency</c> workers: with 1 (the default, as Serf) events are handled one at a time in order,
 /// and a slow event handler never holds a query back. The workers are async loops, not threads.
 /// </summary>
-public sealed class HandlerDispatcher : IAsyncDisposable
+public sealed partial class HandlerDispatcher : IAsyncDisposable
 {
     private volatile IReadOnlyList<EventScript> _scripts;
     private readonly HandlerProcess _process;
@@ -86,14 +86,14 @@ public sealed class HandlerDispatcher : IAsyncDisposable
                 results.Add(result);
                 if (result.ExitCode is null && !result.TimedOut) whole = false;
                 if (result.Error is null && !result.Succeeded)
-                    _logger.LogError("agent: Error invoking script '{Script}': exit status {ExitCode}", script.Script, result.ExitCode);
+                    LogScriptFailed(_logger, script.Script, result.ExitCode);
                 try { HandlerCompleted?.Invoke(result); }
-                catch (Exception failure) { _logger.LogError(failure, "agent: a handler observer failed"); }
+                catch (Exception failure) { LogObserverFailed(_logger, failure); }
             }
             // An event cut short by a stop is not done: it must not be recorded as applied.
             if (work.Done is null || !whole) continue;
             try { await work.Done(work.Event, results).ConfigureAwait(false); }
-            catch (Exception failure) { _logger.LogError(failure, "agent: handling the results of a '{Event}' event failed", work.Event.Type); }
+            catch (Exception failure) { LogResultsFailed(_logger, failure, work.Event.Type); }
         }
     }
 

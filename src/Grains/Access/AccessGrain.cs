@@ -5,7 +5,7 @@ namespace Platform.Grains.Access;
 
 /// <summary>Stores the tokens and pushes each change to every subscribed silo once it is durable.</summary>
 [GrainType("access")]
-internal sealed class AccessGrain([PersistentState("access")] IPersistentState<AccessState> state, ILogger<AccessGrain> logger) : Grain, IAccessGrain
+internal sealed partial class AccessGrain([PersistentState("access")] IPersistentState<AccessState> state, ILogger<AccessGrain> logger) : Grain, IAccessGrain
 {
     /// <summary>The one token set of a cluster.</summary>
     public const string DefaultKey = "default";
@@ -82,12 +82,12 @@ internal sealed class AccessGrain([PersistentState("access")] IPersistentState<A
             }
             try
             {
-                _ = observer.OnTokens(set).ContinueWith(static (t, s) => ((ILogger)s!).LogDebug(t.Exception, "access: telling a silo about a token change failed; it catches up at its next renewal"),
+                _ = observer.OnTokens(set).ContinueWith(static (t, s) => LogSiloNotTold((ILogger)s!, t.Exception),
                     logger, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
             catch (Exception e)
             {
-                logger.LogDebug(e, "access: telling a silo about a token change failed; it catches up at its next renewal");
+                LogSiloNotToldThrew(logger, e);
             }
         }
         if (gone is not null)

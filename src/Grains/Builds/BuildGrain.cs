@@ -14,7 +14,7 @@ namespace Platform.Grains.Builds;
 /// again, an order never started is sent again (the same attempt), and a job whose agent's node failed is lost.
 /// </summary>
 [GrainType("build")]
-internal sealed class BuildGrain(
+internal sealed partial class BuildGrain(
     [PersistentState("build")] IPersistentState<BuildState> state,
     IOptions<BuildsOptions> options,
     ILogger<BuildGrain> logger) : Grain, IBuildGrain, IRemindable
@@ -52,7 +52,7 @@ internal sealed class BuildGrain(
         await Save();
         Counters?.OnStarted();
         await RegisterOrUpdateReminder(Reminder, _options.BuildCheckInterval, _options.BuildCheckInterval);
-        logger.LogInformation("build {Build} of {Branch} at {Commit} created ({Trigger})", B.Id, B.Branch, B.Commit, B.Trigger);
+        LogCreated(logger, B.Id, B.Branch, B.Commit, B.Trigger);
         await QueueScheduled();
         return CreateResult.Created;
     }
@@ -99,7 +99,7 @@ internal sealed class BuildGrain(
         if (B.Commit.Length == 0 && BuildPlan.IsFullCommit(commit))
         {
             B.Commit = commit!;
-            logger.LogInformation("build {Build}: branch {Branch} is at commit {Commit}", B.Id, B.Branch, B.Commit);
+            LogBranchAt(logger, B.Id, B.Branch, B.Commit);
         }
         if (B.CancelRequested)
         {
@@ -108,7 +108,7 @@ internal sealed class BuildGrain(
         }
         BuildPlan.Expand(B, file, yaml, error, now);
         await Save();
-        if (B.Error is not null) logger.LogInformation("build {Build} failed: {Error}", B.Id, B.Error);
+        if (B.Error is not null) LogFailed(logger, B.Id, B.Error);
         Queue.Withdraw(JobId(job), attempt).Ignore(logger);
         await AfterChange();
     }
@@ -144,7 +144,7 @@ internal sealed class BuildGrain(
         var scheduled = B.Jobs.Where(j => j.State == JobStates.Scheduled).Select(j => (JobId(j), j.Attempt)).ToList();
         var onAgents = BuildPlan.Cancel(B, now);
         await Save();
-        logger.LogInformation("build {Build} cancelled", B.Id);
+        LogCancelled(logger, B.Id);
         foreach (var (jobId, attempt) in scheduled) Queue.Withdraw(jobId, attempt).Ignore(logger);
         foreach (var job in onAgents) Queue.CancelJob(job.Agent!, JobId(job), job.Attempt).Ignore(logger);
         await AfterChange();
@@ -169,7 +169,7 @@ internal sealed class BuildGrain(
         if (BuildPlan.SkipIfQueued(B, newer, DateTimeOffset.UtcNow))
         {
             await Save();
-            logger.LogInformation("build {Build} skipped: superseded by {Newer}", B.Id, newer);
+            LogSuperseded(logger, B.Id, newer);
             foreach (var (jobId, attempt) in scheduled) Queue.Withdraw(jobId, attempt).Ignore(logger);
             await AfterChange();
         }
@@ -199,7 +199,7 @@ internal sealed class BuildGrain(
                 : node.Member.Incarnation != job.AgentIncarnation ? "its agent's node restarted" : null;
             if (lost is not null)
             {
-                logger.LogInformation("build {Build}: job {Job} attempt {Attempt} lost: {Why}", B.Id, job.Key, job.Attempt, lost);
+                LogJobLost(logger, B.Id, job.Key, job.Attempt, lost);
                 await EndAttempt(job, JobStates.Lost, null, $"lost: {lost}");
             }
             else if (now > Deadline(job))
@@ -209,7 +209,7 @@ internal sealed class BuildGrain(
                 var (agent, jobId, attempt) = (job.Agent!, JobId(job), job.Attempt);
                 var why = $"timed out: agent {agent} reported no end within the step's timeout of {TimeSpan.FromSeconds(job.TimeoutSeconds)} "
                     + $"and {(_options.CancelGrace + _options.TimeoutGrace).TotalSeconds:0.###} s of grace (Platform:Builds:CancelGrace + TimeoutGrace)";
-                logger.LogWarning("build {Build}: job {Job} attempt {Attempt} {Why}", B.Id, job.Key, attempt, why);
+                LogJobTimedOut(logger, B.Id, job.Key, attempt, why);
                 Queue.CancelJob(agent, jobId, attempt).Ignore(logger);
                 await EndAttempt(job, JobStates.TimedOut, null, why);
             }
@@ -231,7 +231,7 @@ internal sealed class BuildGrain(
         var attempt = job.Attempt;
         var retried = BuildPlan.Finish(B, job, endState, exitStatus, error, DateTimeOffset.UtcNow);
         await Save();
-        if (retried) logger.LogInformation("build {Build}: job {Job} ended {State}; retrying as attempt {Attempt}", B.Id, job.Key, endState, job.Attempt);
+        if (retried) LogJobRetried(logger, B.Id, job.Key, endState, job.Attempt);
         Queue.Withdraw(JobId(job), attempt).Ignore(logger);
         GrainFactory.GetGrain<IJobLogGrain>(BuildGrainKeys.Log(JobId(job), attempt)).End().Ignore(logger);
         await AfterChange();
@@ -242,7 +242,7 @@ internal sealed class BuildGrain(
     {
         if (JobStates.IsFinal(B.State))
         {
-            logger.LogInformation("build {Build} {State}", B.Id, B.State);
+            LogFinished(logger, B.Id, B.State);
             // The reminder stays until the rule engine has the final state: it tells it again on its next tick.
             if (await TellRules()) await UnregisterReminder(Reminder);
             return;
@@ -261,7 +261,7 @@ internal sealed class BuildGrain(
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            logger.LogWarning("build {Build}: the rule engine could not be told it {State} ({Error}); telling it again on the next check", B.Id, B.State, e.Message);
+            LogRulesNotTold(logger, B.Id, B.State, e.Message);
             return false;
         }
         B.RulesTold = true;

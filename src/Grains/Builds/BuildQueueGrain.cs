@@ -11,7 +11,7 @@ namespace Platform.Grains.Builds;
 /// build's record decides, and an order sent twice is the same attempt, which an agent never runs twice.
 /// </summary>
 [GrainType("buildqueue")]
-internal sealed class BuildQueueGrain(
+internal sealed partial class BuildQueueGrain(
     [PersistentState("queue")] IPersistentState<QueueState> state,
     IOptions<BuildsOptions> options,
     ILogger<BuildQueueGrain> logger) : Grain, IBuildQueueGrain
@@ -125,7 +125,7 @@ internal sealed class BuildQueueGrain(
             catch (Exception e)
             {
                 // The build's silo may have just died: the ticket stays, and the next tick tries again.
-                logger.LogWarning(e, "build queue: build {Build} did not confirm job {Job}; retrying at the next check", ticket.BuildId, ticket.JobId);
+                LogJobNotConfirmed(logger, e, ticket.BuildId, ticket.JobId);
                 return moved;
             }
             if (order is null) Q.Waiting.Remove(ticket);
@@ -157,7 +157,7 @@ internal sealed class BuildQueueGrain(
             }
             catch (Exception e)
             {
-                logger.LogDebug(e, "build queue: checking job {Job} failed", lease.JobId);
+                LogJobCheckFailed(logger, e, lease.JobId);
             }
         }
         if (ended.Count == 0) return;
@@ -187,7 +187,7 @@ internal sealed class BuildQueueGrain(
             && a.Tags.All(t => b.Tags.TryGetValue(t.Key, out var v) && v == t.Value);
 
     private void Send(Task call)
-        => _ = call.ContinueWith(static (t, s) => ((ILogger)s!).LogDebug(t.Exception, "build queue: a message to an agent hub failed"),
+        => _ = call.ContinueWith(static (t, s) => LogHubMessageFailed((ILogger)s!, t.Exception),
             logger, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     private sealed record AgentEntry(AgentSlots Slots, IJobDispatcher Hub, string HubKey, DateTimeOffset Renewed);

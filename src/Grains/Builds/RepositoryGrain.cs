@@ -12,7 +12,7 @@ namespace Platform.Grains.Builds;
 /// moves past the number.
 /// </summary>
 [GrainType("repo")]
-internal sealed class RepositoryGrain(
+internal sealed partial class RepositoryGrain(
     [PersistentState("repo")] IPersistentState<RepositoryState> state,
     IOptions<BuildsOptions> options,
     ILogger<RepositoryGrain> logger) : Grain, IRepositoryGrain
@@ -64,7 +64,7 @@ internal sealed class RepositoryGrain(
         var valid = provider == HookParser.GitLab ? HookSignature.VerifyToken(S.Secret, signature) : HookSignature.VerifyHmacSha256(S.Secret, body, signature);
         if (!valid)
         {
-            logger.LogWarning("repository {Repository}: a {Provider} delivery with a bad signature was refused", Name, provider);
+            LogBadSignature(logger, Name, provider);
             return new(HookStatus.Unauthorized, $"header {header} does not match the repository's secret", [], []);
         }
         if (deliveryId is not null && S.Deliveries.Contains(deliveryId))

@@ -36,8 +36,7 @@ internal sealed partial class FleetGrain
         _epoch = opened.Epoch;
         _lastSeq = opened.LastSeq;
         _snapshotSeq = opened.SnapshotSeq;
-        logger.LogInformation("fleet activated with {Members} members at user ltime {LTime} (epoch {Epoch}, {Records} records replayed)",
-            _log.Members.Count, _log.UserLTime, _epoch, opened.Records.Count);
+        LogActivated(logger, _log.Members.Count, _log.UserLTime, _epoch, opened.Records.Count);
     }
 
     private async Task CloseJournalAsync()
@@ -80,7 +79,7 @@ internal sealed partial class FleetGrain
                 {
                     // Memory is ahead of the journal: nothing more is answered from it; the next call rebuilds it.
                     _broken = e;
-                    logger.LogError(e, "fleet: journal append at {Seq} failed; the activation is dropped and rebuilt from the journal", batch.FirstSeq);
+                    LogJournalAppendFailed(logger, e, batch.FirstSeq);
                     batch.Done.TrySetException(e);
                     while (_waiting.TryDequeue(out var waiting)) waiting.Done.TrySetException(e);
                     _tail = null;
@@ -108,7 +107,7 @@ internal sealed partial class FleetGrain
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "fleet: snapshot failed; the journal keeps every record until the next one succeeds");
+            LogSnapshotFailed(logger, e);
         }
         finally
         {

@@ -133,12 +133,12 @@ internal sealed partial class FleetGrain(IGrainJournal journal, IOptions<NodesOp
     {
         try
         {
-            _ = call(hub).ContinueWith(static (t, s) => ((ILogger)s!).LogDebug(t.Exception, "fleet: a hub notification failed"),
+            _ = call(hub).ContinueWith(static (t, s) => LogHubNotificationFailed((ILogger)s!, t.Exception),
                 logger, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
         catch (Exception e)
         {
-            logger.LogDebug(e, "fleet: a hub notification failed");
+            LogHubNotificationThrew(logger, e);
         }
     }
 
@@ -211,7 +211,7 @@ internal sealed partial class FleetGrain(IGrainJournal journal, IOptions<NodesOp
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "fleet: updating node {Name} failed; retrying at the next check", name);
+            LogNodeUpdateFailed(logger, e, name);
         }
         finally
         {

@@ -8,7 +8,7 @@ namespace Platform.Grains.Nodes;
 /// change is written, then recorded with the fleet, which orders and publishes it; heartbeats never reach here.
 /// </summary>
 [GrainType("node")]
-internal sealed class NodeGrain([PersistentState("node")] IPersistentState<NodeState> state, ILogger<NodeGrain> logger) : Grain, INodeGrain
+internal sealed partial class NodeGrain([PersistentState("node")] IPersistentState<NodeState> state, ILogger<NodeGrain> logger) : Grain, INodeGrain
 {
     private string Name => GetPrimaryKeyString();
 
@@ -87,7 +87,7 @@ internal sealed class NodeGrain([PersistentState("node")] IPersistentState<NodeS
         {
             S.Status = NodeStatus.Failed;
             memberEvent = MemberEvents.Failed;
-            logger.LogInformation("node {Name} failed: {Reason}", Name, reason);
+            LogNodeFailed(logger, Name, reason);
         }
         else if (S.Status == NodeStatus.Leaving)
         {

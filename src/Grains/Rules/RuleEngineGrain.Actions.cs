@@ -56,13 +56,13 @@ internal sealed partial class RuleEngineGrain
             }
             catch (Exception e)
             {
-                logger.LogWarning(e, "rules: {Rule} action {Index} ({Type}) failed", intent.RuleId, i, type);
+                LogActionFailed(logger, e, intent.RuleId, i, type);
                 result = new(type, RuleOutcomes.Failed, null, e.Message);
             }
             results.Add(result);
             if (result.Outcome == RuleOutcomes.Failed) error ??= $"actions[{i}] ({type}): {result.Error}";
         }
-        if (error is not null) logger.LogWarning("rules: {Rule} for {Occurrence} failed: {Error}", intent.RuleId, intent.Occurrence, error);
+        if (error is not null) LogRunFailed(logger, intent.RuleId, intent.Occurrence, error);
         return new RuleRun(intent.Id, intent.RuleId, intent.Trigger, intent.Occurrence, intent.Facts, intent.Depth, intent.At, DateTimeOffset.UtcNow,
             error is null ? RuleOutcomes.Succeeded : RuleOutcomes.Failed, results, error);
     }

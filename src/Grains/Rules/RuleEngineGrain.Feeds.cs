@@ -114,13 +114,13 @@ internal sealed partial class RuleEngineGrain
             }
             // Cursors are saved with every intent; far-moved ones are saved too, so a restart re-reads little history.
             if (CursorsMoved(500)) await WriteAsync();
-            if (_renewFailures > 0) logger.LogInformation("rules: the keyspace and fleet are reachable again after {Failures} failed renewals", _renewFailures);
+            if (_renewFailures > 0) LogFeedsReachable(logger, _renewFailures);
             _renewFailures = 0;
         }
         catch (Exception e)
         {
             if (++_renewFailures == 1 || _renewFailures % 10 == 0)
-                logger.LogWarning("rules: renewing the engine's feeds failed ({Error}, {Failures} in a row); retrying", e.Message, _renewFailures);
+                LogFeedsRenewFailed(logger, e.Message, _renewFailures);
         }
         if (S.Pending.Count != 0) _ = Self.RunPending();
     }
@@ -134,7 +134,7 @@ internal sealed partial class RuleEngineGrain
         var answer = await Keyspace.Subscribe(_keyFeed!, _keyIndex);
         if (answer.Cleared || answer.DurableIndex < _keyIndex)
         {
-            logger.LogWarning("rules: key changes after index {After} are no longer in the keyspace's history (it is at {Index}); rules did not see them", _keyIndex, answer.DurableIndex);
+            LogKeyChangesLost(logger, _keyIndex, answer.DurableIndex);
             _keyIndex = answer.DurableIndex;
             return;
         }
@@ -177,7 +177,7 @@ internal sealed partial class RuleEngineGrain
                     gap = true;
                     break;
                 }
-                logger.LogWarning("rules: user events after Lamport time {After} up to {LTime} are no longer kept by the fleet; rules did not see them", _lTime, e.LTime - 1);
+                LogUserEventsLost(logger, _lTime, e.LTime - 1);
             }
             _lTime = e.LTime;
             await CollectAsync($"event:{e.Id}", RuleTriggerTypes.UserEvent, () => RuleMatching.EventFacts(e.Name, e.Payload), t => RuleMatching.UserEvent(t, e.Name), intents, refused);

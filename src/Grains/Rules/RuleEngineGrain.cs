@@ -46,7 +46,7 @@ internal sealed partial class RuleEngineGrain(
         RegisterGrainTimer(_ => RenewAsync(), _options.RenewInterval, _options.RenewInterval);
         if (S.Pending.Count != 0)
         {
-            logger.LogInformation("rules: finishing {Count} recorded rule runs", S.Pending.Count);
+            LogFinishingRuns(logger, S.Pending.Count);
             _ = Self.RunPending();
         }
     }
@@ -59,7 +59,7 @@ internal sealed partial class RuleEngineGrain(
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "rules: saving the feed cursors at deactivation failed; the next activation reads a few changes again (recorded ones are not run twice)");
+            LogCursorsNotSaved(logger, e);
         }
         DropFeeds();
     }
@@ -135,7 +135,7 @@ internal sealed partial class RuleEngineGrain(
             if (depth >= _options.MaxChainDepth)
             {
                 var error = $"not run: {depth} rule actions led to this {trigger} ({occurrence}), the most Platform:Rules:MaxChainDepth allows; rules that trigger each other are stopped here";
-                logger.LogWarning("rules: {Rule} ({Name}) {Error}", rule.Id, rule.Name, error);
+                LogRuleError(logger, rule.Id, rule.Name, error);
                 refused.Add(new RuleRun(id, rule.Id, trigger, occurrence, known, depth, now, now, RuleOutcomes.Failed, [], error));
                 continue;
             }

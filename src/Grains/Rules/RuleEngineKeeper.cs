@@ -10,7 +10,7 @@ namespace Platform.Grains.Rules;
 /// stays active (its feeds are subscriptions, not calls, so nothing else would keep it), and after a restart or a move
 /// to another silo it resumes its feeds and finishes the intents it recorded.
 /// </summary>
-public sealed class RuleEngineKeeper(IGrainFactory grains, IOptions<RulesOptions> options, ILogger<RuleEngineKeeper> logger) : BackgroundService
+public sealed partial class RuleEngineKeeper(IGrainFactory grains, IOptions<RulesOptions> options, ILogger<RuleEngineKeeper> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -22,7 +22,7 @@ public sealed class RuleEngineKeeper(IGrainFactory grains, IOptions<RulesOptions
             try
             {
                 await engine.Wake().WaitAsync(stoppingToken);
-                if (failures > 0) logger.LogInformation("rules: the rule engine answers again after {Failures} failed wakes", failures);
+                if (failures > 0) LogEngineAnswers(logger, failures);
                 failures = 0;
                 delay = options.Value.KeepAliveInterval;
             }
@@ -33,7 +33,7 @@ public sealed class RuleEngineKeeper(IGrainFactory grains, IOptions<RulesOptions
             catch (Exception e)
             {
                 if (++failures == 1 || failures % 10 == 0)
-                    logger.LogWarning("rules: waking the rule engine failed ({Error}, {Failures} in a row); retrying", e.Message, failures);
+                    LogEngineWakeFailed(logger, e.Message, failures);
                 delay = TimeSpan.FromMilliseconds(Math.Min(options.Value.KeepAliveInterval.TotalMilliseconds, Math.Max(200, delay.TotalMilliseconds * 2)));
             }
             try

@@ -5,7 +5,7 @@ namespace Platform.Grains.Rules;
 
 /// <summary>Stores the rules; after each durable change tells the engine the new set (one way: the engine never holds this grain up).</summary>
 [GrainType("rules")]
-internal sealed class RuleRegistryGrain([PersistentState("rules")] IPersistentState<RuleRegistryState> state, ILogger<RuleRegistryGrain> logger) : Grain, IRuleRegistryGrain
+internal sealed partial class RuleRegistryGrain([PersistentState("rules")] IPersistentState<RuleRegistryState> state, ILogger<RuleRegistryGrain> logger) : Grain, IRuleRegistryGrain
 {
     /// <summary>The one rule set of a cluster.</summary>
     public const string DefaultKey = "default";
@@ -76,7 +76,7 @@ internal sealed class RuleRegistryGrain([PersistentState("rules")] IPersistentSt
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "rules: telling the engine about version {Version} failed; it reads the rules at its next wake", S.Version);
+            LogEngineNotTold(logger, e, S.Version);
         }
     }
 

@@ -63,7 +63,7 @@ public sealed partial class AccessMiddleware(RequestDelegate next, AccessControl
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // The build's grain did not answer (its silo just died): not a refusal, the agent's upload may be tried again.
-            logger.LogWarning("access: could not check whether token {Token} runs a job of a build for artifact {Name}: {Error}", agent.Actor, name, e.Message);
+            LogUploadCheckFailed(logger, agent.Actor, name, e.Message);
             return new AccessDecision(503, "the silo could not check which builds this agent's token runs now; retry in a moment", agent.Actor, refused.Scope);
         }
         return AccessDecision.Forbidden(AgentUploadGate.Refusal(agent.Actor, name), agent.Actor, refused.Scope);
@@ -128,4 +128,7 @@ public sealed partial class AccessMiddleware(RequestDelegate next, AccessControl
     /// <summary>Header values must be visible ASCII: anything else (a key's name may hold it) becomes '?'.</summary>
     [LoggerMessage(EventId = 3100, Level = LogLevel.Warning, Message = "access: refused {Status} {Method} {Path} from {Address}: {Reason}")]
     private static partial void LogDenied(ILogger logger, int status, string method, string path, string address, string reason);
+
+    [LoggerMessage(EventId = 3102, Level = LogLevel.Warning, Message = "access: could not check whether token {Token} runs a job of a build for artifact {Name}: {Error}")]
+    private static partial void LogUploadCheckFailed(ILogger logger, string token, string? name, string error);
 }

@@ -97,12 +97,12 @@ public sealed partial class AgentHub
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or JsonException)
         {
-            _logger.LogDebug(e, "agent hub: connection {Session} ({Name}) ended", connection.Session, connection.Name);
+            LogConnectionEnded(_logger, e, connection.Session, connection.Name);
         }
         catch (Exception e) when (!connection.Accepted)
         {
             // The node grain or the fleet did not answer (a silo of the cluster just died, say): not a refusal, the agent retries.
-            _logger.LogWarning(e, "agent hub: node {Name} could not be registered; its agent is asked to reconnect", connection.Name);
+            LogNodeNotRegistered(_logger, e, connection.Name);
             await CloseQuietly(socket, WebSocketCloseStatus.InternalServerError, "the node could not be registered now; reconnect");
         }
         finally
@@ -131,7 +131,7 @@ public sealed partial class AgentHub
         }
         catch (Exception e)
         {
-            _logger.LogWarning(e, "agent hub: reporting the end of node {Name}'s connection failed; the fleet fails it when its hub is gone", connection.Name);
+            LogEndNotReported(_logger, e, connection.Name);
         }
     }
 
@@ -152,7 +152,7 @@ public sealed partial class AgentHub
             catch (Exception e) when (e is not (WebSocketException or OperationCanceledException or ObjectDisposedException))
             {
                 // A grain call failed (its silo went away mid-call): the report is lost, not the connection.
-                _logger.LogWarning(e, "agent hub: node {Name}'s {Frame} frame could not be handled", connection.Name, got.Frame.GetType().Name);
+                LogFrameFailed(_logger, e, connection.Name, got.Frame.GetType().Name);
             }
             finally
             {
@@ -206,7 +206,7 @@ public sealed partial class AgentHub
                 return true;
             default:
                 if (await HandleJobFrame(connection, frame)) break;
-                _logger.LogDebug("agent hub: node {Name} sent an unexpected {Frame} frame; ignored", connection.Name, frame.GetType().Name);
+                LogUnexpectedFrame(_logger, connection.Name, frame.GetType().Name);
                 break;
         }
         return false;
@@ -259,7 +259,7 @@ public sealed partial class AgentHub
 
     private async Task Refuse(AgentConnection connection, Task sending, string error)
     {
-        _logger.LogInformation("agent hub: refused an agent: {Error}", error);
+        LogAgentRefused(_logger, error);
         connection.SendNow(AgentProtocol.Encode(new RefusedFrame(error)));
         connection.CompleteSends();
         await sending.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -334,6 +334,27 @@ public sealed partial class AgentHub
         if (socket.State != WebSocketState.Closed) socket.Abort();
     }
 
-    private void Forward(Task call) => _ = call.ContinueWith(static (t, s) => ((ILogger)s!).LogDebug(t.Exception, "agent hub: forwarding to a query collector failed"),
+    private void Forward(Task call) => _ = call.ContinueWith(static (t, s) => LogForwardFailed((ILogger)s!, t.Exception),
         _logger, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+    [LoggerMessage(EventId = 3200, Level = LogLevel.Debug, Message = "agent hub: connection {Session} ({Name}) ended")]
+    private static partial void LogConnectionEnded(ILogger logger, Exception? exception, string session, string name);
+
+    [LoggerMessage(EventId = 3201, Level = LogLevel.Warning, Message = "agent hub: node {Name} could not be registered; its agent is asked to reconnect")]
+    private static partial void LogNodeNotRegistered(ILogger logger, Exception? exception, string name);
+
+    [LoggerMessage(EventId = 3202, Level = LogLevel.Warning, Message = "agent hub: reporting the end of node {Name}'s connection failed; the fleet fails it when its hub is gone")]
+    private static partial void LogEndNotReported(ILogger logger, Exception? exception, string name);
+
+    [LoggerMessage(EventId = 3203, Level = LogLevel.Warning, Message = "agent hub: node {Name}'s {Frame} frame could not be handled")]
+    private static partial void LogFrameFailed(ILogger logger, Exception? exception, string name, string frame);
+
+    [LoggerMessage(EventId = 3204, Level = LogLevel.Debug, Message = "agent hub: node {Name} sent an unexpected {Frame} frame; ignored")]
+    private static partial void LogUnexpectedFrame(ILogger logger, string name, string frame);
+
+    [LoggerMessage(EventId = 3205, Level = LogLevel.Information, Message = "agent hub: refused an agent: {Error}")]
+    private static partial void LogAgentRefused(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 3206, Level = LogLevel.Debug, Message = "agent hub: forwarding to a query collector failed")]
+    private static partial void LogForwardFailed(ILogger logger, Exception? exception);
 }

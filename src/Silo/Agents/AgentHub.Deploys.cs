@@ -39,7 +39,7 @@ public sealed partial class AgentHub
                 if (!await Deploy(log.DeployId).Includes(log.Node))
                 {
                     // Dropped, and acknowledged so that the agent stops sending it.
-                    _logger.LogDebug("agent hub: node {Name} sent output for deploy {Id}, which does not include it; dropped", log.Node, log.DeployId);
+                    LogDeployOutputDropped(_logger, log.Node, log.DeployId);
                     connection.Send(AgentProtocol.Encode(new DeployLogAckFrame(log.DeployId, log.Node, log.Seq)));
                     return;
                 }
@@ -51,7 +51,7 @@ public sealed partial class AgentHub
         catch (Exception e) when (!_stopping.IsCancellationRequested)
         {
             // Not acknowledged: the agent sends it again.
-            _logger.LogWarning("agent hub: node {Name}'s output for deploy {Id} could not be stored ({Error}); the agent resends it", log.Node, log.DeployId, e.Message);
+            LogDeployOutputNotStored(_logger, log.Node, log.DeployId, e.Message);
         }
     }
 
@@ -67,7 +67,16 @@ public sealed partial class AgentHub
         catch (Exception e) when (!_stopping.IsCancellationRequested)
         {
             // Not acknowledged: the agent sends it again.
-            _logger.LogWarning(e, "agent hub: node {Name}'s result for deploy {Id} could not be stored; the agent resends it", result.Node, result.DeployId);
+            LogDeployResultNotStored(_logger, e, result.Node, result.DeployId);
         }
     }
+
+    [LoggerMessage(EventId = 3207, Level = LogLevel.Debug, Message = "agent hub: node {Name} sent output for deploy {Id}, which does not include it; dropped")]
+    private static partial void LogDeployOutputDropped(ILogger logger, string name, string id);
+
+    [LoggerMessage(EventId = 3208, Level = LogLevel.Warning, Message = "agent hub: node {Name}'s output for deploy {Id} could not be stored ({Error}); the agent resends it")]
+    private static partial void LogDeployOutputNotStored(ILogger logger, string name, string id, string error);
+
+    [LoggerMessage(EventId = 3209, Level = LogLevel.Warning, Message = "agent hub: node {Name}'s result for deploy {Id} could not be stored; the agent resends it")]
+    private static partial void LogDeployResultNotStored(ILogger logger, Exception? exception, string name, string id);
 }

@@ -16,7 +16,7 @@ public sealed partial class AgentHub
         if (!UserEventFilter.TryCreate(e.NodeFilter, e.TagFilter, out var filter, out var error))
         {
             // The silo that fired it checked the filters; one that does not compile here reaches no node.
-            _logger.LogWarning("agent hub: user event {Name} at ltime {LTime}: {Error}; sent to no node here", e.Name, e.LTime, error);
+            LogEventFilterBroken(_logger, e.Name, e.LTime, error);
             return Task.CompletedTask;
         }
         foreach (var connection in Volatile.Read(ref _all))
@@ -26,4 +26,7 @@ public sealed partial class AgentHub
         }
         return Task.CompletedTask;
     }
+
+    [LoggerMessage(EventId = 3210, Level = LogLevel.Warning, Message = "agent hub: user event {Name} at ltime {LTime}: {Error}; sent to no node here")]
+    private static partial void LogEventFilterBroken(ILogger logger, string name, ulong lTime, string? error);
 }

@@ -53,7 +53,7 @@ public sealed partial class AgentHub
             }
             catch (Exception e) when (!stopping.IsCancellationRequested)
             {
-                _logger.LogWarning("agent hub: reporting job slots to the build queue failed ({Error}); retrying", e.Message);
+                LogSlotsNotReported(_logger, e.Message);
             }
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping);
             wait.CancelAfter(renewal);
@@ -122,7 +122,7 @@ public sealed partial class AgentHub
             }
             catch (Exception e)
             {
-                _logger.LogWarning("agent hub: storing the end of job {Job} attempt {Attempt} failed ({Error}); retrying", done.JobId, done.Attempt, e.Message);
+                LogJobEndNotStored(_logger, done.JobId, done.Attempt, e.Message);
             }
             try
             {
@@ -143,7 +143,7 @@ public sealed partial class AgentHub
         if (slash <= 0 || slash == jobId.Length - 1)
         {
             key = "";
-            _logger.LogDebug("agent hub: job id '{Job}' names no build; the frame is ignored", jobId);
+            LogJobOfNoBuild(_logger, jobId);
             return null;
         }
         key = jobId[(slash + 1)..];
@@ -155,10 +155,22 @@ public sealed partial class AgentHub
         AgentConnection? connection;
         lock (_lock) _byName.TryGetValue(agent, out connection);
         if (connection is { Accepted: true, Ended: false }) connection.Send(frame);
-        else _logger.LogDebug("agent hub: agent {Agent} is not connected here; its job frame waits for the build's next check", agent);
+        else LogJobAgentElsewhere(_logger, agent);
     }
 
     /// <summary>The queue's way to this hub's agents.</summary>
+    [LoggerMessage(EventId = 3211, Level = LogLevel.Warning, Message = "agent hub: reporting job slots to the build queue failed ({Error}); retrying")]
+    private static partial void LogSlotsNotReported(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 3212, Level = LogLevel.Warning, Message = "agent hub: storing the end of job {Job} attempt {Attempt} failed ({Error}); retrying")]
+    private static partial void LogJobEndNotStored(ILogger logger, string job, int attempt, string error);
+
+    [LoggerMessage(EventId = 3213, Level = LogLevel.Debug, Message = "agent hub: job id '{Job}' names no build; the frame is ignored")]
+    private static partial void LogJobOfNoBuild(ILogger logger, string job);
+
+    [LoggerMessage(EventId = 3214, Level = LogLevel.Debug, Message = "agent hub: agent {Agent} is not connected here; its job frame waits for the build's next check")]
+    private static partial void LogJobAgentElsewhere(ILogger logger, string agent);
+
     private sealed class JobDispatch(AgentHub hub) : IJobDispatcher
     {
         public Task Dispatch(string agent, JobOrder order)

@@ -39,7 +39,7 @@ public sealed partial class AgentHub
         catch (ArgumentException e)
         {
             // The receiving silo checked the filters already; a hub never guesses what a bad one meant.
-            _logger.LogWarning("agent hub: query {Id}: {Error}; sent to no node here", query.Id, e.Message);
+            LogQueryFilterBroken(_logger, query.Id, e.Message);
             Forward(collector.OnDelivered(HubKey, []));
             return Task.CompletedTask;
         }
@@ -90,8 +90,7 @@ public sealed partial class AgentHub
         var size = response.Payload?.Length ?? 0;
         if (size > _options.QueryResponseSizeLimit)
         {
-            _logger.LogWarning("agent hub: node {Name}'s response to query {Id} is {Size} bytes; the limit is {Limit} bytes; dropped",
-                connection.Name, response.QueryId, size, _options.QueryResponseSizeLimit);
+            LogQueryResponseTooLarge(_logger, connection.Name, response.QueryId, size, _options.QueryResponseSizeLimit);
             return;
         }
         Forward(query.Collector.OnResponse(connection.Name, response.Payload ?? []));
@@ -111,4 +110,10 @@ public sealed partial class AgentHub
     }
 
     private sealed record ActiveQuery(IQueryCollector Collector, long Deadline);
+
+    [LoggerMessage(EventId = 3215, Level = LogLevel.Warning, Message = "agent hub: query {Id}: {Error}; sent to no node here")]
+    private static partial void LogQueryFilterBroken(ILogger logger, string id, string error);
+
+    [LoggerMessage(EventId = 3216, Level = LogLevel.Warning, Message = "agent hub: node {Name}'s response to query {Id} is {Size} bytes; the limit is {Limit} bytes; dropped")]
+    private static partial void LogQueryResponseTooLarge(ILogger logger, string name, string id, int size, int limit);
 }

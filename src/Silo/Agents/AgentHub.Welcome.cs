@@ -41,7 +41,10 @@ public sealed partial class AgentHub
         }
         catch (Exception e)
         {
-            _logger.LogDebug(e, "agent hub: writing node {Name}'s applied mark failed; its agent reports it again in its next hello", connection.Name);
+            LogAppliedMarkNotWritten(_logger, e, connection.Name);
         }
     }
+
+    [LoggerMessage(EventId = 3217, Level = LogLevel.Debug, Message = "agent hub: writing node {Name}'s applied mark failed; its agent reports it again in its next hello")]
+    private static partial void LogAppliedMarkNotWritten(ILogger logger, Exception? exception, string name);
 }

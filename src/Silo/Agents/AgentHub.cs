@@ -142,7 +142,7 @@ public sealed partial class AgentHub : IFleetObserver, IHostedService, IDisposab
             }
             catch (Exception failure)
             {
-                _logger.LogError(failure, "agent hub: delivering fleet events failed");
+                LogFleetDeliveryFailed(_logger, failure);
             }
             finally
             {
@@ -238,7 +238,7 @@ public sealed partial class AgentHub : IFleetObserver, IHostedService, IDisposab
         }
         catch (Exception e) when (!_stopping.IsCancellationRequested)
         {
-            _logger.LogWarning(e, "agent hub: catching up with the fleet failed; retrying at the next renewal");
+            LogCatchUpFailed(_logger, e);
         }
     }
 
@@ -260,7 +260,7 @@ public sealed partial class AgentHub : IFleetObserver, IHostedService, IDisposab
         }
         if (answer.Cleared || answer.LastSeq < after)
         {
-            _logger.LogWarning("agent hub: fleet events after {After} are no longer kept (the fleet is at {Seq}); agents get the events from here on", after, answer.LastSeq);
+            LogFleetEventsLost(_logger, after, answer.LastSeq);
             lock (_seqLock) _lastSeq = answer.LastSeq;
             return;
         }
@@ -281,7 +281,7 @@ public sealed partial class AgentHub : IFleetObserver, IHostedService, IDisposab
             }
             catch (Exception e) when (!stopping.IsCancellationRequested)
             {
-                _logger.LogWarning("agent hub: fleet not reachable ({Error}); retrying", e.Message);
+                LogFleetUnreachable(_logger, e.Message);
                 delay = TimeSpan.FromMilliseconds(Math.Min(1000, delay.TotalMilliseconds * 2));
             }
             catch (Exception) when (stopping.IsCancellationRequested)
@@ -298,6 +298,18 @@ public sealed partial class AgentHub : IFleetObserver, IHostedService, IDisposab
             }
         }
     }
+
+    [LoggerMessage(EventId = 3218, Level = LogLevel.Error, Message = "agent hub: delivering fleet events failed")]
+    private static partial void LogFleetDeliveryFailed(ILogger logger, Exception? exception);
+
+    [LoggerMessage(EventId = 3219, Level = LogLevel.Warning, Message = "agent hub: catching up with the fleet failed; retrying at the next renewal")]
+    private static partial void LogCatchUpFailed(ILogger logger, Exception? exception);
+
+    [LoggerMessage(EventId = 3220, Level = LogLevel.Warning, Message = "agent hub: fleet events after {After} are no longer kept (the fleet is at {Seq}); agents get the events from here on")]
+    private static partial void LogFleetEventsLost(ILogger logger, ulong? after, ulong seq);
+
+    [LoggerMessage(EventId = 3221, Level = LogLevel.Warning, Message = "agent hub: fleet not reachable ({Error}); retrying")]
+    private static partial void LogFleetUnreachable(ILogger logger, string error);
 }
 
 /// <summary>One line of GET /v1/monitor: a member event, a user event or a query.</summary>

@@ -13,4 +13,7 @@ public sealed class TelemetryOptions
 
     /// <summary>OTLP endpoint (http://collector:4317) that traces are exported to; none by default, and then no traces are collected.</summary>
     public string? OtlpEndpoint { get; set; }
+
+    /// <summary>How traces reach <see cref="OtlpEndpoint"/>: "grpc" (the default) or "http/protobuf" (POST to its /v1/traces).</summary>
+    public string OtlpProtocol { get; set; } = "grpc";
 }

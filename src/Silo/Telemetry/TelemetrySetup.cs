@@ -43,12 +43,19 @@ public static class TelemetrySetup
         }
 
         var otlp = ParseOtlpEndpoint(options.OtlpEndpoint);
+        var protocol = ParseOtlpProtocol(options.OtlpProtocol);
+        // Over HTTP the exporter posts to the URL as given; a collector's base URL gets the standard path, as OTEL_EXPORTER_OTLP_ENDPOINT does.
+        if (otlp is not null && protocol == OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf && otlp.AbsolutePath == "/") otlp = new Uri(otlp, "v1/traces");
         if (!options.Metrics && otlp is null) return;
         builder.Services.AddSingleton<PlatformMeter>();
         var telemetry = builder.Services.AddOpenTelemetry().ConfigureResource(r => r.AddService("platform-silo"));
         if (options.Metrics) telemetry.WithMetrics(m => m.AddMeter(Meters).AddPrometheusExporter());
         if (otlp is not null)
-            telemetry.WithTracing(t => t.AddSource(PlatformMeter.Name, Platform.Runtime.RuntimeActivitySource.Name).AddAspNetCoreInstrumentation().AddOtlpExporter(o => o.Endpoint = otlp));
+            telemetry.WithTracing(t => t.AddSource(PlatformMeter.Name, Platform.Runtime.RuntimeActivitySource.Name).AddAspNetCoreInstrumentation().AddOtlpExporter(o =>
+            {
+                o.Endpoint = otlp;
+                o.Protocol = protocol;
+            }));
     }
 
     /// <summary>Maps <c>/metrics</c> and creates the silo's instruments; call once the silo has started.</summary>
@@ -60,6 +67,13 @@ public static class TelemetrySetup
 
     /// <summary>Creates the instruments; after the start, so the cluster's membership exists to be observed.</summary>
     public static void StartInstruments(WebApplication app) => app.Services.GetService<PlatformMeter>();
+
+    private static OpenTelemetry.Exporter.OtlpExportProtocol ParseOtlpProtocol(string value) => value.ToLowerInvariant() switch
+    {
+        "grpc" => OpenTelemetry.Exporter.OtlpExportProtocol.Grpc,
+        "http/protobuf" => OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf,
+        _ => throw new StartupException($"Platform:Telemetry:OtlpProtocol is '{value}'; expected 'grpc' or 'http/protobuf'."),
+    };
 
     private static Uri? ParseOtlpEndpoint(string? value)
     {

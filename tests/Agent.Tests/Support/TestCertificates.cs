@@ -4,7 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace Platform.Agent.Tests.Support;
 
-/// <summary>A throwaway CA with a server certificate for 127.0.0.1 and a client certificate, written as PEM files.</summary>
+/// <summary>A throwaway CA with a server certificate for 127.0.0.1 (expired when asked) and a client certificate, written as PEM files.</summary>
 internal sealed class TestCertificates
 {
     public required X509Certificate2 Server { get; init; }
@@ -12,7 +12,7 @@ internal sealed class TestCertificates
     public required string ClientCertFile { get; init; }
     public required string ClientKeyFile { get; init; }
 
-    public static TestCertificates Create(string folder)
+    public static TestCertificates Create(string folder, bool expiredServer = false)
     {
         using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var caRequest = new CertificateRequest("CN=Platform Test CA", caKey, HashAlgorithmName.SHA256);
@@ -26,7 +26,8 @@ internal sealed class TestCertificates
         names.AddIpAddress(IPAddress.Loopback);
         serverRequest.CertificateExtensions.Add(names.Build());
         serverRequest.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        using var serverPublic = serverRequest.Create(ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1), [1]);
+        var (notBefore, notAfter) = expiredServer ? (DateTimeOffset.UtcNow.AddDays(-2), DateTimeOffset.UtcNow.AddDays(-1)) : (DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        using var serverPublic = serverRequest.Create(ca, notBefore, notAfter, [1]);
         var server = X509CertificateLoader.LoadPkcs12(serverPublic.CopyWithPrivateKey(serverKey).Export(X509ContentType.Pkcs12), null);
 
         using var clientKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);

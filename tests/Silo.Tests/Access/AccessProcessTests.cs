@@ -123,7 +123,7 @@ public sealed class AccessProcessTests(AccessSilo access) : IClassFixture<Access
         var created = await access.PlatformAsync(access.Admin, "token", "create", "-name", "cli-made", "-scope", "nodes:read", "-expires-in", "720h", "-format", "json");
         Assert.True(created.ExitCode == 0, created.ToString());
         var secret = JsonDocument.Parse(created.StdOut).RootElement.GetProperty("secret").GetString()!;
-        access.Secrets.Add(secret);
+        access.Secrets["token 'cli-made'"] = secret;
 
         // The new token works through --token, which wins over PLATFORM_TOKEN.
         var members = await access.PlatformAsync("", "members", "--token", secret);

@@ -22,19 +22,25 @@ public sealed class AccessSilo : IAsyncLifetime
 
     public Uri Url => new($"http://127.0.0.1:{Silo.Port}");
 
-    /// <summary>Every secret handed out, for the test that looks for them in the silo's output.</summary>
-    public List<string> Secrets { get; } = [];
+    /// <summary>Every secret handed out, by what it is ("token 'admin'"): the silo's output is searched for them when it stops.</summary>
+    public Dictionary<string, string> Secrets { get; } = [];
+
+    /// <summary>Extra silo arguments (storage, log format, …).</summary>
+    public string[] SiloArguments { get; init; } = [];
 
     public async Task InitializeAsync()
     {
-        Silo = await SiloProcess.StartAsync(Path.Combine(_dir.Path, "data"));
+        Silo = await SiloProcess.StartAsync(Path.Combine(_dir.Path, "data"), null, SiloArguments);
         Admin = await CreateAsAsync("admin", ["admin"], bearer: null, expiresIn: null);
     }
 
     public async Task DisposeAsync()
     {
+        var output = Silo.Output;
         await Silo.DisposeAsync();
         _dir.Dispose();
+        // Every class using this silo also checks that none of the tokens it made reached the silo's logs.
+        SecretScan.AssertAbsent(Secrets, new Dictionary<string, string> { ["the silo's output"] = output });
     }
 
     /// <summary>Makes a token (as admin unless <paramref name="bearer"/> says otherwise) and returns its secret.</summary>
@@ -48,7 +54,9 @@ public sealed class AccessSilo : IAsyncLifetime
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == System.Net.HttpStatusCode.Created, $"creating token {name}: {(int)response.StatusCode} {body}");
         var secret = JsonDocument.Parse(body).RootElement.GetProperty("secret").GetString()!;
-        Secrets.Add(secret);
+        Secrets[$"token '{name}'"] = secret;
+        // etcd clients send NAME:SECRET as basic auth: its base64 form must not be logged either.
+        Secrets[$"token '{name}' as etcd basic auth"] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{name}:{secret}"));
         return secret;
     }
 
@@ -114,10 +122,6 @@ public sealed class AccessSilo : IAsyncLifetime
         => Etcdctl.RunAsync(Url, user is null ? args : ["--username", user, .. args], noSync: true);
 
     /// <summary>The real <c>platform</c> command against this silo; <paramref name="token"/> goes in PLATFORM_TOKEN (empty: none).</summary>
-    public async Task<ProcessResult> PlatformAsync(string token, params string[] args)
-    {
-        var env = new Dictionary<string, string> { ["PLATFORM_URL"] = Url.ToString(), ["PLATFORM_TOKEN"] = token, ["DOTNET_gcServer"] = "0" };
-        await using var process = CapturedProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "platform.dll"), .. args], env);
-        return await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
-    }
+    public Task<ProcessResult> PlatformAsync(string token, params string[] args)
+        => PlatformCommand.RunAsync(new Dictionary<string, string> { ["PLATFORM_URL"] = Url.ToString(), ["PLATFORM_TOKEN"] = token }, args);
 }

@@ -36,6 +36,25 @@ internal static class BuildsHttp
         return request;
     }
 
+    /// <summary>A GitLab push delivery of <paramref name="branch"/> at <paramref name="commit"/>, carrying <paramref name="token"/> in X-Gitlab-Token as GitLab does.</summary>
+    public static HttpRequestMessage GitLabPush(string repo, string branch, string commit, string token)
+    {
+        var body = JsonSerializer.Serialize(new
+        {
+            object_kind = "push",
+            @ref = $"refs/heads/{branch}",
+            before = "1111111111111111111111111111111111111111",
+            after = commit,
+            user_username = "ann",
+            project = new { path_with_namespace = repo },
+        });
+        var request = new HttpRequestMessage(HttpMethod.Post, "/hooks/gitlab") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Add("X-Gitlab-Event", "Push Hook");
+        request.Headers.Add("X-Gitlab-Event-UUID", Guid.NewGuid().ToString());
+        request.Headers.Add("X-Gitlab-Token", token);
+        return request;
+    }
+
     /// <summary>Sends a delivery; answers the status and the body.</summary>
     public static async Task<(int Status, JsonElement Body)> SendAsync(HttpClient http, HttpRequestMessage request)
     {

@@ -54,7 +54,7 @@ public sealed partial class KubernetesManifestTests(KubernetesManifestTests.Vali
 
         Assert.True(exitCode == 0, output);
         var kinds = objects.Select(o => $"{o.GetProperty("kind").GetString()}/{o.GetProperty("name").GetString()}").ToHashSet();
-        foreach (var expected in new[] { "StatefulSet/platform", "PodDisruptionBudget/platform", "Service/platform", "StatefulSet/platform-postgres", "DaemonSet/platform-agent", "Secret/platform-tokens", "Secret/platform-tls" })
+        foreach (var expected in new[] { "StatefulSet/platform", "PodDisruptionBudget/platform", "Service/platform", "StatefulSet/platform-postgres", "DaemonSet/platform-agent", "Secret/platform-tokens", "Secret/platform-tls", "Secret/platform-cluster-tls" })
             Assert.Contains(expected, kinds);
     }
 
@@ -98,6 +98,49 @@ public sealed partial class KubernetesManifestTests(KubernetesManifestTests.Vali
 
         var budget = Find(objects, "PodDisruptionBudget", "platform").GetProperty("spec");
         Assert.Equal(1, budget.GetProperty("maxUnavailable").GetInt32());
+    }
+
+    [Fact]
+    public async Task Silos_serve_https_and_use_TLS_between_them_from_mounted_secrets_and_agents_check_them_against_the_CA()
+    {
+        var (exitCode, objects, output) = await ValidateAsync(validator.Dir, Manifests());
+        Assert.True(exitCode == 0, output);
+
+        var pod = Find(objects, "StatefulSet", "platform").GetProperty("spec").GetProperty("template").GetProperty("spec");
+        var silo = pod.GetProperty("containers")[0];
+        Assert.Contains("https://0.0.0.0:8080", silo.GetProperty("args").EnumerateArray().Select(a => a.GetString()));
+        Assert.Equal("HTTPS", silo.GetProperty("readinessProbe").GetProperty("httpGet").GetProperty("scheme").GetString());
+        Assert.Equal("HTTPS", silo.GetProperty("livenessProbe").GetProperty("httpGet").GetProperty("scheme").GetString());
+        var env = silo.GetProperty("env").EnumerateArray().Where(e => e.TryGetProperty("value", out _))
+            .ToDictionary(e => e.GetProperty("name").GetString()!, e => e.GetProperty("value").GetString()!);
+        Assert.Equal("platform-tls", SecretHolding(objects, pod, silo, env["Platform__Tls__Cert"]));
+        Assert.Equal("platform-tls", SecretHolding(objects, pod, silo, env["Platform__Tls__Key"]));
+        foreach (var setting in new[] { "Platform__Cluster__Tls__CertificateFile", "Platform__Cluster__Tls__KeyFile", "Platform__Cluster__Tls__CaFile" })
+            Assert.Equal("platform-cluster-tls", SecretHolding(objects, pod, silo, env[setting]));
+
+        var agentPod = Find(objects, "DaemonSet", "platform-agent").GetProperty("spec").GetProperty("template").GetProperty("spec");
+        var agent = agentPod.GetProperty("containers")[0];
+        var args = agent.GetProperty("args").EnumerateArray().Select(a => a.GetString()!).ToList();
+        Assert.StartsWith("https://", args[args.IndexOf("-server") + 1]);
+        var config = JsonDocument.Parse(Find(objects, "ConfigMap", "platform-agent").GetProperty("data").GetProperty("agent.json").GetString()!).RootElement;
+        Assert.Equal("platform-tls", SecretHolding(objects, agentPod, agent, config.GetProperty("ca_file").GetString()!));
+    }
+
+    /// <summary>The Secret whose key <paramref name="file"/> is, through one of <paramref name="container"/>'s mounts; fails when no Secret of the manifests holds it.</summary>
+    private static string SecretHolding(List<JsonElement> objects, JsonElement pod, JsonElement container, string file)
+    {
+        var mount = container.GetProperty("volumeMounts").EnumerateArray()
+            .Single(m => file.StartsWith(m.GetProperty("mountPath").GetString() + "/", StringComparison.Ordinal));
+        var relative = file[(mount.GetProperty("mountPath").GetString()!.Length + 1)..];
+        var volume = pod.GetProperty("volumes").EnumerateArray().Single(v => v.GetProperty("name").GetString() == mount.GetProperty("name").GetString());
+        Assert.True(volume.TryGetProperty("secret", out var secret), $"{file} is not on a Secret's volume");
+        Assert.False(secret.TryGetProperty("optional", out var optional) && optional.GetBoolean(), $"{file} is on an optional volume: the process would start without it");
+        var key = secret.TryGetProperty("items", out var items)
+            ? items.EnumerateArray().Single(i => i.GetProperty("path").GetString() == relative).GetProperty("key").GetString()!
+            : relative;
+        var name = secret.GetProperty("secretName").GetString()!;
+        Assert.True(Find(objects, "Secret", name).GetProperty("stringData").TryGetProperty(key, out _), $"{file}: Secret {name} has no key {key}");
+        return name;
     }
 
     [Fact]

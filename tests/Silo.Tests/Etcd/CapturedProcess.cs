@@ -97,6 +97,10 @@ public sealed class OutputCapture
     public async Task<bool> WaitForLinesAsync(int count, TimeSpan timeout) =>
         await _signal.WaitUntilAsync(() => Lines >= count, timeout, Completed) || Lines >= count;
 
+    /// <summary>True once <paramref name="text"/> arrived; false on timeout or end of stream before that.</summary>
+    public async Task<bool> WaitForTextAsync(string text, TimeSpan timeout) =>
+        await _signal.WaitUntilAsync(() => Text.Contains(text, StringComparison.Ordinal), timeout, Completed) || Text.Contains(text, StringComparison.Ordinal);
+
     private async Task PumpAsync(StreamReader reader)
     {
         var buffer = new char[4096];

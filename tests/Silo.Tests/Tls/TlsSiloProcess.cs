@@ -31,7 +31,11 @@ public sealed class TlsSiloProcess : IAsyncDisposable
     }
 
     /// <summary>Starts a silo with <c>--tls-cert</c>/<c>--tls-key</c> and <paramref name="extra"/>; waits until /health/ready answers a client that trusts <paramref name="caFile"/>.</summary>
-    public static async Task<TlsSiloProcess> StartAsync(TestCertificates.Pem server, string caFile, params string[] extra)
+    public static Task<TlsSiloProcess> StartAsync(TestCertificates.Pem server, string caFile, params string[] extra)
+        => StartAsync(server, caFile, TimeProvider.System, extra);
+
+    /// <summary>As above, the readiness check reading the time from <paramref name="clock"/> (a time the certificate was valid, to start a silo with an expired one).</summary>
+    public static async Task<TlsSiloProcess> StartAsync(TestCertificates.Pem server, string caFile, TimeProvider clock, params string[] extra)
     {
         var port = SiloProcess.FreePort();
         var data = new TempDir();
@@ -41,7 +45,7 @@ public sealed class TlsSiloProcess : IAsyncDisposable
             "--tls-cert", server.CertFile, "--tls-key", server.KeyFile, .. extra,
         ]))!;
         var silo = new TlsSiloProcess(process, data, port);
-        using var http = silo.CreateHttpClient(new TlsClientSettings { CaFile = caFile });
+        using var http = silo.CreateHttpClient(new TlsClientSettings { CaFile = caFile }, clock);
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {
@@ -68,8 +72,8 @@ public sealed class TlsSiloProcess : IAsyncDisposable
     }
 
     /// <summary>An HTTP client for this silo configured by <paramref name="settings"/>, as the SDK configures its handler.</summary>
-    public HttpClient CreateHttpClient(TlsClientSettings settings)
-        => new(settings.Configure(new SocketsHttpHandler()), disposeHandler: true) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    public HttpClient CreateHttpClient(TlsClientSettings settings, TimeProvider? clock = null)
+        => new(settings.Configure(new SocketsHttpHandler(), clock), disposeHandler: true) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
     /// <summary>Polls the output for <paramref name="text"/> until the deadline.</summary>
     public async Task WaitForOutputAsync(string text, TimeSpan timeout)

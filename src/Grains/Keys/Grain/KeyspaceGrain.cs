@@ -23,7 +23,7 @@ namespace Platform.Grains.Keys;
 /// </remarks>
 [Reentrant]
 [GrainType("keyspace")]
-internal sealed class KeyspaceGrain(IGrainJournal journal, IOptions<KeyspaceOptions> options, ILogger<KeyspaceGrain> logger) : Grain, IKeyspaceGrain
+internal sealed partial class KeyspaceGrain(IGrainJournal journal, IOptions<KeyspaceOptions> options, ILogger<KeyspaceGrain> logger) : Grain, IKeyspaceGrain
 {
     private readonly KeyspaceOptions _options = options.Value;
     private readonly PinnableClock _clock = new();
@@ -53,8 +53,7 @@ internal sealed class KeyspaceGrain(IGrainJournal journal, IOptions<KeyspaceOpti
         _lastSeq = opened.LastSeq;
         _snapshotSeq = opened.SnapshotSeq;
         _durableIndex = _store.CurrentIndex;
-        logger.LogInformation("keyspace {Stream} activated at index {Index} (epoch {Epoch}, {Records} records replayed after snapshot {SnapshotSeq})",
-            _stream, _store.CurrentIndex, _epoch, opened.Records.Count, opened.SnapshotSeq);
+        LogActivated(logger, _stream, _store.CurrentIndex, _epoch, opened.Records.Count, opened.SnapshotSeq);
         RegisterGrainTimer(_ => ExpireDue(), TimeSpan.Zero, _options.ExpiryCheckInterval);
     }
 
@@ -260,12 +259,11 @@ internal sealed class KeyspaceGrain(IGrainJournal journal, IOptions<KeyspaceOpti
         if (e is StorageUnavailableException unavailable)
         {
             // The storage monitor logs the outage once, with its stack; the grain backs off before it is rebuilt.
-            logger.LogWarning("keyspace {Stream}: journal append at {Seq} failed for want of storage; the activation is dropped and rebuilt from the journal once storage answers",
-                _stream, failed.FirstSeq);
+            LogAppendFailedForStorage(logger, _stream, failed.FirstSeq);
             DeactivateOnIdle(unavailable);
             return;
         }
-        logger.LogError(e, "keyspace {Stream}: journal append at {Seq} failed; the activation is dropped and rebuilt from the journal", _stream, failed.FirstSeq);
+        LogAppendFailed(logger, e, _stream, failed.FirstSeq);
         DeactivateOnIdle();
     }
 
@@ -280,7 +278,7 @@ internal sealed class KeyspaceGrain(IGrainJournal journal, IOptions<KeyspaceOpti
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "keyspace {Stream}: snapshot failed; the journal keeps every record until the next one succeeds", _stream);
+            LogSnapshotFailed(logger, e, _stream);
         }
         finally
         {

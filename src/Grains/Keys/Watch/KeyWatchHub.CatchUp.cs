@@ -18,7 +18,7 @@ public sealed partial class KeyWatchHub
         }
         catch (Exception e) when (!_stopping.IsCancellationRequested)
         {
-            _logger.LogWarning(e, "watch hub: catching up with the keyspace failed; retrying at the next renewal");
+            LogCatchUpFailed(_logger, e);
         }
     }
 
@@ -34,14 +34,14 @@ public sealed partial class KeyWatchHub
                 await CatchUpAsync();
                 _ready.TrySetResult();
                 delay = TimeSpan.FromSeconds(1);
-                if (failures > 0) _logger.LogInformation("watch hub: keyspace reachable again after {Failures} failed renewals", failures);
+                if (failures > 0) LogKeyspaceReachable(_logger, failures);
                 failures = 0;
             }
             catch (Exception e) when (!stopping.IsCancellationRequested)
             {
                 // The first failure and every tenth: an outage stays visible without a line per second.
                 if (++failures == 1 || failures % 10 == 0)
-                    _logger.LogWarning("watch hub: keyspace not reachable ({Error}, {Failures} renewals in a row); retrying", e.Message, failures);
+                    LogKeyspaceUnreachable(_logger, e.Message, failures);
                 delay = TimeSpan.FromMilliseconds(Math.Min(1000, delay.TotalMilliseconds * 2));
             }
             catch (Exception) when (stopping.IsCancellationRequested)
@@ -72,7 +72,7 @@ public sealed partial class KeyWatchHub
             return answer.DurableIndex;
         }
         // The hub missed events the grain no longer has (or the keyspace went back): start over at its index.
-        _logger.LogWarning("watch hub: events after {After} are no longer in the keyspace history (now at {Index}); open watches are closed so their clients watch again", after, answer.DurableIndex);
+        LogHistoryLost(_logger, after, answer.DurableIndex);
         List<TaskCompletionSource>? seen = null;
         lock (_lock)
         {

@@ -148,7 +148,7 @@ public sealed partial class KeyWatchHub
             }
             catch (Exception failure)
             {
-                hub._logger.LogError(failure, "watch hub: a watch's completion handler failed");
+                LogCompletionFailed(hub._logger, failure);
             }
         }
     }

@@ -80,7 +80,7 @@ public sealed partial class KeyWatchHub : IKeyspaceObserver, IHostedService, IDi
             await Task.Delay(pause);
             result = await Keyspace.Execute(request);
         }
-        if (result.NotApplied) _logger.LogWarning("keys: {Op} {Key} refused unapplied {Times} times: {Cause}", request.Op, request.Key, NotAppliedRetries.Length + 1, result.ErrorCause);
+        if (result.NotApplied) LogNotApplied(_logger, request.Op, request.Key, NotAppliedRetries.Length + 1, result.ErrorCause);
         return result;
     }
 
@@ -152,8 +152,7 @@ public sealed partial class KeyWatchHub : IKeyspaceObserver, IHostedService, IDi
             // The reply goes out anyway (the write is durable); a watch made next without waitIndex still starts
             // after it, by its read index, but one with a waitIndex at or before it would see it.
             Interlocked.Increment(ref _seenTimeouts);
-            _logger.LogWarning("watch hub: write {Index} not seen within {Wait} (hub at {LastIndex}); the reply goes out without it",
-                index, SeenWait, LastIndex);
+            LogWriteNotSeen(_logger, index, SeenWait, LastIndex);
         }
     }
 
