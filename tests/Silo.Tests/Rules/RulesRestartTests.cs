@@ -38,8 +38,14 @@ public sealed class RulesRestartTests
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"the rule did not fire after the restart:\n{second.Output}");
             await Task.Delay(50);
         }
-        var runs = await second.Http.GetFromJsonAsync<JsonElement>($"/v1/rules/{id}/runs");
-        Assert.Equal("succeeded", runs[0].GetProperty("outcome").GetString());
+        // The run's end is recorded once its action has returned, which may be just after the event is seen.
+        string? outcome;
+        while ((outcome = (await second.Http.GetFromJsonAsync<JsonElement>($"/v1/rules/{id}/runs"))[0].GetProperty("outcome").GetString()) == "pending")
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the rule's run is still pending:\n{second.Output}");
+            await Task.Delay(50);
+        }
+        Assert.Equal("succeeded", outcome);
     }
 }
 
