@@ -39,20 +39,8 @@ public sealed class NodeAgentTlsTests : IDisposable
         var otherDir = Directory.CreateDirectory(Path.Combine(_dir.Path, "other")).FullName;
         var other = TestCertificates.Create(otherDir);
         await using var silo = await FakeSilo.StartAsync(certificate: other.Server);
-        var settings = AgentSettings.Resolve(new AgentConfig
-        {
-            NodeName = "web-1",
-            Servers = [silo.Url.ToString()],
-            DataDir = Path.Combine(_dir.Path, "data"),
-            CaFile = trusted.CaFile,
-        });
-        await using var agent = new NodeAgent(settings);
-        var reasons = new ConcurrentQueue<string>();
-        agent.Connection.Disconnected += (_, reason) => reasons.Enqueue(reason);
-        await agent.StartAsync();
-
-        await Eventually.True(() => !reasons.IsEmpty, "a failed attempt");
-        Assert.Equal(0, silo.Connections);
+        var (agent, reasons) = await FailedAttemptAsync(silo, trusted.CaFile);
+        await using var _ = agent;
         Assert.False(agent.Connection.IsConnected);
         // The reason is what the agent logs ("agent: connection to … ended: …"): it names the certificate and the CA file.
         Assert.Equal($"the silo's certificate (CN=127.0.0.1), issued by CN=Platform Test CA, is not signed by the CA in '{trusted.CaFile}'", reasons.First());
@@ -63,20 +51,34 @@ public sealed class NodeAgentTlsTests : IDisposable
     {
         var certificates = TestCertificates.Create(_dir.Path, expiredServer: true);
         await using var silo = await FakeSilo.StartAsync(certificate: certificates.Server);
-        var settings = AgentSettings.Resolve(new AgentConfig
+        var (agent, reasons) = await FailedAttemptAsync(silo, certificates.CaFile);
+        await using var _ = agent;
+        Assert.Equal($"the silo's certificate (CN=127.0.0.1) expired on {certificates.Server.NotAfter.ToUniversalTime():u}", reasons.First());
+    }
+
+    /// <summary>Starts an agent that trusts <paramref name="caFile"/> against <paramref name="silo"/> and waits for its first failed attempt.</summary>
+    private async Task<(NodeAgent Agent, ConcurrentQueue<string> Reasons)> FailedAttemptAsync(FakeSilo silo, string caFile)
+    {
+        var agent = new NodeAgent(AgentSettings.Resolve(new AgentConfig
         {
             NodeName = "web-1",
             Servers = [silo.Url.ToString()],
             DataDir = Path.Combine(_dir.Path, "data"),
-            CaFile = certificates.CaFile,
-        });
-        await using var agent = new NodeAgent(settings);
+            CaFile = caFile,
+        }));
         var reasons = new ConcurrentQueue<string>();
         agent.Connection.Disconnected += (_, reason) => reasons.Enqueue(reason);
-        await agent.StartAsync();
-
-        await Eventually.True(() => !reasons.IsEmpty, "a failed attempt");
-        Assert.Equal(0, silo.Connections);
-        Assert.Equal($"the silo's certificate (CN=127.0.0.1) expired on {certificates.Server.NotAfter.ToUniversalTime():u}", reasons.First());
+        try
+        {
+            await agent.StartAsync();
+            await Eventually.True(() => !reasons.IsEmpty, "a failed attempt");
+            Assert.Equal(0, silo.Connections);
+            return (agent, reasons);
+        }
+        catch
+        {
+            await agent.DisposeAsync();
+            throw;
+        }
     }
 }
