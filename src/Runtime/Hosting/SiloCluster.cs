@@ -124,6 +124,7 @@ public sealed partial class SiloCluster
         Membership.ViewChanged += OnViewChanged;
         Membership.SelfDeclaredDead += OnDeclaredDead;
         Membership.TableWritten += OnTableWritten;
+        Messages.PeerLost += Membership.OnPeerConnectionLost;
         try
         {
             await Membership.StartAsync(cancellationToken).ConfigureAwait(false);

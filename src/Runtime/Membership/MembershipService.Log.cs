@@ -52,4 +52,7 @@ public sealed partial class MembershipService
 
     [LoggerMessage(EventId = 1314, Level = LogLevel.Warning, Message = "A SelfDeclaredDead handler failed")]
     private partial void LogSelfDeclaredDeadHandlerFailed(Exception e);
+
+    [LoggerMessage(EventId = 1317, Level = LogLevel.Information, Message = "Checking {Peer} after its connection broke failed: {Error}; the probe rounds judge it")]
+    private partial void LogLostPeerCheckFailed(SiloAddress peer, string error);
 }

@@ -33,6 +33,7 @@ public sealed partial class MembershipService
             _loops.Add(RunLoopAsync("writing I-am-alive", _options.IAmAliveInterval, WriteIAmAliveAsync, tickAtStart: false, stopping));
             _loops.Add(RunLoopAsync("refreshing the view", _options.TableRefreshInterval, RefreshAsync, tickAtStart: false, stopping));
             _loops.Add(RunLoopAsync("probing peers", _options.ProbeInterval, ProbeRoundAsync, tickAtStart: false, stopping));
+            _loops.Add(RunLostPeersLoopAsync(stopping));
             _loops.Add(RunLoopAsync("cleaning up defunct rows", CleanupInterval, CleanUpAsync, tickAtStart: true, stopping));
         }
     }

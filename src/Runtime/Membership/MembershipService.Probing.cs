@@ -144,13 +144,18 @@ public sealed partial class MembershipService
     /// Adds this silo's fresh suspicion to <paramref name="suspect"/>'s row, or writes it Dead when the fresh votes
     /// (this one included) reach the number needed. Decided on a fresh read, so a stale view never kills anyone.
     /// </summary>
-    private async Task VoteAsync(SiloAddress suspect, string reason, bool stale, CancellationToken cancellationToken)
+    private async Task VoteAsync(SiloAddress suspect, string reason, bool stale, CancellationToken cancellationToken, bool onlyIfActive = false)
     {
         var votes = 0;
         var needed = 0;
         var written = await WriteAsync($"suspecting {suspect}", snapshot =>
         {
             if (Find(snapshot, Self) is not { Entry.Status: SiloStatus.Active } || Find(snapshot, suspect) is not { } row || row.Entry.Status == SiloStatus.Dead)
+            {
+                return null;
+            }
+
+            if (onlyIfActive && row.Entry.Status != SiloStatus.Active)
             {
                 return null;
             }

@@ -67,14 +67,14 @@ internal sealed partial class MessageCenter(GrainRuntime runtime, ISiloTransport
     }
 
     /// <summary>Pings <paramref name="silo"/>: null once it answered, otherwise why not (a refused or lost connection, a timeout).</summary>
-    public async Task<Exception?> PingAsync(SiloAddress silo, TimeSpan timeout)
+    public async Task<Exception?> PingAsync(SiloAddress silo, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         var call = new ControlCall(FrameKind.Ping, default);
         Register(call, silo, register: false);
         Transport.Send(silo, call);
         try
         {
-            return await call.Task.WaitAsync(timeout).ConfigureAwait(false) ? null : call.Error ?? new SiloUnavailableException($"silo {silo} did not answer");
+            return await call.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false) ? null : call.Error ?? new SiloUnavailableException($"silo {silo} did not answer");
         }
         catch (TimeoutException e)
         {
@@ -85,6 +85,10 @@ internal sealed partial class MessageCenter(GrainRuntime runtime, ISiloTransport
             TryRemove(call);
         }
     }
+
+    /// <inheritdoc />
+    public Task<Exception?> DialAsync(SiloAddress silo, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        PingAsync(silo, timeout, cancellationToken);
 
     /// <summary>Asks <paramref name="silo"/> to deactivate its activation of <paramref name="grain"/>; true once it confirmed.</summary>
     public Task<bool> ReleaseAsync(SiloAddress silo, GrainId grain, TimeSpan timeout) => ControlAsync(FrameKind.Release, silo, grain, timeout);
@@ -244,7 +248,11 @@ internal sealed partial class MessageCenter(GrainRuntime runtime, ISiloTransport
         var error = reason as SiloUnavailableException ?? new SiloUnavailableException($"Connection to silo {peer} lost: {reason.Message}", reason);
         foreach (var (_, call) in _pending)
             if (call.Target == peer && TryRemove(call)) call.Fail(error);
+        PeerLost?.Invoke(peer);
     }
+
+    /// <summary>Raised after a connection to or from a peer broke (membership checks at once whether the peer is gone).</summary>
+    public event Action<SiloAddress>? PeerLost;
 
     [LoggerMessage(EventId = 1202, Level = LogLevel.Warning, Message = "Silo {Silo} is leaving, but reading the membership table failed, so its leave is not confirmed")]
     private partial void LogLeaveNotConfirmed(string silo, Exception e);

@@ -25,6 +25,9 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>Transport settings of the silo with the given index (the port is 0 unless set here).</summary>
     public Action<int, TransportOptions>? ConfigureTransport { get; set; }
 
+    /// <summary>Membership settings applied after <see cref="FastMembership"/>.</summary>
+    public Action<MembershipOptions>? ConfigureMembership { get; init; }
+
     /// <summary>More services of the silo with the given index (a log provider, say).</summary>
     public Action<int, IServiceCollection>? ConfigureServices { get; set; }
 
@@ -68,7 +71,11 @@ public sealed class TestCluster : IAsyncDisposable
         {
             t.Port = 0;
             ConfigureTransport?.Invoke(index, t);
-        }, FastMembership, c => c.OnDeclaredDead = () => _ = silo!.KillAsync());
+        }, o =>
+        {
+            FastMembership(o);
+            ConfigureMembership?.Invoke(o);
+        }, c => c.OnDeclaredDead = () => _ = silo!.KillAsync());
         silo = new ClusterSilo(services.BuildServiceProvider());
         try
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Platform.Protocol;
 using Platform.Runtime.Tests.Support;
+using Platform.Silo.Tests.Nodes.Serf;
 using Platform.Silo.Tests.Support;
 using Xunit.Abstractions;
 
@@ -49,6 +50,68 @@ public sealed class NodesClusterTests(PostgresFixture postgres, ITestOutputHelpe
         finally
         {
             await agent.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_real_agent_whose_silo_is_killed_is_welcomed_by_the_other_and_no_handler_hears_it_fail()
+    {
+        var connection = await postgres.DatabaseForAsync(nameof(A_real_agent_whose_silo_is_killed_is_welcomed_by_the_other_and_no_handler_hears_it_fail));
+        await using var cluster = new SiloClusterProcesses(connection, 2, output);
+        await cluster.StartAllAsync();
+        await cluster.WaitForAsync([0, 1], (_, s) => s.ActiveCount == 2, TimeSpan.FromSeconds(30), "both silos active");
+        using var dir = new TempDir();
+        var events = Path.Combine(dir.Path, "events.log");
+        File.WriteAllText(Path.Combine(dir.Path, "record.sh"), "#!/bin/sh\nprintf '%s %s\\n' \"$SERF_EVENT\" \"$SERF_USER_EVENT\" >> \"$(dirname \"$0\")/events.log\"\n");
+        var config = Path.Combine(dir.Path, "agent.json");
+        File.WriteAllText(config, System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["node_name"] = "real",
+            ["servers"] = cluster.HttpPorts.Select(p => $"http://127.0.0.1:{p}").ToArray(),
+            ["data_dir"] = Path.Combine(dir.Path, "data"),
+            ["bind"] = $"127.0.0.1:{SiloProcess.FreePort()}",
+            ["event_handlers"] = new[] { "sh " + Path.Combine(dir.Path, "record.sh") },
+        }));
+        await using var agent = NodeProcess.Start("platform agent real", "dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "platform.dll"), "agent", "-config-file", config], new Dictionary<string, string> { ["PLATFORM_URL"] = "" });
+        await NodesHttp.WaitForStatusAsync(cluster.Client(0), "real", "alive", TimeSpan.FromSeconds(30));
+        var node = (await NodesHttp.NodeAsync(cluster.Client(0), "real"))!.Value;
+        // Whichever silo the agent chose is the one killed; the other watches.
+        var victim = node.GetProperty("silo").GetString() == cluster.Name(0) ? 0 : 1;
+        var survivor = 1 - victim;
+        var before = node.GetProperty("incarnation").GetInt64();
+        await using var watcher = await RawAgent.ConnectAsync(cluster.HttpPorts[survivor], RawAgent.NewHello("watcher"));
+        await NodesHttp.FireAsync(cluster.Client(survivor), "before-kill", "x");
+        await WaitForLineAsync(events, "user before-kill", agent);
+
+        cluster[victim].Kill();
+        var clock = Stopwatch.StartNew();
+        while ((await NodesHttp.NodeAsync(cluster.Client(survivor), "real"))?.GetProperty("silo").GetString() != cluster.Name(survivor))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"the agent was not welcomed by {cluster.Name(survivor)} within 60 s\n{agent.Output}");
+            await Task.Delay(10);
+        }
+        output.WriteLine($"welcomed by {cluster.Name(survivor)} {clock.ElapsedMilliseconds} ms after the kill");
+
+        await NodesHttp.FireAsync(cluster.Client(survivor), "after-kill", "y");
+        await WaitForLineAsync(events, "user after-kill", agent);
+        var after = (await NodesHttp.NodeAsync(cluster.Client(survivor), "real"))!.Value;
+        Assert.Equal("alive", after.GetProperty("status").GetString());
+        Assert.Equal(before, after.GetProperty("incarnation").GetInt64());
+        Assert.Empty(watcher.All<MemberEventFrame>(m => m.Member.Name == "real" && m.Event == "member-failed"));
+        // Each event ran the handler once: none was replayed by the new silo, none heard of the node failing.
+        Assert.Equal(["user before-kill", "user after-kill"], File.ReadAllLines(events).Where(l => l.StartsWith("user ", StringComparison.Ordinal)));
+        Assert.DoesNotContain(File.ReadAllLines(events), l => l.StartsWith("member-failed", StringComparison.Ordinal));
+        cluster.Passed = true;
+    }
+
+    private static async Task WaitForLineAsync(string file, string line, NodeProcess agent)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!File.Exists(file) || !File.ReadAllLines(file).Contains(line))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"the handler did not record '{line}' within 30 s\n{agent.Output}");
+            await Task.Delay(20);
         }
     }
 
