@@ -34,4 +34,7 @@ internal sealed partial class BuildGrain
 
     [LoggerMessage(EventId = 2609, Level = LogLevel.Warning, Message = "build {Build}: the rule engine could not be told it {State} ({Error}); telling it again on the next check")]
     private static partial void LogRulesNotTold(ILogger logger, string build, string state, string error);
+
+    [LoggerMessage(EventId = 2615, Level = LogLevel.Information, Message = "build {Build}: agent {Agent} reported job {Job} attempt {Attempt} started, which is no longer its to run; it is told to cancel it")]
+    private static partial void LogStaleJobStarted(ILogger logger, string build, string job, int attempt, string agent);
 }

@@ -76,15 +76,20 @@ internal sealed partial class BuildGrain(
         return Order(job);
     }
 
-    public async Task JobStarted(string jobKey, int attempt, string agent, string? token)
+    public async Task<bool> JobStarted(string jobKey, int attempt, string agent, string? token)
     {
-        if (Current(jobKey, attempt) is not { } job || !JobStates.OnAgent(job.State) || job.Agent != agent) return;
+        if (Current(jobKey, attempt) is not { } job || !JobStates.OnAgent(job.State) || job.Agent != agent)
+        {
+            if (Exists) LogStaleJobStarted(logger, B.Id, jobKey, attempt, agent);
+            return false;
+        }
         // Sent again after a reconnect: the token of the newest connection is the one that uploads.
-        if (job.State == JobStates.Running && job.AgentToken == token) return;
+        if (job.State == JobStates.Running && job.AgentToken == token) return true;
         if (job.State == JobStates.Assigned) job.Started = DateTimeOffset.UtcNow;
         job.State = JobStates.Running;
         job.AgentToken = token;
         await Save();
+        return true;
     }
 
     public Task<bool> RunsJobFor(string token)
@@ -200,6 +205,9 @@ internal sealed partial class BuildGrain(
             if (lost is not null)
             {
                 LogJobLost(logger, B.Id, job.Key, job.Attempt, lost);
+                // An agent failed by a partition may still run the attempt: it is told to stop if it is connected now,
+                // and when it comes back its job-started for the attempt is answered with a cancel.
+                Queue.CancelJob(job.Agent!, JobId(job), job.Attempt).Ignore(logger);
                 await EndAttempt(job, JobStates.Lost, null, $"lost: {lost}");
             }
             else if (now > Deadline(job))

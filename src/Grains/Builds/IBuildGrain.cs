@@ -15,8 +15,12 @@ public interface IBuildGrain : IGrainWithStringKey
     /// <summary>The queue gives <paramref name="attempt"/> of job <paramref name="jobKey"/> to an agent: the order to send, or null when it no longer runs.</summary>
     Task<JobOrder?> Assign(string jobKey, int attempt, string agent, long incarnation);
 
-    /// <summary>The agent started the attempt; <paramref name="token"/> names the access token its connection presented (null: none).</summary>
-    Task JobStarted(string jobKey, int attempt, string agent, string? token);
+    /// <summary>
+    /// The agent started the attempt; <paramref name="token"/> names the access token its connection presented (null: none).
+    /// False when the attempt is no longer this agent's to run (ended as lost or timed out while the agent was away,
+    /// retried, cancelled): the agent is to stop it.
+    /// </summary>
+    Task<bool> JobStarted(string jobKey, int attempt, string agent, string? token);
 
     /// <summary>
     /// The pipeline job's answer: the file's text, or why it could not be read, and the commit it checked out (kept as the

@@ -85,7 +85,9 @@ public sealed partial class AgentHub
                 AgentsChanged();
                 return true;
             case JobStartedFrame started:
-                if (Build(started.JobId, out var key) is { } startedBuild) await startedBuild.JobStarted(key, started.Attempt, connection.Name, connection.Token);
+                // An attempt that is no longer this agent's (it ended as lost while the agent was away, say) must not run on beside its retry.
+                if (Build(started.JobId, out var key) is { } startedBuild && !await startedBuild.JobStarted(key, started.Attempt, connection.Name, connection.Token))
+                    connection.Send(AgentProtocol.Encode(new JobCancelFrame(started.JobId, started.Attempt)));
                 return true;
             case JobPipelineFrame pipeline:
                 if (Build(pipeline.JobId, out key) is { } pipelineBuild)

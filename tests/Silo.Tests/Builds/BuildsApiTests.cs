@@ -264,6 +264,49 @@ public sealed class BuildsApiTests(NodesSilo fixture) : IClassFixture<NodesSilo>
     }
 
     [Fact]
+    public async Task An_agent_back_from_a_partition_is_told_to_cancel_the_attempt_that_was_lost_meanwhile()
+    {
+        const string repo = "team/partitioned";
+        await RegisterAsync(Http, repo, Secret);
+        var away = await SimulatedBuildAgent.ConnectAsync(fixture.Port, "partitioned-away", tags: new() { ["pool"] = "partitioned" });
+        var id = await PushAsync(Http, repo, "main", Secret);
+        await away.AnswerPipelineAsync(await away.PipelineJobAsync(id), """
+            steps:
+              - key: long
+                run: scripts/long.sh
+                agents: { pool: partitioned }
+                retry:
+                  automatic:
+                    - exit_status: -1
+                      limit: 1
+            """);
+        var first = await away.StepJobAsync(id, "long");
+        await away.StartedAsync(first);
+        await using var other = await SimulatedBuildAgent.ConnectAsync(fixture.Port, "partitioned-other", tags: new() { ["pool"] = "partitioned" });
+
+        // Its connection drops, the node fails, the attempt is lost and retried elsewhere; the agent's process still runs it.
+        away.Crash();
+        await away.DisposeAsync();
+        var second = await other.StepJobAsync(id, "long", attempt: 2);
+        await other.StartedAsync(second);
+        await WaitForBuildAsync(Http, id, b => Job(b, "long").GetProperty("attempt").GetInt32() == 2 && Job(b, "long").GetProperty("state").GetString() == "running", "attempt 2 running");
+        await using var back = await SimulatedBuildAgent.ConnectAsync(fixture.Port, "partitioned-away", tags: new() { ["pool"] = "partitioned" });
+        // What an agent sends for the jobs it runs when it reconnects.
+        await back.Raw.SendAsync(new JobStartedFrame(first.JobId, first.Attempt));
+
+        var cancel = await back.Raw.WaitForAsync<JobCancelFrame>(c => c.JobId == first.JobId, TimeSpan.FromSeconds(30));
+        Assert.Equal(1, cancel.Attempt);
+        // The attempt it was told to stop is not taken back from the agent that runs the retry.
+        var build = await BuildAsync(Http, id);
+        Assert.Equal("running", Job(build, "long").GetProperty("state").GetString());
+        Assert.Equal("partitioned-other", Job(build, "long").GetProperty("agent").GetString());
+        Assert.Equal(2, Job(build, "long").GetProperty("attempt").GetInt32());
+        Assert.Empty(other.Raw.All<JobCancelFrame>(c => c.JobId == second.JobId));
+        await other.RunAsync(second, "");
+        await WaitForBuildAsync(Http, id, b => b.GetProperty("state").GetString() == "passed", "passed");
+    }
+
+    [Fact]
     public async Task Newer_push_to_a_branch_skips_its_queued_build()
     {
         const string repo = "team/superseded";
