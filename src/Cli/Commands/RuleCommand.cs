@@ -49,7 +49,6 @@ public static class RuleCommand
         var then = Text("--then", "The action: build, deploy, set-key or event", "action");
         var buildRepo = Text("--build-repo", "build: the repository to build (default: the trigger's)", "repo");
         var buildBranch = Text("--build-branch", "build: the branch (default: the trigger's)", "branch");
-        var pipeline = Text("--pipeline", "build: the pipeline file in the repository (default: the repository's)", "path");
         var manifestUrl = Text("--manifest-url", "deploy: the Stretcher manifest's URL (placeholders allowed, such as {{commit}})", "url");
         var manifestFile = Text("--manifest-file", "deploy: a Stretcher manifest to send inline", "path");
         var targetNode = Many("--target-node", "deploy: a node to deploy to; repeatable", "name");
@@ -63,7 +62,7 @@ public static class RuleCommand
         var format = CliOptions.Format();
         var command = new Command("add", "Add a rule, from flags or from a JSON file")
         {
-            file, name, disabled, on, repo, branches, status, key, prefix, eventName, then, buildRepo, buildBranch, pipeline,
+            file, name, disabled, on, repo, branches, status, key, prefix, eventName, then, buildRepo, buildBranch,
             manifestUrl, manifestFile, targetNode, targetTag, targetAll, strategy, setKey, value, fire, payload, format,
         };
         command.SetAction(CommandAction.Run(context, "Error adding rule", async (parse, cancellationToken) =>
@@ -108,7 +107,6 @@ public static class RuleCommand
                 var a = new JsonObject { ["type"] = ActionType(action) };
                 Put(a, "repo", parse.GetValue(buildRepo) ?? (ActionType(action) == "start_build" && parse.GetValue(repo) is not null ? "{{repo}}" : null));
                 Put(a, "branch", parse.GetValue(buildBranch));
-                Put(a, "pipeline", parse.GetValue(pipeline));
                 Put(a, "manifestUrl", parse.GetValue(manifestUrl));
                 if (parse.GetValue(manifestFile) is { } manifestPath)
                 {

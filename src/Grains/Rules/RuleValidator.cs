@@ -126,11 +126,16 @@ public static partial class RuleValidator
         {
             case RuleActionTypes.StartBuild:
                 if (Only(field, "start_build action", (nameof(a.ManifestUrl), a.ManifestUrl), (nameof(a.Manifest), a.Manifest), (nameof(a.Target), a.Target), (nameof(a.Strategy), a.Strategy), (nameof(a.Key), a.Key), (nameof(a.Value), a.Value), (nameof(a.Name), a.Name), (nameof(a.Payload), a.Payload)) is { } sb) return sb;
-                if ((CheckRepo($"{field}.repo", a.Repo, template: true) ?? Template("repo", a.Repo) ?? Template("branch", a.Branch) ?? Template("pipeline", a.Pipeline)) is { } sbt) return sbt;
+                // The pipeline is the file the repository carries at the commit built; a rule cannot name another.
+                if (a.Pipeline is not null)
+                    return new($"{field}.pipeline", $"is not supported: a build runs the pipeline file its repository carries ({Pipeline.DefaultPath}) at the commit built");
+                if ((CheckRepo($"{field}.repo", a.Repo, template: true) ?? Template("repo", a.Repo) ?? Template("branch", a.Branch)) is { } sbt) return sbt;
                 if (trigger.Type == RuleTriggerTypes.BuildFinished && (a.Repo == trigger.Repo || RuleTemplate.Uses(a.Repo, RuleTemplate.Repo)))
                     return new($"{field}.repo", $"starts a build of '{trigger.Repo}', whose finishing triggers this rule: the rule would trigger itself; start another repository's build, or trigger on a push");
-                // The branch defaults to the trigger's when the trigger has one.
-                if (a.Branch is null && provided.Contains(RuleTemplate.Branch)) normal = a with { Branch = "{{branch}}" };
+                // The branch defaults to the trigger's when the trigger has one; the silo knows no repository's default branch.
+                if (a.Branch is null && !provided.Contains(RuleTemplate.Branch))
+                    return new($"{field}.branch", $"is required: a {trigger.Type} trigger gives no {{{{branch}}}} to build, and the silo knows no repository's default branch; name one (\"branch\": \"main\")");
+                if (a.Branch is null) normal = a with { Branch = "{{branch}}" };
                 return null;
             case RuleActionTypes.StartDeploy:
                 if (Only(field, "start_deploy action", (nameof(a.Repo), a.Repo), (nameof(a.Branch), a.Branch), (nameof(a.Pipeline), a.Pipeline), (nameof(a.Key), a.Key), (nameof(a.Value), a.Value), (nameof(a.Name), a.Name), (nameof(a.Payload), a.Payload)) is { } sd) return sd;

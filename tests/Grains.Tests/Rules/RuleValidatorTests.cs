@@ -70,6 +70,8 @@ public sealed class RuleValidatorTests
         Assert.Equal("actions[0].target.tags.role", Refused(KeyToEvent() with { Actions = [new RuleAction(RuleActionTypes.StartDeploy, ManifestUrl: "https://a/m.yml", Target: new RuleDeployTarget(Tags: new() { ["role"] = "web(" }))] }).Field);
         Assert.Equal("actions[0].name", Refused(KeyToEvent(eventName: "{{value}}")).Field);
         Assert.Equal("actions[0].key", Refused(KeyToEvent() with { Actions = [new RuleAction(RuleActionTypes.SetKey, Key: "/a//b")] }).Field);
+        Assert.Equal("actions[0].branch", Refused(KeyToEvent() with { Actions = [new RuleAction(RuleActionTypes.StartBuild, Repo: "team/app")] }).Field);
+        Assert.Equal("actions[0].pipeline", Refused(KeyToEvent() with { Actions = [new RuleAction(RuleActionTypes.StartBuild, Repo: "team/app", Pipeline: ".platform/other.yml")] }).Field);
     }
 
     [Fact]
