@@ -96,6 +96,27 @@ public sealed class BuildsApiTests(NodesSilo fixture) : IClassFixture<NodesSilo>
     }
 
     [Fact]
+    public async Task A_repository_registered_as_curl_sends_it_keeps_its_settings_and_an_unknown_field_changes_nothing()
+    {
+        const string repo = "team/curl";
+        // curl -XPUT … -d '{…}' says application/x-www-form-urlencoded.
+        var form = new StringContent("""{"cloneUrl":"git://127.0.0.1/team/curl.git","secret":"s3cret","cancelRunning":true,"priority":3}""",
+            System.Text.Encoding.UTF8, "application/x-www-form-urlencoded");
+        using (var put = await Http.PutAsync($"/v1/repos/{repo}", form)) Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+
+        var commands = new StringContent("""{"cloneUrl":"git://127.0.0.1/other.git","commands":["make deploy"]}""", System.Text.Encoding.UTF8, "application/json");
+        var (status, body) = await SendAsync(Http, new HttpRequestMessage(HttpMethod.Put, $"/v1/repos/{repo}") { Content = commands });
+        Assert.Equal(400, status);
+        Assert.Contains("'commands' is not a field of this body", body.GetProperty("error").GetString());
+
+        var (_, stored) = await SendAsync(Http, new HttpRequestMessage(HttpMethod.Get, $"/v1/repos/{repo}"));
+        Assert.Equal("git://127.0.0.1/team/curl.git", stored.GetProperty("cloneUrl").GetString());
+        Assert.True(stored.GetProperty("cancelRunning").GetBoolean());
+        Assert.Equal(3, stored.GetProperty("priority").GetInt32());
+        Assert.True(stored.GetProperty("hasSecret").GetBoolean());
+    }
+
+    [Fact]
     public async Task Hooks_answer_ignored_events_bad_bodies_and_unknown_repositories_clearly()
     {
         var ping = new HttpRequestMessage(HttpMethod.Post, "/hooks/github") { Content = new StringContent("{}") };

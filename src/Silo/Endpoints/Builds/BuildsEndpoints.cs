@@ -42,7 +42,7 @@ public static class BuildsEndpoints
         StartBody? body;
         try
         {
-            body = await context.Request.ReadFromJsonAsync<StartBody>(context.RequestAborted);
+            body = await RequestJson.ReadAsync<StartBody>(context.Request);
         }
         catch (JsonException e)
         {

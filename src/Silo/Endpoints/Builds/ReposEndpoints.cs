@@ -30,7 +30,7 @@ public static class ReposEndpoints
         RepositoryBody? body;
         try
         {
-            body = await request.ReadFromJsonAsync<RepositoryBody>(request.HttpContext.RequestAborted);
+            body = await RequestJson.ReadAsync<RepositoryBody>(request);
         }
         catch (JsonException e)
         {

@@ -79,7 +79,7 @@ public static class NodesEndpoints
         TagsUpdate? update;
         try
         {
-            update = await request.ReadFromJsonAsync<TagsUpdate>(request.HttpContext.RequestAborted);
+            update = await RequestJson.ReadAsync<TagsUpdate>(request);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
