@@ -123,6 +123,8 @@ public sealed class CheckRegistrationTests(CheckRegistrationFleet fixture) : ICl
         var platformAnswer = await PutAsync($"/v1/nodes/{node}/checks", """{"Name": "bad", "TCP": "127.0.0.1:1", "Interval": "ten"}""", HttpStatusCode.BadRequest);
         Assert.Contains("'Interval' \"ten\"", JsonDocument.Parse(platformAnswer).RootElement.GetProperty("error").GetString());
         Assert.Contains("is not JSON", await PutAsync($"/v1/nodes/{node}/checks", "{", HttpStatusCode.BadRequest));
+        // Platform's routes name the node in the path: an unknown one is a 404, as for its other node routes.
+        Assert.Contains($"node '{unknown}' is not known", await PutAsync($"/v1/nodes/{unknown}/checks", """{"Name": "x", "TTL": "1h"}""", HttpStatusCode.NotFound));
         // This silo runs no agent of its own: without ?node= there is no node to address.
         Assert.Contains("?node=", await PutAsync("/v1/agent/check/register", """{"Name": "x", "TTL": "1h"}""", HttpStatusCode.BadRequest));
         Assert.Contains("agent configuration", await PutAsync($"/v1/agent/check/register?node={node}", """{"ID": "cfg", "Name": "clash", "TTL": "1h"}""", HttpStatusCode.Conflict));
