@@ -61,8 +61,9 @@ public sealed record HelloFrame(
     [property: JsonPropertyName("last_event_ltime")] ulong LastEventLTime,
     [property: JsonPropertyName("checks")] IReadOnlyList<CheckState>? Checks = null,
     [property: JsonPropertyName("member_events")] bool MemberEvents = true,
-    [property: JsonPropertyName("script_checks")] bool ScriptChecks = false,
-    [property: JsonPropertyName("api_checks")] bool ApiChecks = false) : AgentFrame;
+    // Left out when false: most agents have neither, and a reconnect storm sends every hello at once.
+    [property: JsonPropertyName("script_checks"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool ScriptChecks = false,
+    [property: JsonPropertyName("api_checks"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool ApiChecks = false) : AgentFrame;
 
 /// <summary>Liveness: sent every heartbeat interval; the silo answers <see cref="PongFrame"/> with the same sequence number.</summary>
 public sealed record PingFrame([property: JsonPropertyName("seq")] long Seq) : AgentFrame;
