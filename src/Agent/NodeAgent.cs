@@ -65,9 +65,14 @@ public sealed partial class NodeAgent : IAsyncDisposable
         if (settings.Checks.Count > 0)
             _checks = new CheckSet(settings.Checks, state => _ = _connection.SendAsync(new CheckFrame(state)),
                 new CheckOptions { EnableScriptChecks = settings.EnableScriptChecks }, _time, loggerFactory.CreateLogger<CheckSet>());
+        _registeredChecks = new RegisteredChecks(settings.Checks.Select(c => c.Id).ToHashSet(StringComparer.Ordinal), settings.EnableApiScriptChecks,
+            state => _ = _connection.SendAsync(new CheckFrame(state)), time: _time, loggerFactory: loggerFactory);
     }
 
     private readonly CheckSet? _checks;
+
+    /// <summary>Checks registered through the API, sent by the silo after each welcome and on each change.</summary>
+    private readonly RegisteredChecks _registeredChecks;
 
     /// <summary>New for every agent process: a reconnect is told apart from a second agent claiming the name.</summary>
     public string AgentId { get; } = Guid.NewGuid().ToString("N");
@@ -152,6 +157,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
             }
         }
         if (_checks is not null) await _checks.DisposeAsync().ConfigureAwait(false);
+        await _registeredChecks.DisposeAsync().ConfigureAwait(false);
         if (_deploySending is not null) await _deploySending.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _memberCoalescer?.Dispose();
         _userCoalescer?.Dispose();
@@ -171,12 +177,14 @@ public sealed partial class NodeAgent : IAsyncDisposable
     {
         IReadOnlyDictionary<string, string> tags;
         lock (_tagsGate) _helloTags = tags = _tags;
-        return new(Name, _settings.Address, _settings.Port, tags, AgentId, _settings.Protocol, _applied.Applied, _checks?.Current, TakesMemberEvents);
+        return new(Name, _settings.Address, _settings.Port, tags, AgentId, _settings.Protocol, _applied.Applied, _checks?.Current, TakesMemberEvents,
+            _settings.EnableApiScriptChecks, _registeredChecks.Any);
     }
 
     private async ValueTask OnWelcomeAsync(WelcomeFrame welcome)
     {
         if (_applied.IsNew) _applied.Persist();
+        _registeredChecks.ResetVersion();
         if (AdoptRegisteredTags(welcome.Self.Tags) is { } changedLocally)
             await _connection.SendAsync(new TagsFrame(changedLocally)).ConfigureAwait(false);
         var members = new List<MemberInfo>(welcome.Members.Count + 1);
@@ -223,6 +231,9 @@ public sealed partial class NodeAgent : IAsyncDisposable
                 break;
             case CheckFrame check:
                 OnCheckReport(check.Check);
+                break;
+            case ChecksFrame registered:
+                await _registeredChecks.ApplyAsync(registered.Version, registered.Checks).ConfigureAwait(false);
                 break;
             case DeployFrame deploy:
                 OnDeploy(deploy);

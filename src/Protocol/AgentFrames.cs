@@ -14,6 +14,7 @@ namespace Platform.Protocol;
 [JsonDerivedType(typeof(QueryResponseFrame), "query-response")]
 [JsonDerivedType(typeof(TagsFrame), "tags")]
 [JsonDerivedType(typeof(CheckFrame), "check")]
+[JsonDerivedType(typeof(ChecksFrame), "checks")]
 [JsonDerivedType(typeof(LeaveFrame), "leave")]
 [JsonDerivedType(typeof(WelcomeFrame), "welcome")]
 [JsonDerivedType(typeof(RefusedFrame), "refused")]
@@ -45,7 +46,10 @@ public abstract record AgentFrame;
 /// The agent's first frame: who it is. <see cref="AgentId"/> is new for every agent process, so a reconnect of the same
 /// process is told apart from a second agent claiming the name. <see cref="MemberEvents"/> false: the agent runs no
 /// member handler, so its welcome carries no member list and no member event is sent to it (a join then costs the silo
-/// one send, not one per connected agent); absent means true.
+/// one send, not one per connected agent); absent means true. <see cref="ScriptChecks"/>: the agent's configuration sets
+/// <c>enable_script_checks</c>, so it runs script checks registered through the API (the silo refuses them otherwise).
+/// <see cref="ApiChecks"/>: the agent runs checks registered through the API, so the silo sends it the registered set
+/// after the welcome even when that set is now empty.
 /// </summary>
 public sealed record HelloFrame(
     [property: JsonPropertyName("name")] string Name,
@@ -56,7 +60,10 @@ public sealed record HelloFrame(
     [property: JsonPropertyName("protocol")] int Protocol,
     [property: JsonPropertyName("last_event_ltime")] ulong LastEventLTime,
     [property: JsonPropertyName("checks")] IReadOnlyList<CheckState>? Checks = null,
-    [property: JsonPropertyName("member_events")] bool MemberEvents = true) : AgentFrame;
+    [property: JsonPropertyName("member_events")] bool MemberEvents = true,
+    // Left out when false: most agents have neither, and a reconnect storm sends every hello at once.
+    [property: JsonPropertyName("script_checks"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool ScriptChecks = false,
+    [property: JsonPropertyName("api_checks"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool ApiChecks = false) : AgentFrame;
 
 /// <summary>Liveness: sent every heartbeat interval; the silo answers <see cref="PongFrame"/> with the same sequence number.</summary>
 public sealed record PingFrame([property: JsonPropertyName("seq")] long Seq) : AgentFrame;
@@ -90,6 +97,20 @@ public sealed record WelcomeFrame(
     [property: JsonPropertyName("heartbeat_interval_ms")] int HeartbeatIntervalMs,
     [property: JsonPropertyName("heartbeat_timeout_ms")] int HeartbeatTimeoutMs,
     [property: JsonPropertyName("silo")] string Silo) : AgentFrame;
+
+/// <summary>
+/// Every check registered for the node through the API (<c>PUT /v1/agent/check/register</c>), as Consul definitions: the
+/// agent runs exactly these besides its configuration's checks. Sent after the welcome and on every change;
+/// <see cref="Version"/> grows with each change, so a set overtaken by a newer one is ignored.
+/// </summary>
+public sealed record ChecksFrame(
+    [property: JsonPropertyName("version")] long Version,
+    [property: JsonPropertyName("checks")] IReadOnlyList<RegisteredCheck> Checks) : AgentFrame;
+
+/// <summary>A check registered through the API: its id and its definition as the caller sent it (Consul's JSON).</summary>
+public sealed record RegisteredCheck(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("definition")] string Definition);
 
 /// <summary>The silo refused the hello (duplicate name, bad input, missing certificate); the socket closes after it.</summary>
 public sealed record RefusedFrame([property: JsonPropertyName("error")] string Error) : AgentFrame;

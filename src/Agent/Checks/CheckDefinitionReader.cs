@@ -122,7 +122,7 @@ public static class CheckDefinitionReader
 
         if (kind == CheckKind.Script && !options.EnableScriptChecks)
             throw new CheckDefinitionException(
-                $"{label} runs a command ('{kinds[0]}'), but script checks are disabled; set enable_local_script_checks to true to allow them");
+                $"{label} runs a command ('{kinds[0]}'), but script checks are disabled; set enable_local_script_checks (or enable_script_checks) to true to allow them");
 
         foreach (var httpOnly in (ReadOnlySpan<string>)["method", "header", "body"])
         {

@@ -43,7 +43,7 @@ public sealed partial class CheckSet : IAsyncDisposable
                 throw new ArgumentException($"check id '{definition.Id}' is defined twice; expected each check to have its own id", nameof(definitions));
             if (definition.Kind == CheckKind.Script && !_options.EnableScriptChecks)
                 throw new ArgumentException(
-                    $"check '{definition.Name}' runs a command, but script checks are disabled; set enable_local_script_checks to true to allow them",
+                    $"check '{definition.Name}' runs a command, but script checks are disabled; set enable_local_script_checks (or enable_script_checks) to true to allow them",
                     nameof(definitions));
             var check = new RunningCheck(definition, CreateProbe(definition));
             _checks.Add(definition.Id, check);

@@ -108,6 +108,9 @@ public sealed class AgentConfig
     /// <summary>Consul's <c>enable_local_script_checks</c>: checks that run commands are refused unless it is true.</summary>
     public bool EnableLocalScriptChecks { get; set; }
 
+    /// <summary>Consul's <c>enable_script_checks</c>: script checks may also come through the API (and from the configuration).</summary>
+    public bool EnableScriptChecks { get; set; }
+
     /// <summary><c>build_slots</c>: build jobs run at once; default 0 (no build jobs: a build runs repository code on the node).</summary>
     public int? BuildSlots { get; set; }
 
@@ -163,6 +166,7 @@ public sealed class AgentConfig
             UserQuiescentPeriod = later.UserQuiescentPeriod ?? earlier.UserQuiescentPeriod,
             Checks = [.. earlier.Checks, .. later.Checks],
             EnableLocalScriptChecks = earlier.EnableLocalScriptChecks || later.EnableLocalScriptChecks,
+            EnableScriptChecks = earlier.EnableScriptChecks || later.EnableScriptChecks,
             BuildSlots = later.BuildSlots ?? earlier.BuildSlots,
             BuildEngine = later.BuildEngine ?? earlier.BuildEngine,
             BuildCancelGrace = later.BuildCancelGrace ?? earlier.BuildCancelGrace,

@@ -70,6 +70,9 @@ public sealed record AgentSettings
     /// <summary>Whether checks may run commands (Consul's <c>enable_local_script_checks</c>).</summary>
     public bool EnableScriptChecks { get; init; }
 
+    /// <summary>Whether checks registered through the API may run commands (Consul's <c>enable_script_checks</c>).</summary>
+    public bool EnableApiScriptChecks { get; init; }
+
     /// <summary>Whether the node runs cluster deploys sent by the silos (<c>enable_deploys</c>); refused otherwise.</summary>
     public bool EnableDeploys { get; init; }
 
@@ -170,7 +173,8 @@ public sealed record AgentSettings
         var dataDir = config.DataDir
             ?? (config.SnapshotPath is { } snapshot ? Path.GetDirectoryName(Path.GetFullPath(snapshot))! : Path.GetFullPath("agent-data"));
 
-        var checkOptions = new Checks.CheckOptions { EnableScriptChecks = config.EnableLocalScriptChecks };
+        // As in Consul, enable_script_checks allows script checks from anywhere, enable_local_script_checks from the configuration only.
+        var checkOptions = new Checks.CheckOptions { EnableScriptChecks = config.EnableLocalScriptChecks || config.EnableScriptChecks };
         var checks = new List<Checks.CheckDefinition>();
         foreach (var element in config.Checks)
         {
@@ -207,7 +211,8 @@ public sealed record AgentSettings
             DeployCancelGrace = deployGrace,
             BuildRepositories = config.BuildRepositories,
             Checks = checks,
-            EnableScriptChecks = config.EnableLocalScriptChecks,
+            EnableScriptChecks = config.EnableLocalScriptChecks || config.EnableScriptChecks,
+            EnableApiScriptChecks = config.EnableScriptChecks,
             EnableDeploys = config.EnableDeploys,
             NodeName = nodeName,
             Tags = tags,

@@ -55,6 +55,7 @@ internal static class ConfigKeys
         ["check"] = new(ConfigKind.Json, (c, v) => c.Checks.Add((System.Text.Json.JsonElement)v)),
         ["checks"] = new(ConfigKind.Json, (c, v) => c.Checks.Add((System.Text.Json.JsonElement)v)),
         ["enable_local_script_checks"] = new(ConfigKind.Bool, (c, v) => c.EnableLocalScriptChecks = (bool)v),
+        ["enable_script_checks"] = new(ConfigKind.Bool, (c, v) => c.EnableScriptChecks = (bool)v),
         // Build jobs (docs/builds.md, "Jobs on agents").
         ["build_slots"] = new(ConfigKind.Int, (c, v) => c.BuildSlots = (int)v),
         ["build_engine"] = new(ConfigKind.String, (c, v) => c.BuildEngine = (string)v),

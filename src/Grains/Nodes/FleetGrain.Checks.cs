@@ -1,7 +1,7 @@
 namespace Platform.Grains.Nodes;
 
 /// <summary>
-/// Checks: TTL reports from the silo that took the request to the one hub holding the node's connection, and stored
+/// Checks: TTL reports and registered check sets from the silo that took the request to the one hub holding the node's connection, and stored
 /// check changes to every hub.
 /// </summary>
 internal sealed partial class FleetGrain
@@ -12,6 +12,13 @@ internal sealed partial class FleetGrain
         // Only the holding hub is asked: a report is for one agent, not a broadcast.
         if (!_hubs.TryGetValue(hub, out var holder) || !HubIsLive(hub, DateTimeOffset.UtcNow)) return false;
         return await holder.Observer.OnCheckReport(name, report);
+    }
+
+    public async Task<bool> PushChecks(string hub, string name, NodeChecksPush checks)
+    {
+        ArgumentNullException.ThrowIfNull(checks);
+        if (!_hubs.TryGetValue(hub, out var holder) || !HubIsLive(hub, DateTimeOffset.UtcNow)) return false;
+        return await holder.Observer.OnChecksPush(name, checks);
     }
 
     public Task CheckChanged(string name, NodeCheck check)

@@ -41,6 +41,9 @@ public interface IFleetGrain : IGrainWithStringKey
     /// <summary>Passes a TTL report for node <paramref name="name"/> to hub <paramref name="hub"/> (the one holding its connection); false when that hub is gone or no longer holds it.</summary>
     Task<bool> ReportCheck(string hub, string name, NodeCheck report);
 
+    /// <summary>Passes node <paramref name="name"/>'s registered checks to hub <paramref name="hub"/>; false when that hub is gone or no longer holds it.</summary>
+    Task<bool> PushChecks(string hub, string name, NodeChecksPush checks);
+
     /// <summary>Node <paramref name="name"/> stored a new state of its check: every hub hears it (monitors, Consul blocking queries on health). Not durable.</summary>
     [OneWay]
     Task CheckChanged(string name, NodeCheck check);
@@ -67,6 +70,9 @@ public interface IFleetObserver : IGrainObserver
 
     /// <summary>Sends a TTL report to node <paramref name="name"/>'s agent if this hub holds its connection; answers whether it did.</summary>
     Task<bool> OnCheckReport(string name, NodeCheck report);
+
+    /// <summary>Sends node <paramref name="name"/>'s registered checks to its agent if this hub holds its connection; answers whether it did.</summary>
+    Task<bool> OnChecksPush(string name, NodeChecksPush checks);
 
     /// <summary>Sends a deploy order to node <paramref name="name"/>'s agent if this hub holds its connection; answers whether it did.</summary>
     Task<bool> OnDeployOrder(string name, DeployOrder order);

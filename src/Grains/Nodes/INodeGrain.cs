@@ -23,6 +23,16 @@ public interface INodeGrain : IGrainWithStringKey
     /// <summary>A health check changed state.</summary>
     Task UpdateCheck(string session, NodeCheck check);
 
+    /// <summary>
+    /// Registers (or replaces) a check through the API: stored, then sent to the node's agent if it is connected, else in
+    /// its next welcome. Refused when the id is one of the agent configuration's checks, or a script check on a node
+    /// whose agent does not set <c>enable_script_checks</c>.
+    /// </summary>
+    Task<NodeResult> RegisterCheck(NodeCheckDefinition check);
+
+    /// <summary>Removes a check registered through the API, and its state; the agent stops it.</summary>
+    Task<NodeResult> DeregisterCheck(string id);
+
     /// <summary>The agent handled every user event up to <paramref name="ltime"/>.</summary>
     Task Applied(string session, ulong ltime);
 
@@ -38,7 +48,10 @@ public interface INodeGrain : IGrainWithStringKey
 }
 
 /// <summary>What <see cref="INodeGrain.Connect"/> answers: the node as registered, or why it was refused.</summary>
-public sealed record NodeConnectResult(string? Error, NodeMember? Self, ulong LastEventLTime);
+public sealed record NodeConnectResult(string? Error, NodeMember? Self, ulong LastEventLTime, NodeChecksPush? Checks = null);
+
+/// <summary>The checks registered for a node through the API, at <paramref name="Version"/> (one more at each change).</summary>
+public sealed record NodeChecksPush(long Version, List<NodeCheckDefinition> Checks);
 
 /// <summary>A node with everything stored about it.</summary>
 public sealed record NodeDetail(NodeMember Member, DateTimeOffset Joined, DateTimeOffset LastSeen, DateTimeOffset StatusChanged, List<NodeCheck> Checks, ulong LastEventLTime, string Hub);
@@ -50,6 +63,9 @@ public enum NodeErrorKind
     NotFound,
     Conflict,
     BadInput,
+
+    /// <summary>The node does not allow it (a script check its agent does not take through the API).</summary>
+    Forbidden,
 }
 
 /// <summary>The outcome of a request on a node: the node afterwards, or an error with its kind.</summary>

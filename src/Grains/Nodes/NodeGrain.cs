@@ -53,18 +53,23 @@ internal sealed partial class NodeGrain([PersistentState("node")] IPersistentSta
         S.Session = session;
         S.LastSeen = now;
         List<NodeCheck>? changedChecks = null;
-        if (hello.Checks.Count != 0)
+        var registeredChanged = AdoptConfigChecks(hello);
+        if (hello.Checks.Count != 0 || S.Registered.Count != 0)
         {
             foreach (var check in hello.Checks)
                 if (!S.Checks.Contains(check)) (changedChecks ??= []).Add(check);
-            S.Checks = [.. hello.Checks];
+            // The agent reports registered checks once it has them again: until then they keep their last state.
+            var configIds = S.ConfigCheckIds.ToHashSet(StringComparer.Ordinal);
+            var registeredIds = S.Registered.Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
+            S.Checks = [.. hello.Checks, .. S.Checks.Where(c => registeredIds.Contains(c.Id) && !configIds.Contains(c.Id))];
         }
         if (hello.LastEventLTime > S.LastEventLTime) S.LastEventLTime = hello.LastEventLTime;
         await state.WriteStateAsync();
         var member = S.ToMember(Name);
         await Fleet.Record(new MemberChange(memberEvent, member, hub, now));
         foreach (var check in changedChecks ?? []) await Fleet.CheckChanged(Name, check);
-        return new NodeConnectResult(null, member, replayFrom);
+        var push = S.Registered.Count != 0 || hello.ApiChecks || registeredChanged ? ChecksPush() : null;
+        return new NodeConnectResult(null, member, replayFrom, push);
     }
 
     public async Task Disconnected(string session, string reason)
@@ -151,7 +156,7 @@ internal sealed partial class NodeGrain([PersistentState("node")] IPersistentSta
     public async Task UpdateCheck(string session, NodeCheck check)
     {
         ArgumentNullException.ThrowIfNull(check);
-        if (!Known || S.Session != session) return;
+        if (!Known || S.Session != session || S.Deregistered.Contains(check.Id)) return;
         var at = S.Checks.FindIndex(c => c.Id == check.Id);
         if (at >= 0 && S.Checks[at] == check) return;
         if (at >= 0) S.Checks[at] = check;

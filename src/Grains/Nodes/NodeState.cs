@@ -22,6 +22,21 @@ public sealed class NodeState
 
     public List<NodeCheck> Checks { get; set; } = [];
 
+    /// <summary>Checks registered through the API, in registration order; the agent runs them besides its configuration's.</summary>
+    public List<NodeCheckDefinition> Registered { get; set; } = [];
+
+    /// <summary>One more at each change of <see cref="Registered"/>: an agent ignores a set older than one it has.</summary>
+    public long RegisteredVersion { get; set; }
+
+    /// <summary>The ids of the checks the agent's configuration defines (its last hello): the API cannot take them.</summary>
+    public List<string> ConfigCheckIds { get; set; } = [];
+
+    /// <summary>The agent's configuration sets <c>enable_script_checks</c> (its last hello).</summary>
+    public bool ScriptChecks { get; set; }
+
+    /// <summary>Checks deregistered since the agent last connected: a state it reports for one before it applied the removal is dropped.</summary>
+    public List<string> Deregistered { get; set; } = [];
+
     /// <summary>The last user event the agent reported handled (Lamport time).</summary>
     public ulong LastEventLTime { get; set; }
 

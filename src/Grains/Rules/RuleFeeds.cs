@@ -25,5 +25,7 @@ internal sealed class RuleFleetFeed(IRuleEngineGrain engine, string hubKey) : IF
 
     public Task<bool> OnCheckReport(string name, NodeCheck report) => Task.FromResult(false);
 
+    public Task<bool> OnChecksPush(string name, NodeChecksPush checks) => Task.FromResult(false);
+
     public Task<bool> OnDeployOrder(string name, DeployOrder order) => Task.FromResult(false);
 }

@@ -66,6 +66,9 @@ public static class AccessRoutes
         }
 
         if (path == AgentProtocol.ConnectPath) return new(AccessScopes.Agent, null, AccessApi.Platform, null);
+        // Registering a check changes what runs on a node, as tags and leaves change it: nodes:write; the endpoints audit it.
+        if (path == "/v1/agent/check/register" || path.StartsWith("/v1/agent/check/deregister/", StringComparison.Ordinal))
+            return new(AccessScopes.NodesWrite, null, AccessApi.Consul, null);
         if (path.StartsWith("/v1/agent/check/", StringComparison.Ordinal)) return new(AccessScopes.Agent, null, AccessApi.Consul, null);
         if (Under(path, "/v1/event/fire")) return new(AccessScopes.EventsFire, null, AccessApi.Consul, "event.fire");
         if (Under(path, "/v1/event") || Under(path, "/v1/agent/members") || Under(path, "/v1/catalog") || Under(path, "/v1/health"))
@@ -73,6 +76,7 @@ public static class AccessRoutes
 
         if (Under(path, "/v1/events")) return read ? new(AccessScopes.NodesRead, null, AccessApi.Platform, null) : new(AccessScopes.EventsFire, null, AccessApi.Platform, "event.fire");
         if (Under(path, "/v1/queries")) return new(AccessScopes.Query, null, AccessApi.Platform, "query.run");
+        if (Under(path, "/v1/nodes") && !read && IsNodeChecks(path)) return new(AccessScopes.NodesWrite, null, AccessApi.Platform, null);
         if (Under(path, "/v1/nodes")) return read ? new(AccessScopes.NodesRead, null, AccessApi.Platform, null) : new(AccessScopes.NodesWrite, null, AccessApi.Platform, "node.change");
         if (Under(path, "/v1/deploys"))
         {
@@ -123,6 +127,13 @@ public static class AccessRoutes
         {
             return null;
         }
+    }
+
+    /// <summary><c>/v1/nodes/{name}/checks[/{id}]</c>: audited by the endpoint, which names the node and the check.</summary>
+    private static bool IsNodeChecks(string path)
+    {
+        var parts = path.Split('/', 6);
+        return parts.Length >= 5 && parts[4] == "checks";
     }
 
     private static bool Under(string path, string prefix)

@@ -15,8 +15,11 @@ internal static class AgentFrameMapping
         var checks = new List<NodeCheck>();
         if (h.Checks is { } given)
             foreach (var c in given) checks.Add(ToCheck(c));
-        return new NodeHello(h.Name, h.Addr, h.Port, new Dictionary<string, string>(h.Tags, StringComparer.Ordinal), h.AgentId, h.Protocol, h.LastEventLTime, checks);
+        return new NodeHello(h.Name, h.Addr, h.Port, new Dictionary<string, string>(h.Tags, StringComparer.Ordinal), h.AgentId, h.Protocol, h.LastEventLTime, checks,
+            h.ScriptChecks, h.ApiChecks);
     }
+
+    public static ChecksFrame ToFrame(NodeChecksPush p) => new(p.Version, [.. p.Checks.Select(c => new RegisteredCheck(c.Id, c.Definition))]);
 
     public static UserEventFrame ToFrame(UserEvent e) => new(e.Id, e.Name, e.Payload, e.LTime, e.Coalesce, e.NodeFilter, e.TagFilter);
 

@@ -6,7 +6,7 @@ namespace Platform.Silo.Agents;
 
 /// <summary>
 /// TTL reports made at any silo (<c>PUT /v1/agent/check/pass/:id</c>): a <c>check</c> frame to the one agent that runs
-/// the check; and stored check changes, published on the monitor (which also wakes Consul blocking queries on health).
+/// the check; checks registered through the API: a <c>checks</c> frame to the node's agent; and stored check changes, published on the monitor (which also wakes Consul blocking queries on health).
 /// </summary>
 public sealed partial class AgentHub
 {
@@ -17,6 +17,16 @@ public sealed partial class AgentHub
         lock (_lock) _byName.TryGetValue(name, out connection);
         if (connection is not { Accepted: true, Ended: false }) return Task.FromResult(false);
         connection.Send(AgentProtocol.Encode(new CheckFrame(new CheckState(report.Id, report.Name, report.Status, report.Output))));
+        return Task.FromResult(true);
+    }
+
+    /// <summary>Queues a <c>checks</c> frame (the node's registered checks) on node <paramref name="name"/>'s connection; false when this hub does not hold it.</summary>
+    public Task<bool> OnChecksPush(string name, NodeChecksPush checks)
+    {
+        AgentConnection? connection;
+        lock (_lock) _byName.TryGetValue(name, out connection);
+        if (connection is not { Accepted: true, Ended: false }) return Task.FromResult(false);
+        connection.Send(AgentProtocol.Encode(AgentFrameMapping.ToFrame(checks)));
         return Task.FromResult(true);
     }
 

@@ -84,6 +84,8 @@ public sealed partial class AgentHub
                 (int)_options.HeartbeatInterval.TotalMilliseconds, (int)_options.HeartbeatTimeout.TotalMilliseconds, SiloName));
             connection.Touch();
             connection.Welcomed = true;
+            // Checks registered through the API, right after the welcome: a restarted agent runs them again.
+            if (result.Checks is { } apiChecks) connection.SendNow(AgentProtocol.Encode(AgentFrameMapping.ToFrame(apiChecks)));
             // Missed events first, from the node's mark (the fleet's clock when the node was new, so no old history).
             var sentUpTo = result.LastEventLTime;
             foreach (var missed in await Fleet.UserEvents(sentUpTo))

@@ -169,7 +169,7 @@ public sealed class CheckDefinitionReaderTests
     [Fact]
     public void Script_check_is_refused_unless_script_checks_are_enabled()
         => Assert.Equal(
-            "check 'mem' runs a command ('args'), but script checks are disabled; set enable_local_script_checks to true to allow them",
+            "check 'mem' runs a command ('args'), but script checks are disabled; set enable_local_script_checks (or enable_script_checks) to true to allow them",
             Refused("""[{"name": "mem", "args": ["true"], "interval": "10s"}]""", new CheckOptions()));
 
     [Theory]

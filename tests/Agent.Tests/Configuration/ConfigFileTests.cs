@@ -70,6 +70,20 @@ public sealed class ConfigFileTests
     }
 
     [Fact]
+    public void Enable_script_checks_allows_scripts_from_the_api_and_the_configuration_and_the_local_key_only_from_the_configuration()
+    {
+        const string script = "\"check\":{\"id\":\"disk\",\"name\":\"Disk\",\"args\":[\"/bin/true\"],\"interval\":\"10s\"}";
+        var both = AgentSettings.Resolve(ConfigFile.Parse($$"""{"servers":["http://s1:8080"],"enable_script_checks":true,{{script}}}""", "both.json"));
+        Assert.Equal((true, true, 1), (both.EnableScriptChecks, both.EnableApiScriptChecks, both.Checks.Count));
+
+        var local = AgentSettings.Resolve(ConfigFile.Parse($$"""{"servers":["http://s1:8080"],"enable_local_script_checks":true,{{script}}}""", "local.json"));
+        Assert.Equal((true, false), (local.EnableScriptChecks, local.EnableApiScriptChecks));
+
+        var error = Assert.Throws<ConfigException>(() => ConfigFile.Parse("""{"servers":["http://s1:8080"],"enable_script_checks":"yes"}""", "bad.json"));
+        Assert.Contains("enable_script_checks", error.Message);
+    }
+
+    [Fact]
     public void A_script_check_without_enable_local_script_checks_is_refused_and_a_repeated_id_too()
     {
         var script = ConfigFile.Parse("""{"servers":["http://s1:8080"],"check":{"id":"disk","name":"Disk","args":["/bin/true"],"interval":"10s"}}""", "a.json");

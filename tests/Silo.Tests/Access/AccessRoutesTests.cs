@@ -21,6 +21,11 @@ public sealed class AccessRoutesTests
     // Agents and Consul's agent, event and catalog APIs.
     [InlineData("GET", "/v1/agent/connect", "agent", "Platform", null)]
     [InlineData("PUT", "/v1/agent/check/pass/web", "agent", "Consul", null)]
+    // Registering a check changes what runs on a node; the endpoints audit it (they know the node and the check).
+    [InlineData("PUT", "/v1/agent/check/register", "nodes:write", "Consul", null)]
+    [InlineData("PUT", "/v1/agent/check/deregister/web", "nodes:write", "Consul", null)]
+    [InlineData("PUT", "/v1/nodes/web1/checks", "nodes:write", "Platform", null)]
+    [InlineData("DELETE", "/v1/nodes/web1/checks/web", "nodes:write", "Platform", null)]
     [InlineData("PUT", "/v1/event/fire/deploy", "events:fire", "Consul", "event.fire")]
     [InlineData("GET", "/v1/event/list", "nodes:read", "Consul", null)]
     [InlineData("GET", "/v1/agent/members", "nodes:read", "Consul", null)]

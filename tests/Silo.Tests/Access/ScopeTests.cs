@@ -7,7 +7,7 @@ using Platform.Silo.Tests.Builds;
 namespace Platform.Silo.Tests.Access;
 
 /// <summary>
-/// The scopes <c>deploy</c>, <c>build</c> and <c>query</c> against a real silo: a token with the scope does the work,
+/// The scopes <c>deploy</c>, <c>build</c>, <c>query</c> and <c>nodes:write</c> (check registration) against a real silo: a token with the scope does the work,
 /// one without is refused with a 403 naming the scope it lacks.
 /// </summary>
 public sealed class ScopeTests(AccessSilo access) : IClassFixture<AccessSilo>
@@ -90,6 +90,32 @@ public sealed class ScopeTests(AccessSilo access) : IClassFixture<AccessSilo>
         Assert.Equal("scope-answers"u8.ToArray(), response.GetProperty("payload").GetBytesFromBase64());
         Assert.Equal(1, lines[^1].GetProperty("responses").GetInt32());
         Assert.Contains("scope-querier query.run /v1/queries/uptime", await access.AuditAsync());
+    }
+
+    [Fact]
+    public async Task A_nodes_write_token_registers_and_deregisters_a_check_which_is_audited_and_an_agent_token_is_refused_naming_nodes_write()
+    {
+        await using var agent = await access.ConnectNodeAsync("scope-checks");
+        var writer = await access.CreateAsync("scope-check-writer", ["nodes:write"]);
+        var agentOnly = await access.CreateAsync("scope-check-agent", ["agent"]);
+        static StringContent Check() => new("""{"ID": "scope-ttl", "Name": "Scope TTL", "TTL": "1h"}""");
+
+        // A token that may report TTLs (scope agent) may not add what runs on a node.
+        using (var refused = await access.SendAsync(HttpMethod.Put, "/v1/agent/check/register?node=scope-checks", agentOnly, Check()))
+            await AssertRefusedAsync(refused, "scope-check-agent", "nodes:write");
+        using (var refused = await access.SendAsync(HttpMethod.Put, "/v1/nodes/scope-checks/checks", agentOnly, Check()))
+            await AssertRefusedAsync(refused, "scope-check-agent", "nodes:write");
+        Assert.Null(agent.Find<ChecksFrame>(_ => true));
+
+        using (var registered = await access.SendAsync(HttpMethod.Put, "/v1/agent/check/register?node=scope-checks", writer, Check()))
+            Assert.True(registered.IsSuccessStatusCode, await registered.Content.ReadAsStringAsync());
+        await agent.WaitForAsync<ChecksFrame>(f => f.Checks.Any(c => c.Id == "scope-ttl"), TimeSpan.FromSeconds(30));
+        using (var removed = await access.SendAsync(HttpMethod.Delete, "/v1/nodes/scope-checks/checks/scope-ttl", writer))
+            Assert.True(removed.IsSuccessStatusCode, await removed.Content.ReadAsStringAsync());
+        await agent.WaitForAsync<ChecksFrame>(f => f.Checks.Count == 0, TimeSpan.FromSeconds(30));
+        var audit = await access.AuditAsync();
+        Assert.Contains("scope-check-writer check.register scope-checks/scope-ttl", audit);
+        Assert.Contains("scope-check-writer check.deregister scope-checks/scope-ttl", audit);
     }
 
     private static async Task AssertRefusedAsync(HttpResponseMessage response, string token, string scope)

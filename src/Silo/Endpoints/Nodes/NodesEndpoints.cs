@@ -6,7 +6,7 @@ using Platform.Silo.Agents;
 
 namespace Platform.Silo.Endpoints.Nodes;
 
-/// <summary>/v1/nodes: listing with Serf's filters, one node, its tags, leave and force-leave (docs/nodes.md).</summary>
+/// <summary>/v1/nodes: listing with Serf's filters, one node, its tags, its registered checks, leave and force-leave (docs/nodes.md).</summary>
 public static class NodesEndpoints
 {
     public static IEndpointRouteBuilder MapNodesEndpoints(this IEndpointRouteBuilder app)
@@ -17,6 +17,8 @@ public static class NodesEndpoints
         nodes.MapPut("/{name}/tags", PutTags);
         nodes.MapPost("/{name}/leave", Leave);
         nodes.MapPost("/{name}/force-leave", ForceLeave);
+        nodes.MapPut("/{name}/checks", PutCheck);
+        nodes.MapDelete("/{name}/checks/{**id}", DeleteCheck);
         return app;
     }
 
@@ -100,6 +102,17 @@ public static class NodesEndpoints
         await hub.Fleet.RequestLeave(name);
         return TypedResults.Accepted($"/v1/nodes/{name}", NodesJson.Detail(node));
     }
+
+    /// <summary>Registers a check (Consul's definition in the body) on the node: <c>PUT /v1/nodes/{name}/checks</c>, Platform's spelling of <c>/v1/agent/check/register</c>.</summary>
+    private static async Task<IResult> PutCheck(string name, HttpContext context)
+    {
+        var (check, error) = await CheckRegistration.ReadAsync(context.Request);
+        if (error is not null) return NodesJson.Error(400, error);
+        return NodesJson.From(await CheckRegistration.RegisterAsync(context, name, check!));
+    }
+
+    private static async Task<IResult> DeleteCheck(string name, string id, HttpContext context)
+        => NodesJson.From(await CheckRegistration.DeregisterAsync(context, name, id));
 
     private static async Task<IResult> ForceLeave(string name, IGrainFactory grains)
         => NodesJson.From(await grains.GetGrain<INodeGrain>(name).ForceLeave());

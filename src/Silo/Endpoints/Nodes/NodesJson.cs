@@ -12,6 +12,7 @@ internal static class NodesJson
         NodeErrorKind.None => TypedResults.Ok(Detail(result.Node!)),
         NodeErrorKind.NotFound => Error(StatusCodes.Status404NotFound, result.Error!),
         NodeErrorKind.Conflict => Error(StatusCodes.Status409Conflict, result.Error!),
+        NodeErrorKind.Forbidden => Error(StatusCodes.Status403Forbidden, result.Error!),
         _ => Error(StatusCodes.Status400BadRequest, result.Error!),
     };
 

@@ -101,6 +101,25 @@ public sealed class AgentProcessFleet : IAsyncDisposable
         return agent;
     }
 
+    /// <summary>
+    /// Stops <paramref name="node"/>'s agent with SIGTERM (a graceful leave), waits until the silo has it left, then starts
+    /// a new agent process from the same configuration file and waits until it is alive again.
+    /// </summary>
+    public async Task<NodeProcess> RestartAgentAsync(string node)
+    {
+        var old = _agents[node];
+        old.Signal(NodeSignals.SIGTERM);
+        await old.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        await NodesHttp.WaitForStatusAsync(Http, node, "left", TimeSpan.FromSeconds(30));
+        await old.DisposeAsync();
+        var env = new Dictionary<string, string> { ["PLATFORM_URL"] = "", ["DOTNET_gcServer"] = "0" };
+        var agent = NodeProcess.Start($"platform agent {node} (restarted)", "dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "platform.dll"), "agent", "-config-file", ConfigFile(node)], env);
+        _agents[node] = agent;
+        await NodesHttp.WaitForStatusAsync(Http, node, "alive", TimeSpan.FromSeconds(30));
+        return agent;
+    }
+
     /// <summary>The lines the node's handler wrote so far.</summary>
     public IReadOnlyList<string> Events(string node)
     {

@@ -170,6 +170,32 @@ public sealed class NodesClusterTests(PostgresFixture postgres, ITestOutputHelpe
         cluster.Passed = true;
     }
 
+    [Fact]
+    public async Task Check_registered_at_one_silo_reaches_the_agent_connected_to_the_other_and_its_next_welcome()
+    {
+        var connection = await postgres.DatabaseForAsync(nameof(Check_registered_at_one_silo_reaches_the_agent_connected_to_the_other_and_its_next_welcome));
+        await using var cluster = new SiloClusterProcesses(connection, 2, output);
+        await cluster.StartAllAsync();
+        await cluster.WaitForAsync([0, 1], (_, s) => s.ActiveCount == 2, TimeSpan.FromSeconds(30), "both silos active");
+
+        var hello = RawAgent.NewHello("reg-node");
+        await using (var agent = await RawAgent.ConnectAsync(cluster.HttpPorts[0], hello))
+        {
+            Assert.NotNull(agent.Welcome);
+            // Stored by the node's grain, which passes the set through the fleet to the hub holding the connection.
+            using (var registered = await cluster.Client(1).PutAsync("/v1/nodes/reg-node/checks", new StringContent("""{"ID": "reg", "Name": "Reg", "TTL": "1h"}""")))
+                Assert.True(registered.IsSuccessStatusCode, await registered.Content.ReadAsStringAsync());
+            var frame = await agent.WaitForAsync<ChecksFrame>(f => f.Checks.Any(c => c.Id == "reg"), TimeSpan.FromSeconds(15));
+            Assert.Contains("\"TTL\": \"1h\"", Assert.Single(frame.Checks).Definition);
+        }
+
+        // The same agent reconnecting to the other silo gets the registered set right after its welcome.
+        await using var again = await ReconnectAsync(cluster.HttpPorts[1], hello, TimeSpan.FromSeconds(30));
+        var resent = await again.WaitForAsync<ChecksFrame>(_ => true, TimeSpan.FromSeconds(15));
+        Assert.Equal(["reg"], resent.Checks.Select(c => c.Id));
+        cluster.Passed = true;
+    }
+
     private static async Task<RawAgent> ReconnectAsync(int port, HelloFrame hello, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;

@@ -55,6 +55,31 @@ public sealed class SiloHostedAgentTests
     }
 
     [Fact]
+    public async Task Check_registered_without_a_node_goes_to_the_silos_own_node_and_its_agent_runs_it()
+    {
+        using var dir = new TempDir();
+        var name = "host-" + Guid.NewGuid().ToString("N")[..8];
+        var config = Path.Combine(dir.Path, "agent.json");
+        File.WriteAllText(config, $$$"""{"node_name":"{{{name}}}"}""");
+
+        await using var silo = await SiloProcess.StartAsync(Path.Combine(dir.Path, "data"), null, "--agent", "--agent-config", config);
+        await NodesHttp.WaitForStatusAsync(silo.Http, name, "alive", TimeSpan.FromSeconds(20));
+        using (var registered = await silo.Http.PutAsync("/v1/agent/check/register", new StringContent("""{"ID": "local", "Name": "Local", "TTL": "1h"}""")))
+            Assert.True(registered.IsSuccessStatusCode, await registered.Content.ReadAsStringAsync());
+        // Only the agent holds the TTL: the report turns the check passing once that agent runs it.
+        using (var pass = await silo.Http.PutAsync("/v1/agent/check/pass/local?note=here", null))
+            Assert.Equal(System.Net.HttpStatusCode.OK, pass.StatusCode);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var checks = (await NodesHttp.NodeAsync(silo.Http, name))!.Value.GetProperty("checks").EnumerateArray().ToList();
+            if (checks.Exists(c => c.GetProperty("id").GetString() == "local" && c.GetProperty("status").GetString() == "passing" && c.GetProperty("output").GetString() == "here")) break;
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"{name}'s checks are {string.Join(", ", checks)}");
+            await Task.Delay(25);
+        }
+    }
+
+    [Fact]
     public async Task Silo_with_a_bad_agent_config_exits_2_naming_the_file_and_key()
     {
         using var dir = new TempDir();
