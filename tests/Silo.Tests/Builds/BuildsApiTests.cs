@@ -140,6 +140,65 @@ public sealed class BuildsApiTests(NodesSilo fixture) : IClassFixture<NodesSilo>
     }
 
     [Fact]
+    public async Task GitLab_and_Bitbucket_hooks_check_their_secret_and_deletions_and_tags_answer_a_note_and_queue_nothing()
+    {
+        const string repo = "team/providers";
+        await RegisterAsync(Http, repo, Secret);
+
+        var (wrongToken, wrongTokenBody) = await SendAsync(Http, GitLabPush(repo, "main", Commit, "not-the-secret"));
+        Assert.Equal(401, wrongToken);
+        Assert.Contains("X-Gitlab-Token", wrongTokenBody.GetProperty("error").GetString());
+        var bitbucketBody = JsonSerializer.Serialize(new
+        {
+            repository = new { full_name = repo },
+            push = new { changes = new[] { new { @new = new { type = "branch", name = "main", target = new { hash = Commit } }, old = (object?)null } } },
+        });
+        var bitbucket = new HttpRequestMessage(HttpMethod.Post, "/hooks/bitbucket") { Content = new StringContent(bitbucketBody) };
+        bitbucket.Headers.Add("X-Event-Key", "repo:push");
+        bitbucket.Headers.Add("X-Hub-Signature", "sha256=" + new string('0', 64));
+        var (badSignature, badSignatureBody) = await SendAsync(Http, bitbucket);
+        Assert.Equal(401, badSignature);
+        Assert.Contains("X-Hub-Signature", badSignatureBody.GetProperty("error").GetString());
+        var notJson = new HttpRequestMessage(HttpMethod.Post, "/hooks/github") { Content = new StringContent("ref=main") };
+        notJson.Headers.Add("X-GitHub-Event", "push");
+        notJson.Headers.Add("X-Hub-Signature-256", HookSignature.SignHmacSha256(Secret, Encoding.UTF8.GetBytes("ref=main")));
+        var (notJsonStatus, _) = await SendAsync(Http, notJson);
+        Assert.Equal(400, notJsonStatus);
+        Assert.Empty(await BuildIdsAsync(Http, repo));
+
+        var deleted = GitHubDelivery(new { @ref = "refs/heads/old", before = Commit, after = new string('0', 40), deleted = true, repository = new { full_name = repo } });
+        var (deletedStatus, deletedBody) = await SendAsync(Http, deleted);
+        Assert.Equal(200, deletedStatus);
+        Assert.Empty(deletedBody.GetProperty("builds").EnumerateArray());
+        Assert.Contains("'old' was deleted: nothing to build", Assert.Single(deletedBody.GetProperty("notes").EnumerateArray()).GetString());
+        var tag = GitHubDelivery(new { @ref = "refs/tags/v1.0", before = new string('0', 40), after = Commit, created = true, repository = new { full_name = repo } });
+        var (tagStatus, tagBody) = await SendAsync(Http, tag);
+        Assert.Equal(200, tagStatus);
+        Assert.Empty(tagBody.GetProperty("builds").EnumerateArray());
+        Assert.Equal("tag 'v1.0': tag pushes start no build", Assert.Single(tagBody.GetProperty("notes").EnumerateArray()).GetString());
+        Assert.Empty(await BuildIdsAsync(Http, repo));
+
+        var (pushed, pushedBody) = await SendAsync(Http, GitLabPush(repo, "main", Commit, Secret));
+        Assert.Equal(200, pushed);
+        var id = Assert.Single(pushedBody.GetProperty("builds").EnumerateArray()).GetString()!;
+        var build = await BuildAsync(Http, id);
+        Assert.Equal("main", build.GetProperty("branch").GetString());
+        Assert.Equal(Commit, build.GetProperty("commit").GetString());
+        Assert.Equal([id], await BuildIdsAsync(Http, repo));
+        await CancelAsync(id);
+    }
+
+    private static HttpRequestMessage GitHubDelivery(object payload)
+    {
+        var body = JsonSerializer.SerializeToUtf8Bytes(payload);
+        var request = new HttpRequestMessage(HttpMethod.Post, "/hooks/github") { Content = new ByteArrayContent(body) };
+        request.Headers.Add("X-GitHub-Event", "push");
+        request.Headers.Add("X-GitHub-Delivery", Guid.NewGuid().ToString());
+        request.Headers.Add("X-Hub-Signature-256", HookSignature.SignHmacSha256(Secret, body));
+        return request;
+    }
+
+    [Fact]
     public async Task Repository_shows_whether_it_has_a_secret_but_never_the_secret()
     {
         await RegisterAsync(Http, "team/shown", Secret);
@@ -339,6 +398,38 @@ public sealed class BuildsApiTests(NodesSilo fixture) : IClassFixture<NodesSilo>
         Assert.Equal(newer, skipped.GetProperty("supersededBy").GetString());
         Assert.Equal("scheduled", (await BuildAsync(Http, newer)).GetProperty("state").GetString());
         await CancelAsync(newer);
+    }
+
+    [Fact]
+    public async Task With_cancel_running_a_newer_push_cancels_the_running_build_of_its_branch_on_its_agent()
+    {
+        const string repo = "team/cancelrunning";
+        await RegisterAsync(Http, repo, Secret, cancelRunning: true);
+        await using var agent = await SimulatedBuildAgent.ConnectAsync(fixture.Port, "cancelrunning-agent", tags: new() { ["pool"] = "cancelrunning" });
+        var older = await PushAsync(Http, repo, "main", Secret, "1111111111111111111111111111111111111111");
+        await agent.AnswerPipelineAsync(await agent.PipelineJobAsync(older), """
+            steps:
+              - key: slow
+                run: scripts/slow.sh
+                agents: { pool: cancelrunning }
+            """);
+        var slow = await agent.StepJobAsync(older, "slow");
+        await agent.StartedAsync(slow);
+        await WaitForBuildAsync(Http, older, b => Job(b, "slow").GetProperty("state").GetString() == "running", "running");
+        // Another branch's push leaves it alone.
+        var other = await PushAsync(Http, repo, "feature/y", Secret, "3333333333333333333333333333333333333333");
+        Assert.Empty(agent.Raw.All<JobCancelFrame>(c => c.JobId == slow.JobId));
+
+        var newer = await PushAsync(Http, repo, "main", Secret, "2222222222222222222222222222222222222222");
+        var cancel = await agent.Raw.WaitForAsync<JobCancelFrame>(c => c.JobId == slow.JobId, TimeSpan.FromSeconds(30));
+        Assert.Equal(slow.Attempt, cancel.Attempt);
+        await agent.DoneAsync(slow, "canceled", 143);
+        var canceled = await WaitForBuildAsync(Http, older, b => b.GetProperty("state").GetString() == "canceled", "canceled");
+        Assert.Equal("canceled", Job(canceled, "slow").GetProperty("state").GetString());
+        Assert.Contains((await BuildAsync(Http, other)).GetProperty("state").GetString(), new[] { "scheduled", "running" });
+        Assert.NotEqual("canceled", (await BuildAsync(Http, newer)).GetProperty("state").GetString());
+        await CancelAsync(newer);
+        await CancelAsync(other);
     }
 
     [Fact]
