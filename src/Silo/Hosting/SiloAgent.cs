@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Options;
 using Platform.Agent;
 using Platform.Agent.Configuration;
@@ -26,6 +27,11 @@ public sealed class SiloAgent(AgentSettings settings, ILoggerFactory loggers, IH
     private readonly NodeAgent _agent = new(settings, loggers);
     private CancellationTokenRegistration _stopping;
     private CancellationTokenRegistration _started;
+    private PosixSignalRegistration? _terminate;
+    private PosixSignalRegistration? _interrupt;
+
+    // The signal that stops the silo, if one did (the host stops on either without saying which).
+    private PosixSignal? _signal;
 
     /// <summary>The node's name.</summary>
     public string NodeName => settings.NodeName;
@@ -62,16 +68,30 @@ public sealed class SiloAgent(AgentSettings settings, ILoggerFactory loggers, IH
     {
         // The agent hub closes every socket when the silo starts stopping. Stopping callbacks run newest first, and this
         // one is registered after the hub's, so the node leaves (left, not failed) while the hub still takes the leave.
-        _stopping = lifetime.ApplicationStopping.Register(() => _agent.StopAsync(leave: true).Wait(s_leaveWait));
+        // As `platform agent` does (and Serf's agent): SIGTERM leaves unless leave_on_terminate is false, SIGINT unless
+        // skip_leave_on_interrupt; without a leave the node is failed. The host still handles the signal itself.
+        _terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => _signal ??= PosixSignal.SIGTERM);
+        _interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => _signal ??= PosixSignal.SIGINT);
+        _stopping = lifetime.ApplicationStopping.Register(() => _agent.StopAsync(leave: Leaves(_signal, settings)).Wait(s_leaveWait));
         // Hosted services start before Kestrel listens: connecting once it does spares a refused first attempt.
         _started = lifetime.ApplicationStarted.Register(() => _agent.StartAsync(CancellationToken.None));
         return Task.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => _agent.StopAsync(leave: true, cancellationToken);
+    public Task StopAsync(CancellationToken cancellationToken) => _agent.StopAsync(leave: Leaves(_signal, settings), cancellationToken);
+
+    /// <summary>Whether a stop caused by <paramref name="signal"/> (null: not a signal) leaves the cluster gracefully.</summary>
+    internal static bool Leaves(PosixSignal? signal, AgentSettings settings) => signal switch
+    {
+        PosixSignal.SIGTERM => settings.LeaveOnTerminate,
+        PosixSignal.SIGINT => !settings.SkipLeaveOnInterrupt,
+        _ => true,
+    };
 
     public async ValueTask DisposeAsync()
     {
+        _terminate?.Dispose();
+        _interrupt?.Dispose();
         await _stopping.DisposeAsync();
         await _started.DisposeAsync();
         await _agent.DisposeAsync();

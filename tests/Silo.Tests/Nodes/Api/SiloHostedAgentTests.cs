@@ -28,6 +28,26 @@ public sealed class SiloHostedAgentTests
     }
 
     [Fact]
+    public async Task Silo_with_agent_and_leave_on_terminate_false_fails_its_node_on_SIGTERM_as_serf_would()
+    {
+        using var dir = new TempDir();
+        var name = "host-" + Guid.NewGuid().ToString("N")[..8];
+        var config = Path.Combine(dir.Path, "agent.json");
+        File.WriteAllText(config, $$$"""{"node_name":"{{{name}}}","leave_on_terminate":false}""");
+        var data = Path.Combine(dir.Path, "data");
+
+        await using (var silo = await SiloProcess.StartAsync(data, null, "--agent", "--agent-config", config))
+        {
+            await NodesHttp.WaitForStatusAsync(silo.Http, name, "alive", TimeSpan.FromSeconds(20));
+            Assert.Equal(0, await silo.TerminateAsync(TimeSpan.FromSeconds(30)));
+        }
+
+        // No leave was sent: the node it was is failed, as a Serf agent's is after a SIGTERM with leave_on_terminate off.
+        await using var again = await SiloProcess.StartAsync(data);
+        await NodesHttp.WaitForStatusAsync(again.Http, name, "failed", TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public async Task TTL_report_without_a_node_goes_to_the_silos_own_node_as_Consuls_local_agent_would()
     {
         using var dir = new TempDir();
