@@ -71,6 +71,39 @@ public sealed class DashboardBuildsTests(DashboardFixture fixture, ITestOutputHe
     }
 
     [Fact]
+    public async Task A_followed_log_whose_stream_breaks_when_the_silo_restarts_goes_on_where_it_was()
+    {
+        const string repo = "dash/restart";
+        await BuilderAsync("builder-restart");
+        await RegisterAsync(repo, MakeRepository("restart"));
+        var id = await StartAsync(repo, "main");
+        await using var page = await fixture.OpenAsync($"builds/{id}", "build");
+        await page.Page.EvaluateAsync("() => { window.notReloaded = true; }");
+        await page.Page.WaitForSelectorAsync("pre.build-log span.ansi-fg-2:text('green start')");
+        await page.Page.WaitForSelectorAsync("tr[data-job='talk'][data-state='running']");
+
+        // The log's stream breaks with the silo; the job goes on on its agent meanwhile.
+        await Fleet.RestartSiloAsync();
+        File.WriteAllText(Path.Combine(_work, "go-1"), "");
+        await Fleet.UntilAsync(async () => (await LogAsync(id, "talk")).Contains("second line", StringComparison.Ordinal), "the step's second line stored");
+        try
+        {
+            await page.Page.WaitForSelectorAsync("pre.build-log div:text('second line')");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"the page did not show the second line after the restart; it shows:\n{await page.Page.InnerTextAsync("main")}", e);
+        }
+        File.WriteAllText(Path.Combine(_work, "end-1"), "");
+        await page.Page.WaitForSelectorAsync("pre.build-log div:text('done')");
+        // Each line once: the stream went on from the last whole line shown, neither again from the start nor with a gap.
+        var shown = await page.Page.Locator("pre.build-log div").AllInnerTextsAsync();
+        Assert.Equal(["green start plain", "second line", "done"], shown.Where(l => !l.StartsWith("~~~ platform:", StringComparison.Ordinal)));
+        Assert.Equal(shown.Count, shown.Distinct().Count());
+        Assert.True(await page.Page.EvaluateAsync<bool>("() => window.notReloaded === true"), "the page was reloaded");
+    }
+
+    [Fact]
     public async Task Cancel_on_the_page_cancels_a_running_build()
     {
         const string repo = "dash/cancel";

@@ -6,7 +6,8 @@ namespace Platform.Silo.Endpoints;
 /// <summary>
 /// Serves a log kept in a job log grain (a build job attempt's, a deploy node's): whole, as one byte range
 /// (<c>Range: bytes=a-b</c>, answered 206), only its last bytes (<c>?tail=N</c>, from the first line start within them;
-/// <c>X-Platform-Log-Offset</c> says where), or followed (<c>?follow=true</c>, also with a tail) as it grows until it ends.
+/// <c>X-Platform-Log-Offset</c> says where), from a byte on (<c>?from=N</c>), or followed (<c>?follow=true</c>, also with
+/// a tail or a from) as it grows until it ends.
 /// </summary>
 internal static class LogResponse
 {
@@ -33,12 +34,24 @@ internal static class LogResponse
             await error(400, $"tail '{tailText}' is not a number of bytes; expected a whole number from 1").ExecuteAsync(context);
             return;
         }
+        // ?from=N: the log from byte N on, what a follower whose stream broke asks for to go on where it was.
+        var fromText = context.Request.Query["from"].ToString();
         long from = 0;
+        if (fromText.Length != 0 && !long.TryParse(fromText, NumberStyles.None, CultureInfo.InvariantCulture, out from))
+        {
+            await error(400, $"from '{fromText}' is not a byte offset; expected a whole number from 0").ExecuteAsync(context);
+            return;
+        }
         long? to = null;
         var range = context.Request.Headers.Range.ToString();
         if (range.Length != 0 && tail != 0)
         {
             await error(400, $"tail '{tailText}' and Range '{range}' do not go together; expected one of them").ExecuteAsync(context);
+            return;
+        }
+        if (fromText.Length != 0 && (tail != 0 || range.Length != 0))
+        {
+            await error(400, $"from '{fromText}' goes with neither tail nor Range; expected one of them").ExecuteAsync(context);
             return;
         }
         if (range.Length != 0 && !TryParseRange(range, out from, out to))

@@ -31,6 +31,15 @@ public sealed class DashboardFleet : IAsyncLifetime
 
     public async Task InitializeAsync() => Silo = await SiloProcess.StartAsync(Path.Combine(_dir.Path, "silo"));
 
+    /// <summary>Stops the silo gracefully and starts it again on the same port and data: agents and open pages come back to it.</summary>
+    public async Task RestartSiloAsync()
+    {
+        var port = Silo.Port;
+        Assert.Equal(0, await Silo.TerminateAsync(TimeSpan.FromSeconds(60)));
+        await Silo.DisposeAsync();
+        Silo = await SiloProcess.StartAsync(Path.Combine(_dir.Path, "silo"), port);
+    }
+
     public string NodeDir(string node) => Path.Combine(_dir.Path, node);
 
     /// <summary>

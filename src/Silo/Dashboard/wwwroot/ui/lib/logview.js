@@ -2,7 +2,7 @@
 // A job log on the page: its tail (GET ...?tail=N, from a line start), followed as it is written (&follow=true), with
 // ANSI colours; "Load earlier" reads the bytes before what is shown (Range). Bounded: while it follows, the oldest
 // lines leave the page beyond MAX_LINES (they can be loaded again), and only one unfinished line is buffered.
-import { request } from './api.js';
+import { ApiError, pause, request } from './api.js';
 import { ansiLine, ansiState } from './ansi.js';
 import { h } from './dom.js';
 
@@ -56,43 +56,70 @@ export function logView(path, options) {
     if (atBottom) lines.scrollTop = lines.scrollHeight;
   }
 
+  /**
+   * Reads the tail, then (following) what is written after it. A stream that ends is the attempt's end; one that
+   * breaks (the silo restarted, the network dropped) is opened again from the last whole line shown, for the same
+   * attempt, after a pause that grows to 5 s, until the page leaves.
+   */
   async function start() {
-    try {
-      const response = await request('GET', `${path}?tail=${TAIL}${options.follow ? '&follow=true' : ''}`, { signal: options.signal });
-      let offset = Number(response.headers.get('X-Platform-Log-Offset') ?? '0');
-      first = offset;
-      earlier.hidden = first === 0;
-      status.textContent = options.follow ? 'following' : '';
-      if (!response.body) return;
-      const reader = response.body.getReader();
-      /** @type {Uint8Array} */
-      let pending = new Uint8Array(0);
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        let bytes = pending.length ? concat(pending, value) : value;
-        /** @type {Array<[number, Uint8Array]>} */
-        const batch = [];
-        let at = 0;
-        for (let nl = bytes.indexOf(NEWLINE, at); nl >= 0; nl = bytes.indexOf(NEWLINE, at)) {
-          batch.push([offset, bytes.subarray(at, nl)]);
-          offset += nl + 1 - at;
-          at = nl + 1;
+    let offset = 0;
+    /** @type {string | null} */
+    let attempt = null;
+    let wait = 500;
+    for (let resumed = false; ; resumed = true) {
+      try {
+        const query = resumed ? `from=${offset}&attempt=${attempt}` : `tail=${TAIL}`;
+        const response = await request('GET', `${path}?${query}${options.follow ? '&follow=true' : ''}`, { signal: options.signal });
+        if (!resumed) {
+          offset = Number(response.headers.get('X-Platform-Log-Offset') ?? '0');
+          attempt = response.headers.get('X-Platform-Attempt');
+          first = offset;
+          earlier.hidden = first === 0;
         }
-        bytes = bytes.subarray(at);
-        // A line that never ends is shown in pieces rather than held.
-        if (bytes.length > MAX_LINE) {
-          batch.push([offset, bytes]);
-          offset += bytes.length;
-          bytes = new Uint8Array(0);
+        status.textContent = options.follow ? 'following' : '';
+        if (!response.body) return;
+        const reader = response.body.getReader();
+        /** @type {Uint8Array} */
+        let pending = new Uint8Array(0);
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          wait = 500;
+          let bytes = pending.length ? concat(pending, value) : value;
+          /** @type {Array<[number, Uint8Array]>} */
+          const batch = [];
+          let at = 0;
+          for (let nl = bytes.indexOf(NEWLINE, at); nl >= 0; nl = bytes.indexOf(NEWLINE, at)) {
+            batch.push([offset, bytes.subarray(at, nl)]);
+            offset += nl + 1 - at;
+            at = nl + 1;
+          }
+          bytes = bytes.subarray(at);
+          // A line that never ends is shown in pieces rather than held.
+          if (bytes.length > MAX_LINE) {
+            batch.push([offset, bytes]);
+            offset += bytes.length;
+            bytes = new Uint8Array(0);
+          }
+          appendLines(batch);
+          pending = bytes.slice();
         }
-        appendLines(batch);
-        pending = bytes.slice();
+        if (pending.length) appendLines([[offset, pending]]);
+        status.textContent = '';
+        return;
+      } catch (error) {
+        if (options.signal.aborted) return;
+        // Without an attempt (the first answer never came), following nothing, or refused (a 4xx: retrying cannot help),
+        // there is nothing to resume.
+        if (!options.follow || attempt === null || (error instanceof ApiError && error.status < 500)) {
+          options.onError(error);
+          return;
+        }
+        status.textContent = 'reconnecting';
+        await pause(wait, options.signal);
+        wait = Math.min(wait * 2, 5000);
+        if (options.signal.aborted) return;
       }
-      if (pending.length) appendLines([[offset, pending]]);
-      status.textContent = '';
-    } catch (error) {
-      if (!options.signal.aborted) options.onError(error);
     }
   }
 
