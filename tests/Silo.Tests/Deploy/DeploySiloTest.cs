@@ -17,7 +17,9 @@ public abstract class DeploySiloTest : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _dir = new TempDir();
-        TestSilo = await SiloProcess.StartAsync(_dir.Path);
+        // Twenty agent processes on two busy cores may miss the 1.2 s heartbeat while running a deploy; these tests are
+        // about deploys, and a killed agent is still failed at once (its connection resets).
+        TestSilo = await SiloProcess.StartAsync(_dir.Path, null, "--Platform:Nodes:HeartbeatTimeout", "00:00:05");
         Fleet = new DeployFleet($"http://127.0.0.1:{TestSilo.Port}");
     }
 
