@@ -58,6 +58,13 @@ public sealed partial class PlatformClient
         }
     }
 
+    /// <summary>GET /v1/queue: the waiting jobs with the reason each waits, the running jobs and the connected build agents.</summary>
+    public async Task<BuildQueue> GetQueueAsync(CancellationToken cancellationToken = default)
+    {
+        using var doc = await GetJsonAsync<JsonDocument>("/v1/queue", cancellationToken).ConfigureAwait(false);
+        return doc.RootElement.Deserialize<BuildQueue>(s_json) ?? throw new JsonException("GET /v1/queue answered the JSON null");
+    }
+
     private async Task<BuildInfo> BuildActionAsync(string id, string action, CancellationToken cancellationToken)
     {
         var path = $"/v1/builds/{BuildPath(id)}/{action}";
