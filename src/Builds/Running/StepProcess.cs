@@ -6,12 +6,21 @@ namespace Platform.Builds.Running;
 /// <summary>
 /// Runs a step's process in a session and process group of its own (<c>setsid</c>), stdout and stderr joined in one pipe
 /// and streamed as written. Cancel and timeout send SIGTERM to the whole group and SIGKILL after the grace period; when
-/// the step ends, whatever it left running in its group is killed so nothing outlives the job.
+/// the step ends, whatever it left running in its group is killed so nothing outlives the job; nor does it outlive the
+/// agent (<see cref="OrphanGuard"/>).
 /// </summary>
 public static class StepProcess
 {
     private const string SetSid = "/usr/bin/setsid";
     private const string Shell = "/bin/sh";
+
+    /// <summary>
+    /// A watcher in the step's group that kills the group once this process is gone: an agent killed with SIGKILL cannot
+    /// stop its steps itself, and a step that ran on would run beside its retry on another agent. It checks once a
+    /// second; a step's normal end, cancel or timeout kill it with the rest of the group.
+    /// </summary>
+    private static string OrphanGuard() =>
+        $"(while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 1; done; kill -KILL 0) </dev/null >/dev/null 2>&1 & ";
 
     /// <summary>
     /// Runs <paramref name="command"/>; <paramref name="terminate"/>, when given, is how a cancel or timeout stops it
@@ -44,7 +53,7 @@ public static class StepProcess
         // both interleave as written, then execs the step itself: no shell stays between the group and the step.
         start.ArgumentList.Add(Shell);
         start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(error is null ? "exec \"$0\" \"$@\" 2>&1" : "exec \"$0\" \"$@\"");
+        start.ArgumentList.Add((killGroupAtEnd ? OrphanGuard() : "") + (error is null ? "exec \"$0\" \"$@\" 2>&1" : "exec \"$0\" \"$@\""));
         start.ArgumentList.Add(command.FileName);
         foreach (var arg in command.Args) start.ArgumentList.Add(arg);
         start.Environment.Clear();

@@ -38,7 +38,7 @@ public sealed class AgentCancelAndLossTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        // A killed agent leaves its step behind (its own session): end what the step started.
+        // Should a step outlive its test (a failed one), end what it started.
         foreach (var file in new[] { StepPidFile, ChildPidFile })
             if (ProcessTable.ReadPid(file) is { } pid && ProcessTable.IsAlive(pid)) Posix.Kill(pid, 9);
         if (_fleet is not null) await _fleet.DisposeAsync();
@@ -78,9 +78,13 @@ public sealed class AgentCancelAndLossTests : IAsyncLifetime
                       limit: 1
             """);
 
-        await RunningAsync(id);
+        var (step, child) = await RunningAsync(id);
         var holder = Job(await BuildAsync(_fleet.Http, id), "sleep").GetProperty("agent").GetString()!;
         await agents[holder].KillAsync();
+        // The agent cannot stop its step when it is killed: the step's group goes with it all the same, so the lost
+        // attempt never runs beside its retry.
+        await _fleet.UntilAsync(() => !ProcessTable.IsAlive(step) && !ProcessTable.IsAlive(child) && ProcessTable.GroupMembers(step).Count == 0,
+            $"the killed agent's step group {step} gone (left: {string.Join(", ", ProcessTable.GroupMembers(step))})");
 
         var build = await EndedAsync(id);
         var job = Job(build, "sleep");
