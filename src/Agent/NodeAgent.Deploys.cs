@@ -153,7 +153,9 @@ public sealed partial class NodeAgent
                 LogDeployStarting(_logger, order.DeployId, order.ManifestUrl is null ? "inline manifest" : LogSafe.Url(order.ManifestUrl));
                 using var http = new HttpClient(new SocketsHttpHandler { AutomaticDecompression = System.Net.DecompressionMethods.None }) { Timeout = Timeout.InfiniteTimeSpan };
                 http.DefaultRequestHeaders.UserAgent.ParseAdd("platform-agent");
-                using var source = new ArtifactSource(http, new S3SourceOptions(), Environment.GetEnvironmentVariable);
+                // The agent's own token goes to its own silos, so a src that is the silo's artifact is read as the agent connects.
+                var access = _settings.Token is { } token ? new SiloAccess(token, _settings.Servers) : null;
+                using var source = new ArtifactSource(http, new S3SourceOptions(), Environment.GetEnvironmentVariable, access);
                 var options = new StretchOptions { CancelGrace = _settings.DeployCancelGrace };
                 var runner = new StretchRunner(options, source, log, output, output, Environment.GetEnvironmentVariable, TimeProvider.System);
                 var ok = order.ManifestUrl is { } url
