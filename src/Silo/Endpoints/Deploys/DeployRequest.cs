@@ -20,10 +20,16 @@ public static class DeployRequest
     {
         if (root.ValueKind != JsonValueKind.Object) throw new DeployRequestException("body: expected a JSON object with manifest_url or manifest, target and strategy");
         Known(root, TopKeys, "");
+        var manifestUrl = OptionalString(root, "manifest_url");
+        var manifest = OptionalString(root, "manifest");
+        // Refused here, before anything is stored or sent: a manifest that cannot parse would fail on every node. (With
+        // a manifest_url too, the request is refused for having both.)
+        if (string.IsNullOrWhiteSpace(manifestUrl) && !string.IsNullOrWhiteSpace(manifest) && Platform.Agent.Deploy.ManifestCheck.Problem(manifest) is { } problem)
+            throw new DeployRequestException(problem);
         return new DeploySpec
         {
-            ManifestUrl = OptionalString(root, "manifest_url"),
-            Manifest = OptionalString(root, "manifest"),
+            ManifestUrl = manifestUrl,
+            Manifest = manifest,
             Target = root.TryGetProperty("target", out var target) ? Target(target) : new DeployTarget(),
             Strategy = root.TryGetProperty("strategy", out var strategy) && strategy.ValueKind != JsonValueKind.Null ? Strategy(strategy) : new DeployStrategy(),
             OnFinish = root.TryGetProperty("on_finish", out var notify) && notify.ValueKind != JsonValueKind.Null ? Notify(notify) : null,
