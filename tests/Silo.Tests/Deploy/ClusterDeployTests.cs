@@ -75,6 +75,31 @@ public sealed class ClusterDeployTests(ITestOutputHelper output) : DeploySiloTes
         Assert.Contains("Deploy manifest succeeded.", log);
     }
 
+    [Fact]
+    public async Task A_node_that_outlasts_its_node_timeout_is_stopped_by_its_agent_and_reported_timed_out()
+    {
+        await Fleet.StartAgentsAsync(Http, [DeployFleet.Block]);
+        var node = Fleet.Names.Single();
+        var (status, body) = await DeployFleet.PostAsync(Http, new { manifest_url = Fleet.ManifestUrl, target = new { nodes = new[] { node } }, strategy = new { node_timeout = "2s" } });
+        Assert.True(status == 201, body.ToString());
+        var done = await UntilDeploy(body.GetProperty("id").GetString()!, d => d.GetProperty("status").GetString() != "running", "the deploy ending");
+        output.WriteLine(done.ToString());
+
+        Assert.True(Fleet.Started(node), "the node's pre command never ran");
+        Assert.Equal("failed", done.GetProperty("status").GetString());
+        Assert.Contains("1 failed, timed-out or lost > 0 allowed", done.GetProperty("stop_reason").GetString());
+        Assert.Equal(1, done.GetProperty("counts").GetProperty("timed-out").GetInt32());
+        var run = done.GetProperty("nodes").EnumerateArray().Single();
+        Assert.Equal("timed-out", run.GetProperty("status").GetString());
+        Assert.Equal(1, run.GetProperty("exit_code").GetInt32());
+        // The agent's own report (the silo decides only 10 s past the timeout, and then gives a reason): stopped at 2 s.
+        Assert.True(!run.TryGetProperty("reason", out var reason) || reason.ValueKind == JsonValueKind.Null, run.ToString());
+        Assert.InRange(run.GetProperty("duration_ms").GetInt64(), 2000, 30_000);
+        Assert.Contains("timeout 2s reached; stopped", run.GetProperty("output_tail").GetString());
+        Assert.Equal(0, Fleet.Runs(node));
+        Assert.False(Directory.Exists(Path.Combine(Fleet.NodeDir(node), "dest")), "a deploy stopped in pre must not touch dest");
+    }
+
     /// <summary>Runs the <c>platform</c> CLI against the silo; its exit code and output.</summary>
     private async Task<(int ExitCode, string Output)> Cli(params string[] args)
     {
