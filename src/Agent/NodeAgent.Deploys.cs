@@ -156,7 +156,14 @@ public sealed partial class NodeAgent
                 // The agent's own token goes to its own silos, so a src that is the silo's artifact is read as the agent connects.
                 var access = _settings.Token is { } token ? new SiloAccess(token, _settings.Servers) : null;
                 using var source = new ArtifactSource(http, new S3SourceOptions(), Environment.GetEnvironmentVariable, access);
-                var options = new StretchOptions { CancelGrace = _settings.DeployCancelGrace };
+                var options = Options(order.Stretch);
+                if (options.RandomDelay > TimeSpan.Zero)
+                {
+                    // Inside the node's timeout: a delay is part of its run, and a cancel ends it.
+                    var sleep = TimeSpan.FromTicks(Random.Shared.NextInt64(options.RandomDelay.Ticks));
+                    log.Line($"Sleeping {GoDuration.Format(sleep)}");
+                    await Task.Delay(sleep, linked.Token).ConfigureAwait(false);
+                }
                 var runner = new StretchRunner(options, source, log, output, output, Environment.GetEnvironmentVariable, TimeProvider.System);
                 var ok = order.ManifestUrl is { } url
                     ? await runner.RunAsync(url, linked.Token).ConfigureAwait(false)
@@ -201,6 +208,20 @@ public sealed partial class NodeAgent
         WakeDeploys();
         try { DeployFinished?.Invoke(result); }
         catch (Exception failure) { LogObserverFailed(_logger, failure); }
+    }
+
+    /// <summary>Stretcher's options as the deploy asks (its defaults where it says nothing), with this agent's cancel grace.</summary>
+    private StretchOptions Options(DeployStretchOptions? asked)
+    {
+        var options = new StretchOptions { CancelGrace = _settings.DeployCancelGrace };
+        if (asked is null) return options;
+        return options with
+        {
+            Retry = Math.Max(0, asked.Retry),
+            RetryWait = asked.RetryWaitMs is { } wait ? TimeSpan.FromMilliseconds(Math.Max(0, wait)) : options.RetryWait,
+            RandomDelay = TimeSpan.FromMilliseconds(Math.Max(0, asked.RandomDelayMs)),
+            MaxBandwidth = asked.MaxBandwidth is > 0 ? asked.MaxBandwidth : null,
+        };
     }
 
     private DeployResultFrame ResultFrame(string deployId, ClusterDeployRecord record)

@@ -292,6 +292,10 @@ public sealed class ClusterDeployTests(ITestOutputHelper output) : DeploySiloTes
         ("""{"manifest":"src: http://x/a.tgz\nchecksum: d41d8cd98f00b204e9800998ecf8427e","target":{"all":true}}""", "dest is required"),
         ("""{"manifest":"src: http://x/a.tgz\nchecksum: abc123\ndest: /tmp/a","target":{"all":true}}""", "manifest line 2: checksum: expected"),
         ("""{"manifest":"dest: {{ env \"X\"","target":{"all":true}}""", "never closed"),
+        ("""{"manifest_url":"http://x/m.yml","target":{"all":true},"stretch":{"retry":-1}}""", "stretch.retry"),
+        ("""{"manifest_url":"http://x/m.yml","target":{"all":true},"stretch":{"max_bandwidth":"fast"}}""", "stretch.max_bandwidth"),
+        ("""{"manifest_url":"http://x/m.yml","target":{"all":true},"stretch":{"retry_wait":"soon"}}""", "stretch.retry_wait"),
+        ("""{"manifest_url":"http://x/m.yml","target":{"all":true},"stretch":{"timeout":"1m"}}""", "stretch.timeout: unknown field"),
     ];
 
     /// <summary>Inline manifests that fail on every node, and what the 400 names.</summary>
