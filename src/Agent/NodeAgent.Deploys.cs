@@ -153,9 +153,9 @@ public sealed partial class NodeAgent
                 LogDeployStarting(_logger, order.DeployId, order.ManifestUrl is null ? "inline manifest" : LogSafe.Url(order.ManifestUrl));
                 using var http = new HttpClient(new SocketsHttpHandler { AutomaticDecompression = System.Net.DecompressionMethods.None }) { Timeout = Timeout.InfiniteTimeSpan };
                 http.DefaultRequestHeaders.UserAgent.ParseAdd("platform-agent");
-                // The agent's own token goes to its own silos, so a src that is the silo's artifact is read as the agent connects.
-                var access = _settings.Token is { } token ? new SiloAccess(token, _settings.Servers) : null;
-                using var source = new ArtifactSource(http, new S3SourceOptions(), Environment.GetEnvironmentVariable, access);
+                // The agent's own token and TLS files go to its own silos, so a src that is the silo's artifact is read as the agent connects.
+                using var siloHttp = SiloHttp();
+                using var source = new ArtifactSource(http, new S3SourceOptions(), Environment.GetEnvironmentVariable, new SiloAccess(_settings.Token, _settings.Servers), siloHttp);
                 var options = Options(order.Stretch);
                 if (options.RandomDelay > TimeSpan.Zero)
                 {
@@ -185,7 +185,7 @@ public sealed partial class NodeAgent
             log.Line("stopped by the silo (deploy cancelled)");
             status = "failed";
         }
-        catch (Exception e) when (e is DeployException or IOException or UnauthorizedAccessException or HttpRequestException)
+        catch (Exception e) when (e is DeployException or IOException or UnauthorizedAccessException or HttpRequestException or Platform.Client.Tls.TlsSettingsException)
         {
             log.Line($"deploy failed: {e.Message}");
             status = "failed";
@@ -208,6 +208,16 @@ public sealed partial class NodeAgent
         WakeDeploys();
         try { DeployFinished?.Invoke(result); }
         catch (Exception failure) { LogObserverFailed(_logger, failure); }
+    }
+
+    /// <summary>A client for this agent's silos with its CA and client certificate; null when it has no TLS files.</summary>
+    private HttpClient? SiloHttp()
+    {
+        if (_settings.CaFile is null && _settings.CertFile is null) return null;
+        var tls = new Platform.Client.Tls.TlsClientSettings { CaFile = _settings.CaFile, CertFile = _settings.CertFile, KeyFile = _settings.KeyFile };
+        var client = new HttpClient(tls.Configure(new SocketsHttpHandler { AutomaticDecompression = System.Net.DecompressionMethods.None }, _time)) { Timeout = Timeout.InfiniteTimeSpan };
+        client.DefaultRequestHeaders.UserAgent.ParseAdd("platform-agent");
+        return client;
     }
 
     /// <summary>Stretcher's options as the deploy asks (its defaults where it says nothing), with this agent's cancel grace.</summary>

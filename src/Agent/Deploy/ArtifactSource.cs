@@ -7,9 +7,10 @@ namespace Platform.Agent.Deploy;
 
 /// <summary>
 /// Opens a manifest's or an archive's URL for reading: http, https, file and s3, as Stretcher does. <paramref name="agent"/>:
-/// the token and silos of the agent running a cluster deploy (its configuration), tried before the environment's.
+/// the token and silos of the agent running a cluster deploy (its configuration), tried before the environment's;
+/// <paramref name="siloHttp"/>: the client for URLs on those silos (the agent's TLS files), <paramref name="http"/> for the rest.
 /// </summary>
-public sealed class ArtifactSource(HttpClient http, S3SourceOptions s3Options, Func<string, string?> environment, SiloAccess? agent = null) : IDisposable
+public sealed class ArtifactSource(HttpClient http, S3SourceOptions s3Options, Func<string, string?> environment, SiloAccess? agent = null, HttpClient? siloHttp = null) : IDisposable
 {
     private AmazonS3Client? _s3;
 
@@ -47,7 +48,9 @@ public sealed class ArtifactSource(HttpClient http, S3SourceOptions s3Options, F
         HttpResponseMessage response;
         try
         {
-            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            // The agent's CA and client certificate are for its silos only: any other server is checked as usual and sees neither.
+            var client = siloHttp is not null && agent?.Serves(uri) == true ? siloHttp : http;
+            response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpRequestException e)
         {

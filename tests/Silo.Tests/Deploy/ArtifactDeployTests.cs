@@ -35,7 +35,7 @@ public sealed class ArtifactDeployTests(ITestOutputHelper output) : IAsyncLifeti
     public async Task An_agent_configured_by_file_fetches_the_silos_artifacts_with_its_configured_token()
     {
         var agentToken = await _silo.CreateAsync("deploy-nodes", ["agent"]);
-        _fleet.AgentToken = agentToken;
+        _fleet.AgentConfig["token"] = agentToken;
         await _fleet.StartAgentsAsync(_admin, [DeployFleet.Pass]);
         var node = _fleet.Names.Single();
 

@@ -57,8 +57,8 @@ public sealed class DeployFleet : IAsyncDisposable
 
     public IReadOnlyCollection<string> Names => _agents.Keys;
 
-    /// <summary>The <c>token</c> in each agent's configuration file (for a silo with tokens); none when null.</summary>
-    public string? AgentToken { get; set; }
+    /// <summary>More keys for each agent's configuration file (<c>token</c> for a silo with tokens, <c>ca_file</c> for one on https…).</summary>
+    public Dictionary<string, object> AgentConfig { get; } = new(StringComparer.Ordinal);
 
     /// <summary>The manifest: the archive into the node's dest with rsync; pre runs the node's pre.sh; post counts runs in ran.log.</summary>
     public string Manifest(string checksum) => $$$"""
@@ -104,7 +104,7 @@ public sealed class DeployFleet : IAsyncDisposable
                 ["enable_deploys"] = true,
                 ["tags"] = new Dictionary<string, string> { ["role"] = i % 2 == 0 ? "web" : "worker", ["fleet"] = Prefix },
             };
-            if (AgentToken is not null) config["token"] = AgentToken;
+            foreach (var (key, value) in AgentConfig) config[key] = value;
             File.WriteAllText(Path.Combine(dir, "agent.json"), JsonSerializer.Serialize(config));
             _agents[node] = NodeProcess.Start($"platform agent {node}", "dotnet",
                 [Path.Combine(AppContext.BaseDirectory, "platform.dll"), "agent", "-config-file", Path.Combine(dir, "agent.json")],
