@@ -153,8 +153,17 @@ public sealed partial class NodeAgent
                 LogDeployStarting(_logger, order.DeployId, order.ManifestUrl is null ? "inline manifest" : LogSafe.Url(order.ManifestUrl));
                 using var http = new HttpClient(new SocketsHttpHandler { AutomaticDecompression = System.Net.DecompressionMethods.None }) { Timeout = Timeout.InfiniteTimeSpan };
                 http.DefaultRequestHeaders.UserAgent.ParseAdd("platform-agent");
-                using var source = new ArtifactSource(http, new S3SourceOptions(), Environment.GetEnvironmentVariable);
-                var options = new StretchOptions { CancelGrace = _settings.DeployCancelGrace };
+                // The agent's own token and TLS files go to its own silos, so a src that is the silo's artifact is read as the agent connects.
+                using var siloHttp = SiloHttp();
+                using var source = new ArtifactSource(http, new S3SourceOptions(), Environment.GetEnvironmentVariable, new SiloAccess(_settings.Token, _settings.Servers), siloHttp);
+                var options = Options(order.Stretch);
+                if (options.RandomDelay > TimeSpan.Zero)
+                {
+                    // Inside the node's timeout: a delay is part of its run, and a cancel ends it.
+                    var sleep = TimeSpan.FromTicks(Random.Shared.NextInt64(options.RandomDelay.Ticks));
+                    log.Line($"Sleeping {GoDuration.Format(sleep)}");
+                    await Task.Delay(sleep, linked.Token).ConfigureAwait(false);
+                }
                 var runner = new StretchRunner(options, source, log, output, output, Environment.GetEnvironmentVariable, TimeProvider.System);
                 var ok = order.ManifestUrl is { } url
                     ? await runner.RunAsync(url, linked.Token).ConfigureAwait(false)
@@ -176,7 +185,7 @@ public sealed partial class NodeAgent
             log.Line("stopped by the silo (deploy cancelled)");
             status = "failed";
         }
-        catch (Exception e) when (e is DeployException or IOException or UnauthorizedAccessException or HttpRequestException)
+        catch (Exception e) when (e is DeployException or IOException or UnauthorizedAccessException or HttpRequestException or Platform.Client.Tls.TlsSettingsException)
         {
             log.Line($"deploy failed: {e.Message}");
             status = "failed";
@@ -199,6 +208,30 @@ public sealed partial class NodeAgent
         WakeDeploys();
         try { DeployFinished?.Invoke(result); }
         catch (Exception failure) { LogObserverFailed(_logger, failure); }
+    }
+
+    /// <summary>A client for this agent's silos with its CA and client certificate; null when it has no TLS files.</summary>
+    private HttpClient? SiloHttp()
+    {
+        if (_settings.CaFile is null && _settings.CertFile is null) return null;
+        var tls = new Platform.Client.Tls.TlsClientSettings { CaFile = _settings.CaFile, CertFile = _settings.CertFile, KeyFile = _settings.KeyFile };
+        var client = new HttpClient(tls.Configure(new SocketsHttpHandler { AutomaticDecompression = System.Net.DecompressionMethods.None }, _time)) { Timeout = Timeout.InfiniteTimeSpan };
+        client.DefaultRequestHeaders.UserAgent.ParseAdd("platform-agent");
+        return client;
+    }
+
+    /// <summary>Stretcher's options as the deploy asks (its defaults where it says nothing), with this agent's cancel grace.</summary>
+    private StretchOptions Options(DeployStretchOptions? asked)
+    {
+        var options = new StretchOptions { CancelGrace = _settings.DeployCancelGrace };
+        if (asked is null) return options;
+        return options with
+        {
+            Retry = Math.Max(0, asked.Retry),
+            RetryWait = asked.RetryWaitMs is { } wait ? TimeSpan.FromMilliseconds(Math.Max(0, wait)) : options.RetryWait,
+            RandomDelay = TimeSpan.FromMilliseconds(Math.Max(0, asked.RandomDelayMs)),
+            MaxBandwidth = asked.MaxBandwidth is > 0 ? asked.MaxBandwidth : null,
+        };
     }
 
     private DeployResultFrame ResultFrame(string deployId, ClusterDeployRecord record)

@@ -8,15 +8,17 @@ namespace Platform.Protocol;
 // ---- silo → agent ----
 
 /// <summary>
-/// Run a Stretcher manifest: from <see cref="ManifestUrl"/> or the inline <see cref="Manifest"/> text (one of them).
-/// The agent runs a deploy id once; a repeat of a finished one is answered with its result again.
+/// Run a Stretcher manifest: from <see cref="ManifestUrl"/> or the inline <see cref="Manifest"/> text (one of them), with
+/// Stretcher's options <see cref="Stretch"/> (null: its defaults). The agent runs a deploy id once; a repeat of a finished
+/// one is answered with its result again.
 /// </summary>
 public sealed record DeployFrame(
     [property: JsonPropertyName("deploy_id")] string DeployId,
     [property: JsonPropertyName("node")] string Node,
     [property: JsonPropertyName("manifest_url")] string? ManifestUrl,
     [property: JsonPropertyName("manifest")] string? Manifest,
-    [property: JsonPropertyName("timeout_ms")] long TimeoutMs) : AgentFrame;
+    [property: JsonPropertyName("timeout_ms")] long TimeoutMs,
+    [property: JsonPropertyName("stretch"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DeployStretchOptions? Stretch = null) : AgentFrame;
 
 /// <summary>
 /// Stop deploy <see cref="DeployId"/> on <see cref="Node"/>: a run is stopped (its result says failed, "stopped"); a deploy the

@@ -5,8 +5,12 @@ using Amazon.S3.Model;
 
 namespace Platform.Agent.Deploy;
 
-/// <summary>Opens a manifest's or an archive's URL for reading: http, https, file and s3, as Stretcher does.</summary>
-public sealed class ArtifactSource(HttpClient http, S3SourceOptions s3Options, Func<string, string?> environment) : IDisposable
+/// <summary>
+/// Opens a manifest's or an archive's URL for reading: http, https, file and s3, as Stretcher does. <paramref name="agent"/>:
+/// the token and silos of the agent running a cluster deploy (its configuration), tried before the environment's;
+/// <paramref name="siloHttp"/>: the client for URLs on those silos (the agent's TLS files), <paramref name="http"/> for the rest.
+/// </summary>
+public sealed class ArtifactSource(HttpClient http, S3SourceOptions s3Options, Func<string, string?> environment, SiloAccess? agent = null, HttpClient? siloHttp = null) : IDisposable
 {
     private AmazonS3Client? _s3;
 
@@ -44,7 +48,9 @@ public sealed class ArtifactSource(HttpClient http, S3SourceOptions s3Options, F
         HttpResponseMessage response;
         try
         {
-            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            // The agent's CA and client certificate are for its silos only: any other server is checked as usual and sees neither.
+            var client = siloHttp is not null && agent?.Serves(uri) == true ? siloHttp : http;
+            response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpRequestException e)
         {
@@ -60,21 +66,11 @@ public sealed class ArtifactSource(HttpClient http, S3SourceOptions s3Options, F
     }
 
     /// <summary>
-    /// <c>PLATFORM_TOKEN</c> when <paramref name="uri"/> is on one of the silos in <c>PLATFORM_URL</c> (the variables every
-    /// <c>platform</c> command reads), so that a manifest and its <c>src</c> can be the silo's artifacts; null for any other
-    /// server, which must never see the token.
+    /// The agent's token when <paramref name="uri"/> is on one of its silos; else <c>PLATFORM_TOKEN</c> when it is on one of
+    /// the silos in <c>PLATFORM_URL</c> (the variables every <c>platform</c> command reads), so that a manifest and its
+    /// <c>src</c> can be the silo's artifacts; null for any other server, which must never see a token.
     /// </summary>
-    private string? SiloToken(Uri uri)
-    {
-        if (environment("PLATFORM_TOKEN") is not { Length: > 0 } token || environment("PLATFORM_URL") is not { Length: > 0 } silos) return null;
-        foreach (var silo in silos.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (Uri.TryCreate(silo, UriKind.Absolute, out var siloUri) && siloUri.Scheme == uri.Scheme && siloUri.Port == uri.Port
-                && string.Equals(siloUri.IdnHost, uri.IdnHost, StringComparison.OrdinalIgnoreCase))
-                return token.Trim();
-        }
-        return null;
-    }
+    private string? SiloToken(Uri uri) => agent?.TokenFor(uri) ?? SiloAccess.FromEnvironment(environment)?.TokenFor(uri);
 
     private async Task<Stream> OpenS3Async(Uri uri, CancellationToken cancellationToken)
     {

@@ -29,12 +29,16 @@ public static class DeployCommand
         var threshold = new Option<string>("--failure-threshold", "-failure-threshold") { Description = "Stop starting nodes once failed+timed-out+lost exceeds this count or percentage (default 0)", HelpName = "n|n%" };
         var pause = new Option<string>("--pause", "-pause") { Description = "Wait between batches, such as 30s", HelpName = "duration" };
         var nodeTimeout = new Option<string>("--node-timeout", "-node-timeout") { Description = "Longest one node may run (default 10m)", HelpName = "duration" };
+        var retry = new Option<int?>("--retry", "-retry") { Description = "Stretcher's -retry: try a failed download of src again this many times", HelpName = "n" };
+        var retryWait = new Option<string>("--retry-wait", "-retry-wait") { Description = "Stretcher's -retry-wait: the wait before each retry (default 3s)", HelpName = "duration" };
+        var randomDelay = new Option<string>("--random-delay", "-random-delay") { Description = "Stretcher's -random-delay: each node sleeps a random time below this first", HelpName = "duration" };
+        var maxBandwidth = new Option<string>("--max-bandwidth", "-max-bandwidth") { Description = "Stretcher's -max-bandwidth: bytes/sec for the download and rsync (10M, 10MiB)", HelpName = "size" };
         var notifyKey = new Option<string>("--notify-key", "-notify-key") { Description = "Key to set when the deploy ends", HelpName = "key" };
         var notifyEvent = new Option<string>("--notify-event", "-notify-event") { Description = "User event to fire when the deploy ends", HelpName = "name" };
         var format = CliOptions.Format();
         var command = new Command("start", "Start a deploy; prints its id")
         {
-            manifestUrl, manifestFile, nodes, tags, all, batch, maxParallel, threshold, pause, nodeTimeout, notifyKey, notifyEvent, format,
+            manifestUrl, manifestFile, nodes, tags, all, batch, maxParallel, threshold, pause, nodeTimeout, retry, retryWait, randomDelay, maxBandwidth, notifyKey, notifyEvent, format,
         };
         command.SetAction(CommandAction.Run(context, "Error starting deploy", async (parse, cancellationToken) =>
         {
@@ -63,6 +67,13 @@ public static class DeployCommand
                     FailureThreshold = parse.GetValue(threshold),
                     Pause = parse.GetValue(pause),
                     NodeTimeout = parse.GetValue(nodeTimeout),
+                },
+                Stretch = parse.GetValue(retry) is null && parse.GetValue(retryWait) is null && parse.GetValue(randomDelay) is null && parse.GetValue(maxBandwidth) is null ? null : new DeployStretchSpec
+                {
+                    Retry = parse.GetValue(retry),
+                    RetryWait = parse.GetValue(retryWait),
+                    RandomDelay = parse.GetValue(randomDelay),
+                    MaxBandwidth = parse.GetValue(maxBandwidth),
                 },
                 OnFinish = parse.GetValue(notifyKey) is null && parse.GetValue(notifyEvent) is null ? null : new DeployNotifySpec(parse.GetValue(notifyKey), parse.GetValue(notifyEvent)),
             };

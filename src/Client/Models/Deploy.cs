@@ -14,7 +14,21 @@ public sealed record DeployStart
 
     public DeployStrategySpec? Strategy { get; init; }
 
+    public DeployStretchSpec? Stretch { get; init; }
+
     public DeployNotifySpec? OnFinish { get; init; }
+}
+
+/// <summary>Stretcher's options for every node: download retries, the wait between them and a random delay (Go durations), a bandwidth limit (<c>"10M"</c>).</summary>
+public sealed record DeployStretchSpec
+{
+    public int? Retry { get; init; }
+
+    public string? RetryWait { get; init; }
+
+    public string? RandomDelay { get; init; }
+
+    public string? MaxBandwidth { get; init; }
 }
 
 /// <summary>Which nodes: names, tag → regular expression, or all.</summary>
@@ -57,7 +71,11 @@ public sealed record DeployInfo(
     string? StopReason,
     DeployStrategyInfo Strategy,
     Dictionary<string, int> Counts,
-    List<DeployNodeInfo> Nodes);
+    List<DeployNodeInfo> Nodes,
+    DeployStretchInfo? Stretch = null);
+
+/// <summary>Stretcher's options the deploy's nodes run with (absent: its defaults; <see cref="RetryWait"/> absent: 3 s).</summary>
+public sealed record DeployStretchInfo(int Retry, string? RetryWait, string RandomDelay, long? MaxBandwidth);
 
 /// <summary>The strategy as the deploy runs it.</summary>
 public sealed record DeployStrategyInfo(List<string> Batch, int? MaxParallel, string FailureThreshold, string Pause, string NodeTimeout);

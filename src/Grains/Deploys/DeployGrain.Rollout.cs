@@ -244,7 +244,7 @@ internal sealed partial class DeployGrain
     private async Task SendOrder(string name, Dictionary<string, MemberEntry> members, bool cancel)
     {
         if (!members.TryGetValue(name, out var entry)) return;
-        var order = new DeployOrder(Id, cancel, S.Spec.ManifestUrl, S.Spec.Manifest, S.Spec.Strategy.NodeTimeout);
+        var order = new DeployOrder(Id, cancel, S.Spec.ManifestUrl, S.Spec.Manifest, S.Spec.Strategy.NodeTimeout, S.Spec.Stretch);
         try
         {
             await Fleet.SendDeployOrder(entry.Hub, name, order);

@@ -68,6 +68,9 @@ public sealed record DeploySpec
 
     public DeployStrategy Strategy { get; init; } = new();
 
+    /// <summary>Stretcher's options each node runs the manifest with; null: Stretcher's defaults.</summary>
+    public Platform.Protocol.DeployStretchOptions? Stretch { get; init; }
+
     /// <summary>Set this key (value: the deploy's id and status as JSON) and fire this user event when the deploy ends; null for none.</summary>
     public DeployNotify? OnFinish { get; init; }
 }

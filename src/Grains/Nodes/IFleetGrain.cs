@@ -82,7 +82,7 @@ public interface IFleetObserver : IGrainObserver
 /// Run (or, with <see cref="Cancel"/>, stop) deploy <see cref="DeployId"/> on one node: the manifest's URL or inline
 /// text, and how long the node may take.
 /// </summary>
-public sealed record DeployOrder(string DeployId, bool Cancel, string? ManifestUrl, string? Manifest, TimeSpan Timeout);
+public sealed record DeployOrder(string DeployId, bool Cancel, string? ManifestUrl, string? Manifest, TimeSpan Timeout, Platform.Protocol.DeployStretchOptions? Stretch = null);
 
 /// <summary>Where a query's acks and responses go: an object on the silo that received the query.</summary>
 public interface IQueryCollector : IGrainObserver

@@ -28,9 +28,9 @@ public interface IDeployStarter
 
 /// <summary>
 /// A deploy asked for by a rule: exactly one of <see cref="ManifestUrl"/> and <see cref="Manifest"/> (placeholders filled),
-/// the target, and the deploy API's strategy object as JSON text (null: the API's defaults).
+/// the target, and the deploy API's strategy and stretch objects as JSON text (null: the API's defaults).
 /// </summary>
-public sealed record RuleDeployRequest(string? ManifestUrl, string? Manifest, RuleDeployTarget Target, string? StrategyJson, string IdempotencyKey, string RuleId);
+public sealed record RuleDeployRequest(string? ManifestUrl, string? Manifest, RuleDeployTarget Target, string? StrategyJson, string IdempotencyKey, string RuleId, string? StretchJson = null);
 
 /// <summary>An action could not be done; the message goes into the rule's run as its error.</summary>
 public sealed class RuleActionException(string message, Exception? inner = null) : Exception(message, inner);

@@ -41,7 +41,8 @@ public sealed record RuleAction(
     string? Key = null,
     string? Value = null,
     string? Name = null,
-    string? Payload = null);
+    string? Payload = null,
+    JsonElement? Stretch = null);
 
 /// <summary>Where a deploy goes: named nodes, nodes whose tags match regular expressions, or every node (exactly one of the three).</summary>
 public sealed record RuleDeployTarget(List<string>? Nodes = null, Dictionary<string, string>? Tags = null, bool All = false);

@@ -170,7 +170,8 @@ internal sealed partial class RuleEngineGrain
             action.Target!,
             action.Strategy?.GetRawText(),
             $"{intent.Id}#{index}",
-            intent.RuleId);
+            intent.RuleId,
+            action.Stretch?.GetRawText());
         var id = await starter.StartDeployAsync(request, CancellationToken.None);
         return new(RuleActionTypes.StartDeploy, RuleOutcomes.Succeeded, $"deploy {id}", null);
     }

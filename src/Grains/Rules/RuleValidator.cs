@@ -125,7 +125,7 @@ public static partial class RuleValidator
         switch (a.Type)
         {
             case RuleActionTypes.StartBuild:
-                if (Only(field, "start_build action", (nameof(a.ManifestUrl), a.ManifestUrl), (nameof(a.Manifest), a.Manifest), (nameof(a.Target), a.Target), (nameof(a.Strategy), a.Strategy), (nameof(a.Key), a.Key), (nameof(a.Value), a.Value), (nameof(a.Name), a.Name), (nameof(a.Payload), a.Payload)) is { } sb) return sb;
+                if (Only(field, "start_build action", (nameof(a.ManifestUrl), a.ManifestUrl), (nameof(a.Manifest), a.Manifest), (nameof(a.Target), a.Target), (nameof(a.Strategy), a.Strategy), (nameof(a.Stretch), a.Stretch), (nameof(a.Key), a.Key), (nameof(a.Value), a.Value), (nameof(a.Name), a.Name), (nameof(a.Payload), a.Payload)) is { } sb) return sb;
                 // The pipeline is the file the repository carries at the commit built; a rule cannot name another.
                 if (a.Pipeline is not null)
                     return new($"{field}.pipeline", $"is not supported: a build runs the pipeline file its repository carries ({Pipeline.DefaultPath}) at the commit built");
@@ -148,9 +148,11 @@ public static partial class RuleValidator
                 if (CheckTarget($"{field}.target", a.Target) is { } st) return st;
                 if (a.Strategy is { } strategy && strategy.ValueKind != JsonValueKind.Object)
                     return new($"{field}.strategy", $"is a JSON {strategy.ValueKind.ToString().ToLowerInvariant()}; expected an object with the deploy API's strategy fields (batch, parallel, failureThreshold, pause, nodeTimeout)");
+                if (a.Stretch is { } stretch && stretch.ValueKind != JsonValueKind.Object)
+                    return new($"{field}.stretch", $"is a JSON {stretch.ValueKind.ToString().ToLowerInvariant()}; expected an object with the deploy API's stretch fields (retry, retry_wait, random_delay, max_bandwidth)");
                 return null;
             case RuleActionTypes.SetKey:
-                if (Only(field, "set_key action", (nameof(a.Repo), a.Repo), (nameof(a.Branch), a.Branch), (nameof(a.Pipeline), a.Pipeline), (nameof(a.ManifestUrl), a.ManifestUrl), (nameof(a.Manifest), a.Manifest), (nameof(a.Target), a.Target), (nameof(a.Strategy), a.Strategy), (nameof(a.Name), a.Name), (nameof(a.Payload), a.Payload)) is { } sk) return sk;
+                if (Only(field, "set_key action", (nameof(a.Repo), a.Repo), (nameof(a.Branch), a.Branch), (nameof(a.Pipeline), a.Pipeline), (nameof(a.ManifestUrl), a.ManifestUrl), (nameof(a.Manifest), a.Manifest), (nameof(a.Target), a.Target), (nameof(a.Strategy), a.Strategy), (nameof(a.Stretch), a.Stretch), (nameof(a.Name), a.Name), (nameof(a.Payload), a.Payload)) is { } sk) return sk;
                 if (string.IsNullOrEmpty(a.Key)) return new($"{field}.key", "is missing; expected the key to set, such as /build_notify");
                 if ((Template("key", a.Key) ?? Template("value", a.Value)) is { } skt) return skt;
                 if (!KeyPath.TryNormalize(RuleTemplate.Render(a.Key, Sample), out var sampleKey, out var problem))
@@ -166,7 +168,7 @@ public static partial class RuleValidator
                 normal = a.Key.Contains("{{", StringComparison.Ordinal) ? a with { Value = a.Value ?? "" } : a with { Key = sampleKey, Value = a.Value ?? "" };
                 return null;
             case RuleActionTypes.FireEvent:
-                if (Only(field, "fire_event action", (nameof(a.Repo), a.Repo), (nameof(a.Branch), a.Branch), (nameof(a.Pipeline), a.Pipeline), (nameof(a.ManifestUrl), a.ManifestUrl), (nameof(a.Manifest), a.Manifest), (nameof(a.Target), a.Target), (nameof(a.Strategy), a.Strategy), (nameof(a.Key), a.Key), (nameof(a.Value), a.Value)) is { } fe) return fe;
+                if (Only(field, "fire_event action", (nameof(a.Repo), a.Repo), (nameof(a.Branch), a.Branch), (nameof(a.Pipeline), a.Pipeline), (nameof(a.ManifestUrl), a.ManifestUrl), (nameof(a.Manifest), a.Manifest), (nameof(a.Target), a.Target), (nameof(a.Strategy), a.Strategy), (nameof(a.Stretch), a.Stretch), (nameof(a.Key), a.Key), (nameof(a.Value), a.Value)) is { } fe) return fe;
                 if (string.IsNullOrEmpty(a.Name)) return new($"{field}.name", "is missing; expected the user event's name, such as 'deployed'");
                 if (a.Name.Contains("{{", StringComparison.Ordinal)) return new($"{field}.name", $"'{a.Name}' holds a placeholder; an event's name is written out, only its payload may use placeholders");
                 if (UserEvents.Validate(a.Name, []) is { } invalid) return new($"{field}.name", invalid);

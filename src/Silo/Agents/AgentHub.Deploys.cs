@@ -17,7 +17,7 @@ public sealed partial class AgentHub
         if (connection is not { Accepted: true, Ended: false }) return Task.FromResult(false);
         AgentFrame frame = order.Cancel
             ? new DeployCancelFrame(order.DeployId, name)
-            : new DeployFrame(order.DeployId, name, order.ManifestUrl, order.Manifest, (long)order.Timeout.TotalMilliseconds);
+            : new DeployFrame(order.DeployId, name, order.ManifestUrl, order.Manifest, (long)order.Timeout.TotalMilliseconds, order.Stretch);
         connection.Send(AgentProtocol.Encode(frame));
         return Task.FromResult(true);
     }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 
 namespace Platform.Silo.Tests.Deploy;
@@ -18,7 +19,29 @@ public sealed class ArtifactServer : IDisposable
         _serving = Task.Run(ServeAsync);
     }
 
+    private readonly Dictionary<string, int> _failures = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _requests = new(StringComparer.Ordinal);
+
     public int Port { get; }
+
+    /// <summary>The next <paramref name="times"/> requests for <paramref name="file"/> are answered 503.</summary>
+    public void FailFirst(string file, int times)
+    {
+        lock (_failures) _failures[file] = times;
+    }
+
+    private bool TakeFailure(string file)
+    {
+        lock (_failures)
+        {
+            if (!_failures.TryGetValue(file, out var left) || left <= 0) return false;
+            _failures[file] = left - 1;
+            return true;
+        }
+    }
+
+    /// <summary>How many requests for <paramref name="file"/> came, answered or failed.</summary>
+    public int Requests(string file) => _requests.GetValueOrDefault(file);
 
     public string Url(string file) => $"http://127.0.0.1:{Port}/{file}";
 
@@ -38,7 +61,14 @@ public sealed class ArtifactServer : IDisposable
             _ = Task.Run(async () =>
             {
                 using var response = context.Response;
-                var path = Path.Combine(_root, context.Request.Url!.AbsolutePath.TrimStart('/'));
+                var file = context.Request.Url!.AbsolutePath.TrimStart('/');
+                _requests.AddOrUpdate(file, 1, (_, n) => n + 1);
+                if (TakeFailure(file))
+                {
+                    response.StatusCode = 503;
+                    return;
+                }
+                var path = Path.Combine(_root, file);
                 if (!File.Exists(path))
                 {
                     response.StatusCode = 404;

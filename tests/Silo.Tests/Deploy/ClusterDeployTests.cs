@@ -75,6 +75,31 @@ public sealed class ClusterDeployTests(ITestOutputHelper output) : DeploySiloTes
         Assert.Contains("Deploy manifest succeeded.", log);
     }
 
+    [Fact]
+    public async Task A_node_that_outlasts_its_node_timeout_is_stopped_by_its_agent_and_reported_timed_out()
+    {
+        await Fleet.StartAgentsAsync(Http, [DeployFleet.Block]);
+        var node = Fleet.Names.Single();
+        var (status, body) = await DeployFleet.PostAsync(Http, new { manifest_url = Fleet.ManifestUrl, target = new { nodes = new[] { node } }, strategy = new { node_timeout = "2s" } });
+        Assert.True(status == 201, body.ToString());
+        var done = await UntilDeploy(body.GetProperty("id").GetString()!, d => d.GetProperty("status").GetString() != "running", "the deploy ending");
+        output.WriteLine(done.ToString());
+
+        Assert.True(Fleet.Started(node), "the node's pre command never ran");
+        Assert.Equal("failed", done.GetProperty("status").GetString());
+        Assert.Contains("1 failed, timed-out or lost > 0 allowed", done.GetProperty("stop_reason").GetString());
+        Assert.Equal(1, done.GetProperty("counts").GetProperty("timed-out").GetInt32());
+        var run = done.GetProperty("nodes").EnumerateArray().Single();
+        Assert.Equal("timed-out", run.GetProperty("status").GetString());
+        Assert.Equal(1, run.GetProperty("exit_code").GetInt32());
+        // The agent's own report (the silo decides only 10 s past the timeout, and then gives a reason): stopped at 2 s.
+        Assert.True(!run.TryGetProperty("reason", out var reason) || reason.ValueKind == JsonValueKind.Null, run.ToString());
+        Assert.InRange(run.GetProperty("duration_ms").GetInt64(), 2000, 30_000);
+        Assert.Contains("timeout 2s reached; stopped", run.GetProperty("output_tail").GetString());
+        Assert.Equal(0, Fleet.Runs(node));
+        Assert.False(Directory.Exists(Path.Combine(Fleet.NodeDir(node), "dest")), "a deploy stopped in pre must not touch dest");
+    }
+
     /// <summary>Runs the <c>platform</c> CLI against the silo; its exit code and output.</summary>
     private async Task<(int ExitCode, string Output)> Cli(params string[] args)
     {
@@ -263,7 +288,47 @@ public sealed class ClusterDeployTests(ITestOutputHelper output) : DeploySiloTes
         ("""{"manifest_url":"http://x/m.yml","target":{"all":true},"strategy":{"pause":"soon"}}""", "strategy.pause"),
         ("""{"manifest_url":"http://x/m.yml","target":{"all":true},"stratgy":{}}""", "stratgy: unknown field"),
         ("""{"manifest_url":"http://x/m.yml","target":{}}""", "target: expected"),
+        ("""{"manifest":"src: [http://x/a.tgz\ndest: /tmp/a","target":{"all":true}}""", "manifest is not valid YAML at line"),
+        ("""{"manifest":"src: http://x/a.tgz\nchecksum: d41d8cd98f00b204e9800998ecf8427e","target":{"all":true}}""", "dest is required"),
+        ("""{"manifest":"src: http://x/a.tgz\nchecksum: abc123\ndest: /tmp/a","target":{"all":true}}""", "manifest line 2: checksum: expected"),
+        ("""{"manifest":"dest: {{ env \"X\"","target":{"all":true}}""", "never closed"),
+        ("""{"manifest_url":"http://x/m.yml","target":{"all":true},"stretch":{"retry":-1}}""", "stretch.retry"),
+        ("""{"manifest_url":"http://x/m.yml","target":{"all":true},"stretch":{"max_bandwidth":"fast"}}""", "stretch.max_bandwidth"),
+        ("""{"manifest_url":"http://x/m.yml","target":{"all":true},"stretch":{"retry_wait":"soon"}}""", "stretch.retry_wait"),
+        ("""{"manifest_url":"http://x/m.yml","target":{"all":true},"stretch":{"timeout":"1m"}}""", "stretch.timeout: unknown field"),
     ];
+
+    /// <summary>Inline manifests that fail on every node, and what the 400 names.</summary>
+    private static readonly (string Manifest, string Expected)[] BadManifests =
+    [
+        ("src: http://x/a.tgz\ncommands:\n  pre: [\"true\"\n", "manifest is not valid YAML at line 4, column 1: While parsing a flow sequence"),
+        ("src: http://x/a.tgz\nchecksum: d41d8cd98f00b204e9800998ecf8427e\n", "manifest: dest is required when src is set"),
+        ("src: http://x/a.tgz\nchecksum: 0123456789abcdef\ndest: /tmp/a\n", "manifest line 2: checksum: expected a hex md5 (32), sha1 (40), sha256 (64) or sha512 (128) digest"),
+        ("dest: /tmp/a\ncommands:\n  pre: [\"{{ shell }}\"]\n", "manifest line 3: unknown template function 'shell'"),
+    ];
+
+    [Fact]
+    public async Task An_inline_manifest_that_cannot_parse_is_a_400_and_nothing_is_stored_or_started_while_templates_are_left_to_the_nodes()
+    {
+        await Fleet.StartAgentsAsync(Http, [DeployFleet.Pass]);
+        var node = Fleet.Names.Single();
+        foreach (var (manifest, expected) in BadManifests)
+        {
+            var (status, body) = await DeployFleet.PostAsync(Http, new { manifest, target = new { nodes = new[] { node } } });
+            output.WriteLine($"{manifest} → {status} {body}");
+            Assert.True(status == 400, $"{manifest} → {status}: {body}");
+            Assert.Contains(expected, body.GetProperty("error").GetString(), StringComparison.Ordinal);
+        }
+        Assert.Equal(0, JsonDocument.Parse(await Http.GetStringAsync("/v1/deploys")).RootElement.GetArrayLength());
+        Assert.False(Fleet.Started(node));
+
+        // Its dest comes from the node's environment ({{ env "NODE_DIR" }}): accepted, and filled in on the node.
+        var (ok, started) = await DeployFleet.PostAsync(Http, new { manifest = Fleet.Manifest(Fleet.Checksum), target = new { nodes = new[] { node } } });
+        Assert.True(ok == 201, started.ToString());
+        var done = await UntilDeploy(started.GetProperty("id").GetString()!, d => d.GetProperty("status").GetString() != "running", "the deploy ending");
+        Assert.Equal("succeeded", done.GetProperty("status").GetString());
+        Assert.Equal("release 1\n", File.ReadAllText(Path.Combine(Fleet.NodeDir(node), "dest", "index.html")));
+    }
 
     [Fact]
     public async Task A_request_that_makes_no_sense_is_a_400_naming_the_field()

@@ -57,6 +57,9 @@ public sealed class DeployFleet : IAsyncDisposable
 
     public IReadOnlyCollection<string> Names => _agents.Keys;
 
+    /// <summary>More keys for each agent's configuration file (<c>token</c> for a silo with tokens, <c>ca_file</c> for one on https…).</summary>
+    public Dictionary<string, object> AgentConfig { get; } = new(StringComparer.Ordinal);
+
     /// <summary>The manifest: the archive into the node's dest with rsync; pre runs the node's pre.sh; post counts runs in ran.log.</summary>
     public string Manifest(string checksum) => $$$"""
         src: {{{Server.Url("app.tar.gz")}}}
@@ -101,10 +104,11 @@ public sealed class DeployFleet : IAsyncDisposable
                 ["enable_deploys"] = true,
                 ["tags"] = new Dictionary<string, string> { ["role"] = i % 2 == 0 ? "web" : "worker", ["fleet"] = Prefix },
             };
+            foreach (var (key, value) in AgentConfig) config[key] = value;
             File.WriteAllText(Path.Combine(dir, "agent.json"), JsonSerializer.Serialize(config));
             _agents[node] = NodeProcess.Start($"platform agent {node}", "dotnet",
                 [Path.Combine(AppContext.BaseDirectory, "platform.dll"), "agent", "-config-file", Path.Combine(dir, "agent.json")],
-                new Dictionary<string, string> { ["PLATFORM_URL"] = "", ["DOTNET_gcServer"] = "0", ["NODE_DIR"] = dir });
+                new Dictionary<string, string> { ["PLATFORM_URL"] = "", ["PLATFORM_TOKEN"] = "", ["DOTNET_gcServer"] = "0", ["NODE_DIR"] = dir });
             names.Add(node);
         }
         foreach (var node in names)

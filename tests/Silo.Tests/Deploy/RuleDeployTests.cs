@@ -64,7 +64,7 @@ public sealed class RuleDeployTests(ITestOutputHelper output) : DeploySiloTest
         var key = $"/build_notify/{Fleet.Prefix}";
         var rule = await AddRuleAsync($$$"""
             {"name":"deploy-{{{Fleet.Prefix}}}","trigger":{"type":"key_changed","key":"{{{key}}}"},
-             "actions":[{"type":"start_deploy","manifestUrl":"{{{Fleet.ManifestUrl}}}","target":{"tags":{"role":"^web$","fleet":"^{{{Fleet.Prefix}}}$"}},"strategy":{"batch":"100%"}}]}
+             "actions":[{"type":"start_deploy","manifestUrl":"{{{Fleet.ManifestUrl}}}","target":{"tags":{"role":"^web$","fleet":"^{{{Fleet.Prefix}}}$"}},"strategy":{"batch":"100%"},"stretch":{"retry":1,"retry_wait":"0s"}}]}
             """);
 
         var before = await MetricsTests.ScrapeAsync(TestSilo);
@@ -73,6 +73,7 @@ public sealed class RuleDeployTests(ITestOutputHelper output) : DeploySiloTest
         var done = await UntilDeploy(first);
         Assert.Equal("succeeded", done.GetProperty("status").GetString());
         Assert.Equal(web, DeployFleet.NodeStatuses(done).Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(1, done.GetProperty("stretch").GetProperty("retry").GetInt32());
         foreach (var node in web)
         {
             Assert.Equal("release 1\n", File.ReadAllText(Path.Combine(Fleet.NodeDir(node), "dest", "index.html")));

@@ -11,21 +11,29 @@ namespace Platform.Silo.Endpoints.Deploys;
 /// </summary>
 public static class DeployRequest
 {
-    private static readonly HashSet<string> TopKeys = ["manifest_url", "manifest", "target", "strategy", "on_finish"];
+    private static readonly HashSet<string> TopKeys = ["manifest_url", "manifest", "target", "strategy", "stretch", "on_finish"];
     private static readonly HashSet<string> TargetKeys = ["nodes", "tags", "all"];
     private static readonly HashSet<string> StrategyKeys = ["batch", "max_parallel", "failure_threshold", "pause", "node_timeout"];
     private static readonly HashSet<string> NotifyKeys = ["key", "event"];
+    private static readonly HashSet<string> StretchKeys = ["retry", "retry_wait", "random_delay", "max_bandwidth"];
 
     public static DeploySpec Parse(JsonElement root)
     {
         if (root.ValueKind != JsonValueKind.Object) throw new DeployRequestException("body: expected a JSON object with manifest_url or manifest, target and strategy");
         Known(root, TopKeys, "");
+        var manifestUrl = OptionalString(root, "manifest_url");
+        var manifest = OptionalString(root, "manifest");
+        // Refused here, before anything is stored or sent: a manifest that cannot parse would fail on every node. (With
+        // a manifest_url too, the request is refused for having both.)
+        if (string.IsNullOrWhiteSpace(manifestUrl) && !string.IsNullOrWhiteSpace(manifest) && Platform.Agent.Deploy.ManifestCheck.Problem(manifest) is { } problem)
+            throw new DeployRequestException(problem);
         return new DeploySpec
         {
-            ManifestUrl = OptionalString(root, "manifest_url"),
-            Manifest = OptionalString(root, "manifest"),
+            ManifestUrl = manifestUrl,
+            Manifest = manifest,
             Target = root.TryGetProperty("target", out var target) ? Target(target) : new DeployTarget(),
             Strategy = root.TryGetProperty("strategy", out var strategy) && strategy.ValueKind != JsonValueKind.Null ? Strategy(strategy) : new DeployStrategy(),
+            Stretch = root.TryGetProperty("stretch", out var stretch) && stretch.ValueKind != JsonValueKind.Null ? Stretch(stretch) : null,
             OnFinish = root.TryGetProperty("on_finish", out var notify) && notify.ValueKind != JsonValueKind.Null ? Notify(notify) : null,
         };
     }
@@ -122,13 +130,44 @@ public static class DeployRequest
         throw new DeployRequestException($"{field}: {e.GetRawText()}; expected {what}");
     }
 
+    /// <summary>Stretcher's options, as <c>platform stretch</c>'s flags of the same names.</summary>
+    private static DeployStretchOptions Stretch(JsonElement e)
+    {
+        if (e.ValueKind != JsonValueKind.Object) throw new DeployRequestException("stretch: expected an object (retry, retry_wait, random_delay, max_bandwidth)");
+        Known(e, StretchKeys, "stretch.");
+        var retry = 0;
+        if (e.TryGetProperty("retry", out var r) && r.ValueKind != JsonValueKind.Null
+            && (r.ValueKind != JsonValueKind.Number || !r.TryGetInt32(out retry) || retry < 0))
+            throw new DeployRequestException($"stretch.retry: {r.GetRawText()}; expected how many times a failed download is tried again (0 or more)");
+        long? bandwidth = null;
+        if (e.TryGetProperty("max_bandwidth", out var b) && b.ValueKind != JsonValueKind.Null)
+        {
+            long n = 0;
+            var ok = b.ValueKind switch
+            {
+                JsonValueKind.Number => b.TryGetInt64(out n),
+                JsonValueKind.String => Platform.Agent.Deploy.ByteSize.TryParse(b.GetString()!, out n),
+                _ => false,
+            };
+            bandwidth = n;
+            if (!ok || n <= 0) throw new DeployRequestException($"stretch.max_bandwidth: {b.GetRawText()}; expected bytes per second above 0 (such as 1048576, \"10M\" or \"10MiB\")");
+        }
+        return new DeployStretchOptions
+        {
+            Retry = retry,
+            RetryWaitMs = Duration(e, "retry_wait", "stretch.") is { } wait ? (long)wait.TotalMilliseconds : null,
+            RandomDelayMs = (long)(Duration(e, "random_delay", "stretch.") ?? TimeSpan.Zero).TotalMilliseconds,
+            MaxBandwidth = bandwidth,
+        };
+    }
+
     /// <summary>A Go duration (<c>"30s"</c>, <c>"1m30s"</c>) or a number of seconds.</summary>
-    private static TimeSpan? Duration(JsonElement parent, string name)
+    private static TimeSpan? Duration(JsonElement parent, string name, string prefix = "strategy.")
     {
         if (!parent.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return null;
         if (e.ValueKind == JsonValueKind.Number && e.TryGetDouble(out var seconds) && seconds >= 0 && seconds < 365 * 86400.0) return TimeSpan.FromSeconds(seconds);
         if (e.ValueKind == JsonValueKind.String && GoDuration.TryParse(e.GetString()!, out var d) && d >= TimeSpan.Zero) return d;
-        throw new DeployRequestException($"strategy.{name}: {e.GetRawText()}; expected a duration such as \"30s\" or \"10m\", or a number of seconds");
+        throw new DeployRequestException($"{prefix}{name}: {e.GetRawText()}; expected a duration such as \"30s\" or \"10m\", or a number of seconds");
     }
 
     private static DeployNotify Notify(JsonElement e)

@@ -24,8 +24,14 @@ public static class DeploysJson
         foreach (var b in s.Batches) batches.Add(b.ToString());
         return new DeployResponse(d.Id, d.Status, d.Target, d.Spec.ManifestUrl, d.Spec.Manifest is null ? null : true, d.Created, d.Finished, d.CurrentBatch, d.BatchCount,
             d.StopReason, new StrategyResponse(batches, s.MaxParallel == 0 ? null : s.MaxParallel, s.FailureThreshold.ToString(), GoDuration.Format(s.Pause), GoDuration.Format(s.NodeTimeout)),
-            Counts(d.Nodes), nodes);
+            Counts(d.Nodes), nodes, Stretch(d.Spec.Stretch));
     }
+
+    private static StretchResponse? Stretch(DeployStretchOptions? o) => o is null ? null : new StretchResponse(
+        o.Retry,
+        o.RetryWaitMs is { } wait ? GoDuration.Format(TimeSpan.FromMilliseconds(wait)) : null,
+        GoDuration.Format(TimeSpan.FromMilliseconds(o.RandomDelayMs)),
+        o.MaxBandwidth);
 
     private static Dictionary<string, int> Counts(List<DeployNodeView> nodes)
     {
@@ -52,7 +58,11 @@ public sealed record DeployResponse(
     string? StopReason,
     StrategyResponse Strategy,
     Dictionary<string, int> Counts,
-    List<DeployNodeResponse> Nodes);
+    List<DeployNodeResponse> Nodes,
+    StretchResponse? Stretch);
+
+/// <summary>Stretcher's options as asked (absent: its defaults); <c>retry_wait</c> absent: 3 s.</summary>
+public sealed record StretchResponse(int Retry, string? RetryWait, string RandomDelay, long? MaxBandwidth);
 
 /// <summary>The strategy as it runs: batch sizes (the last repeats), max parallel (null: the whole batch), threshold, pause, node timeout.</summary>
 public sealed record StrategyResponse(List<string> Batch, int? MaxParallel, string FailureThreshold, string Pause, string NodeTimeout);

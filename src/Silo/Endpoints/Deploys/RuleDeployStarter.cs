@@ -80,6 +80,11 @@ public sealed class RuleDeployStarter(IGrainFactory grains, AuditLog audit) : ID
                 w.WritePropertyName("strategy");
                 w.WriteRawValue(strategy);
             }
+            if (request.StretchJson is { } stretch)
+            {
+                w.WritePropertyName("stretch");
+                w.WriteRawValue(stretch);
+            }
             w.WriteEndObject();
         }
         return buffer.ToArray();

@@ -21,7 +21,7 @@ public static class RuleJson
 
     private static readonly string[] RuleFields = ["name", "enabled", "trigger", "actions", "id", "created", "updated"];
     private static readonly string[] TriggerFields = ["type", "repo", "branches", "status", "key", "prefix", "name"];
-    private static readonly string[] ActionFields = ["type", "repo", "branch", "pipeline", "manifestUrl", "manifest_url", "manifest", "target", "strategy", "key", "value", "name", "payload"];
+    private static readonly string[] ActionFields = ["type", "repo", "branch", "pipeline", "manifestUrl", "manifest_url", "manifest", "target", "strategy", "stretch", "key", "value", "name", "payload"];
     private static readonly string[] TargetFields = ["nodes", "tags", "all"];
 
     /// <summary>Reads a rule; <c>id</c>, <c>created</c> and <c>updated</c> are accepted (a rule read back can be sent again) and ignored.</summary>
@@ -65,6 +65,7 @@ public static class RuleJson
         RuleDeployTarget? target = null;
         if (a.TryGetProperty("target", out var t) && t.ValueKind != JsonValueKind.Null) target = Target(t, at + "target");
         JsonElement? strategy = a.TryGetProperty("strategy", out var s) && s.ValueKind != JsonValueKind.Null ? s.Clone() : null;
+        JsonElement? stretch = a.TryGetProperty("stretch", out var st) && st.ValueKind != JsonValueKind.Null ? st.Clone() : null;
         return new RuleAction(
             String(a, at, "type") ?? "",
             String(a, at, "repo"),
@@ -77,7 +78,8 @@ public static class RuleJson
             String(a, at, "key"),
             String(a, at, "value"),
             String(a, at, "name"),
-            String(a, at, "payload"));
+            String(a, at, "payload"),
+            stretch);
     }
 
     private static RuleDeployTarget Target(JsonElement t, string field)

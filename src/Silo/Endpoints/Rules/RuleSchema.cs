@@ -17,8 +17,8 @@ public static class RuleSchema
             new(RuleTriggerTypes.UserEvent, "a user event was fired", [Field("name", "event", true, "the event's name")], RuleTemplate.ProvidedBy(RuleTriggerTypes.UserEvent)),
         ],
         [
-            new(RuleActionTypes.StartBuild, "start a build", [Repo(true), Field("branch", "text", false, "empty: the trigger's branch, else the repository's default")], []),
-            new(RuleActionTypes.StartDeploy, "deploy a manifest to nodes", [Field("manifestUrl", "text", false, "the manifest's URL (exactly one of manifestUrl and manifest)"), Field("manifest", "text", false, "a Stretcher manifest inline"), Field("target", "target", true, "nodes, tags (regular expressions) or all"), Field("strategy", "strategy", false, "the deploy API's strategy object")], []),
+            new(RuleActionTypes.StartBuild, "start a build", [Repo(true), Field("branch", "text", false, "empty: the trigger's branch (required when the trigger gives none)")], []),
+            new(RuleActionTypes.StartDeploy, "deploy a manifest to nodes", [Field("manifestUrl", "text", false, "the manifest's URL (exactly one of manifestUrl and manifest)"), Field("manifest", "text", false, "a Stretcher manifest inline"), Field("target", "target", true, "nodes, tags (regular expressions) or all"), Field("strategy", "strategy", false, "the deploy API's strategy object"), Field("stretch", "strategy", false, "the deploy API's stretch object (Stretcher's options)")], []),
             new(RuleActionTypes.SetKey, "set a key", [Field("key", "key", true, "the key to set"), Field("value", "text", false, "empty: an empty value")], []),
             new(RuleActionTypes.FireEvent, "fire a user event", [Field("name", "event", true, "the event's name (no placeholders)"), Field("payload", "text", false, "the event's payload")], []),
         ],

@@ -1,0 +1,58 @@
+using System.Net;
+using Platform.Client.Tls;
+using Platform.Silo.Tests.Tls;
+using Xunit.Abstractions;
+
+namespace Platform.Silo.Tests.Deploy;
+
+/// <summary>
+/// A cluster deploy whose archive is an artifact of a silo serving HTTPS with a certificate from a private CA: the real
+/// agent, trusting that CA through its <c>ca_file</c>, fetches it as it connects.
+/// </summary>
+public sealed class TlsArtifactDeployTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly TestCertificates _certs = new();
+    private TlsSiloProcess _silo = null!;
+    private HttpClient _http = null!;
+    private DeployFleet _fleet = null!;
+
+    public async Task InitializeAsync()
+    {
+        _silo = await TlsSiloProcess.StartAsync(_certs.Server, _certs.CaFile);
+        _http = _silo.CreateHttpClient(new TlsClientSettings { CaFile = _certs.CaFile });
+        _fleet = new DeployFleet(_silo.BaseAddress.ToString().TrimEnd('/'));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _fleet.DisposeAsync();
+        _http.Dispose();
+        await _silo.DisposeAsync();
+        _certs.Dispose();
+    }
+
+    [Fact]
+    public async Task An_agent_with_ca_file_fetches_an_artifact_from_its_https_silo()
+    {
+        _fleet.AgentConfig["ca_file"] = _certs.CaFile;
+        await _fleet.StartAgentsAsync(_http, [DeployFleet.Pass]);
+        var node = _fleet.Names.Single();
+        using (var fetch = new HttpClient())
+        using (var put = await _http.PutAsync($"/v1/artifacts/{_fleet.Prefix}/app.tar.gz", new ByteArrayContent(await fetch.GetByteArrayAsync(_fleet.Server.Url("app.tar.gz")))))
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        var manifest = $$$"""
+            src: {{{_silo.BaseAddress}}}v1/artifacts/{{{_fleet.Prefix}}}/app.tar.gz
+            checksum: {{{_fleet.Checksum}}}
+            dest: {{ env "NODE_DIR" }}/dest/
+            """;
+
+        var (status, body) = await DeployFleet.PostAsync(_http, new { manifest, target = new { nodes = new[] { node } } });
+        Assert.True(status == 201, body.ToString());
+        var id = body.GetProperty("id").GetString()!;
+        System.Text.Json.JsonElement done = default;
+        await _fleet.UntilAsync(async () => (done = await DeployFleet.GetAsync(_http, id)).GetProperty("status").GetString() != "running", "the deploy ending");
+        output.WriteLine(done.ToString());
+        Assert.Equal("succeeded", done.GetProperty("status").GetString());
+        Assert.Equal("release 1\n", File.ReadAllText(Path.Combine(_fleet.NodeDir(node), "dest", "index.html")));
+    }
+}
