@@ -19,19 +19,11 @@ public static class RequestJson
         {
             return await JsonSerializer.DeserializeAsync<T>(request.Body, s_options, request.HttpContext.RequestAborted).ConfigureAwait(false);
         }
-        catch (JsonException e) when (e.Message.Contains("could not be mapped", StringComparison.Ordinal))
+        catch (JsonException e) when (e.Message.Contains("could not be mapped", StringComparison.Ordinal) && e.Path is { } path)
         {
-            // The serializer's text names a .NET type; the caller knows the field only by its JSON name.
-            var field = e.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : e.Path;
-            throw new JsonException($"'{UnknownName(e.Message) ?? field}' is not a field of this body", e.Path, e.LineNumber, e.BytePositionInLine, e);
+            // The serializer's text names a .NET type; the caller knows the field only by its JSON path ("$.commands").
+            var field = path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path;
+            throw new JsonException($"'{field}' is not a field of this body", path, e.LineNumber, e.BytePositionInLine, e);
         }
-    }
-
-    private static string? UnknownName(string message)
-    {
-        // "The JSON property 'commands' could not be mapped to any .NET member contained in type '…'."
-        var start = message.IndexOf('\'', StringComparison.Ordinal);
-        var end = start < 0 ? -1 : message.IndexOf('\'', start + 1);
-        return end > start ? message[(start + 1)..end] : null;
     }
 }

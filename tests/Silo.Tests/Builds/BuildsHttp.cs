@@ -123,4 +123,11 @@ internal static class BuildsHttp
         var list = await http.GetFromJsonAsync<JsonElement>($"/v1/builds?repo={repo}");
         return [.. list.EnumerateArray().Select(b => b.GetProperty("id").GetString()!)];
     }
+
+    /// <summary>Cancels build <paramref name="id"/>, asserting the silo took the cancel.</summary>
+    public static async Task CancelAsync(HttpClient http, string id)
+    {
+        using var r = await http.PostAsync($"/v1/builds/{id}/cancel", null);
+        Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
+    }
 }

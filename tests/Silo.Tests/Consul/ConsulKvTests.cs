@@ -31,23 +31,17 @@ public sealed class ConsulKvTests(ConsulSilo kv)
     /// </summary>
     private async Task StillBlocked(Task<KvReply> query, int queries = 1)
     {
-        var deadline = Stopwatch.StartNew();
-        while (await kv.KeyWatches() < queries)
-        {
-            if (query.IsCompleted) Assert.Fail($"the blocking query answered early: {await query}");
-            Assert.True(deadline.Elapsed < s_wake, $"fewer than {queries} blocking queries are waiting after {s_wake}");
-            await Task.Delay(20);
-        }
+        await WaitingOrAnswered(query, queries);
         if (query.IsCompleted) Assert.Fail($"the blocking query answered early: {await query}");
     }
 
-    /// <summary>Waits until <paramref name="query"/> is back on the silo's watch hub or has answered (whether it answered in time is the caller's to check).</summary>
-    private async Task WaitingOrAnswered(Task<KvReply> query)
+    /// <summary>Waits until <paramref name="queries"/> blocking queries wait on the silo's watch hub or <paramref name="query"/> has answered (whether it answered in time is the caller's to check).</summary>
+    private async Task WaitingOrAnswered(Task<KvReply> query, int queries = 1)
     {
         var deadline = Stopwatch.StartNew();
-        while (!query.IsCompleted && await kv.KeyWatches() < 1)
+        while (!query.IsCompleted && await kv.KeyWatches() < queries)
         {
-            Assert.True(deadline.Elapsed < s_wake, $"the blocking query is not waiting after {s_wake}");
+            Assert.True(deadline.Elapsed < s_wake, $"fewer than {queries} blocking queries are waiting after {s_wake}");
             await Task.Delay(20);
         }
     }
