@@ -85,12 +85,20 @@ internal sealed partial class BuildGrain(
         }
         // Sent again after a reconnect: the token of the newest connection is the one that uploads.
         if (job.State == JobStates.Running && job.AgentToken == token) return true;
-        if (job.State == JobStates.Assigned) job.Started = DateTimeOffset.UtcNow;
+        var first = job.State == JobStates.Assigned;
+        if (first) job.Started = DateTimeOffset.UtcNow;
         job.State = JobStates.Running;
         job.AgentToken = token;
         await Save();
+        if (first) TellNode(agent, job, attempt, JobStates.Running, null, job.Started, null, null);
         return true;
     }
+
+    /// <summary>Tells the agent's node history of an attempt that started or ended on it, once that is stored here.</summary>
+    private void TellNode(string agent, JobRecord job, int attempt, string jobState, int? exitStatus, DateTimeOffset? started, DateTimeOffset? finished, string? error)
+        => GrainFactory.GetGrain<INodeHistoryGrain>(agent)
+            .RecordJob(new NodeJobEntry(B.Id, B.Repository, B.Branch, B.Number, job.Key, job.Label, attempt, jobState, exitStatus, started, finished, error))
+            .Ignore(logger);
 
     public Task<bool> RunsJobFor(string token)
         => Task.FromResult(Exists && B.Jobs.Any(j => JobStates.OnAgent(j.State) && j.AgentToken == token));
@@ -113,6 +121,8 @@ internal sealed partial class BuildGrain(
         }
         BuildPlan.Expand(B, file, yaml, error, now);
         await Save();
+        // Expanding ends the pipeline job (the agent's job-done for it then changes nothing).
+        if (JobStates.IsFinal(job.State) && job.Agent is { } agent) TellNode(agent, job, attempt, job.State, job.ExitStatus, job.Started, job.Finished, job.Error);
         if (B.Error is not null) LogFailed(logger, B.Id, B.Error);
         Queue.Withdraw(JobId(job), attempt).Ignore(logger);
         await AfterChange();
@@ -237,8 +247,11 @@ internal sealed partial class BuildGrain(
     private async Task EndAttempt(JobRecord job, string endState, int? exitStatus, string? error)
     {
         var attempt = job.Attempt;
-        var retried = BuildPlan.Finish(B, job, endState, exitStatus, error, DateTimeOffset.UtcNow);
+        var (agent, started) = (job.Agent, job.Started);
+        var now = DateTimeOffset.UtcNow;
+        var retried = BuildPlan.Finish(B, job, endState, exitStatus, error, now);
         await Save();
+        if (agent is not null) TellNode(agent, job, attempt, endState, exitStatus, started, now, error);
         if (retried) LogJobRetried(logger, B.Id, job.Key, endState, job.Attempt);
         Queue.Withdraw(JobId(job), attempt).Ignore(logger);
         GrainFactory.GetGrain<IJobLogGrain>(BuildGrainKeys.Log(JobId(job), attempt)).End().Ignore(logger);

@@ -43,11 +43,11 @@ public static class BuildPlan
         ],
     };
 
-    /// <summary>The pipeline job's answer: the steps become jobs (or the build fails with the parser's file:line:column: reason).</summary>
     /// <summary>Whether <paramref name="commit"/> is a full commit id: 40 (SHA-1) or 64 (SHA-256) hex digits.</summary>
     public static bool IsFullCommit(string? commit)
         => commit is { Length: 40 or 64 } && commit.All(char.IsAsciiHexDigit);
 
+    /// <summary>The pipeline job's answer: the steps become jobs (or the build fails with the parser's file:line:column: reason).</summary>
     public static void Expand(BuildState build, string file, string? yaml, string? error, DateTimeOffset now)
     {
         var pipelineJob = build.Job(PipelineJob)!;

@@ -73,13 +73,13 @@ internal sealed partial class DeployGrain
             if (run.Status != DeployNodeStatus.Running) continue;
             if (!members.TryGetValue(name, out var entry) || entry.Member.Status is not (NodeStatus.Alive or NodeStatus.Leaving))
             {
-                End(run, DeployNodeStatus.Lost, $"node {(entry is null ? "removed" : entry.Member.Status)} while running", now);
+                End(name, run, DeployNodeStatus.Lost, $"node {(entry is null ? "removed" : entry.Member.Status)} while running", now);
                 LogNodeLost(logger, Id, name, run.Status, run.Reason!);
                 changed = true;
             }
             else if (now - run.Started > strategy.NodeTimeout + TimeoutGrace)
             {
-                End(run, DeployNodeStatus.TimedOut, $"no result within node_timeout {strategy.NodeTimeout}", now);
+                End(name, run, DeployNodeStatus.TimedOut, $"no result within node_timeout {strategy.NodeTimeout}", now);
                 await SendOrder(name, members, cancel: true);
                 changed = true;
             }
@@ -103,10 +103,10 @@ internal sealed partial class DeployGrain
         var start = new List<string>();
         if (S.StopReason is not null)
         {
-            foreach (var run in S.Nodes.Values)
+            foreach (var (name, run) in S.Nodes)
             {
                 if (run.Status != DeployNodeStatus.Pending) continue;
-                End(run, DeployNodeStatus.Skipped, S.Cancelled ? "deploy cancelled" : "failure threshold exceeded", now);
+                End(name, run, DeployNodeStatus.Skipped, S.Cancelled ? "deploy cancelled" : "failure threshold exceeded", now);
                 changed = true;
             }
         }
@@ -207,13 +207,14 @@ internal sealed partial class DeployGrain
                 if (!members.TryGetValue(name, out var entry) || entry.Member.Status != NodeStatus.Alive)
                 {
                     // Its turn came and it is gone: it cannot run, and it must not look like it did.
-                    End(run, DeployNodeStatus.Lost, $"node {(entry is null ? "removed" : entry.Member.Status)} when its batch started", now);
+                    End(name, run, DeployNodeStatus.Lost, $"node {(entry is null ? "removed" : entry.Member.Status)} when its batch started", now);
                     changed = true;
                     continue;
                 }
                 run.Status = DeployNodeStatus.Running;
                 run.Started = now;
                 run.Sent = now;
+                _nodesChanged.Add(name);
                 start.Add(name);
                 running++;
                 changed = true;
@@ -223,8 +224,10 @@ internal sealed partial class DeployGrain
         return changed;
     }
 
-    private void End(DeployNodeRun run, string status, string reason, DateTimeOffset now)
+    /// <summary>The silo decides a node's outcome; a node that never started and is skipped stays out of its history.</summary>
+    private void End(string name, DeployNodeRun run, string status, string reason, DateTimeOffset now)
     {
+        if (status != DeployNodeStatus.Skipped) _nodesChanged.Add(name);
         Counters?.OnNodeEnded(status);
         run.Status = status;
         run.Reason = reason;

@@ -41,10 +41,29 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
     {
         // The view as it is written: followers hear each durable state once, never one a crash could still undo.
         var view = _followers.Count != 0 ? View() : null;
+        var nodes = NodeEntries();
         await state.WriteStateAsync();
         Counters?.OnStateWritten();
         if (view is not null) _followers.Notify(f => f.DeployChanged(view));
+        foreach (var (name, entry) in nodes) GrainFactory.GetGrain<INodeHistoryGrain>(name).RecordDeploy(entry).Ignore(logger);
     });
+
+    /// <summary>Nodes that started or ended since the last write: their histories are told once it is durable.</summary>
+    private readonly HashSet<string> _nodesChanged = new(StringComparer.Ordinal);
+
+    private List<(string Name, NodeDeployEntry Entry)> NodeEntries()
+    {
+        if (_nodesChanged.Count == 0) return [];
+        var target = S.Spec.Target.Describe();
+        var entries = new List<(string, NodeDeployEntry)>(_nodesChanged.Count);
+        foreach (var name in _nodesChanged)
+        {
+            if (!S.Nodes.TryGetValue(name, out var r)) continue;
+            entries.Add((name, new NodeDeployEntry(Id, target, r.Status, r.Batch + 1, r.ExitCode, r.DurationMs, r.Started, r.Finished, r.Reason)));
+        }
+        _nodesChanged.Clear();
+        return entries;
+    }
 
     public async Task<DeployStartResult> Start(DeploySpec spec)
     {
@@ -136,6 +155,7 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
         run.Finished = DateTimeOffset.UtcNow;
         run.OutputTail = report.OutputTail;
         if (S.StopRunning && report.Status == DeployNodeStatus.Failed) run.Reason = "stopped by cancel";
+        _nodesChanged.Add(report.Node);
         await Save();
         Counters?.OnNodeEnded(run.Status);
         // The agent sends its result once every chunk of its output is stored: the log is complete.

@@ -77,6 +77,8 @@ public static class AccessRoutes
         if (Under(path, "/v1/events")) return read ? new(AccessScopes.NodesRead, null, AccessApi.Platform, null) : new(AccessScopes.EventsFire, null, AccessApi.Platform, "event.fire");
         if (Under(path, "/v1/queries")) return new(AccessScopes.Query, null, AccessApi.Platform, "query.run");
         if (Under(path, "/v1/nodes") && !read && IsNodeChecks(path)) return new(AccessScopes.NodesWrite, null, AccessApi.Platform, null);
+        // The builds a node ran are read as builds are: scope build.
+        if (Under(path, "/v1/nodes") && read && IsNodePart(path, "jobs")) return new(AccessScopes.Build, null, AccessApi.Platform, null);
         if (Under(path, "/v1/nodes")) return read ? new(AccessScopes.NodesRead, null, AccessApi.Platform, null) : new(AccessScopes.NodesWrite, null, AccessApi.Platform, "node.change");
         if (Under(path, "/v1/deploys"))
         {
@@ -130,10 +132,13 @@ public static class AccessRoutes
     }
 
     /// <summary><c>/v1/nodes/{name}/checks[/{id}]</c>: audited by the endpoint, which names the node and the check.</summary>
-    private static bool IsNodeChecks(string path)
+    private static bool IsNodeChecks(string path) => IsNodePart(path, "checks");
+
+    /// <summary>Whether <paramref name="path"/> is <c>/v1/nodes/{name}/{part}</c> or under it.</summary>
+    private static bool IsNodePart(string path, string part)
     {
         var parts = path.Split('/', 6);
-        return parts.Length >= 5 && parts[4] == "checks";
+        return parts.Length >= 5 && parts[4] == part;
     }
 
     private static bool Under(string path, string prefix)

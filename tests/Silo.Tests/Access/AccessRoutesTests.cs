@@ -26,6 +26,9 @@ public sealed class AccessRoutesTests
     [InlineData("PUT", "/v1/agent/check/deregister/web", "nodes:write", "Consul", null)]
     [InlineData("PUT", "/v1/nodes/web1/checks", "nodes:write", "Platform", null)]
     [InlineData("DELETE", "/v1/nodes/web1/checks/web", "nodes:write", "Platform", null)]
+    // A node's history: its deploys as deploys are read, the build jobs it ran as builds are.
+    [InlineData("GET", "/v1/nodes/web1/deploys", "nodes:read", "Platform", null)]
+    [InlineData("GET", "/v1/nodes/web1/jobs", "build", "Platform", null)]
     [InlineData("PUT", "/v1/event/fire/deploy", "events:fire", "Consul", "event.fire")]
     [InlineData("GET", "/v1/event/list", "nodes:read", "Consul", null)]
     [InlineData("GET", "/v1/agent/members", "nodes:read", "Consul", null)]

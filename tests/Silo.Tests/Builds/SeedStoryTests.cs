@@ -125,6 +125,48 @@ public sealed class SeedStoryTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.Equal([commit], File.ReadAllLines(Path.Combine(_fleet.NodeDir(node), "deployed.log")));
         }
         Assert.False(Directory.Exists(Path.Combine(_fleet.NodeDir("builder-" + _fleet.Suffix), "dest")), "the build agent is not a web node");
+
+        // Each node's history says what ran on it: the builder the build's two jobs, each web node its part of the deploy.
+        var builder = "builder-" + _fleet.Suffix;
+        var jobs = await NodeHistoryAsync(builder, "jobs", list => list.GetArrayLength() == 2 && list.EnumerateArray().All(j => j.GetProperty("state").GetString() == "passed"));
+        Assert.Equal(["package", "~pipeline"], jobs.EnumerateArray().Select(j => j.GetProperty("job").GetString()!).Order(StringComparer.Ordinal));
+        Assert.All(jobs.EnumerateArray(), j =>
+        {
+            Assert.Equal(id, j.GetProperty("build").GetString());
+            Assert.Equal(Repo, j.GetProperty("repository").GetString());
+            Assert.Equal(0, j.GetProperty("exitStatus").GetInt32());
+            Assert.True(j.GetProperty("finished").GetDateTimeOffset() >= j.GetProperty("started").GetDateTimeOffset());
+        });
+        // Newest first: the package step started after the pipeline job that expanded it.
+        Assert.Equal("package", jobs[0].GetProperty("job").GetString());
+        Assert.Equal(0, (await Http.GetFromJsonAsync<JsonElement>($"/v1/nodes/{builder}/deploys")).GetArrayLength());
+        var deployId = deploy.GetProperty("id").GetString();
+        foreach (var node in _web)
+        {
+            var runs = await NodeHistoryAsync(node, "deploys", list => list.GetArrayLength() == 1 && list[0].GetProperty("status").GetString() == "succeeded");
+            Assert.Equal(deployId, runs[0].GetProperty("deploy").GetString());
+            Assert.Equal(0, runs[0].GetProperty("exitCode").GetInt32());
+            Assert.Equal(0, (await Http.GetFromJsonAsync<JsonElement>($"/v1/nodes/{node}/jobs")).GetArrayLength());
+        }
+        using var unknown = await Http.GetAsync($"/v1/nodes/nobody-{_fleet.Suffix}/deploys");
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, unknown.StatusCode);
+        using var badLimit = await Http.GetAsync($"/v1/nodes/{builder}/jobs?limit=0");
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, badLimit.StatusCode);
+        Assert.Contains("limit '0'", await badLimit.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>A node's history (<paramref name="part"/>: deploys or jobs) once <paramref name="done"/> holds: it is told after the deploy or build stores its change.</summary>
+    private async Task<JsonElement> NodeHistoryAsync(string node, string part, Func<JsonElement, bool> done)
+    {
+        var clock = Stopwatch.StartNew();
+        JsonElement last = default;
+        while (clock.Elapsed < Deadline)
+        {
+            last = await Http.GetFromJsonAsync<JsonElement>($"/v1/nodes/{node}/{part}");
+            if (done(last)) return last;
+            await Task.Delay(50);
+        }
+        throw new TimeoutException($"{node}'s {part} did not come to the expected state within {Deadline.TotalSeconds} s; last {last}");
     }
 
     /// <summary>The captured Bitbucket delivery, its commit replaced by <paramref name="commit"/>, signed as Bitbucket signs it; the one build it started.</summary>

@@ -9,6 +9,7 @@ public static class NodesApi
     {
         app.MapAgentConnectEndpoints();
         app.MapNodesEndpoints();
+        app.MapNodeHistoryEndpoints();
         app.MapEventsEndpoints();
         app.MapQueriesEndpoints();
         app.MapMonitorEndpoints();

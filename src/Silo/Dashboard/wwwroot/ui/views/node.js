@@ -1,7 +1,8 @@
 // @ts-check
 // One node: its details and checks (GET /v1/nodes/NAME; checks kept live by Consul's blocking query on
-// /v1/health/node/NAME), its member events as the monitor pushes them, the user events it has handled, and leave /
-// force-leave for tokens with nodes:write.
+// /v1/health/node/NAME), its member events as the monitor pushes them, the user events it has handled, the deploys
+// and build jobs it ran (GET /v1/nodes/NAME/deploys and /jobs, read again when the deploy or build feeds push a
+// change), and leave / force-leave for tokens with nodes:write.
 import { blockingLoop, decodeBase64, follow, getJson, request, sendJson } from '../lib/api.js';
 import { age, badge, errorBox, h, keyedTable, replace, tagList, time } from '../lib/dom.js';
 import { can } from '../lib/identity.js';
@@ -55,11 +56,46 @@ export default async function mount(root, { params, signal }) {
     ],
   });
 
+  const deploys = keyedTable({
+    key: (d) => d.deploy,
+    empty: 'No deploy has run on this node.',
+    rowProps: (d) => ({ class: ['failed', 'lost', 'timed-out'].includes(d.status) ? 'failed' : '', dataset: { deploy: d.deploy, status: d.status } }),
+    columns: [
+      { title: 'Deploy', cell: (d) => h('a', { href: `#/deploys/${encodeURIComponent(d.deploy)}`, class: 'mono', text: d.deploy }) },
+      { title: 'Target', cell: (d) => d.target },
+      { title: 'Batch', class: 'num', cell: (d) => d.batch },
+      { title: 'Status', cell: (d) => badge(d.status) },
+      { title: 'Exit', class: 'num', cell: (d) => d.exitCode ?? '' },
+      { title: 'Started', cell: (d) => time(d.started) },
+      { title: 'Took', class: 'num', cell: (d) => took(d.durationMs) },
+      { title: 'Why', cell: (d) => d.reason ?? '' },
+    ],
+  });
+
+  const jobs = keyedTable({
+    key: (j) => `${j.build}\n${j.job}\n${j.attempt}`,
+    empty: 'No build job has run on this node.',
+    rowProps: (j) => ({ class: ['failed', 'lost', 'timed_out'].includes(j.state) ? 'failed' : '', dataset: { build: j.build, job: j.job, state: j.state } }),
+    columns: [
+      { title: 'Build', cell: (j) => h('a', { href: `#/builds/${encodeURI(j.build)}?job=${encodeURIComponent(j.job)}`, text: `${j.repository} #${j.number}` }) },
+      { title: 'Branch', cell: (j) => j.branch },
+      { title: 'Job', cell: (j) => h('span', { title: j.job, text: j.label }) },
+      { title: 'Attempt', class: 'num', cell: (j) => j.attempt },
+      { title: 'State', cell: (j) => badge(j.state) },
+      { title: 'Exit', class: 'num', cell: (j) => j.exitStatus ?? '' },
+      { title: 'Started', cell: (j) => time(j.started) },
+      { title: 'Took', class: 'num', cell: (j) => (j.started && j.finished ? took(new Date(j.finished).getTime() - new Date(j.started).getTime()) : '') },
+    ],
+  });
+  const showJobs = can('build');
+
   root.append(
     h('div', { class: 'view-head' }, h('h1', null, h('a', { href: '#/nodes', text: 'Nodes' }), ' / ', name), live, actions),
     problem,
     h('div', { class: 'panel' }, details),
     h('h2', null, 'Checks'), checks.element,
+    h('h2', null, 'Deploys ', h('span', { class: 'muted', text: '(its part in the last 100)' })), deploys.element,
+    ...(showJobs ? [h('h2', null, 'Build jobs ', h('span', { class: 'muted', text: '(the last 100 attempts it ran)' })), jobs.element] : []),
     h('h2', null, 'Member events ', h('span', { class: 'muted', text: '(pushed while this page is open)' })), events.element,
     h('h2', null, 'User events ', h('span', { class: 'muted', text: '(the fleet keeps the last 1,024; ✓ once this node reported it handled)' })), handled.element);
 
@@ -97,7 +133,13 @@ export default async function mount(root, { params, signal }) {
   }
 
   renderDetails();
-  await refreshHistory();
+  const refreshDeploys = coalesced(async () => deploys.update(await getJson(`${path}/deploys`, signal)));
+  const refreshJobs = coalesced(async () => jobs.update(await getJson(`${path}/jobs`, signal)));
+  await Promise.all([refreshHistory(), refreshDeploys(), showJobs ? refreshJobs() : null]);
+  // The node's history is told by the deploy and build grains; their feeds say when something changed, and the
+  // history is read again then (a reopened feed starts with the current list, which rereads it too).
+  void follow('/v1/deploys?follow=true&limit=1', { signal, onLine: () => void refreshDeploys().catch(() => {}) });
+  if (showJobs) void follow('/v1/builds?follow=true&limit=1', { signal, onLine: () => void refreshJobs().catch(() => {}) });
 
   let seen = 0;
   void follow('/v1/monitor', {
@@ -130,4 +172,40 @@ export default async function mount(root, { params, signal }) {
     checks.update(await response.json());
     return response.headers.get('X-Consul-Index') ?? undefined;
   }, { signal });
+}
+
+/** Milliseconds as "850 ms", "12.3 s" or "4 min". @param {number | null | undefined} ms */
+function took(ms) {
+  if (ms == null || !Number.isFinite(ms)) return '';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 90000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.round(ms / 60000)} min`;
+}
+
+/**
+ * Runs read at most once at a time: a call made while one runs makes one more run after it, so a burst of changes
+ * costs two reads, and the last read starts after the last change.
+ * @param {() => Promise<void>} read
+ */
+function coalesced(read) {
+  /** @type {Promise<void> | null} */
+  let running = null;
+  let again = false;
+  return async function run() {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      try {
+        do {
+          again = false;
+          await read();
+        } while (again);
+      } finally {
+        running = null;
+      }
+    })();
+    return running;
+  };
 }
