@@ -147,7 +147,7 @@ public static partial class RuleValidator
                 if (a.Manifest is { } m && string.IsNullOrWhiteSpace(m)) return new($"{field}.manifest", "is empty; expected a Stretcher manifest (YAML)");
                 if (CheckTarget($"{field}.target", a.Target) is { } st) return st;
                 if (a.Strategy is { } strategy && strategy.ValueKind != JsonValueKind.Object)
-                    return new($"{field}.strategy", $"is a JSON {strategy.ValueKind.ToString().ToLowerInvariant()}; expected an object with the deploy API's strategy fields (batch, parallel, failureThreshold, pause, nodeTimeout)");
+                    return new($"{field}.strategy", $"is a JSON {strategy.ValueKind.ToString().ToLowerInvariant()}; expected an object with the deploy API's strategy fields (batch, max_parallel, failure_threshold, pause, node_timeout)");
                 if (a.Stretch is { } stretch && stretch.ValueKind != JsonValueKind.Object)
                     return new($"{field}.stretch", $"is a JSON {stretch.ValueKind.ToString().ToLowerInvariant()}; expected an object with the deploy API's stretch fields (retry, retry_wait, random_delay, max_bandwidth)");
                 return null;

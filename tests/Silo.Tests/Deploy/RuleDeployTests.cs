@@ -9,7 +9,7 @@ namespace Platform.Silo.Tests.Deploy;
 
 /// <summary>
 /// A rule's start_deploy action on a real silo with real agents: a key change deploys the manifest to the tagged
-/// nodes once, and a strategy the deploy API refuses fails the run with the API's error.
+/// nodes once, and a deploy the API refuses when the rule runs (its node has gone) fails the run with the API's error.
 /// </summary>
 public sealed class RuleDeployTests(ITestOutputHelper output) : DeploySiloTest
 {
@@ -132,20 +132,21 @@ public sealed class RuleDeployTests(ITestOutputHelper output) : DeploySiloTest
     }
 
     [Fact]
-    public async Task Strategy_the_deploy_api_refuses_fails_the_run_with_its_error_and_starts_nothing()
+    public async Task A_deploy_to_a_node_that_is_not_a_member_fails_the_run_with_the_apis_error_and_starts_nothing()
     {
         await Fleet.StartAgentsAsync(Http, [DeployFleet.Pass]);
         var key = $"/build_notify/{Fleet.Prefix}";
+        // The strategy is checked when the rule is added; whether its nodes are members, only when it runs.
         var rule = await AddRuleAsync($$$"""
             {"name":"bad-{{{Fleet.Prefix}}}","trigger":{"type":"key_changed","key":"{{{key}}}"},
-             "actions":[{"type":"start_deploy","manifestUrl":"{{{Fleet.ManifestUrl}}}","target":{"all":true},"strategy":{"batch":0}}]}
+             "actions":[{"type":"start_deploy","manifestUrl":"{{{Fleet.ManifestUrl}}}","target":{"nodes":["gone-{{{Fleet.Prefix}}}"]},"strategy":{"batch":1}}]}
             """);
 
         await SetKeyAsync(key, "build 1");
         var run = (await UntilRunAsync(rule, 1))[0];
         var action = Assert.Single(run.GetProperty("actions").EnumerateArray());
         Assert.Equal("failed", action.GetProperty("outcome").GetString());
-        Assert.Contains("strategy.batch: 0; expected a count of 1 or more", action.GetProperty("error").GetString());
+        Assert.Contains($"target.nodes: 'gone-{Fleet.Prefix}' is not a member", action.GetProperty("error").GetString());
         var history = JsonDocument.Parse(await Http.GetStringAsync("/v1/deploys")).RootElement;
         Assert.Equal(0, history.GetArrayLength());
     }

@@ -94,6 +94,11 @@ public sealed class RulesProcessTests(RulesFleet fixture)
     [InlineData("""{"name":"x","trigger":{"type":"key_changed","key":"/a"},"actions":[]}""", "actions")]
     [InlineData("""{"trigger":{"type":"key_changed","key":"/a"},"actions":[{"type":"fire_event","name":"e"}]}""", "name")]
     [InlineData("""{"name":"x","trigger":{"type":"user_event","name":"e"},"actions":[{"type":"start_deploy","manifestUrl":"https://a/m.yml","target":{"tags":{"role":"web("}}}]}""", "actions[0].target.tags.role")]
+    // A deploy strategy or Stretcher option the deploy API would refuse is refused when the rule is added, not first when it runs.
+    [InlineData("""{"name":"x","trigger":{"type":"user_event","name":"e"},"actions":[{"type":"fire_event","name":"f"},{"type":"start_deploy","manifestUrl":"https://a/m.yml","target":{"all":true},"strategy":{"batch":0}}]}""", "actions[1].strategy.batch")]
+    [InlineData("""{"name":"x","trigger":{"type":"user_event","name":"e"},"actions":[{"type":"start_deploy","manifestUrl":"https://a/m.yml","target":{"all":true},"strategy":{"batch":[1,"150%"]}}]}""", "actions[0].strategy.batch[1]")]
+    [InlineData("""{"name":"x","trigger":{"type":"user_event","name":"e"},"actions":[{"type":"start_deploy","manifestUrl":"https://a/m.yml","target":{"all":true},"strategy":{"parallel":2}}]}""", "actions[0].strategy.parallel")]
+    [InlineData("""{"name":"x","trigger":{"type":"user_event","name":"e"},"actions":[{"type":"start_deploy","manifestUrl":"https://a/m.yml","target":{"all":true},"stretch":{"retry":-1}}]}""", "actions[0].stretch.retry")]
     public async Task A_bad_rule_is_a_400_naming_the_field(string body, string field)
     {
         var error = await RefusedAsync(body, HttpStatusCode.BadRequest);

@@ -38,6 +38,23 @@ public static class DeployRequest
         };
     }
 
+    /// <summary>
+    /// Why a <c>strategy</c> and <c>stretch</c> object would be refused by <c>POST /v1/deploys</c>, with its message;
+    /// null when they would be taken (a rule's deploy is checked when the rule is added, not first when it runs).
+    /// </summary>
+    public static string? StrategyProblem(JsonElement? strategy, JsonElement? stretch)
+    {
+        try
+        {
+            if (stretch is { ValueKind: not JsonValueKind.Null } st) Stretch(st);
+            return strategy is { ValueKind: not JsonValueKind.Null } s ? Strategy(s).Validate() : null;
+        }
+        catch (DeployRequestException e)
+        {
+            return e.Message;
+        }
+    }
+
     private static DeployTarget Target(JsonElement e)
     {
         if (e.ValueKind != JsonValueKind.Object) throw new DeployRequestException("target: expected an object such as {\"nodes\":[\"web-1\"]}, {\"tags\":{\"role\":\"^web$\"}} or {\"all\":true}");

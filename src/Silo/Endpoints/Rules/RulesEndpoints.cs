@@ -2,6 +2,7 @@ using System.Text.Json;
 using Platform.Grains.Rules;
 using Platform.Runtime;
 using Platform.Silo.Access;
+using Platform.Silo.Endpoints.Deploys;
 
 namespace Platform.Silo.Endpoints.Rules;
 
@@ -94,7 +95,15 @@ public static class RulesEndpoints
         {
             try
             {
-                return (RuleJson.Parse(doc.RootElement), null);
+                var spec = RuleJson.Parse(doc.RootElement);
+                for (var i = 0; i < (spec.Actions?.Count ?? 0); i++)
+                {
+                    var action = spec.Actions![i];
+                    // The deploy API's message names its field first ("strategy.batch: 0; expected …").
+                    if (action.Type == RuleActionTypes.StartDeploy && DeployRequest.StrategyProblem(action.Strategy, action.Stretch) is { } problem)
+                        return (null, Error(400, $"actions[{i}].{problem}", $"actions[{i}].{problem[..Math.Max(0, problem.IndexOf(':'))]}"));
+                }
+                return (spec, null);
             }
             catch (RuleJsonException e)
             {

@@ -1,7 +1,8 @@
 // @ts-check
 // Rules, "if this then that": the list (enabled state, last runs), enable / disable / delete, and a form to add one
 // built from GET /v1/rules/schema: the trigger and action types and the repository are chosen from lists (the
-// repositories from GET /v1/repos); names, keys and branch patterns are plain values. There is no script field.
+// repositories from GET /v1/repos); names, keys, branch patterns and a deploy's strategy are plain values; one action
+// or more, run in order. There is no script field.
 import { getJson, sendJson } from '../lib/api.js';
 import { badge, errorBox, h, keyedTable, replace, time } from '../lib/dom.js';
 import { can } from '../lib/identity.js';
@@ -88,7 +89,26 @@ function addForm(schema, repos, signal, added) {
   const result = h('div');
   const name = /** @type {HTMLInputElement} */ (h('input', { name: 'name', required: true, placeholder: 'notify-deployed', size: 18 }));
   const trigger = typePicker('trigger', schema.triggers, repos);
-  const action = typePicker('action', schema.actions, repos);
+  // "Then" holds one action or more, run in order; the first one's fields are named action-*, the n-th's action-n-*.
+  /** @type {{ picker: ReturnType<typeof typePicker>, element: HTMLElement }[]} */
+  const actions = [];
+  const actionList = h('div', { class: 'rule-actions' });
+  let made = 0;
+  function addAction() {
+    made++;
+    const picker = typePicker(made === 1 ? 'action' : `action-${made}`, schema.actions, repos);
+    const entry = { picker, element: h('div', { class: 'rule-action', dataset: { actionIndex: String(made) } }, picker.element) };
+    if (made > 1) {
+      entry.element.append(h('button', { type: 'button', dataset: { action: 'remove-action' }, on: { click: () => {
+        actions.splice(actions.indexOf(entry), 1);
+        entry.element.remove();
+      } } }, 'Remove'));
+    }
+    actions.push(entry);
+    actionList.append(entry.element);
+  }
+  addAction();
+  const another = h('button', { type: 'button', dataset: { action: 'add-action' }, on: { click: addAction } }, 'Add another action');
   const provides = h('p', { class: 'muted rule-provides' });
   function showProvides() {
     const type = schema.triggers.find((/** @type {any} */ t) => t.type === trigger.select.value);
@@ -99,14 +119,14 @@ function addForm(schema, repos, signal, added) {
   const form = h('form', { class: 'rule-form', dataset: { form: 'rule' }, on: { submit } },
     h('div', { class: 'inline-row' }, h('label', null, 'Name', name)),
     h('fieldset', null, h('legend', { text: 'If' }), trigger.element),
-    h('fieldset', null, h('legend', { text: 'Then' }), action.element, provides),
+    h('fieldset', null, h('legend', { text: 'Then' }), actionList, another, provides),
     h('button', { type: 'submit', class: 'primary' }, 'Add rule'));
 
   /** @param {Event} event */
   async function submit(event) {
     event.preventDefault();
     try {
-      const rule = await sendJson('POST', '/v1/rules', { name: name.value.trim(), enabled: true, trigger: trigger.value(), actions: [action.value()] }, signal);
+      const rule = await sendJson('POST', '/v1/rules', { name: name.value.trim(), enabled: true, trigger: trigger.value(), actions: actions.map((a) => a.picker.value()) }, signal);
       replace(result, h('div', { class: 'note', dataset: { added: rule.id } }, `Added ${rule.name} as ${rule.id}.`));
       await added();
     } catch (error) {
@@ -157,8 +177,8 @@ function typePicker(role, types, repos) {
 }
 
 /**
- * The control for one schema field, or null for one the form does not offer (an inline manifest, a strategy: the API
- * takes them, the form keeps to a manifest URL and the default strategy).
+ * The control for one schema field, or null for one the form does not offer (an inline manifest, Stretcher's options:
+ * the API takes them, the form keeps to a manifest URL and Stretcher's defaults).
  * @param {string} role @param {any} field @param {string[]} repos
  * @returns {{ element: HTMLElement, read: () => any } | null}
  */
@@ -192,13 +212,50 @@ function control(role, field, repos) {
       return { element: h('span', { class: 'inline-row' }, kind, value), read };
     }
     case 'strategy':
-      return null;
+      return field.name === 'strategy' ? strategyControl(name) : null;
     default: {
       if (field.name === 'manifest') return null;
       const input = /** @type {HTMLInputElement} */ (h('input', { name, required: field.required, size: 18, placeholder: placeholder(field.kind) }));
       return { element: input, read: () => input.value.trim() };
     }
   }
+}
+
+/**
+ * A deploy strategy as values (docs/deploys.md, "Strategy"); an empty box is the API's default. The silo checks the
+ * strategy when the rule is added, and a bad one is its 400.
+ * @param {string} name
+ */
+function strategyControl(name) {
+  /** @type {[string, string, string, (text: string) => any][]} */
+  const parts = [
+    ['batch', '2, 25% or 1 5 25%', 'nodes per batch: a count, a percentage, or a ramp (each size in turn, the last repeating)', (t) => {
+      const sizes = t.split(/[\s,]+/).filter(Boolean).map(size);
+      return sizes.length > 1 ? sizes : sizes[0];
+    }],
+    ['max_parallel', 'whole batch', 'nodes running at once within a batch', (t) => (/^\d+$/.test(t) ? Number(t) : t)],
+    ['failure_threshold', '0', 'failures allowed: a count or a percentage', size],
+    ['pause', '30s', 'wait between batches', (t) => t],
+    ['node_timeout', '10m', 'how long one node may run', (t) => t],
+  ];
+  const inputs = parts.map(([part, hint, help]) => /** @type {HTMLInputElement} */ (h('input', { name: `${name}-${part}`, placeholder: hint, title: help, size: 10 })));
+  return {
+    element: h('span', { class: 'inline-row rule-strategy' }, ...parts.map(([part], i) => h('label', { title: parts[i][2] }, part, inputs[i]))),
+    read() {
+      /** @type {Record<string, any>} */
+      const strategy = {};
+      parts.forEach(([part, , , parse], i) => {
+        const text = inputs[i].value.trim();
+        if (text) strategy[part] = parse(text);
+      });
+      return Object.keys(strategy).length ? strategy : undefined;
+    },
+  };
+}
+
+/** "25%" stays text, "2" becomes a number (as the deploy API takes sizes). @param {string} text */
+function size(text) {
+  return /^\d+$/.test(text) ? Number(text) : text;
 }
 
 /** @param {string} kind */
