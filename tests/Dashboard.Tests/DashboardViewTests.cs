@@ -74,6 +74,11 @@ public sealed class DashboardViewTests(DashboardFixture fixture, ITestOutputHelp
         await page.Page.WaitForSelectorAsync("dd[data-status='alive']");
         await page.Page.WaitForSelectorAsync("tr[data-check='serfHealth']");
         await page.Page.WaitForSelectorAsync(".tag:text('role=api')");
+        // Its join, kept by the node, and a tag change made while the page is open, pushed.
+        await page.Page.WaitForSelectorAsync("tr[data-event='member-join'][data-status='alive']");
+        using (var tagged = await Fleet.Http.PutAsJsonAsync("/v1/nodes/page-1/tags", new { set = new Dictionary<string, string> { ["tier"] = "gold" } }))
+            Assert.True(tagged.IsSuccessStatusCode, await tagged.Content.ReadAsStringAsync());
+        await page.Page.WaitForSelectorAsync("tr[data-event='member-update'] .tag:text('tier=gold')");
         await page.ScreenshotAsync("node");
         page.AssertNoConsoleErrors();
     }

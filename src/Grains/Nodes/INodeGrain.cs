@@ -45,6 +45,10 @@ public interface INodeGrain : IGrainWithStringKey
     /// <summary>The node as stored, or null when unknown.</summary>
     [ReadOnly]
     Task<NodeDetail?> Get();
+
+    /// <summary>The node's last membership changes, oldest first, or null when the node is unknown.</summary>
+    [ReadOnly]
+    Task<List<NodeMemberEvent>?> MemberChanges();
 }
 
 /// <summary>What <see cref="INodeGrain.Connect"/> answers: the node as registered, or why it was refused.</summary>

@@ -64,6 +64,7 @@ internal sealed partial class NodeGrain([PersistentState("node")] IPersistentSta
             S.Checks = [.. hello.Checks, .. S.Checks.Where(c => registeredIds.Contains(c.Id) && !configIds.Contains(c.Id))];
         }
         if (hello.LastEventLTime > S.LastEventLTime) S.LastEventLTime = hello.LastEventLTime;
+        if (memberEvent is not null) Remember(memberEvent, now);
         await state.WriteStateAsync();
         var member = S.ToMember(Name);
         await Fleet.Record(new MemberChange(memberEvent, member, hub, now));
@@ -107,6 +108,7 @@ internal sealed partial class NodeGrain([PersistentState("node")] IPersistentSta
         S.StatusChanged = now;
         S.LastSeen = now;
         S.Session = "";
+        Remember(memberEvent, now);
         await state.WriteStateAsync();
         await Fleet.Record(new MemberChange(memberEvent, S.ToMember(Name), S.Hub, now));
     }
@@ -117,6 +119,7 @@ internal sealed partial class NodeGrain([PersistentState("node")] IPersistentSta
         var now = DateTimeOffset.UtcNow;
         S.Status = NodeStatus.Leaving;
         S.StatusChanged = now;
+        Remember("leaving", now);
         await state.WriteStateAsync();
         await Fleet.Record(new MemberChange(null, S.ToMember(Name), S.Hub, now));
     }
@@ -130,6 +133,7 @@ internal sealed partial class NodeGrain([PersistentState("node")] IPersistentSta
         var now = DateTimeOffset.UtcNow;
         S.Status = NodeStatus.Left;
         S.StatusChanged = now;
+        Remember(MemberEvents.Leave, now);
         await state.WriteStateAsync();
         await Fleet.Record(new MemberChange(MemberEvents.Leave, S.ToMember(Name), S.Hub, now));
         return NodeResult.Ok(Detail());
@@ -148,6 +152,7 @@ internal sealed partial class NodeGrain([PersistentState("node")] IPersistentSta
         if (SameTags(tags, S.Tags)) return NodeResult.Ok(Detail());
         S.Tags = tags;
         var now = DateTimeOffset.UtcNow;
+        Remember(MemberEvents.Update, now);
         await state.WriteStateAsync();
         await Fleet.Record(new MemberChange(MemberEvents.Update, S.ToMember(Name), S.Hub, now, PushTags: !fromAgent));
         return NodeResult.Ok(Detail());
@@ -182,6 +187,15 @@ internal sealed partial class NodeGrain([PersistentState("node")] IPersistentSta
     }
 
     public Task<NodeDetail?> Get() => Task.FromResult(Known ? Detail() : null);
+
+    public Task<List<NodeMemberEvent>?> MemberChanges() => Task.FromResult(Known ? new List<NodeMemberEvent>(S.MemberEvents) : null);
+
+    /// <summary>Keeps a membership change with the state it is written with (the state as it is after the change).</summary>
+    private void Remember(string memberEvent, DateTimeOffset now)
+    {
+        S.MemberEvents.Add(new NodeMemberEvent(memberEvent, S.Status, new Dictionary<string, string>(S.Tags, StringComparer.Ordinal), S.Hub, now));
+        if (S.MemberEvents.Count > NodeMemberEvent.Kept) S.MemberEvents.RemoveRange(0, S.MemberEvents.Count - NodeMemberEvent.Kept);
+    }
 
     private NodeDetail Detail() => new(S.ToMember(Name), S.Joined, S.LastSeen, S.StatusChanged, [.. S.Checks], S.LastEventLTime, S.Hub);
 

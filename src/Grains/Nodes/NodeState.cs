@@ -49,5 +49,18 @@ public sealed class NodeState
     /// <summary>The connection (one per WebSocket); a late report about an older connection is ignored.</summary>
     public string Session { get; set; } = "";
 
+    /// <summary>The node's last <see cref="NodeMemberEvent.Kept"/> membership changes, oldest first: written with the change itself.</summary>
+    public List<NodeMemberEvent> MemberEvents { get; set; } = [];
+
     public NodeMember ToMember(string name) => new(name, Addr, Port, new Dictionary<string, string>(Tags, StringComparer.Ordinal), Status, Protocol, Incarnation);
+}
+
+/// <summary>
+/// A membership change of one node as its grain stored it: the Serf event (<c>member-join</c>, <c>member-failed</c>, …,
+/// or <c>leaving</c> when its agent asked to leave), the status and tags after it, the silo holding its connection.
+/// </summary>
+public sealed record NodeMemberEvent(string Event, string Status, Dictionary<string, string> Tags, string Hub, DateTimeOffset At)
+{
+    /// <summary>Changes kept per node.</summary>
+    public const int Kept = 50;
 }

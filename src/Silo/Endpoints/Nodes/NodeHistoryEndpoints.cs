@@ -4,14 +4,22 @@ using Platform.Runtime;
 
 namespace Platform.Silo.Endpoints.Nodes;
 
-/// <summary>A node's history: <c>GET /v1/nodes/{name}/deploys</c> and <c>/jobs</c>, newest first (docs/nodes.md, "A node's history").</summary>
+/// <summary>A node's history: <c>GET /v1/nodes/{name}/member-events</c>, <c>/deploys</c> and <c>/jobs</c>, newest first (docs/nodes.md, "A node's history").</summary>
 public static class NodeHistoryEndpoints
 {
     public static IEndpointRouteBuilder MapNodeHistoryEndpoints(this IEndpointRouteBuilder app)
     {
+        app.MapGet("/v1/nodes/{name}/member-events", MemberEvents);
         app.MapGet("/v1/nodes/{name}/deploys", Deploys);
         app.MapGet("/v1/nodes/{name}/jobs", Jobs);
         return app;
+    }
+
+    private static async Task<IResult> MemberEvents(string name, IGrainFactory grains)
+    {
+        if (await grains.GetGrain<INodeGrain>(name).MemberChanges() is not { } changes) return NotKnown(name);
+        changes.Reverse();
+        return TypedResults.Ok(changes.Select(c => new MemberEventView(c.Event, c.Status, c.Tags, NodesJson.SiloOf(c.Hub), c.At)));
     }
 
     private static async Task<IResult> Deploys(string name, HttpRequest request, IGrainFactory grains)
@@ -41,3 +49,6 @@ public static class NodeHistoryEndpoints
         return NodesJson.Error(StatusCodes.Status400BadRequest, $"limit '{text}' is not a number from 1 to {NodeHistoryLimits.Kept}");
     }
 }
+
+/// <summary>A membership change of a node: the event, the status and tags after it, the silo holding its connection, when.</summary>
+public sealed record MemberEventView(string Event, string Status, IReadOnlyDictionary<string, string> Tags, string Silo, DateTimeOffset At);

@@ -22,7 +22,7 @@ internal static class NodesJson
         d.Member.Incarnation, d.Joined, d.LastSeen, d.StatusChanged, d.Checks, d.LastEventLTime, SiloOf(d.Hub));
 
     /// <summary>A hub key is the silo's name and a per-start id; the API shows the silo.</summary>
-    private static string SiloOf(string hub)
+    public static string SiloOf(string hub)
     {
         var slash = hub.LastIndexOf('/');
         return slash < 0 ? hub : hub[..slash];

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Platform.Protocol;
 using Xunit.Abstractions;
@@ -408,6 +409,14 @@ public sealed class NodesApiTests(NodesSilo silo, ITestOutputHelper output) : IC
         using var forced = await silo.Http.PostAsync($"/v1/nodes/{name}/force-leave", null);
         Assert.True(forced.IsSuccessStatusCode, await forced.Content.ReadAsStringAsync());
         Assert.Equal("left", await NodesHttp.StatusAsync(silo.Http, name));
+
+        // The node's membership changes are kept with it, newest first.
+        var changes = await silo.Http.GetFromJsonAsync<JsonElement>($"/v1/nodes/{name}/member-events");
+        Assert.Equal([("member-leave", "left"), ("member-failed", "failed"), ("member-join", "alive")],
+            changes.EnumerateArray().Select(c => (c.GetProperty("event").GetString(), c.GetProperty("status").GetString())));
+        Assert.All(changes.EnumerateArray(), c => Assert.True(c.GetProperty("at").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-1)));
+        using var unknown = await silo.Http.GetAsync($"/v1/nodes/{Unique("nobody")}/member-events");
+        Assert.Equal(404, (await NodesHttp.ErrorAsync(unknown)).Status);
     }
 
     [Fact]

@@ -7,7 +7,8 @@ import { blockingLoop, decodeBase64, follow, getJson, request, sendJson } from '
 import { age, badge, errorBox, h, keyedTable, replace, tagList, time } from '../lib/dom.js';
 import { can } from '../lib/identity.js';
 
-const EVENTS_KEPT = 100;
+// As many membership changes as the node's grain keeps (docs/nodes.md).
+const EVENTS_KEPT = 50;
 
 /** @param {HTMLElement} root @param {import('../routes.js').ViewContext} context */
 export default async function mount(root, { params, signal }) {
@@ -32,15 +33,17 @@ export default async function mount(root, { params, signal }) {
   });
 
   /** @type {any[]} */
-  const memberEvents = [];
+  let memberEvents = [];
   const events = keyedTable({
-    key: (e) => String(e.seen),
-    empty: 'No member event of this node since the page opened.',
+    key: (e) => e.key,
+    empty: 'No membership change kept.',
+    rowProps: (e) => ({ dataset: { event: e.event, status: e.status } }),
     columns: [
-      { title: 'Seen', cell: (e) => time(e.at) },
+      { title: 'When', cell: (e) => time(e.at) },
       { title: 'Event', cell: (e) => e.event },
-      { title: 'Status', cell: (e) => badge(e.member.status) },
-      { title: 'Tags', cell: (e) => tagList(e.member.tags) },
+      { title: 'Status', cell: (e) => badge(e.status) },
+      { title: 'Tags', cell: (e) => tagList(e.tags) },
+      { title: 'Silo', cell: (e) => e.silo ?? '' },
     ],
   });
 
@@ -96,7 +99,7 @@ export default async function mount(root, { params, signal }) {
     h('h2', null, 'Checks'), checks.element,
     h('h2', null, 'Deploys ', h('span', { class: 'muted', text: '(its part in the last 100)' })), deploys.element,
     ...(showJobs ? [h('h2', null, 'Build jobs ', h('span', { class: 'muted', text: '(the last 100 attempts it ran)' })), jobs.element] : []),
-    h('h2', null, 'Member events ', h('span', { class: 'muted', text: '(pushed while this page is open)' })), events.element,
+    h('h2', null, 'Member events ', h('span', { class: 'muted', text: `(the last ${EVENTS_KEPT} the node keeps, newest first; pushed as they happen)` })), events.element,
     h('h2', null, 'User events ', h('span', { class: 'muted', text: '(the fleet keeps the last 1,024; ✓ once this node reported it handled)' })), handled.element);
 
   function renderDetails() {
@@ -141,23 +144,41 @@ export default async function mount(root, { params, signal }) {
   void follow('/v1/deploys?follow=true&limit=1', { signal, onLine: () => void refreshDeploys().catch(() => {}) });
   if (showJobs) void follow('/v1/builds?follow=true&limit=1', { signal, onLine: () => void refreshJobs().catch(() => {}) });
 
+  // The kept changes are read when the monitor (re)opens, after it is open, so none falls between the two; lines
+  // then add to them (the same change read and pushed shows once: read lists replace, pushed ones are newer).
   let seen = 0;
+  async function readMemberEvents() {
+    const kept = await getJson(`${path}/member-events`, signal);
+    memberEvents = kept.map((/** @type {any} */ e, /** @type {number} */ i) => ({ ...e, key: `kept-${kept.length - i}` }));
+    events.update(memberEvents);
+  }
+  /** @param {string} event @param {string} status @param {Record<string, string> | undefined} tags */
+  function pushed(event, status, tags) {
+    memberEvents.unshift({ key: `pushed-${++seen}`, at: Date.now(), event, status, tags: tags ?? node.tags, silo: node.silo });
+    if (memberEvents.length > EVENTS_KEPT) memberEvents.length = EVENTS_KEPT;
+    events.update(memberEvents);
+  }
   void follow('/v1/monitor', {
     signal,
     async onOpen() {
       node = await getJson(path, signal);
       renderDetails();
+      await readMemberEvents();
     },
     onLine(line) {
       if (line.type === 'user') {
         void refreshHistory().catch(() => {});
         return;
       }
+      if (line.type === 'leaving' && line.node === name) {
+        node = { ...node, status: 'leaving', statusChanged: new Date().toISOString() };
+        pushed('leaving', 'leaving', undefined);
+        renderDetails();
+        return;
+      }
       if (line.type !== 'member' || line.member?.name !== name) return;
       node = { ...node, ...line.member, statusChanged: new Date().toISOString() };
-      memberEvents.unshift({ seen: ++seen, at: Date.now(), event: line.event, member: line.member });
-      if (memberEvents.length > EVENTS_KEPT) memberEvents.length = EVENTS_KEPT;
-      events.update(memberEvents);
+      pushed(line.event, line.member.status, line.member.tags);
       renderDetails();
     },
     onState(state, error) {
