@@ -127,8 +127,7 @@ public sealed class DashboardDeployRuleTests(DashboardFixture fixture, ITestOutp
             Assert.True(fired.IsSuccessStatusCode, await fired.Content.ReadAsStringAsync());
         await Fleet.UntilAsync(async () => await KeyValueAsync(key) == "v7" && await KeyValueAsync(key + "-copy") == "copy of v7", $"the rule setting {key} and {key}-copy");
 
-        // Its run is listed once the page rereads; then disable, and delete, from the page.
-        await page.Page.Locator("button[data-action='refresh']").ClickAsync();
+        // Its run is pushed onto the open page; then disable, and delete, from the page.
         await page.Page.WaitForSelectorAsync($"tr[data-rule='{name}'] [data-run='succeeded']");
         await page.Page.Locator($"tr[data-rule='{name}'] button[data-action='disable']").ClickAsync();
         await page.Page.WaitForSelectorAsync($"tr[data-rule='{name}'][data-enabled='false']");

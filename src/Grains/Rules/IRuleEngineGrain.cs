@@ -45,8 +45,27 @@ public interface IRuleEngineGrain : IGrainWithStringKey
     [OneWay]
     Task RunPending();
 
+    /// <summary>
+    /// Subscribes (or renews) <paramref name="observer"/> to every run recorded or ended, and every new rule set, from
+    /// now on (once durable). A subscription not renewed within a minute ends.
+    /// </summary>
+    [AlwaysInterleave]
+    Task Follow(IRuleRunObserver observer);
+
     /// <summary>The latest <paramref name="limit"/> runs of rule <paramref name="ruleId"/>, newest first, those still pending included.</summary>
     /// <remarks>Interleaves (reads between the engine's awaits): a run waiting on a slow action does not hold readers up.</remarks>
     [AlwaysInterleave]
     Task<List<RuleRun>> Runs(string ruleId, int limit);
+}
+
+/// <summary>A silo following the rules (docs/rules.md, "Following"): told each run as it is recorded and as it ends, and each new rule set.</summary>
+public interface IRuleRunObserver : IGrainObserver
+{
+    /// <summary>A run, <c>pending</c> when its intent was recorded, then as it ended.</summary>
+    [OneWay]
+    Task RunChanged(RuleRun run);
+
+    /// <summary>The rules after a change (added, changed, enabled, disabled, removed).</summary>
+    [OneWay]
+    Task RulesChanged(RuleSet rules);
 }

@@ -4,6 +4,7 @@ using Platform.Grains.Keys;
 using Platform.Grains.Nodes;
 using Platform.Runtime;
 using Platform.Runtime.Catalog;
+using Platform.Runtime.Observers;
 
 namespace Platform.Grains.Rules;
 
@@ -32,6 +33,11 @@ internal sealed partial class RuleEngineGrain(
     private readonly HashSet<string> _fresh = new(StringComparer.Ordinal);
 
     private RuleSet _rules = new(-1, []);
+
+    private readonly ObserverManager<IRuleRunObserver> _followers = new(TimeSpan.FromMinutes(1));
+
+    /// <summary>Runs recorded or ended since the last write: followers are told once it is durable.</summary>
+    private readonly List<RuleRun> _unannounced = [];
 
     private RuleEngineState S => state.State;
 
@@ -70,10 +76,18 @@ internal sealed partial class RuleEngineGrain(
         return Task.CompletedTask;
     }
 
+    public Task Follow(IRuleRunObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        _followers.Subscribe(observer);
+        return Task.CompletedTask;
+    }
+
     public async Task RulesChanged(RuleSet rules)
     {
         if (rules.Version <= _rules.Version) return;
         _rules = rules;
+        _followers.Notify(f => f.RulesChanged(rules));
         List<string>? gone = null;
         foreach (var id in S.Runs.Keys)
             if (!rules.Rules.Exists(r => r.Id == id)) (gone ??= []).Add(id);
@@ -110,7 +124,7 @@ internal sealed partial class RuleEngineGrain(
         for (var i = S.Pending.Count - 1; i >= 0 && runs.Count < limit; i--)
         {
             var p = S.Pending[i];
-            if (p.RuleId == ruleId) runs.Add(new RuleRun(p.Id, p.RuleId, p.Trigger, p.Occurrence, p.Facts, p.Depth, p.At, null, RuleOutcomes.Pending, [], null));
+            if (p.RuleId == ruleId) runs.Add(Pending(p));
         }
         if (S.Runs.TryGetValue(ruleId, out var kept))
             for (var i = kept.Count - 1; i >= 0 && runs.Count < limit; i--) runs.Add(kept[i]);
@@ -150,7 +164,11 @@ internal sealed partial class RuleEngineGrain(
         if (intents is not null)
         {
             S.Pending.AddRange(intents);
-            foreach (var intent in intents) _fresh.Add(intent.Id);
+            foreach (var intent in intents)
+            {
+                _fresh.Add(intent.Id);
+                if (_followers.Count != 0) _unannounced.Add(Pending(intent));
+            }
         }
         if (refused is not null)
         {
@@ -164,8 +182,12 @@ internal sealed partial class RuleEngineGrain(
         if (intents is { Count: > 0 }) _ = Self.RunPending();
     }
 
+    /// <summary>An intent not run yet, as a run.</summary>
+    private static RuleRun Pending(RuleIntent p) => new(p.Id, p.RuleId, p.Trigger, p.Occurrence, p.Facts, p.Depth, p.At, null, RuleOutcomes.Pending, [], null);
+
     private void AddRun(RuleRun run)
     {
+        if (_followers.Count != 0) _unannounced.Add(run);
         if (!S.Runs.TryGetValue(run.RuleId, out var runs)) S.Runs[run.RuleId] = runs = [];
         runs.Add(run);
         if (runs.Count > _options.RunsKept) runs.RemoveRange(0, runs.Count - _options.RunsKept);
@@ -199,6 +221,12 @@ internal sealed partial class RuleEngineGrain(
         S.KeyCursor = _keysOn ? _keyIndex : null;
         S.EventCursor = _eventsOn ? _lTime : null;
         S.Produced.RemoveAll(p => !_produced.ContainsKey(p.Occurrence));
+        List<RuleRun>? announce = null;
+        if (_unannounced.Count != 0)
+        {
+            announce = [.. _unannounced];
+            _unannounced.Clear();
+        }
         try
         {
             await state.WriteStateAsync();
@@ -208,5 +236,6 @@ internal sealed partial class RuleEngineGrain(
             DeactivateOnIdle(e);
             throw;
         }
+        foreach (var run in announce ?? []) _followers.Notify(f => f.RunChanged(run));
     }
 }

@@ -86,6 +86,7 @@ public static class SiloSetup
         builder.Services.AddSingleton<Platform.Silo.Endpoints.Deploys.DeployWatch>();
         builder.Services.AddSingleton<AgentHub>();
         builder.Services.AddSingleton<Platform.Silo.Endpoints.Builds.BuildsFeed>();
+        builder.Services.AddSingleton<Platform.Silo.Endpoints.Rules.RulesFeed>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<AgentHub>());
         ConfigureStorage(builder.Services, options, builder.Configuration);
         Platform.Silo.Artifacts.ArtifactStoreStart.Configure(builder.Services, options, builder.Configuration);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Platform.Grains.Builds;
 using Platform.Runtime;
+using Platform.Silo.Endpoints.Feeds;
 
 namespace Platform.Silo.Endpoints.Builds;
 
@@ -11,8 +12,6 @@ namespace Platform.Silo.Endpoints.Builds;
 /// </summary>
 internal static class BuildsFollowEndpoints
 {
-    private static readonly byte[] s_newline = "\n"u8.ToArray();
-
     /// <summary>The list, with the cursor of the page after it (null when it was not full), then a line per build of the filtered repository and branch whose summary changed (whatever its state, so a reader drops those that leave a state filter).</summary>
     public static Task List(HttpContext context, IGrainFactory grains, BuildsFeed feed, BuildsList.Query query)
         => Stream(context, feed, new BuildFollow(query.Repository, query.Branch, null, false),
@@ -31,45 +30,11 @@ internal static class BuildsFollowEndpoints
             async () => Line("queue", "queue", await grains.GetGrain<IBuildQueueGrain>("default").View()),
             change => Line("queue", "queue", (QueueView)change));
 
-    private static async Task Stream(HttpContext context, BuildsFeed feed, BuildFollow follow, Func<Task<byte[]>> current, Func<object, byte[]> line)
-    {
-        var aborted = context.RequestAborted;
-        var response = context.Response;
-        try
-        {
-            // Opened before the current state is read, so no change falls between the two.
-            using var follower = await feed.OpenAsync(follow, aborted);
-            response.ContentType = "application/x-ndjson";
-            await response.StartAsync(aborted);
-            await Write(response, await current(), aborted);
-            await response.Body.FlushAsync(aborted);
-            while (await follower.Changes.WaitToReadAsync(aborted))
-            {
-                if (follower.TakeDropped() > 0)
-                {
-                    while (follower.Changes.TryRead(out _))
-                    {
-                    }
-                    await Write(response, await current(), aborted);
-                }
-                while (follower.Changes.TryRead(out var change)) await Write(response, line(change), aborted);
-                await response.Body.FlushAsync(aborted);
-            }
-        }
-        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
-        {
-        }
-    }
-
-    private static async Task Write(HttpResponse response, byte[] line, CancellationToken cancellationToken)
-    {
-        await response.Body.WriteAsync(line, cancellationToken);
-        await response.Body.WriteAsync(s_newline, cancellationToken);
-    }
+    private static Task Stream(HttpContext context, BuildsFeed feed, BuildFollow follow, Func<Task<byte[]>> current, Func<object, byte[]> line)
+        => FeedStream.Write(context, ct => feed.OpenAsync(follow, ct), current, line);
 
     private static byte[] ListLine(BuildsList.Page page)
         => JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object?> { ["type"] = "list", ["builds"] = page.Builds, ["nextBefore"] = page.NextBefore }, JsonSerializerOptions.Web);
 
-    private static byte[] Line<T>(string type, string name, T value)
-        => JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object?> { ["type"] = type, [name] = value }, JsonSerializerOptions.Web);
+    private static byte[] Line<T>(string type, string name, T value) => FeedStream.Line(type, name, value);
 }

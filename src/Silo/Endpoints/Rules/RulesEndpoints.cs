@@ -3,6 +3,7 @@ using Platform.Grains.Rules;
 using Platform.Runtime;
 using Platform.Silo.Access;
 using Platform.Silo.Endpoints.Deploys;
+using Platform.Silo.Endpoints.Feeds;
 
 namespace Platform.Silo.Endpoints.Rules;
 
@@ -30,8 +31,19 @@ public static class RulesEndpoints
 
     private static IRuleRegistryGrain Registry(IGrainFactory grains) => grains.GetGrain<IRuleRegistryGrain>("default");
 
-    private static async Task<IResult> List(IGrainFactory grains)
-        => Json((await Registry(grains).List()).Rules);
+    private static async Task<IResult> List(HttpContext context, IGrainFactory grains, RulesFeed feed)
+    {
+        var follow = context.Request.Query["follow"].ToString();
+        if (follow.Length == 0 || follow == "false") return Json((await Registry(grains).List()).Rules);
+        if (follow != "true") return Error(400, $"follow '{follow}' is not true or false", "follow");
+        // The rules, then a line per run recorded or ended and the rules again after each change (docs/rules.md, "Following").
+        await FeedStream.Write(context, feed.OpenAsync,
+            async () => RulesLine((await Registry(grains).List()).Rules),
+            change => change is RuleRun run ? FeedStream.Line("run", "run", run, RuleJson.Options) : RulesLine(((RuleSet)change).Rules));
+        return TypedResults.Empty;
+    }
+
+    private static byte[] RulesLine(List<Rule> rules) => FeedStream.Line("rules", "rules", rules, RuleJson.Options);
 
     private static async Task<IResult> Get(string id, IGrainFactory grains)
         => await Registry(grains).Get(id) is { } rule ? Json(rule) : Error(404, $"no rule has the id or name '{id}'", "id");

@@ -1,9 +1,10 @@
 // @ts-check
-// Rules, "if this then that": the list (enabled state, last runs), enable / disable / delete, and a form to add one
+// Rules, "if this then that": the list (enabled state, last runs; pushed by GET /v1/rules?follow=true: the rules
+// again after each change, and each run as it is recorded and as it ends), enable / disable / delete, and a form to add one
 // built from GET /v1/rules/schema: the trigger and action types and the repository are chosen from lists (the
 // repositories from GET /v1/repos); names, keys, branch patterns and a deploy's strategy are plain values; one action
 // or more, run in order. There is no script field.
-import { getJson, sendJson } from '../lib/api.js';
+import { follow, getJson, sendJson } from '../lib/api.js';
 import { badge, errorBox, h, keyedTable, replace, time } from '../lib/dom.js';
 import { can } from '../lib/identity.js';
 
@@ -30,30 +31,53 @@ export default async function mount(root, { signal }) {
         h('button', { type: 'button', class: 'danger', dataset: { action: 'delete' }, on: { click: () => act(r, 'delete') } }, 'Delete')) : null) },
     ],
   });
-  const refresh = h('button', { type: 'button', dataset: { action: 'refresh' }, on: { click: () => void reload().catch(show) } }, 'Refresh');
-  root.append(h('div', { class: 'view-head' }, h('h1', null, 'Rules'), h('div', { class: 'actions' }, refresh)), problem);
+  const live = h('span', { class: 'live', text: 'connecting' });
+  root.append(h('div', { class: 'view-head' }, h('h1', null, 'Rules'), live), problem);
 
   /** @param {unknown} error */
   function show(error) {
     replace(problem, errorBox(error));
   }
 
-  async function reload() {
-    /** @type {any[]} */
-    const list = await getJson('/v1/rules', signal);
-    const answers = await Promise.all(list.map((r) => getJson(`/v1/rules/${encodeURIComponent(r.id)}/runs?limit=${RUNS_SHOWN}`, signal).catch(() => [])));
-    runs.clear();
-    list.forEach((r, i) => runs.set(r.id, answers[i]));
-    table.update(list);
+  /** @type {any[]} */
+  let rules = [];
+  /** A rules line: the list as it is now; the runs of rules not seen yet (all of them, on a stream's first line) are read. @param {any[]} list @param {boolean} all */
+  async function showRules(list, all) {
+    rules = list;
+    const unknown = all ? list : list.filter((r) => !runs.has(r.id));
+    const answers = await Promise.all(unknown.map((r) => getJson(`/v1/rules/${encodeURIComponent(r.id)}/runs?limit=${RUNS_SHOWN}`, signal).catch(() => [])));
+    unknown.forEach((r, i) => merge(r.id, answers[i]));
+    for (const id of [...runs.keys()]) if (!list.some((r) => r.id === id)) runs.delete(id);
+    table.update(rules);
+  }
+
+  /** A run line: it replaces the run of the same id (pending → ended) or is the rule's newest. @param {any} run */
+  function showRun(run) {
+    merge(run.ruleId, [run]);
+    table.update(rules);
+  }
+
+  /**
+   * Adds runs to a rule's newest RUNS_SHOWN; of two with one id (a read and a push may cross) the ended one wins.
+   * @param {string} ruleId @param {any[]} more
+   */
+  function merge(ruleId, more) {
+    /** @type {Map<string, any>} */
+    const byId = new Map();
+    for (const run of [...(runs.get(ruleId) ?? []), ...more]) {
+      const had = byId.get(run.id);
+      if (!had || had.outcome === 'pending') byId.set(run.id, run);
+    }
+    runs.set(ruleId, [...byId.values()].sort((a, b) => String(b.at).localeCompare(String(a.at))).slice(0, RUNS_SHOWN));
   }
 
   /** @param {any} rule @param {'enable' | 'disable' | 'delete'} what */
   async function act(rule, what) {
     try {
+      // The change comes back on the rules stream, as a change made anywhere else does.
       if (what === 'delete') await sendJson('DELETE', `/v1/rules/${encodeURIComponent(rule.id)}`, undefined, signal);
       else await sendJson('POST', `/v1/rules/${encodeURIComponent(rule.id)}/${what}`, undefined, signal);
       replace(problem);
-      await reload();
     } catch (error) {
       show(error);
     }
@@ -70,13 +94,37 @@ export default async function mount(root, { signal }) {
         // A silo without builds has no repositories: the repository lists stay empty and say so.
       }
     }
-    root.append(addForm(schema, repos, signal, async () => {
-      replace(problem);
-      await reload();
-    }));
+    root.append(addForm(schema, repos, signal, async () => replace(problem)));
   }
   root.append(h('h2', null, 'Rules'), table.element);
-  await reload();
+  // The first line of each (re)opened stream is the whole list: the view is ready once it is shown.
+  /** @type {(value?: unknown) => void} */
+  let ready = () => {};
+  const first = new Promise((resolve) => { ready = resolve; });
+  let fresh = true;
+  void follow('/v1/rules?follow=true', {
+    signal,
+    onOpen() {
+      fresh = true;
+    },
+    onLine(line) {
+      if (line.type === 'run') showRun(line.run);
+      else if (line.type === 'rules') {
+        const all = fresh;
+        fresh = false;
+        void showRules(line.rules, all).then(ready, show);
+      }
+    },
+    onState(state, error) {
+      live.className = `live ${state === 'live' ? 'on' : 'off'}`;
+      live.textContent = state === 'live' ? 'live' : 'reconnecting';
+      if (error) {
+        show(error);
+        ready();
+      }
+    },
+  });
+  await first;
 }
 
 /**
