@@ -32,11 +32,13 @@ public static class DeployHistory
         var recent = await grains.GetGrain<IDeployIndexGrain>("default").List(target, limit);
         if (string.IsNullOrEmpty(target)) return recent;
 
-        var found = new Dictionary<string, DeploySummary>(StringComparer.Ordinal);
-        Merge(found, recent);
         var targets = await grains.GetGrain<IDeployTargetsGrain>(DeployTargetsGrain.DefaultKey).Matching(target);
         // The exact description is read even when the directory no longer lists it (too many targets since).
         if (!targets.Exists(t => t.Target == target)) targets.Insert(0, new DeployTargetEntry(target, DateTimeOffset.MaxValue));
+        var searched = targets.Select(t => t.Target).ToHashSet(StringComparer.Ordinal);
+        var found = new Dictionary<string, DeploySummary>(StringComparer.Ordinal);
+        // A recent deploy of a target the directory does not list (recorded before targets kept their own history) still shows.
+        Merge(found, recent.Where(d => !searched.Contains(d.Target)).ToList());
         for (var i = 0; i < targets.Count; i += Fanout)
         {
             // Targets come most recently deployed first: once `limit` deploys are newer than a target's newest, the rest add nothing.
