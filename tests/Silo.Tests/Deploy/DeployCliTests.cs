@@ -66,6 +66,8 @@ public sealed class DeployCliTests(ITestOutputHelper output) : DeploySiloTest
         output.WriteLine($"$ platform deploy watch {id} → {watch.ExitCode}\n{watch.Output}");
         Assert.Equal(0, watch.ExitCode);
         Assert.Contains($"Deploy {id}: succeeded", watch.Output);
+        // A bar per batch, its description counting the nodes by status as they change.
+        Assert.Contains("batch 1 running=1 succeeded=1", watch.Output);
 
         (code, shown) = await Cli("deploy", "show", id, "--format", "json");
         Assert.Equal(0, code);
