@@ -324,6 +324,24 @@ public sealed class StretchRunnerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_source_whose_connection_is_refused_after_every_retry_names_the_url_and_runs_failure()
+    {
+        // A port just bound and released: nothing listens there, so each connection is refused.
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var url = $"http://127.0.0.1:{port}/app.tar.gz";
+        var outcome = await _h.RunAsync($"src: {url}\nchecksum: {new string('a', 64)}\ndest: {_h.PathOf("dest")}\ncommands:\n  failure: [\"touch {_h.PathOf("failure-ran")}\"]\n",
+            new StretchOptions { Retry = 2, RetryWait = TimeSpan.FromMilliseconds(10) });
+        Assert.False(outcome.Succeeded);
+        Assert.Equal(2, CountOf(outcome.Log, $"Get src failed: GET {url}: Connection refused"));
+        Assert.Contains($"get src failed: GET {url}: Connection refused", outcome.Log, StringComparison.Ordinal);
+        Assert.True(File.Exists(_h.PathOf("failure-ran")));
+        Assert.False(Directory.Exists(_h.PathOf("dest")));
+    }
+
+    [Fact]
     public async Task A_download_that_outlasts_the_timeout_fails_the_deploy()
     {
         var url = _h.Server.BaseUrl + "/stall/app.tar.gz";
