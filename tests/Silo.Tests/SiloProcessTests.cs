@@ -167,6 +167,14 @@ public sealed class BadConfigurationTests
     }
 
     [Fact]
+    public async Task A_deploy_history_limit_below_1_exits_non_zero_naming_the_setting()
+    {
+        var (code, stderr, _) = await SiloProcess.RunExpectingFailureAsync("--urls", $"http://127.0.0.1:{SiloProcess.FreePort()}", "--Platform:Deploys:HistoryPerTarget", "0");
+        Assert.NotEqual(0, code);
+        Assert.Contains("Platform:Deploys:HistoryPerTarget is 0; expected at least 1", stderr);
+    }
+
+    [Fact]
     public async Task Unknown_storage_kind_exits_non_zero_saying_what_is_expected()
     {
         var (code, stderr, _) = await SiloProcess.RunExpectingFailureAsync("--urls", $"http://127.0.0.1:{SiloProcess.FreePort()}", "--storage", "mongo");

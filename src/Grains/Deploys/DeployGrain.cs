@@ -214,7 +214,7 @@ internal sealed partial class DeployGrain([PersistentState("deploy")] IPersisten
         _historyRevision = S.Revision;
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var run in S.Nodes.Values) counts[run.Status] = counts.GetValueOrDefault(run.Status) + 1;
-        return GrainFactory.GetGrain<IDeployIndexGrain>("default").Record(new DeploySummary(Id, S.Spec.Target.Describe(), S.Status, S.Created, S.Finished, counts) { Revision = S.Revision });
+        return DeployHistory.Record(GrainFactory, new DeploySummary(Id, S.Spec.Target.Describe(), S.Status, S.Created, S.Finished, counts) { Revision = S.Revision });
     }
 
     [LoggerMessage(EventId = 2101, Level = LogLevel.Information, Message = "deploy {Id}: started on {Nodes} nodes in {Batches} batches (target {Target})")]

@@ -1,15 +1,18 @@
+using Microsoft.Extensions.Options;
 using Platform.Runtime;
 using Platform.Runtime.Observers;
 
 namespace Platform.Grains.Deploys;
 
-/// <summary>The deploy history, newest first; the oldest summaries go past <see cref="Kept"/> (their deploy grains stay readable by id).</summary>
+/// <summary>
+/// The recent deploys of every target, newest first, the last <see cref="DeploysOptions.HistoryRecent"/> kept (their
+/// deploy grains stay readable by id; each target keeps its own in <see cref="IDeployTargetHistoryGrain"/>); and the
+/// history's followers.
+/// </summary>
 [GrainType("deploys")]
-internal sealed class DeployIndexGrain([PersistentState("deploys")] IPersistentState<DeployIndexState> state) : Grain, IDeployIndexGrain
+internal sealed class DeployIndexGrain([PersistentState("deploys")] IPersistentState<DeployIndexState> state, IOptions<DeploysOptions> options)
+    : Grain, IDeployIndexGrain
 {
-    /// <summary>Summaries kept.</summary>
-    public const int Kept = 1000;
-
     private readonly ObserverManager<IDeployObserver> _followers = new(DeployFollow.Expiry);
 
     public Task Follow(IDeployObserver observer)
@@ -23,14 +26,13 @@ internal sealed class DeployIndexGrain([PersistentState("deploys")] IPersistentS
     {
         ArgumentNullException.ThrowIfNull(summary);
         var list = state.State.Deploys;
-        var at = list.FindIndex(d => d.Id == summary.Id);
-        if (at >= 0) list[at] = summary;
-        else
+        var kept = options.Value.HistoryRecent;
+        // A list stored with a larger limit shrinks at its next write.
+        if (DeploySummaries.Put(list, summary, kept) || list.Count > kept)
         {
-            list.Insert(0, summary);
-            if (list.Count > Kept) list.RemoveRange(Kept, list.Count - Kept);
+            if (list.Count > kept) list.RemoveRange(kept, list.Count - kept);
+            await state.WriteStateAsync();
         }
-        await state.WriteStateAsync();
         _followers.Notify(f => f.SummaryChanged(summary));
     }
 
@@ -46,7 +48,7 @@ internal sealed class DeployIndexGrain([PersistentState("deploys")] IPersistentS
     }
 }
 
-/// <summary>The history as stored: newest first.</summary>
+/// <summary>The recent deploys as stored: newest first.</summary>
 public sealed class DeployIndexState
 {
     public List<DeploySummary> Deploys { get; set; } = [];

@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Runtime.Loader;
 using Platform.Grains;
 using Platform.Grains.Builds;
+using Platform.Grains.Deploys;
 using Platform.Grains.Keys;
 using Platform.Grains.Nodes;
 using Platform.Grains.Rules;
@@ -78,6 +79,11 @@ public static class SiloSetup
         builder.Services.AddNodes(o => builder.Configuration.GetSection(NodesOptions.Section).Bind(o));
         builder.Services.AddRules(o => builder.Configuration.GetSection(RulesOptions.Section).Bind(o));
         builder.Services.AddBuilds(o => builder.Configuration.GetSection(BuildsOptions.Section).Bind(o));
+        // Checked here, not at a grain's first use: a bad limit stops the silo naming the setting.
+        var deploys = new DeploysOptions();
+        builder.Configuration.GetSection(DeploysOptions.Section).Bind(deploys);
+        if (deploys.Validate() is { } badDeploys) throw new StartupException(badDeploys);
+        builder.Services.AddDeploys(o => builder.Configuration.GetSection(DeploysOptions.Section).Bind(o));
         // Before the extensions: a test extension's starter, registered later, wins.
         builder.Services.AddSingleton<Platform.Grains.Rules.IDeployStarter, Platform.Silo.Endpoints.Deploys.RuleDeployStarter>();
         builder.Services.AddSingleton<Platform.Grains.Deploys.DeployCounters>();

@@ -323,6 +323,38 @@ public sealed class StretchRunnerTests : IAsyncLifetime
         Assert.False(Directory.Exists(_h.PathOf("dest")));
     }
 
+    [Theory]
+    [InlineData("refused")]
+    [InlineData("unresolvable")]
+    public async Task A_source_that_cannot_be_reached_after_every_retry_names_the_url_and_the_reason_and_runs_failure(string kind)
+    {
+        string url, reason;
+        if (kind == "refused")
+        {
+            // A port just bound and released: nothing listens there, so each connection is refused.
+            var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+            listener.Stop();
+            url = $"http://127.0.0.1:{port}/app.tar.gz";
+            reason = "Connection refused";
+        }
+        else
+        {
+            // .invalid never resolves (RFC 2606); the resolver's wording varies, the host name is always in it.
+            url = "http://no-such-host.invalid/app.tar.gz";
+            reason = "no-such-host.invalid";
+        }
+        var outcome = await _h.RunAsync($"src: {url}\nchecksum: {new string('a', 64)}\ndest: {_h.PathOf("dest")}\ncommands:\n  failure: [\"touch {_h.PathOf("failure-ran")}\"]\n",
+            new StretchOptions { Retry = 2, RetryWait = TimeSpan.FromMilliseconds(10), Timeout = TimeSpan.FromSeconds(60) });
+        Assert.False(outcome.Succeeded);
+        Assert.Equal(2, CountOf(outcome.Log, $"Get src failed: GET {url}: "));
+        var last = outcome.Log.Split('\n').Single(l => l.Contains($"get src failed: GET {url}: ", StringComparison.Ordinal));
+        Assert.Contains(reason, last, StringComparison.Ordinal);
+        Assert.True(File.Exists(_h.PathOf("failure-ran")));
+        Assert.False(Directory.Exists(_h.PathOf("dest")));
+    }
+
     [Fact]
     public async Task A_download_that_outlasts_the_timeout_fails_the_deploy()
     {

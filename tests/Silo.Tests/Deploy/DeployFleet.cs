@@ -85,16 +85,17 @@ public sealed class DeployFleet : IAsyncDisposable
 
     public bool Started(string node) => File.Exists(Path.Combine(NodeDir(node), "started"));
 
-    /// <summary>Starts one agent per pre.sh text, named <c>PREFIX-01</c>…, connected to the fleet's servers.</summary>
+    /// <summary>Starts one agent per pre.sh text, named <c>PREFIX-01</c>… (numbered on after agents already started), connected to the fleet's servers.</summary>
     public async Task StartAgentsAsync(HttpClient http, IReadOnlyList<string> preScripts)
     {
         var names = new List<string>();
-        for (var i = 0; i < preScripts.Count; i++)
+        var first = _agents.Count;
+        for (var i = first; i < first + preScripts.Count; i++)
         {
             var node = $"{Prefix}-{i + 1:D2}";
             var dir = NodeDir(node);
             Directory.CreateDirectory(dir);
-            File.WriteAllText(Path.Combine(dir, "pre.sh"), preScripts[i]);
+            File.WriteAllText(Path.Combine(dir, "pre.sh"), preScripts[i - first]);
             var config = new Dictionary<string, object>
             {
                 ["node_name"] = node,
@@ -127,8 +128,8 @@ public sealed class DeployFleet : IAsyncDisposable
         await UntilAsync(async () =>
         {
             var listed = await http.GetFromJsonAsync<JsonElement>($"/v1/nodes?status=alive&tag=fleet=^{Prefix}$");
-            return listed.GetArrayLength() == names.Count;
-        }, $"the fleet's member list to have all {names.Count} nodes alive");
+            return listed.GetArrayLength() == _agents.Count;
+        }, $"the fleet's member list to have all {_agents.Count} nodes alive");
     }
 
     /// <summary>POST /v1/deploys with <paramref name="body"/>; the status and the JSON answer.</summary>

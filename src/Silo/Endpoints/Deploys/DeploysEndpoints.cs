@@ -59,7 +59,7 @@ public static class DeploysEndpoints
             return DeploysJson.Error(400, $"limit '{limitText}': expected a whole number of 1 or more");
         var target = request.Query["target"].ToString();
         if (follow) return new DeployStream(context => FollowHistory(context, grains, watch, target, limit));
-        var list = await grains.GetGrain<IDeployIndexGrain>("default").List(target.Length == 0 ? null : target, limit);
+        var list = await DeployHistory.List(grains, target.Length == 0 ? null : target, limit);
         return TypedResults.Json(list, DeploysJson.Options);
     }
 
@@ -110,7 +110,7 @@ public static class DeploysEndpoints
     {
         var ct = context.RequestAborted;
         using var follower = await watch.FollowHistory(ct);
-        var list = await grains.GetGrain<IDeployIndexGrain>("default").List(target.Length == 0 ? null : target, limit);
+        var list = await DeployHistory.List(grains, target.Length == 0 ? null : target, limit);
         await StartNdjson(context.Response, ct);
         foreach (var summary in list) await WriteLine(context.Response, summary, ct);
         await context.Response.Body.FlushAsync(ct);
