@@ -98,6 +98,14 @@ public sealed class ContainerEngine
         catch (OperationCanceledException) { process.Kill(entireProcessTree: true); }
     }
 
+    /// <summary>
+    /// A shell command that removes container <paramref name="name"/> at once, running or not: what a step's guard runs
+    /// when its agent is gone (the container runs under the engine's monitor, outside the step's process group).
+    /// </summary>
+    public string RemoveNowShellCommand(string name) => $"{Quote(Command)} rm --force --time 0 {Quote(name)}";
+
+    private static string Quote(string text) => "'" + text.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
     // The engine's own configuration and storage variables (CONTAINERS_CONF above all) pass through to it.
     private static string[] EngineVariables() => ["CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF", "CONTAINERS_REGISTRIES_CONF", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "DOCKER_HOST", "DOCKER_CONFIG"];
 

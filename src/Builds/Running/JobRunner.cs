@@ -75,6 +75,7 @@ public sealed class JobRunner(JobRunnerOptions options)
         CheckExecutable(checkout, step);
         StepCommand command;
         Func<int, Task>? terminate = null;
+        string? orphanCleanup = null;
         if (step.Container is { } container)
         {
             var engine = options.Engine
@@ -83,6 +84,7 @@ public sealed class JobRunner(JobRunnerOptions options)
             var env = JobEnvironment.For(job, pipeline, step, ContainerEngine.Workspace);
             command = engine.RunCommand(step, container, name, checkout, env);
             terminate = signal => engine.KillAsync(name, signal);
+            orphanCleanup = engine.RemoveNowShellCommand(name);
             Say(output, $"running {step.Run} in {container.Image} ({engine.Name}, container {name})");
         }
         else
@@ -97,7 +99,7 @@ public sealed class JobRunner(JobRunnerOptions options)
         {
             output(data);
             if (!data.IsEmpty) endsLine = data[^1] == (byte)'\n';
-        }, step.Timeout, job.CancelGrace, cancellationToken, terminate).ConfigureAwait(false);
+        }, step.Timeout, job.CancelGrace, cancellationToken, terminate, orphanCleanup: orphanCleanup).ConfigureAwait(false);
         if (!endsLine) output("\n"u8);
         if (exit.Canceled)
         {

@@ -17,10 +17,11 @@ public static class StepProcess
     /// <summary>
     /// A watcher in the step's group that kills the group once this process is gone: an agent killed with SIGKILL cannot
     /// stop its steps itself, and a step that ran on would run beside its retry on another agent. It checks once a
-    /// second; a step's normal end, cancel or timeout kill it with the rest of the group.
+    /// second; a step's normal end, cancel or timeout kill it with the rest of the group. <paramref name="cleanup"/>, a
+    /// shell command, runs first: what the step runs outside its group (a container, kept by the engine's monitor).
     /// </summary>
-    private static string OrphanGuard() =>
-        $"(while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 1; done; kill -KILL 0) </dev/null >/dev/null 2>&1 & ";
+    private static string OrphanGuard(string? cleanup) =>
+        $"(while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 1; done; {(cleanup is null ? "" : cleanup + "; ")}kill -KILL 0) </dev/null >/dev/null 2>&1 & ";
 
     /// <summary>
     /// Runs <paramref name="command"/>; <paramref name="terminate"/>, when given, is how a cancel or timeout stops it
@@ -28,7 +29,8 @@ public static class StepProcess
     /// <paramref name="stdin"/> is written to its standard input (then closed; a command that does not read it all is
     /// fine); with <paramref name="error"/> its standard error goes there instead of joining <paramref name="output"/>.
     /// Without <paramref name="killGroupAtEnd"/>, what the command leaves running after a normal end is left alone (a deploy's
-    /// post command may start a service); a cancel or timeout still stops the whole group.
+    /// post command may start a service); a cancel or timeout still stops the whole group. <paramref name="orphanCleanup"/>
+    /// is a shell command that stops what the step runs outside its group, should this process die before the step ends.
     /// </summary>
     public static async Task<StepExit> RunAsync(
         StepCommand command,
@@ -39,7 +41,8 @@ public static class StepProcess
         Func<int, Task>? terminate = null,
         ReadOnlyMemory<byte> stdin = default,
         Action<ReadOnlySpan<byte>>? error = null,
-        bool killGroupAtEnd = true)
+        bool killGroupAtEnd = true,
+        string? orphanCleanup = null)
     {
         var start = new ProcessStartInfo(File.Exists(SetSid) ? SetSid : throw new JobFailedException($"{SetSid} is missing; the agent needs util-linux's setsid to give each step its own process group"))
         {
@@ -53,7 +56,7 @@ public static class StepProcess
         // both interleave as written, then execs the step itself: no shell stays between the group and the step.
         start.ArgumentList.Add(Shell);
         start.ArgumentList.Add("-c");
-        start.ArgumentList.Add((killGroupAtEnd ? OrphanGuard() : "") + (error is null ? "exec \"$0\" \"$@\" 2>&1" : "exec \"$0\" \"$@\""));
+        start.ArgumentList.Add((killGroupAtEnd ? OrphanGuard(orphanCleanup) : "") + (error is null ? "exec \"$0\" \"$@\" 2>&1" : "exec \"$0\" \"$@\""));
         start.ArgumentList.Add(command.FileName);
         foreach (var arg in command.Args) start.ArgumentList.Add(arg);
         start.Environment.Clear();
