@@ -106,12 +106,7 @@ public sealed class AgentCancelAndLossTests : IAsyncLifetime
                 args: [{_work.Path}]
             {stepExtra}
             """, new Dictionary<string, string> { ["scripts/sleeper.sh"] = Sleeper });
-        using (var r = await _fleet.Http.PutAsJsonAsync($"/v1/repos/{repo}", new { cloneUrl = url, secret = "unused" }))
-            Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
-        using var created = await _fleet.Http.PostAsJsonAsync("/v1/builds", new { repo, branch = "main", commit });
-        var body = await created.Content.ReadAsStringAsync();
-        Assert.True(created.IsSuccessStatusCode, body);
-        return JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!;
+        return await StartBuildAsync(_fleet.Http, repo, url, commit);
     }
 
     /// <summary>Waits until the step job is running and its shell and child wrote their pids; answers them.</summary>

@@ -91,12 +91,7 @@ public sealed partial class AgentContainerTests : IAsyncLifetime
                 network: none
                 timeout: 10m
             """, new Dictionary<string, string> { ["scripts/box.sh"] = script });
-        using (var r = await _fleet.Http.PutAsJsonAsync($"/v1/repos/{repo}", new { cloneUrl = url, secret = "unused" }))
-            Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
-        using var created = await _fleet.Http.PostAsJsonAsync("/v1/builds", new { repo, branch = "main", commit });
-        var body = await created.Content.ReadAsStringAsync();
-        Assert.True(created.IsSuccessStatusCode, body);
-        return JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!;
+        return await StartBuildAsync(_fleet.Http, repo, url, commit);
     }
 
     /// <summary>The container's name, as the agent's runner logs it; kept so that the test's end removes it should the test fail.</summary>

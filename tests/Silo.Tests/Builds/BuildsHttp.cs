@@ -17,6 +17,17 @@ internal static class BuildsHttp
         Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
     }
 
+    /// <summary>Registers <paramref name="repo"/> cloned from <paramref name="cloneUrl"/> and starts a build of main at <paramref name="commit"/> through the API; its id.</summary>
+    public static async Task<string> StartBuildAsync(HttpClient http, string repo, string cloneUrl, string commit)
+    {
+        using (var r = await http.PutAsJsonAsync($"/v1/repos/{repo}", new { cloneUrl, secret = "unused" }))
+            Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
+        using var created = await http.PostAsJsonAsync("/v1/builds", new { repo, branch = "main", commit });
+        var body = await created.Content.ReadAsStringAsync();
+        Assert.True(created.IsSuccessStatusCode, body);
+        return JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!;
+    }
+
     /// <summary>A GitHub push delivery of <paramref name="branch"/> at <paramref name="commit"/>, signed with <paramref name="secret"/> (null: unsigned).</summary>
     public static HttpRequestMessage GitHubPush(string repo, string branch, string commit, string? secret, string? delivery = null)
     {
