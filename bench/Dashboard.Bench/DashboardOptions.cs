@@ -15,6 +15,8 @@ public sealed class DashboardOptions
           --runs N         timed loads of each view after one untimed (default 7)
           --pages N        open nodes views for the CPU figures (default 5; 0: skip them)
           --seconds S      length of each CPU window (default 20)
+          --repeats N      rounds of CPU windows, without and with the pages (default 2)
+          --profile        also profile each view's first render in the page (DevTools sampling profiler)
           --silo PATH      Platform.Silo.dll (default src/Silo/bin/Release/net10.0/Platform.Silo.dll)
         """;
 
@@ -24,6 +26,8 @@ public sealed class DashboardOptions
     public int Runs { get; private set; } = 7;
     public int Pages { get; private set; } = 5;
     public double Seconds { get; private set; } = 20;
+    public int Repeats { get; private set; } = 2;
+    public bool Profile { get; private set; }
     public string SiloDll { get; private set; } = "";
 
     /// <summary>The options, or null (usage printed) when the command line is not valid.</summary>
@@ -49,6 +53,8 @@ public sealed class DashboardOptions
                         o.Seconds = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s > 0
                             ? s : throw new FormatException($"--seconds '{args[i]}' is not a number of seconds above 0");
                         break;
+                    case "--repeats": o.Repeats = Count(1); break;
+                    case "--profile": o.Profile = true; break;
                     case "--silo": o.SiloDll = Path.GetFullPath(Value()); break;
                     case "--help" or "-h":
                         Console.WriteLine(Usage);

@@ -65,16 +65,32 @@ try
 
     var cpu = new DashboardCpu(browser, silo, fleet);
     var windows = new List<DashboardCpu.Window>();
-    if (options.Pages > 0)
+    // Without and with the pages, in turns, so that a change of the machine's load during the run hits both alike.
+    for (var repeat = 0; options.Pages > 0 && repeat < options.Repeats; repeat++)
     {
-        windows.Add(await cpu.IdleAsync(0, options.Seconds));
-        windows.Add(await cpu.FanOutAsync(0, options.Seconds, "a"));
+        var some = new List<DashboardCpu.Window>
+        {
+            await cpu.IdleAsync(0, options.Seconds),
+            await cpu.FanOutAsync(0, options.Seconds, $"{repeat}a"),
+        };
         var contexts = await cpu.OpenAsync("nodes", "tr[data-node]", nodesListed, options.Pages);
+        // The pages' first reads are over before the window starts.
         await Task.Delay(TimeSpan.FromSeconds(2));
-        windows.Add(await cpu.IdleAsync(options.Pages, options.Seconds));
-        windows.Add(await cpu.FanOutAsync(options.Pages, options.Seconds, "b"));
-        foreach (var context in contexts) await context.DisposeAsync();
-        foreach (var w in windows) Console.WriteLine($"{w.Load}, {w.Pages} pages: silo CPU {w.SiloCpuMs:0} ms in {w.Seconds:0.0} s ({w.Events} events)");
+        some.Add(await cpu.IdleAsync(options.Pages, options.Seconds));
+        some.Add(await cpu.FanOutAsync(options.Pages, options.Seconds, $"{repeat}b"));
+        await cpu.CloseAsync(contexts);
+        foreach (var w in some) Console.WriteLine($"{w.Load}, {w.Pages} pages: silo CPU {w.SiloCpuMs:0} ms in {w.Seconds:0.0} s ({w.Events} events, {w.PageReads} check-state answers to the pages)");
+        windows.AddRange(some);
+    }
+
+    if (options.Profile)
+    {
+        foreach (var (label, view, rows, expected) in views)
+        {
+            var profile = await ViewProfile.TakeAsync(browser, silo.Url, view, rows, expected);
+            Console.WriteLine($"\nprofile of #/{view} from the hash change to its rows, {profile.Sum(p => p.SelfMs):0} ms sampled; self time:");
+            foreach (var (function, ms) in profile.Take(20)) Console.WriteLine($"  {ms,7:0.0} ms  {function}");
+        }
     }
 
     Report.Print(options, browser.Version, loadBefore, history, renders, windows);

@@ -26,16 +26,18 @@ public static class Report
         }
         if (windows.Count == 0) return;
         Console.WriteLine();
-        Console.WriteLine("| silo load | open nodes views | window | silo CPU | silo CPU per second |");
-        Console.WriteLine("|---|---|---|---|---|");
+        Console.WriteLine("| silo load | open nodes views | window | silo CPU | silo CPU per second | check-state answers to the pages |");
+        Console.WriteLine("|---|---|---|---|---|---|");
         foreach (var w in windows)
-            Console.WriteLine($"| {w.Load}{(w.Events > 0 ? $" ({w.Events} events)" : "")} | {w.Pages} | {w.Seconds:0.0} s | {w.SiloCpuMs:0} ms | {w.SiloCpuMs / w.Seconds:0.0} ms/s |");
+            Console.WriteLine($"| {w.Load}{(w.Events > 0 ? $" ({w.Events} events)" : "")} | {w.Pages} | {w.Seconds:0.0} s | {w.SiloCpuMs:0} ms | {w.SiloCpuMs / w.Seconds:0.0} ms/s | {w.PageReads} |");
+        Console.WriteLine();
         foreach (var load in windows.Select(w => w.Load).Distinct())
         {
-            var none = windows.First(w => w.Load == load && w.Pages == 0);
-            var some = windows.First(w => w.Load == load && w.Pages > 0);
-            var perPage = (some.SiloCpuMs / some.Seconds - none.SiloCpuMs / none.Seconds) / some.Pages;
-            Console.WriteLine($"\nsilo CPU per open nodes view, {load}: {perPage:0.0} ms per second ({perPage / 10:0.00}% of one core)");
+            // Summed over the rounds: CPU with the pages minus CPU without, per page and per second.
+            var none = windows.Where(w => w.Load == load && w.Pages == 0).ToList();
+            var some = windows.Where(w => w.Load == load && w.Pages > 0).ToList();
+            var perPage = (some.Sum(w => w.SiloCpuMs) / some.Sum(w => w.Seconds) - none.Sum(w => w.SiloCpuMs) / none.Sum(w => w.Seconds)) / some[0].Pages;
+            Console.WriteLine($"silo CPU per open nodes view, {load}: {perPage:0.0} ms per second ({perPage / 10:0.00}% of one core), over {some.Count} round(s)");
         }
     }
 
