@@ -11,7 +11,7 @@ public static class Report
         Console.WriteLine();
         Console.WriteLine($"machine: {Machine()}; Chromium {browserVersion} headless");
         Console.WriteLine($"date (UTC): {DateTime.UtcNow:yyyy-MM-dd HH:mm}; load average before the run {loadBefore}, after {LoadAverage()}");
-        Console.WriteLine($"command: bench/dashboard.sh --nodes {options.Nodes} --builds {options.Builds} --runs {options.Runs} --pages {options.Pages} --seconds {options.Seconds}");
+        Console.WriteLine($"command: bench/dashboard.sh --nodes {options.Nodes} --builds {options.Builds} --runs {options.Runs} --pages {options.Pages} --seconds {options.Seconds} --repeats {options.Repeats}{(options.Profile ? " --profile" : "")}");
         if (history is not null)
             Console.WriteLine($"builds created: {history.Builds} over {history.Repositories} repositories in {history.Took.TotalSeconds:0} s "
                 + $"({history.Builds / history.Took.TotalSeconds:0.0} builds/s), silo CPU {history.SiloCpuMs / history.Builds:0.00} ms per build");
