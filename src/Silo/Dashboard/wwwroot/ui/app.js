@@ -127,6 +127,8 @@ async function render() {
 }
 
 async function start() {
+  // The view's module loads while whoami is asked: neither needs the other (render() awaits the same import).
+  void match(parseHash().path)?.route.load?.().catch(() => {});
   try {
     await loadIdentity();
   } catch (error) {

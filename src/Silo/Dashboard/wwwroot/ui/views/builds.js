@@ -2,7 +2,7 @@
 // Builds: the queue (waiting jobs grouped by the agent tags they need, each with why it waits; running jobs), and the
 // history filtered by repository, branch and state (in the hash query), newest first, with older pages on demand.
 // Live: the queue and the list are pushed (GET /v1/queue?follow=true, GET /v1/builds?follow=true), never polled.
-import { follow, getJson, request } from '../lib/api.js';
+import { follow, request } from '../lib/api.js';
 import { age, badge, errorBox, h, keyedTable, replace, tagList, time } from '../lib/dom.js';
 
 const STATES = ['scheduled', 'running', 'canceling', 'passed', 'failed', 'canceled', 'skipped'];
@@ -152,13 +152,13 @@ export default async function mount(root, { query, signal, setQuery }) {
       h('p', { class: 'muted', text: `${agents} agent${agents === 1 ? '' : 's'} with job slots connected.` }));
   }
 
-  renderQueue(await getJson('/v1/queue', signal));
-  void follow('/v1/queue?follow=true', {
-    signal,
-    onLine(line) {
-      if (line.type === 'queue') renderQueue(line.queue);
-    },
-  });
+  // Both streams open at once, the list first, and each one's first line is its current state (no GET before
+  // them); mount returns once both are on the page, so data-ready means the history's rows are there.
+  /** @type {(value?: unknown) => void} */
+  let listShown = () => {};
+  /** @type {(value?: unknown) => void} */
+  let queueShown = () => {};
+  const shown = Promise.all([new Promise((resolve) => (listShown = resolve)), new Promise((resolve) => (queueShown = resolve))]);
 
   const q = listQuery();
   q.set('follow', 'true');
@@ -171,6 +171,7 @@ export default async function mount(root, { query, signal, setQuery }) {
         nextBefore = line.nextBefore ?? null;
         pages = 1;
         renderList();
+        listShown();
       } else if (line.type === 'build') {
         apply(line.build);
       }
@@ -179,8 +180,23 @@ export default async function mount(root, { query, signal, setQuery }) {
       live.className = `live ${status === 'live' ? 'on' : 'off'}`;
       live.textContent = status === 'live' ? 'live' : 'reconnecting';
       if (error) replace(problem, errorBox(error));
+      if (status === 'retrying') listShown();
     },
   });
+  void follow('/v1/queue?follow=true', {
+    signal,
+    onLine(line) {
+      if (line.type !== 'queue') return;
+      renderQueue(line.queue);
+      queueShown();
+    },
+    onState(status, error) {
+      if (error) replace(problem, errorBox(error));
+      if (status === 'retrying') queueShown();
+    },
+  });
+
+  await shown;
 }
 
 /** The API's cursor of a build: its creation in .NET ticks (100 ns since 0001-01-01), then its id. @param {any} b */

@@ -116,7 +116,8 @@ export default async function mount(root, { query, signal, setQuery }) {
     signal,
     onLine(line) {
       onLine(line);
-      if (!pending) render();
+      // Only member lines change the list: a user event fired to the fleet does not redraw a thousand rows.
+      if (!pending && line.type === 'member') render();
     },
     async onOpen() {
       try {
