@@ -57,7 +57,7 @@ try
         {
             var run = await timer.MeasureAsync(view, rows, expected);
             runs.Add(run);
-            Console.WriteLine($"#/{view} run {i + 1}: data-ready {run.ReadyMs:0} ms, {run.Rows} rows {run.RowsMs:0} ms, painted {run.PaintedMs:0} ms; "
+            Console.WriteLine($"#/{view} run {i + 1}: data-ready {run.ReadyMs:0} ms, first screen painted {run.FirstScreenMs:0} ms, {run.Rows} rows {run.RowsMs:0} ms, painted {run.PaintedMs:0} ms; "
                 + string.Join(", ", run.Requests.Select(r => $"{r.Url} {r.StartMs:0}-{r.EndMs:0}")));
         }
         renders.Add((label, runs));

@@ -12,18 +12,26 @@ namespace Platform.Dashboard.Bench;
 /// </summary>
 public sealed class RenderTimer(IBrowser browser, string siloUrl)
 {
-    public sealed record Run(double ReadyMs, double RowsMs, double PaintedMs, int Rows, List<(string Url, double StartMs, double EndMs)> Requests);
+    /// <summary>FirstScreenMs: the frame after the view's table first held a screenful of rows (<see cref="Screenful"/>), painted.</summary>
+    public sealed record Run(double ReadyMs, double RowsMs, double PaintedMs, double FirstScreenMs, int Rows, List<(string Url, double StartMs, double EndMs)> Requests);
+
+    /// <summary>Rows that fill the 900-pixel viewport and more: the first screen a person sees.</summary>
+    public const int Screenful = 30;
 
     private const string Observer = """
         (() => {
           const spec = __SPEC__;
-          const b = window.__bench = { ready: null, rows: null, painted: null, count: 0 };
+          const b = window.__bench = { ready: null, rows: null, painted: null, screen: null, count: 0 };
           const readySelector = `section.view[data-view='${spec.view}'][data-ready]`;
           const rowSelector = `section.view[data-view='${spec.view}'] ${spec.rows}`;
           const check = () => {
             if (b.ready === null && document.querySelector(readySelector)) b.ready = performance.now();
             if (b.rows === null) {
               const n = document.querySelectorAll(rowSelector).length;
+              if (b.screenRows === undefined && n >= Math.min(spec.screen, spec.expected)) {
+                b.screenRows = n;
+                requestAnimationFrame(() => setTimeout(() => { b.screen = performance.now(); }));
+              }
               if (n >= spec.expected) {
                 b.rows = performance.now();
                 b.count = n;
@@ -40,7 +48,7 @@ public sealed class RenderTimer(IBrowser browser, string siloUrl)
     /// <summary>Opens <c>#/{view}</c> and waits until at least <paramref name="expectedRows"/> rows matching <paramref name="rowSelector"/> are in the view.</summary>
     public async Task<Run> MeasureAsync(string view, string rowSelector, int expectedRows)
     {
-        var spec = JsonSerializer.Serialize(new { view, rows = rowSelector, expected = expectedRows });
+        var spec = JsonSerializer.Serialize(new { view, rows = rowSelector, expected = expectedRows, screen = Screenful });
         await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
         await context.AddInitScriptAsync(Observer.Replace("__SPEC__", spec, StringComparison.Ordinal));
         var page = await context.NewPageAsync();
@@ -53,7 +61,7 @@ public sealed class RenderTimer(IBrowser browser, string siloUrl)
         await page.GotoAsync($"{siloUrl}/#/{view}");
         try
         {
-            await page.WaitForFunctionAsync("() => window.__bench.ready !== null && window.__bench.painted !== null", null,
+            await page.WaitForFunctionAsync("() => window.__bench.ready !== null && window.__bench.painted !== null && window.__bench.screen !== null", null,
                 new PageWaitForFunctionOptions { Timeout = 120_000, PollingInterval = 50 });
         }
         catch (TimeoutException)
@@ -64,7 +72,7 @@ public sealed class RenderTimer(IBrowser browser, string siloUrl)
         if (errors.Count != 0) throw new BenchFailure($"#/{view}: page errors: {string.Join("; ", errors)}");
         var result = await page.EvaluateAsync<JsonElement>("""
             () => ({
-              ready: window.__bench.ready, rows: window.__bench.rows, painted: window.__bench.painted, count: window.__bench.count,
+              ready: window.__bench.ready, rows: window.__bench.rows, painted: window.__bench.painted, screen: window.__bench.screen, count: window.__bench.count,
               requests: performance.getEntriesByType('resource').filter((e) => e.name.includes('/v1/'))
                 .map((e) => ({ url: e.name, start: e.startTime, end: e.responseEnd })),
             })
@@ -72,6 +80,6 @@ public sealed class RenderTimer(IBrowser browser, string siloUrl)
         var requests = result.GetProperty("requests").EnumerateArray()
             .Select(r => (new Uri(r.GetProperty("url").GetString()!).PathAndQuery, r.GetProperty("start").GetDouble(), r.GetProperty("end").GetDouble()))
             .ToList();
-        return new Run(result.GetProperty("ready").GetDouble(), result.GetProperty("rows").GetDouble(), result.GetProperty("painted").GetDouble(), result.GetProperty("count").GetInt32(), requests);
+        return new Run(result.GetProperty("ready").GetDouble(), result.GetProperty("rows").GetDouble(), result.GetProperty("painted").GetDouble(), result.GetProperty("screen").GetDouble(), result.GetProperty("count").GetInt32(), requests);
     }
 }

@@ -16,14 +16,15 @@ public static class Report
             Console.WriteLine($"builds created: {history.Builds} over {history.Repositories} repositories in {history.Took.TotalSeconds:0} s "
                 + $"({history.Builds / history.Took.TotalSeconds:0.0} builds/s), silo CPU {history.SiloCpuMs / history.Builds:0.00} ms per build");
         Console.WriteLine();
-        Console.WriteLine("| view | runs | data-ready median / max | rows in the DOM median / max | rows painted median / max | goal < 1 s (rows in the DOM) |");
-        Console.WriteLine("|---|---|---|---|---|---|");
+        Console.WriteLine($"| view | runs | data-ready median / max | first screen ({RenderTimer.Screenful} rows) painted median / max | all rows in the DOM median / max | all rows painted median / max | goal < 1 s (first screen painted) |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
         foreach (var (label, runs) in renders)
         {
             var ready = runs.Select(r => r.ReadyMs).Order().ToList();
             var rows = runs.Select(r => r.RowsMs).Order().ToList();
             var painted = runs.Select(r => r.PaintedMs).Order().ToList();
-            Console.WriteLine($"| {label} | {runs.Count} | {Median(ready):0} / {ready[^1]:0} ms | {Median(rows):0} / {rows[^1]:0} ms | {Median(painted):0} / {painted[^1]:0} ms | {(rows[^1] < 1000 ? "met" : Median(rows) < 1000 ? "median met, max missed" : "missed")} |");
+            var screen = runs.Select(r => r.FirstScreenMs).Order().ToList();
+            Console.WriteLine($"| {label} | {runs.Count} | {Median(ready):0} / {ready[^1]:0} ms | {Median(screen):0} / {screen[^1]:0} ms | {Median(rows):0} / {rows[^1]:0} ms | {Median(painted):0} / {painted[^1]:0} ms | {(screen[^1] < 1000 ? "met" : Median(screen) < 1000 ? "median met, max missed" : "missed")} |");
         }
         if (windows.Count == 0) return;
         Console.WriteLine();

@@ -56,11 +56,17 @@ export function errorBox(error) {
  * @typedef {{ title: string, cell: (row: T) => Node | string | number | null | undefined, class?: string }} Column
  */
 
+/** Rows built before a long table's first paint; the rest follow in the next frame (docs/dashboard.md, "Performance"). */
+const FIRST_ROWS = 100;
+
 /**
  * A table kept by row key: update() adds, changes and removes rows without rebuilding the others, so a live view can
- * call it on every change. rowProps gives a row's class and data attributes (tests find rows by them).
+ * call it on every change. rowProps gives a row's class and data attributes (tests find rows by them). With stable, a
+ * row whose item is the same object as at the last update is left as it is (the view makes a new object for a change).
+ * A first update of more than FIRST_ROWS rows shows those at once and the rest a frame later, so a long list paints
+ * its first screen without waiting for the layout of all of it.
  * @template T
- * @param {{ columns: Column<T>[], key: (row: T) => string, rowProps?: (row: T) => { class?: string, dataset?: Record<string, string> }, empty?: string }} spec
+ * @param {{ columns: Column<T>[], key: (row: T) => string, rowProps?: (row: T) => { class?: string, dataset?: Record<string, string> }, empty?: string, stable?: boolean }} spec
  */
 export function keyedTable(spec) {
   const body = h('tbody');
@@ -71,9 +77,29 @@ export function keyedTable(spec) {
   const element = h('div', { class: 'table-wrap' }, table, empty);
   /** @type {Map<string, HTMLTableRowElement>} */
   const rows = new Map();
+  /** @type {Map<string, T>} */
+  const shown = new Map();
+  /** @type {T[] | null} */
+  let rest = null;
 
   /** @param {T[]} items rows in display order */
   function update(items) {
+    if (rows.size === 0 && rest === null && items.length > FIRST_ROWS) {
+      rest = items;
+      apply(items.slice(0, FIRST_ROWS));
+      requestAnimationFrame(() => setTimeout(() => {
+        if (rest) apply(rest);
+        rest = null;
+      }));
+      return;
+    }
+    // A later update replaces what was still to be shown.
+    if (rest) rest = items;
+    else apply(items);
+  }
+
+  /** @param {T[]} items */
+  function apply(items) {
     const seen = new Set();
     let previous = null;
     for (const item of items) {
@@ -84,13 +110,16 @@ export function keyedTable(spec) {
         tr = /** @type {HTMLTableRowElement} */ (h('tr'));
         rows.set(key, tr);
       }
-      const props = spec.rowProps?.(item) ?? {};
-      tr.className = props.class ?? '';
-      for (const [name, value] of Object.entries(props.dataset ?? {})) tr.dataset[name] = value;
-      tr.replaceChildren(...spec.columns.map((c) => {
-        const value = c.cell(item);
-        return append(h('td', { class: c.class }), [value === undefined || value === null ? '' : value]);
-      }));
+      if (!spec.stable || shown.get(key) !== item) {
+        shown.set(key, item);
+        const props = spec.rowProps?.(item) ?? {};
+        tr.className = props.class ?? '';
+        for (const [name, value] of Object.entries(props.dataset ?? {})) tr.dataset[name] = value;
+        tr.replaceChildren(...spec.columns.map((c) => {
+          const value = c.cell(item);
+          return append(h('td', { class: c.class }), [value === undefined || value === null ? '' : value]);
+        }));
+      }
       // Keep the given order while moving as few rows as possible.
       const expected = previous ? previous.nextSibling : body.firstChild;
       if (expected !== tr) body.insertBefore(tr, expected);
@@ -100,6 +129,7 @@ export function keyedTable(spec) {
       if (!seen.has(key)) {
         tr.remove();
         rows.delete(key);
+        shown.delete(key);
       }
     }
     empty.hidden = items.length !== 0;

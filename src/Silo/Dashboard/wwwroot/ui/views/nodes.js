@@ -21,7 +21,10 @@ export default async function mount(root, { query, signal, setQuery }) {
   /** @type {Map<string, any[]>} */
   const checks = new Map();
 
+  // stable: a row is rebuilt only for a new node object (a member change, or its checks changing below), so a
+  // change of one node costs one row, not a thousand.
   const table = keyedTable({
+    stable: true,
     key: (n) => n.name,
     empty: 'No node matches.',
     rowProps: (n) => ({ class: n.status, dataset: { node: n.name, status: n.status } }),
@@ -138,12 +141,19 @@ export default async function mount(root, { query, signal, setQuery }) {
   void blockingLoop(async (index, loopSignal) => {
     const response = await request('GET', `/v1/health/state/any${index ? `?index=${index}&wait=5m` : ''}`, { signal: loopSignal });
     const list = await response.json();
-    checks.clear();
+    /** @type {Map<string, any[]>} */
+    const next = new Map();
     for (const check of list) {
-      const forNode = checks.get(check.Node) ?? [];
+      const forNode = next.get(check.Node) ?? [];
       forNode.push(check);
-      checks.set(check.Node, forNode);
+      next.set(check.Node, forNode);
     }
+    // A node whose checks changed gets a new object, so its row is drawn again.
+    for (const name of new Set([...checks.keys(), ...next.keys()])) {
+      if (JSON.stringify(checks.get(name)) !== JSON.stringify(next.get(name)) && nodes.has(name)) nodes.set(name, { ...nodes.get(name) });
+    }
+    checks.clear();
+    for (const [name, forNode] of next) checks.set(name, forNode);
     render();
     return response.headers.get('X-Consul-Index') ?? undefined;
   }, { signal });
