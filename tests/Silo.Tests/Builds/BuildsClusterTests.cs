@@ -7,7 +7,7 @@ using static Platform.Silo.Tests.Builds.BuildsHttp;
 
 namespace Platform.Silo.Tests.Builds;
 
-/// <summary>Builds in a cluster of two silo processes on PostgreSQL: a build outlives the silo that held it.</summary>
+/// <summary>Builds in a cluster of two silo processes on PostgreSQL: a build outlives the silo that held it, and the queue the silo that held the queue.</summary>
 [Collection(PostgresCollection.Name)]
 public sealed class BuildsClusterTests(PostgresFixture postgres, ITestOutputHelper output)
 {
@@ -27,7 +27,7 @@ public sealed class BuildsClusterTests(PostgresFixture postgres, ITestOutputHelp
         var id = await PushAsync(cluster[0].Http, repo, "main", Secret);
 
         // The silo holding the build's grain is killed; the agent is connected to the other one.
-        var holder = await HolderOfBuildAsync(cluster);
+        var holder = await HolderOfAsync(cluster, "build");
         var survivor = 1 - holder;
         output.WriteLine($"build {id} is held by silo{holder}; the agent connects to silo{survivor}");
         await using var agent = await SimulatedBuildAgent.ConnectAsync(cluster.HttpPorts[survivor], "durable-agent");
@@ -62,15 +62,74 @@ public sealed class BuildsClusterTests(PostgresFixture postgres, ITestOutputHelp
         cluster.Passed = true;
     }
 
-    /// <summary>The silo whose /v1/cluster counts an activation of grain type 'build' (the test makes only one).</summary>
-    private static async Task<int> HolderOfBuildAsync(SiloClusterProcesses cluster)
+    [Fact]
+    public async Task Queue_whose_silo_is_killed_goes_on_and_dispatches_the_job_that_waited_once()
+    {
+        var connection = await postgres.DatabaseForAsync(nameof(Queue_whose_silo_is_killed_goes_on_and_dispatches_the_job_that_waited_once));
+        await using var cluster = new SiloClusterProcesses(connection, 2, output);
+        await cluster.StartAsync(0);
+        await cluster.StartAsync(1);
+        await cluster.WaitForAsync([0, 1], (_, s) => s.ActiveCount == 2, TimeSpan.FromSeconds(30), "both silos active");
+        const string repo = "team/queued";
+        await RegisterAsync(cluster[0].Http, repo, Secret);
+        var first = await PushAsync(cluster[0].Http, repo, "main", Secret);
+
+        // The agent (one slot) connects to the silo that does not hold the queue, and runs the first build's step.
+        var holder = await HolderOfAsync(cluster, "buildqueue");
+        var survivor = 1 - holder;
+        output.WriteLine($"the queue is held by silo{holder}; the agent connects to silo{survivor}");
+        var http = cluster.Client(survivor);
+        await using var agent = await SimulatedBuildAgent.ConnectAsync(cluster.HttpPorts[survivor], "queue-agent", slots: 1);
+        await agent.AnswerPipelineAsync(await agent.PipelineJobAsync(first), """
+            steps:
+              - key: compile
+                run: scripts/compile.sh
+            """);
+        var compile = await agent.StepJobAsync(first, "compile");
+        await agent.StartedAsync(compile);
+
+        // A second build waits for the slot; then the queue's silo dies with the job still waiting in it.
+        var second = await PushAsync(http, repo, "release", Secret, "1123456789abcdef0123456789abcdef01234567");
+        await WaitForQueuedAsync(http, second);
+        cluster[holder].Kill();
+
+        // The slot frees: the queue, back on the survivor from its stored state, dispatches the waiting job, once.
+        await agent.RunAsync(compile, "compiled\n");
+        await agent.AnswerPipelineAsync(await agent.PipelineJobAsync(second), """
+            steps:
+              - key: pack
+                run: scripts/pack.sh
+            """);
+        await agent.RunAsync(await agent.StepJobAsync(second, "pack"), "packed\n");
+        await WaitForBuildAsync(http, first, b => b.GetProperty("state").GetString() == "passed", "the first build passed", TimeSpan.FromSeconds(90));
+        await WaitForBuildAsync(http, second, b => b.GetProperty("state").GetString() == "passed", "the second build passed", TimeSpan.FromSeconds(90));
+        Assert.Single(agent.Jobs(second), j => j.Step is null);
+        Assert.Single(agent.Jobs(second), j => j.Step == "pack");
+        Assert.Single(agent.Jobs(first), j => j.Step == "compile");
+        Assert.All(agent.Jobs(first).Concat(agent.Jobs(second)), j => Assert.Equal(1, j.Attempt));
+        cluster.Passed = true;
+    }
+
+    /// <summary>Waits until <paramref name="buildId"/>'s pipeline job waits in the queue (GET /v1/queue lists it).</summary>
+    private static async Task WaitForQueuedAsync(HttpClient http, string buildId)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!(await http.GetStringAsync("/v1/queue")).Contains(buildId, StringComparison.Ordinal))
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(30)) throw new TimeoutException($"build {buildId} not in the queue within 30 s: {await http.GetStringAsync("/v1/queue")}");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>The silo whose /v1/cluster counts an activation of <paramref name="grainType"/> (the test makes only one).</summary>
+    private static async Task<int> HolderOfAsync(SiloClusterProcesses cluster, string grainType)
     {
         for (var i = 0; i < cluster.Count; i++)
         {
             var status = await cluster.Client(i).GetFromJsonAsync<JsonElement>("/v1/cluster");
             foreach (var type in status.GetProperty("grainTypes").EnumerateArray())
-                if (type.GetProperty("grainType").GetString() == "build" && type.GetProperty("activations").GetInt64() > 0) return i;
+                if (type.GetProperty("grainType").GetString() == grainType && type.GetProperty("activations").GetInt64() > 0) return i;
         }
-        throw new InvalidOperationException("no silo holds the build's grain");
+        throw new InvalidOperationException($"no silo holds a grain of type '{grainType}'");
     }
 }
