@@ -52,17 +52,27 @@ public sealed class HooksApiTests(NodesSilo fixture) : IClassFixture<NodesSilo>
     {
         const string repo = "team/signed";
         await RegisterAsync(Http, repo, Secret);
+        // A build made before the rejected hooks: nothing stored may change because of them.
+        var before = await PushAsync(Http, repo, "main", Secret);
+        var repository = await Http.GetStringAsync($"/v1/repos/{repo}");
+        var build = await Http.GetStringAsync($"/v1/builds/{before}");
 
-        var (wrong, wrongBody) = await SendAsync(Http, GitHubPush(repo, "main", Commit, "not-the-secret"));
-        var (missing, missingBody) = await SendAsync(Http, GitHubPush(repo, "main", Commit, secret: null));
+        var (wrong, wrongBody) = await SendAsync(Http, GitHubPush(repo, "main", "1" + Commit[1..], "not-the-secret"));
+        var (missing, missingBody) = await SendAsync(Http, GitHubPush(repo, "main", "1" + Commit[1..], secret: null));
 
         Assert.Equal(401, wrong);
         Assert.Contains("X-Hub-Signature-256 does not match", wrongBody.GetProperty("error").GetString());
         Assert.Equal(401, missing);
         Assert.Contains("X-Hub-Signature-256 is missing", missingBody.GetProperty("error").GetString());
-        Assert.Empty(await BuildIdsAsync(Http, repo));
+        Assert.Equal([before], await BuildIdsAsync(Http, repo));
         var queue = await Http.GetFromJsonAsync<JsonElement>("/v1/queue");
-        Assert.DoesNotContain(queue.GetProperty("waiting").EnumerateArray(), w => w.GetProperty("ticket").GetProperty("repository").GetString() == repo);
+        Assert.DoesNotContain(queue.GetProperty("waiting").EnumerateArray(), w => w.GetProperty("ticket").GetProperty("repository").GetString() == repo
+            && w.GetProperty("ticket").GetProperty("buildId").GetString() != before);
+        // The repository (its secret included: the right signature still starts a build) and the earlier build are as they were.
+        Assert.Equal(repository, await Http.GetStringAsync($"/v1/repos/{repo}"));
+        Assert.Equal(build, await Http.GetStringAsync($"/v1/builds/{before}"));
+        var after = await PushAsync(Http, repo, "main", Secret, "2" + Commit[1..]);
+        Assert.NotEqual(before, after);
     }
 
     [Fact]
