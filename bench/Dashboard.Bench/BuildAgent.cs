@@ -24,6 +24,9 @@ public sealed class BuildAgent(string name, int slots) : IAsyncDisposable
     private Task? _receive;
     private Task? _pings;
 
+    /// <summary>Called with each job frame as it arrives (on the receive loop: keep it short), before the job is answered.</summary>
+    public Action<JobFrame>? JobReceived { get; init; }
+
     /// <summary>Completes once the silo acknowledged the end of the step job of <paramref name="buildId"/>.</summary>
     public Task Finished(string buildId) => _finished.GetOrAdd(buildId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
@@ -62,6 +65,7 @@ public sealed class BuildAgent(string name, int slots) : IAsyncDisposable
         {
             while (await ReceiveAsync(buffer) is { } frame)
             {
+                if (frame is JobFrame received) JobReceived?.Invoke(received);
                 switch (frame)
                 {
                     case JobFrame job when job.Step is null:

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Builds benchmark (bench/Builds.Bench): builds the Release silo and driver, then times push hooks to the job on an
+# agent with simulated build agents (--agents, default 100) over --rounds hooks (default 500, after --warmup 50).
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+for project in src/Silo bench/Builds.Bench; do
+    dotnet build "$repo/$project" -c Release -v q --nologo >/dev/null
+done
+exec dotnet "$repo/bench/Builds.Bench/bin/Release/net10.0/Platform.Builds.Bench.dll" "$@"
