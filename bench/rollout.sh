@@ -64,6 +64,8 @@ tck=$(getconf CLK_TCK)
 # CPU seconds of processes (utime+stime), and with their waited-for children (rsync, sh...).
 cpu_self() { local t=0; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
 cpu_all() { local t=0; for p in "$@"; do t=$((t + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$p/stat"))); done; echo "$t"; }
+# This script's waited-for children (the floor's curl, sha256sum, tar, rsync and their subshells).
+cpu_children() { awk '{print $16 + $17}' "/proc/$$/stat"; }
 machine_busy() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
 
 echo "building the silo and the CLI (Release)..." >&2
@@ -112,7 +114,7 @@ for _ in $(seq 1 600); do
 done
 [ "$alive" = "$nodes" ] || { echo "rollout.sh: $alive of $nodes agents alive after 120 s" >&2; exit 1; }
 # Let the agents' start-up (JIT, first reports) settle so that it is not counted as the deploy's CPU.
-sleep 5
+sleep 15
 
 manifest=$(cat <<EOF
 src: $artifact
@@ -151,14 +153,16 @@ for batch in ${batches//,/ }; do
     wall=$(python3 -c "import datetime,sys; print(f'{datetime.datetime.fromisoformat(sys.argv[1]).timestamp() - $t0:.2f}')" "$last")
     read -r p50 max <<<"$stats"
     silo_cpu=$(calc "($silo1 - $silo0) / $tck")
-    rows+=("| platform deploy, batch $batch | $wall | $(calc "f'{$p50 / 1000:.2f}'") / $(calc "f'{$max / 1000:.2f}'") | $(calc "f'{$silo_cpu:.2f} ({$silo_cpu / $nodes * 1000:.0f} ms)'") | $(calc "f'{($agents1 - $agents0) / $tck:.1f} / {($agentsc1 - $agentsc0) / $tck:.1f}'") | $(calc "f'{($busy1 - $busy0) / $tck:.1f}'") | $load |")
+    others=$(calc "f'{($busy1 - $busy0 - ($silo1 - $silo0) - ($agentsc1 - $agentsc0)) / $tck:.1f}'")
+    rows+=("| platform deploy, batch $batch | $wall | $(calc "f'{$p50 / 1000:.2f}'") / $(calc "f'{$max / 1000:.2f}'") | $(calc "f'{$silo_cpu:.2f} ({$silo_cpu / $nodes * 1000:.0f} ms)'") | $(calc "f'{($agents1 - $agents0) / $tck:.1f} / {($agentsc1 - $agentsc0) / $tck:.1f}'") | $others | $load |")
     echo "${rows[-1]}" >&2
 done
 
 # The floor: what each node does (fetch, verify, extract, rsync into its dest), by a shell loop.
 floor_port=$(free_port)
 (cd "$work/site" && exec python3 -m http.server "$floor_port" --bind 127.0.0.1 > "$work/floor.log" 2>&1) &
-pids+=($!)
+floor_pid=$!
+pids+=("$floor_pid")
 wait_http "http://127.0.0.1:$floor_port/"
 one_node() {
     local dir="$work/floor/$1"
@@ -170,10 +174,10 @@ one_node() {
     rm -rf "$dir/new" "$dir/app.tar.gz"
 }
 floor_run() {
-    local how=$1 load t0 busy0 busy1 wall
+    local how=$1 load t0 busy0 busy1 wall server0 server1 loop0 loop1
     rm -rf "$work/floor"
     load=$(cut -d' ' -f1-3 /proc/loadavg)
-    busy0=$(machine_busy)
+    busy0=$(machine_busy); server0=$(cpu_self "$floor_pid"); loop0=$(cpu_children)
     t0=$(now)
     if [ "$how" = sequential ]; then
         for i in $(seq 1 "$nodes"); do one_node "$i"; done
@@ -183,9 +187,9 @@ floor_run() {
         for j in "${jobs[@]}"; do wait "$j"; done
     fi
     wall=$(calc "f'{$(now) - $t0:.2f}'")
-    busy1=$(machine_busy)
+    busy1=$(machine_busy); server1=$(cpu_self "$floor_pid"); loop1=$(cpu_children)
     for d in "$work"/floor/*/dest; do cmp -s "$d/part1.bin" "$work/payload/part1.bin" || { echo "rollout.sh: $d does not hold the payload" >&2; exit 1; }; done
-    rows+=("| floor: shell loop, $how | $wall | | | | $(calc "f'{($busy1 - $busy0) / $tck:.1f}'") | $load |")
+    rows+=("| floor: shell loop, $how | $wall | | $(calc "f'{($server1 - $server0) / $tck:.2f}'") (http.server) | $(calc "f'{($loop1 - $loop0) / $tck:.1f}'") (curl, sha256sum, tar, rsync) | $(calc "f'{($busy1 - $busy0 - ($server1 - $server0) - ($loop1 - $loop0)) / $tck:.1f}'") | $load |")
     echo "${rows[-1]}" >&2
 }
 floor_run sequential
@@ -195,6 +199,6 @@ ok=1
 echo
 echo "rollout of a $(calc "f'{$bytes / 1e6:.1f}'") MB tar.gz (random bytes) to $nodes real agents, nproc=$(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
-echo "| run | wall s (POST to last node done) | node duration p50 / max s | silo CPU s (per node) | agents' CPU s (own / with rsync, sh) | machine CPU s (all processes) | load before (1/5/15 min) |"
+echo "| run | wall s (POST to last node done) | node duration p50 / max s | server CPU s (silo: per node) | nodes' CPU s (agents: own / with rsync) | other processes' CPU s | load before (1/5/15 min) |"
 echo "|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
