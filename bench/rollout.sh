@@ -138,6 +138,8 @@ for batch in ${batches//,/ }; do
     done
     silo1=$(cpu_self "$silo_pid"); agents1=$(cpu_self "${agent_pids[@]}"); agentsc1=$(cpu_all "${agent_pids[@]}"); busy1=$(machine_busy)
     status=$(jq -r .status <<<"$deploy")
+    # Each node's log tail (download rate, steps) stays in the work directory for --keep.
+    echo "$deploy" > "$work/deploy-batch-$batch.json"
     if [ "$status" != succeeded ]; then
         echo "rollout.sh: deploy $id ended $status" >&2
         jq '.nodes[] | select(.status != "succeeded") | {node, status, reason, output_tail}' <<<"$deploy" >&2
