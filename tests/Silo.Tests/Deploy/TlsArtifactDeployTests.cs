@@ -55,4 +55,33 @@ public sealed class TlsArtifactDeployTests(ITestOutputHelper output) : IAsyncLif
         Assert.Equal("succeeded", done.GetProperty("status").GetString());
         Assert.Equal("release 1\n", File.ReadAllText(Path.Combine(_fleet.NodeDir(node), "dest", "index.html")));
     }
+    [Fact]
+    public async Task A_manifest_url_on_the_https_silo_is_loaded_by_an_agent_with_ca_file()
+    {
+        _fleet.AgentConfig["ca_file"] = _certs.CaFile;
+        await _fleet.StartAgentsAsync(_http, [DeployFleet.Pass]);
+        var node = _fleet.Names.Single();
+        using (var fetch = new HttpClient())
+        using (var put = await _http.PutAsync($"/v1/artifacts/{_fleet.Prefix}/app.tar.gz", new ByteArrayContent(await fetch.GetByteArrayAsync(_fleet.Server.Url("app.tar.gz")))))
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        var manifest = $$$"""
+            src: {{{_silo.BaseAddress}}}v1/artifacts/{{{_fleet.Prefix}}}/app.tar.gz
+            checksum: {{{_fleet.Checksum}}}
+            dest: {{ env "NODE_DIR" }}/dest/
+            """;
+        using (var put = await _http.PutAsync($"/v1/artifacts/{_fleet.Prefix}/manifest.yml", new StringContent(manifest)))
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        var manifestUrl = $"{_silo.BaseAddress}v1/artifacts/{_fleet.Prefix}/manifest.yml";
+        Assert.StartsWith("https://", manifestUrl);
+
+        var (status, body) = await DeployFleet.PostAsync(_http, new { manifest_url = manifestUrl, target = new { nodes = new[] { node } } });
+        Assert.True(status == 201, body.ToString());
+        var id = body.GetProperty("id").GetString()!;
+        System.Text.Json.JsonElement done = default;
+        await _fleet.UntilAsync(async () => (done = await DeployFleet.GetAsync(_http, id)).GetProperty("status").GetString() != "running", "the deploy ending");
+        output.WriteLine(done.ToString());
+        Assert.Equal("succeeded", done.GetProperty("status").GetString());
+        Assert.Contains($"Loading manifest: {manifestUrl}", done.GetProperty("nodes")[0].GetProperty("output_tail").GetString());
+        Assert.Equal("release 1\n", File.ReadAllText(Path.Combine(_fleet.NodeDir(node), "dest", "index.html")));
+    }
 }
