@@ -57,4 +57,29 @@ public sealed class StretchOptionsDeployTests(ITestOutputHelper output) : Deploy
         Assert.Equal("0s", cli.GetProperty("stretch").GetProperty("retry_wait").GetString());
         Assert.Equal(5, Fleet.Server.Requests("app.tar.gz"));
     }
+    [Fact]
+    public async Task Random_delay_makes_the_node_sleep_before_it_loads_the_manifest()
+    {
+        await Fleet.StartAgentsAsync(TestSilo.Http, [DeployFleet.Pass]);
+        var node = Fleet.Names.Single();
+
+        var done = await RunAsync(new { manifest_url = Fleet.ManifestUrl, target = new { nodes = new[] { node } }, stretch = new { random_delay = "3s" } });
+
+        Assert.Equal("succeeded", done.GetProperty("status").GetString());
+        Assert.Equal("3s", done.GetProperty("stretch").GetProperty("random_delay").GetString());
+        var run = done.GetProperty("nodes")[0];
+        var tail = run.GetProperty("output_tail").GetString()!;
+        // The sleep is drawn from [0, random_delay); the node logs the one it drew, then sleeps it before any download.
+        var line = tail.Split('\n').Single(l => l.Contains("Sleeping ", StringComparison.Ordinal));
+        var drawn = line[(line.IndexOf("Sleeping ", StringComparison.Ordinal) + "Sleeping ".Length)..].Trim();
+        Assert.True(Platform.Protocol.GoDuration.TryParse(drawn, out var sleep), $"'{drawn}' in '{line}' is not a duration");
+        Assert.InRange(sleep, TimeSpan.Zero, TimeSpan.FromSeconds(3));
+        Assert.True(tail.IndexOf(line, StringComparison.Ordinal) < tail.IndexOf("Loading manifest", StringComparison.Ordinal), tail);
+        Assert.True(run.GetProperty("duration_ms").GetInt64() >= (long)sleep.TotalMilliseconds,
+            $"the node ran {run.GetProperty("duration_ms").GetInt64()} ms, less than the {drawn} it says it slept");
+        var started = run.GetProperty("started").GetDateTimeOffset();
+        var finished = run.GetProperty("finished").GetDateTimeOffset();
+        Assert.True(finished - started >= sleep, $"the silo saw the node run from {started:O} to {finished:O}, less than the {drawn} it says it slept");
+        Assert.Equal(1, Fleet.Server.Requests("app.tar.gz"));
+    }
 }
