@@ -30,6 +30,7 @@ public sealed class RenderTimer(IBrowser browser, string siloUrl)
               const n = document.querySelectorAll(rowSelector).length;
               if (b.screenRows === undefined && n >= Math.min(spec.screen, spec.expected)) {
                 b.screenRows = n;
+                // As for all rows below: a task queued from the frame's animation callback runs once it is painted.
                 requestAnimationFrame(() => setTimeout(() => { b.screen = performance.now(); }));
               }
               if (n >= spec.expected) {

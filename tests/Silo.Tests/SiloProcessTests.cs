@@ -105,6 +105,30 @@ public sealed class SiloProcessTests
     }
 
     [Fact]
+    public async Task Followed_cluster_comes_as_ndjson_lines_that_show_calls_made_between_them()
+    {
+        using var dir = new TempDir();
+        await using var silo = await SiloProcess.StartAsync(dir.Path, null, "--silo-name", "beta");
+        using var client = new HttpClient { BaseAddress = silo.Http.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var response = await client.GetAsync("/v1/cluster?follow=true", HttpCompletionOption.ResponseHeadersRead, cancel.Token);
+        Assert.Equal("application/x-ndjson", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancel.Token));
+        var first = JsonDocument.Parse((await reader.ReadLineAsync(cancel.Token))!).RootElement;
+        Assert.Equal("beta", first.GetProperty("silos")[0].GetProperty("name").GetString());
+
+        // Calls made after the first line show in a later one, with no new request.
+        for (var i = 0; i < 2; i++) (await silo.Http.PutAsync($"/test/ledger/f{i}/x/1", null)).EnsureSuccessStatusCode();
+        while (true)
+        {
+            var line = JsonDocument.Parse((await reader.ReadLineAsync(cancel.Token))!).RootElement;
+            if (line.GetProperty("grainTypes").EnumerateArray().Any(g => g.GetProperty("grainType").GetString() == "ledger" && g.GetProperty("activations").GetInt64() == 2)) break;
+        }
+        using var bad = await silo.Http.GetAsync("/v1/cluster?follow=1");
+        Assert.Equal(400, (int)bad.StatusCode);
+    }
+
+    [Fact]
     public async Task Health_endpoints_answer_live_and_ready()
     {
         using var dir = new TempDir();

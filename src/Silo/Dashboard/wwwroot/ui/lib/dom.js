@@ -87,10 +87,11 @@ export function keyedTable(spec) {
     if (rows.size === 0 && rest === null && items.length > FIRST_ROWS) {
       rest = items;
       apply(items.slice(0, FIRST_ROWS));
-      requestAnimationFrame(() => setTimeout(() => {
+      // Two frames: the first paints the rows shown; the rest is built after it.
+      requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => {
         if (rest) apply(rest);
         rest = null;
-      }));
+      })));
       return;
     }
     // A later update replaces what was still to be shown.

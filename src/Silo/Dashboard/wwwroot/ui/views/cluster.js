@@ -1,9 +1,8 @@
 // @ts-check
 // Cluster: the silos, per grain type statistics, small charts of the last minutes and the membership table's
-// history, from GET /v1/cluster.
-// Statistics are counters sampled by the silo; the view reads them every 2 s (the charts' resolution) and charts
-// the differences. Rings of fixed size keep the last 5 minutes only.
-import { getJson, isAbort, pause } from '../lib/api.js';
+// history, from GET /v1/cluster?follow=true: the silo pushes it every 2 s (the charts' resolution: statistics are
+// counters, charted as differences) and at once on a membership change. Rings of fixed size keep the last 5 minutes only.
+import { follow } from '../lib/api.js';
 import { Ring, sparkline } from '../lib/chart.js';
 import { age, badge, errorBox, h, keyedTable, micros, rate, replace, time } from '../lib/dom.js';
 
@@ -79,9 +78,10 @@ export default async function mount(root, { signal }) {
   /** @type {{ at: number, calls: number, failures: number, byType: Map<string, number> } | null} */
   let previous = null;
 
-  async function sample() {
-    const cluster = await getJson('/v1/cluster', signal);
+  /** One line of the followed cluster: tables always; chart samples at most one per PERIOD_MS (a membership change comes between). @param {any} cluster */
+  function sample(cluster) {
     const now = performance.now();
+    const charted = !previous || now - previous.at >= PERIOD_MS * 0.75;
     let calls = 0;
     let failures = 0;
     let activations = 0;
@@ -111,14 +111,16 @@ export default async function mount(root, { signal }) {
       });
     }
     rows.sort((a, b) => b.calls - a.calls || a.grainType.localeCompare(b.grainType));
-    if (previous) {
-      const seconds = (now - previous.at) / 1000;
-      rings.calls.push(Math.max(0, calls - previous.calls) / seconds);
-      rings.failures.push(Math.max(0, failures - previous.failures) / seconds);
+    if (charted) {
+      if (previous) {
+        const seconds = (now - previous.at) / 1000;
+        rings.calls.push(Math.max(0, calls - previous.calls) / seconds);
+        rings.failures.push(Math.max(0, failures - previous.failures) / seconds);
+      }
+      rings.activations.push(activations);
+      rings.watches.push(cluster.keyWatches ?? 0);
+      previous = { at: now, calls, failures, byType };
     }
-    rings.activations.push(activations);
-    rings.watches.push(cluster.keyWatches ?? 0);
-    previous = { at: now, calls, failures, byType };
 
     const refused = cluster.accessRefused ?? {};
     replace(summary,
@@ -135,22 +137,27 @@ export default async function mount(root, { signal }) {
     status.textContent = `updated ${time(Date.now())}`;
   }
 
-  await sample();
-  void (async () => {
-    while (!signal.aborted) {
-      await pause(PERIOD_MS, signal);
-      if (signal.aborted) return;
-      try {
-        await sample();
-        problem.replaceChildren();
-      } catch (error) {
-        if (signal.aborted || isAbort(error)) return;
-        status.className = 'live off';
-        status.textContent = 'not updating';
-        replace(problem, errorBox(error));
-      }
-    }
-  })();
+  // Pushed: the silo sends the cluster every 2 s and at once when its membership view changes (a join, a suspicion,
+  // a death); a stream that breaks is opened again by follow().
+  /** @type {(value?: unknown) => void} */
+  let ready = () => {};
+  const first = new Promise((resolve) => { ready = resolve; });
+  void follow('/v1/cluster?follow=true', {
+    signal,
+    onLine(line) {
+      sample(line);
+      problem.replaceChildren();
+      ready();
+    },
+    onState(state, error) {
+      if (state !== 'retrying') return;
+      status.className = 'live off';
+      status.textContent = 'not updating';
+      if (error) replace(problem, errorBox(error));
+      ready();
+    },
+  });
+  await first;
 }
 
 /** @param {string} label @param {string} value */

@@ -139,10 +139,11 @@ export default async function mount(root, { params, signal }) {
   const refreshDeploys = coalesced(async () => deploys.update(await getJson(`${path}/deploys`, signal)));
   const refreshJobs = coalesced(async () => jobs.update(await getJson(`${path}/jobs`, signal)));
   await Promise.all([refreshHistory(), refreshDeploys(), showJobs ? refreshJobs() : null]);
-  // The node's history is told by the deploy and build grains; their feeds say when something changed, and the
-  // history is read again then (a reopened feed starts with the current list, which rereads it too).
-  void follow('/v1/deploys?follow=true&limit=1', { signal, onLine: () => void refreshDeploys().catch(() => {}) });
-  if (showJobs) void follow('/v1/builds?follow=true&limit=1', { signal, onLine: () => void refreshJobs().catch(() => {}) });
+  // The node's history is told by the deploy and build grains right after they store a change, and their feeds
+  // push the change at the same moment: a feed line makes the page read the history now and once more a second
+  // after the last line (the history can be a moment behind the feed). A reopened feed starts with a line too.
+  void follow('/v1/deploys?follow=true&limit=1', { signal, onLine: settled(refreshDeploys, signal) });
+  if (showJobs) void follow('/v1/builds?follow=true&limit=1', { signal, onLine: settled(refreshJobs, signal) });
 
   // The kept changes are read when the monitor (re)opens, after it is open, so none falls between the two; lines
   // then add to them (the same change read and pushed shows once: read lists replace, pushed ones are newer).
@@ -201,6 +202,22 @@ function took(ms) {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 90000) return `${(ms / 1000).toFixed(1)} s`;
   return `${Math.round(ms / 60000)} min`;
+}
+
+/**
+ * A feed line's handler: reads now, and once more a second after the last line of a burst.
+ * @param {() => Promise<void>} read @param {AbortSignal} signal
+ */
+function settled(read, signal) {
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let later;
+  return () => {
+    void read().catch(() => {});
+    clearTimeout(later);
+    later = setTimeout(() => {
+      if (!signal.aborted) void read().catch(() => {});
+    }, 1000);
+  };
 }
 
 /**
