@@ -6,7 +6,7 @@ namespace Platform.Silo.Endpoints;
 
 /// <summary>
 /// GET /v1/cluster: every silo with its state and, for this silo, the key watches open on it and per grain type and
-/// method: activations, calls, failures, latency; <c>?follow=true</c> streams it (docs/operations.md).
+/// method: activations, calls, failures, latency; <c>?follow=true</c> streams it (docs/runtime.md).
 /// </summary>
 public static class ClusterEndpoints
 {
