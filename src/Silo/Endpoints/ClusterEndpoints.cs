@@ -25,6 +25,8 @@ public static class ClusterEndpoints
         return app;
     }
 
+    private static readonly byte[] Newline = "\n"u8.ToArray();
+
     /// <summary>How often a followed cluster is sent again (its statistics are counters: a chart needs samples).</summary>
     public static readonly TimeSpan FollowPeriod = TimeSpan.FromSeconds(2);
 
@@ -38,8 +40,9 @@ public static class ClusterEndpoints
         var changed = new SemaphoreSlim(0, 1);
         void OnView(Platform.Runtime.Membership.ClusterView _)
         {
+            // A view that changes as the stream ends may come after the semaphore is gone: nothing to wake then.
             try { changed.Release(); }
-            catch (SemaphoreFullException) { /* one wake is pending already */ }
+            catch (Exception e) when (e is SemaphoreFullException or ObjectDisposedException) { /* one wake is pending already, or the stream ended */ }
         }
         var membership = runtime.Cluster?.Membership;
         if (membership is not null) membership.ViewChanged += OnView;
@@ -50,7 +53,7 @@ public static class ClusterEndpoints
             while (!aborted.IsCancellationRequested)
             {
                 await context.Response.Body.WriteAsync(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(snapshot(), System.Text.Json.JsonSerializerOptions.Web), aborted);
-                await context.Response.Body.WriteAsync("\n"u8.ToArray(), aborted);
+                await context.Response.Body.WriteAsync(Newline, aborted);
                 await context.Response.Body.FlushAsync(aborted);
                 await changed.WaitAsync(FollowPeriod, aborted);
             }
