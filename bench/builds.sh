@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds benchmark (bench/Builds.Bench): builds the Release silo and driver, then times push hooks to the job on an
-# agent with simulated build agents (--agents, default 100) over --rounds hooks (default 500, after --warmup 50).
+# Builds benchmarks (bench/Builds.Bench): builds the Release silo and driver, then runs one benchmark, named first:
+#   hook  (default) push hooks to the job on an agent with simulated build agents (--agents 100, --rounds 500, --warmup 50)
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)

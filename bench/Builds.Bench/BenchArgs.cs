@@ -1,0 +1,20 @@
+using System.Globalization;
+using Platform.Nodes.Bench;
+
+namespace Platform.Builds.Bench;
+
+/// <summary>Options shared by the builds benchmarks.</summary>
+internal static class BenchArgs
+{
+    public static string SiloDll { get; } =
+        Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../src/Silo/bin/Release/net10.0/Platform.Silo.dll"));
+
+    public static int Int(string[] args, string name, int fallback)
+    {
+        var at = Array.IndexOf(args, name);
+        if (at < 0) return fallback;
+        if (at + 1 >= args.Length || !int.TryParse(args[at + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < 1)
+            throw new BenchFailure($"{name} '{(at + 1 < args.Length ? args[at + 1] : "")}' is not a whole number of 1 or more");
+        return value;
+    }
+}
