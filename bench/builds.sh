@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds benchmarks (bench/Builds.Bench): builds the Release silo and driver, then runs one benchmark, named first:
 #   hook  (default) push hooks to the job on an agent with simulated build agents (--agents 100, --rounds 500, --warmup 50)
+#   queue 10,000 builds queued, then 1,000 simulated agents × 2 slots offered at once: jobs/s and fairness across 10
+#         repositories (--agents 1000, --slots 2, --builds 10000)
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)

@@ -12,7 +12,8 @@ try
     return mode switch
     {
         "hook" => await HookBench.RunAsync(rest),
-        _ => throw new BenchFailure($"unknown benchmark '{mode}'; expected hook"),
+        "queue" => await QueueBench.RunAsync(rest),
+        _ => throw new BenchFailure($"unknown benchmark '{mode}'; expected hook or queue"),
     };
 }
 catch (BenchFailure failure)

@@ -32,6 +32,12 @@ public sealed class BuildAgent(string name, int slots) : IAsyncDisposable
 
     public void Forget(string buildId) => _finished.TryRemove(buildId, out _);
 
+    /// <summary>Called with the build id each time the silo acknowledged the end of a step job (on the receive loop).</summary>
+    public Action<string>? StepEnded { get; init; }
+
+    /// <summary>Offers <paramref name="count"/> slots from now on (an agent connected with none takes no job until then).</summary>
+    public Task OfferSlotsAsync(int count) => SendAsync(new JobCapacityFrame(count, null));
+
     public async Task ConnectAsync(string siloUrl)
     {
         _socket.Options.AddSubProtocol(AgentProtocol.SubProtocol);
@@ -81,6 +87,7 @@ public sealed class BuildAgent(string name, int slots) : IAsyncDisposable
                         break;
                     case JobDoneAckFrame ack when !ack.JobId.EndsWith("/~pipeline", StringComparison.Ordinal):
                         var buildId = ack.JobId[..ack.JobId.LastIndexOf('/')];
+                        StepEnded?.Invoke(buildId);
                         _finished.GetOrAdd(buildId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
                         break;
                 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Platform.Runtime;
 using Platform.Runtime.Catalog;
+using Platform.Runtime.Storage;
 
 namespace Platform.Grains.Builds;
 
@@ -10,6 +11,12 @@ namespace Platform.Grains.Builds;
 /// build (which records the agent and answers the order), then recorded here, then sent: after a crash at any point the
 /// build's record decides, and an order sent twice is the same attempt, which an agent never runs twice.
 /// </summary>
+/// <remarks>
+/// Reentrant, so that thousands of jobs queued or ended at once share the writes of the queue's state (group commit):
+/// a write per call would rewrite every waiting ticket each time, quadratic in the queue's length. One dispatch run at a
+/// time confirms a batch of jobs with their builds together and records them in one write before sending them.
+/// </remarks>
+[Reentrant]
 [GrainType("buildqueue")]
 internal sealed partial class BuildQueueGrain(
     [PersistentState("queue")] IPersistentState<QueueState> state,
@@ -21,8 +28,22 @@ internal sealed partial class BuildQueueGrain(
     private readonly BuildsOptions _options = options.Value;
     private readonly Dictionary<string, AgentEntry> _agents = new(StringComparer.Ordinal);
     private int _ticks;
+    private GroupCommit? _commits;
+    private bool _pumping;
+    private bool _pumpAgain;
+    private long _toldAt;
+    private bool _changePending;
+
+    /// <summary>Jobs confirmed with their builds at once, then recorded in one write, in a dispatch run.</summary>
+    internal const int DispatchBatch = 64;
+
+    /// <summary>The least time between two reports of the queue's contents (counters and the builds' feed) in a burst.</summary>
+    private static readonly TimeSpan ChangeInterval = TimeSpan.FromMilliseconds(100);
 
     private QueueState Q => state.State;
+
+    /// <summary>Every write of the queue's state goes through here: changes made while one is in flight share the next.</summary>
+    private GroupCommit Commits => _commits ??= new GroupCommit(state.WriteStateAsync);
 
     /// <summary>This silo's build counters, which show the queue's depth; none when the host registers none (unit tests).</summary>
     private BuildCounters? Counters => ServiceProvider.GetService(typeof(BuildCounters)) as BuildCounters;
@@ -30,6 +51,7 @@ internal sealed partial class BuildQueueGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         RegisterGrainTimer(_ => Tick(), _options.QueueCheckInterval, _options.QueueCheckInterval);
+        RegisterGrainTimer(_ => TellPendingChange(), ChangeInterval, ChangeInterval);
         Counters?.OnQueue(Q.Waiting, Q.Running.Count);
         return Task.CompletedTask;
     }
@@ -50,9 +72,9 @@ internal sealed partial class BuildQueueGrain(
         if (at >= 0 && Q.Waiting[at].Attempt >= ticket.Attempt) return;
         if (at >= 0) Q.Waiting.RemoveAt(at);
         Q.Waiting.Add(ticket);
-        await state.WriteStateAsync();
-        await Pump();
+        await Commits.CommitAsync();
         Changed();
+        await Pump();
     }
 
     public async Task Withdraw(string jobId, int attempt)
@@ -60,9 +82,9 @@ internal sealed partial class BuildQueueGrain(
         var removed = Q.Waiting.RemoveAll(t => t.JobId == jobId && t.Attempt <= attempt)
             + Q.Running.RemoveAll(l => l.JobId == jobId && l.Attempt <= attempt);
         if (removed == 0) return;
-        await state.WriteStateAsync();
-        await Pump();
+        await Commits.CommitAsync();
         Changed();
+        await Pump();
     }
 
     public async Task UpdateAgents(IJobDispatcher hub, string hubKey, List<AgentSlots> agents)
@@ -71,8 +93,10 @@ internal sealed partial class BuildQueueGrain(
         var now = DateTimeOffset.UtcNow;
         var changed = false;
         List<string>? gone = null;
+        var reported = new HashSet<string>(agents.Count, StringComparer.Ordinal);
+        foreach (var agent in agents) reported.Add(agent.Name);
         foreach (var (name, entry) in _agents)
-            if (entry.HubKey == hubKey && !agents.Exists(a => a.Name == name)) (gone ??= []).Add(name);
+            if (entry.HubKey == hubKey && !reported.Contains(name)) (gone ??= []).Add(name);
         if (gone is not null)
         {
             foreach (var name in gone) _agents.Remove(name);
@@ -84,8 +108,8 @@ internal sealed partial class BuildQueueGrain(
             _agents[agent.Name] = new AgentEntry(agent, hub, hubKey, now);
         }
         if (!changed) return;
-        await Pump();
         Changed();
+        await Pump();
     }
 
     public Task Deliver(string agent, JobOrder order)
@@ -103,51 +127,130 @@ internal sealed partial class BuildQueueGrain(
     public Task<QueueView> View()
     {
         var agents = LiveAgents();
+        var slots = QueueSlots.Of(Q, agents);
         var waiting = new List<WaitingJob>(Q.Waiting.Count);
-        foreach (var ticket in Q.Waiting) waiting.Add(new WaitingJob(ticket, QueuePolicy.WhyWaiting(ticket, Q, agents)));
+        foreach (var ticket in Q.Waiting) waiting.Add(new WaitingJob(ticket, QueuePolicy.WhyWaiting(ticket, slots)));
         return Task.FromResult(new QueueView(waiting, [.. Q.Running], agents));
     }
 
-    /// <summary>Dispatches while a waiting job fits a free slot; true when it dispatched or dropped one.</summary>
+    /// <summary>
+    /// Dispatches while a waiting job fits a free slot; true when it dispatched or dropped one. A call made while another
+    /// runs returns at once and the running one goes round again, so changes made meanwhile are seen.
+    /// </summary>
     private async Task<bool> Pump()
     {
-        var moved = false;
-        while (QueuePolicy.Next(Q, LiveAgents()) is { } next)
+        if (_pumping)
         {
-            var (ticket, agent) = next;
-            var slash = ticket.JobId.LastIndexOf('/');
-            JobOrder? order;
-            try
-            {
-                order = await GrainFactory.GetGrain<IBuildGrain>(ticket.BuildId)
-                    .Assign(ticket.JobId[(slash + 1)..], ticket.Attempt, agent.Name, agent.Incarnation);
-            }
-            catch (Exception e)
-            {
-                // The build's silo may have just died: the ticket stays, and the next tick tries again.
-                LogJobNotConfirmed(logger, e, ticket.BuildId, ticket.JobId);
-                return moved;
-            }
-            if (order is null) Q.Waiting.Remove(ticket);
-            else QueuePolicy.Lease(Q, ticket, agent.Name, DateTimeOffset.UtcNow);
-            await state.WriteStateAsync();
-            if (order is not null) Send(_agents[agent.Name].Hub.Dispatch(agent.Name, order));
-            moved = true;
+            _pumpAgain = true;
+            return false;
         }
+        _pumping = true;
+        var moved = false;
+        try
+        {
+            var failed = false;
+            do
+            {
+                _pumpAgain = false;
+                while (await DispatchBatchAsync() is var (batchMoved, more, batchFailed))
+                {
+                    moved |= batchMoved;
+                    failed |= batchFailed;
+                    if (!more || failed) break;
+                }
+            }
+            // After a build that did not answer, the next tick tries again rather than this loop at once.
+            while (_pumpAgain && !failed);
+        }
+        finally
+        {
+            _pumping = false;
+        }
+        if (moved) Changed();
         return moved;
+    }
+
+    /// <summary>
+    /// Leases up to <see cref="DispatchBatch"/> jobs, has their builds confirm them together, records the outcome in one
+    /// write and sends the confirmed orders. Moved: a job was sent or dropped; more: the batch was full; failed: a build
+    /// did not answer.
+    /// </summary>
+    private async Task<(bool Moved, bool More, bool Failed)> DispatchBatchAsync()
+    {
+        var slots = QueueSlots.Of(Q, LiveAgents());
+        var batch = new List<(JobTicket Ticket, JobLease Lease, AgentSlots Agent)>();
+        while (batch.Count < DispatchBatch && QueuePolicy.Next(Q, slots) is { } next)
+        {
+            QueuePolicy.Lease(Q, next.Ticket, next.Agent.Name, DateTimeOffset.UtcNow, slots);
+            batch.Add((next.Ticket, Q.Running[^1], next.Agent));
+        }
+        if (batch.Count == 0) return (false, false, false);
+
+        var confirmed = await Task.WhenAll(batch.Select(b => ConfirmAsync(b.Ticket, b.Agent)));
+        var orders = new List<(string Agent, JobOrder Order)>(batch.Count);
+        var unanswered = false;
+        var dropped = false;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var (ticket, lease, agent) = batch[i];
+            var (answered, order) = confirmed[i];
+            if (!answered)
+            {
+                // Its build's silo may have just died: the ticket waits again, and the next tick tries again.
+                unanswered = true;
+                if (Q.Running.Remove(lease) && !Q.Waiting.Exists(t => t.JobId == ticket.JobId)) WaitAgain(ticket);
+            }
+            else if (order is null)
+            {
+                dropped |= Q.Running.Remove(lease);
+            }
+            else if (Q.Running.Contains(lease))
+            {
+                // Still leased: no withdrawal (a cancel) came while its build confirmed it.
+                orders.Add((agent.Name, order));
+            }
+        }
+        await Commits.CommitAsync();
+        foreach (var (agent, order) in orders)
+            if (_agents.TryGetValue(agent, out var entry)) Send(entry.Hub.Dispatch(agent, order));
+        return (orders.Count != 0 || dropped, batch.Count == DispatchBatch, unanswered);
+    }
+
+    /// <summary>Puts a ticket back among the waiting in its place by age, so that it keeps its turn.</summary>
+    private void WaitAgain(JobTicket ticket)
+    {
+        var at = Q.Waiting.FindIndex(t => t.Queued > ticket.Queued);
+        Q.Waiting.Insert(at < 0 ? Q.Waiting.Count : at, ticket);
+    }
+
+    /// <summary>The build's confirmation of a job for an agent: its order, or none when the job is not to run; not answered when the call failed.</summary>
+    private async Task<(bool Answered, JobOrder? Order)> ConfirmAsync(JobTicket ticket, AgentSlots agent)
+    {
+        var slash = ticket.JobId.LastIndexOf('/');
+        try
+        {
+            return (true, await GrainFactory.GetGrain<IBuildGrain>(ticket.BuildId)
+                .Assign(ticket.JobId[(slash + 1)..], ticket.Attempt, agent.Name, agent.Incarnation));
+        }
+        catch (Exception e)
+        {
+            LogJobNotConfirmed(logger, e, ticket.BuildId, ticket.JobId);
+            return (false, null);
+        }
     }
 
     /// <summary>Dispatches what a lost message left waiting, and now and then frees the slots of jobs that ended without a word here.</summary>
     private async Task Tick()
     {
         if (++_ticks % _options.LeaseCheckEvery == 0) await DropEndedLeases();
-        if (await Pump()) Changed();
+        await Pump();
     }
 
     private async Task DropEndedLeases()
     {
         var ended = new List<JobLease>();
-        foreach (var lease in Q.Running)
+        // A copy: calls that interleave with these checks change the list.
+        foreach (var lease in Q.Running.ToArray())
         {
             var slash = lease.JobId.LastIndexOf('/');
             try
@@ -162,13 +265,31 @@ internal sealed partial class BuildQueueGrain(
         }
         if (ended.Count == 0) return;
         foreach (var lease in ended) Q.Running.Remove(lease);
-        await state.WriteStateAsync();
+        await Commits.CommitAsync();
         Changed();
     }
 
-    /// <summary>Tells the builds' feed that what <see cref="View"/> shows changed (followers of /v1/queue read it again).</summary>
+    /// <summary>
+    /// Tells the counters and the builds' feed that what <see cref="View"/> shows changed (followers of /v1/queue read it
+    /// again): at once when the queue was quiet, else at most every <see cref="ChangeInterval"/>, since each report reads
+    /// every waiting job.
+    /// </summary>
     private void Changed()
     {
+        if (Environment.TickCount64 - _toldAt >= (long)ChangeInterval.TotalMilliseconds) TellChange();
+        else _changePending = true;
+    }
+
+    private Task TellPendingChange()
+    {
+        if (_changePending) TellChange();
+        return Task.CompletedTask;
+    }
+
+    private void TellChange()
+    {
+        _changePending = false;
+        _toldAt = Environment.TickCount64;
         Counters?.OnQueue(Q.Waiting, Q.Running.Count);
         GrainFactory.GetGrain<IBuildFeedGrain>(BuildFeedGrain.DefaultKey).QueueChanged().Ignore(logger);
     }

@@ -12,16 +12,27 @@ public static class QueuePolicy
 {
     /// <summary>The next job to dispatch and its agent, or null when no waiting job can run now.</summary>
     public static (JobTicket Ticket, AgentSlots Agent)? Next(QueueState queue, IReadOnlyList<AgentSlots> agents)
+        => Next(queue, QueueSlots.Of(queue, agents));
+
+    /// <summary>The next job to dispatch and its agent given the room in <paramref name="slots"/>, or null.</summary>
+    public static (JobTicket Ticket, AgentSlots Agent)? Next(QueueState queue, QueueSlots slots)
     {
-        var free = FreeSlots(queue, agents);
-        var groups = GroupUse(queue);
+        if (slots.FreeTotal == 0) return null;
         JobTicket? best = null;
         AgentSlots? bestAgent = null;
+        // Most jobs ask for no tag and no image: once one such job found no agent, none of them will.
+        var plainFits = true;
         foreach (var ticket in queue.Waiting)
         {
             if (best is not null && !Better(ticket, best, queue.LastRepository)) continue;
-            if (!GroupHasRoom(ticket, groups)) continue;
-            if (PickAgent(ticket, agents, free) is not { } agent) continue;
+            if (!GroupHasRoom(ticket, slots.Groups)) continue;
+            var plain = ticket.Agents.Count == 0 && ticket.Image is null;
+            if (plain && !plainFits) continue;
+            if (PickAgent(ticket, slots.Agents, slots.Free) is not { } agent)
+            {
+                if (plain) plainFits = false;
+                continue;
+            }
             best = ticket;
             bestAgent = agent;
         }
@@ -29,32 +40,36 @@ public static class QueuePolicy
     }
 
     /// <summary>Takes <paramref name="ticket"/> off the queue and gives it a slot of <paramref name="agent"/>.</summary>
-    public static void Lease(QueueState queue, JobTicket ticket, string agent, DateTimeOffset now)
+    public static void Lease(QueueState queue, JobTicket ticket, string agent, DateTimeOffset now, QueueSlots? slots = null)
     {
         queue.Waiting.Remove(ticket);
         queue.Running.Add(new JobLease(ticket.JobId, ticket.Attempt, agent, ticket.Repository, ticket.ConcurrencyGroup, now));
         queue.LastRepository = ticket.Repository;
+        slots?.Take(agent, ticket.ConcurrencyGroup);
     }
 
     /// <summary>Why <paramref name="ticket"/> is still waiting, in words for <c>GET /v1/queue</c>.</summary>
     public static string WhyWaiting(JobTicket ticket, QueueState queue, IReadOnlyList<AgentSlots> agents)
+        => WhyWaiting(ticket, QueueSlots.Of(queue, agents));
+
+    /// <summary>Why <paramref name="ticket"/> is still waiting, given the room in <paramref name="slots"/>.</summary>
+    public static string WhyWaiting(JobTicket ticket, QueueSlots slots)
     {
         var matching = 0;
         var withEngine = 0;
-        var free = FreeSlots(queue, agents);
         var idle = 0;
-        foreach (var agent in agents)
+        foreach (var agent in slots.Agents)
         {
             if (!TagsMatch(ticket.Agents, agent.Tags)) continue;
             matching++;
             if (ticket.Image is not null && agent.Engine is null) continue;
             withEngine++;
-            if (free.GetValueOrDefault(agent.Name) > 0) idle++;
+            if (slots.Free.GetValueOrDefault(agent.Name) > 0) idle++;
         }
         if (matching == 0)
             return ticket.Agents.Count == 0 ? "no agent with job slots is connected" : $"no connected agent with job slots has the tags {Tags(ticket.Agents)}";
         if (withEngine == 0) return $"the step runs in image '{ticket.Image}': none of the {matching} matching agents has a container engine";
-        if (!GroupHasRoom(ticket, GroupUse(queue)))
+        if (!GroupHasRoom(ticket, slots.Groups))
             return $"concurrency group '{ticket.ConcurrencyGroup}' is full ({ticket.Concurrency} running)";
         if (idle == 0) return $"all {withEngine} matching agents are busy";
         return "waiting its turn: higher priorities first, then repositories take turns";
@@ -101,22 +116,5 @@ public static class QueuePolicy
             }
         }
         return best;
-    }
-
-    private static Dictionary<string, int> FreeSlots(QueueState queue, IReadOnlyList<AgentSlots> agents)
-    {
-        var free = new Dictionary<string, int>(agents.Count, StringComparer.Ordinal);
-        foreach (var agent in agents) free[agent.Name] = agent.Slots;
-        foreach (var lease in queue.Running)
-            if (free.TryGetValue(lease.Agent, out var slots)) free[lease.Agent] = slots - 1;
-        return free;
-    }
-
-    private static Dictionary<string, int> GroupUse(QueueState queue)
-    {
-        var use = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var lease in queue.Running)
-            if (lease.ConcurrencyGroup is { } group) use[group] = use.GetValueOrDefault(group) + 1;
-        return use;
     }
 }
