@@ -9,6 +9,10 @@ internal static class BenchArgs
     public static string SiloDll { get; } =
         Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../src/Silo/bin/Release/net10.0/Platform.Silo.dll"));
 
+    /// <summary>The <c>platform</c> CLI (src/Cli, Release) whose <c>agent</c> command runs build jobs.</summary>
+    public static string CliDll { get; } =
+        Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../src/Cli/bin/Release/net10.0/platform.dll"));
+
     public static int Int(string[] args, string name, int fallback)
     {
         var at = Array.IndexOf(args, name);
