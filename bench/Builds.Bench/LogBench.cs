@@ -31,6 +31,7 @@ internal static class LogBench
     {
         var mb = BenchArgs.Int(args, "--mb", 50);
         var rounds = BenchArgs.Int(args, "--rounds", 3);
+        var warmup = BenchArgs.Int(args, "--warmup", 1, min: 0);
         var siloDll = BenchArgs.SiloDll;
         var cliDll = BenchArgs.CliDll;
         if (!File.Exists(cliDll)) throw new BenchFailure($"'{cliDll}' does not exist; build it first: dotnet build src/Cli -c Release");
@@ -58,6 +59,12 @@ internal static class LogBench
             var platform = new List<Sample>();
             var tcp = new List<Sample>();
             var devNull = new List<Sample>();
+            // Untimed builds first, so that neither process's JIT is in the figures.
+            for (var round = 1; round <= warmup; round++)
+            {
+                var w = await PlatformRoundAsync(silo, agent, follower, commit, size, payloadSha, stamp, db);
+                Console.WriteLine($"warm-up {round}: {Rate(w):0.0} MB/s, silo {w.SiloCpuMs / (w.Bytes / Mb):0.0} ms CPU/MB, agent {w.AgentCpuMs / (w.Bytes / Mb):0.0} ms CPU/MB");
+            }
             for (var round = 1; round <= rounds; round++)
             {
                 var p = await PlatformRoundAsync(silo, agent, follower, commit, size, payloadSha, stamp, db);
@@ -74,9 +81,9 @@ internal static class LogBench
             var floorRate = Median(tcp, Rate);
             Console.WriteLine();
             Console.WriteLine($"machine: {Environment.ProcessorCount} cores; load average before {loadBefore}, after {LoadAverage()}");
-            Console.WriteLine($"date (UTC): {DateTime.UtcNow:yyyy-MM-dd HH:mm}; command: bench/builds.sh log --mb {mb} --rounds {rounds}");
+            Console.WriteLine($"date (UTC): {DateTime.UtcNow:yyyy-MM-dd HH:mm}; command: bench/builds.sh log --mb {mb} --rounds {rounds} --warmup {warmup}");
             Console.WriteLine($"median of {rounds} rounds; {size / Mb:0} MB, script start to the last byte at the reader");
-            Console.WriteLine("| path | MB/s | time | script alone | silo CPU/MB | agent CPU/MB | reader CPU/MB | journal records/MB | of the TCP floor |");
+            Console.WriteLine("| path | MB/s | time | the script's own run | silo CPU/MB | agent CPU/MB | reader CPU/MB | journal records/MB | of the TCP floor |");
             Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
             Row("Platform: step → agent → silo → follower (HTTP)", platform, floorRate);
             Row("floor: script piped into loopback TCP, read by the bench", tcp, floorRate);
