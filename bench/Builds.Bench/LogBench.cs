@@ -30,6 +30,8 @@ internal static class LogBench
     public static async Task<int> RunAsync(string[] args)
     {
         var mb = BenchArgs.Int(args, "--mb", 50);
+        // The follower keeps the whole log in memory to check it: one array.
+        if (mb > 1024) throw new BenchFailure($"--mb '{mb}' is over 1024; expected at most 1024 MB");
         var rounds = BenchArgs.Int(args, "--rounds", 3);
         var warmup = BenchArgs.Int(args, "--warmup", 1, min: 0);
         var siloDll = BenchArgs.SiloDll;
@@ -332,7 +334,16 @@ internal static class LogBench
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         var self0 = ProcessCounters.Read("self");
         var run = ChildProcess.RunAsync("bash", ["-c", "exec \"$0\" \"$1\" \"$2\" > /dev/tcp/127.0.0.1/$3", script, payload, stamp, port.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromMinutes(5));
-        using var socket = await listener.AcceptSocketAsync();
+        Socket socket;
+        try
+        {
+            socket = await listener.AcceptSocketAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException)
+        {
+            throw new BenchFailure($"the TCP floor's script did not connect to port {port} within 60 s: {(run.IsCompleted ? (await run).Output : "still running")}");
+        }
+        using var _ = socket;
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new byte[128 * 1024];
         long bytes = 0, firstByte = 0, lastByte = 0;
