@@ -20,6 +20,13 @@ public static class AgentProtocol
     /// <summary>WebSocket close status the silo uses when it stops: reconnect elsewhere at once, the node stays alive.</summary>
     public const int SiloStoppingCloseStatus = 4002;
 
+    /// <summary>
+    /// WebSocket close status an agent sends as it drops a silo that stopped answering its pings, before it reconnects: a
+    /// silo that was only slow (a stalled process, a busy machine) then allows the node its heartbeat timeout to come
+    /// back instead of failing it at once, as it does a connection that ends without a word (a killed agent).
+    /// </summary>
+    public const int SiloSilentCloseStatus = 4003;
+
     /// <summary>Default heartbeat interval; the silo says the one in force in its welcome.</summary>
     public static readonly TimeSpan DefaultHeartbeatInterval = TimeSpan.FromMilliseconds(400);
 

@@ -279,6 +279,7 @@ public sealed partial class AgentConnection
                 if (silent > silentLimit)
                 {
                     watch.DeadReason = $"the silo was silent for {silent.TotalMilliseconds:0} ms ({_options.MissedHeartbeats} heartbeat intervals)";
+                    await SayReconnectingAsync(socket, interval).ConfigureAwait(false);
                     socket.Abort();
                     return;
                 }
@@ -288,6 +289,31 @@ public sealed partial class AgentConnection
         catch (OperationCanceledException)
         {
             // The session ended.
+        }
+    }
+
+    /// <summary>
+    /// Tells a silent silo that this agent is reconnecting (<see cref="AgentProtocol.SiloSilentCloseStatus"/>), so that a
+    /// silo that was only slow does not fail the node; bounded, since a silo that reads nothing may never take it.
+    /// </summary>
+    private async Task SayReconnectingAsync(ClientWebSocket socket, TimeSpan bound)
+    {
+        using var limit = new CancellationTokenSource(bound);
+        try
+        {
+            if (!await _sendLock.WaitAsync(bound).ConfigureAwait(false)) return;
+            try
+            {
+                await socket.CloseOutputAsync((WebSocketCloseStatus)AgentProtocol.SiloSilentCloseStatus, "the silo was silent; reconnecting", limit.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                _sendLock.Release();
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The silo is gone or its socket is full: it hears nothing, and fails the node as it would anyway.
         }
     }
 

@@ -50,6 +50,9 @@ internal sealed class AgentConnection
     /// <summary>The agent sent leave: closing it is not a failure.</summary>
     public volatile bool Leaving;
 
+    /// <summary>The agent closed the connection saying this silo had gone silent: it is reconnecting, not gone.</summary>
+    public volatile bool Reconnecting;
+
     /// <summary>Build jobs the agent takes at once (its <c>job-capacity</c>); 0 until it says.</summary>
     public volatile int JobSlots;
 

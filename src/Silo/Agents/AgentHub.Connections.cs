@@ -96,6 +96,7 @@ public sealed partial class AgentHub
             connection.ReleaseHeld(sentUpTo);
             connection.Touch();
             buffer = await ReceiveLoop(connection, buffer);
+            connection.Reconnecting = (int?)socket.CloseStatus == AgentProtocol.SiloSilentCloseStatus;
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or JsonException)
         {
@@ -116,7 +117,8 @@ public sealed partial class AgentHub
             if (registered && connection.Accepted)
             {
                 if (connection.JobSlots > 0) AgentsChanged();
-                await ReportEnd(connection);
+                if (connection.Reconnecting) _ = ReportEndUnlessBack(connection);
+                else await ReportEnd(connection);
             }
         }
     }
@@ -135,6 +137,24 @@ public sealed partial class AgentHub
         {
             LogEndNotReported(_logger, e, connection.Name);
         }
+    }
+
+    /// <summary>
+    /// An agent that dropped this silo as silent is reconnecting: its node fails only if no new connection of it (to any
+    /// silo) registers within the heartbeat timeout, as if the agent had stayed connected and silent that long.
+    /// </summary>
+    private async Task ReportEndUnlessBack(AgentConnection connection)
+    {
+        try
+        {
+            await Task.Delay(_options.HeartbeatTimeout, _stopping.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        // A new connection has a new session, and the node grain ignores the end of an older one.
+        await ReportEnd(connection);
     }
 
     private async Task<byte[]> ReceiveLoop(AgentConnection connection, byte[] buffer)

@@ -55,6 +55,9 @@ internal sealed class FakeSilo : IAsyncDisposable
 
     public IReadOnlyList<HelloFrame> Hellos => [.. _hellos];
 
+    /// <summary>The status of each close frame an agent sent (0: a close without one).</summary>
+    public ConcurrentQueue<int> CloseStatuses { get; } = new();
+
     /// <summary>Artifacts stored through <c>PUT /v1/artifacts/{build_id}/{path}</c>, by name (build_id/path), as received.</summary>
     public ConcurrentDictionary<string, byte[]> Artifacts { get; } = new();
 
@@ -163,7 +166,11 @@ internal sealed class FakeSilo : IAsyncDisposable
             while (true)
             {
                 var frame = await ReceiveAsync(socket, buffer);
-                if (frame is null) return;
+                if (frame is null)
+                {
+                    CloseStatuses.Enqueue((int?)socket.CloseStatus ?? 0);
+                    return;
+                }
                 _received.Enqueue(frame);
                 switch (frame)
                 {
