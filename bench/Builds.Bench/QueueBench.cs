@@ -154,7 +154,7 @@ internal static class QueueBench
     private static List<(int Window, int Fewest, int Most, int Share, double Jain)> Fairness(int[] repositories, int perRepository)
     {
         var rows = new List<(int, int, int, int, double)>();
-        foreach (var window in new[] { 100, 1_000, perRepository * Repositories / 2, perRepository * Repositories * 9 / 10 })
+        foreach (var window in new[] { 100, 1_000, perRepository * Repositories / 2, perRepository * Repositories * 9 / 10 }.Distinct().Order())
         {
             if (window > repositories.Length || window < Repositories) continue;
             var counts = new int[Repositories];
