@@ -56,7 +56,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
             _logger);
         _dispatcher.HandlerCompleted += result => HandlerCompleted?.Invoke(result);
         if (settings.CoalescePeriod > TimeSpan.Zero)
-            _memberCoalescer = new MemberEventCoalescer(_time, settings.CoalescePeriod, settings.QuiescentPeriod, Dispatch, settings.NodeName);
+            _memberCoalescer = new MemberEventCoalescer(_time, settings.CoalescePeriod, settings.QuiescentPeriod, DispatchMembers, settings.NodeName);
         if (settings.UserCoalescePeriod > TimeSpan.Zero)
             _userCoalescer = new UserEventCoalescer(_time, settings.UserCoalescePeriod, settings.UserQuiescentPeriod, DispatchUser, Superseded);
         _connection = new AgentConnection(ConnectionOptions(settings, _time), new Session(this), _logger);
@@ -285,14 +285,17 @@ public sealed partial class NodeAgent : IAsyncDisposable
         return true;
     }
 
-    private void Dispatch(HandlerEvent e, Func<HandlerEvent, IReadOnlyList<HandlerResult>, Task>? done = null)
+    private void Dispatch(HandlerEvent e, Func<HandlerEvent, IReadOnlyList<HandlerResult>, Task>? done = null, Action? finished = null)
     {
         try { EventDispatched?.Invoke(e); }
         catch (Exception failure) { LogObserverFailed(_logger, failure); }
-        _dispatcher.Enqueue(e, done);
+        _dispatcher.Enqueue(e, done, finished);
     }
 
     private void Dispatch(MemberHandlerEvent e) => Dispatch(e, null);
+
+    /// <summary>A coalesced member batch: the coalescer holds the next one until <paramref name="handled"/> is called.</summary>
+    private void DispatchMembers(MemberHandlerEvent e, Action handled) => Dispatch(e, finished: handled);
 
     private static AgentConnectionOptions ConnectionOptions(AgentSettings settings, TimeProvider time)
     {

@@ -51,7 +51,8 @@ internal sealed class CoalesceWindow : IDisposable
         }
     }
 
-    private void Close()
+    /// <summary>Closes the window without flushing (call under the gate): the next event opens a new one.</summary>
+    public void Close()
     {
         _generation++;
         _quantum?.Dispose();

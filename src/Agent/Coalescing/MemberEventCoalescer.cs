@@ -7,7 +7,11 @@ namespace Platform.Agent.Coalescing;
 /// Serf's member-event coalescing: keeps each member's latest event; a flush hands out one event per type with all its
 /// members, skipping a member whose event repeats the last one handed out for it (except member-update). One difference
 /// from Serf: a pending member-failed does not wait out the quiet period (<see cref="FlushIfFailed"/>), so a failure
-/// reaches the handlers as soon as the silo reports it.
+/// reaches the handlers as soon as the silo reports it. And while a batch handed out is still waiting for or running its
+/// handlers, nothing more is handed out (<see cref="Handled"/>): what arrives meanwhile, failures included, goes out as
+/// one batch when the handlers are done. Serf's agent queues every flush behind a slow handler; here a member that
+/// failed and rejoined meanwhile costs no run at all, and a fleet whose members flap runs at most one member handler at
+/// a time per agent instead of one per flap (N agents × F flaps forks).
 /// </summary>
 public sealed class MemberEventCoalescer : IDisposable
 {
@@ -17,9 +21,12 @@ public sealed class MemberEventCoalescer : IDisposable
     private readonly Dictionary<string, (string Type, MemberInfo Member)> _latest = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _lastHandedOut = new(StringComparer.Ordinal);
     private readonly CoalesceWindow _window;
-    private readonly Action<MemberHandlerEvent> _emit;
+    private readonly Action<MemberHandlerEvent, Action> _emit;
+    private readonly Action _handled;
     private readonly string? _self;
     private bool _failurePending;
+    private int _inFlight;
+    private bool _held;
 
     /// <summary>
     /// Flushes to <paramref name="emit"/> <paramref name="period"/> after the first event or <paramref name="quiescent"/>
@@ -27,10 +34,24 @@ public sealed class MemberEventCoalescer : IDisposable
     /// not flush early: coalesced with the rejoin, as in Serf, it reaches no handler.
     /// </summary>
     public MemberEventCoalescer(TimeProvider time, TimeSpan period, TimeSpan quiescent, Action<MemberHandlerEvent> emit, string? self = null)
+        : this(time, period, quiescent, (e, handled) =>
+        {
+            emit(e);
+            handled();
+        }, self)
+    {
+    }
+
+    /// <summary>
+    /// As above, but <paramref name="emit"/> gets with each event an action to call once its handlers are done (or none
+    /// accepts it); until every batch handed out is done, further events are held and then handed out together.
+    /// </summary>
+    public MemberEventCoalescer(TimeProvider time, TimeSpan period, TimeSpan quiescent, Action<MemberHandlerEvent, Action> emit, string? self = null)
     {
         _emit = emit;
+        _handled = Handled;
         _self = self;
-        _window = new CoalesceWindow(time, period, quiescent, _gate, Flush);
+        _window = new CoalesceWindow(time, period, quiescent, _gate, () => Flush(force: false));
     }
 
     /// <summary>Records <paramref name="type"/> for <paramref name="member"/>, replacing its earlier pending event.</summary>
@@ -47,7 +68,11 @@ public sealed class MemberEventCoalescer : IDisposable
     /// <summary>Hands out what is pending now.</summary>
     public void FlushNow()
     {
-        lock (_gate) _window.FlushNow();
+        lock (_gate)
+        {
+            _window.Close();
+            Flush(force: true);
+        }
     }
 
     /// <summary>
@@ -61,10 +86,31 @@ public sealed class MemberEventCoalescer : IDisposable
             if (_failurePending) _window.FlushNow();
     }
 
-    private void Flush()
+    /// <summary>A batch handed out has had its handlers run: hands out what was held meanwhile once none is left.</summary>
+    private void Handled()
     {
-        _failurePending = false;
-        if (_latest.Count == 0) return;
+        lock (_gate)
+        {
+            if (--_inFlight > 0 || !_held) return;
+            _window.Close();
+            Flush(force: false);
+        }
+    }
+
+    private void Flush(bool force)
+    {
+        if (_latest.Count == 0)
+        {
+            _failurePending = _held = false;
+            return;
+        }
+        if (_inFlight > 0 && !force)
+        {
+            // Handed out once the handlers of the batch before are done (Handled); the window is closed meanwhile.
+            _held = true;
+            return;
+        }
+        _failurePending = _held = false;
         var byType = new Dictionary<string, List<MemberInfo>>(StringComparer.Ordinal);
         foreach (var (name, (type, member)) in _latest)
         {
@@ -75,7 +121,11 @@ public sealed class MemberEventCoalescer : IDisposable
         }
         _latest.Clear();
         foreach (var type in s_order)
-            if (byType.TryGetValue(type, out var members)) _emit(new MemberHandlerEvent(type, members));
+            if (byType.TryGetValue(type, out var members))
+            {
+                _inFlight++;
+                _emit(new MemberHandlerEvent(type, members), _handled);
+            }
     }
 
     /// <inheritdoc/>

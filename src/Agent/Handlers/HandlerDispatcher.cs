@@ -21,7 +21,7 @@ public sealed partial class HandlerDispatcher : IAsyncDisposable
     private readonly Task[] _workers;
     private readonly ILogger _logger;
 
-    private sealed record Work(HandlerEvent Event, Func<HandlerEvent, IReadOnlyList<HandlerResult>, Task>? Done);
+    private sealed record Work(HandlerEvent Event, Func<HandlerEvent, IReadOnlyList<HandlerResult>, Task>? Done, Action? Finished);
 
     /// <summary>Starts <paramref name="concurrency"/> workers per lane.</summary>
     public HandlerDispatcher(
@@ -59,11 +59,15 @@ public sealed partial class HandlerDispatcher : IAsyncDisposable
         return false;
     }
 
-    /// <summary>Queues <paramref name="e"/>; <paramref name="done"/> gets every run's result once all accepting handlers ran (an empty list when none accepts it).</summary>
-    public void Enqueue(HandlerEvent e, Func<HandlerEvent, IReadOnlyList<HandlerResult>, Task>? done = null)
+    /// <summary>
+    /// Queues <paramref name="e"/>; <paramref name="done"/> gets every run's result once all accepting handlers ran (an
+    /// empty list when none accepts it); <paramref name="finished"/> is called once the event leaves the lane, however
+    /// its runs ended (failed to start, cut short by a stop, or dropped from the queue by a stop).
+    /// </summary>
+    public void Enqueue(HandlerEvent e, Func<HandlerEvent, IReadOnlyList<HandlerResult>, Task>? done = null, Action? finished = null)
     {
         var lane = e is QueryHandlerEvent ? _queries : _events;
-        if (!lane.Writer.TryWrite(new Work(e, done)))
+        if (!lane.Writer.TryWrite(new Work(e, done, finished)))
             throw new InvalidOperationException("the handler dispatcher is stopped");
     }
 
@@ -71,30 +75,43 @@ public sealed partial class HandlerDispatcher : IAsyncDisposable
     {
         await foreach (var work in reader.ReadAllAsync().ConfigureAwait(false))
         {
-            var results = new List<HandlerResult>(1);
-            var whole = true;
-            var (name, tags) = _self();
-            foreach (var script in _scripts)
+            try
             {
-                if (!script.Accepts(work.Event)) continue;
-                if (_draining)
-                {
-                    whole = false;
-                    break;
-                }
-                var result = await _process.RunAsync(script, work.Event, name, tags, _timeout, _stopping.Token).ConfigureAwait(false);
-                results.Add(result);
-                if (result.ExitCode is null && !result.TimedOut) whole = false;
-                if (result.Error is null && !result.Succeeded)
-                    LogScriptFailed(_logger, script.Script, result.ExitCode);
-                try { HandlerCompleted?.Invoke(result); }
+                await HandleAsync(work).ConfigureAwait(false);
+            }
+            finally
+            {
+                try { work.Finished?.Invoke(); }
                 catch (Exception failure) { LogObserverFailed(_logger, failure); }
             }
-            // An event cut short by a stop is not done: it must not be recorded as applied.
-            if (work.Done is null || !whole) continue;
-            try { await work.Done(work.Event, results).ConfigureAwait(false); }
-            catch (Exception failure) { LogResultsFailed(_logger, failure, work.Event.Type); }
         }
+    }
+
+    private async Task HandleAsync(Work work)
+    {
+        var results = new List<HandlerResult>(1);
+        var whole = true;
+        var (name, tags) = _self();
+        foreach (var script in _scripts)
+        {
+            if (!script.Accepts(work.Event)) continue;
+            if (_draining)
+            {
+                whole = false;
+                break;
+            }
+            var result = await _process.RunAsync(script, work.Event, name, tags, _timeout, _stopping.Token).ConfigureAwait(false);
+            results.Add(result);
+            if (result.ExitCode is null && !result.TimedOut) whole = false;
+            if (result.Error is null && !result.Succeeded)
+                LogScriptFailed(_logger, script.Script, result.ExitCode);
+            try { HandlerCompleted?.Invoke(result); }
+            catch (Exception failure) { LogObserverFailed(_logger, failure); }
+        }
+        // An event cut short by a stop is not done: it must not be recorded as applied.
+        if (work.Done is null || !whole) return;
+        try { await work.Done(work.Event, results).ConfigureAwait(false); }
+        catch (Exception failure) { LogResultsFailed(_logger, failure, work.Event.Type); }
     }
 
     /// <summary>

@@ -58,6 +58,67 @@ public sealed class CoalescerTests
     }
 
     [Fact]
+    public void While_a_batch_is_being_handled_later_events_are_held_and_handed_out_together_when_it_is_done()
+    {
+        var time = new ManualTimeProvider();
+        var out_ = new List<MemberHandlerEvent>();
+        var handled = new List<Action>();
+        using var coalescer = new MemberEventCoalescer(time, Period, Quiet, (e, done) =>
+        {
+            out_.Add(e);
+            handled.Add(done);
+        });
+        string Batches() => string.Join(" ", out_.Select(e => e.Type + ":" + string.Join(",", e.Members.Select(m => m.Name))));
+
+        coalescer.Add("member-failed", M("a", "failed"));
+        coalescer.FlushIfFailed();
+        Assert.Equal("member-failed:a", Batches());
+
+        // The handler for a's failure is still running: b's failure and the joins of c and a (back) wait for it,
+        // past the quiet period and the coalesce period alike.
+        coalescer.Add("member-failed", M("b", "failed"));
+        coalescer.FlushIfFailed();
+        coalescer.Add("member-join", M("c"));
+        coalescer.Add("member-join", M("a"));
+        time.Advance(Period);
+        Assert.Equal("member-failed:a", Batches());
+
+        handled[0]();
+        Assert.Equal("member-failed:a member-join:c,a member-failed:b", Batches());
+
+        // Those two are handled; then a failure goes out at once again.
+        handled[1]();
+        handled[2]();
+        coalescer.Add("member-failed", M("c", "failed"));
+        coalescer.FlushIfFailed();
+        Assert.Equal("member-failed:a member-join:c,a member-failed:b member-failed:c", Batches());
+    }
+
+    [Fact]
+    public void A_member_that_fails_and_rejoins_while_its_join_is_being_handled_costs_no_run()
+    {
+        var time = new ManualTimeProvider();
+        var out_ = new List<MemberHandlerEvent>();
+        var handled = new List<Action>();
+        using var coalescer = new MemberEventCoalescer(time, Period, Quiet, (e, done) =>
+        {
+            out_.Add(e);
+            handled.Add(done);
+        });
+
+        coalescer.Add("member-join", M("a"));
+        time.Advance(Quiet);
+        Assert.Single(out_);
+
+        coalescer.Add("member-failed", M("a", "failed"));
+        coalescer.FlushIfFailed();
+        coalescer.Add("member-join", M("a"));
+        handled[0]();
+        time.Advance(Period);
+        Assert.Single(out_);
+    }
+
+    [Fact]
     public void A_failure_of_the_agent_itself_waits_for_the_quiet_period_and_is_coalesced_with_its_rejoin()
     {
         var time = new ManualTimeProvider();
