@@ -34,6 +34,9 @@ internal sealed partial class BuildQueueGrain(
     private long _toldAt;
     private bool _changePending;
 
+    /// <summary>Leases of the dispatch batch whose builds are confirming them: not ended, whatever their builds say yet.</summary>
+    private readonly HashSet<JobLease> _confirming = [];
+
     /// <summary>Jobs confirmed with their builds at once, then recorded in one write, in a dispatch run.</summary>
     internal const int DispatchBatch = 64;
 
@@ -186,7 +189,16 @@ internal sealed partial class BuildQueueGrain(
         }
         if (batch.Count == 0) return (false, false, false);
 
-        var confirmed = await Task.WhenAll(batch.Select(b => ConfirmAsync(b.Ticket, b.Agent)));
+        foreach (var (_, lease, _) in batch) _confirming.Add(lease);
+        (bool Answered, JobOrder? Order)[] confirmed;
+        try
+        {
+            confirmed = await Task.WhenAll(batch.Select(b => ConfirmAsync(b.Ticket, b.Agent)));
+        }
+        finally
+        {
+            _confirming.Clear();
+        }
         var orders = new List<(string Agent, JobOrder Order)>(batch.Count);
         var unanswered = false;
         var dropped = false;
@@ -252,6 +264,8 @@ internal sealed partial class BuildQueueGrain(
         // A copy: calls that interleave with these checks change the list.
         foreach (var lease in Q.Running.ToArray())
         {
+            // Its build has not recorded the agent yet: asking it now would take the lease for an ended one.
+            if (_confirming.Contains(lease)) continue;
             var slash = lease.JobId.LastIndexOf('/');
             try
             {
