@@ -7,7 +7,7 @@ namespace Platform.Silo.Tests.Builds;
 /// The queue's turns through the real queue grain, on a silo of its own (no other test's jobs wait in its queue): with
 /// one slot, repositories take turns, so a repository that pushed once is not stuck behind one that pushed three times.
 /// </summary>
-public sealed class BuildQueueFairnessTests(NodesSilo fixture) : IClassFixture<NodesSilo>
+public sealed class BuildQueueFairnessTests(BuildsSilo fixture) : IClassFixture<BuildsSilo>
 {
     private const string Secret = "fair-hook";
 

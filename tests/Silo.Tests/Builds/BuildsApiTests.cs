@@ -12,7 +12,7 @@ namespace Platform.Silo.Tests.Builds;
 /// Builds against a real silo process (hooks and repositories: HooksApiTests): builds started, jobs out to simulated agents over the real agent protocol, job
 /// ends and logs back. Every test uses repositories and agents of its own and waits only for frames of its own builds.
 /// </summary>
-public sealed class BuildsApiTests(NodesSilo fixture) : IClassFixture<NodesSilo>
+public sealed class BuildsApiTests(BuildsSilo fixture) : IClassFixture<BuildsSilo>
 {
     private const string Secret = "s3cret-hook";
 

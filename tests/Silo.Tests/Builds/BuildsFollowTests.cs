@@ -10,7 +10,7 @@ namespace Platform.Silo.Tests.Builds;
 /// <c>?follow=true</c> on the builds list, a build and the queue against a real silo process, with builds run by a
 /// simulated agent over the real agent protocol; and paging of the list with <c>before</c>.
 /// </summary>
-public sealed class BuildsFollowTests(NodesSilo fixture) : IClassFixture<NodesSilo>
+public sealed class BuildsFollowTests(BuildsSilo fixture) : IClassFixture<BuildsSilo>
 {
     private const string Secret = "s3cret-follow";
     private const string OneStep = "steps:\n  - key: talk\n    run: talk.sh\n";

@@ -12,7 +12,7 @@ namespace Platform.Silo.Tests.Builds;
 /// Push hooks and repositories against a real silo process: the captured Bitbucket delivery, GitHub and GitLab pushes,
 /// signatures and tokens, redeliveries, deletions and tags, bad bodies, and how a repository is registered and shown.
 /// </summary>
-public sealed class HooksApiTests(NodesSilo fixture) : IClassFixture<NodesSilo>
+public sealed class HooksApiTests(BuildsSilo fixture) : IClassFixture<BuildsSilo>
 {
     private const string Secret = "s3cret-hook";
 

@@ -6,7 +6,7 @@ using Platform.Silo.Tests.Support;
 namespace Platform.Silo.Tests.Nodes.Api;
 
 /// <summary>One real silo shared by a test class; every test uses node names of its own.</summary>
-public sealed class NodesSilo : IAsyncLifetime
+public class NodesSilo : IAsyncLifetime
 {
     private readonly TempDir _dir = new();
 
@@ -16,13 +16,25 @@ public sealed class NodesSilo : IAsyncLifetime
 
     public int Port => Silo.Port;
 
-    public async Task InitializeAsync() => Silo = await SiloProcess.StartAsync(_dir.Path);
+    /// <summary>Settings added to the silo's command line.</summary>
+    protected virtual string[] SiloArgs => [];
+
+    public async Task InitializeAsync() => Silo = await SiloProcess.StartAsync(_dir.Path, null, SiloArgs);
 
     public async Task DisposeAsync()
     {
         await Silo.DisposeAsync();
         _dir.Dispose();
     }
+}
+
+/// <summary>
+/// A shared silo for tests of work on agents rather than of failure detection: a 5 s heartbeat timeout, so that a busy
+/// machine's late pings do not fail an agent in the middle of a test (a crashed agent is still failed at once).
+/// </summary>
+public sealed class BuildsSilo : NodesSilo
+{
+    protected override string[] SiloArgs => ["--Platform:Nodes:HeartbeatTimeout", "00:00:05"];
 }
 
 /// <summary>Reads of the nodes API shared by the tests.</summary>
