@@ -314,9 +314,10 @@ public sealed partial class NodeAgent
             {
                 break;
             }
-            catch (Exception e) when (e is IOException or System.Net.WebSockets.WebSocketException or ObjectDisposedException or InvalidOperationException)
+            catch (Exception e) when (!stopping.IsCancellationRequested)
             {
-                // The connection went mid-send; what is not acknowledged is resent.
+                // The connection went mid-send (or anything else failed): what is not acknowledged is resent. This loop
+                // must outlive any one failure, or no deploy result would ever be sent again.
                 LogDeploySendFailed(_logger, e.Message);
             }
         }

@@ -326,8 +326,10 @@ public sealed partial class AgentConnection
             await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
             return true;
         }
-        catch (Exception failure) when (failure is WebSocketException or IOException or ObjectDisposedException)
+        catch (Exception failure) when (failure is WebSocketException or IOException or ObjectDisposedException
+            || (failure is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
+            // A send pending when the socket is aborted (a silo taken as silent) ends cancelled: a failed send, not a stop.
             return false;
         }
         finally
