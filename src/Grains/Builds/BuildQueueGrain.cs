@@ -184,8 +184,7 @@ internal sealed partial class BuildQueueGrain(
         var batch = new List<(JobTicket Ticket, JobLease Lease, AgentSlots Agent)>();
         while (batch.Count < DispatchBatch && QueuePolicy.Next(Q, slots) is { } next)
         {
-            QueuePolicy.Lease(Q, next.Ticket, next.Agent.Name, DateTimeOffset.UtcNow, slots);
-            batch.Add((next.Ticket, Q.Running[^1], next.Agent));
+            batch.Add((next.Ticket, QueuePolicy.Lease(Q, next.Ticket, next.Agent.Name, DateTimeOffset.UtcNow, slots), next.Agent));
         }
         if (batch.Count == 0) return (false, false, false);
 

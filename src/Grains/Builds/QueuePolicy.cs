@@ -40,12 +40,14 @@ public static class QueuePolicy
     }
 
     /// <summary>Takes <paramref name="ticket"/> off the queue and gives it a slot of <paramref name="agent"/>.</summary>
-    public static void Lease(QueueState queue, JobTicket ticket, string agent, DateTimeOffset now, QueueSlots? slots = null)
+    public static JobLease Lease(QueueState queue, JobTicket ticket, string agent, DateTimeOffset now, QueueSlots? slots = null)
     {
+        var lease = new JobLease(ticket.JobId, ticket.Attempt, agent, ticket.Repository, ticket.ConcurrencyGroup, now);
         queue.Waiting.Remove(ticket);
-        queue.Running.Add(new JobLease(ticket.JobId, ticket.Attempt, agent, ticket.Repository, ticket.ConcurrencyGroup, now));
+        queue.Running.Add(lease);
         queue.LastRepository = ticket.Repository;
         slots?.Take(agent, ticket.ConcurrencyGroup);
+        return lease;
     }
 
     /// <summary>Why <paramref name="ticket"/> is still waiting, in words for <c>GET /v1/queue</c>.</summary>

@@ -57,17 +57,23 @@ public sealed class CoalescerTests
         Assert.Equal("member-join", out_[2].Type);
     }
 
+    /// <summary>A coalescer whose batches are recorded in <paramref name="out_"/>, each done only when the test calls its entry in <paramref name="handled"/>.</summary>
+    private static MemberEventCoalescer Holding(ManualTimeProvider time, out List<MemberHandlerEvent> out_, out List<Action> handled)
+    {
+        var events = out_ = [];
+        var dones = handled = [];
+        return new MemberEventCoalescer(time, Period, Quiet, (e, done) =>
+        {
+            events.Add(e);
+            dones.Add(done);
+        });
+    }
+
     [Fact]
     public void While_a_batch_is_being_handled_later_events_are_held_and_handed_out_together_when_it_is_done()
     {
         var time = new ManualTimeProvider();
-        var out_ = new List<MemberHandlerEvent>();
-        var handled = new List<Action>();
-        using var coalescer = new MemberEventCoalescer(time, Period, Quiet, (e, done) =>
-        {
-            out_.Add(e);
-            handled.Add(done);
-        });
+        using var coalescer = Holding(time, out var out_, out var handled);
         string Batches() => string.Join(" ", out_.Select(e => e.Type + ":" + string.Join(",", e.Members.Select(m => m.Name))));
 
         coalescer.Add("member-failed", M("a", "failed"));
@@ -98,13 +104,7 @@ public sealed class CoalescerTests
     public void A_member_that_fails_and_rejoins_while_its_join_is_being_handled_costs_no_run()
     {
         var time = new ManualTimeProvider();
-        var out_ = new List<MemberHandlerEvent>();
-        var handled = new List<Action>();
-        using var coalescer = new MemberEventCoalescer(time, Period, Quiet, (e, done) =>
-        {
-            out_.Add(e);
-            handled.Add(done);
-        });
+        using var coalescer = Holding(time, out var out_, out var handled);
 
         coalescer.Add("member-join", M("a"));
         time.Advance(Quiet);
