@@ -58,7 +58,7 @@ public sealed class LateReportDeployTests(ITestOutputHelper output) : DeploySilo
             agent.Signal(NodeSignals.SIGCONT);
             paused = false;
             await Fleet.UntilAsync(() => Task.FromResult(Acknowledged(node, id)), "the agent's late result acknowledged by the silo");
-            Assert.Contains("agent: deploy " + id + " succeeded", agent.Output);
+            await agent.WaitForOutputAsync("agent: deploy " + id + " succeeded", TimeSpan.FromSeconds(30));
             Assert.Equal(1, Fleet.Runs(node));
 
             var after = await DeployFleet.GetAsync(TestSilo.Http, id);

@@ -81,7 +81,7 @@ public sealed class KeysClusterTests(PostgresFixture postgres, ITestOutputHelper
         var stored = (await Json(second)).GetProperty("node");
         Assert.Equal("1", stored.GetProperty("value").GetString());
         Assert.Equal(index + 1, stored.GetProperty("modifiedIndex").GetUInt64());
-        Assert.Contains("refused", cluster[0].Output);
+        await cluster[0].WaitForOutputAsync("refused", TimeSpan.FromSeconds(30));
         var read = (await Json(await cluster.Client(0).GetAsync("/v2/keys/fence/k"))).GetProperty("node");
         Assert.Equal("1", read.GetProperty("value").GetString());
         cluster.Passed = true;

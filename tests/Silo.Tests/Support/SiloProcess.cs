@@ -29,6 +29,9 @@ public sealed class SiloProcess : IAsyncDisposable
         get { lock (_output) return _output.ToString(); }
     }
 
+    /// <summary>Waits for the output to hold <paramref name="text"/>.</summary>
+    public Task WaitForOutputAsync(string text, TimeSpan timeout) => ProcessOutput.WaitForAsync(() => Output, text, timeout, "the silo");
+
     public static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);

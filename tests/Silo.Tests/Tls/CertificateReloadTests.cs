@@ -35,7 +35,7 @@ public sealed class CertificateReloadTests
         // A key that belongs to another certificate: the silo says so and keeps serving the one it has.
         TestCertificates.Replace(certs.SecondServer.KeyFile, live.KeyFile);
         await silo.WaitForOutputAsync("TLS server certificate not reloaded, the one in use stays", TimeSpan.FromSeconds(30));
-        Assert.Contains($"Platform:Tls:Key (--tls-key) '{live.KeyFile}' does not hold the private key of the certificate", silo.Output);
+        await silo.WaitForOutputAsync($"Platform:Tls:Key (--tls-key) '{live.KeyFile}' does not hold the private key of the certificate", TimeSpan.FromSeconds(30));
         Assert.Equal(certs.Server.Thumbprint, await PresentedThumbprintAsync(silo, certs.CaFile));
 
         // The matching certificate arrives: new connections get it.

@@ -75,16 +75,8 @@ public sealed class TlsSiloProcess : IAsyncDisposable
     public HttpClient CreateHttpClient(TlsClientSettings settings, TimeProvider? clock = null)
         => new(settings.Configure(new SocketsHttpHandler(), clock), disposeHandler: true) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
-    /// <summary>Polls the output for <paramref name="text"/> until the deadline.</summary>
-    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!Output.Contains(text, StringComparison.Ordinal))
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the silo did not print '{text}' within {timeout}:\n{Output}");
-            await Task.Delay(50);
-        }
-    }
+    /// <summary>Waits for the output to hold <paramref name="text"/>.</summary>
+    public Task WaitForOutputAsync(string text, TimeSpan timeout) => ProcessOutput.WaitForAsync(() => Output, text, timeout, "the silo");
 
     public async ValueTask DisposeAsync()
     {

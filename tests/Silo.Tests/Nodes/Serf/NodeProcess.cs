@@ -32,6 +32,9 @@ public sealed class NodeProcess : IAsyncDisposable
         get { lock (_output) return _output.ToString(); }
     }
 
+    /// <summary>Waits for the output to hold <paramref name="text"/>.</summary>
+    public Task WaitForOutputAsync(string text, TimeSpan timeout) => ProcessOutput.WaitForAsync(() => Output, text, timeout, Label);
+
     /// <summary>Starts <paramref name="file"/>; <paramref name="environment"/> is added to this process's environment.</summary>
     public static NodeProcess Start(string label, string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
