@@ -274,7 +274,12 @@ public sealed partial class AgentConnection
         {
             while (true)
             {
+                var ticked = _time.GetTimestamp();
                 await Task.Delay(interval, _time, cancellationToken).ConfigureAwait(false);
+                // A tick that comes late means this process did not run (starved of CPU, paused, its pool behind): the
+                // silo heard no ping and its answers may sit unread here, so that silence is this agent's, not the silo's.
+                var late = _time.GetElapsedTime(ticked) - interval;
+                if (late > TimeSpan.Zero) watch.Excuse(late);
                 var silent = watch.Silent;
                 if (silent > silentLimit)
                 {
@@ -430,15 +435,41 @@ public sealed partial class AgentConnection
     }
 
     /// <summary>When the silo was last heard from, shared by the receive and heartbeat loops.</summary>
+    /// <summary>
+    /// How long the silo has been silent, counting only time this agent ran on schedule (as Lifeguard's local health
+    /// keeps a slow member from judging others): a stall of this process is excused until the silo is next heard.
+    /// </summary>
     private sealed class Liveness(TimeProvider time)
     {
+        private readonly Lock _lock = new();
         private long _heard = time.GetTimestamp();
+        private TimeSpan _excused;
 
         public string? DeadReason { get; set; }
 
-        public TimeSpan Silent => time.GetElapsedTime(Volatile.Read(ref _heard));
+        public TimeSpan Silent
+        {
+            get
+            {
+                lock (_lock) return time.GetElapsedTime(_heard) - _excused;
+            }
+        }
 
-        public void Heard() => Volatile.Write(ref _heard, time.GetTimestamp());
+        public void Heard()
+        {
+            lock (_lock)
+            {
+                _heard = time.GetTimestamp();
+                _excused = TimeSpan.Zero;
+            }
+        }
+
+        /// <summary>This process ran <paramref name="late"/> behind schedule: that much of the silence is not the silo's.</summary>
+        public void Excuse(TimeSpan late)
+        {
+            // Never more than the silence itself: lateness from before the silo was last heard is no longer owed.
+            lock (_lock) _excused = TimeSpan.FromTicks(Math.Min((_excused + late).Ticks, time.GetElapsedTime(_heard).Ticks));
+        }
     }
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "agent: connected to {Server} (silo {Silo})")]

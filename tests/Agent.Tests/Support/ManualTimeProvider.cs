@@ -23,6 +23,33 @@ internal sealed class ManualTimeProvider : TimeProvider
         return timer;
     }
 
+    /// <summary>Whether a timer is due exactly <paramref name="fromNow"/> after the current time (one just armed with that delay).</summary>
+    public bool HasTimerDueIn(TimeSpan fromNow)
+    {
+        lock (_gate) return _timers.Any(t => t.Due == _now + fromNow);
+    }
+
+    /// <summary>
+    /// A stall of the process: the clock jumps by <paramref name="by"/> first, then every timer due meanwhile fires at
+    /// once, late, as they do when a paused or starved process runs again.
+    /// </summary>
+    public void Stall(TimeSpan by)
+    {
+        while (true)
+        {
+            ManualTimer? overdue;
+            lock (_gate)
+            {
+                _now += by;
+                by = TimeSpan.Zero;
+                overdue = _timers.FirstOrDefault(t => t.Due is { } due && due <= _now);
+                if (overdue is null) return;
+                overdue.Due = overdue.Period > TimeSpan.Zero && overdue.Period != Timeout.InfiniteTimeSpan ? _now + overdue.Period : null;
+            }
+            overdue.Callback(overdue.State);
+        }
+    }
+
     public void Advance(TimeSpan by)
     {
         DateTimeOffset target;
