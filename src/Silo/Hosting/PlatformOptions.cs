@@ -29,6 +29,13 @@ public sealed class PlatformOptions
     /// </summary>
     public bool EtcdFastPath { get; set; } = true;
 
+    /// <summary>
+    /// Connections the kernel completes and holds for the HTTP listener while the silo is busy accepting (the listen
+    /// backlog; the kernel caps it at <c>net.core.somaxconn</c>). Default 4,096, against Kestrel's 512: a fleet of
+    /// agents or watchers reconnecting at once to a restarted silo is not left retrying dropped handshakes for seconds.
+    /// </summary>
+    public int ListenBacklog { get; set; } = 4096;
+
     /// <summary>HTTPS from PEM files and client certificates for agents (docs/tls.md).</summary>
     public TlsOptions Tls { get; set; } = new();
 

@@ -60,6 +60,8 @@ public static class SiloSetup
         builder.Services.AddSingleton(options);
         TlsSetup.Configure(builder, options.Tls);
         Platform.Silo.Access.AccessSetup.Configure(builder);
+        if (options.ListenBacklog < 1) throw new StartupException($"Platform:ListenBacklog is {options.ListenBacklog}; expected a number of connections of at least 1 (default 4096)");
+        builder.WebHost.UseSockets(sockets => sockets.Backlog = options.ListenBacklog);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;

@@ -23,6 +23,7 @@ public sealed class SiloProcess : IAsyncDisposable
     }
 
     public int Port { get; }
+    public int Pid => _process.Id;
     public HttpClient Http { get; }
     public string Output
     {
@@ -153,6 +154,8 @@ public sealed class SiloProcess : IAsyncDisposable
 internal static class Posix
 {
     public const int SIGTERM = 15;
+    public const int SIGSTOP = 19;
+    public const int SIGCONT = 18;
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static extern int Kill(int pid, int signal);

@@ -92,18 +92,22 @@ public sealed partial class KeyWatchHub
         if (list.Count == 0) index.Remove(watched);
     }
 
-    /// <summary>A fan-out smaller than this wakes its watches in one work item.</summary>
-    private const int WakeChunk = 128;
+    /// <summary>Watches woken by one work item of a fan-out.</summary>
+    private const int WakeChunk = 64;
 
     /// <summary>
     /// The watches one delivery wakes: whole lists and single watches, each with its event. They are completed off the
-    /// delivering thread, in one work item per core for a large fan-out, so the inline handlers (each starts a send)
-    /// use every core and hold up no grain turn.
+    /// delivering thread in chunks of <see cref="WakeChunk"/>, one chunk per core at a time, each queuing the next as it
+    /// ends: a large fan-out uses every core and holds up no grain turn, and what was queued behind it (the writer's
+    /// reply, pings) waits for one chunk per core, not for the whole fan-out.
     /// </summary>
     private sealed class Woken
     {
         private readonly List<(KeyWatchList? List, KeyWatch? Watch, KeyWatchEvent Event)> _parts = [];
         private int _count;
+        private int _chunks;
+        private int _nextChunk;
+        private KeyWatchHub? _hub;
 
         public void Add(KeyWatchList list, KeyWatchEvent e)
         {
@@ -119,10 +123,20 @@ public sealed partial class KeyWatchHub
 
         public void Wake(KeyWatchHub hub)
         {
-            var chunks = Math.Clamp(_count / WakeChunk, 1, Environment.ProcessorCount);
-            for (var c = 0; c < chunks; c++)
-                ThreadPool.UnsafeQueueUserWorkItem(static state => state.Woken.Run(state.Hub, state.From, state.To),
-                    (Woken: this, Hub: hub, From: (long)_count * c / chunks, To: (long)_count * (c + 1) / chunks), preferLocal: false);
+            _hub = hub;
+            _chunks = (_count + WakeChunk - 1) / WakeChunk;
+            var first = Math.Min(_chunks, Environment.ProcessorCount);
+            _nextChunk = first;
+            for (var c = 0; c < first; c++) Queue(c);
+        }
+
+        private void Queue(int chunk) => ThreadPool.UnsafeQueueUserWorkItem(static state => state.Woken.RunChunk(state.Chunk), (Woken: this, Chunk: chunk), preferLocal: false);
+
+        private void RunChunk(int chunk)
+        {
+            Run(_hub!, (long)chunk * WakeChunk, Math.Min(_count, ((long)chunk + 1) * WakeChunk));
+            var next = Interlocked.Increment(ref _nextChunk) - 1;
+            if (next < _chunks) Queue(next);
         }
 
         /// <summary>Completes the watches from position <paramref name="from"/> to <paramref name="to"/> of the parts laid end to end.</summary>
