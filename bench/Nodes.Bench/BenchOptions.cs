@@ -12,6 +12,8 @@ public sealed class BenchOptions
           --targets LIST       serf,platform (default both)
           --simulated LIST     simulated agent counts, ascending (default 1000,10000)
           --rounds N           events per measurement (default 10)
+          --warmup-rounds N    simulated: unrecorded events before the measurements at each count, after which the
+                               driver also waits for the silo's JIT thread to go quiet (default 20)
           --member-events      simulated agents ask for member events, as an agent with a member handler does
                                (default: they do not, as an agent whose handlers are all user or query ones)
           --failure-rounds N   rounds of kill -9 and of kill -STOP each (default 10)
@@ -24,6 +26,7 @@ public sealed class BenchOptions
     public List<string> Targets { get; private set; } = ["serf", "platform"];
     public List<int> Simulated { get; private set; } = [1000, 10000];
     public int Rounds { get; private set; } = 10;
+    public int WarmUpRounds { get; private set; } = 20;
     public bool MemberEvents { get; private set; }
     public int FailureRounds { get; private set; } = 10;
     public string SiloDll { get; private set; } = "";
@@ -45,6 +48,7 @@ public sealed class BenchOptions
                 case "--targets": o.Targets = List(Value(), "--targets", ["serf", "platform"]); break;
                 case "--simulated": o.Simulated = [.. Value().Split(',').Select(v => Int(v, "--simulated", 1)).Order()]; break;
                 case "--rounds": o.Rounds = Int(Value(), "--rounds", 1); break;
+                case "--warmup-rounds": o.WarmUpRounds = Int(Value(), "--warmup-rounds", 0); break;
                 case "--member-events": o.MemberEvents = true; break;
                 case "--failure-rounds": o.FailureRounds = Int(Value(), "--failure-rounds", 1); break;
                 case "--silo": o.SiloDll = Path.GetFullPath(Value()); break;

@@ -20,5 +20,22 @@ public readonly record struct ProcessCounters(double CpuMs)
         return new ProcessCounters(ticks * MsPerTick);
     }
 
+    /// <summary>CPU (ms) of the threads of <paramref name="pid"/> whose name starts with <paramref name="prefix"/> (the runtime names its JIT thread ".NET Tiered Com…").</summary>
+    public static double ThreadsCpuMs(string pid, string prefix)
+    {
+        var ticks = 0L;
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            string stat;
+            try { stat = File.ReadAllText(Path.Combine(task, "stat")); }
+            catch (IOException) { continue; } // the thread ended meanwhile
+            var name = stat[(stat.IndexOf('(') + 1)..stat.LastIndexOf(')')];
+            if (!name.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            ticks += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        }
+        return ticks * MsPerTick;
+    }
+
     public static ProcessCounters operator -(ProcessCounters a, ProcessCounters b) => new(a.CpuMs - b.CpuMs);
 }

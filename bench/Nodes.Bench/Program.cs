@@ -88,7 +88,11 @@ static async Task RunSimulatedOnAsync(BenchOptions o, SiloHost silo, SimulatedFl
         Console.WriteLine($"  {count:N0} connected after {Stopwatch.GetElapsedTime(connecting).TotalSeconds:0.0} s ({fleet.Retries} attempts retried so far; longest gap between ping rounds {fleet.LongestPingGapMs} ms)");
         report.AddNote("join ramp: CPU and bytes per join", "platform", count,
             $"silo {siloRamp.CpuMs / joins:0.00} ms CPU per join; agents read {bytes / (double)joins / 1024:0.0} KiB per join (welcomes, member events, pongs); driver {driverRamp.CpuMs / joins:0.00} ms CPU per join ({joins:N0} joins)");
-        // Idle a few heartbeat intervals, then read memory before any event runs on this many.
+        // Warm: events nobody records, then until the JIT has compiled what they and the heartbeats run.
+        await SimulatedRuns.WarmUpAsync(silo, fleet, o.WarmUpRounds);
+        var jit = await silo.WaitForJitQuietAsync(TimeSpan.FromSeconds(60));
+        Console.WriteLine($"  warmed up: {o.WarmUpRounds} events unrecorded, then {jit.TotalSeconds:0.0} s until the JIT thread was quiet");
+        // Idle a few heartbeat intervals, then read memory before any recorded event runs on this many.
         var idleFrom = silo.Counters();
         var idleStarted = Stopwatch.GetTimestamp();
         await Task.Delay(TimeSpan.FromSeconds(5));

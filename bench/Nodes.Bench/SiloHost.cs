@@ -96,6 +96,26 @@ public sealed class SiloHost : IAsyncDisposable
 
     public void EnsureAlive() => _process.EnsureAlive();
 
+    /// <summary>
+    /// Waits until the runtime's tiered-compilation thread used under 10 ms of CPU in a second (at most
+    /// <paramref name="limit"/>): a silo that runs for days has long compiled its hot paths, and a figure taken while
+    /// the JIT still works measures the JIT. Returns how long it took.
+    /// </summary>
+    public async Task<TimeSpan> WaitForJitQuietAsync(TimeSpan limit)
+    {
+        var pid = Pid.ToString(CultureInfo.InvariantCulture);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var before = ProcessCounters.ThreadsCpuMs(pid, ".NET Tiered");
+        while (System.Diagnostics.Stopwatch.GetElapsedTime(started) < limit)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            var now = ProcessCounters.ThreadsCpuMs(pid, ".NET Tiered");
+            if (now - before < 10) break;
+            before = now;
+        }
+        return System.Diagnostics.Stopwatch.GetElapsedTime(started);
+    }
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();

@@ -12,7 +12,12 @@ public static class SimulatedRuns
     private static readonly TimeSpan RoundTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>(a) From just before <c>POST /v1/events/{name}</c> to the user frame read by each agent (it then answers applied).</summary>
-    public static async Task EventsAsync(SiloHost silo, SimulatedFleet fleet, int rounds, Report report, double goalMs)
+    public static async Task EventsAsync(SiloHost silo, SimulatedFleet fleet, int rounds, Report report, double goalMs) => await EventsAsync(silo, fleet, rounds, report, goalMs, "sim");
+
+    /// <summary>Events fanned out and not recorded, so that the figures after them are of compiled code.</summary>
+    public static Task WarmUpAsync(SiloHost silo, SimulatedFleet fleet, int rounds) => EventsAsync(silo, fleet, rounds, null, 0, "warm");
+
+    private static async Task EventsAsync(SiloHost silo, SimulatedFleet fleet, int rounds, Report? report, double goalMs, string prefix)
     {
         var samples = new List<double>();
         var lasts = new List<double>();
@@ -20,7 +25,7 @@ public static class SimulatedRuns
         var cpu = 0.0;
         for (var round = 0; round < rounds; round++)
         {
-            var name = $"sim-{fleet.Count}-{round}";
+            var name = $"{prefix}-{fleet.Count}-{round}";
             var all = fleet.Arm(name);
             using var body = new ByteArrayContent("bench"u8.ToArray());
             var before = silo.Counters();
@@ -35,6 +40,7 @@ public static class SimulatedRuns
             samples.AddRange(ms);
             lasts.Add(ms.Max());
         }
+        if (report is null) return;
         var last = new Latencies(lasts);
         report.Add("user event → frame read, every simulated agent", "platform", fleet.Count, rounds, new Latencies(samples),
             $"time to the last agent: median {Latencies.Ms(last.P50)} ms, max {Latencies.Ms(last.Max)} ms (goal {goalMs:0} ms)" +
