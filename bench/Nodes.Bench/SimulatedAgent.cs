@@ -6,8 +6,8 @@ using Platform.Protocol;
 namespace Platform.Nodes.Bench;
 
 /// <summary>
-/// One simulated node: a WebSocket to the silo speaking the agent protocol (hello, pings, applied, query ack and
-/// response), with no handlers. It reports when a user event or query arrives, stamped with <see cref="Stopwatch"/>.
+/// One simulated node: a WebSocket to the silo speaking the agent protocol (hello, pings that carry the applied mark,
+/// query ack and response), with no handlers. It reports when a user event or query arrives, stamped with <see cref="Stopwatch"/>.
 /// Having no handlers and no member view, it does not decode what only those need: the welcome's member list (1.5 MB
 /// at 10,000 members), member events and pongs are read to their end and dropped after their first bytes. The silo
 /// sends it exactly what it sends a real agent.
@@ -20,6 +20,10 @@ public sealed class SimulatedAgent(int index, string name, SimulatedFleet fleet)
     // One per agent process: a reconnect with the same id is the same agent, not a second one claiming the name.
     private readonly string _agentId = Guid.NewGuid().ToString("N");
     private Task? _receive;
+
+    /// <summary>The last user event handled, and the last such mark a ping carried to the silo (ping loop only).</summary>
+    public ulong Applied;
+    public ulong AppliedSent;
 
     public int Index { get; } = index;
     public string Name { get; } = name;
@@ -77,7 +81,8 @@ public sealed class SimulatedAgent(int index, string name, SimulatedFleet fleet)
                 {
                     case UserEventFrame user:
                         fleet.OnUserEvent(this, user, Stopwatch.GetTimestamp());
-                        await SendAsync(AgentProtocol.Encode(new AppliedFrame(user.LTime)));
+                        // As `platform agent` reports it: on its next ping.
+                        if (user.LTime > Applied) Applied = user.LTime;
                         break;
                     case DeployFrame deploy:
                         // Stamped, then answered at once as a node that ran it: the silo's dispatch is what is timed.

@@ -99,8 +99,22 @@ public sealed class SimulatedFleet : IAsyncDisposable
             last = now;
             if (gap > Volatile.Read(ref _longestPingGapMs)) Volatile.Write(ref _longestPingGapMs, gap);
             var ping = AgentProtocol.Encode(new PingFrame(++seq));
+            // After an event nearly every agent carries the same mark: one encoding per mark and round.
+            Dictionary<ulong, byte[]>? withApplied = null;
             foreach (var agent in Volatile.Read(ref _pinged))
-                if (agent.Ready && !agent.Closed) _ = agent.SendAsync(ping);
+            {
+                if (!agent.Ready || agent.Closed) continue;
+                var applied = Volatile.Read(ref agent.Applied);
+                if (applied == agent.AppliedSent)
+                {
+                    _ = agent.SendAsync(ping);
+                    continue;
+                }
+                withApplied ??= [];
+                if (!withApplied.TryGetValue(applied, out var carrying)) withApplied[applied] = carrying = AgentProtocol.Encode(new PingFrame(seq, applied));
+                agent.AppliedSent = applied;
+                _ = agent.SendAsync(carrying);
+            }
             // The next round is due one interval after this one started, not after it ended.
             interval = AgentProtocol.DefaultHeartbeatInterval - Stopwatch.GetElapsedTime(now);
             if (interval < TimeSpan.Zero) interval = TimeSpan.Zero;

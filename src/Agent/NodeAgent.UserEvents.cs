@@ -43,7 +43,7 @@ public sealed partial class NodeAgent
         if (mark is not { } applied) return;
         try { Applied?.Invoke(applied); }
         catch (Exception failure) { LogObserverFailed(_logger, failure); }
-        _ = _connection.SendAsync(new AppliedFrame(applied)).AsTask();
+        _connection.ReportApplied(applied);
     }
 
     /// <summary>The event's node and tag filters (<see cref="UserEventFilter"/>); a filter that cannot be compiled matches nothing.</summary>

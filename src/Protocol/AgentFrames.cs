@@ -65,8 +65,14 @@ public sealed record HelloFrame(
     [property: JsonPropertyName("script_checks"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool ScriptChecks = false,
     [property: JsonPropertyName("api_checks"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool ApiChecks = false) : AgentFrame;
 
-/// <summary>Liveness: sent every heartbeat interval; the silo answers <see cref="PongFrame"/> with the same sequence number.</summary>
-public sealed record PingFrame([property: JsonPropertyName("seq")] long Seq) : AgentFrame;
+/// <summary>
+/// Liveness: sent every heartbeat interval; the silo answers <see cref="PongFrame"/> with the same sequence number.
+/// <paramref name="Applied"/>, when not 0, is the agent's applied mark (as <see cref="AppliedFrame"/>), carried by the
+/// next ping after user events were handled rather than in a frame of its own per event.
+/// </summary>
+public sealed record PingFrame(
+    [property: JsonPropertyName("seq")] long Seq,
+    [property: JsonPropertyName("applied"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] ulong Applied = 0) : AgentFrame;
 
 /// <summary>The agent has handled every user event up to <see cref="LTime"/> (kept on its disk too).</summary>
 public sealed record AppliedFrame([property: JsonPropertyName("ltime")] ulong LTime) : AgentFrame;

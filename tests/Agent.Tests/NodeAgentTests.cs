@@ -64,7 +64,8 @@ public sealed class NodeAgentTests : IDisposable
 
         await silo.SendAsync(new UserEventFrame("e5", "deploy", Encoding.UTF8.GetBytes("v1.2"), 5, false));
 
-        await Eventually.True(() => silo.ReceivedOf<AppliedFrame>().Any(a => a.LTime == 5), "applied 5");
+        // Carried by the next ping, one frame per interval however many events were handled.
+        await Eventually.True(() => silo.ReceivedOf<PingFrame>().Any(p => p.Applied == 5), "a ping carrying applied 5");
         Assert.Equal("5 v1.2\n", File.ReadAllText(log));
         Assert.Equal("5\n", File.ReadAllText(Path.Combine(_dir.Path, "data", "last-event-ltime")));
         Assert.Equal(5UL, agent.LastAppliedLTime);

@@ -107,6 +107,23 @@ public sealed partial class AgentConnection
         }
     }
 
+    private ulong _applied;
+
+    /// <summary>
+    /// Every user event up to <paramref name="ltime"/> is handled: the next ping tells the silo (each new connection's
+    /// first ping too), so a burst of events costs the silo one frame per heartbeat interval, not one per event.
+    /// </summary>
+    public void ReportApplied(ulong ltime)
+    {
+        var seen = Interlocked.Read(ref _applied);
+        while (ltime > seen)
+        {
+            var was = Interlocked.CompareExchange(ref _applied, ltime, seen);
+            if (was == seen) return;
+            seen = was;
+        }
+    }
+
     /// <summary>Sends a frame on the current connection; false when there is none (the frame is dropped).</summary>
     public async ValueTask<bool> SendAsync(AgentFrame frame, CancellationToken cancellationToken = default)
     {
@@ -270,6 +287,7 @@ public sealed partial class AgentConnection
     {
         var silentLimit = interval * _options.MissedHeartbeats;
         long sequence = 0;
+        ulong appliedSent = 0;
         try
         {
             while (true)
@@ -288,7 +306,10 @@ public sealed partial class AgentConnection
                     socket.Abort();
                     return;
                 }
-                await SendOnAsync(socket, AgentProtocol.Encode(new PingFrame(++sequence)), cancellationToken).ConfigureAwait(false);
+                // The applied mark rides on the ping when it moved: one frame per interval, not one per event handled.
+                var applied = Interlocked.Read(ref _applied);
+                if (await SendOnAsync(socket, AgentProtocol.Encode(new PingFrame(++sequence, applied != appliedSent ? applied : 0)), cancellationToken).ConfigureAwait(false))
+                    appliedSent = applied;
             }
         }
         catch (OperationCanceledException)

@@ -191,6 +191,7 @@ public sealed partial class AgentHub
         {
             case PingFrame ping:
                 connection.Send(AgentProtocol.Encode(new PongFrame(ping.Seq)));
+                if (ping.Applied != 0) connection.ReportApplied(ping.Applied);
                 break;
             case AppliedFrame applied:
                 // Written by the heartbeat scan, at most once per AppliedWriteInterval: an event to N agents is not N writes in its fan-out.
