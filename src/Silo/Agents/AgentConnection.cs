@@ -65,6 +65,9 @@ internal sealed class AgentConnection
     /// <summary>Deploys this node is part of, as checked with their grains: its output for them is stored (read loop only).</summary>
     public HashSet<string> DeploysIncluding { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Build job logs on their way to their grains, by job and attempt (read loop only).</summary>
+    public Dictionary<(string JobId, int Attempt), LogPipe> LogPipes { get; } = [];
+
     /// <summary>Why the hub ended the connection (heartbeat deadline, slow reader); null when the socket ended by itself.</summary>
     public string? EndReason { get; private set; }
 

@@ -94,11 +94,20 @@ public sealed partial class AgentHub
                     await pipelineBuild.JobPipeline(key, pipeline.Attempt, pipeline.File, pipeline.Yaml, pipeline.Error, pipeline.Commit);
                 return true;
             case JobLogFrame log:
-                var acked = await _grains.GetGrain<IJobLogGrain>(BuildGrainKeys.Log(log.JobId, log.Attempt)).Append(log.Seq, log.Offset, log.Data);
-                connection.Send(AgentProtocol.Encode(new JobLogAckFrame(log.JobId, log.Attempt, acked)));
+                // Not one durable write per chunk in turn: the pipe merges what arrives while a write is in flight.
+                if (!connection.LogPipes.TryGetValue((log.JobId, log.Attempt), out var pipe))
+                {
+                    var (jobId, attempt) = (log.JobId, log.Attempt);
+                    connection.LogPipes[(jobId, attempt)] = pipe = new LogPipe(_grains.GetGrain<IJobLogGrain>(BuildGrainKeys.Log(jobId, attempt)),
+                        acked => connection.Send(AgentProtocol.Encode(new JobLogAckFrame(jobId, attempt, acked))),
+                        e => LogFrameFailed(_logger, e, connection.Name, nameof(JobLogFrame)));
+                }
+                await pipe.Add(log.Seq, log.Offset, log.Data);
                 return true;
             case JobDoneFrame done:
-                _ = StoreDoneAsync(connection, done);
+                // The agent sends the end after its whole log: the build hears of it once every chunk before it is stored.
+                var logWritten = connection.LogPipes.Remove((done.JobId, done.Attempt), out var donePipe) ? donePipe.Drained : Task.CompletedTask;
+                _ = StoreDoneAsync(connection, done, logWritten);
                 return true;
             default:
                 return false;
@@ -106,8 +115,9 @@ public sealed partial class AgentHub
     }
 
     /// <summary>Stores a job's end with its build, retrying while the build's grain moves (its silo died), then acknowledges it.</summary>
-    private async Task StoreDoneAsync(AgentConnection connection, JobDoneFrame done)
+    private async Task StoreDoneAsync(AgentConnection connection, JobDoneFrame done, Task logWritten)
     {
+        await logWritten.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (Build(done.JobId, out var key) is not { } build) return;
         var artifacts = new List<ArtifactRecord>(done.Artifacts?.Count ?? 0);
         if (done.Artifacts is not null)
