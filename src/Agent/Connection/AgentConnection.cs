@@ -455,10 +455,10 @@ public sealed partial class AgentConnection
         public byte[] Data = new byte[4096];
     }
 
-    /// <summary>When the silo was last heard from, shared by the receive and heartbeat loops.</summary>
     /// <summary>
-    /// How long the silo has been silent, counting only time this agent ran on schedule (as Lifeguard's local health
-    /// keeps a slow member from judging others): a stall of this process is excused until the silo is next heard.
+    /// When the silo was last heard from, shared by the receive and heartbeat loops: how long it has been silent,
+    /// counting only time this agent ran on schedule (as Lifeguard's local health keeps a slow member from judging
+    /// others). A stall of this process is excused until the silo is next heard.
     /// </summary>
     private sealed class Liveness(TimeProvider time)
     {
