@@ -6,7 +6,10 @@ namespace Platform.Runtime.Catalog;
 /// <summary>The mailbox and the pump that runs its continuations, lifecycle steps and requests, one turn at a time.</summary>
 internal sealed partial class ActivationData
 {
-    private const int TurnsPerPump = 128;
+    // A caller whose response is given in the pump (Message.Finish) and calls again queues behind the pump: a small
+    // pass bounds how many of its calls go before other activations' (16: 1.15 M calls/s, p99 8 ms at 1,000 callers;
+    // 128: the same throughput, p99 55 ms).
+    private const int TurnsPerPump = 16;
 
     /// <summary>Queues a message; false when this activation is gone.</summary>
     public bool TryEnqueue(Message message, bool touch)

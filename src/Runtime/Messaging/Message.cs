@@ -125,7 +125,7 @@ internal sealed class Message<T> : Message, IValueTaskSource<T>
             return;
         }
         _pending = pending;
-        pending.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onPendingCompleted);
+        OnPendingCompletedInside(activation, pending);
     }
 
     /// <summary>Takes over a call that started inline on the caller's thread and did not complete synchronously.</summary>
@@ -134,7 +134,28 @@ internal sealed class Message<T> : Message, IValueTaskSource<T>
         Activation = activation;
         _startTimestamp = startTimestamp;
         _pending = pending;
-        pending.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onPendingCompleted);
+        OnPendingCompletedInside(activation, pending);
+    }
+
+    /// <summary>
+    /// Registers the end of the grain's work with the activation's context captured. The grain's code ends inside
+    /// the activation's pump, where that context is current, so the end is handled right there in the same turn.
+    /// Registered without it (<c>ConfigureAwait(false)</c>), the task saw a foreign context at completion and queued
+    /// the callback to the thread pool: a thread hop per queued call. Work that ends elsewhere is posted to the pump.
+    /// </summary>
+    private void OnPendingCompletedInside(ActivationData activation, ValueTask<T> pending)
+    {
+        var previous = SynchronizationContext.Current;
+        var context = activation.Context;
+        if (!ReferenceEquals(previous, context)) SynchronizationContext.SetSynchronizationContext(context);
+        try
+        {
+            pending.GetAwaiter().UnsafeOnCompleted(_onPendingCompleted);
+        }
+        finally
+        {
+            if (!ReferenceEquals(previous, context)) SynchronizationContext.SetSynchronizationContext(previous);
+        }
     }
 
     private void OnPendingCompleted() => Finish(_pending);

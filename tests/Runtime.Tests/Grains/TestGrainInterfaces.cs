@@ -91,6 +91,7 @@ public interface IWorkerGrain : IGrainWithStringKey
 public interface IPingGrain : IGrainWithStringKey
 {
     ValueTask<int> Ping(int value);
+    ValueTask<int> PingAfterYield(int value);
     [OneWay] Task Fire(int value);
     Task<int> Fired();
     Task<int> PingOther(string key, int value);

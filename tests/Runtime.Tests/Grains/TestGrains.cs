@@ -227,6 +227,12 @@ public sealed class PingGrain : Grain, IPingGrain
 
     public ValueTask<int> Ping(int value) => ValueTask.FromResult(value + 1);
 
+    public async ValueTask<int> PingAfterYield(int value)
+    {
+        await Task.Yield();
+        return value + 1;
+    }
+
     public Task Fire(int value)
     {
         _fired += value;

@@ -68,6 +68,30 @@ public sealed class SchedulingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_grain_that_awaits_answers_its_caller_within_its_own_turn_without_a_thread_pool_hop()
+    {
+        var grain = _silo.Factory.GetGrain<IPingGrain>("turn");
+        // Off xunit's synchronization context, which would take the caller's continuation: the caller resumes
+        // wherever the response is given.
+        var resumedInTurn = await Task.Run(async () =>
+        {
+            var seen = new List<bool>();
+            for (var i = 0; i < 20; i++)
+            {
+                Assert.Equal(i + 1, await grain.PingAfterYield(i));
+                seen.Add(InsideAnActivationTurn());
+            }
+            return seen;
+        });
+        // The grain's code ends inside its activation's pump; the response is given right there, so the caller's
+        // continuation runs under the pump's frame. Queued to the thread pool, it would run under the pool's alone.
+        Assert.All(resumedInTurn, Assert.True);
+    }
+
+    private static bool InsideAnActivationTurn()
+        => new System.Diagnostics.StackTrace().GetFrames().Any(f => f.GetMethod()?.DeclaringType?.Name == "ActivationData");
+
+    [Fact]
     public async Task Grain_calling_another_grain_gets_its_result()
     {
         var a = _silo.Factory.GetGrain<IPingGrain>("a");
