@@ -28,6 +28,15 @@ internal sealed partial class ActivationData
         return true;
     }
 
+    /// <summary>Whether requests or continuations wait for this activation's pump.</summary>
+    public bool HasWaitingWork
+    {
+        get
+        {
+            lock (_lock) return _requests.Count != 0 || _continuations.Count != 0;
+        }
+    }
+
     /// <summary>Called when a request's work (not merely its response) is over.</summary>
     public void OnRequestFinished(Message message)
     {

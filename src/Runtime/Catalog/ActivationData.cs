@@ -44,9 +44,6 @@ internal sealed partial class ActivationData : IThreadPoolWorkItem
     }
 
     public GrainId GrainId { get; }
-
-    /// <summary>The synchronization context under which this activation's work runs.</summary>
-    internal SynchronizationContext Context => _context;
     public GrainClassRegistration? Class { get; }
     public GrainRuntime Runtime { get; }
 

@@ -73,9 +73,10 @@ public abstract class Invokable<TResult> : Invokable
         if (task.IsCompletedSuccessfully) return default;
         return Await(task);
 
+        // Not ConfigureAwait(false): that queues the rest to the thread pool when the grain ends in its pump.
         static async ValueTask<VoidResult> Await(Task t)
         {
-            await t.ConfigureAwait(false);
+            await new Messaging.InlineTaskAwaitable(t);
             return default;
         }
     }
@@ -88,7 +89,7 @@ public abstract class Invokable<TResult> : Invokable
 
         static async ValueTask<VoidResult> Await(ValueTask t)
         {
-            await t.ConfigureAwait(false);
+            await new Messaging.InlineValueTaskAwaitable(t);
             return default;
         }
     }

@@ -125,7 +125,7 @@ internal sealed class Message<T> : Message, IValueTaskSource<T>
             return;
         }
         _pending = pending;
-        OnPendingCompletedInside(activation, pending);
+        OnPendingCompletedHere(pending);
     }
 
     /// <summary>Takes over a call that started inline on the caller's thread and did not complete synchronously.</summary>
@@ -134,29 +134,14 @@ internal sealed class Message<T> : Message, IValueTaskSource<T>
         Activation = activation;
         _startTimestamp = startTimestamp;
         _pending = pending;
-        OnPendingCompletedInside(activation, pending);
+        OnPendingCompletedHere(pending);
     }
 
     /// <summary>
-    /// Registers the end of the grain's work with the activation's context captured. The grain's code ends inside
-    /// the activation's pump, where that context is current, so the end is handled right there in the same turn.
-    /// Registered without it (<c>ConfigureAwait(false)</c>), the task saw a foreign context at completion and queued
-    /// the callback to the thread pool: a thread hop per queued call. Work that ends elsewhere is posted to the pump.
+    /// Registers for the end of the grain's work, handled on the thread that ends it: as a rule the activation's
+    /// pump, in the same turn (see <see cref="InlineCompletionContext"/>).
     /// </summary>
-    private void OnPendingCompletedInside(ActivationData activation, ValueTask<T> pending)
-    {
-        var previous = SynchronizationContext.Current;
-        var context = activation.Context;
-        if (!ReferenceEquals(previous, context)) SynchronizationContext.SetSynchronizationContext(context);
-        try
-        {
-            pending.GetAwaiter().UnsafeOnCompleted(_onPendingCompleted);
-        }
-        finally
-        {
-            if (!ReferenceEquals(previous, context)) SynchronizationContext.SetSynchronizationContext(previous);
-        }
-    }
+    private void OnPendingCompletedHere(ValueTask<T> pending) => InlineCompletionContext.OnCompleted(pending.GetAwaiter(), _onPendingCompleted);
 
     private void OnPendingCompleted() => Finish(_pending);
 
@@ -214,6 +199,9 @@ internal sealed class Message<T> : Message, IValueTaskSource<T>
         // The caller's continuation may run inline here; it must not inherit this activation's context.
         var context = SynchronizationContext.Current;
         if (context is not null) SynchronizationContext.SetSynchronizationContext(null);
+        // Inside a pump that has other work waiting, the caller resumes on the pool instead: its code would
+        // hold this activation's thread (an HTTP handler writing its reply, say) while the grain's queue waits.
+        if (context is ActivationSynchronizationContext { Activation.HasWaitingWork: true }) _response.RunContinuationsAsynchronously = true;
         try
         {
             if (error is null) _response.SetResult(result);
@@ -237,6 +225,7 @@ internal sealed class Message<T> : Message, IValueTaskSource<T>
         Epoch = epoch;
         Volatile.Write(ref _responseState, epoch << 1);
         _response.Reset();
+        _response.RunContinuationsAsynchronously = false;
         Activation = null;
         _request = null!;
         _pending = default;

@@ -70,26 +70,45 @@ public sealed class SchedulingTests : IAsyncLifetime
     [Fact]
     public async Task A_grain_that_awaits_answers_its_caller_within_its_own_turn_without_a_thread_pool_hop()
     {
-        var grain = _silo.Factory.GetGrain<IPingGrain>("turn");
+        var grain = _silo.Factory.GetGrain<IInterleavingGrain>("turn");
         // Off xunit's synchronization context, which would take the caller's continuation: the caller resumes
         // wherever the response is given.
-        var resumedInTurn = await Task.Run(async () =>
+        var inside = await Task.Run(async () =>
         {
-            var seen = new List<bool>();
-            for (var i = 0; i < 20; i++)
-            {
-                Assert.Equal(i + 1, await grain.PingAfterYield(i));
-                seen.Add(InsideAnActivationTurn());
-            }
-            return seen;
+            var blocked = grain.Block();
+            var resumed = ResumeAndLook(blocked);
+            await grain.Release();
+            return await resumed;
         });
-        // The grain's code ends inside its activation's pump; the response is given right there, so the caller's
-        // continuation runs under the pump's frame. Queued to the thread pool, it would run under the pool's alone.
-        Assert.All(resumedInTurn, Assert.True);
+        // Block's rest runs in the activation's pump, and nothing else waits there: the response is given in that
+        // turn and the caller resumes under the pump's frame. Queued to the thread pool, it would not.
+        Assert.True(inside);
     }
 
-    private static bool InsideAnActivationTurn()
-        => new System.Diagnostics.StackTrace().GetFrames().Any(f => f.GetMethod()?.DeclaringType?.Name == "ActivationData");
+    [Fact]
+    public async Task A_grain_with_requests_waiting_lets_its_caller_resume_off_its_turn()
+    {
+        var grain = _silo.Factory.GetGrain<IInterleavingGrain>("busy-turn");
+        var inside = await Task.Run(async () =>
+        {
+            var first = grain.Block();
+            var second = grain.Block();  // queued behind the first
+            var resumed = ResumeAndLook(first);
+            await grain.Release();
+            var result = await resumed;
+            await grain.Release();
+            await second;
+            return result;
+        });
+        // The first Block ends while the second waits: its caller's code must not hold the activation's thread.
+        Assert.False(inside);
+    }
+
+    private static async Task<bool> ResumeAndLook(Task call)
+    {
+        await call;
+        return new System.Diagnostics.StackTrace().GetFrames().Any(f => f.GetMethod()?.DeclaringType?.Name == "ActivationData");
+    }
 
     [Fact]
     public async Task Grain_calling_another_grain_gets_its_result()
