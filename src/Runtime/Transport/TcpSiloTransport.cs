@@ -270,7 +270,22 @@ public sealed class TcpSiloTransport : ISiloTransport
         _outbound.TryRemove(new KeyValuePair<SiloAddress, OutboundConnection>(connection.Peer, connection));
         if (_disposed) return;
         TransportLog.OutboundLost(Logger, connection.Peer, reason);
-        ConnectionLost(connection.Peer, reason);
+        // A peer answers on its own connection to this silo, not on this one. A peer that closes both (a graceful
+        // leave, after answering every call) may have answers still unread there, and losing the peer fails every
+        // call still pending: so that happens once that connection has ended too (its reader delivers all it holds
+        // first, then reports the loss itself), or after a bound if it stays open.
+        InboundConnection? inbound;
+        lock (_gate) inbound = _inbound.FirstOrDefault(c => c.Peer == connection.Peer);
+        if (inbound is null) ConnectionLost(connection.Peer, reason);
+        else _ = LoseAfterAsync(inbound, connection.Peer, reason);
+    }
+
+    private static readonly TimeSpan AnswersGrace = TimeSpan.FromSeconds(1);
+
+    private async Task LoseAfterAsync(InboundConnection inbound, SiloAddress peer, Exception reason)
+    {
+        await Task.WhenAny(inbound.Completion, Task.Delay(AnswersGrace)).ConfigureAwait(false);
+        if (!_disposed) ConnectionLost(peer, reason);
     }
 
     internal void OnClosed(OutboundConnection connection, Exception reason)
