@@ -280,7 +280,8 @@ public sealed class TcpSiloTransport : ISiloTransport
         else _ = LoseAfterAsync(inbound, connection.Peer, reason);
     }
 
-    private static readonly TimeSpan AnswersGrace = TimeSpan.FromSeconds(1);
+    /// <summary>How long a lost peer's other connection may stay open before its pending calls fail anyway.</summary>
+    internal TimeSpan AnswersGrace { get; set; } = TimeSpan.FromSeconds(1);
 
     private async Task LoseAfterAsync(InboundConnection inbound, SiloAddress peer, Exception reason)
     {

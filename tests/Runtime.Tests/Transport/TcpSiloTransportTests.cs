@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -220,6 +222,63 @@ public sealed class TcpSiloTransportTests(ITestOutputHelper output)
         var error = Assert.IsType<SiloUnavailableException>(await TransportTest.FailureOf(later.Failed, OneSecond));
         Assert.Contains($"silo {bAddress} at {bAddress.Endpoint} is unreachable", error.Message);
         Assert.Equal(0, first.Failures);
+    }
+
+    [Fact]
+    public async Task A_peer_that_closes_both_connections_is_lost_only_after_what_it_sent_on_its_own_was_delivered()
+    {
+        // A silo's calls go out on its connection to a peer; the peer answers on its own connection back. A peer
+        // that leaves closes both, and the answers it sent last may not be read yet when the FIN arrives on the other.
+        var aLog = new ListLogger<TcpSiloTransport>();
+        var aHandler = new HeldHandler();
+        await using var a = await TransportTest.StartAsync(aHandler, logger: aLog);
+        a.AnswersGrace = TimeSpan.FromSeconds(30);  // the bound, not the wait for the other connection, is not under test
+        var bReceived = new RecordingHandler();
+        var b = await TransportTest.StartAsync(bReceived);
+        var bAddress = b.LocalAddress;
+        a.Send(bAddress, TestFrame.OfInt64(1));
+        await bReceived.WaitForFramesAsync(1);
+        for (var i = 0; i < 3; i++) b.Send(a.LocalAddress, TestFrame.OfInt64(10 + i));
+        await aHandler.Entered.WaitAsync(TimeSpan.FromSeconds(10));  // a's reader holds the first answer
+
+        await b.DisposeAsync();
+        try
+        {
+            // a's own connection to b has seen the FIN and is gone ...
+            await TransportTest.Eventually(() => aLog.Entries.Any(e => e.Id.Id == 1504), "a's log line saying its connection to b was lost");
+            // ... but b is not reported lost while its answers wait on the other connection.
+            Assert.Empty(aHandler.Events);
+        }
+        finally
+        {
+            aHandler.Release();
+        }
+        await TransportTest.Eventually(() => aHandler.Events.Any(e => e.StartsWith("lost")), "b reported lost");
+        Assert.Equal(["frame 10", "frame 11", "frame 12"], aHandler.Events.TakeWhile(e => e.StartsWith("frame")));
+    }
+
+    /// <summary>Holds the reading thread in the first frame until released; records frames and losses in order.</summary>
+    private sealed class HeldHandler : IFrameHandler
+    {
+        private readonly ManualResetEventSlim _release = new();
+        private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly ConcurrentQueue<string> _events = new();
+
+        public Task Entered => _entered.Task;
+        public string[] Events => [.. _events];
+
+        public void Release() => _release.Set();
+
+        public void OnFrame(SiloAddress from, ReadOnlySequence<byte> payload)
+        {
+            _entered.TrySetResult();
+            _release.Wait(TimeSpan.FromSeconds(30));
+            Span<byte> head = stackalloc byte[8];
+            payload.Slice(0, 8).CopyTo(head);
+            _events.Enqueue($"frame {BitConverter.ToInt64(head)}");
+        }
+
+        public void OnConnectionLost(SiloAddress peer, Exception reason) => _events.Enqueue($"lost {peer}");
     }
 
     [Fact]
