@@ -90,6 +90,8 @@ internal sealed partial class ActivationData : IThreadPoolWorkItem
     {
         if (mayRunInline && TryEnterInline(request.Method))
         {
+            // Taken: on a connection's reading thread, the standby reads on from here (ReaderHandoff).
+            Transport.ReaderHandoff.BeforeInline();
             result = InvokeInline(request);
             return true;
         }

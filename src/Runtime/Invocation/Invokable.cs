@@ -39,8 +39,9 @@ public abstract class Invokable<TResult> : Invokable
         ValueTask<TResult> pending;
         try
         {
-            // Queued, never run here: this is the connection's read loop (see MessageCenter.ReceiveRequest).
-            pending = runtime.InvokeAsync(target, this, request.Hops, mayRunInline: false);
+            // Run here only when the connection's standby thread can take over reading (see ReaderHandoff);
+            // otherwise queued, since this is the connection's read loop (see MessageCenter.ReceiveRequest).
+            pending = runtime.InvokeAsync(target, this, request.Hops, mayRunInline: Transport.ReaderHandoff.IsArmed);
         }
         catch (Exception e)
         {

@@ -45,7 +45,11 @@ internal static class GrainCallTracing
     public static Activity? StartServerSpan(GrainMethodDescriptor method, GrainId target, in ActivityContext parent)
     {
         if (!Source.HasListeners()) return null;
+        // Started but not left current: this runs on a connection's reading thread, where a later call may run grain
+        // code (ReaderHandoff); RemoteRequest.Dispatch makes the span current only while it routes the call.
+        var previous = Activity.Current;
         var activity = Source.StartActivity(method.TraceName, ActivityKind.Server, parent);
+        Activity.Current = previous;
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag("rpc.system", "platform");

@@ -200,9 +200,10 @@ internal sealed partial class MessageCenter(GrainRuntime runtime, ISiloTransport
             if (correlationId != 0) Transport.Send(from, new ResponseFrame<VoidResult>(correlationId, default, e));
             return;
         }
-        // Routed and queued right here on the connection's one read loop, so that calls from one silo reach an
+        // Routed and queued right here on the connection's read loop, so that calls from one silo reach an
         // activation's queue in the order they were sent (a thread-pool hop per call would let a later call
-        // overtake an earlier one). Grain code never runs here: the call waits for the activation's pump.
+        // overtake an earlier one). Grain code runs here only after the connection's standby thread took over
+        // reading (ReaderHandoff); otherwise the call waits for the activation's pump.
         if (correlationId != 0) InboundStarted();
         var span = GrainCallTracing.IsPresent(trace) ? GrainCallTracing.StartServerSpan(method, target, trace) : null;
         new RemoteRequest(this, from, correlationId, hops + 1, target, request) { Activity = span }.Dispatch();

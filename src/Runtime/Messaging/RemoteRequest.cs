@@ -15,7 +15,7 @@ internal sealed class RemoteRequest(MessageCenter center, SiloAddress from, ulon
     /// <summary>The server span of a traced call (see <see cref="GrainCallTracing"/>); ended with the response.</summary>
     public Activity? Activity { get; init; }
 
-    /// <summary>Routes the call without running it, so the caller's thread is never held by grain code.</summary>
+    /// <summary>Routes the call; it runs here only on a reading thread that handed reading over first (see <see cref="ReaderHandoff"/>).</summary>
     public void Dispatch()
     {
         if (Activity is not { } activity)

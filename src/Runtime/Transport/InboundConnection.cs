@@ -10,7 +10,10 @@ namespace Platform.Runtime.Transport;
 /// frame handler as a slice of the receive buffer, in order, on this connection's one reading thread.
 /// The thread blocks in the socket's receive, so an arriving frame wakes it directly: no wake-up of the
 /// socket engine's event thread and then of a pool thread per read (two hand-offs where one does).
-/// A silo has one such connection per peer, so a thread each is affordable. With silo-to-silo TLS the thread
+/// A silo has one such connection per peer, so a thread each is affordable; a second one stands by, so that the
+/// reader can run a call to an idle grain itself and hand reading over first (<see cref="ReaderHandoff"/>): no hop
+/// to the thread pool for the call, and a grain that blocks holds one thread, not the connection. Only the thread
+/// holding the reading role touches the receive buffer and the socket's reads. With silo-to-silo TLS the thread
 /// shakes hands first and then reads through an <see cref="SslStream"/> (one copy more: decrypted into its buffer,
 /// then into this one); a dialer speaking plain TCP is told so in plain TCP and refused.
 /// </summary>
@@ -25,6 +28,18 @@ internal sealed class InboundConnection
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Exception? _closeReason;
     private SslStream? _tls;
+
+    // The reading role: the receive buffer and the unread part of it, owned by whichever thread reads.
+    private byte[] _buffer = [];
+    private int _start;
+    private int _end;
+
+    // The standby thread waits on _roleGiven with _standbyWaiting set; the reader hands the role over by clearing
+    // the flag and releasing the semaphore once (a count, not an event: the thread that just gave the role away
+    // must not take it back before the standby woke). _ended tells a waiting or returning thread that it is over.
+    private readonly SemaphoreSlim _roleGiven = new(0);
+    private int _standbyWaiting;
+    private volatile bool _ended;
 
     // Set while the hello is read: the refusal it gets, whatever it says (plain TCP to a TLS silo, a bad certificate).
     private string? _refusal;
@@ -56,34 +71,96 @@ internal sealed class InboundConnection
 
     private void Run()
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
-        Exception? reason = null;
+        _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        SiloAddress from;
         try
         {
-            var start = 0;
-            var end = 0;
-            if (_transport.Tls is { } tls && !OpenTls(tls)) return;
-            var peer = ReadHello(ref buffer, ref start, ref end);
-            if (peer is not { } from) return;
+            if (_transport.Tls is { } tls && !OpenTls(tls))
+            {
+                End(null);
+                return;
+            }
+            if (ReadHello() is not { } peer)
+            {
+                End(null);
+                return;
+            }
+            from = peer;
             Peer = from;
             _transport.OnAccepted(this, _remote);
-            reason = ReadFrames(ref buffer, start, end, from);
         }
         catch (Exception e)
         {
-            reason = new SiloUnavailableException($"connection from silo {Peer?.ToString() ?? _remote} broke: {e.Message}", e);
+            End(new SiloUnavailableException($"connection from silo {Peer?.ToString() ?? _remote} broke: {e.Message}", e));
+            return;
         }
-        finally
+        var standby = new Thread(static s => ((InboundConnection)s!).Standby()) { IsBackground = true, Name = $"silo-in {_remote} (standby)" };
+        standby.UnsafeStart(this);
+        Read(from);
+    }
+
+    /// <summary>The second thread: waits for the reading role, then reads.</summary>
+    private void Standby()
+    {
+        if (WaitForRole()) Read(Peer!.Value);
+    }
+
+    /// <summary>Reads while this thread holds the role; after handing it over, waits to be given it again.</summary>
+    private void Read(SiloAddress from)
+    {
+        var clean = ExecutionContext.Capture();
+        while (true)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
-            _tls?.Dispose();
-            _socket.Dispose();
-            _transport.OnClosed(this, Volatile.Read(ref _closeReason) ?? reason);
-            _completion.TrySetResult();
+            Exception? ended;
+            try
+            {
+                ended = ReadFrames(from);
+            }
+            catch (Exception e)
+            {
+                ended = new SiloUnavailableException($"connection from silo {from} broke: {e.Message}", e);
+            }
+            if (ended is not null)
+            {
+                End(ended);
+                return;
+            }
+            // Back from a grain's code: whatever it left in this thread's execution context (an AsyncLocal, a current
+            // Activity) must not reach the next call this thread runs.
+            if (clean is not null) ExecutionContext.Restore(clean);
+            if (!WaitForRole()) return;
         }
     }
 
-    private SiloAddress? ReadHello(ref byte[] buffer, ref int start, ref int end)
+    /// <summary>False when the connection ended instead.</summary>
+    private bool WaitForRole()
+    {
+        if (_ended) return false;
+        Volatile.Write(ref _standbyWaiting, 1);
+        _roleGiven.Wait();
+        return !_ended;
+    }
+
+    /// <summary>Called by the reader, through <see cref="ReaderHandoff"/>, once the frame it delivers needs nothing more from the buffer.</summary>
+    internal void HandOffReading()
+    {
+        Volatile.Write(ref _standbyWaiting, 0);
+        _roleGiven.Release();
+    }
+
+    /// <summary>Run once, by the thread holding the reading role when the connection ends.</summary>
+    private void End(Exception? reason)
+    {
+        _ended = true;
+        _roleGiven.Release();
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _tls?.Dispose();
+        _socket.Dispose();
+        _transport.OnClosed(this, Volatile.Read(ref _closeReason) ?? reason);
+        _completion.TrySetResult();
+    }
+
+    private SiloAddress? ReadHello()
     {
         var timeout = _transport.Options.ConnectTimeout;
         _socket.ReceiveTimeout = (int)Math.Max(1, timeout.TotalMilliseconds);
@@ -94,7 +171,7 @@ internal sealed class InboundConnection
                 int n;
                 try
                 {
-                    n = Receive(buffer, end, buffer.Length - end);
+                    n = Receive(_buffer, _end, _buffer.Length - _end);
                 }
                 catch (Exception e) when (IsTimeout(e))
                 {
@@ -102,27 +179,27 @@ internal sealed class InboundConnection
                     return null;
                 }
                 if (n == 0) return null;  // closed before saying who it is: nothing to report
-                end += n;
+                _end += n;
 
-                var received = new ReadOnlySequence<byte>(buffer, start, end - start);
+                var received = new ReadOnlySequence<byte>(_buffer, _start, _end - _start);
                 var status = FrameCodec.TryReadFrame(ref received, FrameCodec.MaxHelloLength, out var payload, out _);
                 if (status == FrameStatus.Complete)
                 {
-                    if (FrameCodec.TryParseReject(buffer.AsSpan(start, end - start), out var dialerRefusal))
+                    if (FrameCodec.TryParseReject(_buffer.AsSpan(_start, _end - _start), out var dialerRefusal))
                     {
                         // The dialer refused this silo (its certificate) instead of saying hello.
                         _transport.OnRefusedByDialer(_remote, dialerRefusal);
                         return null;
                     }
                     var accepted = Accept(payload, out var from, out var refusal);
-                    start = end - (int)received.Length;
+                    _start = _end - (int)received.Length;
                     if (accepted) return from;
                     Refuse(refusal, identity: _refusal is not null);
                     return null;
                 }
                 if (status == FrameStatus.TooLarge)
                 {
-                    var tlsOnPlain = _tls is null && LooksLikeTls(buffer.AsSpan(start, end - start));
+                    var tlsOnPlain = _tls is null && LooksLikeTls(_buffer.AsSpan(_start, _end - _start));
                     Refuse(tlsOnPlain
                         ? "the dialer opened a TLS handshake but this silo has no silo-to-silo TLS (Platform:Cluster:Tls): every silo of a cluster needs the same setting"
                         : "the first frame is not a Platform silo hello", identity: tlsOnPlain);
@@ -155,18 +232,39 @@ internal sealed class InboundConnection
         return true;
     }
 
-    private Exception ReadFrames(ref byte[] buffer, int start, int end, SiloAddress from)
+    /// <summary>The reason the connection ended, or null once this thread handed the reading role over.</summary>
+    private Exception? ReadFrames(SiloAddress from)
     {
         var maxFrameSize = _transport.Options.MaxFrameSize;
         while (true)
         {
             // Every complete frame in the buffer is delivered before the next receive.
-            var received = new ReadOnlySequence<byte>(buffer, start, end - start);
+            var received = new ReadOnlySequence<byte>(_buffer, _start, _end - _start);
             FrameStatus status;
             long length;
             while ((status = FrameCodec.TryReadFrame(ref received, maxFrameSize, out var payload, out length)) == FrameStatus.Complete)
+            {
+                if (received.Length == 0 && Volatile.Read(ref _standbyWaiting) == 1)
+                {
+                    // The last frame held, with the standby free: a call it makes may run on this thread. The buffer
+                    // is left empty first, for the standby to read into once the frame has been parsed.
+                    _start = _end;
+                    bool stillReading;
+                    ReaderHandoff.Arm(this);
+                    try
+                    {
+                        _transport.Deliver(from, payload);
+                    }
+                    finally
+                    {
+                        stillReading = ReaderHandoff.Disarm();
+                    }
+                    if (!stillReading) return null;
+                    break;
+                }
                 _transport.Deliver(from, payload);
-            start = end - (int)received.Length;
+            }
+            _start = _end - (int)received.Length;
 
             if (status == FrameStatus.TooLarge)
             {
@@ -176,42 +274,42 @@ internal sealed class InboundConnection
             }
 
             // Room for the rest of the frame that started: in place, moved to the front, or in a larger buffer.
-            if (start == end)
+            if (_start == _end)
             {
-                start = end = 0;
-                if (buffer.Length > BufferSize) Replace(ref buffer, BufferSize, ref start, ref end);
+                _start = _end = 0;
+                if (_buffer.Length > BufferSize) Replace(BufferSize);
             }
             else
             {
-                var needed = end - start < FrameCodec.PrefixLength ? FrameCodec.PrefixLength : (int)(FrameCodec.PrefixLength + length);
-                if (needed > buffer.Length) Replace(ref buffer, needed, ref start, ref end);
-                else if (start + needed > buffer.Length)
+                var needed = _end - _start < FrameCodec.PrefixLength ? FrameCodec.PrefixLength : (int)(FrameCodec.PrefixLength + length);
+                if (needed > _buffer.Length) Replace(needed);
+                else if (_start + needed > _buffer.Length)
                 {
-                    Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
-                    end -= start;
-                    start = 0;
+                    Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+                    _end -= _start;
+                    _start = 0;
                 }
             }
 
-            var n = Receive(buffer, end, buffer.Length - end);
+            var n = Receive(_buffer, _end, _buffer.Length - _end);
             if (n == 0)
             {
-                return new SiloUnavailableException(start == end
+                return new SiloUnavailableException(_start == _end
                     ? $"connection from silo {from} was closed by the peer"
                     : $"connection from silo {from} was closed by the peer in the middle of a frame");
             }
-            end += n;
+            _end += n;
         }
     }
 
-    private static void Replace(ref byte[] buffer, int size, ref int start, ref int end)
+    private void Replace(int size)
     {
         var replacement = ArrayPool<byte>.Shared.Rent(size);
-        Buffer.BlockCopy(buffer, start, replacement, 0, end - start);
-        ArrayPool<byte>.Shared.Return(buffer);
-        buffer = replacement;
-        end -= start;
-        start = 0;
+        Buffer.BlockCopy(_buffer, _start, replacement, 0, _end - _start);
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = replacement;
+        _end -= _start;
+        _start = 0;
     }
 
     private int Receive(byte[] buffer, int offset, int count)

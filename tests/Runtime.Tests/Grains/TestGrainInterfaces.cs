@@ -107,3 +107,17 @@ public interface ITraceGrain : IGrainWithStringKey
     /// <summary>The trace id of the activity current in the grain's code, or "" when none is.</summary>
     Task<string> CurrentTraceId();
 }
+
+/// <summary>Says which thread its calls ran on; every method completes synchronously.</summary>
+public interface IThreadGrain : IGrainWithStringKey
+{
+    ValueTask<string> ThreadName();
+
+    /// <summary>Blocks its thread until the test opens the gate named <paramref name="gate"/> (see ThreadGrain.Gates).</summary>
+    ValueTask<string> BlockOn(string gate);
+
+    /// <summary>Appends <paramref name="value"/> and the thread's name to the grain's record.</summary>
+    ValueTask Record(int value);
+
+    ValueTask<List<string>> Recorded();
+}

@@ -268,3 +268,39 @@ public sealed class TraceGrain : Grain, ITraceGrain
         return System.Diagnostics.Activity.Current?.TraceId.ToHexString() ?? "";
     }
 }
+
+public sealed class ThreadGrain : Grain, IThreadGrain
+{
+    /// <summary>A gate a blocking call waits at: Entered is set once the call holds its thread, which <c>Thread</c> names.</summary>
+    public sealed class Gate
+    {
+        public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public ManualResetEventSlim Open { get; } = new();
+        public string? Thread { get; set; }
+    }
+
+    public static readonly ConcurrentDictionary<string, Gate> Gates = new();
+
+    private readonly List<string> _recorded = [];
+
+    private static string Current => System.Threading.Thread.CurrentThread.Name ?? "";
+
+    public ValueTask<string> ThreadName() => ValueTask.FromResult(Current);
+
+    public ValueTask<string> BlockOn(string gate)
+    {
+        var g = Gates.GetOrAdd(gate, _ => new Gate());
+        g.Thread = Current;
+        g.Entered.TrySetResult();
+        g.Open.Wait();
+        return ValueTask.FromResult(Current);
+    }
+
+    public ValueTask Record(int value)
+    {
+        _recorded.Add($"{value} {Current}");
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<List<string>> Recorded() => ValueTask.FromResult(_recorded);
+}
