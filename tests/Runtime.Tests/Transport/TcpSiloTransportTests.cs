@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Buffers.Binary;
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -255,30 +253,6 @@ public sealed class TcpSiloTransportTests(ITestOutputHelper output)
         }
         await TransportTest.Eventually(() => aHandler.Events.Any(e => e.StartsWith("lost")), "b reported lost");
         Assert.Equal(["frame 10", "frame 11", "frame 12"], aHandler.Events.TakeWhile(e => e.StartsWith("frame")));
-    }
-
-    /// <summary>Holds the reading thread in the first frame until released; records frames and losses in order.</summary>
-    private sealed class HeldHandler : IFrameHandler
-    {
-        private readonly ManualResetEventSlim _release = new();
-        private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly ConcurrentQueue<string> _events = new();
-
-        public Task Entered => _entered.Task;
-        public string[] Events => [.. _events];
-
-        public void Release() => _release.Set();
-
-        public void OnFrame(SiloAddress from, ReadOnlySequence<byte> payload)
-        {
-            _entered.TrySetResult();
-            _release.Wait(TimeSpan.FromSeconds(30));
-            Span<byte> head = stackalloc byte[8];
-            payload.Slice(0, 8).CopyTo(head);
-            _events.Enqueue($"frame {BitConverter.ToInt64(head)}");
-        }
-
-        public void OnConnectionLost(SiloAddress peer, Exception reason) => _events.Enqueue($"lost {peer}");
     }
 
     [Fact]

@@ -151,3 +151,27 @@ public static class TransportTest
         }
     }
 }
+
+/// <summary>Holds the reading thread in the first frame until released; records frames and losses in order.</summary>
+public sealed class HeldHandler : IFrameHandler
+{
+    private readonly ManualResetEventSlim _release = new();
+    private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConcurrentQueue<string> _events = new();
+
+    public Task Entered => _entered.Task;
+    public string[] Events => [.. _events];
+
+    public void Release() => _release.Set();
+
+    public void OnFrame(SiloAddress from, ReadOnlySequence<byte> payload)
+    {
+        _entered.TrySetResult();
+        _release.Wait(TimeSpan.FromSeconds(30));
+        Span<byte> head = stackalloc byte[8];
+        payload.Slice(0, 8).CopyTo(head);
+        _events.Enqueue($"frame {BitConverter.ToInt64(head)}");
+    }
+
+    public void OnConnectionLost(SiloAddress peer, Exception reason) => _events.Enqueue($"lost {peer}");
+}
