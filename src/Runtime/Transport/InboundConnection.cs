@@ -244,25 +244,34 @@ internal sealed class InboundConnection
             long length;
             while ((status = FrameCodec.TryReadFrame(ref received, maxFrameSize, out var payload, out length)) == FrameStatus.Complete)
             {
-                if (received.Length == 0 && Volatile.Read(ref _standbyWaiting) == 1)
+                if (received.Length > 0)
                 {
-                    // The last frame held, with the standby free: a call it makes may run on this thread. The buffer
-                    // is left empty first, for the standby to read into once the frame has been parsed.
-                    _start = _end;
-                    bool stillReading;
-                    ReaderHandoff.Arm(this);
-                    try
-                    {
-                        _transport.Deliver(from, payload);
-                    }
-                    finally
-                    {
-                        stillReading = ReaderHandoff.Disarm();
-                    }
-                    if (!stillReading) return null;
-                    break;
+                    _transport.Deliver(from, payload);
+                    continue;
                 }
-                _transport.Deliver(from, payload);
+                // The last frame held: what its delivery sends (a response, a resumed caller's next call) is written
+                // by this thread at once, since no frame behind it could join the batch. With the standby free, a call
+                // it makes may also run on this thread; the buffer is then left empty first, for the standby to read
+                // into once the frame has been parsed.
+                var handOff = Volatile.Read(ref _standbyWaiting) == 1;
+                if (handOff)
+                {
+                    _start = _end;
+                    ReaderHandoff.Arm(this);
+                }
+                var stillReading = true;
+                OutboundConnection.WritesInline = true;
+                try
+                {
+                    _transport.Deliver(from, payload);
+                }
+                finally
+                {
+                    OutboundConnection.WritesInline = false;
+                    if (handOff) stillReading = ReaderHandoff.Disarm();
+                }
+                if (!stillReading) return null;
+                if (handOff) break;
             }
             _start = _end - (int)received.Length;
 

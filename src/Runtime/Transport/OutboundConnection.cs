@@ -7,11 +7,13 @@ using Platform.Runtime.Membership;
 namespace Platform.Runtime.Transport;
 
 /// <summary>
-/// The one connection that carries everything this silo sends to a peer. Senders enqueue frames; whoever
-/// finds no write in progress becomes the writer: it serializes what is queued into one <see cref="FrameBatch"/>
-/// and sends it with one gathered write, on its own thread when the socket takes it at once (no thread hop
-/// for a call on an idle connection). Frames that pile up meanwhile go in the next batch, written from the
-/// thread pool. A second loop reads the socket only to learn that it closed (the peer never writes on it,
+/// The one connection that carries everything this silo sends to a peer. Senders enqueue frames; a writer
+/// serializes what is queued into one <see cref="FrameBatch"/> and sends it with one gathered write. A frame sent
+/// by an inbound connection's reading thread while it delivers the last frame it holds (<see cref="WritesInline"/>)
+/// is written by that thread when no write is in progress and the socket takes it at once: no thread hop for a
+/// lone call or response. Any other sender leaves the write to the thread pool, where the writer takes every frame
+/// queued by then: writing inline from every thread made a busy connection one send per frame (1,000 callers
+/// across silos: 87 k calls/s against 306 k batched). A second loop reads the socket only to learn that it closed (the peer never writes on it,
 /// except a reject frame when it refuses the connection). When the connection ends, every frame queued or
 /// in the unsent batch fails with the reason. With silo-to-silo TLS, the dial shakes hands before the hello and
 /// batches are written through an <see cref="SslStream"/> (encrypted into its buffer: one copy more); a peer whose
@@ -23,6 +25,8 @@ internal sealed class OutboundConnection
     private const int MaxBatchBytes = 1024 * 1024;
 
     private static readonly Action<OutboundConnection> s_writeOnPool = static c => c.Write(inline: false);
+
+    [ThreadStatic] private static bool t_writesInline;
 
     private readonly TcpSiloTransport _transport;
     private readonly Channel<IOutgoingFrame> _queue = Channel.CreateUnbounded<IOutgoingFrame>(
@@ -47,6 +51,16 @@ internal sealed class OutboundConnection
     }
 
     public SiloAddress Peer { get; }
+
+    /// <summary>
+    /// Set on a reading thread while it delivers the last frame it holds: a frame it sends meanwhile is written at
+    /// once by this thread, since nothing else is about to join the batch. Elsewhere a send wakes the pooled writer.
+    /// </summary>
+    internal static bool WritesInline
+    {
+        get => t_writesInline;
+        set => t_writesInline = value;
+    }
 
     /// <summary>True once the dial succeeded (a later loss is then reported to the frame handler).</summary>
     public bool WasConnected => Volatile.Read(ref _socket) is not null;
@@ -77,7 +91,11 @@ internal sealed class OutboundConnection
             return EnqueueResult.Closed;
         }
         // Not connected yet: the dial writes what queued once it succeeds.
-        if (Volatile.Read(ref _socket) is not null && Interlocked.CompareExchange(ref _writing, 1, 0) == 0) Write(inline: true);
+        if (Volatile.Read(ref _socket) is not null && Interlocked.CompareExchange(ref _writing, 1, 0) == 0)
+        {
+            if (t_writesInline) Write(inline: true);
+            else ThreadPool.UnsafeQueueUserWorkItem(s_writeOnPool, this, preferLocal: false);
+        }
         return EnqueueResult.Queued;
     }
 
