@@ -277,15 +277,26 @@ public sealed class TcpSiloTransport : ISiloTransport
         InboundConnection? inbound;
         lock (_gate) inbound = _inbound.FirstOrDefault(c => c.Peer == connection.Peer);
         if (inbound is null) ConnectionLost(connection.Peer, reason);
-        else _ = LoseAfterAsync(inbound, connection.Peer, reason);
+        else DeferredLoss = LoseAfterAsync(inbound, connection.Peer, reason);
     }
+
+    /// <summary>The last loss waiting for the peer's connection to this silo to end (for tests).</summary>
+    internal Task DeferredLoss { get; private set; } = Task.CompletedTask;
 
     /// <summary>How long a lost peer's other connection may stay open before its pending calls fail anyway.</summary>
     internal TimeSpan AnswersGrace { get; set; } = TimeSpan.FromSeconds(1);
 
     private async Task LoseAfterAsync(InboundConnection inbound, SiloAddress peer, Exception reason)
     {
-        await Task.WhenAny(inbound.Completion, Task.Delay(AnswersGrace)).ConfigureAwait(false);
+        try
+        {
+            // Ended: its reader reported the loss after delivering what it held (OnClosed), once is enough.
+            await inbound.Completion.WaitAsync(AnswersGrace).ConfigureAwait(false);
+            return;
+        }
+        catch (TimeoutException)
+        {
+        }
         if (!_disposed) ConnectionLost(peer, reason);
     }
 

@@ -253,6 +253,9 @@ public sealed class TcpSiloTransportTests(ITestOutputHelper output)
         }
         await TransportTest.Eventually(() => aHandler.Events.Any(e => e.StartsWith("lost")), "b reported lost");
         Assert.Equal(["frame 10", "frame 11", "frame 12"], aHandler.Events.TakeWhile(e => e.StartsWith("frame")));
+        // Both connections ended, and b is reported lost once, not once per connection.
+        await a.DeferredLoss.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Single(aHandler.Events, e => e.StartsWith("lost"));
     }
 
     [Fact]
