@@ -41,6 +41,7 @@ public static class SimulatedRuns
             lasts.Add(ms.Max());
         }
         if (report is null) return;
+        Console.WriteLine($"  rounds, time to the last agent (ms): {string.Join(" ", lasts.Select(l => l.ToString("0")))}");
         var last = new Latencies(lasts);
         report.Add("user event → frame read, every simulated agent", "platform", fleet.Count, rounds, new Latencies(samples),
             $"time to the last agent: median {Latencies.Ms(last.P50)} ms, max {Latencies.Ms(last.Max)} ms (goal {goalMs:0} ms)" +
