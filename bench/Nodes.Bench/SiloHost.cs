@@ -94,6 +94,13 @@ public sealed class SiloHost : IAsyncDisposable
     /// <summary>The silo's CPU time and bytes written so far.</summary>
     public ProcessCounters Counters() => ProcessCounters.Read(Pid.ToString(CultureInfo.InvariantCulture));
 
+    /// <summary>CPU used so far by the silo's garbage collector threads (server GC and background GC), in 10 ms ticks.</summary>
+    public double GcCpuMs()
+    {
+        var pid = Pid.ToString(CultureInfo.InvariantCulture);
+        return ProcessCounters.ThreadsCpuMs(pid, ".NET Server GC") + ProcessCounters.ThreadsCpuMs(pid, ".NET BGC");
+    }
+
     public void EnsureAlive() => _process.EnsureAlive();
 
     /// <summary>

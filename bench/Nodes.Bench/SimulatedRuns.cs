@@ -21,6 +21,8 @@ public static class SimulatedRuns
     {
         var samples = new List<double>();
         var lasts = new List<double>();
+        var driverPauses = new List<double>();
+        var siloGc = new List<double>();
         var lost = 0;
         var cpu = 0.0;
         for (var round = 0; round < rounds; round++)
@@ -29,10 +31,14 @@ public static class SimulatedRuns
             var all = fleet.Arm(name);
             using var body = new ByteArrayContent("bench"u8.ToArray());
             var before = silo.Counters();
+            var paused = GC.GetTotalPauseDuration();
+            var gcBefore = silo.GcCpuMs();
             var t0 = Stopwatch.GetTimestamp();
             using var response = await silo.Http.PostAsync($"/v1/events/{name}?coalesce=false", body);
             if (!response.IsSuccessStatusCode) throw new BenchFailure($"POST /v1/events/{name} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
             await Wait(all, fleet, silo, name);
+            driverPauses.Add((GC.GetTotalPauseDuration() - paused).TotalMilliseconds);
+            siloGc.Add(silo.GcCpuMs() - gcBefore);
             // Includes the heartbeats of the same moments: at 10,000 agents a round of pings is in every event's figure.
             cpu += (silo.Counters() - before).CpuMs;
             lost = Math.Max(lost, fleet.Count - fleet.Arrived);
@@ -42,6 +48,9 @@ public static class SimulatedRuns
         }
         if (report is null) return;
         Console.WriteLine($"  rounds, time to the last agent (ms): {string.Join(" ", lasts.Select(l => l.ToString("0")))}");
+        // The driver's own collections pause its reads: a round's figure includes them.
+        Console.WriteLine($"  rounds, the driver's GC pauses (ms): {string.Join(" ", driverPauses.Select(l => l.ToString("0")))}");
+        Console.WriteLine($"  rounds, the silo's GC threads' CPU (ms, 10 ms ticks): {string.Join(" ", siloGc.Select(l => l.ToString("0")))}");
         var last = new Latencies(lasts);
         report.Add("user event → frame read, every simulated agent", "platform", fleet.Count, rounds, new Latencies(samples),
             $"time to the last agent: median {Latencies.Ms(last.P50)} ms, max {Latencies.Ms(last.Max)} ms (goal {goalMs:0} ms)" +
