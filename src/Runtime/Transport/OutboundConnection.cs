@@ -53,8 +53,9 @@ internal sealed class OutboundConnection
     public SiloAddress Peer { get; }
 
     /// <summary>
-    /// Set on a reading thread while it delivers the last frame it holds: a frame it sends meanwhile is written at
-    /// once by this thread, since nothing else is about to join the batch. Elsewhere a send wakes the pooled writer.
+    /// Set on a reading thread while it delivers the last frame it holds: the first frame it sends meanwhile is written
+    /// at once by this thread, since nothing else is about to join the batch. Elsewhere, and for the frames after that
+    /// one, a send wakes the pooled writer.
     /// </summary>
     internal static bool WritesInline
     {
@@ -93,8 +94,16 @@ internal sealed class OutboundConnection
         // Not connected yet: the dial writes what queued once it succeeds.
         if (Volatile.Read(ref _socket) is not null && Interlocked.CompareExchange(ref _writing, 1, 0) == 0)
         {
-            if (t_writesInline) Write(inline: true);
-            else ThreadPool.UnsafeQueueUserWorkItem(s_writeOnPool, this, preferLocal: false);
+            if (t_writesInline)
+            {
+                // One frame per delivered frame: a grain run here that sends many (a fan-out) leaves the rest to be batched.
+                t_writesInline = false;
+                Write(inline: true);
+            }
+            else
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(s_writeOnPool, this, preferLocal: false);
+            }
         }
         return EnqueueResult.Queued;
     }

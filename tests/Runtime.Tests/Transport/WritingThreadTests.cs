@@ -5,8 +5,8 @@ using Platform.Runtime.Transport;
 namespace Platform.Runtime.Tests.Transport;
 
 /// <summary>
-/// Which thread writes a frame: the reading thread delivering the last frame it holds writes what it sends at once;
-/// any other sender leaves the write to the pooled writer, so that frames sent meanwhile share one socket write.
+/// Which thread writes a frame: the reading thread delivering the last frame it holds writes the first frame it sends
+/// at once; any other send goes to the pooled writer, so that frames sent meanwhile share one socket write.
 /// </summary>
 public sealed class WritingThreadTests
 {
@@ -62,6 +62,35 @@ public sealed class WritingThreadTests
         Assert.Equal(50, probes.Count);
         Assert.All(probes, p => Assert.True(p.WrittenWhileSending, $"frame {p.Value} was written later, on thread '{p.WriterThread}', not inside Send on the reading thread"));
         Assert.All(probes, p => Assert.StartsWith("silo-in", p.WriterThread));
+    }
+
+    [Fact]
+    public async Task A_reading_thread_that_sends_several_frames_while_it_delivers_one_writes_the_first_and_leaves_the_rest_to_the_pooled_writer()
+    {
+        var probes = new List<ProbeFrame>();
+        TcpSiloTransport? b = null;
+        var aFrames = new RecordingHandler();
+        await using var a = await TransportTest.StartAsync(aFrames);
+        b = await TransportTest.StartAsync(new EchoHandler((from, value) =>
+        {
+            if (value == 0) return;
+            for (var i = 0; i < 3; i++)
+            {
+                var probe = new ProbeFrame(value * 10 + i);
+                probes.Add(probe);
+                SendMarked(b!, from, probe);
+            }
+        }));
+        await using var _ = b;
+        b.Send(a.LocalAddress, TestFrame.OfInt64(0));
+        await aFrames.WaitForFramesAsync(1);
+
+        a.Send(b.LocalAddress, TestFrame.OfInt64(1));
+        await aFrames.WaitForFramesAsync(4);
+
+        Assert.Equal([10L, 11, 12], aFrames.Frames.Skip(1).Select(f => BitConverter.ToInt64(f.Payload)));
+        Assert.True(probes[0].WrittenWhileSending, $"the first frame was written later, on thread '{probes[0].WriterThread}'");
+        Assert.All(probes.Skip(1), p => Assert.False(p.WrittenWhileSending, $"frame {p.Value} was written inside Send on the reading thread"));
     }
 
     private static void SendMarked(TcpSiloTransport from, SiloAddress to, IOutgoingFrame frame)
