@@ -37,29 +37,13 @@ public sealed class WritingThreadTests
     public async Task A_frame_sent_by_the_reading_thread_while_it_delivers_its_last_frame_is_written_by_that_thread_at_once()
     {
         var probes = new List<ProbeFrame>();
-        TcpSiloTransport? b = null;
-        var aFrames = new RecordingHandler();
-        await using var a = await TransportTest.StartAsync(aFrames);
-        var echo = new EchoHandler((from, value) =>
-        {
-            if (value == 0) return;  // the warm-up, answered below once b knows a
-            var probe = new ProbeFrame(value);
-            lock (probes) probes.Add(probe);
-            SendMarked(b!, from, probe);
-        });
-        b = await TransportTest.StartAsync(echo);
-        await using var _ = b;
-        b.Send(a.LocalAddress, TestFrame.OfInt64(0));
-        await aFrames.WaitForFramesAsync(1);
+        await using var pair = await EchoPair.StartAsync(answers: 1, probes);
 
         // One frame at a time, each answered before the next is sent: every one is the last frame its reader holds.
-        for (var i = 1; i <= 50; i++)
-        {
-            a.Send(b.LocalAddress, TestFrame.OfInt64(i));
-            await aFrames.WaitForFramesAsync(i + 1);
-        }
+        for (var i = 1; i <= 50; i++) await pair.AskAsync(i);
 
         Assert.Equal(50, probes.Count);
+        Assert.Equal(Enumerable.Range(1, 50).Select(i => i * 10L), pair.Answers.Skip(1));
         Assert.All(probes, p => Assert.True(p.WrittenWhileSending, $"frame {p.Value} was written later, on thread '{p.WriterThread}', not inside Send on the reading thread"));
         Assert.All(probes, p => Assert.StartsWith("silo-in", p.WriterThread));
     }
@@ -68,27 +52,11 @@ public sealed class WritingThreadTests
     public async Task A_reading_thread_that_sends_several_frames_while_it_delivers_one_writes_the_first_and_leaves_the_rest_to_the_pooled_writer()
     {
         var probes = new List<ProbeFrame>();
-        TcpSiloTransport? b = null;
-        var aFrames = new RecordingHandler();
-        await using var a = await TransportTest.StartAsync(aFrames);
-        b = await TransportTest.StartAsync(new EchoHandler((from, value) =>
-        {
-            if (value == 0) return;
-            for (var i = 0; i < 3; i++)
-            {
-                var probe = new ProbeFrame(value * 10 + i);
-                probes.Add(probe);
-                SendMarked(b!, from, probe);
-            }
-        }));
-        await using var _ = b;
-        b.Send(a.LocalAddress, TestFrame.OfInt64(0));
-        await aFrames.WaitForFramesAsync(1);
+        await using var pair = await EchoPair.StartAsync(answers: 3, probes);
 
-        a.Send(b.LocalAddress, TestFrame.OfInt64(1));
-        await aFrames.WaitForFramesAsync(4);
+        await pair.AskAsync(1);
 
-        Assert.Equal([10L, 11, 12], aFrames.Frames.Skip(1).Select(f => BitConverter.ToInt64(f.Payload)));
+        Assert.Equal([10L, 11, 12], pair.Answers.Skip(1));
         Assert.True(probes[0].WrittenWhileSending, $"the first frame was written later, on thread '{probes[0].WriterThread}'");
         Assert.All(probes.Skip(1), p => Assert.False(p.WrittenWhileSending, $"frame {p.Value} was written inside Send on the reading thread"));
     }
@@ -123,6 +91,48 @@ public sealed class WritingThreadTests
         }
 
         public void OnSendFailed(Exception error) { }
+    }
+
+    /// <summary>
+    /// Silo a asks, silo b answers each frame from its reading thread with <c>answers</c> probes sent through
+    /// <see cref="SendMarked"/>. b's connection to a is open before the first question, so the dial writes none of them.
+    /// </summary>
+    private sealed class EchoPair(TcpSiloTransport a, TcpSiloTransport b, RecordingHandler aFrames, int answers) : IAsyncDisposable
+    {
+        public static async Task<EchoPair> StartAsync(int answers, List<ProbeFrame> probes)
+        {
+            var aFrames = new RecordingHandler();
+            var a = await TransportTest.StartAsync(aFrames);
+            TcpSiloTransport? b = null;
+            b = await TransportTest.StartAsync(new EchoHandler((from, value) =>
+            {
+                for (var i = 0; i < answers; i++)
+                {
+                    var probe = new ProbeFrame(value * 10 + i);
+                    lock (probes) probes.Add(probe);
+                    SendMarked(b!, from, probe);
+                }
+            }));
+            b.Send(a.LocalAddress, TestFrame.OfInt64(0));
+            await aFrames.WaitForFramesAsync(1);
+            return new EchoPair(a, b, aFrames, answers);
+        }
+
+        public IEnumerable<long> Answers => aFrames.Frames.Select(f => BitConverter.ToInt64(f.Payload));
+
+        /// <summary>Sends <paramref name="question"/> alone and waits for its answers.</summary>
+        public Task AskAsync(long question)
+        {
+            var before = aFrames.FrameCount;
+            a.Send(b.LocalAddress, TestFrame.OfInt64(question));
+            return aFrames.WaitForFramesAsync(before + answers);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await b.DisposeAsync();
+            await a.DisposeAsync();
+        }
     }
 
     private sealed class EchoHandler(Action<SiloAddress, long> onFrame) : IFrameHandler
