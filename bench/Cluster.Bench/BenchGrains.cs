@@ -8,6 +8,9 @@ public interface IEchoGrain : IGrainWithStringKey
     /// <summary>Completes synchronously.</summary>
     ValueTask<int> Ping(int value);
 
+    /// <summary>Awaits <see cref="Task.Yield"/> first: the call goes on from the thread pool, and so does its response.</summary>
+    ValueTask<int> PingYield(int value);
+
     /// <summary>The id of the process hosting the activation: tells the driver which silo owns the key.</summary>
     Task<int> Pid();
 }
@@ -15,6 +18,12 @@ public interface IEchoGrain : IGrainWithStringKey
 public sealed class EchoGrain : Grain, IEchoGrain
 {
     public ValueTask<int> Ping(int value) => ValueTask.FromResult(value + 1);
+
+    public async ValueTask<int> PingYield(int value)
+    {
+        await Task.Yield();
+        return value + 1;
+    }
 
     public Task<int> Pid() => Task.FromResult(Environment.ProcessId);
 }

@@ -51,7 +51,7 @@ public static class CallBenchmarks
                     if (o.Verbose || waited > TimeSpan.FromSeconds(3))
                         Console.WriteLine($"      waited {waited.TotalSeconds:0} s for other processes to use < {o.QuietCores:0.##} cores");
                 }
-                var r = await LoadRunner.RunAsync(callers, (i, shared, hist) => Loop(grains[i], i, shared, hist),
+                var r = await LoadRunner.RunAsync(callers, (i, shared, hist) => Loop(grains[i], o.Method == "PingYield", i, shared, hist),
                     t == 0 ? o.Warmup : TimeSpan.FromSeconds(0.5), o.Seconds, child.Pid);
                 trials.Add(r);
                 if (o.Verbose) Console.WriteLine($"      trial {t + 1}: {r.PerSecond,12:N0} calls/s, p50 {r.Latency.PercentileMicros(0.5):0.0} µs, driver {r.Usage.DriverCores:0.00} cores, child {r.Usage.ChildCores:0.00} cores, others {r.Usage.OtherCores:0.00} cores, gen0 {r.Gen0}, pool threads {r.Threads}, errors {r.Errors}");
@@ -60,7 +60,7 @@ public static class CallBenchmarks
             var median = sorted[sorted.Count / 2];
             var all = new LatencyHistogram();
             foreach (var t in trials) all.Add(t.Latency);
-            var row = new CallRow(callers == 1 ? $"1 caller, Ping (cross-silo, {transport})" : $"{callers:N0} callers, Ping, own grain each (cross-silo, {transport})",
+            var row = new CallRow(callers == 1 ? $"1 caller, {o.Method} (cross-silo, {transport})" : $"{callers:N0} callers, {o.Method}, own grain each (cross-silo, {transport})",
                 callers, trials.Count, median.PerSecond, sorted[0].PerSecond, sorted[^1].PerSecond, all.Summary(),
                 median.Usage, median.Operations, median.BytesPerOp, median.Gen0, trials.Sum(t => t.Errors), trials.Select(t => t.FirstError).FirstOrDefault(e => e is not null));
             rows.Add(row);
@@ -75,7 +75,7 @@ public static class CallBenchmarks
         return rows;
     }
 
-    private static async Task Loop(IEchoGrain grain, int index, LoadShared shared, LatencyHistogram histogram)
+    private static async Task Loop(IEchoGrain grain, bool yield, int index, LoadShared shared, LatencyHistogram histogram)
     {
         await Task.Yield();
         long n = 0;
@@ -87,7 +87,7 @@ public static class CallBenchmarks
             var t0 = Stopwatch.GetTimestamp();
             try
             {
-                x = await grain.Ping(x);
+                x = yield ? await grain.PingYield(x) : await grain.Ping(x);
             }
             catch (Exception e)
             {

@@ -30,6 +30,8 @@ if (which is not ("calls" or "failover" or "all"))
           --warmup N      warm-up before the first trial of a scenario (default 2)
           --trials N      call trials per scenario, median reported (default 3)
           --callers LIST  comma-separated caller counts (default 1,1000)
+          --method M      Ping (the grain answers at once; default) or PingYield (it awaits Task.Yield first, so
+                          the call runs, and its response is sent, from the thread pool)
           --kills N       failover rounds (default 10)
           --settle N      seconds between the victim's grain being found and the kill (default 3)
           --quick         smoke test: 1 trial of 1 s, 0.5 s warm-up, 2 kills
@@ -124,6 +126,9 @@ public sealed class BenchOptions
     public TimeSpan Seconds { get; set; } = TimeSpan.FromSeconds(5);
     public int Trials { get; set; } = 3;
     public int[] Callers { get; set; } = [1, 1000];
+
+    /// <summary>The grain method called: Ping (answers at once) or PingYield (awaits first, so it answers from the thread pool).</summary>
+    public string Method { get; set; } = "Ping";
     public int Kills { get; set; } = 10;
     public TimeSpan Settle { get; set; } = TimeSpan.FromSeconds(3);
     public bool Verbose { get; set; }
@@ -157,6 +162,10 @@ public sealed class BenchOptions
                 case "--warmup": o.Warmup = TimeSpan.FromSeconds(Seconds()); break;
                 case "--trials": o.Trials = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--callers": o.Callers = [.. Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))]; break;
+                case "--method":
+                    o.Method = Next();
+                    if (o.Method is not ("Ping" or "PingYield")) throw new ArgumentException($"--method is '{o.Method}'; expected Ping or PingYield");
+                    break;
                 case "--kills": o.Kills = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--settle": o.Settle = TimeSpan.FromSeconds(Seconds()); break;
                 case "--verbose": o.Verbose = true; break;
