@@ -28,9 +28,13 @@ internal sealed class HostedJob(string jobId, int attempt)
     public long SentThrough;
     public bool EndSent;
 
+    /// <summary>One more at each resend: the sender records what it sent only if no resend came during the send.</summary>
+    public long Resends;
+
     /// <summary>Forgets what was sent: a new connection is sent everything not acknowledged.</summary>
     public void Resend()
     {
+        Resends++;
         StartedSent = false;
         EndSent = false;
         SentThrough = Log.Acknowledged;
@@ -39,6 +43,7 @@ internal sealed class HostedJob(string jobId, int attempt)
     /// <summary>Forgets the sent chunks and end not acknowledged yet, on the same connection (job-started is not repeated).</summary>
     public void ResendUnacknowledged()
     {
+        Resends++;
         EndSent = false;
         SentThrough = Log.Acknowledged;
     }

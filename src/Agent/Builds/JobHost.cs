@@ -244,11 +244,15 @@ internal sealed partial class JobHost : IAsyncDisposable
     {
         bool started;
         long sentThrough;
+        long resends;
         lock (job)
         {
             started = job.StartedSent;
             sentThrough = job.SentThrough;
+            resends = job.Resends;
         }
+        // A resend asked for while a frame was on its way (the silo sent the job again on seeing job-started) must not
+        // be overwritten by the record of that send: what was sent is recorded only if no resend came meanwhile.
         var end = job.End;
         // job-started goes once, and again on a new connection only while the job runs: an ended job's job-done says it all.
         if (!started && (end is null || !job.StartedEverSent))
@@ -256,20 +260,28 @@ internal sealed partial class JobHost : IAsyncDisposable
             if (!await _send(new JobStartedFrame(job.JobId, job.Attempt)).ConfigureAwait(false)) return false;
             job.StartedEverSent = true;
         }
-        lock (job) job.StartedSent = true;
+        lock (job)
+            if (job.Resends == resends) job.StartedSent = true;
         foreach (var chunk in job.Log.After(sentThrough))
         {
             if (!await _send(new JobLogFrame(job.JobId, job.Attempt, chunk.Seq, chunk.Offset, chunk.Data)).ConfigureAwait(false)) return false;
-            lock (job) job.SentThrough = chunk.Seq;
+            lock (job)
+                if (job.Resends == resends) job.SentThrough = chunk.Seq;
         }
         bool endSent;
-        lock (job) endSent = job.EndSent;
+        long sentThroughNow;
+        lock (job)
+        {
+            endSent = job.EndSent;
+            sentThroughNow = job.SentThrough;
+        }
         // The end goes after the whole log, so a silo that has job-done has every chunk before it.
-        if (end is not null && !endSent && job.Log.LastSeq == Volatile.Read(ref job.SentThrough))
+        if (end is not null && !endSent && job.Log.LastSeq == sentThroughNow)
         {
             if (end.Pipeline is { } pipeline && !await _send(pipeline).ConfigureAwait(false)) return false;
             if (!await _send(end.Done).ConfigureAwait(false)) return false;
-            lock (job) job.EndSent = true;
+            lock (job)
+                if (job.Resends == resends) job.EndSent = true;
         }
         return true;
     }
