@@ -101,37 +101,64 @@ public sealed class Workloads(BenchOptions options, ResultTable table)
     }
 
     /// <summary>
-    /// For each watcher count: N watchers on one key, all registered, then one PUT; the latency from just before
-    /// the PUT is written to each watcher's complete response. Several rounds on the same connections; the round
-    /// with the median time-to-last-watcher is reported.
+    /// For each watcher count: N watchers on one key of each target, all registered, then one PUT; the latency from
+    /// just before the PUT is written to each watcher's complete response. Several rounds on the same connections,
+    /// the targets' rounds interleaved (round r of every target, in an order that rotates with r) so that drift of
+    /// the machine over the run falls on every target alike; the round with the median time-to-last-watcher is
+    /// reported.
     /// </summary>
-    public async Task FanoutAsync(Target target)
+    public async Task FanoutAsync(IReadOnlyList<Target> targets)
     {
         foreach (var driver in options.Drivers)
             foreach (var count in options.Watchers)
-                await FanoutAsync(target, driver, count);
+                await FanoutAsync(targets, driver, count);
     }
 
-    private async Task FanoutAsync(Target target, DriverKind driver, int count)
+    private async Task FanoutAsync(IReadOnlyList<Target> targets, DriverKind driver, int count)
     {
+        var kind = driver == DriverKind.Raw ? "" : ", HttpClient";
+        // Every target's watchers stay connected across the rounds when this process may open that many files;
+        // otherwise each target's are connected for its round and closed after it.
+        var limit = ProcStats.OpenFilesLimit(Environment.ProcessId);
+        var keepOpen = (long)count * targets.Count + 500 <= limit;
+        if (!keepOpen)
+            Console.WriteLine($"  fan-out {count:N0}{kind}: {count:N0} watchers for each of {targets.Count} targets exceed this process's open-file limit ({limit:N0}); each target's are connected for its round and closed after it");
+        var open = new (IWatcherSet? Watchers, HttpConnection? Control)[targets.Count];
+        var sets = targets.Select(t => (Target: t, Rounds: new List<FanoutRound>())).ToArray();
+        try
         {
-            var kind = driver == DriverKind.Raw ? "" : ", HttpClient";
-            var where = $"{target.Name}, fan-out to {count:N0} watchers{kind}";
-            await WaitQuietAsync(target);
-            using var watchers = IWatcherSet.Create(driver, target, count);
-            await watchers.OpenAsync();
-            using var control = await target.ConnectAsync();
-            var rounds = new List<FanoutRound>();
             for (var r = 1; r <= options.Rounds; r++)
             {
-                var round = await FanoutRoundAsync(target, watchers, control, $"{where}, round {r}", $"round-{r}-of-{count}");
-                Console.WriteLine($"  {target.Name,-9} fan-out {count,6:N0}{kind} round {r}: registered in {round.RegisterSeconds:0.00} s; PUT answered in {Ms(round.PutMicros)} ms; " +
-                                  $"watchers p50 {Ms(round.Latency.P50)} ms  p99 {Ms(round.Latency.P99)} ms  max {Ms(round.Latency.Max)} ms; " +
-                                  $"CPU from PUT to last watcher: server {round.ServerCpuSeconds * 1000:0.0} ms, driver {round.DriverCpuSeconds * 1000:0.0} ms" +
-                                  (round.ClosedByServer > 0 ? $"; {round.ClosedByServer:N0} watch connections closed by the server" : ""));
-                rounds.Add(round);
-                await Task.Delay(Settle);
+                for (var i = 0; i < targets.Count; i++)
+                {
+                    var t = (i + r - 1) % targets.Count;
+                    var (target, rounds) = sets[t];
+                    target.EnsureAlive();
+                    if (open[t].Watchers is null)
+                    {
+                        open[t].Watchers = IWatcherSet.Create(driver, target, count);
+                        await open[t].Watchers!.OpenAsync();
+                        open[t].Control = await target.ConnectAsync();
+                    }
+                    await WaitQuietAsync(target);
+                    var where = $"{target.Name}, fan-out to {count:N0} watchers{kind}";
+                    var round = await FanoutRoundAsync(target, open[t].Watchers!, open[t].Control!, $"{where}, round {r}", $"round-{r}-of-{count}");
+                    Console.WriteLine($"  {target.Name,-9} fan-out {count,6:N0}{kind} round {r}: registered in {round.RegisterSeconds:0.00} s; PUT answered in {Ms(round.PutMicros)} ms; " +
+                                      $"watchers p50 {Ms(round.Latency.P50)} ms  p99 {Ms(round.Latency.P99)} ms  max {Ms(round.Latency.Max)} ms; " +
+                                      $"CPU from PUT to last watcher: server {round.ServerCpuSeconds * 1000:0.0} ms, driver {round.DriverCpuSeconds * 1000:0.0} ms" +
+                                      (round.ClosedByServer > 0 ? $"; {round.ClosedByServer:N0} watch connections closed by the server" : ""));
+                    rounds.Add(round);
+                    if (!keepOpen) Close(ref open[t]);
+                    await Task.Delay(Settle);
+                }
             }
+        }
+        finally
+        {
+            for (var t = 0; t < open.Length; t++) Close(ref open[t]);
+        }
+        foreach (var (target, rounds) in sets)
+        {
             // Watcher latencies from one round (percentiles of different rounds do not combine); the rest is
             // the median over rounds.
             var median = rounds.OrderBy(x => x.Latency.Max).ElementAt((rounds.Count - 1) / 2);
@@ -144,6 +171,13 @@ public sealed class Workloads(BenchOptions options, ResultTable table)
                 table.Add($"{name}: server CPU ms", Better.Lower, target.Name, Median(rounds, x => x.ServerCpuSeconds) * 1000);
             table.Add($"{name}: driver CPU ms", Better.None, target.Name, Median(rounds, x => x.DriverCpuSeconds) * 1000);
         }
+    }
+
+    private static void Close(ref (IWatcherSet? Watchers, HttpConnection? Control) open)
+    {
+        open.Watchers?.Dispose();
+        open.Control?.Dispose();
+        open = default;
     }
 
     private static double Median(List<FanoutRound> rounds, Func<FanoutRound, double> value)
