@@ -102,10 +102,10 @@ public sealed class Workloads(BenchOptions options, ResultTable table)
 
     /// <summary>
     /// For each watcher count: N watchers on one key of each target, all registered, then one PUT; the latency from
-    /// just before the PUT is written to each watcher's complete response. Several rounds on the same connections,
-    /// the targets' rounds interleaved (round r of every target, in an order that rotates with r) so that drift of
-    /// the machine over the run falls on every target alike; the round with the median time-to-last-watcher is
-    /// reported.
+    /// just before the PUT is written to each watcher's complete response. Several rounds, the targets' rounds
+    /// interleaved (round r of every target, in an order that rotates with r) so that drift of the machine over the
+    /// run falls on every target alike, each after the machine is quiet (a target whose watchers were just closed is
+    /// still busy); the round with the median time-to-last-watcher is reported.
     /// </summary>
     public async Task FanoutAsync(IReadOnlyList<Target> targets)
     {
