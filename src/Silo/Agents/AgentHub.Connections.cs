@@ -178,8 +178,10 @@ public sealed partial class AgentHub
             }
             finally
             {
-                connection.Handling = false;
+                // Seen first, then not handling: a scan that finds the frame handled also finds it seen (the scan reads
+                // the two the other way round), never the silence of a long handling without its excuse.
                 connection.Touch();
+                connection.Handling = false;
             }
         }
     }
@@ -333,8 +335,9 @@ public sealed partial class AgentHub
         foreach (var connection in Volatile.Read(ref _all))
         {
             if (!connection.Welcomed || connection.Ended) continue;
+            var handling = connection.Handling;
             var silent = now - connection.LastSeen;
-            if (silent > timeout && mayFail && !connection.Handling) connection.End($"no heartbeat for {silent} ms (timeout {timeout} ms)");
+            if (silent > timeout && mayFail && !handling) connection.End($"no heartbeat for {silent} ms (timeout {timeout} ms)");
             else if (silent <= timeout && connection.TakeAppliedDue(now, AppliedWriteIntervalMs) is { } applied) Forward(Node(connection.Name).Applied(connection.Session, applied));
         }
         ExpireQueries(now);
