@@ -340,7 +340,10 @@ public sealed class TcpSiloTransportTests(ITestOutputHelper output)
     public async Task Sending_to_a_port_nobody_listens_on_fails_fast_with_SiloUnavailableException()
     {
         await using var a = await TransportTest.StartAsync(new RecordingHandler());
-        var nobody = new SiloAddress("127.0.0.1", FreePort(), 1);
+        // Bound for the whole test and never listening: no other test can take the port meanwhile, and a connect is refused.
+        using var bound = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        bound.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var nobody = new SiloAddress("127.0.0.1", ((IPEndPoint)bound.LocalEndPoint!).Port, 1);
 
         var clock = Stopwatch.StartNew();
         var frames = Enumerable.Range(0, 10).Select(i => TestFrame.OfInt64(i)).ToArray();
@@ -465,12 +468,5 @@ public sealed class TcpSiloTransportTests(ITestOutputHelper output)
         var late = TestFrame.OfInt64(1);
         a.Send(b.LocalAddress, late);
         Assert.IsType<ObjectDisposedException>(await late.Failed);
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }
