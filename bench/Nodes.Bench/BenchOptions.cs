@@ -16,6 +16,8 @@ public sealed class BenchOptions
                                driver also waits for the silo's JIT thread to go quiet (default 20)
           --member-events      simulated agents ask for member events, as an agent with a member handler does
                                (default: they do not, as an agent whose handlers are all user or query ones)
+          --ping-slices N      simulated: each heartbeat interval pings the agents in N slices spread over it, as
+                               agents whose timers started at different moments do (default 20; 1: all at once)
           --failure-rounds N   rounds of kill -9 and of kill -STOP each (default 10)
           --silo PATH          Platform.Silo.dll (default src/Silo/bin/Release/net10.0/Platform.Silo.dll)
           --platform PATH      platform.dll (default src/Cli/bin/Release/net10.0/platform.dll)
@@ -28,6 +30,7 @@ public sealed class BenchOptions
     public int Rounds { get; private set; } = 10;
     public int WarmUpRounds { get; private set; } = 20;
     public bool MemberEvents { get; private set; }
+    public int PingSlices { get; private set; } = 20;
     public int FailureRounds { get; private set; } = 10;
     public string SiloDll { get; private set; } = "";
     public string PlatformDll { get; private set; } = "";
@@ -50,6 +53,7 @@ public sealed class BenchOptions
                 case "--rounds": o.Rounds = Int(Value(), "--rounds", 1); break;
                 case "--warmup-rounds": o.WarmUpRounds = Int(Value(), "--warmup-rounds", 0); break;
                 case "--member-events": o.MemberEvents = true; break;
+                case "--ping-slices": o.PingSlices = Int(Value(), "--ping-slices", 1); break;
                 case "--failure-rounds": o.FailureRounds = Int(Value(), "--failure-rounds", 1); break;
                 case "--silo": o.SiloDll = Path.GetFullPath(Value()); break;
                 case "--platform": o.PlatformDll = Path.GetFullPath(Value()); break;

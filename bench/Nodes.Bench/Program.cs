@@ -60,9 +60,10 @@ return 0;
 static async Task RunSimulatedAsync(BenchOptions o, string dir, Report report)
 {
     Console.WriteLine($"\n# simulated agents: {string.Join(", ", o.Simulated.Select(n => n.ToString("N0", CultureInfo.InvariantCulture)))} on one silo, "
-        + (o.MemberEvents ? "taking member events (as agents with a member handler)" : "taking no member events (as agents with user and query handlers only)"));
+        + (o.MemberEvents ? "taking member events (as agents with a member handler)" : "taking no member events (as agents with user and query handlers only)")
+        + (o.PingSlices == 1 ? "; every agent pinged at once each heartbeat interval" : $"; each heartbeat interval's pings spread over {o.PingSlices} slices of it"));
     await using var silo = await SiloHost.StartAsync(o.SiloDll, Path.Combine(dir, "sim-silo"));
-    await using var fleet = new SimulatedFleet { MemberEvents = o.MemberEvents };
+    await using var fleet = new SimulatedFleet { MemberEvents = o.MemberEvents, PingSlices = o.PingSlices };
     try
     {
         await RunSimulatedOnAsync(o, silo, fleet, report);

@@ -5,7 +5,7 @@ namespace Platform.Nodes.Bench;
 
 /// <summary>
 /// N simulated agents in this process, each on its own WebSocket to one silo. One thread of its own pings them all every
-/// heartbeat interval (the frame encoded once per tick): on the thread pool, behind 10,000 receive continuations, the
+/// heartbeat interval, spread over it (the frame encoded once per slice): on the thread pool, behind 10,000 receive continuations, the
 /// ping rounds came up to 1.5 s apart and the silo rightly failed agents whose pings this process had not sent. A round
 /// waits for one user event or query to reach every agent.
 /// </summary>
@@ -38,6 +38,9 @@ public sealed class SimulatedFleet : IAsyncDisposable
 
     /// <summary>Whether the agents' hellos ask for member events.</summary>
     public bool MemberEvents { get; init; }
+
+    /// <summary>How many slices each heartbeat interval's pings are spread over (1: all agents at once).</summary>
+    public int PingSlices { get; init; } = 20;
 
     /// <summary>Connection attempts that failed and were retried.</summary>
     public int Retries => Volatile.Read(ref _retries);
@@ -84,25 +87,32 @@ public sealed class SimulatedFleet : IAsyncDisposable
     }
 
     /// <summary>
-    /// Every heartbeat interval (the silo's default, which it also sends in the welcome) starts a ping on every agent
-    /// welcomed; a send that does not complete at once finishes on the thread pool.
+    /// Every heartbeat interval (the silo's default, which it also sends in the welcome) pings every agent welcomed, in
+    /// <see cref="PingSlices"/> slices spread evenly over the interval (agent i in slice i mod N), as a fleet's agents,
+    /// whose timers started at different moments, do; a send that does not complete at once finishes on the thread pool.
     /// </summary>
     private void PingLoop()
     {
-        var interval = AgentProtocol.DefaultHeartbeatInterval;
+        var slices = Math.Max(1, PingSlices);
+        var step = AgentProtocol.DefaultHeartbeatInterval / slices;
+        var wait = step;
         long seq = 0;
-        var last = Stopwatch.GetTimestamp();
-        while (!_stop.Token.WaitHandle.WaitOne(interval))
+        var last = new long[slices];
+        Array.Fill(last, Stopwatch.GetTimestamp());
+        var slice = 0;
+        while (!_stop.Token.WaitHandle.WaitOne(wait))
         {
             var now = Stopwatch.GetTimestamp();
-            var gap = (long)Stopwatch.GetElapsedTime(last, now).TotalMilliseconds;
-            last = now;
+            var gap = (long)Stopwatch.GetElapsedTime(last[slice], now).TotalMilliseconds;
+            last[slice] = now;
             if (gap > Volatile.Read(ref _longestPingGapMs)) Volatile.Write(ref _longestPingGapMs, gap);
             var ping = AgentProtocol.Encode(new PingFrame(++seq));
-            // After an event nearly every agent carries the same mark: one encoding per mark and round.
+            // After an event nearly every agent carries the same mark: one encoding per mark and slice.
             Dictionary<ulong, byte[]>? withApplied = null;
-            foreach (var agent in Volatile.Read(ref _pinged))
+            var agents = Volatile.Read(ref _pinged);
+            for (var i = slice; i < agents.Length; i += slices)
             {
+                var agent = agents[i];
                 if (!agent.Ready || agent.Closed) continue;
                 var applied = Volatile.Read(ref agent.Applied);
                 if (applied == agent.AppliedSent)
@@ -115,9 +125,10 @@ public sealed class SimulatedFleet : IAsyncDisposable
                 agent.AppliedSent = applied;
                 _ = agent.SendAsync(carrying);
             }
-            // The next round is due one interval after this one started, not after it ended.
-            interval = AgentProtocol.DefaultHeartbeatInterval - Stopwatch.GetElapsedTime(now);
-            if (interval < TimeSpan.Zero) interval = TimeSpan.Zero;
+            slice = (slice + 1) % slices;
+            // The next slice is due one step after this one started, not after it ended.
+            wait = step - Stopwatch.GetElapsedTime(now);
+            if (wait < TimeSpan.Zero) wait = TimeSpan.Zero;
         }
     }
 

@@ -25,12 +25,14 @@ public static class SimulatedRuns
         var siloGc = new List<double>();
         var lost = 0;
         var cpu = 0.0;
+        var driverCpu = TimeSpan.Zero;
         for (var round = 0; round < rounds; round++)
         {
             var name = $"{prefix}-{fleet.Count}-{round}";
             var all = fleet.Arm(name);
             using var body = new ByteArrayContent("bench"u8.ToArray());
             var before = silo.Counters();
+            var driverBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var paused = GC.GetTotalPauseDuration();
             var gcBefore = silo.GcCpuMs();
             var t0 = Stopwatch.GetTimestamp();
@@ -41,8 +43,11 @@ public static class SimulatedRuns
             siloGc.Add(silo.GcCpuMs() - gcBefore);
             // Includes the heartbeats of the same moments: at 10,000 agents a round of pings is in every event's figure.
             cpu += (silo.Counters() - before).CpuMs;
+            driverCpu += Process.GetCurrentProcess().TotalProcessorTime - driverBefore;
             lost = Math.Max(lost, fleet.Count - fleet.Arrived);
             var ms = fleet.Arrivals.Where(t => t != 0).Select(t => Stopwatch.GetElapsedTime(t0, t).TotalMilliseconds).ToList();
+            if (ms.Count == 0)
+                throw new BenchFailure($"{name}: no simulated agent got it ({fleet.ClosedCount} of {fleet.Count} sockets closed); the silo's last lines:\n{silo.Tail}");
             samples.AddRange(ms);
             lasts.Add(ms.Max());
         }
@@ -54,7 +59,7 @@ public static class SimulatedRuns
         var last = new Latencies(lasts);
         report.Add("user event → frame read, every simulated agent", "platform", fleet.Count, rounds, new Latencies(samples),
             $"time to the last agent: median {Latencies.Ms(last.P50)} ms, max {Latencies.Ms(last.Max)} ms (goal {goalMs:0} ms)" +
-            $"; silo CPU from the POST to the last agent {cpu / rounds:0} ms per event" +
+            $"; silo CPU from the POST to the last agent {cpu / rounds:0} ms per event, this driver's (the agents' side) {driverCpu.TotalMilliseconds / rounds:0} ms" +
             (lost > 0 ? $"; {lost} agents had been failed by the silo (heartbeat) and did not take part" : ""));
     }
 

@@ -1,27 +1,36 @@
 using System.Net.WebSockets;
-using System.Threading.Channels;
 
 namespace Platform.Silo.Agents;
 
 /// <summary>
-/// One agent's WebSocket on this silo: its send queue (bounded; never blocks the hub), its last-seen time (memory
-/// only), and the buffer that holds live frames while its missed user events are sent first.
+/// One agent's WebSocket on this silo: its sends (written by the thread that has the frame while the socket takes
+/// them, queued behind one it could not take at once; the queue is bounded and never blocks the hub), its last-seen
+/// time (memory only), and the buffer that holds live frames while its missed user events are sent first.
 /// </summary>
 internal sealed class AgentConnection
 {
-    private readonly Channel<OutgoingFrame> _sends;
+    private readonly Queue<OutgoingFrame> _queue = new();
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationToken _cancellation;
     private readonly Lock _lock = new();
+
+    /// <summary>A frame is on its way that the socket could not take at once: later frames queue behind it (under <see cref="_lock"/>).</summary>
+    private bool _draining;
+
+    /// <summary>Nothing more is sent (under <see cref="_lock"/>).</summary>
+    private bool _completed;
     private List<(byte[] Frame, ulong LTime)>? _held = [];
     private long _lastSeen = Environment.TickCount64;
     private readonly int _limit;
     private int _ended;
 
-    public AgentConnection(WebSocket socket, string session, int sendQueueLimit)
+    /// <summary>A connection whose sends waiting for a slow socket end with <paramref name="cancellation"/> (the silo stopping).</summary>
+    public AgentConnection(WebSocket socket, string session, int sendQueueLimit, CancellationToken cancellation)
     {
         Socket = socket;
         Session = session;
         _limit = sendQueueLimit;
-        _sends = Channel.CreateBounded<OutgoingFrame>(new BoundedChannelOptions(sendQueueLimit) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        _cancellation = cancellation;
     }
 
     public WebSocket Socket { get; }
@@ -105,7 +114,7 @@ internal sealed class AgentConnection
     /// </summary>
     public volatile bool Handling;
 
-    /// <summary>Queues a frame (shared bytes); while catching up, live frames wait. A full queue ends the connection.</summary>
+    /// <summary>Sends a frame (shared bytes), or queues it behind frames still on their way; while catching up, live frames wait. A full queue ends the connection.</summary>
     public void Send(byte[] frame, ulong userLTime = 0)
     {
         lock (_lock)
@@ -116,14 +125,14 @@ internal sealed class AgentConnection
                 else held.Add((frame, userLTime));
                 return;
             }
+            SendOrQueue(frame, $"its send queue reached {_limit} frames (a slow reader)");
         }
-        if (!_sends.Writer.TryWrite(frame)) End($"its send queue reached {_limit} frames (a slow reader)");
     }
 
-    /// <summary>Queues a frame ahead of the frames held back (the welcome, the missed events).</summary>
+    /// <summary>Sends a frame ahead of the frames held back (the welcome, the missed events).</summary>
     public void SendNow(OutgoingFrame frame)
     {
-        if (!_sends.Writer.TryWrite(frame)) End("its send queue filled while its missed events were sent");
+        lock (_lock) SendOrQueue(frame, "its send queue filled while its missed events were sent");
     }
 
     /// <summary>Ends catch-up: sends the held live frames except user events at or before <paramref name="sentUpTo"/>.</summary>
@@ -132,53 +141,114 @@ internal sealed class AgentConnection
         lock (_lock)
         {
             if (_held is not { } held) return;
+            _held = null;
             foreach (var (frame, ltime) in held)
             {
                 if (ltime != 0 && ltime <= sentUpTo) continue;
-                if (!_sends.Writer.TryWrite(frame))
-                {
-                    End("its send queue filled while its missed events were sent");
-                    break;
-                }
+                if (!SendOrQueue(frame, "its send queue filled while its missed events were sent")) break;
             }
-            _held = null;
         }
     }
 
-    /// <summary>Writes queued frames to the socket until the connection ends.</summary>
-    public async Task SendLoopAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// With nothing queued, a whole frame is written on the calling thread (under the lock, so frames keep their
+    /// order): over an <see cref="AgentStream"/> that is one non-blocking <c>send</c>, and a frame the socket cannot
+    /// take at once is finished by <see cref="DrainAsync"/>, which then sends what queued behind it. False when the
+    /// connection ended. Caller holds <see cref="_lock"/>.
+    /// </summary>
+    private bool SendOrQueue(OutgoingFrame frame, string fullReason)
+    {
+        if (_completed || Ended) return false;
+        if (!_draining && frame.Shared is null && frame.Tail is null)
+        {
+            ValueTask sending;
+            try
+            {
+                // The ReadOnlyMemory overload: a send that completes at once allocates nothing per agent.
+                sending = Socket.SendAsync(new ReadOnlyMemory<byte>(frame.Head), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+            }
+            catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or InvalidOperationException)
+            {
+                // The receive side sees the same end and reports it.
+                return false;
+            }
+            if (sending.IsCompletedSuccessfully) return true;
+            _draining = true;
+            _ = DrainAsync(sending);
+            return true;
+        }
+        if (_queue.Count >= _limit)
+        {
+            End(fullReason);
+            return false;
+        }
+        _queue.Enqueue(frame);
+        if (!_draining)
+        {
+            _draining = true;
+            _ = DrainAsync(ValueTask.CompletedTask);
+        }
+        return true;
+    }
+
+    /// <summary>Finishes <paramref name="first"/>, then sends the queued frames in order until none is left.</summary>
+    private async Task DrainAsync(ValueTask first)
     {
         try
         {
-            // The ReadOnlyMemory overload: a send that completes at once (the usual case) allocates nothing per agent.
-            await foreach (var frame in _sends.Reader.ReadAllAsync(cancellationToken))
+            await first;
+            while (true)
             {
+                OutgoingFrame frame;
+                lock (_lock)
+                {
+                    if (!_queue.TryDequeue(out frame))
+                    {
+                        _draining = false;
+                        if (_completed) _drained.TrySetResult();
+                        return;
+                    }
+                }
                 if (frame.Shared is null && frame.Tail is null)
                 {
-                    await Socket.SendAsync(new ReadOnlyMemory<byte>(frame.Head), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+                    await Socket.SendAsync(new ReadOnlyMemory<byte>(frame.Head), WebSocketMessageType.Text, endOfMessage: true, _cancellation);
                     continue;
                 }
                 // One message in fragments: the shared part is sent from its one copy.
-                await Socket.SendAsync(new ReadOnlyMemory<byte>(frame.Head), WebSocketMessageType.Text, endOfMessage: false, cancellationToken);
-                if (frame.Shared is { } shared) await Socket.SendAsync(new ReadOnlyMemory<byte>(shared), WebSocketMessageType.Text, endOfMessage: false, cancellationToken);
-                await Socket.SendAsync(new ReadOnlyMemory<byte>(frame.Tail ?? []), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+                await Socket.SendAsync(new ReadOnlyMemory<byte>(frame.Head), WebSocketMessageType.Text, endOfMessage: false, _cancellation);
+                if (frame.Shared is { } shared) await Socket.SendAsync(new ReadOnlyMemory<byte>(shared), WebSocketMessageType.Text, endOfMessage: false, _cancellation);
+                await Socket.SendAsync(new ReadOnlyMemory<byte>(frame.Tail ?? []), WebSocketMessageType.Text, endOfMessage: true, _cancellation);
             }
         }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
-            // The receive side sees the same end and reports it.
+            // The receive side sees the same end and reports it; nothing more is sent.
+            lock (_lock)
+            {
+                _completed = true;
+                _queue.Clear();
+                _draining = false;
+            }
+            _drained.TrySetResult();
         }
     }
 
-    /// <summary>Stops sending: the send loop ends once the queue drains.</summary>
-    public void CompleteSends() => _sends.Writer.TryComplete();
+    /// <summary>Stops sending; the returned task completes once what was queued is sent (or the socket ended).</summary>
+    public Task CompleteSends()
+    {
+        lock (_lock)
+        {
+            _completed = true;
+            if (!_draining) _drained.TrySetResult();
+        }
+        return _drained.Task;
+    }
 
     /// <summary>Ends the connection from the hub's side (first reason wins): the socket is aborted, so its receive loop ends.</summary>
     public void End(string reason)
     {
         if (Interlocked.Exchange(ref _ended, 1) != 0) return;
         EndReason = reason;
-        _sends.Writer.TryComplete();
         Socket.Abort();
     }
 

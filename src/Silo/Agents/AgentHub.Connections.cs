@@ -19,11 +19,13 @@ public sealed partial class AgentHub
     private long _failNotBefore;
     private readonly SchedulingLagProbe _lag = new();
 
-    /// <summary>Serves one agent's WebSocket until it ends; <paramref name="token"/> names the access token it connected with.</summary>
-    public async Task RunAsync(WebSocket socket, string? token = null)
+    /// <summary>
+    /// Serves one agent's WebSocket until it ends; <paramref name="token"/> names the access token it connected with.
+    /// Over <paramref name="stream"/>, writes go straight to the socket once the hello is read.
+    /// </summary>
+    internal async Task RunAsync(WebSocket socket, string? token = null, AgentStream? stream = null)
     {
-        var connection = new AgentConnection(socket, Guid.NewGuid().ToString("N"), _options.SendQueueLimit) { Token = token };
-        var sending = connection.SendLoopAsync(_stopping.Token);
+        var connection = new AgentConnection(socket, Guid.NewGuid().ToString("N"), _options.SendQueueLimit, _stopping.Token) { Token = token };
         var buffer = ArrayPool<byte>.Shared.Rent(4096);
         var registered = false;
         try
@@ -44,22 +46,23 @@ public sealed partial class AgentHub
             {
                 using var helloDeadline = new CancellationTokenSource(_options.HelloTimeout);
                 (first, buffer) = await ReceiveFrameAsync(socket, buffer, helloDeadline.Token) ?? throw new JsonException("the connection closed before the hello");
+                stream?.WriteDirect();
             }
             catch (Exception e) when (e is JsonException or OperationCanceledException)
             {
-                await Refuse(connection, sending, e is OperationCanceledException
+                await Refuse(connection, e is OperationCanceledException
                     ? $"no hello within {_options.HelloTimeout.TotalSeconds:0.###} s; the first frame must be a hello"
                     : $"the first frame is not a valid hello: {e.Message}");
                 return;
             }
             if (first is not HelloFrame hello)
             {
-                await Refuse(connection, sending, $"the first frame is '{first.GetType().Name}'; expected a hello");
+                await Refuse(connection, $"the first frame is '{first.GetType().Name}'; expected a hello");
                 return;
             }
             if (AgentFrameMapping.Validate(hello) is { } invalid)
             {
-                await Refuse(connection, sending, invalid);
+                await Refuse(connection, invalid);
                 return;
             }
 
@@ -74,7 +77,7 @@ public sealed partial class AgentHub
             {
                 Remove(connection);
                 registered = false;
-                await Refuse(connection, sending, refused);
+                await Refuse(connection, refused);
                 return;
             }
             connection.Incarnation = result.Self!.Incarnation;
@@ -112,8 +115,7 @@ public sealed partial class AgentHub
         {
             ArrayPool<byte>.Shared.Return(buffer);
             if (registered) Remove(connection);
-            connection.CompleteSends();
-            await sending;
+            await connection.CompleteSends();
             if (registered && connection.Accepted)
             {
                 if (connection.JobSlots > 0) AgentsChanged();
@@ -282,12 +284,11 @@ public sealed partial class AgentHub
         }
     }
 
-    private async Task Refuse(AgentConnection connection, Task sending, string error)
+    private async Task Refuse(AgentConnection connection, string error)
     {
         LogAgentRefused(_logger, error);
         connection.SendNow(AgentProtocol.Encode(new RefusedFrame(error)));
-        connection.CompleteSends();
-        await sending.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await connection.CompleteSends().WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await CloseQuietly(connection.Socket, (WebSocketCloseStatus)AgentProtocol.RefusedCloseStatus, Truncate(error));
     }
 
