@@ -25,6 +25,9 @@ internal sealed class FakeSilo : IAsyncDisposable
     private readonly ConcurrentQueue<AgentFrame> _received = new();
     private readonly ConcurrentQueue<HelloFrame> _hellos = new();
     private HttpContext? _context;
+
+    /// <summary>Guards <see cref="_context"/>: a context is aborted only while its request runs (a finished one is recycled).</summary>
+    private readonly Lock _contextLock = new();
     private WebSocket? _socket;
     private int _connections;
 
@@ -122,7 +125,11 @@ internal sealed class FakeSilo : IAsyncDisposable
     public void Abort()
     {
         _socket = null;
-        Interlocked.Exchange(ref _context, null)?.Abort();
+        lock (_contextLock)
+        {
+            _context?.Abort();
+            _context = null;
+        }
     }
 
     public IEnumerable<T> ReceivedOf<T>() where T : AgentFrame => Received.OfType<T>();
@@ -161,7 +168,7 @@ internal sealed class FakeSilo : IAsyncDisposable
                 await socket.CloseOutputAsync((WebSocketCloseStatus)AgentProtocol.RefusedCloseStatus, "refused", CancellationToken.None);
                 return;
             }
-            _context = context;
+            lock (_contextLock) _context = context;
             _socket = socket;
             while (true)
             {
@@ -191,7 +198,8 @@ internal sealed class FakeSilo : IAsyncDisposable
         finally
         {
             if (ReferenceEquals(_socket, socket)) _socket = null;
-            if (ReferenceEquals(_context, context)) _context = null;
+            lock (_contextLock)
+                if (ReferenceEquals(_context, context)) _context = null;
         }
     }
 

@@ -13,11 +13,17 @@ public sealed class BuildsClusterTests(PostgresFixture postgres, ITestOutputHelp
 {
     private const string Secret = "cluster-hook-secret";
 
+    /// <summary>
+    /// These tests are about builds across a silo's death, not failure detection: the test's agent pings from this
+    /// busy test process every 500 ms, and a 1.2 s deadline failed it once while the surviving silo took over.
+    /// </summary>
+    private static readonly string[] SlowHeartbeat = ["--Platform:Nodes:HeartbeatTimeout", "00:00:05"];
+
     [Fact]
     public async Task Build_whose_silo_is_killed_goes_on_from_its_stored_state_and_no_job_is_dispatched_twice()
     {
         var connection = await postgres.DatabaseForAsync(nameof(Build_whose_silo_is_killed_goes_on_from_its_stored_state_and_no_job_is_dispatched_twice));
-        await using var cluster = new SiloClusterProcesses(connection, 2, output);
+        await using var cluster = new SiloClusterProcesses(connection, 2, output, extraArgs: _ => SlowHeartbeat);
         // One after the other: two silos starting together on a loaded 2-core machine may judge each other dead.
         await cluster.StartAsync(0);
         await cluster.StartAsync(1);
@@ -66,7 +72,7 @@ public sealed class BuildsClusterTests(PostgresFixture postgres, ITestOutputHelp
     public async Task Queue_whose_silo_is_killed_goes_on_and_dispatches_the_job_that_waited_once()
     {
         var connection = await postgres.DatabaseForAsync(nameof(Queue_whose_silo_is_killed_goes_on_and_dispatches_the_job_that_waited_once));
-        await using var cluster = new SiloClusterProcesses(connection, 2, output);
+        await using var cluster = new SiloClusterProcesses(connection, 2, output, extraArgs: _ => SlowHeartbeat);
         await cluster.StartAsync(0);
         await cluster.StartAsync(1);
         await cluster.WaitForAsync([0, 1], (_, s) => s.ActiveCount == 2, TimeSpan.FromSeconds(30), "both silos active");
