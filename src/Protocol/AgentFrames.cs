@@ -66,7 +66,8 @@ public sealed record HelloFrame(
     [property: JsonPropertyName("api_checks"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool ApiChecks = false) : AgentFrame;
 
 /// <summary>
-/// Liveness: sent every heartbeat interval; the silo answers <see cref="PongFrame"/> with the same sequence number.
+/// Liveness: sent every heartbeat interval; the silo answers <see cref="PongFrame"/> with the same sequence number when it
+/// has sent the agent nothing for the welcome's <see cref="WelcomeFrame.PongAfterMs"/>.
 /// <paramref name="Applied"/>, when not 0, is the agent's applied mark (as <see cref="AppliedFrame"/>), carried by the
 /// next ping after user events were handled rather than in a frame of its own per event.
 /// </summary>
@@ -96,13 +97,19 @@ public sealed record LeaveFrame : AgentFrame;
 
 // ---- silo → agent ----
 
-/// <summary>The silo accepted the hello: the node as registered, every member the cluster knows, and the liveness rules.</summary>
+/// <summary>
+/// The silo accepted the hello: the node as registered, every member the cluster knows, and the liveness rules: ping
+/// every <see cref="HeartbeatIntervalMs"/>; the silo fails a node silent for <see cref="HeartbeatTimeoutMs"/>, and answers
+/// a ping only after <see cref="PongAfterMs"/> in which it sent the agent nothing.
+/// </summary>
 public sealed record WelcomeFrame(
     [property: JsonPropertyName("self")] MemberInfo Self,
     [property: JsonPropertyName("members")] IReadOnlyList<MemberInfo> Members,
     [property: JsonPropertyName("heartbeat_interval_ms")] int HeartbeatIntervalMs,
     [property: JsonPropertyName("heartbeat_timeout_ms")] int HeartbeatTimeoutMs,
-    [property: JsonPropertyName("silo")] string Silo) : AgentFrame;
+    [property: JsonPropertyName("silo")] string Silo,
+    // 0 (a silo that does not say): every ping is answered.
+    [property: JsonPropertyName("pong_after_ms")] int PongAfterMs = 0) : AgentFrame;
 
 /// <summary>
 /// Every check registered for the node through the API (<c>PUT /v1/agent/check/register</c>), as Consul definitions: the
@@ -121,7 +128,7 @@ public sealed record RegisteredCheck(
 /// <summary>The silo refused the hello (duplicate name, bad input, missing certificate); the socket closes after it.</summary>
 public sealed record RefusedFrame([property: JsonPropertyName("error")] string Error) : AgentFrame;
 
-/// <summary>Answer to <see cref="PingFrame"/>: lets the agent notice a silo that hangs.</summary>
+/// <summary>Answer to <see cref="PingFrame"/> from a silo that has been quiet: lets the agent notice a silo that hangs.</summary>
 public sealed record PongFrame([property: JsonPropertyName("seq")] long Seq) : AgentFrame;
 
 /// <summary>A member changed: <see cref="Event"/> is member-join, member-leave, member-failed, member-update or member-reap.</summary>

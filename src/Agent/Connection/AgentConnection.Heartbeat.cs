@@ -6,9 +6,16 @@ namespace Platform.Agent.Connection;
 /// <summary>Pings on a connection, and the silence after which the silo is taken as gone.</summary>
 public sealed partial class AgentConnection
 {
-    private async Task HeartbeatAsync(ClientWebSocket socket, TimeSpan interval, Liveness watch, CancellationToken cancellationToken)
+    /// <summary>
+    /// How long the silo may stay silent: <see cref="AgentConnectionOptions.MissedHeartbeats"/> intervals, plus the quiet
+    /// the silo waits for before it answers a ping (its welcome's <c>pong_after_ms</c>; a silo that speaks to this agent
+    /// for other reasons sends no pong at all).
+    /// </summary>
+    internal TimeSpan SilentLimit(TimeSpan interval, int pongAfterMs) =>
+        interval * _options.MissedHeartbeats + TimeSpan.FromMilliseconds(Math.Max(0, pongAfterMs));
+
+    private async Task HeartbeatAsync(ClientWebSocket socket, TimeSpan interval, TimeSpan silentLimit, Liveness watch, CancellationToken cancellationToken)
     {
-        var silentLimit = interval * _options.MissedHeartbeats;
         long sequence = 0;
         ulong appliedSent = 0;
         try
@@ -24,7 +31,7 @@ public sealed partial class AgentConnection
                 var silent = watch.Silent;
                 if (silent > silentLimit)
                 {
-                    watch.DeadReason = $"the silo was silent for {silent.TotalMilliseconds:0} ms ({_options.MissedHeartbeats} heartbeat intervals)";
+                    watch.DeadReason = $"the silo was silent for {silent.TotalMilliseconds:0} ms (limit {silentLimit.TotalMilliseconds:0} ms: {_options.MissedHeartbeats} heartbeat intervals and the silo's pong delay)";
                     await SayReconnectingAsync(socket, interval).ConfigureAwait(false);
                     socket.Abort();
                     return;

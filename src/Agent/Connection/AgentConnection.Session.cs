@@ -91,7 +91,7 @@ public sealed partial class AgentConnection
         var interval = welcome.HeartbeatIntervalMs > 0 ? TimeSpan.FromMilliseconds(welcome.HeartbeatIntervalMs) : _options.HeartbeatInterval;
         var watch = new Liveness(_time);
         using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var heartbeat = HeartbeatAsync(socket, interval, watch, session.Token);
+        var heartbeat = HeartbeatAsync(socket, interval, SilentLimit(interval, welcome.PongAfterMs), watch, session.Token);
         try
         {
             while (true)

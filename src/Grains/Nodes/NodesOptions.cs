@@ -11,6 +11,13 @@ public sealed class NodesOptions
     /// <summary>A connection silent this long (three intervals) is closed and its node failed. Default 1,200 ms: a hung agent is failed within 1.3 s.</summary>
     public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromMilliseconds(1200);
 
+    /// <summary>
+    /// The silo answers a ping only when it has sent the agent nothing for this long (sent in the welcome): any frame
+    /// tells the agent that the silo is alive, so an idle agent gets a pong for about every second ping and none while
+    /// other frames reach it. The agent allows this much more silence. Default 500 ms; 0 answers every ping.
+    /// </summary>
+    public TimeSpan PongAfter { get; set; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>How often a hub scans its connections for missed heartbeats. Default 100 ms.</summary>
     public TimeSpan HeartbeatCheckInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
@@ -63,6 +70,8 @@ public sealed class NodesOptions
             return "Platform:Nodes: HeartbeatInterval must be positive and HeartbeatTimeout longer than it";
         if (HeartbeatCheckInterval <= TimeSpan.Zero || FleetCheckInterval <= TimeSpan.Zero || HelloTimeout <= TimeSpan.Zero || OrphanGrace <= TimeSpan.Zero || ReconnectTimeout <= TimeSpan.Zero || GossipInterval <= TimeSpan.Zero)
             return "Platform:Nodes: every interval and timeout must be positive";
+        if (PongAfter < TimeSpan.Zero || PongAfter >= HeartbeatTimeout)
+            return "Platform:Nodes: PongAfter must be 0 or more and shorter than HeartbeatTimeout";
         if (UserEventSizeLimit < 1 || QuerySizeLimit < 1 || QueryResponseSizeLimit < 1 || QueryTimeoutMult < 1 || UserEventHistory < 1 || RecentEvents < 1 || SnapshotEvery < 1 || SendQueueLimit < 1 || MonitorQueueLimit < 1)
             return "Platform:Nodes: size limits, QueryTimeoutMult, UserEventHistory, RecentEvents, SnapshotEvery and queue limits must be at least 1";
         return null;

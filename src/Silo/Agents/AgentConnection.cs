@@ -21,6 +21,7 @@ internal sealed class AgentConnection
     private bool _completed;
     private List<(byte[] Frame, ulong LTime)>? _held = [];
     private long _lastSeen = Environment.TickCount64;
+    private long _lastSent;
     private readonly int _limit;
     private int _ended;
 
@@ -109,6 +110,12 @@ internal sealed class AgentConnection
     public void Touch() => Volatile.Write(ref _lastSeen, Environment.TickCount64);
 
     /// <summary>
+    /// Nothing was sent (or queued to be sent) to the agent in the <paramref name="ms"/> before <paramref name="now"/>
+    /// (<see cref="Environment.TickCount64"/>): frames held back during catch-up do not count, they have not left.
+    /// </summary>
+    public bool QuietFor(long now, long ms) => now - Volatile.Read(ref _lastSent) >= ms;
+
+    /// <summary>
     /// A frame of this agent is being handled (a grain call, which may wait out a dead silo's failover): its later pings
     /// wait unread behind it, so the silence is this silo's, not the agent's, and the heartbeat deadline does not apply.
     /// </summary>
@@ -159,6 +166,7 @@ internal sealed class AgentConnection
     private bool SendOrQueue(OutgoingFrame frame, string fullReason)
     {
         if (_completed || Ended) return false;
+        Volatile.Write(ref _lastSent, Environment.TickCount64);
         if (!_draining && frame.Shared is null && frame.Tail is null)
         {
             ValueTask sending;

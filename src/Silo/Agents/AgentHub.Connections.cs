@@ -84,7 +84,7 @@ public sealed partial class AgentHub
             Accept(connection);
             var members = connection.MemberEvents ? await WelcomeMembersAsync() : MemberJson.EmptyList;
             connection.SendNow(_memberJson.EncodeWelcome(result.Self!, members,
-                (int)_options.HeartbeatInterval.TotalMilliseconds, (int)_options.HeartbeatTimeout.TotalMilliseconds, SiloName));
+                (int)_options.HeartbeatInterval.TotalMilliseconds, (int)_options.HeartbeatTimeout.TotalMilliseconds, (int)_options.PongAfter.TotalMilliseconds, SiloName));
             connection.Touch();
             connection.Welcomed = true;
             // Checks registered through the API, right after the welcome: a restarted agent runs them again.
@@ -194,7 +194,10 @@ public sealed partial class AgentHub
         switch (frame)
         {
             case PingFrame ping:
-                connection.Send(AgentProtocol.Encode(new PongFrame(ping.Seq)));
+                // Any frame tells the agent this silo is alive: a pong only after a quiet spell (about every second ping
+                // when idle, none around a fan-out), half of the heartbeat frames there were.
+                if (connection.QuietFor(Environment.TickCount64, (long)_options.PongAfter.TotalMilliseconds))
+                    connection.Send(AgentProtocol.Encode(new PongFrame(ping.Seq)));
                 if (ping.Applied != 0) connection.ReportApplied(ping.Applied);
                 break;
             case AppliedFrame applied:

@@ -82,7 +82,7 @@ internal sealed class MemberJson
     /// A welcome frame around an already encoded member list: its own head and tail (a few hundred bytes) and the list
     /// itself, shared, not copied, by every welcome that carries it.
     /// </summary>
-    public OutgoingFrame EncodeWelcome(NodeMember self, byte[] memberList, int heartbeatIntervalMs, int heartbeatTimeoutMs, string silo)
+    public OutgoingFrame EncodeWelcome(NodeMember self, byte[] memberList, int heartbeatIntervalMs, int heartbeatTimeoutMs, int pongAfterMs, string silo)
     {
         var head = new ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(head))
@@ -101,6 +101,7 @@ internal sealed class MemberJson
             writer.WriteNumber("heartbeat_interval_ms", heartbeatIntervalMs);
             writer.WriteNumber("heartbeat_timeout_ms", heartbeatTimeoutMs);
             writer.WriteString("silo", silo);
+            writer.WriteNumber("pong_after_ms", pongAfterMs);
             writer.WriteEndObject();
         }
         var tailBytes = tail.WrittenSpan.ToArray();

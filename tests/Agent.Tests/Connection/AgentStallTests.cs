@@ -47,11 +47,12 @@ public sealed class AgentStallTests
         }
     }
 
-    private static async Task WithAgent(bool answerPings, Func<Rig, ManualTimeProvider, Task> body)
+    private static async Task WithAgent(bool answerPings, Func<Rig, ManualTimeProvider, Task> body, int pongAfterMs = 0)
     {
         await using var silo = await FakeSilo.StartAsync();
         silo.HeartbeatIntervalMs = (int)Interval.TotalMilliseconds;
         silo.AnswerPings = answerPings;
+        silo.PongAfterMs = pongAfterMs;
         var time = new ManualTimeProvider();
         var session = new Session();
         var connection = new AgentConnection(new AgentConnectionOptions
@@ -104,5 +105,23 @@ public sealed class AgentStallTests
             await Eventually.True(() => !rig.Reasons.IsEmpty, "the agent to leave the silent silo");
             Assert.Contains("silent", rig.Reasons.First());
         });
+    }
+
+    [Fact]
+    public async Task A_silo_that_answers_pings_only_after_a_quiet_spell_is_given_that_much_more_silence()
+    {
+        // The welcome says the silo waits 150 ms of quiet before a pong: the limit is 3 intervals + 150 ms = 450 ms.
+        await WithAgent(answerPings: false, async (rig, time) =>
+        {
+            for (var ping = 1; ping <= 4; ping++)
+            {
+                time.Advance(Interval);
+                await rig.Pinged(ping);
+            }
+
+            time.Advance(Interval);
+            await Eventually.True(() => !rig.Reasons.IsEmpty, "the agent to leave the silent silo");
+            Assert.Contains("silent for 500 ms (limit 450 ms", rig.Reasons.First());
+        }, pongAfterMs: 150);
     }
 }

@@ -48,6 +48,9 @@ internal sealed class FakeSilo : IAsyncDisposable
 
     public bool AnswerPings { get; set; } = true;
 
+    /// <summary>The welcome's <c>pong_after_ms</c> (0: the silo answers every ping).</summary>
+    public int PongAfterMs { get; set; }
+
     public int HeartbeatIntervalMs { get; set; } = 1000;
 
     public int Connections => Volatile.Read(ref _connections);
@@ -103,7 +106,7 @@ internal sealed class FakeSilo : IAsyncDisposable
         var members = new List<MemberInfo>(Members);
         members.RemoveAll(m => m.Name == hello.Name);
         members.Add(self);
-        return new WelcomeFrame(self, members, HeartbeatIntervalMs, HeartbeatIntervalMs * 3, Name);
+        return new WelcomeFrame(self, members, HeartbeatIntervalMs, HeartbeatIntervalMs * 3, Name, PongAfterMs);
     }
 
     public async Task SendAsync(AgentFrame frame)

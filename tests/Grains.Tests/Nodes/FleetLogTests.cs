@@ -94,5 +94,8 @@ public sealed class FleetLogTests
     {
         Assert.Null(new NodesOptions().Validate());
         Assert.Contains("HeartbeatTimeout", new NodesOptions { HeartbeatTimeout = TimeSpan.FromMilliseconds(100) }.Validate());
+        Assert.Contains("PongAfter", new NodesOptions { PongAfter = TimeSpan.FromMilliseconds(-1) }.Validate());
+        Assert.Contains("PongAfter", new NodesOptions { PongAfter = TimeSpan.FromMilliseconds(1200) }.Validate());
+        Assert.Null(new NodesOptions { PongAfter = TimeSpan.Zero }.Validate());
     }
 }

@@ -47,8 +47,37 @@ public sealed class NodesApiTests(NodesSilo silo, ITestOutputHelper output) : IC
         Assert.Equal((WebSocketCloseStatus)AgentProtocol.RefusedCloseStatus, second.CloseStatus);
 
         Assert.Equal("alive", await NodesHttp.StatusAsync(silo.Http, name));
-        await first.SendAsync(new PingFrame(424242));
-        await first.WaitForAsync<PongFrame>(p => p.Seq == 424242);
+        // Its pings are still answered (the silo answers one after each quiet spell of PongAfter).
+        var answered = first.All<PongFrame>().Select(p => p.Seq).DefaultIfEmpty(0).Max();
+        await first.WaitForAsync<PongFrame>(p => p.Seq > answered);
+    }
+
+    [Fact]
+    public async Task Pings_are_answered_only_after_the_silo_has_sent_the_agent_nothing_for_pong_after()
+    {
+        await using var agent = await Connect(RawAgent.NewHello(Unique("quiet")) with { MemberEvents = false });
+        var pongAfter = agent.Welcome!.PongAfterMs;
+        Assert.Equal(500, pongAfter);
+        agent.StopPinging();
+
+        // A ping every 50 ms, ten times as often as a pong may go; at least 40 of them, until one after the 40th is answered
+        // (then the silo has handled every ping before it, in order).
+        const long first = 1_000_000;
+        var clock = Stopwatch.StartNew();
+        var sent = 0;
+        while (!(sent >= 40 && agent.Find<PongFrame>(p => p.Seq >= first + 40) is not null))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"no pong after ping {first + 40} within 20 s; received: {agent.Describe()}");
+            await agent.SendAsync(new PingFrame(first + sent++));
+            await Task.Delay(50);
+        }
+        var elapsed = clock.Elapsed.TotalMilliseconds;
+        var answered = agent.All<PongFrame>(p => p.Seq >= first).Count;
+        output.WriteLine($"{answered} of {sent} pings answered in {elapsed:0} ms");
+
+        // Every answer came at least PongAfter after the silo's previous frame, all of them between the first ping sent
+        // and the last pong read (less 10 ms for the coarse clock the silo reads).
+        Assert.InRange(answered, 1, (int)(elapsed / (pongAfter - 10)) + 1);
     }
 
     [Fact]

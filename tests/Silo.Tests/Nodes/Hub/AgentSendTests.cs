@@ -86,17 +86,37 @@ public sealed class AgentSendTests
         Assert.Equal("sealed", Encoding.ASCII.GetString(tls.ToArray()));
     }
 
+    [Fact]
+    public async Task A_connection_is_quiet_until_a_frame_leaves_and_frames_held_back_during_catch_up_have_not_left()
+    {
+        await using var pair = await SendingPair.OpenAsync(sendQueueLimit: 10, catchUp: true);
+        var connection = pair.Connection;
+        var now = Environment.TickCount64;
+        Assert.True(connection.QuietFor(now, 500));
+
+        connection.Send("held"u8.ToArray());
+        Assert.True(connection.QuietFor(Environment.TickCount64, 500), "a frame held back during catch-up counted as sent");
+
+        connection.SendNow(new OutgoingFrame("welcome"u8.ToArray()));
+        var sent = Environment.TickCount64;
+        Assert.False(connection.QuietFor(sent, 500));
+        Assert.True(connection.QuietFor(sent + 500, 500));
+
+        connection.ReleaseHeld(0);
+        Assert.False(connection.QuietFor(Environment.TickCount64, 500), "the released frame did not count as sent");
+    }
+
     /// <summary>An agent connection writing straight to one end of a loopback pair; the other end is the agent's, unread until the test reads it.</summary>
     private sealed record SendingPair(Socket Server, Socket Client, AgentStream Stream, WebSocket Socket, AgentConnection Connection) : IAsyncDisposable
     {
-        public static async Task<SendingPair> OpenAsync(int sendQueueLimit)
+        public static async Task<SendingPair> OpenAsync(int sendQueueLimit, bool catchUp = false)
         {
             var (server, client) = await PairAsync(buffer: 4096);
             var stream = new AgentStream(new NetworkStream(server, ownsSocket: false), server);
             stream.WriteDirect();
             var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
             var connection = new AgentConnection(socket, "session", sendQueueLimit, CancellationToken.None);
-            connection.ReleaseHeld(0);
+            if (!catchUp) connection.ReleaseHeld(0);
             return new SendingPair(server, client, stream, socket, connection);
         }
 

@@ -65,13 +65,13 @@ public sealed class MemberJsonTests
         };
 
         var list = json.EncodeList(members);
-        var frame = json.EncodeWelcome(Member("web-1"), list, 500, 1500, "silo \"a\"");
+        var frame = json.EncodeWelcome(Member("web-1"), list, 500, 1500, 600, "silo \"a\"");
         var welcome = Assert.IsType<WelcomeFrame>(AgentProtocol.Decode(frame.ToArray()));
 
         // The list is sent from its one copy, as the middle fragment of the welcome.
         Assert.Same(list, frame.Shared);
 
-        var expected = new WelcomeFrame(AgentFrameMapping.ToInfo(Member("web-1")), [.. members.Select(m => AgentFrameMapping.ToInfo(m.Member))], 500, 1500, "silo \"a\"");
+        var expected = new WelcomeFrame(AgentFrameMapping.ToInfo(Member("web-1")), [.. members.Select(m => AgentFrameMapping.ToInfo(m.Member))], 500, 1500, "silo \"a\"", 600);
         Assert.Equal(System.Text.Encoding.UTF8.GetString(AgentProtocol.Encode(expected)), System.Text.Encoding.UTF8.GetString(AgentProtocol.Encode(welcome)));
     }
 
