@@ -18,6 +18,7 @@ public sealed partial class AgentHub
     private long _lastScan;
     private long _failNotBefore;
     private readonly SchedulingLagProbe _lag = new();
+    private readonly AppliedWriteBudget _appliedWrites;
 
     /// <summary>
     /// Serves one agent's WebSocket until it ends; <paramref name="token"/> names the access token it connected with.
@@ -336,14 +337,25 @@ public sealed partial class AgentHub
         var previous = Interlocked.Exchange(ref _lastScan, now);
         if ((previous != 0 && now - previous > timeout / 3) || _lag.Check(now) > timeout / 3) Volatile.Write(ref _failNotBefore, now + (timeout / 3));
         var mayFail = now >= Volatile.Read(ref _failNotBefore);
-        foreach (var connection in Volatile.Read(ref _all))
+        var all = Volatile.Read(ref _all);
+        var writes = _appliedWrites.Take(now);
+        var start = _appliedWrites.Start(all.Length);
+        var resume = start;
+        for (var k = 0; k < all.Length; k++)
         {
+            var i = start + k < all.Length ? start + k : start + k - all.Length;
+            var connection = all[i];
             if (!connection.Welcomed || connection.Ended) continue;
             var handling = connection.Handling;
             var silent = now - connection.LastSeen;
             if (silent > timeout && mayFail && !handling) connection.End($"no heartbeat for {silent} ms (timeout {timeout} ms)");
-            else if (silent <= timeout && connection.TakeAppliedDue(now, AppliedWriteIntervalMs) is { } applied) Forward(Node(connection.Name).Applied(connection.Session, applied));
+            else if (silent <= timeout && writes > 0 && connection.TakeAppliedDue(now, AppliedWriteIntervalMs) is { } applied)
+            {
+                Forward(Node(connection.Name).Applied(connection.Session, applied));
+                if (--writes == 0) resume = i + 1;
+            }
         }
+        _appliedWrites.ResumeAt(resume);
         ExpireQueries(now);
     }
 

@@ -44,6 +44,7 @@ public sealed partial class AgentHub : IFleetObserver, IHostedService, IDisposab
         _grains = grains;
         _runtime = runtime;
         _options = options.Value;
+        _appliedWrites = new AppliedWriteBudget(_options.AppliedWritesPerSecond);
         _logger = logger;
         SiloName = runtime.Options.SiloName;
         HubKey = $"{SiloName}/{Guid.NewGuid():N}";

@@ -97,5 +97,6 @@ public sealed class FleetLogTests
         Assert.Contains("PongAfter", new NodesOptions { PongAfter = TimeSpan.FromMilliseconds(-1) }.Validate());
         Assert.Contains("PongAfter", new NodesOptions { PongAfter = TimeSpan.FromMilliseconds(1200) }.Validate());
         Assert.Null(new NodesOptions { PongAfter = TimeSpan.Zero }.Validate());
+        Assert.Contains("AppliedWritesPerSecond", new NodesOptions { AppliedWritesPerSecond = 0 }.Validate());
     }
 }
