@@ -18,6 +18,9 @@ public sealed class BenchOptions
                                (default: they do not, as an agent whose handlers are all user or query ones)
           --ping-slices N      simulated: each heartbeat interval pings the agents in N slices spread over it, as
                                agents whose timers started at different moments do (default 20; 1: all at once)
+          --driver-gc-in-rounds
+                               simulated: let the driver collect its heap during timed rounds too (default: a
+                               no-GC region per round, its collection made before the round starts)
           --failure-rounds N   rounds of kill -9 and of kill -STOP each (default 10)
           --silo PATH          Platform.Silo.dll (default src/Silo/bin/Release/net10.0/Platform.Silo.dll)
           --platform PATH      platform.dll (default src/Cli/bin/Release/net10.0/platform.dll)
@@ -31,6 +34,7 @@ public sealed class BenchOptions
     public int WarmUpRounds { get; private set; } = 20;
     public bool MemberEvents { get; private set; }
     public int PingSlices { get; private set; } = 20;
+    public bool DriverGcInRounds { get; private set; }
     public int FailureRounds { get; private set; } = 10;
     public string SiloDll { get; private set; } = "";
     public string PlatformDll { get; private set; } = "";
@@ -54,6 +58,7 @@ public sealed class BenchOptions
                 case "--warmup-rounds": o.WarmUpRounds = Int(Value(), "--warmup-rounds", 0); break;
                 case "--member-events": o.MemberEvents = true; break;
                 case "--ping-slices": o.PingSlices = Int(Value(), "--ping-slices", 1); break;
+                case "--driver-gc-in-rounds": o.DriverGcInRounds = true; break;
                 case "--failure-rounds": o.FailureRounds = Int(Value(), "--failure-rounds", 1); break;
                 case "--silo": o.SiloDll = Path.GetFullPath(Value()); break;
                 case "--platform": o.PlatformDll = Path.GetFullPath(Value()); break;

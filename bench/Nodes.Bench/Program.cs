@@ -61,9 +61,10 @@ static async Task RunSimulatedAsync(BenchOptions o, string dir, Report report)
 {
     Console.WriteLine($"\n# simulated agents: {string.Join(", ", o.Simulated.Select(n => n.ToString("N0", CultureInfo.InvariantCulture)))} on one silo, "
         + (o.MemberEvents ? "taking member events (as agents with a member handler)" : "taking no member events (as agents with user and query handlers only)")
-        + (o.PingSlices == 1 ? "; every agent pinged at once each heartbeat interval" : $"; each heartbeat interval's pings spread over {o.PingSlices} slices of it"));
+        + (o.PingSlices == 1 ? "; every agent pinged at once each heartbeat interval" : $"; each heartbeat interval's pings spread over {o.PingSlices} slices of it")
+        + (o.DriverGcInRounds ? "; the driver may collect during rounds" : "; the driver's collections kept out of timed rounds"));
     await using var silo = await SiloHost.StartAsync(o.SiloDll, Path.Combine(dir, "sim-silo"));
-    await using var fleet = new SimulatedFleet { MemberEvents = o.MemberEvents, PingSlices = o.PingSlices };
+    await using var fleet = new SimulatedFleet { MemberEvents = o.MemberEvents, PingSlices = o.PingSlices, QuietDriverGc = !o.DriverGcInRounds };
     try
     {
         await RunSimulatedOnAsync(o, silo, fleet, report);

@@ -42,6 +42,9 @@ public sealed class SimulatedFleet : IAsyncDisposable
     /// <summary>How many slices each heartbeat interval's pings are spread over (1: all agents at once).</summary>
     public int PingSlices { get; init; } = 20;
 
+    /// <summary>Timed rounds run in a no-GC region of the driver (<see cref="NoDriverGc"/>).</summary>
+    public bool QuietDriverGc { get; init; } = true;
+
     /// <summary>Connection attempts that failed and were retried.</summary>
     public int Retries => Volatile.Read(ref _retries);
 

@@ -31,6 +31,8 @@ public static class SimulatedRuns
             var name = $"{prefix}-{fleet.Count}-{round}";
             var all = fleet.Arm(name);
             using var body = new ByteArrayContent("bench"u8.ToArray());
+            // Before the counters: the collection that makes room is not the round's.
+            using var quiet = fleet.QuietDriverGc ? NoDriverGc.Start() : default;
             var before = silo.Counters();
             var driverBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var paused = GC.GetTotalPauseDuration();
@@ -74,6 +76,7 @@ public static class SimulatedRuns
             var open = fleet.Count - fleet.ClosedCount;
             _ = fleet.Arm(name);
             using var body = new ByteArrayContent([]);
+            using var quiet = fleet.QuietDriverGc ? NoDriverGc.Start() : default;
             var t0 = Stopwatch.GetTimestamp();
             using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/queries/{name}?timeout=15s") { Content = body };
             using var response = await silo.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);

@@ -6,20 +6,24 @@ namespace Platform.Nodes.Bench;
 public sealed record Stamp(long Nanos, string Node, string Event, IReadOnlyList<string> Subjects);
 
 /// <summary>
-/// The handler every agent of a run gets, Serf's and Platform's alike: a /bin/sh script that appends one line
-/// (<c>date +%s%N</c>, the node, the event, the members or the event's name) to a file shared by the cluster. Lines this
-/// short are appended whole by O_APPEND, so concurrent handlers do not interleave.
+/// The handler every agent of a run gets, Serf's and Platform's alike: a bash script that appends one line (the time it
+/// started in nanoseconds, the node, the event, the members or the event's name) to a file shared by the cluster.
+/// Lines this short are appended whole by O_APPEND, so concurrent handlers do not interleave. It runs no other program
+/// (bash's <c>EPOCHREALTIME</c>, <c>read</c> and parameter expansion): the former /bin/sh one started <c>date</c>,
+/// <c>cut</c>, <c>tr</c> and <c>dirname</c>, about 24 ms a run, and 49 of them at once took 1.7 s of this machine's
+/// 2 cores, more than the failure detection it was there to time.
 /// </summary>
 public sealed class StampHandler
 {
     private const string Script = """
-        #!/bin/sh
-        now=$(date +%s%N)
+        #!/bin/bash
+        now=${EPOCHREALTIME//[!0-9]/}000
+        subjects=
         case "$SERF_EVENT" in
-        member-*) subjects=$(cut -f1 | tr '\n' ' ') ;;
-        *) subjects="$SERF_USER_EVENT$SERF_QUERY_NAME"; cat > /dev/null ;;
+        member-*) while IFS=$'\t' read -r name _; do subjects+="$name "; done ;;
+        *) subjects="$SERF_USER_EVENT$SERF_QUERY_NAME"; while read -r _; do :; done ;;
         esac
-        echo "$now $SERF_SELF_NAME $SERF_EVENT $subjects" >> "$(dirname "$0")/stamps"
+        echo "$now $SERF_SELF_NAME $SERF_EVENT $subjects" >> "${0%/*}/stamps"
 
         """;
 
