@@ -54,6 +54,9 @@ internal sealed class AgentConnection
     /// <summary>The agent takes member events (its hello's <c>member_events</c>); when false, member fan-outs skip it.</summary>
     public bool MemberEvents { get; set; } = true;
 
+    /// <summary>Frames are written straight to the agent's socket (a plain listener), not through the web server's stream.</summary>
+    public bool DirectWrites { get; set; }
+
     /// <summary>Welcomed: from now on the agent pings, and the heartbeat deadline applies.</summary>
     public volatile bool Welcomed;
 

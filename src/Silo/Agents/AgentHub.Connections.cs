@@ -48,6 +48,7 @@ public sealed partial class AgentHub
                 using var helloDeadline = new CancellationTokenSource(_options.HelloTimeout);
                 (first, buffer) = await ReceiveFrameAsync(socket, buffer, helloDeadline.Token) ?? throw new JsonException("the connection closed before the hello");
                 stream?.WriteDirect();
+                connection.DirectWrites = stream?.Direct == true;
             }
             catch (Exception e) when (e is JsonException or OperationCanceledException)
             {

@@ -66,6 +66,9 @@ public sealed partial class AgentHub : IFleetObserver, IHostedService, IDisposab
     /// <summary>Connections accepted and open.</summary>
     public int ConnectionCount => Volatile.Read(ref _all).Length;
 
+    /// <summary>Open connections whose frames are written straight to their socket (counted when read: a metrics scrape).</summary>
+    public int DirectConnectionCount => Volatile.Read(ref _all).Count(c => c.DirectWrites);
+
     /// <summary>Completes once the hub has subscribed to the fleet: events from then on reach it.</summary>
     public Task Ready => _ready.Task;
 

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Net.WebSockets;
+using Platform.Silo.Hosting;
 
 namespace Platform.Silo.Agents;
 
@@ -42,6 +43,9 @@ internal sealed class AgentStream : Stream
     /// <summary>Writes since then that had to wait for room in the socket (a slow reader), for tests and diagnostics.</summary>
     public int PartialWrites => Volatile.Read(ref _partialWrites);
 
+    /// <summary>Writes go straight to the socket (after <see cref="WriteDirect"/>, on a listener that has one).</summary>
+    public bool Direct => _direct;
+
     private int _partialWrites;
 
     /// <summary>
@@ -60,21 +64,16 @@ internal sealed class AgentStream : Stream
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (!_direct) return _inner.WriteAsync(buffer, cancellationToken);
-        int sent;
-        SocketError error;
-        try
+        switch (SocketSend.Try(_socket!, buffer.Span, out var sent, out var error))
         {
-            sent = _socket!.Send(buffer.Span, SocketFlags.None, out error);
+            case SocketSendResult.Sent:
+                return ValueTask.CompletedTask;
+            case SocketSendResult.Gone:
+                return ValueTask.FromException(new IOException($"sending to the agent failed: {error}", new SocketException((int)error)));
+            default:
+                Interlocked.Increment(ref _partialWrites);
+                return SendRestAsync(buffer[sent..], cancellationToken);
         }
-        catch (ObjectDisposedException e)
-        {
-            return ValueTask.FromException(new IOException("the agent's connection is closed", e));
-        }
-        if (error == SocketError.Success && sent == buffer.Length) return ValueTask.CompletedTask;
-        if (error is not (SocketError.Success or SocketError.WouldBlock))
-            return ValueTask.FromException(new IOException($"sending to the agent failed: {error}", new SocketException((int)error)));
-        Interlocked.Increment(ref _partialWrites);
-        return SendRestAsync(buffer[Math.Max(sent, 0)..], cancellationToken);
     }
 
     private async ValueTask SendRestAsync(ReadOnlyMemory<byte> rest, CancellationToken cancellationToken)

@@ -33,6 +33,7 @@ public sealed class PlatformMeter : IDisposable
         _meter.CreateObservableGauge("platform.keys.watches", () => watches.WatchCount, "{watch}", "Open etcd and Consul watches on this silo.");
         _meter.CreateObservableCounter("platform.keys.seen_timeouts", () => watches.SeenTimeouts, "{write}", "Writes answered before this silo's watch hub saw them (bounded wait hit).");
         _meter.CreateObservableGauge("platform.agents.connected", () => agents.ConnectionCount, "{agent}", "Node agents connected to this silo.");
+        _meter.CreateObservableGauge("platform.agents.connected.direct", () => agents.DirectConnectionCount, "{agent}", "Of those, the agents whose frames this silo writes straight to their socket (a plain listener); the others' go through the web server's stream (TLS, HTTP/2).");
         _meter.CreateObservableGauge("platform.storage.reachable", () => storage.IsReachable ? 1 : 0, null, "1 while this silo reaches its storage (PostgreSQL or the SQLite file), 0 during an outage.");
         _meter.CreateObservableCounter("platform.access.refused", () => Refused(access), "{request}", "Requests refused by access control, by reason (unauthenticated, forbidden, rate_limited).");
         _meter.CreateObservableCounter("platform.deploys.started", () => deploys.Started, "{deploy}", "Deploys started by this silo's deploy grains (from the API or a rule).");

@@ -56,6 +56,8 @@ public sealed partial class MetricsTests
         Assert.True(after["platform_grain_calls_total{grain_type=keyspace,method=IKeyspaceGrain.Execute}"] >= executeBefore + 3);
         Assert.True(after["platform_keys_index_total"] >= indexBefore + 3);
         Assert.True(after["platform_grain_activations{grain_type=node}"] >= 1);
+        // A plain listener: the agent's frames are written straight to its socket, not through Kestrel's stream.
+        Assert.Equal(1, after["platform_agents_connected_direct"]);
         Assert.True(after.GetValueOrDefault("http_server_request_duration_seconds_count{http_request_method=PUT,http_route=/v2/keys/{**key}}") >= 3);
 
         using (var put = await silo.Http.PutAsync("/v2/keys/metrics/watched", new FormUrlEncodedContent([new("value", "v")])))

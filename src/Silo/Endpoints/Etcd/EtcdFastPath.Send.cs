@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Platform.Grains.Keys;
+using Platform.Silo.Hosting;
 
 namespace Platform.Silo.Endpoints.Etcd;
 
@@ -51,25 +52,17 @@ internal sealed partial class EtcdFastPath
     {
         rest = bytes;
         if (_socket is null || _piped) return false;
-        int sent;
-        SocketError error;
-        try
+        switch (SocketSend.Try(_socket, bytes.Span, out var sent, out _))
         {
-            sent = _socket.Send(bytes.Span, SocketFlags.None, out error);
+            case SocketSendResult.Sent:
+                return true;
+            case SocketSendResult.Gone:
+                _gone = true;
+                return true;
+            default:
+                rest = bytes[sent..];
+                return false;
         }
-        catch (ObjectDisposedException)
-        {
-            _gone = true;
-            return true;
-        }
-        if (error == SocketError.Success && sent == bytes.Length) return true;
-        if (error is not (SocketError.Success or SocketError.WouldBlock))
-        {
-            _gone = true;
-            return true;
-        }
-        rest = bytes[Math.Max(sent, 0)..];
-        return false;
     }
 
     private async ValueTask PipeAsync(ReadOnlyMemory<byte> bytes)

@@ -130,7 +130,7 @@ public sealed class AgentSendTests
     }
 
     /// <summary>A connected loopback pair with small buffers on both ends: the silo's send side and the agent's receive side.</summary>
-    private static async Task<(Socket Server, Socket Client)> PairAsync(int buffer)
+    internal static async Task<(Socket Server, Socket Client)> PairAsync(int buffer)
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
