@@ -12,10 +12,10 @@ public sealed class AgentConnectionOptions
     /// <summary>Index of the server tried first (a load driver spreads its agents with it); default 0.</summary>
     public int FirstServer { get; init; }
 
-    /// <summary>Ping interval until the welcome says the silo's own; default 500 ms.</summary>
+    /// <summary>Ping interval until the welcome says the silo's own; default 400 ms.</summary>
     public TimeSpan HeartbeatInterval { get; init; } = AgentProtocol.DefaultHeartbeatInterval;
 
-    /// <summary>A silo silent for this many heartbeat intervals is taken as dead; default 3.</summary>
+    /// <summary>A silo silent for this many heartbeat intervals, plus the welcome's <c>pong_after_ms</c>, is taken as dead; default 3.</summary>
     public int MissedHeartbeats { get; init; } = 3;
 
     /// <summary>Time to open the socket and receive the welcome; default 5 s.</summary>
