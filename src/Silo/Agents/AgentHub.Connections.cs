@@ -327,7 +327,7 @@ public sealed partial class AgentHub
         }
     }
 
-    /// <summary>Ends every connection silent for longer than the heartbeat timeout, and forgets queries past their deadline.</summary>
+    /// <summary>Ends every connection silent for longer than the heartbeat timeout, writes the applied marks due (as many as <see cref="AppliedWriteBudget"/> allows, round-robin), and forgets queries past their deadline.</summary>
     private void CheckHeartbeats()
     {
         var now = Environment.TickCount64;
