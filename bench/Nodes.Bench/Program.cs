@@ -127,6 +127,8 @@ static async Task RunRealAgentsAsync(BenchOptions o, string dir, Report report)
             var t = Stopwatch.GetTimestamp();
             await cluster.StartAsync(o.Agents);
             Console.WriteLine($"  all alive after {Stopwatch.GetElapsedTime(t).TotalSeconds:0.0} s");
+            await cluster.Stamps.WaitForJoinsAsync(cluster.Nodes, TimeSpan.FromSeconds(120));
+            Console.WriteLine($"  every member-join handler of the start ran after {Stopwatch.GetElapsedTime(t).TotalSeconds:0.0} s");
         }
         if (o.Workloads.Contains("events"))
         {

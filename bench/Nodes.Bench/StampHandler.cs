@@ -64,6 +64,21 @@ public sealed class StampHandler
     }
 
     /// <summary>
+    /// Waits until every one of <paramref name="nodes"/> has run member-join handlers naming every other one (coalesced
+    /// joins name several): a freshly started cluster's join handlers, still queued or running, would otherwise be
+    /// timed as part of the first measured round.
+    /// </summary>
+    public Task WaitForJoinsAsync(IReadOnlyList<string> nodes, TimeSpan timeout)
+    {
+        var seen = nodes.ToDictionary(n => n, _ => new HashSet<string>(StringComparer.Ordinal), StringComparer.Ordinal);
+        List<string> Behind() => seen.Where(p => nodes.Any(n => n != p.Key && !p.Value.Contains(n))).Select(p => p.Key).ToList();
+        return PollAsync(
+            s => { if (s.Event == "member-join" && seen.TryGetValue(s.Node, out var names)) names.UnionWith(s.Subjects); },
+            () => Behind().Count == 0, timeout, TimeSpan.FromMilliseconds(20),
+            () => $"after {timeout.TotalSeconds:0} s, {Behind().Count} of {nodes.Count} nodes had not yet run member-join for every other node (e.g. {string.Join(", ", Behind().Take(3))})");
+    }
+
+    /// <summary>
     /// Waits until each of <paramref name="nodes"/> has a stamp after <paramref name="sinceNanos"/> matching
     /// <paramref name="match"/>; returns each node's first such stamp. Polls the file every 5 ms.
     /// </summary>
@@ -71,24 +86,30 @@ public sealed class StampHandler
     {
         var found = new Dictionary<string, long>(StringComparer.Ordinal);
         var wanted = new HashSet<string>(nodes, StringComparer.Ordinal);
+        await PollAsync(
+            s => { if (s.Nanos >= sinceNanos && wanted.Contains(s.Node) && !found.ContainsKey(s.Node) && match(s)) found[s.Node] = s.Nanos; },
+            () => found.Count == wanted.Count, timeout, TimeSpan.FromMilliseconds(5),
+            () =>
+            {
+                var missing = wanted.Except(found.Keys).Take(3).ToList();
+                return $"{what}: after {timeout.TotalSeconds:0} s only {found.Count} of {wanted.Count} handlers ran (missing e.g. {string.Join(", ", missing)})"
+                    + (describe is null ? "" : string.Concat(missing.Select(m => $"\n--- {m}'s last lines:\n{describe(m)}")));
+            });
+        return found;
+    }
+
+    /// <summary>Feeds every new stamp to <paramref name="take"/> until <paramref name="done"/>; past the timeout, fails with <paramref name="failure"/>.</summary>
+    private async Task PollAsync(Action<Stamp> take, Func<bool> done, TimeSpan timeout, TimeSpan every, Func<string> failure)
+    {
         var deadline = DateTime.UtcNow + timeout;
         var scanned = 0;
         while (true)
         {
             var stamps = Read();
-            for (; scanned < stamps.Count; scanned++)
-            {
-                var s = stamps[scanned];
-                if (s.Nanos >= sinceNanos && wanted.Contains(s.Node) && !found.ContainsKey(s.Node) && match(s)) found[s.Node] = s.Nanos;
-            }
-            if (found.Count == wanted.Count) return found;
-            if (DateTime.UtcNow > deadline)
-            {
-                var missing = wanted.Except(found.Keys).Take(3).ToList();
-                throw new BenchFailure($"{what}: after {timeout.TotalSeconds:0} s only {found.Count} of {wanted.Count} handlers ran (missing e.g. {string.Join(", ", missing)})"
-                    + (describe is null ? "" : string.Concat(missing.Select(m => $"\n--- {m}'s last lines:\n{describe(m)}"))));
-            }
-            await Task.Delay(5);
+            for (; scanned < stamps.Count; scanned++) take(stamps[scanned]);
+            if (done()) return;
+            if (DateTime.UtcNow > deadline) throw new BenchFailure(failure());
+            await Task.Delay(every);
         }
     }
 }

@@ -1,13 +1,11 @@
 using System.ComponentModel;
-using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 
 namespace Platform.Agent.Handlers;
 
 /// <summary>
 /// Runs one handler as Serf does: <c>/bin/sh -c SCRIPT</c> with the event's environment and standard input, stdout and
-/// stderr on one pipe. It runs in its own session (setsid) so a timeout kills its whole process group.
+/// stderr on one pipe. It runs in a session of its own (<see cref="SessionProcess"/>) so a timeout kills its whole process group.
 /// </summary>
 public sealed partial class HandlerProcess(TimeProvider timeProvider, ILogger logger)
 {
@@ -15,8 +13,6 @@ public sealed partial class HandlerProcess(TimeProvider timeProvider, ILogger lo
     public const int MaxOutput = 8 * 1024;
 
     private const string Shell = "/bin/sh";
-    private const string SetSid = "/usr/bin/setsid";
-    private static readonly bool s_hasSetSid = File.Exists(SetSid);
 
     /// <summary>Runs <paramref name="script"/> for <paramref name="e"/>; kills it after <paramref name="timeout"/> (null: never) or on cancellation.</summary>
     public async Task<HandlerResult> RunAsync(
@@ -28,56 +24,45 @@ public sealed partial class HandlerProcess(TimeProvider timeProvider, ILogger lo
         CancellationToken cancellationToken)
     {
         var started = timeProvider.GetTimestamp();
-        var start = new ProcessStartInfo
-        {
-            FileName = s_hasSetSid ? SetSid : Shell,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        if (s_hasSetSid) start.ArgumentList.Add(Shell);
-        // The outer shell only joins stderr to stdout and execs the real `/bin/sh -c SCRIPT`, so the handler sees
-        // exactly Serf's invocation and both streams interleave in one pipe as they do under Serf.
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("exec " + Shell + " -c \"$1\" 2>&1");
-        start.ArgumentList.Add(Shell);
-        start.ArgumentList.Add(script.Script);
-        foreach (var (name, value) in HandlerInput.Environment(e, selfName, selfTags)) start.Environment[name] = value;
-
         var output = new OutputTail(MaxOutput);
-        using var process = new Process { StartInfo = start };
+        SessionProcess process;
         try
         {
-            process.Start();
+            process = Start(script.Script, SessionProcess.Inherited(HandlerInput.Environment(e, selfName, selfTags)));
         }
         catch (Win32Exception failure)
         {
             LogStartFailed(logger, script.Script, failure.Message);
             return new HandlerResult(script, e, null, [], 0, false, timeProvider.GetElapsedTime(started), failure.Message);
         }
+        using var owned = process;
 
         using var deadline = timeout is { } t
             ? new CancellationTokenSource(t, timeProvider)
             : new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
 
-        var stdin = WriteStdinAsync(process, HandlerInput.Stdin(e), script.Script);
-        var stdout = ReadAsync(process.StandardOutput.BaseStream, output);
-        var stderr = ReadAsync(process.StandardError.BaseStream, output);
+        var stdin = WriteStdinAsync(process.Input, HandlerInput.Stdin(e), script.Script);
+        var stdout = ReadAsync(process.Output, output);
         var timedOut = false;
+        int? status = null;
+        string? waitError = null;
         try
         {
-            await process.WaitForExitAsync(linked.Token).ConfigureAwait(false);
+            status = await process.Exited.WaitAsync(linked.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             timedOut = deadline.IsCancellationRequested;
-            KillGroup(process);
-            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            process.KillGroup();
+            status = await ExitOf(process).ConfigureAwait(false);
+        }
+        catch (Win32Exception failure)
+        {
+            waitError = failure.Message;
         }
         // A grandchild that kept the pipe open must not hold the run: the output is whatever arrived by now.
-        await Task.WhenAny(Task.WhenAll(stdout, stderr, stdin), Task.Delay(TimeSpan.FromSeconds(1), timeProvider, CancellationToken.None)).ConfigureAwait(false);
+        await Task.WhenAny(Task.WhenAll(stdout, stdin), Task.Delay(TimeSpan.FromSeconds(1), timeProvider, CancellationToken.None)).ConfigureAwait(false);
 
         var elapsed = timeProvider.GetElapsedTime(started);
         byte[] bytes;
@@ -88,19 +73,39 @@ public sealed partial class HandlerProcess(TimeProvider timeProvider, ILogger lo
             written = output.TotalWritten;
         }
         if (written > MaxOutput) LogTruncated(logger, script.Script, written, MaxOutput);
-        int? exitCode = timedOut || cancellationToken.IsCancellationRequested ? null : process.ExitCode;
+        int? exitCode = timedOut || cancellationToken.IsCancellationRequested ? null : status;
         if (timedOut) LogTimedOut(logger, script.Script, timeout!.Value);
         else if (elapsed > TimeSpan.FromSeconds(1)) LogSlow(logger, script.Script, elapsed);
         LogOutput(logger, e.Type, exitCode, System.Text.Encoding.UTF8.GetString(bytes));
         return new HandlerResult(script, e, exitCode, bytes, written, timedOut, elapsed,
-            timedOut ? $"killed after the handler timeout of {timeout}" : exitCode is null ? "killed: the agent is stopping" : null);
+            timedOut ? $"killed after the handler timeout of {timeout}" : waitError ?? (exitCode is null ? "killed: the agent is stopping" : null));
     }
 
-    private async Task WriteStdinAsync(Process process, byte[] input, string script)
+    /// <summary>
+    /// <c>/bin/sh -c SCRIPT</c>, or SCRIPT itself where the shell would only exec it (<see cref="ShellBypass"/>). A program
+    /// the exec refuses (missing, not executable, no <c>#!</c>) goes to the shell after all, which runs it or fails it
+    /// with its own message and status, as under Serf.
+    /// </summary>
+    private static SessionProcess Start(string script, Dictionary<string, string> environment)
+    {
+        if (ShellBypass.Program(script) is { } program)
+        {
+            try
+            {
+                return SessionProcess.Start(program, [program], ShellBypass.Environment(environment));
+            }
+            catch (SpawnException)
+            {
+                // The shell below decides what to make of it.
+            }
+        }
+        return SessionProcess.Start(Shell, [Shell, "-c", script], environment);
+    }
+
+    private async Task WriteStdinAsync(Stream stream, byte[] input, string script)
     {
         try
         {
-            var stream = process.StandardInput.BaseStream;
             if (input.Length > 0) await stream.WriteAsync(input).ConfigureAwait(false);
             await stream.FlushAsync().ConfigureAwait(false);
             stream.Close();
@@ -122,23 +127,17 @@ public sealed partial class HandlerProcess(TimeProvider timeProvider, ILogger lo
         }
     }
 
-    private static void KillGroup(Process process)
+    private static async Task<int?> ExitOf(SessionProcess process)
     {
         try
         {
-            if (s_hasSetSid && !OperatingSystem.IsWindows()) _ = Kill(-process.Id, SigKill);
-            process.Kill(entireProcessTree: true);
+            return await process.Exited.ConfigureAwait(false);
         }
-        catch (InvalidOperationException)
+        catch (Win32Exception)
         {
-            // It exited between the deadline and the kill.
+            return null;
         }
     }
-
-    private const int SigKill = 9;
-
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Error, Message = "agent: Error invoking script '{Script}': {Error}")]
     private static partial void LogStartFailed(ILogger logger, string script, string error);

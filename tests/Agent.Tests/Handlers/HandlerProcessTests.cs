@@ -80,4 +80,45 @@ public sealed class HandlerProcessTests
         await Eventually.True(() => !Directory.Exists($"/proc/{child}") || File.ReadAllText($"/proc/{child}/stat").Contains(") Z "),
             $"the handler's background child {child} to be killed");
     }
+
+    [Fact]
+    public async Task Handler_is_started_as_serf_starts_it_one_shell_leading_its_own_session()
+    {
+        // $$ is the /bin/sh the agent started; its parent must be the agent itself (no setsid or wrapper shell in
+        // between), and it leads its own session, so a timeout can kill its group.
+        var result = await Run("read -r pid _ _ ppid _ sid _ < /proc/$$/stat; tr '\\000' ' ' < /proc/$$/cmdline; echo; echo \"$pid $ppid $sid\"",
+            new UserHandlerEvent("e", [], 1, false));
+
+        var lines = Encoding.UTF8.GetString(result.Output).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("/bin/sh -c read -r pid", lines[0]);
+        var ids = lines[1].Split(' ');
+        Assert.Equal(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), ids[1]);
+        Assert.Equal(ids[0], ids[2]);
+    }
+
+    [Fact]
+    public async Task Handler_gets_default_signal_handling_though_the_agent_ignores_sigpipe()
+    {
+        // SigIgn is a hex mask with bit (signal - 1): SIGPIPE (13) is 0x1000.
+        var result = await Run("sed -n 's/^SigIgn:[[:space:]]*//p' /proc/$$/status", new UserHandlerEvent("e", [], 1, false));
+
+        var ignored = Convert.ToUInt64(Encoding.UTF8.GetString(result.Output).Trim(), 16);
+        Assert.Equal(0UL, ignored & 0x1000);
+    }
+
+    [Fact]
+    public async Task Handler_killed_by_a_signal_reports_128_plus_the_signal()
+    {
+        var result = await Run("kill -TERM $$", new UserHandlerEvent("e", [], 1, false));
+        Assert.Equal(143, result.ExitCode);
+        Assert.Null(result.Error);
+    }
+
+    [Fact]
+    public void A_program_that_cannot_be_started_is_a_clear_error_naming_it()
+    {
+        var error = Assert.Throws<SpawnException>(() => SessionProcess.Start("/nonexistent/sh", ["sh"], new Dictionary<string, string>()));
+        Assert.Equal(2, error.NativeErrorCode);
+        Assert.Equal("/nonexistent/sh: No such file or directory", error.Message);
+    }
 }
