@@ -8,7 +8,7 @@ public sealed class NodesOptions
     /// <summary>How often agents ping (sent in the welcome). Default 400 ms.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMilliseconds(400);
 
-    /// <summary>A connection silent this long (three intervals) is closed and its node failed. Default 1,200 ms: a hung agent is failed within 1.3 s.</summary>
+    /// <summary>A connection silent this long (three intervals) is closed and its node failed. Default 1,200 ms: a hung agent is failed within 1.25 s of its last ping.</summary>
     public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromMilliseconds(1200);
 
     /// <summary>
@@ -18,8 +18,8 @@ public sealed class NodesOptions
     /// </summary>
     public TimeSpan PongAfter { get; set; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>How often a hub scans its connections for missed heartbeats. Default 100 ms.</summary>
-    public TimeSpan HeartbeatCheckInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+    /// <summary>How often a hub scans its connections for missed heartbeats. Default 50 ms.</summary>
+    public TimeSpan HeartbeatCheckInterval { get; set; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>An agent must send its hello within this time after the upgrade. Default 10 s.</summary>
     public TimeSpan HelloTimeout { get; set; } = TimeSpan.FromSeconds(10);
