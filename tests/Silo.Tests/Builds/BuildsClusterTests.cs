@@ -127,15 +127,24 @@ public sealed class BuildsClusterTests(PostgresFixture postgres, ITestOutputHelp
         }
     }
 
-    /// <summary>The silo whose /v1/cluster counts an activation of <paramref name="grainType"/> (the test makes only one).</summary>
+    /// <summary>
+    /// The silo whose /v1/cluster counts an activation of <paramref name="grainType"/> (the test makes only one). The
+    /// push that leads to it may answer before the grain is activated (the build hands its job to the queue after
+    /// it is stored), so this waits for it.
+    /// </summary>
     private static async Task<int> HolderOfAsync(SiloClusterProcesses cluster, string grainType)
     {
-        for (var i = 0; i < cluster.Count; i++)
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
         {
-            var status = await cluster.Client(i).GetFromJsonAsync<JsonElement>("/v1/cluster");
-            foreach (var type in status.GetProperty("grainTypes").EnumerateArray())
-                if (type.GetProperty("grainType").GetString() == grainType && type.GetProperty("activations").GetInt64() > 0) return i;
+            for (var i = 0; i < cluster.Count; i++)
+            {
+                var status = await cluster.Client(i).GetFromJsonAsync<JsonElement>("/v1/cluster");
+                foreach (var type in status.GetProperty("grainTypes").EnumerateArray())
+                    if (type.GetProperty("grainType").GetString() == grainType && type.GetProperty("activations").GetInt64() > 0) return i;
+            }
+            if (clock.Elapsed > TimeSpan.FromSeconds(30)) throw new InvalidOperationException($"no silo held a grain of type '{grainType}' within 30 s");
+            await Task.Delay(50);
         }
-        throw new InvalidOperationException($"no silo holds a grain of type '{grainType}'");
     }
 }
