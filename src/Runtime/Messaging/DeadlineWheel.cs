@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Numerics;
 
 namespace Platform.Runtime.Messaging;
 
@@ -8,8 +9,10 @@ internal abstract class PendingResponse
     /// <summary>Stopwatch timestamp after which the caller gets a timeout.</summary>
     public long DeadlineTimestamp;
 
-    /// <summary>Slot in the deadline wheel, or -1.</summary>
-    public int DeadlineSlot = -1;
+    /// <summary>The wheel's list holding this caller while it waits, or null; with its neighbours there.</summary>
+    internal DeadlineList? DeadlineList;
+    internal PendingResponse? DeadlinePrevious;
+    internal PendingResponse? DeadlineNext;
 
     /// <summary>Which use of a pooled object this is; a timeout collected for an earlier use is ignored.</summary>
     public int Epoch;
@@ -18,29 +21,63 @@ internal abstract class PendingResponse
     internal abstract void TimeOut(TimeSpan timeout, int epoch);
 }
 
+/// <summary>The callers of one wheel slot registered from one core: an intrusive doubly linked list, locked on itself.</summary>
+internal sealed class DeadlineList
+{
+    private PendingResponse? _head;
+
+    public PendingResponse? Head => _head;
+
+    public void Add(PendingResponse message)
+    {
+        message.DeadlinePrevious = null;
+        message.DeadlineNext = _head;
+        if (_head is not null) _head.DeadlinePrevious = message;
+        _head = message;
+        message.DeadlineList = this;
+    }
+
+    public void Remove(PendingResponse message)
+    {
+        if (message.DeadlinePrevious is { } previous) previous.DeadlineNext = message.DeadlineNext;
+        else _head = message.DeadlineNext;
+        if (message.DeadlineNext is { } next) next.DeadlinePrevious = message.DeadlinePrevious;
+        message.DeadlinePrevious = null;
+        message.DeadlineNext = null;
+        Volatile.Write(ref message.DeadlineList, null);
+    }
+}
+
 /// <summary>
-/// Times out calls whose deadline passed. A hashed wheel of 100 ms slots: registering and
-/// unregistering are O(1) under a per-slot lock, and a timer sweeps only the slots that came due.
+/// Times out calls whose deadline passed. A hashed wheel of 100 ms slots, each split into one list per core (up to
+/// 16): registering and unregistering are a few pointer writes under a lock that, as a rule, only the registering
+/// core takes, and a timer sweeps only the slots that came due.
 /// </summary>
 internal sealed class DeadlineWheel : IDisposable
 {
     private const int SlotCount = 1024;
     private static readonly long TicksPerSlot = Stopwatch.Frequency / 10;
 
-    private readonly HashSet<PendingResponse>[] _slots = new HashSet<PendingResponse>[SlotCount];
+    private readonly int _stripes = (int)Math.Min(BitOperations.RoundUpToPowerOf2((uint)Environment.ProcessorCount), 16);
+    private readonly DeadlineList[] _lists;
     private readonly TimeSpan _timeout;
     private readonly long _timeoutTicks;
-    private readonly Timer _timer;
+    private readonly Timer? _timer;
     private long _sweptThrough;
     private int _sweeping;
 
-    public DeadlineWheel(TimeSpan timeout)
+    /// <param name="timeout">How long a caller waits.</param>
+    /// <param name="sweep">False: nothing sweeps on a timer (tests call <see cref="Sweep(long)"/>).</param>
+    public DeadlineWheel(TimeSpan timeout, bool sweep = true)
     {
         _timeout = timeout;
         _timeoutTicks = (long)(timeout.TotalSeconds * Stopwatch.Frequency);
-        for (var i = 0; i < SlotCount; i++) _slots[i] = new HashSet<PendingResponse>(ReferenceEqualityComparer.Instance);
+        _lists = new DeadlineList[SlotCount * _stripes];
+        // One core's lists allocated together, so that two cores' lists of one slot share no cache line.
+        for (var stripe = 0; stripe < _stripes; stripe++)
+            for (var slot = 0; slot < SlotCount; slot++) _lists[slot * _stripes + stripe] = new DeadlineList();
         _sweptThrough = Stopwatch.GetTimestamp() / TicksPerSlot;
-        _timer = new Timer(static s => ((DeadlineWheel)s!).Sweep(), this, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(50));
+        if (sweep) _timer = new Timer(static s => ((DeadlineWheel)s!).Sweep(Stopwatch.GetTimestamp()), this, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(50));
     }
 
     public TimeSpan Timeout => _timeout;
@@ -50,46 +87,49 @@ internal sealed class DeadlineWheel : IDisposable
         var deadline = Stopwatch.GetTimestamp() + _timeoutTicks;
         message.DeadlineTimestamp = deadline;
         var slot = (int)((deadline / TicksPerSlot + 1) % SlotCount);
-        var set = _slots[slot];
-        lock (set)
-        {
-            set.Add(message);
-            message.DeadlineSlot = slot;
-        }
+        var list = _lists[slot * _stripes + (Thread.GetCurrentProcessorId() & (_stripes - 1))];
+        lock (list) list.Add(message);
     }
 
     public void Unregister(PendingResponse message)
     {
-        var slot = message.DeadlineSlot;
-        if (slot < 0) return;
-        var set = _slots[slot];
-        lock (set)
+        if (Volatile.Read(ref message.DeadlineList) is not { } list) return;
+        lock (list)
         {
-            set.Remove(message);
-            message.DeadlineSlot = -1;
+            // The sweep may have taken it out meanwhile.
+            if (ReferenceEquals(message.DeadlineList, list)) list.Remove(message);
         }
     }
 
-    private void Sweep()
+    /// <summary>Times out every caller whose deadline is at or before <paramref name="now"/> (a Stopwatch timestamp) in the slots come due.</summary>
+    internal void Sweep(long now)
     {
         if (Interlocked.Exchange(ref _sweeping, 1) != 0) return;
         try
         {
-            var now = Stopwatch.GetTimestamp();
             var current = now / TicksPerSlot;
             List<(PendingResponse Message, int Epoch)>? expired = null;
             // Never sweep more than one lap: older slots were swept already.
             for (var s = Math.Max(_sweptThrough + 1, current - SlotCount + 1); s <= current; s++)
             {
-                var set = _slots[(int)(s % SlotCount)];
-                lock (set)
+                var first = (int)(s % SlotCount) * _stripes;
+                for (var stripe = 0; stripe < _stripes; stripe++)
                 {
-                    if (set.Count == 0) continue;
-                    foreach (var m in set)
-                        if (m.DeadlineTimestamp <= now) (expired ??= []).Add((m, m.Epoch));
-                    if (expired is null) continue;
-                    foreach (var (m, _) in expired)
-                        if (m.DeadlineSlot >= 0 && set.Remove(m)) m.DeadlineSlot = -1;
+                    var list = _lists[first + stripe];
+                    lock (list)
+                    {
+                        for (var m = list.Head; m is not null;)
+                        {
+                            var next = m.DeadlineNext;
+                            // A deadline more than a lap away shares the slot and stays.
+                            if (m.DeadlineTimestamp <= now)
+                            {
+                                (expired ??= []).Add((m, m.Epoch));
+                                list.Remove(m);
+                            }
+                            m = next;
+                        }
+                    }
                 }
             }
             _sweptThrough = current;
@@ -102,5 +142,5 @@ internal sealed class DeadlineWheel : IDisposable
         }
     }
 
-    public void Dispose() => _timer.Dispose();
+    public void Dispose() => _timer?.Dispose();
 }

@@ -34,6 +34,13 @@ public interface IFailingGrain : IGrainWithStringKey
     Task<int> ThrowArgument(string name);
 }
 
+/// <summary>Called by the statistics test alone: its counts are the process's, and no other test may add to them.</summary>
+public interface ICountedGrain : IGrainWithStringKey
+{
+    ValueTask<string> Echo(string text);
+    Task Throw(string message);
+}
+
 public class CounterState
 {
     public int Value { get; set; }

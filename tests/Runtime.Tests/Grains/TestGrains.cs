@@ -74,6 +74,18 @@ public sealed class SlowGrain : Grain, ISlowGrain
     public ValueTask<string> Repeat(string text, int count) => ValueTask.FromResult(string.Concat(Enumerable.Repeat(text, count)));
 }
 
+public sealed class CountedGrain : Grain, ICountedGrain
+{
+    // Awaits, so that every call ends through the activation's queue and is timed (the inline path samples).
+    public async ValueTask<string> Echo(string text)
+    {
+        await Task.Yield();
+        return text;
+    }
+
+    public Task Throw(string message) => throw new InvalidOperationException(message);
+}
+
 public sealed class FailingGrain : Grain, IFailingGrain
 {
     public Task Throw(string message) => throw new InvalidOperationException(message);
