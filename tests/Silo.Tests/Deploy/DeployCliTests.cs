@@ -60,14 +60,15 @@ public sealed class DeployCliTests(ITestOutputHelper output) : DeploySiloTest
         Assert.Contains(rows, r => r.Contains(n[0], StringComparison.Ordinal) && r.Contains("succeeded", StringComparison.Ordinal));
         Assert.Contains(rows, r => r.Contains(n[1], StringComparison.Ordinal) && r.Contains("running", StringComparison.Ordinal));
         Assert.False(watch.HasExited, $"watch ended while the deploy runs:\n{watch.Output}");
+        // A bar per batch, its description counting the nodes by status as they change. watch polls every 500 ms:
+        // the second node stays held until it has shown this state, which would otherwise fall between two polls.
+        await Fleet.UntilAsync(() => Task.FromResult(watch.Output.Contains("batch 1 running=1 succeeded=1", StringComparison.Ordinal)), "watch showing one node succeeded and one running");
 
         Open(n[1]);
         await watch.WaitForExitAsync(TimeSpan.FromSeconds(60));
         output.WriteLine($"$ platform deploy watch {id} → {watch.ExitCode}\n{watch.Output}");
         Assert.Equal(0, watch.ExitCode);
         Assert.Contains($"Deploy {id}: succeeded", watch.Output);
-        // A bar per batch, its description counting the nodes by status as they change.
-        Assert.Contains("batch 1 running=1 succeeded=1", watch.Output);
 
         (code, shown) = await Cli("deploy", "show", id, "--format", "json");
         Assert.Equal(0, code);
