@@ -118,10 +118,23 @@ public sealed partial class GrainRuntime : IGrainFactory, IGrainCallInvoker, IAs
         {
             if (Cluster is { } cluster && (hops < MaxForwardHops || IsStopping && hops < MaxForwardHopsWhileStopping))
             {
-                var owner = cluster.Placement.OwnerOf(target);
+                var placement = cluster.Placement;
                 // A local activation still leaving after a view change takes the call and forwards it once it is gone.
-                if (owner != cluster.Self && !HasLocalActivation(target))
-                    return cluster.Messages.SendRequest(owner, target, request, hops);
+                if (placement.OwnerOf(target) != cluster.Self && !HasLocalActivation(target))
+                {
+                    // Routed and queued inside an epoch: a silo confirming that another one leaves waits for it (RouteEpochs).
+                    var epoch = placement.Routes.Enter();
+                    try
+                    {
+                        var owner = placement.OwnerOf(target);
+                        if (owner != cluster.Self && !HasLocalActivation(target))
+                            return cluster.Messages.SendRequest(owner, target, request, hops);
+                    }
+                    finally
+                    {
+                        placement.Routes.Exit(epoch);
+                    }
+                }
             }
             if (Catalog.GetOrCreate(target).TryInvoke(request, out var result, mayRunInline)) return result;
         }

@@ -231,9 +231,13 @@ internal sealed partial class MessageCenter(GrainRuntime runtime, ISiloTransport
     {
         try
         {
-            // Once the view that says the sender is leaving is installed, placement sends it nothing new; the Ack
-            // goes on the same connection as every call routed there before, so it arrives after them.
-            if (Runtime.Cluster is { } cluster) await cluster.Membership.RefreshNowAsync().ConfigureAwait(false);
+            // Once the view that says the sender is leaving is installed, placement sends it nothing new, and once the
+            // calls routed under older views are queued, the Ack goes on the same connection after every one of them.
+            if (Runtime.Cluster is { } cluster)
+            {
+                await cluster.Membership.RefreshNowAsync().ConfigureAwait(false);
+                await cluster.Placement.Routes.DrainAsync().ConfigureAwait(false);
+            }
         }
         catch (Exception e)
         {

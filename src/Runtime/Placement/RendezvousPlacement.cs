@@ -21,6 +21,9 @@ internal sealed class RendezvousPlacement(SiloAddress self)
 
     public SiloAddress Self { get; } = self;
 
+    /// <summary>Entered around routing a call to another silo, so that a view change can wait out the calls routed before it.</summary>
+    public RouteEpochs Routes { get; } = new();
+
     public void Update(ClusterView view)
     {
         var next = new Table([.. view.ActiveSilos], Self);

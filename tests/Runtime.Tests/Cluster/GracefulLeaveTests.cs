@@ -41,4 +41,25 @@ public sealed class GracefulLeaveTests
         await writers.ProgressAsync("after silo 2 left");
         await writers.StopAndCheckAsync(cluster.Silos[1].Factory);
     }
+
+    [Fact]
+    public async Task A_peer_confirms_a_leave_only_after_the_calls_it_routed_there_under_the_older_view_are_queued()
+    {
+        await using var cluster = await TestCluster.StartAsync(3);
+        var peer = cluster.Silos[0].Cluster;
+        var leaving = cluster.Silos[2].Cluster.Self;
+
+        // A sender on silo 0 that read silo 2 as a grain's owner and has not queued its call yet (preempted, say).
+        var routes = peer.Placement.Routes;
+        var epoch = routes.Enter();
+        var stop = cluster.Silos[2].StopAsync();
+        await TestCluster.WaitUntilAsync(() => peer.Membership.CurrentView.StatusOf(leaving) == SiloStatus.ShuttingDown,
+            TimeSpan.FromSeconds(10), "silo 0 to see silo 2 leaving");
+
+        // Now it queues its frame. Silo 2 must read it before it closes: silo 0's confirmation waits for the sender.
+        var answered = peer.Messages.PingAsync(leaving, TimeSpan.FromSeconds(10));
+        routes.Exit(epoch);
+        Assert.Null(await answered);
+        await stop.WaitAsync(TimeSpan.FromSeconds(20));
+    }
 }
