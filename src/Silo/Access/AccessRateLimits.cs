@@ -42,10 +42,13 @@ public static class AccessRateLimits
     private static PartitionedRateLimiter<HttpContext> PerAddress(RateLimitOptions options) => PartitionedRateLimiter.Create<HttpContext, string>(context =>
     {
         var address = context.Connection.RemoteIpAddress;
-        if (options.PerAddress <= 0 || !IsWrite(context) || address is null || (!options.LimitLoopback && IPAddress.IsLoopback(address) && !IsHook(context)))
-            return RateLimitPartition.GetNoLimiter("");
+        if (!IsWrite(context) || !CountsAddress(options, address, IsHook(context))) return RateLimitPartition.GetNoLimiter("");
         return RateLimitPartition.GetTokenBucketLimiter("address:" + address, _ => Bucket(options.PerAddress, options.PerAddressBurst, options.Period));
     });
+
+    /// <summary>Whether writes from <paramref name="address"/> count against its per-address bucket (the etcd fast path asks too).</summary>
+    internal static bool CountsAddress(RateLimitOptions options, IPAddress? address, bool hook) =>
+        options.PerAddress > 0 && address is not null && (options.LimitLoopback || hook || !IPAddress.IsLoopback(address));
 
     private static TokenBucketRateLimiterOptions Bucket(int perPeriod, int burst, TimeSpan period) => new()
     {

@@ -87,7 +87,7 @@ public sealed class EtcdFastPathHeadTests
     {
         const string first = "GET /v2/keys/one HTTP/1.1\r\nHost: x\r\n\r\n";
         const string second = "GET /v2/keys/two?wait=true HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-        var bytes = Encoding.ASCII.GetBytes(first + second + "PUT /v2/keys/three HTTP/1.1\r\n");
+        var bytes = Encoding.ASCII.GetBytes(first + second + "HEAD /v2/keys/three HTTP/1.1\r\n");
         var one = EtcdFastPathHead.Parse(bytes, EtcdHeadLimits.Default);
         Assert.Equal("/v2/keys/one", one.Head!.Path);
         Assert.Equal(first.Length, one.Head.Length);
@@ -113,9 +113,12 @@ public sealed class EtcdFastPathHeadTests
 
     [Theory]
     // Not this path's requests: other methods, versions, targets.
-    [InlineData("PUT /v2/keys/a HTTP/1.1\r\nHost: x\r\n\r\n", "not a GET")]
     [InlineData("GE", null)]
-    [InlineData("HEAD /v2/keys/a HTTP/1.1\r\nHost: x\r\n\r\n", "not a GET")]
+    [InlineData("P", null)]
+    [InlineData("DELET", null)]
+    [InlineData("HEAD /v2/keys/a HTTP/1.1\r\nHost: x\r\n\r\n", "not a GET, PUT, POST or DELETE")]
+    [InlineData("PATCH /v2/keys/a HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", "not a GET, PUT, POST or DELETE")]
+    [InlineData("GETS /v2/keys/a HTTP/1.1\r\nHost: x\r\n\r\n", "not a GET, PUT, POST or DELETE")]
     [InlineData("GET /v2/keys/a HTTP/1.0\r\n\r\n", "not HTTP/1.1")]
     [InlineData("GET /v2/keys/a HTTP/1.1 \r\nHost: x\r\n\r\n", "not HTTP/1.1")]
     [InlineData("GET /version HTTP/1.1\r\nHost: x\r\n\r\n", "not an origin-form /v2/keys target")]
@@ -155,9 +158,22 @@ public sealed class EtcdFastPathHeadTests
     [InlineData("GET /v2/keys/a HTTP/1.1\r\nHost: x\r\nHost: x\r\n\r\n", "duplicate Host")]
     [InlineData("GET /v2/keys/a HTTP/1.1\r\nHost: x\r\nhost: y\r\n\r\n", "duplicate Host")]
     [InlineData("GET /v2/keys/a HTTP/1.1\r\nHost: user@x\r\n\r\n", "Host not a plain host name")]
-    // Bodies and framing: Content-Length other than one 0, Transfer-Encoding (with or without Content-Length).
-    [InlineData("GET /v2/keys/a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", "a body")]
-    [InlineData("GET /v2/keys/a HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n", "a body")]
+    // Bodies and framing: a body on a GET or DELETE, a PUT or POST without exactly one plain Content-Length or with a
+    // large body, Transfer-Encoding (with or without Content-Length).
+    [InlineData("GET /v2/keys/a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", "a body on a GET or DELETE")]
+    [InlineData("DELETE /v2/keys/a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nx=1", "a body on a GET or DELETE")]
+    [InlineData("GET /v2/keys/a HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n", "more than one Content-Length")]
+    [InlineData("PUT /v2/keys/a HTTP/1.1\r\nHost: x\r\n\r\n", "a PUT or POST without Content-Length")]
+    [InlineData("POST /v2/keys/a HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n", "a PUT or POST without Content-Length")]
+    [InlineData("PUT /v2/keys/a HTTP/1.1\r\nHost: x\r\nContent-Length: 65537\r\n\r\n", "Content-Length not a plain number up to MaxBody")]
+    [InlineData("PUT /v2/keys/a HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n", "Content-Length not a plain number up to MaxBody")]
+    [InlineData("PUT /v2/keys/a HTTP/1.1\r\nHost: x\r\nContent-Length: 07\r\n\r\nvalue=1", "Content-Length not a plain number up to MaxBody")]
+    [InlineData("PUT /v2/keys/a HTTP/1.1\r\nHost: x\r\nContent-Length: +7\r\n\r\nvalue=1", "Content-Length not a plain number up to MaxBody")]
+    [InlineData("PUT /v2/keys/a HTTP/1.1\r\nHost: x\r\nContent-Length: 7, 7\r\n\r\nvalue=1", "Content-Length not a plain number up to MaxBody")]
+    [InlineData("PUT /v2/keys/a HTTP/1.1\r\nHost: x\r\nContent-Length:\r\n\r\n", "Content-Length not a plain number up to MaxBody")]
+    [InlineData("PUT /v2/keys/a HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\nvalue=1", "more than one Content-Type")]
+    [InlineData("PUT /v2/keys/a HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\nTransfer-Encoding: chunked\r\n\r\n", "Transfer-Encoding header")]
+    [InlineData("PUT /v2/keys/a HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\nExpect: 100-continue\r\n\r\n", "Expect header")]
     [InlineData("GET /v2/keys/a HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "Transfer-Encoding header")]
     [InlineData("GET /v2/keys/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n0\r\n\r\n", "Transfer-Encoding header")]
     [InlineData("GET /v2/keys/a HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n", "Expect header")]
@@ -175,6 +191,47 @@ public sealed class EtcdFastPathHeadTests
             return;
         }
         HandedOver(text, reason);
+    }
+
+    [Fact]
+    public void A_form_put_is_taken_with_its_body_length_and_query_and_the_body_left_unread()
+    {
+        const string head = "PUT /v2/keys/a%2Fb?prevExist=false HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 11\r\n\r\n";
+        var taken = Taken(head + "value=hello");
+        Assert.Equal("PUT", taken.Method);
+        Assert.True(taken.IsWrite);
+        Assert.Equal("/v2/keys/a%2Fb", taken.Path);
+        Assert.Equal("prevExist=false", taken.Query);
+        Assert.Equal(head.Length, taken.Length);
+        Assert.Equal(11, taken.BodyLength);
+        Assert.True(taken.FormBody);
+        Assert.Equal("false", taken.Form!.First("prevExist"));
+    }
+
+    [Theory]
+    [InlineData("PUT /v2/keys/a HTTP/1.1\r\nHost: x\r\nContent-Type: Application/X-WWW-Form-Urlencoded; charset=utf-8\r\nContent-Length: 7\r\n\r\n", "PUT", 7, true)]
+    [InlineData("PUT /v2/keys/a HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 7\r\n\r\n", "PUT", 7, false)]
+    [InlineData("PUT /v2/keys/a?value=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", "PUT", 0, false)]
+    [InlineData("POST /v2/keys/queue HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 65536\r\n\r\n", "POST", 65536, true)]
+    [InlineData("DELETE /v2/keys/a?recursive=true HTTP/1.1\r\nHost: x\r\n\r\n", "DELETE", 0, false)]
+    [InlineData("DELETE /v2/keys/a HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\n\r\n", "DELETE", 0, false)]
+    public void Writes_are_taken_with_their_method_and_body(string text, string method, int bodyLength, bool formBody)
+    {
+        var head = Taken(text);
+        Assert.Equal(method, head.Method);
+        Assert.True(head.IsWrite);
+        Assert.Equal(bodyLength, head.BodyLength);
+        Assert.Equal(formBody, head.FormBody);
+        Assert.Equal(text.Length, head.Length);
+    }
+
+    [Fact]
+    public void A_get_is_no_write()
+    {
+        var head = Taken("GET /v2/keys/a HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n");
+        Assert.False(head.IsWrite);
+        Assert.False(head.FormBody);
+        Assert.Equal(0, head.BodyLength);
     }
 
     [Fact]

@@ -8,8 +8,8 @@ using Xunit.Abstractions;
 namespace Platform.Silo.Tests.Etcd;
 
 /// <summary>
-/// The etcd fast path that answers plain <c>GET /v2/keys</c> requests below Kestrel's HTTP layer (EtcdFastPath): the
-/// same bytes as the HTTP layer, long polls on kept connections, watchers that go away or do not read, requests it
+/// The etcd fast path that answers plain <c>/v2/keys</c> requests below Kestrel's HTTP layer (EtcdFastPath): the
+/// same bytes as the HTTP layer for reads and writes, long polls on kept connections, watchers that go away or do not read, requests it
 /// leaves to Kestrel, and a stopping silo. Over raw sockets, against a real silo process.
 /// </summary>
 public sealed class EtcdFastPathTests(ITestOutputHelper output) : IAsyncLifetime
@@ -97,6 +97,96 @@ public sealed class EtcdFastPathTests(ITestOutputHelper output) : IAsyncLifetime
                 if (close) Assert.True(await fast.ClosedAsync(), "the connection stays open after an answer with Connection: close");
             }
         }
+    }
+
+    /// <summary>Requests the HTTP layer has served that change keys (its request counter at <c>/metrics</c>).</summary>
+    private async Task<long> HttpLayerWritesAsync()
+    {
+        var metrics = await _silo.Http.GetStringAsync("/metrics");
+        long count = 0;
+        foreach (var line in metrics.Split('\n'))
+        {
+            if (!line.StartsWith("http_server_request_duration_seconds_count{", StringComparison.Ordinal) || !line.Contains("http_route=\"/v2/keys", StringComparison.Ordinal)
+                || line.Contains("http_request_method=\"GET\"", StringComparison.Ordinal)) continue;
+            // "name{labels} value [timestamp]"
+            var value = line[(line.LastIndexOf('}') + 2)..].Split(' ')[0];
+            count += (long)double.Parse(value, CultureInfo.InvariantCulture);
+        }
+        return count;
+    }
+
+    /// <summary>Index numbers, lengths and generated keys differ between two runs of the same writes; the rest may not.</summary>
+    private static string Normalized(string response) =>
+        System.Text.RegularExpressions.Regex.Replace(response, "[0-9]+", "N");
+
+    [Fact]
+    public async Task Writes_get_the_answers_the_http_layer_gives_and_never_reach_it()
+    {
+        const string Form = "application/x-www-form-urlencoded";
+        // Each write names its keys under /w/{k}: f for the fast path's run, k for the HTTP layer's.
+        (string Method, string Target, string? Type, string Body)[] writes =
+        [
+            ("PUT", "/v2/keys/w/{k}1", Form, "value=one"),
+            ("PUT", "/v2/keys/w/{k}1?prevValue=one", Form, "value=two"),
+            ("PUT", "/v2/keys/w/{k}1", Form, "value=3&prevValue=nope"),
+            ("PUT", "/v2/keys/w/{k}1?prevExist=false", Form, "value=z"),
+            ("PUT", "/v2/keys/w/{k}1", Form, "value=%zz"),
+            ("PUT", "/v2/keys/w/{k}1?x=%zz", Form, "value=1"),
+            ("PUT", "/v2/keys/w/{k}1", Form, "ttl=abc&value=1"),
+            ("PUT", "/v2/keys/w/{k}1", Form, "value=1&bogus=2"),
+            ("PUT", "/v2/keys/w/{k}2", "text/plain", "value=ignored"),
+            ("PUT", "/v2/keys/w/{k}3?value=q", Form, ""),
+            ("PUT", "/v2/keys/w/{k}3?value=fromquery", Form, "value=frombody"),
+            ("PUT", "/v2/keys/w/{k}4", Form + "; charset=utf-8", "value=caf%C3%A9+au+lait"),
+            ("PUT", "/v2/keys/w/{k}dir", Form, "dir=true"),
+            ("POST", "/v2/keys/w/{k}dir", Form, "value=queued"),
+            ("DELETE", "/v2/keys/w/{k}1", null, ""),
+            ("DELETE", "/v2/keys/w/{k}1", null, ""),
+            ("DELETE", "/v2/keys/w/{k}dir?dir=true", null, ""),
+        ];
+        static string Request((string Method, string Target, string? Type, string Body) w, string k) =>
+            $"{w.Method} {w.Target.Replace("{k}", k)} HTTP/1.1\r\nHost: x\r\n" +
+            (w.Type is { } type ? $"Content-Type: {type}\r\n" : "") +
+            (w.Method is "PUT" or "POST" ? $"Content-Length: {w.Body.Length}\r\n" : "") + "\r\n" + w.Body;
+
+        var before = await HttpLayerWritesAsync();
+        using var fast = await ConnectAsync();
+        var viaFastPath = new List<string>();
+        foreach (var w in writes) viaFastPath.Add((await fast.RequestAsync(Request(w, "f"))).WithoutDate);
+
+        using var kestrel = await ConnectAsync();
+        Assert.StartsWith("HTTP/1.1 200", (await kestrel.RequestAsync("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n")).Head);
+        var viaKestrel = new List<string>();
+        foreach (var w in writes) viaKestrel.Add((await kestrel.RequestAsync(Request(w, "k"))).WithoutDate);
+
+        for (var i = 0; i < viaFastPath.Count; i++)
+        {
+            output.WriteLine(viaFastPath[i].Split("\r\n")[0] + "  " + viaFastPath[i][(viaFastPath[i].IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]);
+            Assert.Equal(Normalized(viaKestrel[i]), Normalized(viaFastPath[i].Replace("/w/f", "/w/k", StringComparison.Ordinal)));
+        }
+
+        // The HTTP layer counted its own run's writes and none of the fast path's (they were answered before its own).
+        var expected = before + viaKestrel.Count;
+        var deadline = DateTime.UtcNow + Timeout;
+        long now;
+        while ((now = await HttpLayerWritesAsync()) < expected && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.Equal(expected, now);
+    }
+
+    [Fact]
+    public async Task A_write_whose_body_comes_later_and_a_read_pipelined_behind_it_are_answered_in_order()
+    {
+        using var wire = await ConnectAsync();
+        await wire.SendAsync("PUT /v2/keys/split/k HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 11\r\n\r\nval");
+        await wire.SendAsync("ue=hello" + "GET /v2/keys/split/k HTTP/1.1\r\nHost: x\r\n\r\n" + "DELETE /v2/keys/split/k HTTP/1.1\r\nHost: x\r\n\r\n");
+        var put = await wire.ReadResponseAsync();
+        Assert.StartsWith("HTTP/1.1 201", put.Head);
+        var get = await wire.ReadResponseAsync();
+        Assert.StartsWith("HTTP/1.1 200", get.Head);
+        Assert.Contains("\"value\":\"hello\"", get.Body);
+        var delete = await wire.ReadResponseAsync();
+        Assert.StartsWith("HTTP/1.1 200", delete.Head);
+        Assert.Contains("\"action\":\"delete\"", delete.Body);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Text;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -12,7 +13,7 @@ namespace Platform.Silo.Endpoints.Etcd;
 
 /// <summary>
 /// The etcd fast path: a connection middleware in front of Kestrel's HTTP/1.1 that answers plain
-/// <c>GET /v2/keys…</c> reads and long polls itself (heads parsed by <see cref="EtcdFastPathHead"/>, requests served by
+/// <c>/v2/keys…</c> reads, long polls and (where no token or write limit applies) writes itself (heads parsed by <see cref="EtcdFastPathHead"/>, requests served by
 /// <see cref="EtcdKeysHandler"/>, a woken long poll's <see cref="EtcdEventBytes"/> written straight to the socket) and
 /// gives the connection to Kestrel, untouched, at the first request it does not take. Why and what: docs/keys.md.
 /// </summary>
@@ -25,13 +26,15 @@ internal sealed partial class EtcdFastPath
         KestrelServerLimits? limits = null;
         ILogger? logger = null;
         AccessControl? access = null;
+        RateLimitOptions? writeLimits = null;
         listen.Use(next => context =>
         {
             handler ??= listen.ApplicationServices.GetRequiredService<EtcdKeysHandler>();
             limits ??= listen.ApplicationServices.GetRequiredService<IOptions<KestrelServerOptions>>().Value.Limits;
             logger ??= listen.ApplicationServices.GetRequiredService<ILogger<EtcdFastPath>>();
             access ??= listen.ApplicationServices.GetRequiredService<AccessControl>();
-            return new EtcdFastPath(context, next, handler, limits, logger, access).RunAsync();
+            writeLimits ??= listen.ApplicationServices.GetRequiredService<AccessOptions>().RateLimit;
+            return new EtcdFastPath(context, next, handler, limits, logger, access, writeLimits).RunAsync();
         });
     }
 
@@ -43,6 +46,7 @@ internal sealed partial class EtcdFastPath
     private readonly ILogger _logger;
     private readonly KestrelServerLimits _limits;
     private readonly AccessControl _access;
+    private readonly RateLimitOptions _writeLimits;
     private readonly EtcdHeadLimits _headLimits;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
@@ -67,9 +71,10 @@ internal sealed partial class EtcdFastPath
     /// <summary>The request being answered asked for the connection to close after it.</summary>
     private volatile bool _close;
 
-    private EtcdFastPath(ConnectionContext context, ConnectionDelegate next, EtcdKeysHandler handler, KestrelServerLimits limits, ILogger logger, AccessControl access)
+    private EtcdFastPath(ConnectionContext context, ConnectionDelegate next, EtcdKeysHandler handler, KestrelServerLimits limits, ILogger logger, AccessControl access, RateLimitOptions writeLimits)
     {
         _access = access;
+        _writeLimits = writeLimits;
         _context = context;
         _next = next;
         _handler = handler;
@@ -177,9 +182,16 @@ internal sealed partial class EtcdFastPath
         }
     }
 
-    /// <summary>Whether access control lets this read through (the key as the HTTP layer's check reads it).</summary>
+    /// <summary>
+    /// Whether access control lets this request through (the key as the HTTP layer's check reads it). A write is taken
+    /// only where nothing would limit it: an open silo, no token, and a client whose address the write limits leave
+    /// out (loopback, by default); anywhere else the HTTP layer's checks and buckets decide it.
+    /// </summary>
     private bool Allowed(EtcdFastPathHead head)
     {
+        if (head.IsWrite)
+            return _access.IsOpen && head.Authorization is null
+                && !AccessRateLimits.CountsAddress(_writeLimits, (_context.RemoteEndPoint as System.Net.IPEndPoint)?.Address, hook: false);
         if (_access.IsOpen) return true;
         string? key;
         try
@@ -200,9 +212,16 @@ internal sealed partial class EtcdFastPath
         EtcdReply reply;
         try
         {
-            reply = head.FormError is { } malformed
-                ? EtcdReply.Error(malformed)
-                : await _handler.HandleAsync("GET", EtcdForm.DecodePath(head.Path), head.Form!, head.Authorization);
+            var form = head.Form;
+            if (head.BodyLength > 0 || head.FormBody)
+            {
+                var body = head.BodyLength == 0 ? "" : await ReadBodyAsync(head);
+                if (body is null) return false;
+                if (head.FormBody) form = EtcdForm.FromBodyAndQuery(body, head.Query);
+            }
+            reply = form is null
+                ? EtcdReply.Error(head.FormError!)
+                : await _handler.HandleAsync(head.Method, EtcdForm.DecodePath(head.Path), form, head.Authorization);
         }
         catch (KeyException e)
         {
@@ -210,6 +229,34 @@ internal sealed partial class EtcdFastPath
         }
         if (reply.Watch is { } watch) return await WaitAsync(watch, reply);
         return await SendAsync(EtcdResponseBytes.Response(reply, _close));
+    }
+
+    /// <summary>
+    /// Reads the body that follows a taken head: its text (bytes as Latin-1, as the HTTP layer's form reader decodes
+    /// them) for a form, "" otherwise; null when the connection ends or times out first.
+    /// </summary>
+    private async ValueTask<string?> ReadBodyAsync(EtcdFastPathHead head)
+    {
+        CloseAfter(_limits.RequestHeadersTimeout);
+        while (true)
+        {
+            var read = await _input.ReadAsync();
+            var buffer = read.Buffer;
+            if (buffer.Length >= head.BodyLength)
+            {
+                var body = buffer.Slice(0, head.BodyLength);
+                var text = head.FormBody ? Encoding.Latin1.GetString(body) : "";
+                _input.AdvanceTo(body.End);
+                CloseAfter(Timeout.InfiniteTimeSpan);
+                return text;
+            }
+            if (read.IsCanceled || read.IsCompleted)
+            {
+                _input.AdvanceTo(buffer.Start);
+                return null;
+            }
+            _input.AdvanceTo(buffer.Start, buffer.End);
+        }
     }
 
     /// <summary>Sends the head of a long poll, then leaves its end to the hub's delivery while it watches the client.</summary>

@@ -14,7 +14,7 @@ internal enum EtcdHeadOutcome
     /// <summary>A request Kestrel serves (or refuses) itself: every byte stays unread for it.</summary>
     HandOver,
 
-    /// <summary>A plain <c>GET /v2/keys…</c> head the fast path answers; <see cref="EtcdFastPathHead.Length"/> bytes are consumed.</summary>
+    /// <summary>A plain <c>/v2/keys…</c> head the fast path answers; <see cref="EtcdFastPathHead.Length"/> bytes are consumed (its body is read after).</summary>
     Taken,
 }
 
@@ -43,14 +43,36 @@ internal readonly record struct EtcdHeadParse(EtcdHeadOutcome Outcome, EtcdFastP
 /// A request head the etcd fast path takes, and the pure parser that decides it (docs/keys.md, "The etcd fast path").
 /// The parser takes only what Kestrel accepts and reads the same way; anything Kestrel would refuse or route elsewhere
 /// (other methods, HTTP/1.0, absolute-form targets, dot segments, bare LF, obs-fold, control or non-ASCII bytes,
-/// duplicate or missing <c>Host</c>, a body, <c>Transfer-Encoding</c>, heads over Kestrel's limits) is handed over, so
-/// its answer is Kestrel's by construction.
+/// duplicate or missing <c>Host</c>, a body on a GET or DELETE, a PUT or POST without one <c>Content-Length</c> or with
+/// a body over <see cref="MaxBody"/>, <c>Transfer-Encoding</c>, heads over Kestrel's limits) is handed over, so its
+/// answer is Kestrel's by construction.
 /// </summary>
 internal sealed class EtcdFastPathHead
 {
-    private static ReadOnlySpan<byte> Get => "GET "u8;
+    /// <summary>The largest body taken (a key's value and its parameters); larger ones are rare and Kestrel's.</summary>
+    public const int MaxBody = 64 * 1024;
+
     private static ReadOnlySpan<byte> Version => " HTTP/1.1"u8;
     private static ReadOnlySpan<byte> KeysPrefix => "/v2/keys"u8;
+
+    /// <summary>The methods taken, each with the space after it.</summary>
+    private static readonly (byte[] Prefix, string Name)[] s_methods =
+        [("GET "u8.ToArray(), "GET"), ("PUT "u8.ToArray(), "PUT"), ("POST "u8.ToArray(), "POST"), ("DELETE "u8.ToArray(), "DELETE")];
+
+    /// <summary><c>GET</c>, <c>PUT</c>, <c>POST</c> or <c>DELETE</c>.</summary>
+    public string Method { get; private init; } = "GET";
+
+    /// <summary>Whether the request changes the keyspace (anything but a GET): the write scope and the write limits apply.</summary>
+    public bool IsWrite => Method != "GET";
+
+    /// <summary>Bytes of body that follow the head (<c>Content-Length</c>; 0 for a GET or DELETE).</summary>
+    public int BodyLength { get; private init; }
+
+    /// <summary>The body is a form (<c>application/x-www-form-urlencoded</c>), read before the query as etcd reads it.</summary>
+    public bool FormBody { get; private init; }
+
+    /// <summary>The query as sent, without the <c>?</c>; empty when there is none.</summary>
+    public string Query { get; private init; } = "";
 
     /// <summary>Bytes of the head, final empty line included: where the next request (pipelined) begins.</summary>
     public int Length { get; private init; }
@@ -64,7 +86,7 @@ internal sealed class EtcdFastPathHead
     /// <summary>The <c>Authorization</c> header's value as sent; null when absent.</summary>
     public string? Authorization { get; private init; }
 
-    /// <summary>The query's parameters, or null when the query is malformed (<see cref="FormError"/>).</summary>
+    /// <summary>The query's parameters, or null when the query is malformed (<see cref="FormError"/>); a form body's come first (<see cref="FormBody"/>).</summary>
     public EtcdForm? Form { get; private init; }
 
     /// <summary>The error etcd answers for a malformed query (a bad escape, a <c>;</c> separator).</summary>
@@ -91,8 +113,8 @@ internal sealed class EtcdFastPathHead
     /// <summary>Parses the head at the start of <paramref name="input"/> (one request; what follows is left for the next call).</summary>
     public static EtcdHeadParse Parse(ReadOnlySpan<byte> input, EtcdHeadLimits limits)
     {
-        var prefix = Math.Min(input.Length, Get.Length);
-        if (!input[..prefix].SequenceEqual(Get[..prefix])) return EtcdHeadParse.HandOver("not a GET");
+        var method = MethodOf(input, out var methodLength);
+        if (method is null) return methodLength < 0 ? EtcdHeadParse.HandOver("not a GET, PUT, POST or DELETE") : EtcdHeadParse.Incomplete;
 
         var lineEnd = input.IndexOf((byte)'\n');
         if (lineEnd < 0) return input.Length >= limits.MaxRequestLine ? EtcdHeadParse.HandOver("request line over Kestrel's limit") : EtcdHeadParse.Incomplete;
@@ -100,13 +122,16 @@ internal sealed class EtcdFastPathHead
         if (lineEnd == 0 || input[lineEnd - 1] != '\r') return EtcdHeadParse.HandOver("bare LF");
         var requestLine = input[..(lineEnd - 1)];
         if (!requestLine.EndsWith(Version)) return EtcdHeadParse.HandOver("not HTTP/1.1");
-        var target = requestLine[Get.Length..^Version.Length];
+        var target = requestLine[methodLength..^Version.Length];
         if (TargetProblem(target) is { } problem) return EtcdHeadParse.HandOver(problem);
 
         var hosts = 0;
         var close = false;
         var connections = 0;
         var contentLengths = 0;
+        var bodyLength = 0;
+        var contentTypes = 0;
+        var formBody = false;
         string? authorization = null;
         var authorizations = 0;
         var headers = 0;
@@ -147,7 +172,14 @@ internal sealed class EtcdFastPathHead
             }
             else if (Ascii.EqualsIgnoreCase(name, "Content-Length"u8))
             {
-                if (++contentLengths > 1 || !value.SequenceEqual("0"u8)) return EtcdHeadParse.HandOver("a body");
+                if (++contentLengths > 1) return EtcdHeadParse.HandOver("more than one Content-Length");
+                if (!TryParseLength(value, out bodyLength)) return EtcdHeadParse.HandOver("Content-Length not a plain number up to MaxBody");
+            }
+            else if (Ascii.EqualsIgnoreCase(name, "Content-Type"u8))
+            {
+                if (++contentTypes > 1) return EtcdHeadParse.HandOver("more than one Content-Type");
+                // As the HTTP layer's form reader tests it (EtcdForm.ReadAsync).
+                formBody = value.Length >= FormType.Length && Ascii.EqualsIgnoreCase(value[..FormType.Length], FormType);
             }
             else if (Ascii.EqualsIgnoreCase(name, "Connection"u8))
             {
@@ -167,6 +199,10 @@ internal sealed class EtcdFastPathHead
             }
         }
         if (hosts == 0) return EtcdHeadParse.HandOver("no Host");
+        var hasBody = method is "PUT" or "POST";
+        // Kestrel answers a PUT or POST without a length 411, and a body the HTTP layer does not read it drains.
+        if (hasBody && contentLengths == 0) return EtcdHeadParse.HandOver("a PUT or POST without Content-Length");
+        if (!hasBody && bodyLength != 0) return EtcdHeadParse.HandOver("a body on a GET or DELETE");
 
         var query = target.IndexOf((byte)'?');
         EtcdForm? form = null;
@@ -183,6 +219,10 @@ internal sealed class EtcdFastPathHead
         if (form?.First("stream") is { } stream && EtcdForm.ParseBool(stream) == true) return EtcdHeadParse.HandOver("stream=true");
         var head = new EtcdFastPathHead
         {
+            Method = method,
+            BodyLength = bodyLength,
+            FormBody = hasBody && formBody,
+            Query = query < 0 ? "" : Encoding.ASCII.GetString(target[(query + 1)..]),
             Length = start,
             Path = Encoding.ASCII.GetString(query < 0 ? target : target[..query]),
             Close = close,
@@ -191,6 +231,42 @@ internal sealed class EtcdFastPathHead
             FormError = formError,
         };
         return new EtcdHeadParse(EtcdHeadOutcome.Taken, head, null);
+    }
+
+    private static ReadOnlySpan<byte> FormType => "application/x-www-form-urlencoded"u8;
+
+    /// <summary>
+    /// The method <paramref name="input"/> starts with and the length of its prefix; null with a length of 0 while the
+    /// input is still the start of one, or -1 when it is none of them.
+    /// </summary>
+    private static string? MethodOf(ReadOnlySpan<byte> input, out int length)
+    {
+        length = -1;
+        foreach (var (prefix, name) in s_methods)
+        {
+            var n = Math.Min(input.Length, prefix.Length);
+            if (!input[..n].SequenceEqual(prefix.AsSpan(0, n))) continue;
+            if (n == prefix.Length)
+            {
+                length = n;
+                return name;
+            }
+            length = 0;
+        }
+        return null;
+    }
+
+    /// <summary>A <c>Content-Length</c> of plain digits (no sign, no leading zero) up to <see cref="MaxBody"/>.</summary>
+    private static bool TryParseLength(ReadOnlySpan<byte> value, out int length)
+    {
+        length = 0;
+        if (value.IsEmpty || value.Length > 6 || value.Length > 1 && value[0] == '0') return false;
+        foreach (var b in value)
+        {
+            if (b is < (byte)'0' or > (byte)'9') return false;
+            length = length * 10 + (b - '0');
+        }
+        return length <= MaxBody;
     }
 
     /// <summary>Why the fast path does not take <paramref name="target"/>; null when it does.</summary>

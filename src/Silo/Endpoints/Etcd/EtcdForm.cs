@@ -50,6 +50,15 @@ internal sealed class EtcdForm
         return new EtcdForm(pairs);
     }
 
+    /// <summary>The parameters of a request with a form body (its bytes as Latin-1 text) and its query string, body first.</summary>
+    public static EtcdForm FromBodyAndQuery(ReadOnlySpan<char> body, ReadOnlySpan<char> query)
+    {
+        var pairs = new List<KeyValuePair<string, string>>();
+        Parse(body, pairs);
+        Parse(query, pairs);
+        return new EtcdForm(pairs);
+    }
+
     /// <summary>The path of a request target as the client sent it, %-decoded once (Go's <c>URL.Path</c>).</summary>
     public static string DecodePath(string rawPath) => Unescape(rawPath, plusIsSpace: false);
 
