@@ -23,9 +23,9 @@ public sealed class PlatformOptions
     public ClusterSettings Cluster { get; set; } = new();
 
     /// <summary>
-    /// Whether plain etcd reads and long polls (<c>GET /v2/keys…</c>) are answered below Kestrel's HTTP layer, which
-    /// makes a watch fan-out cost about half as much CPU per watcher. Default true; false sends every request
-    /// through Kestrel.
+    /// Whether plain etcd reads, long polls and writes (<c>/v2/keys…</c>; writes only where no token or write limit
+    /// applies) are answered below Kestrel's HTTP layer, which makes a watch fan-out cost about half as much CPU per
+    /// watcher. Default true; false sends every request through Kestrel.
     /// </summary>
     public bool EtcdFastPath { get; set; } = true;
 
