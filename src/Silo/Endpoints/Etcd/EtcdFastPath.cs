@@ -12,10 +12,11 @@ using Platform.Silo.Access;
 namespace Platform.Silo.Endpoints.Etcd;
 
 /// <summary>
-/// The etcd fast path: a connection middleware in front of Kestrel's HTTP/1.1 that answers plain
-/// <c>/v2/keys…</c> reads, long polls and (where no token or write limit applies) writes itself (heads parsed by <see cref="EtcdFastPathHead"/>, requests served by
-/// <see cref="EtcdKeysHandler"/>, a woken long poll's <see cref="EtcdEventBytes"/> written straight to the socket) and
-/// gives the connection to Kestrel, untouched, at the first request it does not take. Why and what: docs/keys.md.
+/// The etcd fast path: a connection middleware in front of Kestrel's HTTP/1.1 that answers plain <c>/v2/keys…</c>
+/// reads, long polls and (where no token or write limit applies) writes itself (heads parsed by
+/// <see cref="EtcdFastPathHead"/>, requests served by <see cref="EtcdKeysHandler"/>, a woken long poll's
+/// <see cref="EtcdEventBytes"/> written straight to the socket) and gives the connection to Kestrel, untouched, at the
+/// first request it does not take. Why and what: docs/keys.md.
 /// </summary>
 internal sealed partial class EtcdFastPath
 {
