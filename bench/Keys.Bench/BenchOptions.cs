@@ -27,6 +27,8 @@ public sealed class BenchOptions
 
     /// <summary>Targets that serve only watches and a PUT that wakes them (the floor): they run the fan-out alone.</summary>
     public HashSet<string> FanoutOnly { get; } = [];
+    public int WarmupFanouts { get; private set; } = 100;
+    public bool ThreadCpu { get; private set; }
 
     /// <summary>Targets that lost an acknowledged PUT across SIGKILL and restart (bench/keys.sh checks before the run).</summary>
     public List<string> NotDurable { get; } = [];
@@ -54,6 +56,9 @@ public sealed class BenchOptions
           --settle N         seconds between all watchers registered and the PUT / the RSS reading (default 1)
           --server-warmup N  unrecorded PUT and GET load (N/2 s each) and one fan-out against each server before the
                              first workload (default 10; 0 = none)
+          --warmup-fanouts N then N fan-outs to 16 watchers, so that a JIT has compiled what a fan-out runs once per
+                             PUT before the rounds (default 100)
+          --thread-cpu       print each fan-out round's server CPU by thread name (from /proc/PID/task)
           --quiet-cores X    before each load and each fan-out size, wait until other processes use < X cores for 2 s
                              (default 0.3; 0 = don't wait)
           --quiet-wait N     but no longer than N seconds (default 15)
@@ -96,6 +101,8 @@ public sealed class BenchOptions
                 case "--commit": o.Commit = Next(); break;
                 case "--not-durable": o.NotDurable.Add(Next()); break;
                 case "--fanout-only": o.FanoutOnly.Add(Next()); break;
+                case "--warmup-fanouts": o.WarmupFanouts = (int)NonNegative(arg, Next()); break;
+                case "--thread-cpu": o.ThreadCpu = true; break;
                 case "--drivers":
                     o.Drivers = [];
                     foreach (var d in Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))

@@ -34,6 +34,36 @@ public static class ProcStats
         return ns / 1e9;
     }
 
+    /// <summary>CPU time (ns) of each thread of <paramref name="pid"/> by id, with the thread's name.</summary>
+    public static Dictionary<int, (string Name, long Ns)> ThreadCpuByThread(int pid)
+    {
+        var threads = new Dictionary<int, (string, long)>();
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            try
+            {
+                var text = File.ReadAllText(Path.Combine(task, "schedstat"));
+                threads[int.Parse(Path.GetFileName(task))] = (File.ReadAllText(Path.Combine(task, "comm")).Trim(), long.Parse(text.AsSpan(0, text.IndexOf(' '))));
+            }
+            catch (IOException) { } // the thread ended meanwhile
+        }
+        return threads;
+    }
+
+    /// <summary>The CPU threads used between two readings, summed by thread name: "name×threads ms, …", most first.</summary>
+    public static string ByName(Dictionary<int, (string Name, long Ns)> before, Dictionary<int, (string Name, long Ns)> after)
+    {
+        var byName = new Dictionary<string, (double Ms, int Threads)>();
+        foreach (var (tid, (name, ns)) in after)
+        {
+            var used = (ns - (before.TryGetValue(tid, out var b) ? b.Ns : 0)) / 1e6;
+            if (used <= 0) continue;
+            var sum = byName.GetValueOrDefault(name);
+            byName[name] = (sum.Ms + used, sum.Threads + 1);
+        }
+        return string.Join(", ", byName.OrderByDescending(x => x.Value.Ms).Select(x => $"{x.Key}×{x.Value.Threads} {x.Value.Ms:0.00}"));
+    }
+
     /// <summary>VmRSS of the process in KiB.</summary>
     public static long RssKiB(int pid) => StatusField(pid, "VmRSS:");
 

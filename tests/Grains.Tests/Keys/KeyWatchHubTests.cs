@@ -66,12 +66,13 @@ public sealed class KeyWatchHubTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Inline_handlers_run_once_each_off_the_delivering_thread_with_the_shared_event()
+    public async Task Inline_handlers_run_once_each_on_the_wake_threads_below_normal_priority_with_the_shared_event()
     {
         const int count = 1000;
         var runs = new int[count];
         var events = new KeyWatchEvent?[count];
-        var threads = new System.Collections.Concurrent.ConcurrentDictionary<int, bool>();
+        // Each handler thread's name and nice value, read once per thread from the kernel's own account.
+        var threads = new System.Collections.Concurrent.ConcurrentDictionary<int, (string? Name, int Nice)>();
         using var all = new CountdownEvent(count);
         var watches = new List<KeyWatch>();
         for (var i = 0; i < count; i++)
@@ -82,7 +83,7 @@ public sealed class KeyWatchHubTests : IAsyncLifetime
                 var n = (int)state!;
                 Interlocked.Increment(ref runs[n]);
                 events[n] = e;
-                threads[Environment.CurrentManagedThreadId] = true;
+                threads.GetOrAdd(Environment.CurrentManagedThreadId, _ => (Thread.CurrentThread.Name, ThreadNice()));
                 all.Signal();
             }, i);
             watches.Add(watch);
@@ -96,9 +97,21 @@ public sealed class KeyWatchHubTests : IAsyncLifetime
         Assert.All(events, e => Assert.Same(events[0], e));
         Assert.Equal("v", events[0]!.Event.Node.Value);
         Assert.DoesNotContain(delivering, threads.Keys);
+        Assert.All(threads.Values, t => Assert.Equal("key-wake", t.Name));
+        // Below the priority of the thread that delivered (and of the pool's, which answer writers).
+        if (OperatingSystem.IsLinux()) Assert.All(threads.Values, t => Assert.True(t.Nice > ThreadNice(), $"a wake thread runs at nice {t.Nice}, not below the test thread's {ThreadNice()}"));
         // Ending them afterwards runs nothing again.
         foreach (var watch in watches) watch.Dispose();
         Assert.All(runs, r => Assert.Equal(1, r));
+    }
+
+    /// <summary>The calling thread's nice value, field 19 of /proc/thread-self/stat (-1 where there is none).</summary>
+    private static int ThreadNice()
+    {
+        if (!OperatingSystem.IsLinux()) return -1;
+        var stat = File.ReadAllText("/proc/thread-self/stat");
+        // Fields after the command name, which is in parentheses and may hold spaces: state is field 3, nice 19.
+        return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19 - 3], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Fact]
