@@ -28,6 +28,7 @@ internal sealed partial class EtcdFastPath
         ILogger? logger = null;
         AccessControl? access = null;
         RateLimitOptions? writeLimits = null;
+        EtcdFastPathClock? clock = null;
         listen.Use(next => context =>
         {
             handler ??= listen.ApplicationServices.GetRequiredService<EtcdKeysHandler>();
@@ -35,8 +36,18 @@ internal sealed partial class EtcdFastPath
             logger ??= listen.ApplicationServices.GetRequiredService<ILogger<EtcdFastPath>>();
             access ??= listen.ApplicationServices.GetRequiredService<AccessControl>();
             writeLimits ??= listen.ApplicationServices.GetRequiredService<AccessOptions>().RateLimit;
-            return new EtcdFastPath(context, next, handler, limits, logger, access, writeLimits).RunAsync();
+            clock ??= Clock(listen.ApplicationServices, limits);
+            return new EtcdFastPath(context, next, handler, limits, logger, access, writeLimits, clock).RunAsync();
         });
+    }
+
+    /// <summary>The listener's clock, stopped with the application: an eighth of the shorter timeout, 1 to 5 s.</summary>
+    private static EtcdFastPathClock Clock(IServiceProvider services, KestrelServerLimits limits)
+    {
+        var tick = TimeSpan.FromSeconds(Math.Clamp(Math.Min(limits.KeepAliveTimeout.TotalSeconds, limits.RequestHeadersTimeout.TotalSeconds) / 8, 1, 5));
+        var clock = new EtcdFastPathClock(tick, TimeProvider.System);
+        services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(clock.Dispose);
+        return clock;
     }
 
     private static readonly byte[] s_lastChunk = "0\r\n\r\n"u8.ToArray();
@@ -52,7 +63,7 @@ internal sealed partial class EtcdFastPath
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly Socket? _socket;
-    private readonly ITimer _clock;
+    private readonly EtcdFastPathClock _clock;
 
     /// <summary>When (<see cref="Environment.TickCount64"/>, ms) the connection closes unless something happens first.</summary>
     private long _deadline = long.MaxValue;
@@ -72,7 +83,7 @@ internal sealed partial class EtcdFastPath
     /// <summary>The request being answered asked for the connection to close after it.</summary>
     private volatile bool _close;
 
-    private EtcdFastPath(ConnectionContext context, ConnectionDelegate next, EtcdKeysHandler handler, KestrelServerLimits limits, ILogger logger, AccessControl access, RateLimitOptions writeLimits)
+    private EtcdFastPath(ConnectionContext context, ConnectionDelegate next, EtcdKeysHandler handler, KestrelServerLimits limits, ILogger logger, AccessControl access, RateLimitOptions writeLimits, EtcdFastPathClock clock)
     {
         _access = access;
         _writeLimits = writeLimits;
@@ -86,23 +97,24 @@ internal sealed partial class EtcdFastPath
         _output = context.Transport.Output;
         _socket = context.Features.Get<IConnectionSocketFeature>()?.Socket;
         // A coarse clock instead of a cancellable timer per read: a woken long poll only moves the deadline.
-        var tick = TimeSpan.FromSeconds(Math.Clamp(Math.Min(limits.KeepAliveTimeout.TotalSeconds, limits.RequestHeadersTimeout.TotalSeconds) / 8, 1, 5));
-        _clock = TimeProvider.System.CreateTimer(static c => ((EtcdFastPath)c!).Tick(), this, tick, tick);
+        _clock = clock;
     }
 
     /// <summary>Closes the connection after <paramref name="span"/> unless the deadline moves; infinite: no deadline.</summary>
     private void CloseAfter(TimeSpan span) =>
         Volatile.Write(ref _deadline, span == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)span.TotalMilliseconds);
 
-    private void Tick()
+    /// <summary>The clock's tick: closes the connection if its deadline is past at <paramref name="now"/> (<see cref="Environment.TickCount64"/>).</summary>
+    internal void CheckDeadline(long now)
     {
-        if (Environment.TickCount64 < Volatile.Read(ref _deadline)) return;
+        if (now < Volatile.Read(ref _deadline)) return;
         _timedOut = true;
         _input.CancelPendingRead();
     }
 
     private async Task RunAsync()
     {
+        _clock.Add(this);
         // A stopping server asks its connections to close: an idle one here closes at once.
         var closing = _context.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested.UnsafeRegister(static c =>
         {
@@ -121,7 +133,7 @@ internal sealed partial class EtcdFastPath
                     closing = null;
                     // Kestrel's reads are its own from here: no deadline of ours may cancel one.
                     CloseAfter(Timeout.InfiniteTimeSpan);
-                    _clock.Dispose();
+                    _clock.Remove(this);
                     await _next(_context);
                     return;
                 }
@@ -141,7 +153,7 @@ internal sealed partial class EtcdFastPath
         finally
         {
             closing?.Dispose();
-            _clock.Dispose();
+            _clock.Remove(this);
         }
     }
 
