@@ -56,7 +56,7 @@ public sealed class BenchOptions
           --settle N         seconds between all watchers registered and the PUT / the RSS reading (default 1)
           --server-warmup N  unrecorded PUT and GET load (N/2 s each) and one fan-out against each server before the
                              first workload (default 10; 0 = none)
-          --warmup-fanouts N then N fan-outs to 16 watchers, so that a JIT has compiled what a fan-out runs once per
+          --warmup-fanouts N then N fan-outs to 200 watchers, so that a JIT has compiled what a fan-out runs once per
                              PUT before the rounds (default 100)
           --thread-cpu       print each fan-out round's server CPU by thread name (from /proc/PID/task)
           --quiet-cores X    before each load and each fan-out size, wait until other processes use < X cores for 2 s

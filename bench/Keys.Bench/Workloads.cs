@@ -48,32 +48,38 @@ public sealed class Workloads(BenchOptions options, ResultTable table)
             using var control = await target.ConnectAsync();
             await FanoutRoundAsync(target, watchers, control, $"{target.Name}, warm-up fan-out", "warm-up");
         }
-        await SmallFanoutsAsync(target);
         if (options.FanoutOnly.Contains(target.Name))
         {
-            Console.WriteLine($"  {target.Name,-9} warmed up: one fan-out to 1,000 watchers, {options.WarmupFanouts} to 16");
+            await SmallFanoutsAsync(target);
+            Console.WriteLine($"  {target.Name,-9} warmed up: one fan-out to 1,000 watchers, {options.WarmupFanouts} to {SmallFanout}");
             return;
         }
         var half = TimeSpan.FromSeconds(options.ServerWarmupSeconds / 2);
         var puts = await RequestLoad.RunAsync(target, "warm-up PUTs", 64, PutRequests(target), CheckPut, TimeSpan.Zero, half);
         var gets = await RequestLoad.RunAsync(target, "warm-up GETs", 64,
             [.. Enumerable.Range(0, options.Keys).Select(n => Requests.Get(target.Host, "/v2/keys" + Key(n)))], CheckGet, TimeSpan.Zero, half);
-        Console.WriteLine($"  {target.Name,-9} warmed up: {puts.PerSecond:#,0} PUT/s and {gets.PerSecond:#,0} GET/s with 64 clients for {half.TotalSeconds:0.#} s each, one fan-out to 1,000 watchers, {options.WarmupFanouts} to 16");
+        await SmallFanoutsAsync(target);
+        Console.WriteLine($"  {target.Name,-9} warmed up: {puts.PerSecond:#,0} PUT/s and {gets.PerSecond:#,0} GET/s with 64 clients for {half.TotalSeconds:0.#} s each, one fan-out to 1,000 watchers, {options.WarmupFanouts} to {SmallFanout}");
     }
 
+    /// <summary>Watchers of each warm-up fan-out: more than one wake chunk, fewer than a round's.</summary>
+    private const int SmallFanout = 200;
+
     /// <summary>
-    /// Fan-outs to 16 watchers, back to back. A method a fan-out runs once per PUT (the delivery, the hand-off to the
-    /// threads that wake) is compiled at full optimization only after .NET has counted 30 calls, and 30 more in the
-    /// instrumented tier between: until then each round would pay for the JIT's work in the background. A silo that
-    /// has served a few hundred writes is past this.
+    /// Fan-outs to <see cref="SmallFanout"/> watchers, back to back, once the rest of the warm-up is over. A method a
+    /// fan-out runs once per PUT (the delivery, the hand-off to the threads that wake) is compiled at full
+    /// optimization only after .NET has counted 30 calls, and 30 more in the instrumented tier between, and it counts
+    /// only once no new method has been compiled for 100 ms: until then each round would pay for the JIT's work in
+    /// the background. A silo that has served a few hundred writes to watched keys is past this.
     /// </summary>
     private async Task SmallFanoutsAsync(Target target)
     {
         if (options.WarmupFanouts == 0) return;
-        var where = $"{target.Name}, warm-up fan-outs to 16 watchers";
-        using var watchers = new WatcherSet(target, 16);
+        var where = $"{target.Name}, warm-up fan-outs to {SmallFanout} watchers";
+        using var watchers = new WatcherSet(target, SmallFanout);
         await watchers.OpenAsync();
         using var control = await target.ConnectAsync();
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
         for (var i = 0; i < options.WarmupFanouts; i++)
         {
             var round = watchers.Start($"/v2/keys{FanKey}?wait=true");
