@@ -13,17 +13,9 @@ internal sealed class EtcdFastPathClock : IDisposable
     private readonly ConcurrentDictionary<EtcdFastPath, byte> _connections = new();
     private readonly ITimer _timer;
 
-    public EtcdFastPathClock(TimeSpan tick, TimeProvider time)
-    {
-        Tick = tick;
+    /// <summary>Checks deadlines every <paramref name="tick"/>: a connection closes up to that long after its deadline.</summary>
+    public EtcdFastPathClock(TimeSpan tick, TimeProvider time) =>
         _timer = time.CreateTimer(static c => ((EtcdFastPathClock)c!).OnTick(), this, tick, tick);
-    }
-
-    /// <summary>How often deadlines are checked: a connection closes up to this long after its deadline.</summary>
-    public TimeSpan Tick { get; }
-
-    /// <summary>Connections the clock watches.</summary>
-    public int Count => _connections.Count;
 
     public void Add(EtcdFastPath connection) => _connections.TryAdd(connection, 0);
 
