@@ -205,11 +205,12 @@ internal sealed class EtcdFastPathHead
         if (!hasBody && bodyLength != 0) return EtcdHeadParse.HandOver("a body on a GET or DELETE");
 
         var query = target.IndexOf((byte)'?');
+        var queryText = query < 0 ? "" : Encoding.ASCII.GetString(target[(query + 1)..]);
         EtcdForm? form = null;
         KeyException? formError = null;
         try
         {
-            form = EtcdForm.FromQuery(query < 0 ? "" : Encoding.ASCII.GetString(target[(query + 1)..]));
+            form = EtcdForm.FromQuery(queryText);
         }
         catch (KeyException e)
         {
@@ -222,7 +223,7 @@ internal sealed class EtcdFastPathHead
             Method = method,
             BodyLength = bodyLength,
             FormBody = hasBody && formBody,
-            Query = query < 0 ? "" : Encoding.ASCII.GetString(target[(query + 1)..]),
+            Query = queryText,
             Length = start,
             Path = Encoding.ASCII.GetString(query < 0 ? target : target[..query]),
             Close = close,
