@@ -19,20 +19,7 @@ public static class ProcStats
     /// Run time of the process's live threads from their schedstat, in seconds, with nanosecond resolution: for
     /// windows of a few milliseconds such as one watch fan-out. Threads that exit meanwhile are lost.
     /// </summary>
-    public static double ThreadCpuSeconds(int pid)
-    {
-        long ns = 0;
-        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
-        {
-            try
-            {
-                var text = File.ReadAllText(Path.Combine(task, "schedstat"));
-                ns += long.Parse(text.AsSpan(0, text.IndexOf(' ')));
-            }
-            catch (IOException) { } // the thread ended meanwhile
-        }
-        return ns / 1e9;
-    }
+    public static double ThreadCpuSeconds(int pid) => ThreadCpuByThread(pid).Values.Sum(t => t.Ns) / 1e9;
 
     /// <summary>CPU time (ns) of each thread of <paramref name="pid"/> by id, with the thread's name.</summary>
     public static Dictionary<int, (string Name, long Ns)> ThreadCpuByThread(int pid)
