@@ -11,7 +11,37 @@ public sealed partial class AgentConnection
 
     private async Task<(Outcome, string)> SessionAsync(Uri server, CancellationToken cancellationToken)
     {
-        using var socket = new ClientWebSocket();
+        var socket = new ClientWebSocket();
+        var outcome = Outcome.Lost;
+        try
+        {
+            (outcome, var reason) = await SessionOnAsync(socket, server, cancellationToken).ConfigureAwait(false);
+            return (outcome, reason);
+        }
+        finally
+        {
+            if (socket.State == WebSocketState.CloseReceived && outcome is Outcome.Lost or Outcome.SiloStopping)
+            {
+                // The silo closed: the answer to its close goes out now, and the reconnect does not wait for the silo's
+                // end of the TCP connection, which the WebSocket client awaits for up to a second after its answer.
+                _ = CloseAndDisposeAsync(socket);
+            }
+            else
+            {
+                if (socket.State == WebSocketState.CloseReceived) await CloseQuietlyAsync(socket).ConfigureAwait(false);
+                socket.Dispose();
+            }
+        }
+    }
+
+    private static async Task CloseAndDisposeAsync(ClientWebSocket socket)
+    {
+        try { await CloseQuietlyAsync(socket).ConfigureAwait(false); }
+        finally { socket.Dispose(); }
+    }
+
+    private async Task<(Outcome, string)> SessionOnAsync(ClientWebSocket socket, Uri server, CancellationToken cancellationToken)
+    {
         socket.Options.AddSubProtocol(AgentProtocol.SubProtocol);
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
         socket.Options.CollectHttpResponseDetails = true;

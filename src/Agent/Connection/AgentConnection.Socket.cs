@@ -30,7 +30,7 @@ public sealed partial class AgentConnection
         }
     }
 
-    /// <summary>The next frame, or null when the silo closed the socket. A frame this agent does not know is skipped.</summary>
+    /// <summary>The next frame, or null when the silo closed the socket (not answered yet). A frame this agent does not know is skipped.</summary>
     private async Task<AgentFrame?> ReceiveAsync(ClientWebSocket socket, MessageBuffer buffer, CancellationToken cancellationToken)
     {
         while (true)
@@ -44,11 +44,8 @@ public sealed partial class AgentConnection
                     Array.Resize(ref buffer.Data, count * 2);
                 }
                 var result = await socket.ReceiveAsync(buffer.Data.AsMemory(count), cancellationToken).ConfigureAwait(false);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    await CloseQuietlyAsync(socket).ConfigureAwait(false);
-                    return null;
-                }
+                // The answer to the close is the session's end's to send (AgentConnection.Session.cs).
+                if (result.MessageType == WebSocketMessageType.Close) return null;
                 count += result.Count;
                 if (result.EndOfMessage) break;
             }

@@ -101,6 +101,8 @@ public sealed class AgentConnectionTests
         var (connection, session) = Connect(first.Url, second.Url);
         var connectedTo = new ConcurrentQueue<(Uri Server, long At)>();
         connection.Connected += (server, _) => connectedTo.Enqueue((server, Stopwatch.GetTimestamp()));
+        var disconnected = new ConcurrentQueue<long>();
+        connection.Disconnected += (_, _) => disconnected.Enqueue(Stopwatch.GetTimestamp());
         using var stop = new CancellationTokenSource();
         var running = connection.RunAsync(stop.Token);
         // The agent's welcome from the first silo, not only the fake silo's socket: a silo lost before its welcome was
@@ -118,7 +120,8 @@ public sealed class AgentConnectionTests
 
         var reconnected = connectedTo.First(c => c.Server == second.Url).At;
         var elapsed = Stopwatch.GetElapsedTime(lost, reconnected);
-        Assert.True(elapsed < TimeSpan.FromSeconds(1), $"reconnected after {elapsed.TotalMilliseconds:0} ms");
+        Assert.True(elapsed < TimeSpan.FromSeconds(1), $"reconnected after {elapsed.TotalMilliseconds:0} ms " +
+            $"(the loss seen after {Stopwatch.GetElapsedTime(lost, disconnected.First()).TotalMilliseconds:0} ms)");
         Assert.Equal(session.AgentId, second.Hellos.Single().AgentId);
         Assert.Equal(2, connection.Welcomes);
 

@@ -28,8 +28,16 @@ internal sealed class FakeSilo : IAsyncDisposable
 
     /// <summary>Guards <see cref="_context"/>: a context is aborted only while its request runs (a finished one is recycled).</summary>
     private readonly Lock _contextLock = new();
-    private WebSocket? _socket;
+    private volatile WebSocket? _socket;
     private int _connections;
+
+    /// <summary>The close <see cref="CloseAsync"/> is sending, and on which socket.</summary>
+    private volatile Closing? _closing;
+
+    /// <summary>Completes once the current connection's welcome is sent.</summary>
+    private volatile Task _welcomed = Task.CompletedTask;
+
+    private sealed record Closing(WebSocket Socket, Task Sent);
 
     private FakeSilo(WebApplication app, string name)
     {
@@ -55,7 +63,8 @@ internal sealed class FakeSilo : IAsyncDisposable
 
     public int Connections => Volatile.Read(ref _connections);
 
-    public bool IsConnected => _socket is { State: WebSocketState.Open };
+    /// <summary>An agent is connected and its welcome sent.</summary>
+    public bool IsConnected => _socket is { State: WebSocketState.Open } && _welcomed.IsCompleted;
 
     public IReadOnlyList<AgentFrame> Received => [.. _received];
 
@@ -112,6 +121,7 @@ internal sealed class FakeSilo : IAsyncDisposable
     public async Task SendAsync(AgentFrame frame)
     {
         var socket = _socket ?? throw new InvalidOperationException("no agent is connected");
+        await _welcomed;
         await socket.SendAsync(AgentProtocol.Encode(frame), WebSocketMessageType.Text, true, CancellationToken.None);
     }
 
@@ -121,7 +131,19 @@ internal sealed class FakeSilo : IAsyncDisposable
     {
         var socket = _socket ?? throw new InvalidOperationException("no agent is connected");
         _socket = null;
-        await socket.CloseOutputAsync((WebSocketCloseStatus)status, description, CancellationToken.None);
+        await _welcomed;
+        var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _closing = new Closing(socket, sent.Task);
+        try
+        {
+            await socket.CloseOutputAsync((WebSocketCloseStatus)status, description, CancellationToken.None);
+            sent.SetResult();
+        }
+        catch (Exception e)
+        {
+            sent.SetException(e);
+            throw;
+        }
     }
 
     /// <summary>Resets the TCP connection (a crashed silo).</summary>
@@ -165,14 +187,26 @@ internal sealed class FakeSilo : IAsyncDisposable
             _hellos.Enqueue(hello);
             _received.Enqueue(hello);
             var answer = OnHello(hello);
-            await socket.SendAsync(AgentProtocol.Encode(answer), WebSocketMessageType.Text, true, CancellationToken.None);
             if (answer is RefusedFrame)
             {
+                await socket.SendAsync(AgentProtocol.Encode(answer), WebSocketMessageType.Text, true, CancellationToken.None);
                 await socket.CloseOutputAsync((WebSocketCloseStatus)AgentProtocol.RefusedCloseStatus, "refused", CancellationToken.None);
                 return;
             }
+            // Before the welcome goes out: an agent that has read it may be closed by the test at once. What the test
+            // sends waits for the welcome, which must be the agent's first frame.
+            var welcomed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _welcomed = welcomed.Task;
             lock (_contextLock) _context = context;
             _socket = socket;
+            try
+            {
+                await socket.SendAsync(AgentProtocol.Encode(answer), WebSocketMessageType.Text, true, CancellationToken.None);
+            }
+            finally
+            {
+                welcomed.SetResult();
+            }
             while (true)
             {
                 var frame = await ReceiveAsync(socket, buffer);
@@ -200,6 +234,10 @@ internal sealed class FakeSilo : IAsyncDisposable
         }
         finally
         {
+            // The agent answers a close at once, and its answer ends this loop: the request must outlive the close
+            // frame's send, or Kestrel completes the response under it.
+            if (_closing is { } closing && ReferenceEquals(closing.Socket, socket))
+                await closing.Sent.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             if (ReferenceEquals(_socket, socket)) _socket = null;
             lock (_contextLock)
                 if (ReferenceEquals(_context, context)) _context = null;
