@@ -16,10 +16,13 @@ public static class ProcStats
     }
 
     /// <summary>
-    /// Run time of the process's live threads from their schedstat, in seconds, with nanosecond resolution: for
-    /// windows of a few milliseconds such as one watch fan-out. Threads that exit meanwhile are lost.
+    /// The run time threads used between two readings of <see cref="ThreadCpuByThread"/>, in seconds, with nanosecond
+    /// resolution: for windows of a few milliseconds such as one watch fan-out. Thread by thread: a thread that exits
+    /// meanwhile counts nothing (a sum over the live threads would subtract its whole life, and a round came out at
+    /// -61 ms); one that starts counts from zero.
     /// </summary>
-    public static double ThreadCpuSeconds(int pid) => ThreadCpuByThread(pid).Values.Sum(t => t.Ns) / 1e9;
+    public static double ThreadCpuSeconds(Dictionary<int, (string Name, long Ns)> before, Dictionary<int, (string Name, long Ns)> after) =>
+        after.Sum(t => Math.Max(0, t.Value.Ns - (before.TryGetValue(t.Key, out var b) ? b.Ns : 0))) / 1e9;
 
     /// <summary>CPU time (ns) of each thread of <paramref name="pid"/> by id, with the thread's name.</summary>
     public static Dictionary<int, (string Name, long Ns)> ThreadCpuByThread(int pid)

@@ -230,9 +230,8 @@ public sealed class Workloads(BenchOptions options, ResultTable table)
         await Task.Delay(Settle);
 
         var put = Requests.Put(target.Host, "/v2/keys" + FanKey, value);
-        var serverCpu = target.Pid is { } pid ? ProcStats.ThreadCpuSeconds(pid) : double.NaN;
-        var driverCpu = ProcStats.ThreadCpuSeconds(Environment.ProcessId);
-        var perThread = options.ThreadCpu && target.Pid is { } tp ? ProcStats.ThreadCpuByThread(tp) : null;
+        var serverThreads = target.Pid is { } pid ? ProcStats.ThreadCpuByThread(pid) : null;
+        var driverThreads = ProcStats.ThreadCpuByThread(Environment.ProcessId);
         var t0 = Stopwatch.GetTimestamp();
         await control.SendAsync(put);
         var (head, body) = await control.ReadResponseAsync();
@@ -244,10 +243,11 @@ public sealed class Workloads(BenchOptions options, ResultTable table)
         errors.ThrowIfAny();
 
         await round.WaitDoneAsync(where, NotifyTimeout);
-        serverCpu = target.Pid is { } p ? ProcStats.ThreadCpuSeconds(p) - serverCpu : double.NaN;
-        if (perThread is not null)
-            Console.WriteLine($"    {target.Name}: server CPU by thread, ms: {ProcStats.ByName(perThread, ProcStats.ThreadCpuByThread(target.Pid!.Value))}");
-        driverCpu = ProcStats.ThreadCpuSeconds(Environment.ProcessId) - driverCpu;
+        var serverThreadsAfter = target.Pid is { } p ? ProcStats.ThreadCpuByThread(p) : null;
+        var serverCpu = serverThreads is null ? double.NaN : ProcStats.ThreadCpuSeconds(serverThreads, serverThreadsAfter!);
+        var driverCpu = ProcStats.ThreadCpuSeconds(driverThreads, ProcStats.ThreadCpuByThread(Environment.ProcessId));
+        if (options.ThreadCpu && serverThreads is not null)
+            Console.WriteLine($"    {target.Name}: server CPU by thread, ms: {ProcStats.ByName(serverThreads, serverThreadsAfter!)}");
         target.EnsureAlive();
 
         var latency = new LatencyHistogram();
