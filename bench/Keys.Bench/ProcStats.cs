@@ -22,7 +22,17 @@ public static class ProcStats
     /// -61 ms); one that starts counts from zero.
     /// </summary>
     public static double ThreadCpuSeconds(Dictionary<int, (string Name, long Ns)> before, Dictionary<int, (string Name, long Ns)> after) =>
-        after.Sum(t => Math.Max(0, t.Value.Ns - (before.TryGetValue(t.Key, out var b) ? b.Ns : 0))) / 1e9;
+        Used(before, after).Sum(t => t.Ns) / 1e9;
+
+    /// <summary>What each thread of <paramref name="after"/> used since <paramref name="before"/> (ns), for those that used any.</summary>
+    private static IEnumerable<(string Name, long Ns)> Used(Dictionary<int, (string Name, long Ns)> before, Dictionary<int, (string Name, long Ns)> after)
+    {
+        foreach (var (tid, (name, ns)) in after)
+        {
+            var used = ns - (before.TryGetValue(tid, out var b) ? b.Ns : 0);
+            if (used > 0) yield return (name, used);
+        }
+    }
 
     /// <summary>CPU time (ns) of each thread of <paramref name="pid"/> by id, with the thread's name.</summary>
     public static Dictionary<int, (string Name, long Ns)> ThreadCpuByThread(int pid)
@@ -44,12 +54,10 @@ public static class ProcStats
     public static string ByName(Dictionary<int, (string Name, long Ns)> before, Dictionary<int, (string Name, long Ns)> after)
     {
         var byName = new Dictionary<string, (double Ms, int Threads)>();
-        foreach (var (tid, (name, ns)) in after)
+        foreach (var (name, ns) in Used(before, after))
         {
-            var used = (ns - (before.TryGetValue(tid, out var b) ? b.Ns : 0)) / 1e6;
-            if (used <= 0) continue;
             var sum = byName.GetValueOrDefault(name);
-            byName[name] = (sum.Ms + used, sum.Threads + 1);
+            byName[name] = (sum.Ms + ns / 1e6, sum.Threads + 1);
         }
         return string.Join(", ", byName.OrderByDescending(x => x.Value.Ms).Select(x => $"{x.Key}×{x.Value.Threads} {x.Value.Ms:0.00}"));
     }
