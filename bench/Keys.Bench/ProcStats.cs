@@ -131,18 +131,20 @@ public static class QuietMachine
 {
     /// <summary>
     /// Waits up to <paramref name="maxWait"/> until processes other than this driver and the server used less than
-    /// <paramref name="cores"/> cores for two one-second samples in a row; returns how long it waited.
+    /// <paramref name="cores"/> cores for two one-second samples in a row; false if the wait ended without that.
     /// </summary>
-    public static async Task<TimeSpan> WaitAsync(int? serverPid, double cores, TimeSpan maxWait)
+    public static async Task<bool> WaitAsync(int? serverPid, double cores, TimeSpan maxWait)
     {
+        if (cores <= 0) return true;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        if (cores <= 0) return TimeSpan.Zero;
-        for (var calm = 0; calm < 2 && System.Diagnostics.Stopwatch.GetElapsedTime(started) < maxWait;)
+        var calm = 0;
+        while (calm < 2 && System.Diagnostics.Stopwatch.GetElapsedTime(started) < maxWait)
         {
             var a = CpuSnapshot.Take(serverPid);
             await Task.Delay(1000);
             calm = CpuSnapshot.Between(a, CpuSnapshot.Take(serverPid)).OtherCores < cores ? calm + 1 : 0;
         }
-        return System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        // The time alone does not say: two calm samples take two seconds, as long as a two-second wait.
+        return calm >= 2;
     }
 }

@@ -16,8 +16,7 @@ public sealed class Workloads(BenchOptions options, ResultTable table)
     /// <summary>Lets other processes' work pass first (see --quiet-cores), saying so when that took a while.</summary>
     private async Task WaitQuietAsync(Target target)
     {
-        var waited = await QuietMachine.WaitAsync(target.Pid, options.QuietCores, TimeSpan.FromSeconds(options.QuietWaitSeconds));
-        if (waited.TotalSeconds >= options.QuietWaitSeconds)
+        if (!await QuietMachine.WaitAsync(target.Pid, options.QuietCores, TimeSpan.FromSeconds(options.QuietWaitSeconds)))
             Console.WriteLine($"  {target.Name,-9} (the machine stayed busy: other processes used ≥ {options.QuietCores:0.##} cores for the {options.QuietWaitSeconds:0} s waited)");
     }
 
