@@ -105,6 +105,47 @@ public sealed class KeyWatchHubTests : IAsyncLifetime
         Assert.All(runs, r => Assert.Equal(1, r));
     }
 
+    [Fact]
+    public async Task A_waiter_that_asks_for_the_event_while_the_fan_out_completes_the_watch_always_gets_it()
+    {
+        // The task behind Event is made only when asked for: asked for on another thread while the wake threads
+        // complete the watch, it must still complete, with the event, in every round.
+        const int rounds = 200, perRound = 64;
+        for (var round = 0; round < rounds; round++)
+        {
+            var watches = new KeyWatch[perRound];
+            for (var i = 0; i < perRound; i++) watches[i] = await _hub.WatchAsync("/race", recursive: false, waitIndex: 0);
+            using var start = new ManualResetEventSlim();
+            var asking = Task.Run(() =>
+            {
+                start.Wait();
+                return watches.Select(w => w.Event).ToArray();
+            });
+            start.Set();
+            await _hub.OnEvents(new KeyEventBatch([_store.Set("/race", $"v{round}")]));
+            foreach (var (task, i) in (await asking).Select((t, i) => (t, i)))
+            {
+                var woken = await task.WaitAsync(Wait);
+                Assert.True(woken is not null, $"round {round}: watch {i} ended without the event");
+                Assert.Equal($"v{round}", woken.Event.Node.Value);
+                Assert.Same(task, watches[i].Event);
+            }
+            foreach (var watch in watches) watch.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task A_handler_that_throws_still_completes_the_watch_for_a_waiter()
+    {
+        using var watch = await _hub.WatchAsync("/throws", recursive: false, waitIndex: 0);
+        var waiting = watch.Event;
+        watch.OnCompleted(static (_, _) => throw new InvalidOperationException("a handler that fails"), null);
+
+        await _hub.OnEvents(new KeyEventBatch([_store.Set("/throws", "v")]));
+
+        Assert.Equal("v", (await waiting.WaitAsync(Wait))!.Event.Node.Value);
+    }
+
     /// <summary>The calling thread's nice value, field 19 of /proc/thread-self/stat (-1 where there is none).</summary>
     private static int ThreadNice()
     {

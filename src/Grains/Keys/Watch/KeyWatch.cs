@@ -28,7 +28,14 @@ public sealed class KeyWatchEvent(KeyEvent e)
 /// </summary>
 public sealed class KeyWatch : IDisposable
 {
-    private readonly TaskCompletionSource<KeyWatchEvent?> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>
+    /// The outcome once completed: the event, or <see cref="s_closed"/>. The task that awaits it is made only when
+    /// something asks for <see cref="Event"/>: a watch that a front end answers through <see cref="OnCompleted"/> (the
+    /// etcd fast path) never needs one, and a fan-out then reaches one object less per watcher.
+    /// </summary>
+    private object? _outcome;
+    private TaskCompletionSource<KeyWatchEvent?>? _waiter;
+    private static readonly object s_closed = new();
     private readonly KeyWatchHub _hub;
     private CancellationTokenRegistration _ending;
 
@@ -70,13 +77,33 @@ public sealed class KeyWatch : IDisposable
     internal int Slot { get; set; }
 
     /// <summary>The first matching event; null when the watch was closed early.</summary>
-    public Task<KeyWatchEvent?> Event => _result.Task;
+    public Task<KeyWatchEvent?> Event
+    {
+        get
+        {
+            var waiter = Volatile.Read(ref _waiter);
+            if (waiter is null)
+            {
+                var mine = new TaskCompletionSource<KeyWatchEvent?>(TaskCreationOptions.RunContinuationsAsynchronously);
+                // A full fence between publishing the waiter and looking at the outcome, as Complete has between
+                // setting the outcome and looking for a waiter: one of the two sees the other.
+                waiter = Interlocked.CompareExchange(ref _waiter, mine, null) ?? mine;
+            }
+            if (Volatile.Read(ref _outcome) is { } outcome) waiter.TrySetResult(Unwrap(outcome));
+            return waiter.Task;
+        }
+    }
+
+    private static KeyWatchEvent? Unwrap(object outcome) => ReferenceEquals(outcome, s_closed) ? null : (KeyWatchEvent)outcome;
 
     internal bool Matches(KeyEvent e) => e.Index >= MinIndex && e.IsVisibleTo(Key, Recursive, IncludeHidden) && (Filter is null || Filter(e));
 
     internal void Complete(KeyWatchEvent? e)
     {
-        if (_result.TrySetResult(e)) RunHandler(e);
+        if (Interlocked.CompareExchange(ref _outcome, e ?? s_closed, null) is not null) return;
+        // The waiter first: a handler that throws must not leave it waiting.
+        Volatile.Read(ref _waiter)?.TrySetResult(e);
+        RunHandler(e);
     }
 
     /// <summary>
@@ -89,7 +116,7 @@ public sealed class KeyWatch : IDisposable
         _handlerState = state;
         // A full fence between setting the handler and looking at the result, as Complete has between the two.
         Interlocked.Exchange(ref _handler, handler);
-        if (_result.Task.IsCompleted) RunHandler(_result.Task.Result);
+        if (Volatile.Read(ref _outcome) is { } outcome) RunHandler(Unwrap(outcome));
     }
 
     private void RunHandler(KeyWatchEvent? e)

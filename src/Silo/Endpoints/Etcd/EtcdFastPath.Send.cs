@@ -10,23 +10,22 @@ internal sealed partial class EtcdFastPath
     /// <summary>The hub's delivery (or the watch's end): sends the event's last chunk, or the empty end of a closed watch.</summary>
     private void Finish(KeyWatchEvent? e)
     {
-        var sent = _sent!;
         try
         {
             var bytes = e is null ? s_lastChunk : EtcdEventBytes.Of(e).LastChunk;
-            if (_gone) sent.TrySetResult();
-            else if (TrySendNow(bytes, out var rest)) sent.TrySetResult();
-            else _ = SendRestAsync(rest, sent);
+            if (_gone) AnswerSent();
+            else if (TrySendNow(bytes, out var rest)) AnswerSent();
+            else _ = SendRestAsync(rest);
             if (_close) _input.CancelPendingRead();
             else CloseAfter(_limits.KeepAliveTimeout);
         }
         catch (ObjectDisposedException)
         {
-            sent.TrySetResult();
+            AnswerSent();
         }
     }
 
-    private async Task SendRestAsync(ReadOnlyMemory<byte> rest, TaskCompletionSource sent)
+    private async Task SendRestAsync(ReadOnlyMemory<byte> rest)
     {
         try
         {
@@ -40,8 +39,25 @@ internal sealed partial class EtcdFastPath
         }
         finally
         {
-            sent.TrySetResult();
+            AnswerSent();
         }
+    }
+
+    /// <summary>The long poll's end went out (or never will): a reader waiting for it goes on.</summary>
+    private void AnswerSent()
+    {
+        // A full fence between clearing the flag and looking for a waiter, as the reader has between the two.
+        Interlocked.Exchange(ref _answerPending, 0);
+        Volatile.Read(ref _answerWaiter)?.TrySetResult();
+    }
+
+    /// <summary>Completes once the long poll's end went out; a task is made only if it has not yet.</summary>
+    private Task AnswerSentAsync()
+    {
+        if (Volatile.Read(ref _answerPending) == 0) return Task.CompletedTask;
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.Exchange(ref _answerWaiter, waiter);
+        return Volatile.Read(ref _answerPending) == 0 ? Task.CompletedTask : waiter.Task;
     }
 
     /// <summary>

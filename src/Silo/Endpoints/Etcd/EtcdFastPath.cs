@@ -77,8 +77,13 @@ internal sealed partial class EtcdFastPath
     /// <summary>Bytes went through the transport's output once (the socket was full): from then on everything does, in order.</summary>
     private bool _piped;
 
-    /// <summary>Completed once the end of the waiting long poll went out (the connection has one at a time).</summary>
-    private TaskCompletionSource? _sent;
+    /// <summary>
+    /// Whether the end of the waiting long poll went out (the connection has one at a time): 1 while it is out. The
+    /// reader makes a task to wait on only when it must (<see cref="AnswerSentAsync"/>): a fan-out's completion then
+    /// writes a field of the connection instead of completing a task per watcher.
+    /// </summary>
+    private int _answerPending;
+    private TaskCompletionSource? _answerWaiter;
 
     /// <summary>The request being answered asked for the connection to close after it.</summary>
     private volatile bool _close;
@@ -278,7 +283,8 @@ internal sealed partial class EtcdFastPath
         using var _ = watch;
         // The head goes out as soon as the watch is registered, as etcd flushes it.
         if (!await SendAsync(EtcdResponseBytes.Head(reply, contentLength: -1, _close).WrittenMemory, last: false)) return false;
-        var sent = _sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _answerWaiter = null;
+        Volatile.Write(ref _answerPending, 1);
         watch.OnCompleted(static (e, connection) => ((EtcdFastPath)connection!).Finish(e), this);
 
         // The next request (or the client going away) is what comes next on the connection; an answer that closes
@@ -292,11 +298,11 @@ internal sealed partial class EtcdFastPath
             // yet, for a server that stops).
             if (read.IsCompleted && nothing) _gone = true;
             watch.Dispose();
-            await sent.Task;
+            await AnswerSentAsync();
             return false;
         }
         // A request sent before the answer: it waits for the answer to have gone out.
-        await sent.Task;
+        await AnswerSentAsync();
         return !_gone && !_close;
     }
 }
