@@ -10,19 +10,21 @@ internal sealed partial class EtcdFastPath
     /// <summary>The hub's delivery (or the watch's end): sends the event's last chunk, or the empty end of a closed watch.</summary>
     private void Finish(KeyWatchEvent? e)
     {
+        var rest = ReadOnlyMemory<byte>.Empty;
         try
         {
             var bytes = e is null ? s_lastChunk : EtcdEventBytes.Of(e).LastChunk;
-            if (_gone) AnswerSent();
-            else if (TrySendNow(bytes, out var rest)) AnswerSent();
-            else _ = SendRestAsync(rest);
+            if (_gone || TrySendNow(bytes, out rest)) rest = ReadOnlyMemory<byte>.Empty;
+            // Before the end counts as sent: from then on the reader may take the next request, whose deadline (none,
+            // for a long poll) this one must not overwrite.
             if (_close) _input.CancelPendingRead();
             else CloseAfter(_limits.KeepAliveTimeout);
         }
         catch (ObjectDisposedException)
         {
-            AnswerSent();
         }
+        if (rest.IsEmpty) AnswerSent();
+        else _ = SendRestAsync(rest);
     }
 
     private async Task SendRestAsync(ReadOnlyMemory<byte> rest)
