@@ -9,6 +9,7 @@ internal sealed partial class ActivationData
     private List<Func<CancellationToken, Task>>? _onActivate;
     private List<IDisposable>? _timers;
     private TaskCompletionSource? _deactivated;
+    private TaskCompletionSource? _leaveDuringHandOff;
     private StorageUnavailableException? _storageFailure;
 
     /// <summary>The activation whose grain is being constructed on this thread (so that constructors can reach their context).</summary>
@@ -47,7 +48,7 @@ internal sealed partial class ActivationData
         try
         {
             using var cts = new CancellationTokenSource(Runtime.Options.ActivationTimeout);
-            if (Runtime.Cluster is { } cluster) await cluster.HandOffAsync(GrainId);
+            if (Runtime.Cluster is { } cluster && !await HandOffAsync(cluster)) return;
             t_constructing = this;
             try
             {
@@ -78,6 +79,60 @@ internal sealed partial class ActivationData
             if (schedule) _pumping = true;
         }
         if (schedule) Schedule();
+    }
+
+    /// <summary>
+    /// Waits for the silo that owned the grain under the previous view to let go of it. False when this activation was
+    /// told to leave first: it then goes without having read any state. Two silos whose views disagree can each hold an
+    /// activation waiting for the other's release; because a release ends a waiting activation at once, neither waits
+    /// out the hand-off's bound.
+    /// </summary>
+    private async Task<bool> HandOffAsync(SiloCluster cluster)
+    {
+        var handOff = cluster.HandOffAsync(GrainId);
+        if (!handOff.IsCompleted)
+        {
+            var leave = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_lock)
+            {
+                if (_deactivationRequested) leave.TrySetResult();
+                else _leaveDuringHandOff = leave;
+            }
+            await Task.WhenAny(handOff, leave.Task);
+            lock (_lock) _leaveDuringHandOff = null;
+        }
+        if (handOff.IsCompleted) await handOff;
+        lock (_lock)
+        {
+            if (!_deactivationRequested) return true;
+        }
+        Abandon();
+        return false;
+    }
+
+    /// <summary>Ends an activation that never ran its grain: queued calls go to wherever the grain lives now.</summary>
+    private void Abandon()
+    {
+        var forward = EndTurnAndTakeQueued(out var deactivated);
+        Runtime.Catalog.Remove(this);
+        foreach (var m in forward) Runtime.Redispatch(m);
+        deactivated?.TrySetResult();
+    }
+
+    /// <summary>Ends the lifecycle step's turn and the activation with it; returns the calls still queued, to send on.</summary>
+    private Message[] EndTurnAndTakeQueued(out TaskCompletionSource? deactivated)
+    {
+        lock (_lock)
+        {
+            _state = ActivationState.Invalid;
+            Message[] queued = [.. _requests];
+            _requests.Clear();
+            _mayInterleaveQueued = 0;
+            _running--;
+            _runningMutating--;
+            deactivated = _deactivated;
+            return queued;
+        }
     }
 
     private void FailActivation(Exception error)
@@ -116,20 +171,24 @@ internal sealed partial class ActivationData
     public void RequestDeactivation(DeactivationReason reason, StorageUnavailableException? storageFailure = null)
     {
         bool schedule;
-        var neverActivated = false;
+        Message[]? neverActivated = null;
         TaskCompletionSource? deactivated = null;
+        TaskCompletionSource? leave;
         lock (_lock)
         {
             if (_deactivationRequested || _state is ActivationState.Deactivating or ActivationState.Invalid) return;
-            if (_state == ActivationState.Creating && _requests.Count == 0)
+            if (_state == ActivationState.Creating)
             {
-                // Never activated: nothing to run. It leaves the catalog at once, like any deactivated activation: a caller
-                // that created it and has not queued its call yet (a view change landed in between) looks again and must
-                // find a new activation, not this one, or it would retry against it forever.
+                // Never activated: it does not activate only to leave. It leaves the catalog at once, like any deactivated
+                // activation: a caller that created it and has not queued its call yet (a view change landed in between)
+                // looks again and must find a new activation, not this one, or it would retry against it forever.
                 _state = ActivationState.Invalid;
-                neverActivated = true;
+                neverActivated = [.. _requests];
+                _requests.Clear();
+                _mayInterleaveQueued = 0;
                 deactivated = _deactivated;
                 schedule = false;
+                leave = null;
             }
             else
             {
@@ -138,12 +197,15 @@ internal sealed partial class ActivationData
                 _storageFailure = storageFailure;
                 schedule = !_pumping && HasRunnableWork();
                 if (schedule) _pumping = true;
+                leave = _leaveDuringHandOff;
             }
         }
         if (schedule) Schedule();
-        if (neverActivated)
+        leave?.TrySetResult();
+        if (neverActivated is not null)
         {
             Runtime.Catalog.Remove(this);
+            foreach (var m in neverActivated) Runtime.Redispatch(m);
             deactivated?.TrySetResult();
         }
     }
@@ -163,17 +225,7 @@ internal sealed partial class ActivationData
                 Runtime.LogUnhandled(this, e);
             }
         }
-        Message[] forward;
-        TaskCompletionSource? deactivated;
-        lock (_lock)
-        {
-            _state = ActivationState.Invalid;
-            forward = [.. _requests];
-            _requests.Clear();
-            _running--;
-            _runningMutating--;
-            deactivated = _deactivated;
-        }
+        var forward = EndTurnAndTakeQueued(out var deactivated);
         // Before it leaves the catalog, so that a caller who no longer finds it sees the back-off.
         if (reason == DeactivationReason.StorageUnavailable && _storageFailure is { } storageFailure && Pool is null)
             Runtime.Catalog.Backoff.OnFailed(GrainId, storageFailure);

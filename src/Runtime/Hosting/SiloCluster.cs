@@ -101,7 +101,7 @@ public sealed partial class SiloCluster
         if (previous is not { } owner || owner == Self) return;
         var status = Membership.CurrentView.StatusOf(owner);
         if (status is not (SiloStatus.Active or SiloStatus.ShuttingDown)) return;
-        if (!await Messages.ReleaseAsync(owner, grain, TimeSpan.FromSeconds(5)).ConfigureAwait(false))
+        if (!await Messages.ReleaseAsync(owner, grain, _options.HandOffTimeout).ConfigureAwait(false))
             LogHandOffUnconfirmed(grain.ToString(), owner.ToString());
     }
 
