@@ -52,10 +52,10 @@ public sealed class HandOffTests
 
         var fromA = Task.Run(() => a.Factory.GetGrain<IPersistentCounterGrain>(key).Add(1));
         var fromB = Task.Run(() => b.Factory.GetGrain<IPersistentCounterGrain>(key).Add(2));
-        await TestCluster.WaitUntilAsync(() => tables[0].WaitingReads > 0 && tables[1].WaitingReads > 0, TimeSpan.FromSeconds(10),
-            "each silo to be asked to release the grain by the other");
-        Assert.Equal(ActivationState.Activating, a.Runtime.Catalog.TryGet(grain, out var onA) ? onA.State : ActivationState.Invalid);
-        Assert.Equal(ActivationState.Activating, b.Runtime.Catalog.TryGet(grain, out var onB) ? onB.State : ActivationState.Invalid);
+        bool InHandOff(ClusterSilo silo, SlowReadsTable table) =>
+            table.WaitingReads > 0 && silo.Runtime.Catalog.TryGet(grain, out var activation) && activation.State == ActivationState.Activating;
+        await TestCluster.WaitUntilAsync(() => InHandOff(a, tables[0]) && InHandOff(b, tables[1]), TimeSpan.FromSeconds(10),
+            "each silo to hold an activation in its hand-off and to be asked by the other to release it");
         foreach (var t in tables) t.Release();
 
         // Each release ends the other silo's waiting activation, which has read no state yet; neither waits out the bound.
