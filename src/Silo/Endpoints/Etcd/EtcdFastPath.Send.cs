@@ -14,7 +14,7 @@ internal sealed partial class EtcdFastPath
         try
         {
             var bytes = e is null ? s_lastChunk : EtcdEventBytes.Of(e).LastChunk;
-            if (_gone || TrySendNow(bytes, out rest)) rest = ReadOnlyMemory<byte>.Empty;
+            if (!_gone) TrySendNow(bytes, out rest);
             // Before the end counts as sent: from then on the reader may take the next request, whose deadline (none,
             // for a long poll) this one must not overwrite.
             if (_close) _input.CancelPendingRead();
@@ -63,13 +63,18 @@ internal sealed partial class EtcdFastPath
     }
 
     /// <summary>
-    /// Writes <paramref name="bytes"/> to the socket without blocking; false with the part left when the socket
-    /// cannot take it all (or there is no socket), which then goes through the transport's output.
+    /// Writes <paramref name="bytes"/> to the socket without blocking: true when nothing is left to send (all sent, or
+    /// the client is gone); false with the part left when the socket cannot take it all (or there is no socket), which
+    /// then goes through the transport's output.
     /// </summary>
     private bool TrySendNow(ReadOnlyMemory<byte> bytes, out ReadOnlyMemory<byte> rest)
     {
-        rest = bytes;
-        if (_socket is null || _piped) return false;
+        rest = ReadOnlyMemory<byte>.Empty;
+        if (_socket is null || _piped)
+        {
+            rest = bytes;
+            return false;
+        }
         switch (SocketSend.Try(_socket, bytes.Span, out var sent, out _))
         {
             case SocketSendResult.Sent:
