@@ -102,7 +102,7 @@ public sealed partial class SiloCluster
         var status = Membership.CurrentView.StatusOf(owner);
         if (status is not (SiloStatus.Active or SiloStatus.ShuttingDown)) return;
         if (!await Messages.ReleaseAsync(owner, grain, _options.HandOffTimeout).ConfigureAwait(false))
-            LogHandOffUnconfirmed(grain.ToString(), owner.ToString());
+            LogHandOffUnconfirmed(grain.ToString(), owner.ToString(), _options.HandOffTimeout);
     }
 
     internal async Task StartAsync(CancellationToken cancellationToken)
@@ -228,6 +228,7 @@ public sealed partial class SiloCluster
     [LoggerMessage(EventId = 1404, Level = LogLevel.Warning, Message = "Reading the membership table after a peer's notice failed; the next refresh tries again")]
     private partial void LogRefreshFailed(Exception e);
 
-    [LoggerMessage(EventId = 1403, Level = LogLevel.Warning, Message = "Previous owner {Owner} did not confirm releasing {GrainId}; activating anyway (storage ETags guard the state)")]
-    private partial void LogHandOffUnconfirmed(string grainId, string owner);
+    // The activation that asked may have ended meanwhile (told to leave while it waited): say what happens, not that it activates.
+    [LoggerMessage(EventId = 1403, Level = LogLevel.Warning, Message = "Previous owner {Owner} did not confirm releasing {GrainId} within {Timeout}; an activation still waiting for it goes ahead (storage ETags guard the state)")]
+    private partial void LogHandOffUnconfirmed(string grainId, string owner, TimeSpan timeout);
 }
