@@ -30,6 +30,13 @@ public sealed class PlatformOptions
     public bool EtcdFastPath { get; set; } = true;
 
     /// <summary>
+    /// Whether the fast path's watch fan-out hands the kernel each chunk of socket writes in one system call (Linux
+    /// io_uring, where the kernel offers it; elsewhere one <c>send</c> per watcher), which saves about a fifth of each
+    /// write's CPU. Default true; false: one <c>send</c> per watcher everywhere. Process-wide.
+    /// </summary>
+    public bool FanOutRing { get; set; } = true;
+
+    /// <summary>
     /// Connections the kernel completes and holds for the HTTP listener while the silo is busy accepting (the listen
     /// backlog; the kernel caps it at <c>net.core.somaxconn</c>). Default 4,096, against Kestrel's 512: a fleet of
     /// agents or watchers reconnecting at once to a restarted silo is not left retrying dropped handshakes for seconds.

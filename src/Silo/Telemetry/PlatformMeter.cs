@@ -32,6 +32,7 @@ public sealed class PlatformMeter : IDisposable
         _meter.CreateObservableCounter("platform.keys.index", () => (long)watches.LastIndex, "{write}", "The keyspace's etcd index as this silo has seen it: it grows by one per key write in the cluster.");
         _meter.CreateObservableGauge("platform.keys.watches", () => watches.WatchCount, "{watch}", "Open etcd and Consul watches on this silo.");
         _meter.CreateObservableCounter("platform.keys.seen_timeouts", () => watches.SeenTimeouts, "{write}", "Writes answered before this silo's watch hub saw them (bounded wait hit).");
+        _meter.CreateObservableCounter("platform.keys.ring_sends", () => Platform.Silo.Hosting.SendRing.Sent, "{send}", "Woken etcd long polls whose answer went to the kernel with the rest of its chunk in one io_uring submission (0 where the kernel offers none); in this process.");
         _meter.CreateObservableGauge("platform.agents.connected", () => agents.ConnectionCount, "{agent}", "Node agents connected to this silo.");
         _meter.CreateObservableGauge("platform.agents.connected.direct", () => agents.DirectConnectionCount, "{agent}", "Of those, the agents whose frames this silo writes straight to their socket (a plain listener); the others' go through the web server's stream (TLS, HTTP/2).");
         _meter.CreateObservableGauge("platform.storage.reachable", () => storage.IsReachable ? 1 : 0, null, "1 while this silo reaches its storage (PostgreSQL or the SQLite file), 0 during an outage.");

@@ -106,6 +106,70 @@ public sealed class KeyWatchHubTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Handlers_on_a_wake_thread_see_its_batch_flushed_after_each_chunk_and_handlers_elsewhere_see_none()
+    {
+        const int count = 300;
+        var seen = new (CountingBatch? Batch, int Flushes)[count];
+        using var all = new CountdownEvent(count);
+        var watches = new List<KeyWatch>();
+        WakeBatch.Factory = static () => new CountingBatch();
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var watch = await _hub.WatchAsync("/batched", recursive: false, waitIndex: 0);
+                watch.OnCompleted((_, state) =>
+                {
+                    var batch = WakeBatch.Current as CountingBatch;
+                    if (batch is not null) batch.Handled++;
+                    seen[(int)state!] = (batch, batch?.Flushes ?? -1);
+                    all.Signal();
+                }, i);
+                watches.Add(watch);
+            }
+
+            await _hub.OnEvents(new KeyEventBatch([_store.Set("/batched", "v")]));
+
+            Assert.True(all.Wait(Wait), $"{all.CurrentCount} handlers did not run");
+            Assert.All(seen, s => Assert.NotNull(s.Batch));
+            // Each handler's chunk is flushed after it ran, on the same thread; a chunk holds at most 64 watches.
+            foreach (var (batch, flushes) in seen)
+                Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref batch!.Flushes) > flushes, Wait), "a chunk's batch was not flushed after its handlers");
+            Assert.All(seen, s => Assert.InRange(s.Batch!.MostInAChunk, 1, 64));
+
+            // A handler that runs on the thread that sets it (the watch had completed already) sees no batch.
+            using var late = await _hub.WatchAsync("/batched", recursive: false, waitIndex: _hub.LastIndex);
+            var lateBatch = (IWakeBatch?)new CountingBatch();
+            late.OnCompleted((_, _) => lateBatch = WakeBatch.Current, null);
+            Assert.Null(lateBatch);
+        }
+        finally
+        {
+            WakeBatch.Factory = null;
+            foreach (var watch in watches) watch.Dispose();
+        }
+    }
+
+    /// <summary>A wake thread's batch that counts its flushes and the handlers that used it in between.</summary>
+    private sealed class CountingBatch : IWakeBatch
+    {
+        public int Handled;
+        public int Flushes;
+        public int MostInAChunk;
+
+        public void Flush()
+        {
+            MostInAChunk = Math.Max(MostInAChunk, Handled);
+            Handled = 0;
+            Interlocked.Increment(ref Flushes);
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
+    [Fact]
     public async Task A_waiter_that_asks_for_the_event_while_the_fan_out_completes_the_watch_always_gets_it()
     {
         // The task behind Event is made only when asked for: asked for on another thread while the wake threads

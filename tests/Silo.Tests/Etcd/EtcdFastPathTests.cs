@@ -276,6 +276,44 @@ public sealed class EtcdFastPathTests(ITestOutputHelper output) : IAsyncLifetime
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_fan_out_answers_through_the_send_ring_where_the_kernel_has_one_and_without_it_when_turned_off(bool ring)
+    {
+        const int watchers = 100;
+        if (!ring)
+        {
+            await _silo.DisposeAsync();
+            _silo = await SiloProcess.StartAsync(_dir.Path, port: null, extra: "--Platform:FanOutRing=false");
+        }
+        var wires = await WatchersAsync("/ring/k", watchers);
+        try
+        {
+            await WaitForWatchesAsync(watchers);
+            var before = await Telemetry.MetricsTests.ScrapeAsync(_silo);
+
+            await PutAsync("/ring/k", "fanned");
+            foreach (var wire in wires)
+                Assert.Contains("\"value\":\"fanned\"", await wire.ReadBodyAsync("Transfer-Encoding: chunked"));
+
+            // Scraped afresh (the exporter caches a scrape briefly): one that shows the write, or the ring's sends.
+            var ringOffered = ring && !_silo.Output.Contains("send ring: io_uring not available");
+            const string sends = "platform_keys_ring_sends_total";
+            var after = await Telemetry.MetricsTests.PollAsync(_silo, m => m["platform_keys_index_total"] > before["platform_keys_index_total"] && (!ringOffered || m[sends] > before[sends]));
+            var sent = after[sends] - before[sends];
+            output.WriteLine($"{sent} of {watchers} answers through the ring");
+            // A handler set after its watch fired answers on the connection's own thread, without the ring; that
+            // needs the event between the head's send and the next statement, so nearly every answer takes the ring.
+            if (ringOffered) Assert.InRange(sent, 1, watchers);
+            else Assert.Equal(0, sent);
+        }
+        finally
+        {
+            foreach (var wire in wires) wire.Dispose();
+        }
+    }
+
     [Fact]
     public async Task A_watcher_that_does_not_read_holds_up_nobody_and_still_gets_the_whole_event()
     {

@@ -12,7 +12,8 @@ public sealed partial class KeyWatchHub
     /// The watches one delivery wakes: whole lists and single watches, each with its event. They are completed off the
     /// delivering thread, on the <see cref="WakeThreads"/> (below normal priority), in chunks of <see cref="WakeChunk"/>
     /// that up to one thread per core take in turn: a large fan-out uses every core the rest of the silo leaves idle and
-    /// holds up no grain turn, and the writer's reply does not wait for it.
+    /// holds up no grain turn, and the writer's reply does not wait for it. Handlers see the thread's
+    /// <see cref="WakeBatch"/> during a chunk, flushed at its end.
     /// </summary>
     private sealed class Woken : IWakeWork
     {
@@ -44,7 +45,29 @@ public sealed partial class KeyWatchHub
         public void Help()
         {
             for (var chunk = Interlocked.Increment(ref _nextChunk) - 1; chunk < _chunks; chunk = Interlocked.Increment(ref _nextChunk) - 1)
-                Run(_hub!, (long)chunk * WakeChunk, Math.Min(_count, ((long)chunk + 1) * WakeChunk));
+            {
+                WakeBatch.Open();
+                try
+                {
+                    Run(_hub!, (long)chunk * WakeChunk, Math.Min(_count, ((long)chunk + 1) * WakeChunk));
+                }
+                finally
+                {
+                    Flush(_hub!);
+                }
+            }
+        }
+
+        private static void Flush(KeyWatchHub hub)
+        {
+            try
+            {
+                WakeBatch.Close();
+            }
+            catch (Exception failure)
+            {
+                LogCompletionFailed(hub._logger, failure);
+            }
         }
 
         /// <summary>Completes the watches from position <paramref name="from"/> to <paramref name="to"/> of the parts laid end to end.</summary>

@@ -7,14 +7,30 @@ namespace Platform.Silo.Endpoints.Etcd;
 /// <summary>Sending: straight to the socket without blocking, the rest through the transport's output, in order.</summary>
 internal sealed partial class EtcdFastPath
 {
-    /// <summary>The hub's delivery (or the watch's end): sends the event's last chunk, or the empty end of a closed watch.</summary>
+    /// <summary>
+    /// The hub's delivery (or the watch's end): sends the event's last chunk, or the empty end of a closed watch. On a
+    /// wake thread with a send ring the send joins the chunk's, and the rest follows when the ring answers.
+    /// </summary>
     private void Finish(KeyWatchEvent? e)
     {
+        var bytes = e is null ? s_lastChunk : EtcdEventBytes.Of(e).LastChunk;
+        if (!_gone && _socketHandle is not null && !_piped && WakeBatch.Current is SendRing ring && ring.TryQueue(_socketHandle, bytes, this)) return;
         var rest = ReadOnlyMemory<byte>.Empty;
+        if (!_gone) TrySendNow(bytes, out rest);
+        Finished(rest);
+    }
+
+    void IRingSendDone.Sent(SocketSendResult result, ReadOnlyMemory<byte> rest)
+    {
+        if (result == SocketSendResult.Gone) _gone = true;
+        Finished(rest);
+    }
+
+    /// <summary>The long poll's end went to the socket, all of it or up to <paramref name="rest"/>, which goes through the transport's output.</summary>
+    private void Finished(ReadOnlyMemory<byte> rest)
+    {
         try
         {
-            var bytes = e is null ? s_lastChunk : EtcdEventBytes.Of(e).LastChunk;
-            if (!_gone) TrySendNow(bytes, out rest);
             // Before the end counts as sent: from then on the reader may take the next request, whose deadline (none,
             // for a long poll) this one must not overwrite.
             if (_close) _input.CancelPendingRead();

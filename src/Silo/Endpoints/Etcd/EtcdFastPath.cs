@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using Platform.Grains.Access;
 using Platform.Grains.Keys;
 using Platform.Silo.Access;
+using Platform.Silo.Hosting;
 
 namespace Platform.Silo.Endpoints.Etcd;
 
@@ -18,7 +19,7 @@ namespace Platform.Silo.Endpoints.Etcd;
 /// <see cref="EtcdEventBytes"/> written straight to the socket) and gives the connection to Kestrel, untouched, at the
 /// first request it does not take. Why and what: docs/keys.md.
 /// </summary>
-internal sealed partial class EtcdFastPath
+internal sealed partial class EtcdFastPath : IRingSendDone
 {
     /// <summary>Puts the fast path in front of the HTTP layer of <paramref name="listen"/>.</summary>
     public static void Use(ListenOptions listen)
@@ -29,6 +30,9 @@ internal sealed partial class EtcdFastPath
         AccessControl? access = null;
         RateLimitOptions? writeLimits = null;
         EtcdFastPathClock? clock = null;
+        var ringLogger = listen.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger<SendRing>();
+        // Process-wide, as the wake threads are: the last silo started in a process decides, from each thread's next chunk.
+        WakeBatch.Factory = listen.ApplicationServices.GetRequiredService<PlatformOptions>().FanOutRing ? () => SendRing.TryCreate(ringLogger) : null;
         listen.Use(next => context =>
         {
             handler ??= listen.ApplicationServices.GetRequiredService<EtcdKeysHandler>();
@@ -63,6 +67,9 @@ internal sealed partial class EtcdFastPath
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly Socket? _socket;
+
+    /// <summary>The socket's handle, kept so that a woken long poll's send on a ring reaches one object less.</summary>
+    private readonly SafeSocketHandle? _socketHandle;
     private readonly EtcdFastPathClock _clock;
 
     /// <summary>When (<see cref="Environment.TickCount64"/>, ms) the connection closes unless something happens first.</summary>
@@ -101,6 +108,7 @@ internal sealed partial class EtcdFastPath
         _input = context.Transport.Input;
         _output = context.Transport.Output;
         _socket = context.Features.Get<IConnectionSocketFeature>()?.Socket;
+        _socketHandle = _socket?.SafeHandle;
         // A coarse clock instead of a cancellable timer per read: a woken long poll only moves the deadline.
         _clock = clock;
     }
