@@ -13,7 +13,7 @@ public sealed class BenchOptions
     public int[] GetClients { get; private set; } = [64];
     public int[] Watchers { get; private set; } = [1000, 10000];
     public int MemoryWatchers { get; private set; } = 10000;
-    public int Rounds { get; private set; } = 5;
+    public int Rounds { get; private set; } = 11;
     public int Keys { get; private set; } = 1000;
     public int ValueBytes { get; private set; } = 64;
     public double SettleSeconds { get; private set; } = 1;
@@ -49,7 +49,7 @@ public sealed class BenchOptions
           --put-clients LIST concurrent PUT clients (default 1,64,256)
           --get-clients LIST concurrent GET clients (default 64)
           --watchers LIST    watchers per fan-out (default 1000,10000)
-          --rounds N         fan-out rounds per watcher count; the median round is reported (default 5)
+          --rounds N         fan-out rounds per watcher count; the median round is reported (default 11)
           --memory-watchers N idle watchers for the memory reading (default 10000)
           --keys N           keys the PUT and GET loads spread over (default 1000)
           --value-bytes N    size of each value (default 64)
