@@ -150,6 +150,35 @@ public sealed class KeyWatchHubTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task A_batch_factory_that_throws_leaves_the_wake_threads_completing_watches_without_a_batch()
+    {
+        var watches = new List<KeyWatch>();
+        var batches = new System.Collections.Concurrent.ConcurrentBag<IWakeBatch?>();
+        WakeBatch.Factory = static () => throw new InvalidOperationException("a factory that fails");
+        try
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                var watch = await _hub.WatchAsync("/no-batch", recursive: false, waitIndex: 0);
+                watch.OnCompleted((_, _) => batches.Add(WakeBatch.Current), null);
+                watches.Add(watch);
+            }
+
+            await _hub.OnEvents(new KeyEventBatch([_store.Set("/no-batch", "v")]));
+
+            foreach (var watch in watches) Assert.Equal("v", (await watch.Event.WaitAsync(Wait))!.Event.Node.Value);
+            // A watch's waiter hears before its handler runs.
+            Assert.True(SpinWait.SpinUntil(() => batches.Count == 200, Wait), $"{batches.Count} of 200 handlers ran");
+            Assert.All(batches, Assert.Null);
+        }
+        finally
+        {
+            WakeBatch.Factory = null;
+            foreach (var watch in watches) watch.Dispose();
+        }
+    }
+
     /// <summary>A wake thread's batch that counts its flushes and the handlers that used it in between.</summary>
     private sealed class CountingBatch : IWakeBatch
     {

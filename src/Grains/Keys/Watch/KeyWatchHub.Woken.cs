@@ -46,7 +46,7 @@ public sealed partial class KeyWatchHub
         {
             for (var chunk = Interlocked.Increment(ref _nextChunk) - 1; chunk < _chunks; chunk = Interlocked.Increment(ref _nextChunk) - 1)
             {
-                WakeBatch.Open();
+                if (WakeBatch.Open() is { } failure) LogCompletionFailed(_hub!._logger, failure);
                 try
                 {
                     Run(_hub!, (long)chunk * WakeChunk, Math.Min(_count, ((long)chunk + 1) * WakeChunk));

@@ -26,19 +26,32 @@ public static class WakeBatch
     /// <summary>The batch of the chunk this thread is completing; null on any other thread, or between chunks.</summary>
     public static IWakeBatch? Current => t_current;
 
-    /// <summary>A chunk starts on this wake thread: handlers see its batch until <see cref="Close"/>.</summary>
-    internal static void Open()
+    /// <summary>
+    /// A chunk starts on this wake thread: handlers see its batch until <see cref="Close"/>. Never throws, so the
+    /// chunk's watches are completed whatever happens here: a factory (or an old batch's disposal) that fails leaves
+    /// the thread without a batch, and the failure is returned for the caller to log.
+    /// </summary>
+    internal static Exception? Open()
     {
+        Exception? failure = null;
         var factory = Factory;
         if (!ReferenceEquals(factory, t_factory))
         {
             t_factory = factory;
             var old = t_batch;
             t_batch = null;
-            old?.Dispose();
-            t_batch = factory?.Invoke();
+            try
+            {
+                old?.Dispose();
+                t_batch = factory?.Invoke();
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
         }
         t_current = t_batch;
+        return failure;
     }
 
     /// <summary>The chunk is done: its batch is flushed.</summary>
