@@ -61,10 +61,11 @@ internal sealed unsafe partial class SendRing
         return new SendRing(ring, p, mapping, logger);
     }
 
-    /// <summary>Closes the ring; only between chunks (nothing queued), on its thread.</summary>
+    /// <summary>Closes the ring (once: a second call must not close a descriptor number reused since); only between chunks (nothing queued), on its thread.</summary>
     public void Dispose()
     {
-        _broken = true;
+        if (_disposed) return;
+        _disposed = _broken = true;
         _mapping.Unmap();
         close(_ring);
     }

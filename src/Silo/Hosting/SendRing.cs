@@ -44,6 +44,7 @@ internal sealed unsafe partial class SendRing : IWakeBatch
     private byte[]? _pinnedArray;
     private byte* _pinnedAt;
     private bool _broken;
+    private bool _disposed;
 
     private struct Pending
     {

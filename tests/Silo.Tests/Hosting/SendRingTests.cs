@@ -86,6 +86,10 @@ public sealed class SendRingTests
             ring.Flush();
             Assert.Equal(1, again.Calls);
             Assert.Equal("again", await ReceiveAsync(pairs[^1].Client, 5));
+
+            // Disposed, it takes nothing more (its caller sends by itself).
+            ring.Dispose();
+            Assert.False(ring.TryQueue(pairs[^1].Server.SafeHandle, "late"u8.ToArray(), new Answer()));
         }
         finally
         {
