@@ -10,15 +10,13 @@ internal sealed partial class FleetGrain
     {
         ArgumentNullException.ThrowIfNull(report);
         // Only the holding hub is asked: a report is for one agent, not a broadcast.
-        if (!_hubs.TryGetValue(hub, out var holder) || !HubIsLive(hub, DateTimeOffset.UtcNow)) return false;
-        return await holder.Observer.OnCheckReport(name, report);
+        return await HolderAsync(hub) is { } holder && await holder.OnCheckReport(name, report);
     }
 
     public async Task<bool> PushChecks(string hub, string name, NodeChecksPush checks)
     {
         ArgumentNullException.ThrowIfNull(checks);
-        if (!_hubs.TryGetValue(hub, out var holder) || !HubIsLive(hub, DateTimeOffset.UtcNow)) return false;
-        return await holder.Observer.OnChecksPush(name, checks);
+        return await HolderAsync(hub) is { } holder && await holder.OnChecksPush(name, checks);
     }
 
     public Task CheckChanged(string name, NodeCheck check)

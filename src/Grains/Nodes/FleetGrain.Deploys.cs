@@ -6,7 +6,6 @@ internal sealed partial class FleetGrain
     public async Task<bool> SendDeployOrder(string hub, string name, DeployOrder order)
     {
         ArgumentNullException.ThrowIfNull(order);
-        if (!_hubs.TryGetValue(hub, out var holder) || !HubIsLive(hub, DateTimeOffset.UtcNow)) return false;
-        return await holder.Observer.OnDeployOrder(name, order);
+        return await HolderAsync(hub) is { } holder && await holder.OnDeployOrder(name, order);
     }
 }

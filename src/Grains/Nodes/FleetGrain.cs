@@ -51,6 +51,7 @@ internal sealed partial class FleetGrain(IGrainJournal journal, IOptions<NodesOp
         ArgumentNullException.ThrowIfNull(hub);
         _hubs[hubKey] = new Hub(hub, DateTimeOffset.UtcNow, silo);
         _goneSince.Remove(hubKey);
+        HubSubscribed(hubKey);
         return Task.FromResult(_log.CatchUp(afterSeq, _publishedSeq));
     }
 
