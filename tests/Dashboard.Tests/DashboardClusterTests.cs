@@ -26,7 +26,7 @@ public sealed class DashboardClusterTests(PostgresFixture postgres, ITestOutputH
 
         await using var page = await _browser.OpenAsync($"http://127.0.0.1:{cluster.HttpPorts[1]}/#/cluster", "cluster");
         await page.Page.WaitForSelectorAsync("tr[data-change='joined'] >> nth=1");
-        cluster[0].Kill();
+        await cluster[0].KillAsync();
         // The page polls /v1/cluster every 2 s: the death arrives on the open page, red, with the survivor's suspicion.
         var dead = page.Page.Locator($"tr.failed[data-change='dead']:has-text('{victim}')");
         await dead.WaitForAsync(new() { Timeout = 60_000 });

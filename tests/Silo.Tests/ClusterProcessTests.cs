@@ -47,7 +47,7 @@ public sealed class ClusterProcessTests(PostgresFixture postgres, ITestOutputHel
         // No new request goes to the victim's HTTP port; the ones in flight there fail (not acknowledged).
         load.SetTargets(survivors);
         var killedAt = Stopwatch.GetTimestamp();
-        cluster[victim].Kill();
+        await cluster[victim].KillAsync();
 
         await cluster.WaitForAsync(survivors, (_, s) => s.StatusOf(victimAddress) == "Dead", TimeSpan.FromSeconds(30),
             $"both survivors see {victimAddress} Dead");

@@ -17,7 +17,7 @@ public sealed class PostgreSqlSiloTests(PostgresFixture postgres)
         {
             await Task.WhenAll(Enumerable.Range(0, 20).Select(async i =>
                 (await silo.Http.PutAsync($"/test/ledger/pg{i % 4}/e{i}/{i}", null)).EnsureSuccessStatusCode()));
-            silo.Kill();
+            await silo.KillAsync();
         }
 
         await using var restarted = await SiloProcess.StartAsync(dir.Path, null, pg);

@@ -31,7 +31,7 @@ public sealed class SiloProcessTests
             // The very last write is acknowledged and the process dies at once.
             using (var last = await silo.Http.PutAsync("/test/ledger/last/final/424242", null)) last.EnsureSuccessStatusCode();
             acknowledged.Add(("last", "final", 424242));
-            silo.Kill();
+            await silo.KillAsync();
         }
 
         await using var restarted = await SiloProcess.StartAsync(dir.Path);
@@ -51,7 +51,7 @@ public sealed class SiloProcessTests
             using var r = await silo.Http.PostAsync("/test/ledger/rem/reminder?periodMs=1000", null);
             r.EnsureSuccessStatusCode();
             await Eventually(async () => (await silo.Http.GetFromJsonAsync<List<DateTimeOffset>>("/test/ledger/rem/ticks"))!.Count >= 1, "first tick");
-            silo.Kill();
+            await silo.KillAsync();
         }
 
         var restartedAt = DateTimeOffset.UtcNow;

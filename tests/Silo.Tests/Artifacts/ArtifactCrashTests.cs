@@ -31,7 +31,7 @@ public sealed class ArtifactCrashTests
             await ArtifactBodies.EventuallyAsync(() => Directory.Exists(temp) && Directory.GetFiles(temp).Count(f => new FileInfo(f).Length > 0) == 2,
                 TimeSpan.FromSeconds(30), "two partial uploads in " + temp);
 
-            silo.Kill();
+            await silo.KillAsync();
             await cancel.CancelAsync();
             await Assert.ThrowsAnyAsync<Exception>(() => upload);
             await Assert.ThrowsAnyAsync<Exception>(() => fresh);

@@ -50,7 +50,7 @@ public sealed class BuildsClusterTests(PostgresFixture postgres, ITestOutputHelp
         await agent.LogAsync(compile, 1, 0, "before the kill\n");
         await WaitForBuildAsync(cluster[holder].Http, id, b => Job(b, "compile").GetProperty("state").GetString() == "running", "compile running");
 
-        cluster[holder].Kill();
+        await cluster[holder].KillAsync();
         await agent.LogAsync(compile, 2, 16, "after the kill\n");
         await agent.DoneAsync(compile, "passed", 0, 31);
         var test = await agent.StepJobAsync(id, "test");
@@ -97,7 +97,7 @@ public sealed class BuildsClusterTests(PostgresFixture postgres, ITestOutputHelp
         // A second build waits for the slot; then the queue's silo dies with the job still waiting in it.
         var second = await PushAsync(http, repo, "release", Secret, "1123456789abcdef0123456789abcdef01234567");
         await WaitForQueuedAsync(http, second);
-        cluster[holder].Kill();
+        await cluster[holder].KillAsync();
 
         // The slot frees: the queue, back on the survivor from its stored state, dispatches the waiting job, once.
         await agent.RunAsync(compile, "compiled\n");

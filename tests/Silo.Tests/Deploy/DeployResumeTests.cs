@@ -72,7 +72,7 @@ public sealed class DeployResumeTests(PostgresFixture postgres, ITestOutputHelpe
         await fleet.UntilAsync(() => Task.FromResult(fleet.Started(n[0])), $"{n[0]} starting");
         Assert.All(n, node => Assert.Equal(0, fleet.Runs(node)));
 
-        cluster[holder!.Value].Kill();
+        await cluster[holder!.Value].KillAsync();
         output.WriteLine($"killed silo{holder}");
         File.WriteAllText(Path.Combine(fleet.NodeDir(n[0]), "..", "release"), "");
 
@@ -132,7 +132,7 @@ public sealed class DeployResumeTests(PostgresFixture postgres, ITestOutputHelpe
         var logPath = $"/v1/deploys/{id}/nodes/{node}/log";
         await fleet.UntilAsync(async () => (await http.GetStringAsync(logPath)).Contains("line 3\n", StringComparison.Ordinal), "the node's output arriving live", seconds: 120);
         var logHolder = await HolderAsync(cluster, [0, 1, 2], "joblog");
-        cluster[holder!.Value].Kill();
+        await cluster[holder!.Value].KillAsync();
         output.WriteLine($"killed silo{holder} (the deploy's; the log grain was on silo{logHolder})");
 
         JsonElement done = default;

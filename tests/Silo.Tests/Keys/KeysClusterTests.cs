@@ -198,7 +198,7 @@ public sealed class KeysClusterTests(PostgresFixture postgres, ITestOutputHelper
         // Kill the owner; writes through the survivors resume once it is declared dead, and nothing acknowledged is lost.
         int[] survivors = [.. new[] { 0, 1, 2 }.Where(i => i != owner)];
         var acknowledged = new List<(string Value, ulong Index)> { ("1", index) };
-        cluster[owner].Kill();
+        await cluster[owner].KillAsync();
         var deadline = DateTime.UtcNow.AddSeconds(40);
         for (var n = 2; n <= 20; n++)
         {

@@ -42,7 +42,7 @@ public sealed class KeysProcessTests
             });
             foreach (var list in await Task.WhenAll(writers))
                 foreach (var (key, value, index) in list) acknowledged[key] = (value, index);
-            silo.Kill();
+            await silo.KillAsync();
         }
 
         await using var restarted = await SiloProcess.StartAsync(dir.Path);
@@ -89,7 +89,7 @@ public sealed class KeysProcessTests
         {
             using var set = await silo.Http.PutAsync("/v2/keys/ttl/down", Form(("value", "v"), ("ttl", "2")));
             setIndex = (await Json(set)).GetProperty("node").GetProperty("modifiedIndex").GetUInt64();
-            silo.Kill();
+            await silo.KillAsync();
         }
         await Task.Delay(2500);
         await using var restarted = await SiloProcess.StartAsync(dir.Path);

@@ -21,7 +21,7 @@ public sealed class RulesRestartTests
                 Encoding.UTF8, "application/json"));
             Assert.True(added.IsSuccessStatusCode, await added.Content.ReadAsStringAsync());
             id = (await added.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
-            first.Kill();
+            await first.KillAsync();
         }
         await using var second = await SiloProcess.StartAsync(dir.Path, port);
         var rule = await second.Http.GetFromJsonAsync<JsonElement>($"/v1/rules/{id}");
@@ -80,7 +80,7 @@ public sealed class RulesRecoveryTests
             written = key.GetProperty("node").GetProperty("modifiedIndex").GetUInt64();
             var runs = await first.Http.GetFromJsonAsync<JsonElement>($"/v1/rules/{id}/runs");
             Assert.Equal("pending", runs[0].GetProperty("outcome").GetString());
-            first.Kill();
+            await first.KillAsync();
         }
         await using var second = await SiloProcess.StartAsync(data, port, environment);
         JsonElement run = default;

@@ -180,7 +180,7 @@ public sealed class SiloClusterProcesses : IAsyncDisposable
             {
                 try
                 {
-                    silo.Kill();
+                    await silo.KillAsync();
                 }
                 catch (InvalidOperationException)
                 {

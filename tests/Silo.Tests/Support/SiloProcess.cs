@@ -102,11 +102,14 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>SIGKILL: no chance to flush anything.</summary>
-    public void Kill()
+    /// <summary>
+    /// SIGKILL: no chance to flush anything. Waits for the exit without blocking a thread: the exit can take a second
+    /// (a thread of the silo in a disk write, say), and agents in this test process must go on pinging meanwhile.
+    /// </summary>
+    public async Task KillAsync()
     {
         _process.Kill(entireProcessTree: false);
-        _process.WaitForExit();
+        await _process.WaitForExitAsync();
     }
 
     /// <summary>SIGTERM, then waits for exit and returns the exit code.</summary>

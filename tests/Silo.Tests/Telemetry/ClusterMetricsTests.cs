@@ -19,7 +19,7 @@ public sealed class ClusterMetricsTests(PostgresFixture postgres, ITestOutputHel
         // Views applied before the meter subscribed are not counted: only the change from here on is asserted.
         var changes = before.GetValueOrDefault("platform_cluster_membership_changes_total");
 
-        cluster[1].Kill();
+        await cluster[1].KillAsync();
 
         var after = await MetricsTests.PollAsync(cluster[0], s =>
             s.GetValueOrDefault("platform_cluster_silos{status=active}") == 1 && s.GetValueOrDefault("platform_cluster_silos{status=dead}") == 1);

@@ -11,11 +11,18 @@ namespace Platform.Silo.Tests.Nodes.Api;
 [Collection(PostgresCollection.Name)]
 public sealed class NodesClusterTests(PostgresFixture postgres, ITestOutputHelper output)
 {
+    /// <summary>
+    /// For the tests whose agents run in this test process and must stay alive across a silo's death: a thread of the
+    /// process can stall for about a second (a virtual CPU not scheduled), longer than the 1.2 s a silo waits for a
+    /// ping. Failure by silence is not what they test; it has tests of its own.
+    /// </summary>
+    private static string[] PatientHeartbeats(int silo) => ["--Platform:Nodes:HeartbeatTimeout", "00:00:05"];
+
     [Fact]
     public async Task Agent_whose_silo_is_killed_reconnects_to_the_other_and_its_node_never_fails()
     {
         var connection = await postgres.DatabaseForAsync(nameof(Agent_whose_silo_is_killed_reconnects_to_the_other_and_its_node_never_fails));
-        await using var cluster = new SiloClusterProcesses(connection, 2, output);
+        await using var cluster = new SiloClusterProcesses(connection, 2, output, extraArgs: PatientHeartbeats);
         await cluster.StartAllAsync();
         await cluster.WaitForAsync([0, 1], (_, s) => s.ActiveCount == 2, TimeSpan.FromSeconds(30), "both silos active");
 
@@ -29,7 +36,7 @@ public sealed class NodesClusterTests(PostgresFixture postgres, ITestOutputHelpe
             Assert.NotNull(agent.Welcome);
             var before = (await NodesHttp.NodeAsync(cluster.Client(1), "survivor"))!.Value.GetProperty("incarnation").GetInt64();
 
-            cluster[0].Kill();
+            await cluster[0].KillAsync();
             await agent.Closed;
             // What an agent does when its silo goes away: the next silo at once, the same agent id, until one welcomes it.
             var clock = Stopwatch.StartNew();
@@ -80,12 +87,14 @@ public sealed class NodesClusterTests(PostgresFixture postgres, ITestOutputHelpe
         var victim = node.GetProperty("silo").GetString() == cluster.Name(0) ? 0 : 1;
         var survivor = 1 - victim;
         var before = node.GetProperty("incarnation").GetInt64();
-        await using var watcher = await RawAgent.ConnectAsync(cluster.HttpPorts[survivor], RawAgent.NewHello("watcher"));
+        // The fleet's events as the survivor publishes them. A stream, not a second agent: an agent in this test
+        // process would be failed for its own silence if the process stalled, and its member-failed is not the point.
+        using var monitor = await MonitorLines.OpenAsync(cluster.Client(survivor));
         await NodesHttp.FireAsync(cluster.Client(survivor), "before-kill", "x");
         await WaitForLineAsync(events, "user before-kill", agent);
 
         var victimAddress = (await cluster.StatusAsync(victim)).SelfAddress;
-        cluster[victim].Kill();
+        await cluster[victim].KillAsync();
         var clock = Stopwatch.StartNew();
         // Until the victim is declared dead, a node grain placed there answers 503 (retry later), as a script sees it.
         while (await SiloOfAsync(cluster.Client(survivor), "real") != cluster.Name(survivor))
@@ -102,8 +111,11 @@ public sealed class NodesClusterTests(PostgresFixture postgres, ITestOutputHelpe
         var after = (await NodesHttp.NodeAsync(cluster.Client(survivor), "real"))!.Value;
         Assert.Equal("alive", after.GetProperty("status").GetString());
         Assert.Equal(before, after.GetProperty("incarnation").GetInt64());
-        Assert.Empty(watcher.All<MemberEventFrame>(m => m.Member.Name == "real" && m.Event == "member-failed"));
-        // Each event ran the handler once: none was replayed by the new silo, none heard of the node failing.
+        var published = await monitor.UntilAsync(l => l.GetProperty("type").GetString() == "user" && l.GetProperty("name").GetString() == "after-kill",
+            "the user event after-kill");
+        Assert.DoesNotContain(published, l => l.GetProperty("type").GetString() == "member" && l.GetProperty("event").GetString() == "member-failed"
+            && l.GetProperty("member").GetProperty("name").GetString() == "real");
+        // Each event ran the handler once: none was replayed by the new silo, none heard of the node failing (the only node).
         Assert.Equal(["user before-kill", "user after-kill"], File.ReadAllLines(events).Where(l => l.StartsWith("user ", StringComparison.Ordinal)));
         Assert.DoesNotContain(File.ReadAllLines(events), l => l.StartsWith("member-failed", StringComparison.Ordinal));
         cluster.Passed = true;
@@ -132,7 +144,7 @@ public sealed class NodesClusterTests(PostgresFixture postgres, ITestOutputHelpe
     public async Task Agent_that_reconnects_soon_after_its_silo_is_declared_dead_is_not_failed()
     {
         var connection = await postgres.DatabaseForAsync(nameof(Agent_that_reconnects_soon_after_its_silo_is_declared_dead_is_not_failed));
-        await using var cluster = new SiloClusterProcesses(connection, 2, output);
+        await using var cluster = new SiloClusterProcesses(connection, 2, output, extraArgs: PatientHeartbeats);
         await cluster.StartAllAsync();
         await cluster.WaitForAsync([0, 1], (_, s) => s.ActiveCount == 2, TimeSpan.FromSeconds(30), "both silos active");
         var doomedSilo = (await cluster.StatusAsync(0)).Silos.Single(s => s.Self).Address;
@@ -143,7 +155,7 @@ public sealed class NodesClusterTests(PostgresFixture postgres, ITestOutputHelpe
         {
             Assert.NotNull(agent.Welcome);
             var before = (await NodesHttp.NodeAsync(cluster.Client(1), "late"))!.Value.GetProperty("incarnation").GetInt64();
-            cluster[0].Kill();
+            await cluster[0].KillAsync();
             await agent.Closed;
             await agent.DisposeAsync();
             // Until the silo is declared dead the node's grain may still be placed there and no other silo can take
